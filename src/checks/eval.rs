@@ -1,0 +1,402 @@
+//! Evaluating a check over one target's facts.
+//!
+//! Unknown facts are left out of the CEL context. If the expression still
+//! evaluates (`a || b` with `a` true), its result stands; if it trips over a
+//! missing fact, the verdict is `unknown` and names the fact, why it is
+//! unknown, and what would resolve it. A check can therefore never `pass` or
+//! `fail` on a fact nobody could read.
+
+use super::cel::{to_cel, to_json, walk};
+use super::model::{Check, Status};
+use crate::facts::schema;
+use crate::facts::snapshot::TargetFacts;
+use crate::facts::{Fact, FactState};
+use cel::{Context, Program, Value as CelValue};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map as JsonMap, Value as Json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Configurable limits, visible to checks as `thresholds.*`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Thresholds {
+    pub min_backup_retention_days: i64,
+    pub max_replica_lag_seconds: i64,
+    pub max_slot_retained_bytes: i64,
+    pub max_connection_usage: f64,
+    pub min_eol_days: i64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            min_backup_retention_days: 7,
+            max_replica_lag_seconds: 300,
+            max_slot_retained_bytes: 1 << 30,
+            max_connection_usage: 0.8,
+            min_eol_days: 180,
+        }
+    }
+}
+
+/// A check ready to run: its expressions compiled once.
+#[derive(Debug)]
+pub struct CompiledCheck {
+    pub check: Arc<Check>,
+    applies: Option<Program>,
+    condition: Program,
+    detail: Option<Program>,
+}
+
+impl CompiledCheck {
+    /// Compiles a check's expressions; the error names the expression and the CEL message.
+    pub fn compile(check: Check) -> Result<Self, String> {
+        let compile = |name: &str, source: &str| {
+            Program::compile(source).map_err(|err| format!("{name}: {err}"))
+        };
+        Ok(CompiledCheck {
+            applies: check
+                .applies
+                .as_deref()
+                .map(|s| compile("applies", s))
+                .transpose()?,
+            condition: compile("condition", &check.condition)?,
+            detail: check
+                .detail
+                .as_deref()
+                .map(|s| compile("detail", s))
+                .transpose()?,
+            check: Arc::new(check),
+        })
+    }
+}
+
+/// A check's verdict on one target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub status: Status,
+    /// Which fact decided it, in words.
+    pub detail: String,
+    /// The facts (and violations) that decided it.
+    pub evidence: JsonMap<String, Json>,
+    /// For `unknown` and `error`: what access or source would resolve it.
+    pub resolve: Vec<String>,
+}
+
+/// One target prepared for evaluation: its known facts as CEL values.
+pub struct Subject<'a> {
+    facts: &'a TargetFacts,
+    thresholds: BTreeMap<String, Json>,
+    roots: BTreeMap<String, CelValue>,
+}
+
+impl<'a> Subject<'a> {
+    pub fn new(facts: &'a TargetFacts, thresholds: &Thresholds) -> Self {
+        let thresholds = threshold_facts(thresholds);
+        let mut tree = JsonMap::new();
+        for (path, fact) in &facts.facts {
+            if let Some(value) = fact.value() {
+                insert_path(&mut tree, path, value.clone());
+            }
+        }
+        for (path, value) in target_facts(facts).into_iter().chain(thresholds.clone()) {
+            insert_path(&mut tree, &path, value);
+        }
+        let roots = tree.iter().map(|(k, v)| (k.clone(), to_cel(v))).collect();
+        Subject {
+            facts,
+            thresholds,
+            roots,
+        }
+    }
+
+    /// What is known about a referenced path.
+    fn lookup(&self, path: &str, check: &Check) -> Lookup {
+        if let Some(value) = self.always_known(path) {
+            return Lookup::Known(value);
+        }
+        let stored = query_fact_path(path, check);
+        let key = stored.as_deref().unwrap_or(path);
+        if let Some(fact) = self.facts.facts.get(key) {
+            return Lookup::of(fact, path);
+        }
+        if let Some((_, fact)) = self.facts.facts.iter().find(|(fact_path, _)| {
+            key.starts_with(fact_path.as_str()) && key.as_bytes().get(fact_path.len()) == Some(&b'.')
+        }) {
+            return Lookup::of(fact, path);
+        }
+        let prefix = format!("{key}.");
+        if self.facts.facts.keys().any(|p| p.starts_with(&prefix)) {
+            return Lookup::Namespace;
+        }
+        let hint = schema::spec(path)
+            .or_else(|| schema::fact_prefix_of(path))
+            .map(|spec| spec.hint)
+            .filter(|hint| !hint.is_empty());
+        let reason = match (stored, hint) {
+            (Some(_), _) => "the check's query did not run for this target".to_string(),
+            (None, Some(hint)) => format!("no source reported it; {hint}"),
+            (None, None) => "no source reported it".to_string(),
+        };
+        Lookup::Unknown {
+            reason,
+            resolve: hint.map(str::to_string),
+        }
+    }
+
+    fn always_known(&self, path: &str) -> Option<Json> {
+        if let Some(value) = self.thresholds.get(path) {
+            return Some(value.clone());
+        }
+        target_facts(self.facts)
+            .into_iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, v)| v)
+    }
+
+    fn context(&self, check: &Check) -> Context<'static, 'static> {
+        let mut context = Context::default();
+        for (root, value) in &self.roots {
+            context.add_variable_from_value(root.clone(), value.clone());
+        }
+        if !check.query.is_empty() {
+            let rows = self
+                .facts
+                .facts
+                .get(&format!("query.{}.rows", check.id))
+                .or_else(|| self.facts.facts.get("query.rows"))
+                .and_then(Fact::value);
+            if let Some(rows) = rows {
+                let mut query = JsonMap::new();
+                query.insert("rows".to_string(), rows.clone());
+                context.add_variable_from_value("query", to_cel(&Json::Object(query)));
+            }
+        }
+        context
+    }
+}
+
+/// Where a check's own query rows are stored in the facts.
+fn query_fact_path(path: &str, check: &Check) -> Option<String> {
+    (path == "query.rows" || path.starts_with("query.rows."))
+        .then(|| path.replacen("query.", &format!("query.{}.", check.id), 1))
+}
+
+enum Lookup {
+    Known(Json),
+    Namespace,
+    Unknown {
+        reason: String,
+        resolve: Option<String>,
+    },
+}
+
+impl Lookup {
+    fn of(fact: &Fact, _path: &str) -> Lookup {
+        match &fact.state {
+            FactState::Known { value } => Lookup::Known(value.clone()),
+            FactState::Unknown { unknown, resolve } => Lookup::Unknown {
+                reason: unknown.clone(),
+                resolve: resolve.clone(),
+            },
+        }
+    }
+}
+
+/// Judges one check against one target.
+pub fn evaluate(compiled: &CompiledCheck, subject: &Subject<'_>) -> Verdict {
+    let check = &compiled.check;
+    let context = subject.context(check);
+    if let Some(applies) = &compiled.applies {
+        match applies.execute(&context) {
+            Ok(CelValue::Bool(true)) => {}
+            Ok(CelValue::Bool(false)) => {
+                return Verdict {
+                    status: Status::NotApplicable,
+                    detail: format!("does not apply to this {} target", subject.facts.role.as_str()),
+                    evidence: JsonMap::new(),
+                    resolve: Vec::new(),
+                };
+            }
+            Ok(other) => return misbehaved(check, "applies", &format!("returned {other:?}, expected a bool")),
+            Err(err) => return unknown_or_error(applies, subject, check, "applies", &err.to_string()),
+        }
+    }
+    let outcome = match compiled.condition.execute(&context) {
+        Ok(value) => value,
+        Err(err) => {
+            return unknown_or_error(&compiled.condition, subject, check, "condition", &err.to_string());
+        }
+    };
+    let mut evidence = known_evidence(&compiled.condition, subject, check);
+    let (status, violations) = match outcome {
+        CelValue::Bool(true) => (Status::Pass, None),
+        CelValue::Bool(false) => (check.violation.status(), None),
+        CelValue::List(items) if items.is_empty() => (Status::Pass, None),
+        CelValue::List(items) => (
+            check.violation.status(),
+            Some(items.iter().map(to_json).collect::<Vec<_>>()),
+        ),
+        other => {
+            return misbehaved(check, "condition", &format!("returned {other:?}, expected a bool or a list of violations"));
+        }
+    };
+    let custom_detail = compiled.detail.as_ref().and_then(|program| {
+        match program.execute(&context) {
+            Ok(CelValue::String(text)) => Some(text.to_string()),
+            _ => None,
+        }
+    });
+    let detail = custom_detail.unwrap_or_else(|| match &violations {
+        Some(items) => describe_violations(items),
+        None => describe_evidence(&evidence),
+    });
+    if let Some(items) = violations {
+        evidence.insert("violations".to_string(), Json::Array(items));
+    }
+    Verdict {
+        status,
+        detail,
+        evidence,
+        resolve: Vec::new(),
+    }
+}
+
+/// An expression failed: `unknown` if it read an unknown fact, else the check is broken.
+fn unknown_or_error(program: &Program, subject: &Subject<'_>, check: &Check, which: &str, error: &str) -> Verdict {
+    let mut reasons = Vec::new();
+    let mut resolve = Vec::new();
+    let mut evidence = JsonMap::new();
+    let (references, _) = walk(program.expression());
+    for reference in references {
+        if let Lookup::Unknown { reason, resolve: fix } = subject.lookup(&reference.path, check) {
+            let line = format!("{} is unknown: {reason}", reference.path);
+            if !reasons.contains(&line) {
+                reasons.push(line);
+                evidence.insert(reference.path.clone(), Json::Null);
+            }
+            if let Some(fix) = fix
+                && !resolve.contains(&fix)
+            {
+                resolve.push(fix);
+            }
+        }
+    }
+    if reasons.is_empty() {
+        return misbehaved(check, which, error);
+    }
+    Verdict {
+        status: Status::Unknown,
+        detail: reasons.join("; "),
+        evidence,
+        resolve,
+    }
+}
+
+fn misbehaved(check: &Check, which: &str, error: &str) -> Verdict {
+    Verdict {
+        status: Status::Error,
+        detail: format!("check {} could not be evaluated ({which}: {error})", check.id),
+        evidence: JsonMap::new(),
+        resolve: vec![format!("fix the {which} expression of check {}", check.id)],
+    }
+}
+
+/// The known facts an expression read, by path (target identity left out).
+fn known_evidence(program: &Program, subject: &Subject<'_>, check: &Check) -> JsonMap<String, Json> {
+    let mut evidence = JsonMap::new();
+    let (references, _) = walk(program.expression());
+    for reference in references {
+        if reference.path.starts_with("target.") {
+            continue;
+        }
+        if let Lookup::Known(value) = subject.lookup(&reference.path, check) {
+            evidence.insert(reference.path, value);
+        }
+    }
+    evidence
+}
+
+fn describe_evidence(evidence: &JsonMap<String, Json>) -> String {
+    if evidence.is_empty() {
+        return String::new();
+    }
+    evidence
+        .iter()
+        .filter(|(path, _)| !path.starts_with("thresholds."))
+        .chain(evidence.iter().filter(|(path, _)| path.starts_with("thresholds.")))
+        .map(|(path, value)| format!("{path} = {}", short(value)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn describe_violations(items: &[Json]) -> String {
+    let shown: Vec<String> = items.iter().take(5).map(short_item).collect();
+    let more = items.len().saturating_sub(shown.len());
+    let mut text = shown.join("; ");
+    if more > 0 {
+        text.push_str(&format!("; and {more} more"));
+    }
+    text
+}
+
+fn short_item(value: &Json) -> String {
+    match value {
+        Json::String(s) => s.clone(),
+        other => short(other),
+    }
+}
+
+/// A value in a sentence: rows are counted, long text cut.
+fn short(value: &Json) -> String {
+    match value {
+        Json::Array(items) if items.iter().any(Json::is_object) => format!("{} row(s)", items.len()),
+        other => {
+            let text = other.to_string();
+            if text.chars().count() > 120 {
+                format!("{}…", text.chars().take(117).collect::<String>())
+            } else {
+                text
+            }
+        }
+    }
+}
+
+fn insert_path(tree: &mut JsonMap<String, Json>, path: &str, value: Json) {
+    let mut node = tree;
+    let mut segments = path.split('.').peekable();
+    while let Some(segment) = segments.next() {
+        if segments.peek().is_none() {
+            node.insert(segment.to_string(), value);
+            return;
+        }
+        let entry = node
+            .entry(segment.to_string())
+            .or_insert_with(|| Json::Object(JsonMap::new()));
+        if !entry.is_object() {
+            *entry = Json::Object(JsonMap::new());
+        }
+        let Json::Object(next) = entry else { return };
+        node = next;
+    }
+}
+
+fn target_facts(facts: &TargetFacts) -> Vec<(String, Json)> {
+    vec![
+        ("target.kind".into(), Json::from(facts.kind.as_str())),
+        ("target.engine".into(), Json::from(facts.engine.clone())),
+        ("target.role".into(), Json::from(facts.role.as_str())),
+        ("target.version".into(), Json::from(facts.version.clone())),
+    ]
+}
+
+fn threshold_facts(thresholds: &Thresholds) -> BTreeMap<String, Json> {
+    let Json::Object(fields) = serde_json::to_value(thresholds).unwrap_or_default() else {
+        return BTreeMap::new();
+    };
+    fields
+        .into_iter()
+        .map(|(k, v)| (format!("thresholds.{k}"), v))
+        .collect()
+}

@@ -1,0 +1,242 @@
+//! Reading check files: TOML into [`Check`], with every problem located by
+//! line and column so `checks lint` and `--checks-dir` can say where to look.
+
+use super::model::{Check, Example, Item, Severity, Violation};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use toml::Spanned;
+
+/// A problem in a check file, located.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
+    }
+}
+
+/// A CEL expression and where its text starts in the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located {
+    pub text: String,
+    /// Byte offset in the file of the expression's first character.
+    pub offset: usize,
+}
+
+/// A parsed check file with the locations lint needs.
+#[derive(Debug, Clone)]
+pub struct CheckSource {
+    pub check: Check,
+    pub file: String,
+    pub contents: String,
+    pub applies: Option<Located>,
+    pub condition: Located,
+    pub detail: Option<Located>,
+}
+
+impl CheckSource {
+    /// Line and column (1-based) of a byte offset in the file.
+    pub fn position(&self, offset: usize) -> (usize, usize) {
+        position(&self.contents, offset)
+    }
+
+    pub fn diagnostic(&self, offset: usize, message: impl Into<String>) -> Diagnostic {
+        let (line, column) = self.position(offset);
+        Diagnostic {
+            file: self.file.clone(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    id: String,
+    item: Item,
+    severity: Severity,
+    title: String,
+    #[serde(default)]
+    violation: Violation,
+    applies: Option<Spanned<String>>,
+    condition: Spanned<String>,
+    detail: Option<Spanned<String>>,
+    why: String,
+    #[serde(default)]
+    fix: BTreeMap<String, String>,
+    #[serde(default)]
+    controls: Vec<String>,
+    #[serde(default)]
+    references: Vec<String>,
+    #[serde(default)]
+    query: BTreeMap<String, String>,
+    #[serde(default, rename = "example")]
+    examples: Vec<Example>,
+}
+
+const FIX_KEYS: &[&str] = &["postgres", "mysql", "cloudsql", "rds", "terraform"];
+const QUERY_ENGINES: &[&str] = &["postgres", "mysql"];
+
+/// Parses one check file. `file` names it in diagnostics.
+pub fn parse(file: &str, contents: &str) -> Result<CheckSource, Vec<Diagnostic>> {
+    let raw: RawCheck = toml::from_str(contents).map_err(|err| {
+        let offset = err.span().map_or(0, |span| span.start);
+        let (line, column) = position(contents, offset);
+        vec![Diagnostic {
+            file: file.to_string(),
+            line,
+            column,
+            message: err.message().trim().to_string(),
+        }]
+    })?;
+    let mut problems = Vec::new();
+    let located = |spanned: &Spanned<String>| Located {
+        text: spanned.get_ref().clone(),
+        offset: text_start(contents, spanned.span().start),
+    };
+    let condition = located(&raw.condition);
+    let applies = raw.applies.as_ref().map(located);
+    let detail = raw.detail.as_ref().map(located);
+    let at = |needle: &str| {
+        let offset = contents.find(needle).unwrap_or(0);
+        let (line, column) = position(contents, offset);
+        (line, column)
+    };
+    let mut problem = |needle: &str, message: String| {
+        let (line, column) = at(needle);
+        problems.push(Diagnostic {
+            file: file.to_string(),
+            line,
+            column,
+            message,
+        });
+    };
+    if !valid_id(&raw.id) {
+        problem(
+            "id",
+            format!(
+                "check id '{}' must be lower-case words joined by '.', '_' or '-' (e.g. 'backups.retention')",
+                raw.id
+            ),
+        );
+    }
+    for key in raw.fix.keys() {
+        if !FIX_KEYS.contains(&key.as_str()) {
+            problem(
+                "[fix]",
+                format!(
+                    "unknown fix key '{key}': use one of {}",
+                    FIX_KEYS.join(", ")
+                ),
+            );
+        }
+    }
+    for key in raw.query.keys() {
+        if !QUERY_ENGINES.contains(&key.as_str()) {
+            problem(
+                "[query]",
+                format!(
+                    "unknown query engine '{key}': use {}",
+                    QUERY_ENGINES.join(" or ")
+                ),
+            );
+        }
+    }
+    for text in raw.query.values() {
+        if let Err(reason) = super::query::validate(text) {
+            problem("[query]", format!("query refused: {reason}"));
+        }
+    }
+    if raw.why.trim().is_empty() {
+        problem("why", "'why' must say why the check matters".to_string());
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let check = Check {
+        id: raw.id,
+        item: raw.item,
+        severity: raw.severity,
+        title: raw.title,
+        violation: raw.violation,
+        applies: applies.as_ref().map(|l| l.text.clone()),
+        condition: condition.text.clone(),
+        detail: detail.as_ref().map(|l| l.text.clone()),
+        why: raw.why.trim().to_string(),
+        fix: raw
+            .fix
+            .into_iter()
+            .map(|(k, v)| (k, v.trim().to_string()))
+            .collect(),
+        controls: raw.controls,
+        references: raw.references,
+        query: raw.query,
+        examples: raw.examples,
+        origin: file.to_string(),
+    };
+    Ok(CheckSource {
+        check,
+        file: file.to_string(),
+        contents: contents.to_string(),
+        applies,
+        condition,
+        detail,
+    })
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+}
+
+/// Where a TOML string's text starts, given the span of the string literal.
+fn text_start(contents: &str, literal_start: usize) -> usize {
+    let rest = &contents[literal_start.min(contents.len())..];
+    let quote = if rest.starts_with("\"\"\"") || rest.starts_with("'''") {
+        3
+    } else if rest.starts_with('"') || rest.starts_with('\'') {
+        1
+    } else {
+        0
+    };
+    let mut start = literal_start + quote;
+    // A newline right after an opening triple quote is not part of the text.
+    if quote == 3 {
+        if contents[start..].starts_with("\r\n") {
+            start += 2;
+        } else if contents[start..].starts_with('\n') {
+            start += 1;
+        }
+    }
+    start
+}
+
+/// 1-based line and column of a byte offset.
+pub fn position(contents: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(contents.len());
+    let before = &contents[..contents.floor_char_boundary(offset)];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit_once('\n')
+        .map_or(before, |(_, tail)| tail)
+        .chars()
+        .count()
+        + 1;
+    (line, column)
+}

@@ -1,0 +1,317 @@
+//! The vocabulary of checks and verdicts: checklist items, severities,
+//! statuses, and a check file's metadata.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Checklist items, in checklist order (the order of the enum is the order of the report).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Item {
+    Replicas,
+    MultiZone,
+    Backups,
+    Pitr,
+    Cdc,
+    DiskAutogrow,
+    Migrations,
+    NetworkSecurity,
+    DevData,
+    Staging,
+    Monitoring,
+    Cost,
+    SlowQueries,
+    ConnectionPooling,
+    DeletionProtection,
+    Encryption,
+    AuditLogging,
+    Durability,
+    VersionSupport,
+}
+
+impl Item {
+    pub const ALL: [Item; 19] = [
+        Item::Replicas,
+        Item::MultiZone,
+        Item::Backups,
+        Item::Pitr,
+        Item::Cdc,
+        Item::DiskAutogrow,
+        Item::Migrations,
+        Item::NetworkSecurity,
+        Item::DevData,
+        Item::Staging,
+        Item::Monitoring,
+        Item::Cost,
+        Item::SlowQueries,
+        Item::ConnectionPooling,
+        Item::DeletionProtection,
+        Item::Encryption,
+        Item::AuditLogging,
+        Item::Durability,
+        Item::VersionSupport,
+    ];
+
+    /// The canonical key, as in the JSON report.
+    pub fn key(self) -> &'static str {
+        match self {
+            Item::Replicas => "replicas",
+            Item::MultiZone => "multi_zone",
+            Item::Backups => "backups",
+            Item::Pitr => "pitr",
+            Item::Cdc => "cdc",
+            Item::DiskAutogrow => "disk_autogrow",
+            Item::Migrations => "migrations",
+            Item::NetworkSecurity => "network_security",
+            Item::DevData => "dev_data",
+            Item::Staging => "staging",
+            Item::Monitoring => "monitoring",
+            Item::Cost => "cost",
+            Item::SlowQueries => "slow_queries",
+            Item::ConnectionPooling => "connection_pooling",
+            Item::DeletionProtection => "deletion_protection",
+            Item::Encryption => "encryption",
+            Item::AuditLogging => "audit_logging",
+            Item::Durability => "durability",
+            Item::VersionSupport => "version_support",
+        }
+    }
+
+    /// The checklist line the item stands for.
+    pub fn title(self) -> &'static str {
+        match self {
+            Item::Replicas => "read-only replicas exist and are healthy",
+            Item::MultiZone => "multi-zone / high-availability hosting",
+            Item::Backups => "automated daily backups, retention, off-site",
+            Item::Pitr => "point-in-time restore is possible",
+            Item::Cdc => "change data capture / log replication ready",
+            Item::DiskAutogrow => "storage grows automatically",
+            Item::Migrations => "schema migrations managed by a tool",
+            Item::NetworkSecurity => "private network, TLS required",
+            Item::DevData => "sanitized prod-like data for development",
+            Item::Staging => "staging / recent-prod replica environment",
+            Item::Monitoring => "CPU, memory, connections, storage monitored",
+            Item::Cost => "cost / budget monitoring",
+            Item::SlowQueries => "slow-query logging and statistics",
+            Item::ConnectionPooling => "connection headroom and pooling",
+            Item::DeletionProtection => "protected against accidental deletion",
+            Item::Encryption => "encrypted at rest",
+            Item::AuditLogging => "who-did-what audit logging",
+            Item::Durability => "durable commits, no wraparound risk",
+            Item::VersionSupport => "engine version supported",
+        }
+    }
+}
+
+impl fmt::Display for Item {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// How much a failing check matters; `--fail-on` compares against it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// The weight of a check in the score.
+    pub fn weight(self) -> u32 {
+        match self {
+            Severity::Low => 1,
+            Severity::Medium => 3,
+            Severity::High => 5,
+            Severity::Critical => 10,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Status {
+    #[serde(rename = "pass")]
+    Pass,
+    #[serde(rename = "warn")]
+    Warn,
+    #[serde(rename = "fail")]
+    Fail,
+    #[serde(rename = "unknown")]
+    Unknown,
+    #[serde(rename = "n/a")]
+    NotApplicable,
+    #[serde(rename = "error")]
+    Error,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::Unknown => "unknown",
+            Status::NotApplicable => "n/a",
+            Status::Error => "error",
+        }
+    }
+
+    /// Rank for "the worst of its checks": fail > warn > error > unknown > pass > n/a.
+    pub fn badness(self) -> u8 {
+        match self {
+            Status::NotApplicable => 0,
+            Status::Pass => 1,
+            Status::Unknown => 2,
+            Status::Error => 3,
+            Status::Warn => 4,
+            Status::Fail => 5,
+        }
+    }
+
+    /// The worst of several statuses; `n/a` only when every one is `n/a`, `unknown` when empty.
+    pub fn worst(statuses: impl IntoIterator<Item = Status>) -> Status {
+        statuses
+            .into_iter()
+            .max_by_key(|status| status.badness())
+            .unwrap_or(Status::Unknown)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The status a check's violation yields.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Violation {
+    #[default]
+    Fail,
+    Warn,
+}
+
+impl Violation {
+    pub fn status(self) -> Status {
+        match self {
+            Violation::Fail => Status::Fail,
+            Violation::Warn => Status::Warn,
+        }
+    }
+}
+
+/// A check: metadata, the CEL expressions, and its own examples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    pub id: String,
+    pub item: Item,
+    pub severity: Severity,
+    pub title: String,
+    pub violation: Violation,
+    /// CEL; when false the check is `n/a` for the target.
+    pub applies: Option<String>,
+    /// CEL: a bool (true passes) or a list of violations (empty passes).
+    pub condition: String,
+    /// CEL producing the `detail` string; facts-derived when absent.
+    pub detail: Option<String>,
+    pub why: String,
+    /// How to fix, per provider or engine: postgres, mysql, cloudsql, rds, terraform.
+    pub fix: BTreeMap<String, String>,
+    pub controls: Vec<String>,
+    pub references: Vec<String>,
+    /// A read-only query per engine whose rows become `query.rows`.
+    pub query: BTreeMap<String, String>,
+    pub examples: Vec<Example>,
+    /// Where the check was loaded from (`builtin:checks/…` or a path).
+    pub origin: String,
+}
+
+impl Check {
+    /// The fix for a target of this kind and engine: the kind's own, else the engine's.
+    pub fn fix_for(&self, kind: &str, engine: &str) -> Option<&str> {
+        self.fix
+            .get(kind)
+            .or_else(|| self.fix.get(engine))
+            .or_else(|| match engine {
+                "mariadb" => self.fix.get("mysql"),
+                _ => None,
+            })
+            .map(String::as_str)
+    }
+}
+
+/// A small fixture the check must judge as `expect`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Example {
+    pub name: String,
+    pub expect: Status,
+    #[serde(default)]
+    pub target: ExampleTarget,
+    /// Known facts by path.
+    #[serde(default)]
+    pub facts: BTreeMap<String, serde_json::Value>,
+    /// Facts the source explicitly could not read.
+    #[serde(default)]
+    pub unknown: Vec<String>,
+}
+
+/// The target an example pretends to be.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExampleTarget {
+    #[serde(default = "default_kind")]
+    pub kind: crate::target::Kind,
+    #[serde(default = "default_engine")]
+    pub engine: String,
+    #[serde(default = "default_role")]
+    pub role: crate::target::Role,
+    #[serde(default)]
+    pub version: String,
+}
+
+fn default_kind() -> crate::target::Kind {
+    crate::target::Kind::Postgres
+}
+fn default_engine() -> String {
+    "postgres".to_string()
+}
+fn default_role() -> crate::target::Role {
+    crate::target::Role::Primary
+}
+
+impl Default for ExampleTarget {
+    fn default() -> Self {
+        ExampleTarget {
+            kind: default_kind(),
+            engine: default_engine(),
+            role: default_role(),
+            version: String::new(),
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! Upstream end-of-life dates of engine major versions: dated data, embedded.
+//!
+//! Providers keep their own calendars (RDS extended support, Cloud SQL); the
+//! cloud sources prefer those when the API offers them. Review this table
+//! when `TABLE_DATE` is more than a few months old.
+
+use chrono::NaiveDate;
+
+/// When this table was last checked against the projects' own policies.
+pub const TABLE_DATE: &str = "2026-11-01";
+
+/// (engine, major, end of life) — PostgreSQL: postgresql.org/support/versioning;
+/// MySQL: oracle lifetime support policy; MariaDB: mariadb.org/about/#maintenance-policy.
+const TABLE: &[(&str, &str, &str)] = &[
+    ("postgres", "11", "2023-11-09"),
+    ("postgres", "12", "2024-11-21"),
+    ("postgres", "13", "2025-11-13"),
+    ("postgres", "14", "2026-11-12"),
+    ("postgres", "15", "2027-11-11"),
+    ("postgres", "16", "2028-11-09"),
+    ("postgres", "17", "2029-11-08"),
+    ("postgres", "18", "2030-11-14"),
+    ("mysql", "5.7", "2023-10-31"),
+    ("mysql", "8.0", "2026-04-30"),
+    ("mysql", "8.4", "2032-04-30"),
+    ("mariadb", "10.4", "2024-06-18"),
+    ("mariadb", "10.5", "2025-06-24"),
+    ("mariadb", "10.6", "2026-07-06"),
+    ("mariadb", "10.11", "2028-02-16"),
+    ("mariadb", "11.4", "2029-05-29"),
+    ("mariadb", "11.8", "2030-06-04"),
+];
+
+/// The end-of-life date of an engine's major version, if the table has it.
+pub fn end_of_life(engine: &str, major: &str) -> Option<NaiveDate> {
+    TABLE
+        .iter()
+        .find(|(e, m, _)| *e == engine && *m == major)
+        .and_then(|(_, _, date)| NaiveDate::parse_from_str(date, "%Y-%m-%d").ok())
+}
+
+/// The major version as the table keys it: `15.4` → `15` for PostgreSQL ≥ 10,
+/// `8.0.36` → `8.0` for MySQL and MariaDB.
+pub fn major_of(engine: &str, version: &str) -> Option<String> {
+    let numeric: String = version
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let mut parts = numeric.split('.').filter(|p| !p.is_empty());
+    let first = parts.next()?;
+    match engine {
+        "postgres" => {
+            let major: u32 = first.parse().ok()?;
+            if major >= 10 {
+                Some(major.to_string())
+            } else {
+                Some(format!("{major}.{}", parts.next()?))
+            }
+        }
+        _ => Some(format!("{first}.{}", parts.next()?)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn majors_follow_each_engine_numbering() {
+        assert_eq!(major_of("postgres", "15.20 (Debian 15.20-0+deb12u1)").as_deref(), Some("15"));
+        assert_eq!(major_of("postgres", "9.6.24").as_deref(), Some("9.6"));
+        assert_eq!(major_of("mysql", "8.0.36-log").as_deref(), Some("8.0"));
+        assert_eq!(major_of("mariadb", "10.11.19-MariaDB-0+deb12u1").as_deref(), Some("10.11"));
+    }
+
+    #[test]
+    fn known_dates_parse() {
+        assert_eq!(end_of_life("postgres", "15"), NaiveDate::from_ymd_opt(2027, 11, 11));
+        assert_eq!(end_of_life("postgres", "7"), None);
+        for (engine, major, _) in TABLE {
+            assert!(end_of_life(engine, major).is_some(), "{engine} {major}");
+        }
+    }
+}

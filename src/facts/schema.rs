@@ -1,0 +1,218 @@
+//! The facts schema: every fact path a check may reference, its type, what it
+//! means, and which source would tell when none reported it.
+//!
+//! `checks lint` matches a check's field paths against this list, and the
+//! evaluator turns a fact that no source reported into `unknown` with the
+//! hint given here.
+
+/// The JSON type a fact's value has when known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactType {
+    Bool,
+    Int,
+    /// A number that may carry a fraction (seconds, ratios).
+    Number,
+    String,
+    /// A list of strings.
+    StringList,
+    /// A list of objects (rows); fields are documented in `doc`.
+    Rows,
+}
+
+impl FactType {
+    pub fn name(self) -> &'static str {
+        match self {
+            FactType::Bool => "bool",
+            FactType::Int => "int",
+            FactType::Number => "number",
+            FactType::String => "string",
+            FactType::StringList => "list<string>",
+            FactType::Rows => "list<row>",
+        }
+    }
+
+    /// Whether a JSON value has this type (`null` is allowed where the doc says so).
+    pub fn admits(self, value: &serde_json::Value) -> bool {
+        use serde_json::Value as V;
+        match (self, value) {
+            (_, V::Null) => true,
+            (FactType::Bool, V::Bool(_)) => true,
+            (FactType::Int, V::Number(n)) => n.is_i64() || n.is_u64(),
+            (FactType::Number, V::Number(_)) => true,
+            (FactType::String, V::String(_)) => true,
+            (FactType::StringList, V::Array(items)) => items.iter().all(|v| v.is_string()),
+            (FactType::Rows, V::Array(items)) => items.iter().all(|v| v.is_object()),
+            _ => false,
+        }
+    }
+}
+
+/// One fact path in the schema.
+#[derive(Debug, Clone, Copy)]
+pub struct FactSpec {
+    pub path: &'static str,
+    pub ty: FactType,
+    pub doc: &'static str,
+    /// Said when no source reported the fact: which source or access would tell.
+    pub hint: &'static str,
+}
+
+const IN_DB: &str = "connect to the database (postgres:// or mysql://) so sqlready can read it";
+const CLOUD: &str = "only the cloud provider's API can tell: audit cloudsql://PROJECT/INSTANCE or rds://REGION/db/ID (or pair the database with its cloud target in sqlready.toml)";
+const BACKUPS: &str = "base backups are invisible from SQL: audit the cloud API (cloudsql://, rds://) that takes them, or pair it with this database in sqlready.toml";
+const OUTSIDE: &str = "no source sqlready reads can see this: record it for the target in sqlready.toml";
+
+macro_rules! facts {
+    ($( $path:literal : $ty:ident, $hint:expr, $doc:literal; )*) => {
+        /// Every fact path, in documentation order.
+        pub const FACTS: &[FactSpec] = &[
+            $( FactSpec { path: $path, ty: FactType::$ty, doc: $doc, hint: $hint }, )*
+        ];
+    };
+}
+
+facts! {
+    // Target identity: always known.
+    "target.kind": String, "", "where the facts came from: postgres, mysql, rds, cloudsql, terraform";
+    "target.engine": String, "", "postgres, mysql or mariadb";
+    "target.role": String, "", "primary, replica or cluster";
+    "target.version": String, "", "the engine version as reported (may be empty)";
+    // Thresholds: always known, configurable.
+    "thresholds.min_backup_retention_days": Int, "", "minimum automated backup retention, in days (default 7)";
+    "thresholds.max_replica_lag_seconds": Int, "", "replay lag above which a replica is unhealthy (default 300)";
+    "thresholds.max_slot_retained_bytes": Int, "", "WAL an inactive slot may retain before it is a finding (default 1 GiB)";
+    "thresholds.max_connection_usage": Number, "", "share of usable connections in use above which headroom is too small (default 0.8)";
+    "thresholds.min_eol_days": Int, "", "days before end-of-life from which version support warns (default 180)";
+
+    // Engine version support, from the embedded, dated end-of-life table.
+    "version.major": String, IN_DB, "major version: '15' for PostgreSQL, '10.11' for MariaDB, '8.0' for MySQL";
+    "version.eol_date": String, IN_DB, "upstream end-of-life date of the major version (YYYY-MM-DD)";
+    "version.days_until_eol": Int, IN_DB, "days from the audit to end-of-life; negative once past it";
+    "version.table_date": String, IN_DB, "the date the embedded end-of-life table was last reviewed";
+
+    // Replicas.
+    "replicas.count": Int, IN_DB, "read replicas / standbys currently streaming from this server";
+    "replicas.connected": Rows, IN_DB, "connected replicas: {name, client_addr, state, sync_state, replay_lag_bytes, replay_lag_seconds}";
+    "replicas.max_replay_lag_seconds": Number, IN_DB, "largest replay lag among connected replicas, null when there are none or lag is not measurable yet";
+    "upstream.receiver_status": String, IN_DB, "on a replica: state of the WAL receiver / IO thread ('streaming'; empty when not receiving)";
+    "upstream.replay_delay_seconds": Number, IN_DB, "on a replica: seconds since the last replayed transaction's commit on the primary (null before the first)";
+
+    // High availability across zones.
+    "ha.enabled": Bool, CLOUD, "a standby in another zone takes over automatically (Cloud SQL REGIONAL, RDS Multi-AZ, Aurora readers in other AZs)";
+    "ha.synchronous_standbys": Int, IN_DB, "replicas in sync or quorum commit with this server";
+
+    // Backups and point-in-time recovery.
+    "backups.enabled": Bool, BACKUPS, "automated backups are taken";
+    "backups.retention_days": Int, BACKUPS, "how many days automated backups are kept";
+    "pitr.enabled": Bool, CLOUD, "the provider can restore to any point in time within the retention window";
+    "pitr.wal_archiving": Bool, IN_DB, "PostgreSQL: WAL archiving is on (archive_mode on/always with an archive_command or archive_library)";
+    "archiver.archived_count": Int, IN_DB, "PostgreSQL pg_stat_archiver.archived_count";
+    "archiver.failed_count": Int, IN_DB, "PostgreSQL pg_stat_archiver.failed_count";
+    "archiver.last_archived_age_seconds": Number, IN_DB, "seconds since the last WAL segment was archived; null if never";
+    "archiver.failing": Bool, IN_DB, "the archiver's last attempt failed (last failure after the last success, or failures and no success)";
+    "archiver.ready_count": Int, IN_DB, "WAL segments waiting to be archived (.ready files; needs pg_monitor)";
+    "binlog.enabled": Bool, IN_DB, "MySQL/MariaDB: the binary log is on (log_bin)";
+    "binlog.retention_seconds": Int, IN_DB, "MySQL/MariaDB: binary log retention in seconds (0 = never purged automatically)";
+
+    // Change data capture.
+    "replication.slots": Rows, IN_DB, "PostgreSQL replication slots: {name, type, active, wal_status, retained_bytes, safe_wal_size, xmin_age, catalog_xmin_age}";
+    "replication.slot_count": Int, IN_DB, "number of replication slots";
+
+    // Storage.
+    "disk.autogrow": Bool, CLOUD, "storage grows automatically when it fills";
+
+    // Migrations.
+    "migrations.tables": Rows, IN_DB, "tables of schema migration tools: {database, schema, table, tool}";
+    "migrations.unreadable_databases": StringList, IN_DB, "databases the audit could not look into (no CONNECT privilege)";
+
+    // Network security.
+    "network.public_ip": Bool, CLOUD, "the instance has a public IP address";
+    "network.tls_required": Bool, IN_DB, "the server refuses unencrypted client connections";
+    "network.hba_rules": Rows, IN_DB, "PostgreSQL pg_hba_file_rules: {line, type, database, user_name, address, auth_method}";
+    "network.hba_insecure_rules": StringList, IN_DB, "pg_hba lines that accept TCP connections without TLS from non-loopback addresses";
+    "network.tls_connections": Int, IN_DB, "current client connections using TLS";
+    "network.client_connections": Int, IN_DB, "current client connections";
+    "network.accounts_without_tls": StringList, IN_DB, "MySQL/MariaDB: accounts that may log in from remote hosts without REQUIRE SSL";
+
+    // Outside any source.
+    "dev_data.sanitized_copy": Bool, OUTSIDE, "a sanitized copy of production data is available to developers";
+    "staging.environment": Bool, OUTSIDE, "a staging environment with recent production-like data exists";
+    "monitoring.alerting": Bool, CLOUD, "CPU, memory, connections and storage are monitored with alerts";
+    "cost.budget": Bool, "define a budget for the project or account (Terraform google_billing_budget / aws_budgets_budget) and audit the Terraform", "a cost budget with alerts covers this database";
+    "deletion_protection.enabled": Bool, CLOUD, "the instance cannot be deleted without first turning protection off";
+    "encryption.at_rest": Bool, CLOUD, "storage is encrypted at rest";
+
+    // Connections.
+    "connections.client_backends": Int, IN_DB, "client connections now (PostgreSQL: client backends only, not background workers)";
+    "connections.max_connections": Int, IN_DB, "max_connections";
+    "connections.reserved": Int, IN_DB, "connections reserved for superusers / replication (superuser_reserved_connections + reserved_connections)";
+    "connections.usage_ratio": Number, IN_DB, "client connections / connections usable by applications";
+    "connections.max_used_ratio": Number, IN_DB, "MySQL/MariaDB: Max_used_connections / max_connections (high-water mark since start)";
+
+    // Transaction ID wraparound (PostgreSQL).
+    "wraparound.max_xid_age": Int, IN_DB, "the largest age(datfrozenxid) over all databases";
+    "wraparound.max_xid_age_database": String, IN_DB, "the database with the largest age(datfrozenxid)";
+    "wraparound.max_mxid_age": Int, IN_DB, "the largest mxid_age(datminmxid) over all databases";
+
+    // PostgreSQL settings (pg_settings, typed; names with dots use '_').
+    "postgres.settings.wal_level": String, IN_DB, "wal_level";
+    "postgres.settings.archive_mode": String, IN_DB, "archive_mode: off, on, always";
+    "postgres.settings.archive_library": String, IN_DB, "archive_library (PostgreSQL 15+; empty when archive_command is used)";
+    "postgres.settings.archive_timeout": Int, IN_DB, "archive_timeout, seconds";
+    "postgres.settings.max_wal_senders": Int, IN_DB, "max_wal_senders";
+    "postgres.settings.max_replication_slots": Int, IN_DB, "max_replication_slots";
+    "postgres.settings.max_slot_wal_keep_size": Int, IN_DB, "max_slot_wal_keep_size, MB; -1 means unlimited";
+    "postgres.settings.log_min_duration_statement": Int, IN_DB, "log_min_duration_statement, ms; -1 disables";
+    "postgres.settings.log_statement": String, IN_DB, "log_statement";
+    "postgres.settings.shared_preload_libraries": StringList, IN_DB, "shared_preload_libraries, as a list (hidden without pg_read_all_settings)";
+    "postgres.settings.ssl": Bool, IN_DB, "ssl";
+    "postgres.settings.ssl_min_protocol_version": String, IN_DB, "ssl_min_protocol_version";
+    "postgres.settings.password_encryption": String, IN_DB, "password_encryption";
+    "postgres.settings.max_connections": Int, IN_DB, "max_connections";
+    "postgres.settings.superuser_reserved_connections": Int, IN_DB, "superuser_reserved_connections";
+    "postgres.settings.fsync": Bool, IN_DB, "fsync";
+    "postgres.settings.synchronous_commit": String, IN_DB, "synchronous_commit";
+    "postgres.settings.full_page_writes": Bool, IN_DB, "full_page_writes";
+    "postgres.settings.data_checksums": Bool, IN_DB, "data_checksums";
+    "postgres.settings.synchronous_standby_names": String, IN_DB, "synchronous_standby_names";
+    "postgres.settings.pgaudit_log": String, IN_DB, "pgaudit.log (empty when pgaudit is not loaded)";
+    "postgres.settings.log_connections": Bool, IN_DB, "log_connections";
+    "postgres.settings.log_disconnections": Bool, IN_DB, "log_disconnections";
+    "postgres.settings.autovacuum_freeze_max_age": Int, IN_DB, "autovacuum_freeze_max_age";
+    "postgres.settings.vacuum_failsafe_age": Int, IN_DB, "vacuum_failsafe_age";
+    "postgres.pending_restart": StringList, IN_DB, "settings changed in the configuration but waiting for a restart";
+    "postgres.extensions": StringList, IN_DB, "extensions created in the audited database";
+    "postgres.archive_command_set": Bool, IN_DB, "archive_command is set (its text is never recorded: it may hold credentials)";
+}
+
+/// The spec of a fact path, if the schema has it.
+pub fn spec(path: &str) -> Option<&'static FactSpec> {
+    FACTS.iter().find(|spec| spec.path == path)
+}
+
+/// Whether `path` names a fact or a namespace of facts (`postgres.settings`).
+pub fn is_fact_or_namespace(path: &str) -> bool {
+    FACTS.iter().any(|spec| {
+        spec.path == path
+            || (spec.path.starts_with(path) && spec.path.as_bytes().get(path.len()) == Some(&b'.'))
+    })
+}
+
+/// The fact a longer path runs into (`replicas.count.x` runs into `replicas.count`).
+pub fn fact_prefix_of(path: &str) -> Option<&'static FactSpec> {
+    FACTS.iter().find(|spec| {
+        path.starts_with(spec.path) && path.as_bytes().get(spec.path.len()) == Some(&b'.')
+    })
+}
+
+/// The top-level variable names facts live under (`target`, `postgres`, …).
+pub fn roots() -> Vec<&'static str> {
+    let mut roots: Vec<&'static str> = FACTS
+        .iter()
+        .map(|spec| spec.path.split('.').next().unwrap_or(spec.path))
+        .collect();
+    roots.dedup();
+    roots.sort_unstable();
+    roots.dedup();
+    roots
+}

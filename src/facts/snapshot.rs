@@ -1,0 +1,121 @@
+//! What a source collected for one target, and the facts file that saves it
+//! (`--save-facts`) so checks can be re-run offline (`--facts`).
+
+use super::{Facts, RawEvidence};
+use crate::target::{Kind, Role};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Everything known about one target, ready for evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetFacts {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    pub kind: Kind,
+    pub role: Role,
+    pub engine: String,
+    #[serde(default)]
+    pub version: String,
+    pub collected_at: DateTime<Utc>,
+    pub facts: Facts,
+    #[serde(default)]
+    pub evidence: Vec<RawEvidence>,
+}
+
+/// A target that could not be audited at all, with the reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetFailure {
+    pub id: String,
+    pub kind: Kind,
+    pub error: String,
+}
+
+/// The outcome of collecting one target.
+pub type Collected = Result<TargetFacts, TargetFailure>;
+
+/// The facts file: the collected facts of every target in a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshot {
+    pub schema_version: u32,
+    pub tool_version: String,
+    pub targets: Vec<TargetFacts>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<TargetFailure>,
+}
+
+pub const SNAPSHOT_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("cannot read facts file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "facts file {path} is not a sqlready facts snapshot (line {line}, column {column}): {message}; write one with `sqlready audit TARGET --save-facts FILE`"
+    )]
+    Malformed {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error(
+        "facts file {path} has schema_version {found}; this sqlready reads version {SNAPSHOT_SCHEMA_VERSION}: re-collect it with this version"
+    )]
+    Version { path: String, found: u32 },
+}
+
+impl Snapshot {
+    pub fn new(collected: Vec<Collected>) -> Self {
+        let mut snapshot = Snapshot {
+            schema_version: SNAPSHOT_SCHEMA_VERSION,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            targets: Vec::new(),
+            failures: Vec::new(),
+        };
+        for outcome in collected {
+            match outcome {
+                Ok(target) => snapshot.targets.push(target),
+                Err(failure) => snapshot.failures.push(failure),
+            }
+        }
+        snapshot
+    }
+
+    /// The snapshot's targets and failures, in the order a run reports them.
+    pub fn into_collected(self) -> Vec<Collected> {
+        let failures = self.failures.into_iter().map(Err);
+        self.targets.into_iter().map(Ok).chain(failures).collect()
+    }
+
+    pub fn parse(text: &str, path: &str) -> Result<Self, SnapshotError> {
+        let snapshot: Snapshot =
+            serde_json::from_str(text).map_err(|err| SnapshotError::Malformed {
+                path: path.to_string(),
+                line: err.line(),
+                column: err.column(),
+                message: err.to_string(),
+            })?;
+        if snapshot.schema_version != SNAPSHOT_SCHEMA_VERSION {
+            return Err(SnapshotError::Version {
+                path: path.to_string(),
+                found: snapshot.schema_version,
+            });
+        }
+        Ok(snapshot)
+    }
+
+    pub fn load(path: &Path) -> Result<Self, SnapshotError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| SnapshotError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        Snapshot::parse(&text, &shown)
+    }
+}

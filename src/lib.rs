@@ -1,0 +1,12 @@
+//! sqlready: audits production SQL databases against the production-readiness
+//! checklist. Sources read facts; checks (data, CEL) judge them; reports render.
+
+pub mod audit;
+pub mod checks;
+pub mod cli;
+pub mod eol;
+pub mod facts;
+pub mod output;
+pub mod report;
+pub mod sources;
+pub mod target;

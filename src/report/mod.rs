@@ -1,0 +1,245 @@
+//! The report: one value that every renderer reads.
+
+pub mod render;
+pub mod score;
+
+use crate::checks::eval::{evaluate, Subject, Thresholds};
+use crate::checks::model::{Item, Severity, Status};
+use crate::checks::Catalog;
+use crate::facts::snapshot::{Collected, TargetFacts, TargetFailure};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Serialize, Serializer};
+use serde_json::{Map as JsonMap, Value as Json};
+use std::collections::BTreeMap;
+
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    #[serde(serialize_with = "rfc3339")]
+    pub started_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339")]
+    pub finished_at: DateTime<Utc>,
+    pub summary: Summary,
+    pub targets: Vec<TargetReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub targets: usize,
+    /// Mean of the target scores; null when no target could be scored.
+    pub score: Option<u32>,
+    pub pass: usize,
+    pub warn: usize,
+    pub fail: usize,
+    pub unknown: usize,
+    pub error: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetReport {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    pub kind: String,
+    /// `primary`, `replica` or `cluster`; null when the target could not be reached.
+    pub role: Option<String>,
+    pub engine: Option<String>,
+    pub version: Option<String>,
+    pub score: Option<u32>,
+    /// Every checklist item, in checklist order.
+    pub items: Items,
+    pub findings: Vec<Finding>,
+    /// Why the target could not be audited, when it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Item statuses that serialize in checklist order.
+#[derive(Debug, Clone)]
+pub struct Items(pub Vec<(Item, Status)>);
+
+impl Items {
+    pub fn get(&self, item: Item) -> Status {
+        self.0
+            .iter()
+            .find(|(i, _)| *i == item)
+            .map_or(Status::Unknown, |(_, s)| *s)
+    }
+}
+
+impl Serialize for Items {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (item, status) in &self.0 {
+            map.serialize_entry(item.key(), status)?;
+        }
+        map.end()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub check: String,
+    pub item: Item,
+    pub status: Status,
+    pub severity: Severity,
+    pub title: String,
+    pub detail: String,
+    pub evidence: JsonMap<String, Json>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<String>,
+    pub controls: Vec<String>,
+    /// For unknown and error: the access or source that would resolve it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resolve: Vec<String>,
+}
+
+fn rfc3339<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&time.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+/// Judges every target with every check and assembles the report.
+pub fn build(
+    catalog: &Catalog,
+    collected: &[Collected],
+    thresholds: &Thresholds,
+    started_at: DateTime<Utc>,
+    finished_at: DateTime<Utc>,
+) -> Report {
+    let targets: Vec<TargetReport> = collected
+        .iter()
+        .map(|outcome| match outcome {
+            Ok(facts) => judge(catalog, facts, thresholds),
+            Err(failure) => failed(catalog, failure),
+        })
+        .collect();
+    let mut summary = Summary {
+        targets: targets.len(),
+        score: score::overall(&targets),
+        ..Summary::default()
+    };
+    for finding in targets.iter().flat_map(|t| &t.findings) {
+        match finding.status {
+            Status::Pass => summary.pass += 1,
+            Status::Warn => summary.warn += 1,
+            Status::Fail => summary.fail += 1,
+            Status::Unknown => summary.unknown += 1,
+            Status::Error => summary.error += 1,
+            Status::NotApplicable => {}
+        }
+    }
+    Report {
+        schema_version: REPORT_SCHEMA_VERSION,
+        tool: Tool {
+            name: "sqlready",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        started_at,
+        finished_at,
+        summary,
+        targets,
+    }
+}
+
+/// One reachable target, judged by every check.
+pub fn judge(catalog: &Catalog, facts: &TargetFacts, thresholds: &Thresholds) -> TargetReport {
+    let subject = Subject::new(facts, thresholds);
+    let findings: Vec<Finding> = catalog
+        .checks
+        .iter()
+        .map(|compiled| {
+            let verdict = evaluate(compiled, &subject);
+            let check = &compiled.check;
+            let remediation = matches!(verdict.status, Status::Fail | Status::Warn)
+                .then(|| check.fix_for(facts.kind.as_str(), &facts.engine))
+                .flatten()
+                .map(str::to_string);
+            Finding {
+                check: check.id.clone(),
+                item: check.item,
+                status: verdict.status,
+                severity: check.severity,
+                title: check.title.clone(),
+                detail: verdict.detail,
+                evidence: verdict.evidence,
+                remediation,
+                controls: check.controls.clone(),
+                resolve: verdict.resolve,
+            }
+        })
+        .collect();
+    let items = item_statuses(&findings);
+    let score = score::target(&findings);
+    TargetReport {
+        id: facts.id.clone(),
+        resource: facts.resource.clone(),
+        kind: facts.kind.as_str().to_string(),
+        role: Some(facts.role.as_str().to_string()),
+        engine: Some(facts.engine.clone()),
+        version: Some(facts.version.clone()).filter(|v| !v.is_empty()),
+        score,
+        items,
+        findings,
+        error: None,
+    }
+}
+
+/// A target that could not be reached: every item is `error`, with the reason.
+fn failed(_catalog: &Catalog, failure: &TargetFailure) -> TargetReport {
+    TargetReport {
+        id: failure.id.clone(),
+        resource: None,
+        kind: failure.kind.as_str().to_string(),
+        role: None,
+        engine: None,
+        version: None,
+        score: None,
+        items: Items(Item::ALL.iter().map(|i| (*i, Status::Error)).collect()),
+        findings: Vec::new(),
+        error: Some(failure.error.clone()),
+    }
+}
+
+/// Each item's status: the worst of its checks; `unknown` when no check judged it.
+fn item_statuses(findings: &[Finding]) -> Items {
+    let mut by_item: BTreeMap<Item, Vec<Status>> = BTreeMap::new();
+    for finding in findings {
+        by_item.entry(finding.item).or_default().push(finding.status);
+    }
+    Items(
+        Item::ALL
+            .iter()
+            .map(|item| {
+                let status = by_item
+                    .get(item)
+                    .map_or(Status::Unknown, |statuses| Status::worst(statuses.iter().copied()));
+                (*item, status)
+            })
+            .collect(),
+    )
+}
+
+impl Report {
+    /// Whether any target could not be audited (exit code 3).
+    pub fn has_errors(&self) -> bool {
+        self.targets.iter().any(|t| t.error.is_some())
+    }
+
+    /// Whether a failing finding reaches `threshold` (exit code 1).
+    pub fn fails_at(&self, threshold: Severity) -> bool {
+        self.targets
+            .iter()
+            .flat_map(|t| &t.findings)
+            .any(|f| f.status == Status::Fail && f.severity >= threshold)
+    }
+}

@@ -1,0 +1,106 @@
+//! The checklist table: one line per item in checklist order, with its
+//! status and the fact that decided it; then how to fix what failed.
+
+use crate::checks::model::{Item, Status};
+use crate::report::{Finding, Report, TargetReport};
+use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
+use std::fmt::Write;
+
+/// Renders the report; `color` only when writing to a terminal without NO_COLOR.
+pub fn render(report: &Report, color: bool) -> String {
+    let mut out = String::new();
+    for target in &report.targets {
+        render_target(&mut out, target, color);
+        out.push('\n');
+    }
+    let s = &report.summary;
+    let score = s.score.map_or_else(|| "no score".to_string(), |v| format!("score {v}/100"));
+    let _ = writeln!(
+        out,
+        "{} target(s), {score}: {} pass, {} warn, {} fail, {} unknown, {} error",
+        s.targets, s.pass, s.warn, s.fail, s.unknown, s.error
+    );
+    out
+}
+
+fn render_target(out: &mut String, target: &TargetReport, color: bool) {
+    let mut heading = target.id.clone();
+    if let (Some(role), Some(engine)) = (&target.role, &target.engine) {
+        let _ = write!(heading, "  {role}, {engine}");
+        if let Some(version) = &target.version {
+            let _ = write!(heading, " {version}");
+        }
+    }
+    if let Some(score) = target.score {
+        let _ = write!(heading, "  score {score}/100");
+    }
+    let _ = writeln!(out, "{heading}");
+    if let Some(error) = &target.error {
+        let _ = writeln!(out, "  error: {error}");
+        return;
+    }
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(vec!["item", "status", "check", "deciding fact"]);
+    if !color {
+        table.force_no_tty();
+    } else {
+        table.enforce_styling();
+    }
+    for item in Item::ALL {
+        let status = target.items.get(item);
+        let deciding = deciding_finding(&target.findings, item, status);
+        let mut status_cell = Cell::new(status.as_str());
+        if color {
+            status_cell = status_cell.fg(status_color(status));
+        }
+        table.add_row(vec![
+            Cell::new(item.key()),
+            status_cell,
+            Cell::new(deciding.map_or("", |f| f.check.as_str())),
+            Cell::new(deciding.map_or("no check judged this item", |f| f.detail.as_str())),
+        ]);
+    }
+    let _ = writeln!(out, "{table}");
+    let mut failing: Vec<&Finding> = target
+        .findings
+        .iter()
+        .filter(|f| matches!(f.status, Status::Fail | Status::Warn))
+        .collect();
+    failing.sort_by_key(|f| (std::cmp::Reverse(f.severity), f.item));
+    if !failing.is_empty() {
+        let _ = writeln!(out, "to fix:");
+        for finding in failing {
+            let _ = writeln!(
+                out,
+                "  {} [{}] {}: {}",
+                finding.status, finding.severity, finding.check, finding.title
+            );
+            if let Some(fix) = &finding.remediation {
+                for line in fix.lines() {
+                    let _ = writeln!(out, "      {line}");
+                }
+            }
+        }
+    }
+}
+
+/// The finding that decided an item's status: the worst, most severe one.
+fn deciding_finding(findings: &[Finding], item: Item, status: Status) -> Option<&Finding> {
+    findings
+        .iter()
+        .filter(|f| f.item == item && f.status == status)
+        .max_by_key(|f| f.severity)
+}
+
+fn status_color(status: Status) -> Color {
+    match status {
+        Status::Pass => Color::Green,
+        Status::Warn => Color::Yellow,
+        Status::Fail => Color::Red,
+        Status::Error => Color::Magenta,
+        Status::Unknown | Status::NotApplicable => Color::DarkGrey,
+    }
+}

@@ -1,0 +1,3 @@
+//! Shared support code for the integration tests (`mod support;` in a test file).
+
+pub mod pglab;

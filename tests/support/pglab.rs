@@ -1,0 +1,830 @@
+//! PostgreSQL test lab: a handful of throw-away PostgreSQL 15 servers, each set up
+//! to exhibit one production-readiness scenario that the integration tests audit.
+//!
+//! * `bad`          — initdb and postgresql.conf defaults; a table without a primary key.
+//! * `good`         — checksums, TLS-only TCP, archiving that works, pgaudit,
+//!   pg_stat_statements, migration tables, bounded slot retention.
+//! * `standby`      — a streaming hot standby of `good` (physical slot `standby1`).
+//! * `slot`         — an inactive physical slot (`stale_slot`) pinning > 16 MB of WAL.
+//! * `archive_fail` — archive_mode on with an archive_command that always fails.
+//!
+//! [`lab()`] starts everything once per test process (scenarios in parallel threads)
+//! and returns only when every scenario property holds. The servers are stopped and
+//! their directories removed by an `atexit` handler; directories left behind by a
+//! test process that was killed are reaped by the next one.
+//!
+//! All setup goes through the PostgreSQL binaries and `psql` (synchronous, no async
+//! runtime needed), so the lab works from both `#[test]` and `#[tokio::test]`.
+#![allow(dead_code)]
+
+use std::collections::HashSet;
+use std::ffi::{CString, OsStr};
+use std::fs;
+use std::io::Write;
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, Once, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Password of every lab role. Distinctive so tests can assert it never leaks into output.
+pub const LAB_PASSWORD: &str = "lab-S3cret-pw-9f2";
+
+/// Default location of the PostgreSQL 15 binaries (Debian layout); override with
+/// `SQLREADY_PG_BINDIR`. Version 15 matters because pgaudit is packaged for it.
+const DEFAULT_PG_BINDIR: &str = "/usr/lib/postgresql/15/bin";
+
+/// How long to wait for a server to start or for a scenario property to become true.
+const WAIT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Prefix of every lab directory under `std::env::temp_dir()`.
+const DIR_PREFIX: &str = "sqlready-lab-";
+
+/// File in each lab directory holding the pid of the test process that owns it,
+/// so a later process can tell abandoned directories from live ones.
+const OWNER_FILE: &str = "owner.pid";
+
+/// One lab PostgreSQL server.
+pub struct PgServer {
+    /// Scenario name (`bad`, `good`, `standby`, `slot`, `archive_fail`).
+    pub name: &'static str,
+    /// TCP port on 127.0.0.1.
+    pub port: u16,
+    /// PGDATA.
+    pub datadir: PathBuf,
+    /// The server's temp directory (holds `data/`, `sock/`, `server.log`, ...).
+    pub root: PathBuf,
+    /// Directory of the server's unix socket.
+    pub socket_dir: PathBuf,
+    /// Server log (stderr of the postmaster, via `pg_ctl -l`).
+    pub log_file: PathBuf,
+}
+
+/// The whole lab; see the module docs for what each server exhibits.
+pub struct PgLab {
+    pub bad: PgServer,
+    pub good: PgServer,
+    pub standby: PgServer,
+    pub slot: PgServer,
+    pub archive_fail: PgServer,
+    /// Wall-clock time `lab()` took to start and verify everything.
+    pub started_in: Duration,
+}
+
+/// The lab, started on first use and shared by all tests of the process.
+///
+/// Panics (in every caller, without retrying) if the lab could not be started, so a
+/// broken setup fails each test quickly instead of starting servers again and again.
+pub fn lab() -> &'static PgLab {
+    static LAB: OnceLock<Result<PgLab, String>> = OnceLock::new();
+    match LAB.get_or_init(start_lab) {
+        Ok(lab) => lab,
+        Err(message) => panic!("the PostgreSQL test lab failed to start:\n{message}"),
+    }
+}
+
+/// Runs `sql` through `psql` against a connection URL (e.g. [`PgServer::url`]), the
+/// way a client outside the server would: over TCP, with the URL's password and
+/// sslmode. Returns stdout (`-tA`), or stderr when psql fails.
+pub fn psql_url(url: &str, sql: &str) -> Result<String, String> {
+    let output = client_command(pg_bin("psql"))
+        .args([
+            "-X",
+            "-q",
+            "-tA",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            url,
+            "-c",
+            sql,
+        ])
+        .output()
+        .expect("could not run psql");
+    psql_result(output)
+}
+
+/// psql's trimmed stdout on success, its stderr on failure.
+fn psql_result(output: std::process::Output) -> Result<String, String> {
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout)
+            .trim_end()
+            .to_string())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
+
+impl PgServer {
+    /// `postgres://USER:LAB_PASSWORD@127.0.0.1:PORT/DB?sslmode=prefer`.
+    pub fn url(&self, user: &str, db: &str) -> String {
+        self.url_with(user, db, "sslmode=prefer")
+    }
+
+    /// Like [`PgServer::url`] with explicit query parameters, e.g. `"sslmode=disable"`.
+    pub fn url_with(&self, user: &str, db: &str, params: &str) -> String {
+        let mut url = format!(
+            "postgres://{user}:{LAB_PASSWORD}@127.0.0.1:{}/{db}",
+            self.port
+        );
+        if !params.is_empty() {
+            url.push('?');
+            url.push_str(params);
+        }
+        url
+    }
+
+    /// Runs `sql` (one or more statements) as the `postgres` superuser over the unix
+    /// socket and returns stdout (`-tA`, command tags suppressed). Panics with psql's
+    /// stderr on failure.
+    pub fn psql(&self, db: &str, sql: &str) -> String {
+        self.try_psql(db, sql).unwrap_or_else(|err| {
+            panic!("{}: psql on db {db} failed: {err}\nSQL: {sql}", self.name)
+        })
+    }
+
+    /// Like [`PgServer::psql`] but returns psql's stderr instead of panicking.
+    ///
+    /// The SQL goes through stdin rather than `-c` so psql sends statements one by
+    /// one; a multi-statement `-c` string would run as one implicit transaction, in
+    /// which e.g. `CREATE DATABASE` is not allowed.
+    pub fn try_psql(&self, db: &str, sql: &str) -> Result<String, String> {
+        let mut child = client_command(pg_bin("psql"))
+            .args([
+                "-X",
+                "-q",
+                "-tA",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-U",
+                "postgres",
+                "-f",
+                "-",
+            ])
+            .arg("-h")
+            .arg(&self.socket_dir)
+            .args(["-p", &self.port.to_string(), "-d", db])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("could not run psql");
+        child
+            .stdin
+            .take()
+            .expect("psql stdin is piped")
+            .write_all(sql.as_bytes())
+            .expect("could not write SQL to psql");
+        psql_result(child.wait_with_output().expect("could not wait for psql"))
+    }
+
+    /// The whole server log so far (e.g. to check log_connections or pgaudit lines).
+    pub fn log(&self) -> String {
+        fs::read_to_string(&self.log_file).unwrap_or_default()
+    }
+
+    /// The last lines of the server log, for panic messages.
+    pub fn log_tail(&self) -> String {
+        let log = self.log();
+        let lines: Vec<&str> = log.lines().collect();
+        let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+        format!("--- last lines of {} ---\n{tail}", self.log_file.display())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Scenarios
+// ---------------------------------------------------------------------------
+
+/// Starts all scenarios in parallel and collects them, or every failure message.
+fn start_lab() -> Result<PgLab, String> {
+    let started = Instant::now();
+    reap_abandoned_labs();
+    let bad = spawn_named("bad", start_bad);
+    let good_and_standby = spawn_named("good", || {
+        let good = start_good();
+        let standby = start_standby(&good);
+        (good, standby)
+    });
+    let slot = spawn_named("slot", start_slot);
+    let archive_fail = spawn_named("archive_fail", start_archive_fail);
+
+    let (bad, good_and_standby, slot, archive_fail) = (
+        join_named(bad),
+        join_named(good_and_standby),
+        join_named(slot),
+        join_named(archive_fail),
+    );
+    match (bad, good_and_standby, slot, archive_fail) {
+        (Ok(bad), Ok((good, standby)), Ok(slot), Ok(archive_fail)) => Ok(PgLab {
+            bad,
+            good,
+            standby,
+            slot,
+            archive_fail,
+            started_in: started.elapsed(),
+        }),
+        (bad, good_and_standby, slot, archive_fail) => Err([
+            bad.err(),
+            good_and_standby.err(),
+            slot.err(),
+            archive_fail.err(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("\n\n")),
+    }
+}
+
+/// Scenario `bad`: everything left at its default.
+fn start_bad() -> PgServer {
+    let server = PgServer::create("bad");
+    server.initdb(&[]);
+    server.configure(&server.base_settings());
+    server.write_hba(HbaTcp::AnyTransport);
+    server.start();
+    server.create_roles_and_app_db();
+    server.psql("app", "CREATE TABLE orders(id int);");
+    server
+}
+
+/// Scenario `good`: the settings a production-readiness audit wants to see.
+fn start_good() -> PgServer {
+    let server = PgServer::create("good");
+    server.initdb(&["--data-checksums"]);
+    server.generate_self_signed_cert();
+    let archive_dir = server.owned_subdir("archive");
+    let archive_dir = archive_dir.display();
+    let archive_command = format!("test ! -f {archive_dir}/%f && cp %p {archive_dir}/%f");
+    let mut settings = server.base_settings();
+    settings.extend([
+        ("wal_level", "logical".to_string()),
+        ("archive_mode", "on".to_string()),
+        ("archive_command", archive_command),
+        ("archive_timeout", "60".to_string()),
+        ("log_min_duration_statement", "500".to_string()),
+        (
+            "shared_preload_libraries",
+            "pg_stat_statements,pgaudit".to_string(),
+        ),
+        ("pgaudit.log", "ddl,role".to_string()),
+        ("ssl", "on".to_string()),
+        ("max_slot_wal_keep_size", "1GB".to_string()),
+        ("max_wal_senders", "10".to_string()),
+        ("max_replication_slots", "10".to_string()),
+        ("log_connections", "on".to_string()),
+    ]);
+    server.configure(&settings);
+    server.write_hba(HbaTcp::SslOnly);
+    server.start();
+    server.create_roles_and_app_db();
+    server.psql(
+        "app",
+        "CREATE EXTENSION pg_stat_statements;
+         CREATE EXTENSION pgaudit;
+         CREATE TABLE customers(id int PRIMARY KEY);
+         CREATE TABLE public._sqlx_migrations(
+             version bigint PRIMARY KEY, description text,
+             installed_on timestamptz NOT NULL DEFAULT now(), success bool NOT NULL,
+             checksum bytea NOT NULL, execution_time bigint NOT NULL);
+         INSERT INTO public._sqlx_migrations(version, description, success, checksum, execution_time)
+             VALUES (20240101000000, 'init', true, '\\x00', 1000);",
+    );
+    server.psql("postgres", "CREATE DATABASE billing;");
+    server.psql(
+        "billing",
+        "CREATE SCHEMA ops;
+         CREATE TABLE ops.flyway_schema_history(
+             installed_rank int PRIMARY KEY, version text,
+             installed_on timestamp NOT NULL DEFAULT now(), success bool NOT NULL);
+         INSERT INTO ops.flyway_schema_history(installed_rank, version, success) VALUES (1, '1', true);",
+    );
+    server.generate_wal_and_switch();
+    server.wait_for(
+        "pg_stat_archiver.archived_count > 0 and failed_count = 0",
+        "SELECT archived_count > 0 AND failed_count = 0 FROM pg_stat_archiver",
+    );
+    server
+}
+
+/// Scenario `standby`: a streaming hot standby of `good`, cloned with pg_basebackup
+/// (which also copies good's TLS certificate and key, with mode 0600).
+fn start_standby(primary: &PgServer) -> PgServer {
+    let server = PgServer::create("standby");
+    run(
+        server
+            .owned_command(pg_bin("pg_basebackup"))
+            .args([
+                "-U", "postgres", "-R", "-X", "stream", "-C", "-S", "standby1",
+            ])
+            .args(["--checkpoint=fast", "--no-sync"])
+            .arg("-h")
+            .arg(&primary.socket_dir)
+            .args(["-p", &primary.port.to_string()])
+            .arg("-D")
+            .arg(&server.datadir),
+        "standby: pg_basebackup from good",
+    );
+    let mut settings = server.base_settings();
+    settings.push(("hot_standby", "on".to_string()));
+    server.configure(&settings);
+    server.start();
+    primary.wait_for(
+        "one streaming replica on the active slot standby1",
+        "SELECT (SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming') = 1
+            AND (SELECT active FROM pg_replication_slots WHERE slot_name = 'standby1')",
+    );
+    server.wait_for("pg_is_in_recovery()", "SELECT pg_is_in_recovery()");
+    server
+}
+
+/// Scenario `slot`: an inactive physical slot holding back a lot of WAL, with
+/// `max_slot_wal_keep_size` at its default (-1, unbounded).
+fn start_slot() -> PgServer {
+    let server = PgServer::create("slot");
+    server.initdb(&[]);
+    server.configure(&server.base_settings());
+    server.write_hba(HbaTcp::AnyTransport);
+    server.start();
+    server.create_roles_and_app_db();
+    // Reserve WAL immediately, then write ~30 MB of WAL the slot has to retain. The
+    // churn table is dropped again: the WAL stays, the disk space does not.
+    server.psql(
+        "postgres",
+        "SELECT pg_create_physical_replication_slot('stale_slot', true);
+         CREATE TABLE churn AS SELECT g, repeat('x', 100) AS filler FROM generate_series(1, 200000) g;
+         DROP TABLE churn;
+         SELECT pg_switch_wal();
+         CHECKPOINT;
+         SELECT pg_switch_wal();
+         CHECKPOINT;",
+    );
+    let retained = server.psql(
+        "postgres",
+        "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint
+           FROM pg_replication_slots WHERE slot_name = 'stale_slot'",
+    );
+    let retained: i64 = retained
+        .trim()
+        .parse()
+        .expect("retained WAL bytes is a number");
+    assert!(
+        retained > 16 * 1024 * 1024,
+        "slot: stale_slot retains only {retained} bytes of WAL, expected > 16 MB"
+    );
+    server
+}
+
+/// Scenario `archive_fail`: archiving is on but every attempt fails.
+fn start_archive_fail() -> PgServer {
+    let server = PgServer::create("archive_fail");
+    server.initdb(&[]);
+    let mut settings = server.base_settings();
+    settings.extend([
+        ("archive_mode", "on".to_string()),
+        ("archive_command", "/bin/false".to_string()),
+    ]);
+    server.configure(&settings);
+    server.write_hba(HbaTcp::AnyTransport);
+    server.start();
+    server.create_roles_and_app_db();
+    server.generate_wal_and_switch();
+    server.wait_for(
+        "pg_stat_archiver.failed_count > 0",
+        "SELECT failed_count > 0 FROM pg_stat_archiver",
+    );
+    server
+}
+
+// ---------------------------------------------------------------------------
+// Server building blocks
+// ---------------------------------------------------------------------------
+
+/// Which TCP connections pg_hba.conf lets in (password auth either way).
+#[derive(Clone, Copy)]
+enum HbaTcp {
+    /// `host` lines: TLS or plaintext.
+    AnyTransport,
+    /// `hostssl` lines only, plus explicit `hostnossl ... reject`.
+    SslOnly,
+}
+
+impl PgServer {
+    /// Makes the server's temp directory (owned by the server's OS user), picks a
+    /// port and registers the directory for teardown at process exit.
+    fn create(name: &'static str) -> PgServer {
+        let root = tempfile::Builder::new()
+            .prefix(&format!("{DIR_PREFIX}{name}-"))
+            .tempdir()
+            .expect("could not create a lab temp dir")
+            .keep();
+        fs::write(root.join(OWNER_FILE), std::process::id().to_string())
+            .expect("could not write the lab owner pid file");
+        chown_to_server_owner(&root);
+        register_teardown(&root);
+        let server = PgServer {
+            name,
+            port: free_port(),
+            datadir: root.join("data"),
+            socket_dir: root.join("sock"),
+            log_file: root.join("server.log"),
+            root,
+        };
+        server.owned_subdir("sock");
+        server
+    }
+
+    /// A directory under the server root, owned by the server's OS user.
+    fn owned_subdir(&self, name: &str) -> PathBuf {
+        let dir = self.root.join(name);
+        fs::create_dir(&dir).unwrap_or_else(|e| panic!("could not create {}: {e}", dir.display()));
+        chown_to_server_owner(&dir);
+        dir
+    }
+
+    /// A command that runs as the server's OS user, in the server root.
+    fn owned_command(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut cmd = client_command(program);
+        cmd.current_dir(&self.root).env("HOME", &self.root);
+        if let Some((uid, gid)) = server_owner() {
+            cmd.uid(uid).gid(gid);
+        }
+        cmd
+    }
+
+    /// initdb with superuser `postgres` and trust auth (pg_hba.conf is rewritten
+    /// afterwards). `--no-sync` only skips initdb's final fsync; it changes no setting.
+    fn initdb(&self, extra_args: &[&str]) {
+        run(
+            self.owned_command(pg_bin("initdb"))
+                .arg("-D")
+                .arg(&self.datadir)
+                .args([
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                ])
+                .args(["--no-sync", "--no-instructions"])
+                .args(extra_args),
+            &format!("{}: initdb", self.name),
+        );
+    }
+
+    /// The settings every lab server needs: its own port, loopback only, and a
+    /// private unix socket directory.
+    fn base_settings(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("port", self.port.to_string()),
+            ("listen_addresses", "127.0.0.1".to_string()),
+            (
+                "unix_socket_directories",
+                self.socket_dir.display().to_string(),
+            ),
+        ]
+    }
+
+    /// Appends `name = 'value'` lines to postgresql.conf (later lines win, so this
+    /// also overrides what pg_basebackup copied from the primary).
+    fn configure(&self, settings: &[(&str, String)]) {
+        let mut block = format!("\n# --- sqlready test lab: {} ---\n", self.name);
+        for (name, value) in settings {
+            block.push_str(&format!("{name} = '{}'\n", value.replace('\'', "''")));
+        }
+        let path = self.datadir.join("postgresql.conf");
+        fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .and_then(|mut file| file.write_all(block.as_bytes()))
+            .unwrap_or_else(|e| panic!("could not append to {}: {e}", path.display()));
+    }
+
+    /// Replaces pg_hba.conf: trust over the unix socket (the harness's own setup
+    /// connection), scram-sha-256 passwords over TCP from loopback.
+    fn write_hba(&self, tcp: HbaTcp) {
+        let host = match tcp {
+            HbaTcp::AnyTransport => "host",
+            HbaTcp::SslOnly => "hostssl",
+        };
+        let mut hba = String::from(
+            "# sqlready test lab\n\
+             local   all          all                  trust\n\
+             local   replication  all                  trust\n",
+        );
+        for addr in ["127.0.0.1/32", "::1/128"] {
+            hba.push_str(&format!(
+                "{host:<7} all          all  {addr:<15} scram-sha-256\n"
+            ));
+            hba.push_str(&format!(
+                "{host:<7} replication  all  {addr:<15} scram-sha-256\n"
+            ));
+        }
+        if let HbaTcp::SslOnly = tcp {
+            hba.push_str("hostnossl all          all  0.0.0.0/0       reject\n");
+            hba.push_str("hostnossl all          all  ::/0            reject\n");
+        }
+        let path = self.datadir.join("pg_hba.conf");
+        fs::write(&path, hba).unwrap_or_else(|e| panic!("could not write {}: {e}", path.display()));
+    }
+
+    /// A self-signed certificate for `localhost`/127.0.0.1 in PGDATA (the default
+    /// ssl_cert_file/ssl_key_file names). P-256 because key generation is instant.
+    /// The key must be 0600 and owned by the server user, or PostgreSQL refuses it.
+    fn generate_self_signed_cert(&self) {
+        run(
+            self.owned_command("openssl")
+                .current_dir(&self.datadir)
+                .args(["req", "-new", "-x509", "-days", "3650", "-nodes"])
+                .args(["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
+                .args(["-subj", "/CN=localhost"])
+                .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+                .args(["-keyout", "server.key", "-out", "server.crt"]),
+            &format!("{}: openssl req", self.name),
+        );
+        let key = self.datadir.join("server.key");
+        fs::set_permissions(&key, fs::Permissions::from_mode(0o600))
+            .unwrap_or_else(|e| panic!("could not chmod {}: {e}", key.display()));
+    }
+
+    /// `pg_ctl start`, waiting until the server accepts connections.
+    fn start(&self) {
+        let output = self
+            .owned_command(pg_bin("pg_ctl"))
+            .arg("-D")
+            .arg(&self.datadir)
+            .arg("-l")
+            .arg(&self.log_file)
+            .args([
+                "-w",
+                "-t",
+                &WAIT_TIMEOUT.as_secs().to_string(),
+                "-s",
+                "start",
+            ])
+            .output()
+            .expect("could not run pg_ctl");
+        if !output.status.success() {
+            panic!(
+                "{}: pg_ctl start failed: {}\n{}",
+                self.name,
+                String::from_utf8_lossy(&output.stderr),
+                self.log_tail()
+            );
+        }
+    }
+
+    /// The roles and database every scenario has. All passwords are scram-sha-256.
+    fn create_roles_and_app_db(&self) {
+        self.psql(
+            "postgres",
+            &format!(
+                "SET password_encryption = 'scram-sha-256';
+                 ALTER ROLE postgres PASSWORD '{LAB_PASSWORD}';
+                 CREATE ROLE auditor LOGIN PASSWORD '{LAB_PASSWORD}' IN ROLE pg_monitor;
+                 CREATE ROLE plain LOGIN PASSWORD '{LAB_PASSWORD}';
+                 CREATE DATABASE app;"
+            ),
+        );
+    }
+
+    /// Writes a little WAL and closes the segment so the archiver gets to work. The
+    /// scratch table is dropped so no scenario gains a stray table.
+    fn generate_wal_and_switch(&self) {
+        self.psql(
+            "postgres",
+            "CREATE TABLE lab_wal AS SELECT g FROM generate_series(1, 10000) g;
+             DROP TABLE lab_wal;
+             SELECT pg_switch_wal();",
+        );
+    }
+
+    /// Polls `sql` (a query returning one boolean, run in db `postgres`) until it
+    /// returns true; panics with the last answer and the log tail after WAIT_TIMEOUT.
+    fn wait_for(&self, what: &str, sql: &str) {
+        let deadline = Instant::now() + WAIT_TIMEOUT;
+        loop {
+            let answer = match self.try_psql("postgres", sql) {
+                Ok(out) if out.trim() == "t" => return,
+                Ok(out) => format!("{out:?}"),
+                Err(err) => err,
+            };
+            if Instant::now() >= deadline {
+                panic!(
+                    "{}: timed out after {WAIT_TIMEOUT:?} waiting for {what} (last answer: {answer})\n{}",
+                    self.name,
+                    self.log_tail()
+                );
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Process, user and port plumbing
+// ---------------------------------------------------------------------------
+
+/// Path of a PostgreSQL binary.
+fn pg_bin(name: &str) -> PathBuf {
+    let dir = std::env::var_os("SQLREADY_PG_BINDIR").unwrap_or_else(|| DEFAULT_PG_BINDIR.into());
+    Path::new(&dir).join(name)
+}
+
+/// A command for a PostgreSQL client or tool with every `PG*` variable of the
+/// environment removed, so a developer's PGHOST/PGSSLMODE/... cannot redirect it.
+fn client_command(program: impl AsRef<OsStr>) -> Command {
+    let mut cmd = Command::new(program);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("PG") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+/// Runs a command to completion; panics with its output if it fails.
+fn run(cmd: &mut Command, what: &str) -> String {
+    let output = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: could not run {:?}: {e}", cmd.get_program()));
+    if !output.status.success() {
+        panic!(
+            "{what} failed ({}):\nstdout: {}\nstderr: {}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The (uid, gid) the servers run as: the `postgres` OS user when we are root,
+/// because initdb and postgres refuse to run as root; `None` (ourselves) otherwise.
+fn server_owner() -> Option<(u32, u32)> {
+    static OWNER: OnceLock<Option<(u32, u32)>> = OnceLock::new();
+    *OWNER.get_or_init(|| {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return None;
+        }
+        let name = CString::new("postgres").expect("static user name has no NUL");
+        // SAFETY: `name` is a valid C string; the returned record is read at once,
+        // inside this OnceLock initialiser.
+        let pw = unsafe { libc::getpwnam(name.as_ptr()) };
+        assert!(
+            !pw.is_null(),
+            "running as root, but there is no `postgres` OS user to run the lab servers as"
+        );
+        // SAFETY: checked non-null above.
+        Some(unsafe { ((*pw).pw_uid, (*pw).pw_gid) })
+    })
+}
+
+/// Gives `path` to the server's OS user (a no-op when not root).
+fn chown_to_server_owner(path: &Path) {
+    if let Some((uid, gid)) = server_owner() {
+        std::os::unix::fs::chown(path, Some(uid), Some(gid))
+            .unwrap_or_else(|e| panic!("could not chown {}: {e}", path.display()));
+    }
+}
+
+/// A free TCP port on 127.0.0.1: let the kernel pick one, then release it. Ports
+/// already handed out in this process are skipped so parallel scenarios never
+/// collide with each other; 5432 (the system server) is never handed out.
+fn free_port() -> u16 {
+    static TAKEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+    loop {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("could not bind 127.0.0.1:0");
+        let port = listener
+            .local_addr()
+            .expect("bound socket has an address")
+            .port();
+        let mut taken = TAKEN
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if port != 5432 && taken.get_or_insert_with(HashSet::new).insert(port) {
+            return port;
+        }
+    }
+}
+
+/// Spawns a named setup thread (the name shows up in panic messages).
+fn spawn_named<T: Send + 'static>(
+    name: &str,
+    setup: impl FnOnce() -> T + Send + 'static,
+) -> (String, thread::JoinHandle<T>) {
+    let handle = thread::Builder::new()
+        .name(format!("pglab-{name}"))
+        .spawn(setup)
+        .expect("could not spawn a lab setup thread");
+    (name.to_string(), handle)
+}
+
+/// Joins a setup thread, turning its panic into an error message.
+fn join_named<T>((name, handle): (String, thread::JoinHandle<T>)) -> Result<T, String> {
+    handle.join().map_err(|payload| {
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("(non-string panic)");
+        format!("scenario {name}: {message}")
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Teardown
+// ---------------------------------------------------------------------------
+
+/// Server roots created by this process, stopped and removed at exit.
+static TEARDOWN: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Records a server root for teardown, installing the atexit handler on first use.
+fn register_teardown(root: &Path) {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        // SAFETY: registering a plain extern "C" fn with no captured state.
+        let rc = unsafe { libc::atexit(teardown_at_exit) };
+        assert_eq!(rc, 0, "could not register the lab's atexit handler");
+    });
+    TEARDOWN
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .push(root.to_path_buf());
+}
+
+/// atexit handler: stop every lab server and remove its directory. Panics must not
+/// unwind out of an extern "C" fn, so they are caught and ignored.
+extern "C" fn teardown_at_exit() {
+    let _ = std::panic::catch_unwind(|| {
+        let roots = std::mem::take(
+            &mut *TEARDOWN
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
+        stop_and_remove(&roots);
+    });
+}
+
+/// `pg_ctl stop -m immediate` for every root whose server may be running (all in
+/// parallel, then waited for), then removes the roots. Best effort: errors ignored.
+fn stop_and_remove(roots: &[PathBuf]) {
+    let stops: Vec<_> = roots
+        .iter()
+        .filter(|root| root.join("data/postmaster.pid").exists())
+        .filter_map(|root| {
+            let mut cmd = client_command(pg_bin("pg_ctl"));
+            cmd.current_dir(root)
+                .arg("-D")
+                .arg(root.join("data"))
+                .args(["-m", "immediate", "-w", "-s", "stop"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            if let Some((uid, gid)) = server_owner() {
+                cmd.uid(uid).gid(gid);
+            }
+            cmd.spawn().ok()
+        })
+        .collect();
+    for mut stop in stops {
+        let _ = stop.wait();
+    }
+    for root in roots {
+        let _ = fs::remove_dir_all(root);
+    }
+}
+
+/// Stops and removes lab directories left by test processes that no longer exist
+/// (killed before their atexit handler could run), so servers do not pile up.
+fn reap_abandoned_labs() {
+    let Ok(entries) = fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    let abandoned: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|entry| entry.file_name().to_string_lossy().starts_with(DIR_PREFIX))
+        .map(|entry| entry.path())
+        .filter(|root| {
+            fs::read_to_string(root.join(OWNER_FILE))
+                .ok()
+                .and_then(|pid| pid.trim().parse::<i32>().ok())
+                .is_some_and(|pid| !process_alive(pid))
+        })
+        .collect();
+    stop_and_remove(&abandoned);
+}
+
+/// Whether a process with this pid exists (EPERM means it exists but is not ours).
+fn process_alive(pid: i32) -> bool {
+    if pid <= 0 {
+        return true; // not a real owner pid: leave the directory alone
+    }
+    // SAFETY: signal 0 only checks for existence and permission.
+    let exists = unsafe { libc::kill(pid, 0) } == 0;
+    exists || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
