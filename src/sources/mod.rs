@@ -1,5 +1,6 @@
 //! Sources: the only code that does I/O. Each turns what it read into facts.
 
+pub mod migrations;
 pub mod postgres;
 
 use crate::facts::snapshot::{Collected, TargetFailure};

@@ -1,15 +1,223 @@
-//! PostgreSQL, audited from inside (placeholder until the source lands).
+//! PostgreSQL, audited from inside: a read-only session with timeouts, a
+//! handful of round trips (one main document, one privileged document when
+//! the role may read it, one per other database for migrations, and the
+//! custom check queries), then pure conversion into facts.
 
+mod errors;
+pub mod facts;
+pub mod queries;
+
+use super::{CollectOptions, CustomQuery};
 use crate::facts::snapshot::TargetFacts;
-use super::CollectOptions;
+use crate::facts::RawEvidence;
+use crate::sources::migrations;
+pub use errors::PgError;
+use facts::{MainDoc, MigrationRow, PrivilegedDoc, Readings};
+use futures::stream::{self, StreamExt};
+use serde_json::Value as Json;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{Connection, Row};
+use std::str::FromStr;
 use url::Url;
 
-#[derive(Debug, thiserror::Error)]
-pub enum PgError {
-    #[error("not implemented")]
-    Todo,
+/// How many other databases are searched for migration tables at once.
+const DATABASE_CONCURRENCY: usize = 4;
+
+/// Collects the facts of one PostgreSQL server.
+pub async fn collect(id: &str, url: &Url, options: &CollectOptions) -> Result<TargetFacts, PgError> {
+    let connect_options = connect_options(url, options)?;
+    let endpoint = format!("{}:{}", connect_options.get_host(), connect_options.get_port());
+    let mut conn = connect(&connect_options, options, &endpoint).await?;
+    let settings: Vec<String> = queries::SETTINGS.iter().map(|s| s.to_string()).collect();
+    let tables = migrations::table_names();
+    let main_text: String = sqlx::query_scalar(queries::MAIN)
+        .bind(&settings)
+        .bind(&tables)
+        .fetch_one(&mut conn)
+        .await
+        .map_err(|err| errors::query(err, "reading the catalog", options))?;
+    let main: MainDoc = serde_json::from_str(&main_text).map_err(|err| PgError::Unexpected {
+        endpoint: endpoint.clone(),
+        detail: format!("the catalog document did not have the expected shape: {err}"),
+    })?;
+    let mut evidence = vec![RawEvidence {
+        source: facts::SOURCE.into(),
+        name: "catalog".into(),
+        request: queries::MAIN.trim().into(),
+        response: serde_json::from_str(&main_text).unwrap_or(Json::Null),
+    }];
+    let privileged = read_privileged(&mut conn, &main, options, &mut evidence).await;
+    let custom = run_custom_queries(&mut conn, &options.queries, &mut evidence).await;
+    let _ = conn.close().await;
+    let other_databases = search_other_databases(&connect_options, &main, options, &tables).await;
+    let readings = Readings {
+        main,
+        privileged,
+        other_databases,
+        custom,
+    };
+    let now = chrono::Utc::now();
+    Ok(TargetFacts {
+        id: id.to_string(),
+        resource: None,
+        kind: crate::target::Kind::Postgres,
+        role: facts::role(&readings.main),
+        engine: "postgres".into(),
+        version: readings.main.version.split_whitespace().next().unwrap_or_default().to_string(),
+        collected_at: now,
+        facts: facts::facts(&readings, now.date_naive()),
+        evidence,
+    })
 }
 
-pub async fn collect(_id: &str, _url: &Url, _options: &CollectOptions) -> Result<TargetFacts, PgError> {
-    Err(PgError::Todo)
+/// Connection options from the URI (sslmode and friends honoured; libpq's
+/// PG* variables such as PGPASSWORD fill what the URI leaves out), plus a
+/// read-only session with a statement timeout set at connection start.
+fn connect_options(url: &Url, options: &CollectOptions) -> Result<PgConnectOptions, PgError> {
+    let parsed = PgConnectOptions::from_str(url.as_str()).map_err(|err| PgError::BadUri {
+        reason: crate::target::redact_uri(&err.to_string()),
+    })?;
+    let timeout_ms = options.statement_timeout.as_millis().to_string();
+    Ok(parsed
+        .application_name("sqlready")
+        .statement_cache_capacity(0)
+        .options([
+            ("default_transaction_read_only", "on"),
+            ("statement_timeout", timeout_ms.as_str()),
+            ("lock_timeout", timeout_ms.as_str()),
+            ("idle_in_transaction_session_timeout", "60000"),
+        ]))
+}
+
+async fn connect(
+    connect_options: &PgConnectOptions,
+    options: &CollectOptions,
+    endpoint: &str,
+) -> Result<PgConnection, PgError> {
+    match tokio::time::timeout(options.connect_timeout, PgConnection::connect_with(connect_options)).await {
+        Err(_) => Err(PgError::ConnectTimeout {
+            endpoint: endpoint.to_string(),
+            seconds: options.connect_timeout.as_secs(),
+        }),
+        Ok(Err(err)) => Err(errors::connect(err, endpoint, connect_options)),
+        Ok(Ok(conn)) => Ok(conn),
+    }
+}
+
+/// hba rules and the archive backlog, each only when the role may read it.
+async fn read_privileged(
+    conn: &mut PgConnection,
+    main: &MainDoc,
+    options: &CollectOptions,
+    evidence: &mut Vec<RawEvidence>,
+) -> PrivilegedDoc {
+    let hba = main.superuser || main.hba_readable;
+    let ready = (main.superuser || main.monitor) && !main.in_recovery;
+    let Some(sql) = queries::privileged(hba, ready) else {
+        return PrivilegedDoc::default();
+    };
+    // Built only from the constants in `queries`.
+    match sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql.clone())).fetch_one(&mut *conn).await {
+        Ok(text) => {
+            let response: Json = serde_json::from_str(&text).unwrap_or(Json::Null);
+            evidence.push(RawEvidence {
+                source: facts::SOURCE.into(),
+                name: "privileged".into(),
+                request: sql.clone(),
+                response: response.clone(),
+            });
+            serde_json::from_value(response).unwrap_or_default()
+        }
+        Err(err) => {
+            tracing::warn!(error = %errors::query(err, "reading hba rules / archive status", options), "privileged facts unavailable");
+            PrivilegedDoc::default()
+        }
+    }
+}
+
+/// Runs each custom check query inside one read-only transaction; a failing
+/// query is rolled back to its savepoint and reported for that check only.
+async fn run_custom_queries(
+    conn: &mut PgConnection,
+    queries: &[CustomQuery],
+    evidence: &mut Vec<RawEvidence>,
+) -> Vec<(String, Result<Json, String>)> {
+    let mine: Vec<&CustomQuery> = queries.iter().filter(|q| q.engine == "postgres").collect();
+    if mine.is_empty() {
+        return Vec::new();
+    }
+    let mut results = Vec::new();
+    if let Err(err) = sqlx::raw_sql("BEGIN READ ONLY").execute(&mut *conn).await {
+        let reason = format!("cannot start a read-only transaction: {err}");
+        return mine.iter().map(|q| (q.check_id.clone(), Err(reason.clone()))).collect();
+    }
+    for query in mine {
+        let body = query.sql.trim().trim_end_matches(';');
+        let sql = format!("SELECT coalesce(json_agg(q), '[]'::json)::text FROM ({body}) AS q");
+        let _ = sqlx::raw_sql("SAVEPOINT sqlready_check").execute(&mut *conn).await;
+        // Custom SQL passed `checks::query::validate` at load time and runs read-only.
+        let outcome = match sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *conn).await {
+            Ok(row) => row
+                .try_get::<String, _>(0)
+                .map_err(|err| err.to_string())
+                .and_then(|text| serde_json::from_str::<Json>(&text).map_err(|err| err.to_string())),
+            Err(err) => {
+                let _ = sqlx::raw_sql("ROLLBACK TO SAVEPOINT sqlready_check").execute(&mut *conn).await;
+                Err(errors::describe_database_error(&err))
+            }
+        };
+        if let Ok(rows) = &outcome {
+            evidence.push(RawEvidence {
+                source: facts::SOURCE.into(),
+                name: format!("query for {}", query.check_id),
+                request: query.sql.clone(),
+                response: rows.clone(),
+            });
+        }
+        results.push((query.check_id.clone(), outcome));
+    }
+    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+    results
+}
+
+/// Migration tables live in application databases, and PostgreSQL has no
+/// cross-database catalog: connect to each other connectable database.
+async fn search_other_databases(
+    connect_options: &PgConnectOptions,
+    main: &MainDoc,
+    options: &CollectOptions,
+    tables: &[String],
+) -> Vec<(String, Result<Vec<MigrationRow>, String>)> {
+    let others: Vec<String> = main
+        .databases
+        .iter()
+        .filter(|db| db.connect && db.name != main.database)
+        .map(|db| db.name.clone())
+        .collect();
+    stream::iter(others)
+        .map(|database| async move {
+            let outcome = migration_tables(connect_options, &database, options, tables).await;
+            (database, outcome)
+        })
+        .buffered(DATABASE_CONCURRENCY)
+        .collect()
+        .await
+}
+
+async fn migration_tables(
+    connect_options: &PgConnectOptions,
+    database: &str,
+    options: &CollectOptions,
+    tables: &[String],
+) -> Result<Vec<MigrationRow>, String> {
+    let per_db = connect_options.clone().database(database);
+    let endpoint = format!("{}:{}/{database}", per_db.get_host(), per_db.get_port());
+    let mut conn = connect(&per_db, options, &endpoint).await.map_err(|err| err.to_string())?;
+    let text: String = sqlx::query_scalar(queries::MIGRATIONS)
+        .bind(tables)
+        .fetch_one(&mut conn)
+        .await
+        .map_err(|err| errors::describe_database_error(&err))?;
+    let _ = conn.close().await;
+    serde_json::from_str(&text).map_err(|err| err.to_string())
 }

@@ -1,0 +1,96 @@
+//! PostgreSQL failures in words a user can act on. No message carries a
+//! password: sqlx never echoes it, and URIs are redacted before display.
+
+use super::super::CollectOptions;
+use sqlx::postgres::{PgConnectOptions, PgSslMode};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PgError {
+    #[error("invalid PostgreSQL URI: {reason}")]
+    BadUri { reason: String },
+    #[error("could not connect to {endpoint} within {seconds} s: check the host, port and firewall, or raise --connect-timeout")]
+    ConnectTimeout { endpoint: String, seconds: u64 },
+    #[error("cannot reach {endpoint}: {detail}")]
+    Unreachable { endpoint: String, detail: String },
+    #[error("authentication failed for user '{user}' at {endpoint}: {detail}; check the password (in the URI or PGPASSWORD)")]
+    Authentication { endpoint: String, user: String, detail: String },
+    #[error("the server at {endpoint} refused user '{user}': {detail}")]
+    Refused { endpoint: String, user: String, detail: String },
+    #[error("TLS with {endpoint} failed: {detail}")]
+    Tls { endpoint: String, detail: String },
+    #[error("{endpoint} did not answer like a PostgreSQL server ({detail}): check the port and scheme")]
+    NotPostgres { endpoint: String, detail: String },
+    #[error("{what} exceeded the statement timeout of {seconds} s: raise --statement-timeout or audit a less loaded server")]
+    StatementTimeout { what: String, seconds: u64 },
+    #[error("{what} was denied: {detail}; grant pg_monitor to the audit role")]
+    PermissionDenied { what: String, detail: String },
+    #[error("{what} failed: {detail}")]
+    Query { what: String, detail: String },
+    #[error("unexpected answer from {endpoint}: {detail}")]
+    Unexpected { endpoint: String, detail: String },
+}
+
+/// Classifies a connection failure.
+pub fn connect(err: sqlx::Error, endpoint: &str, options: &PgConnectOptions) -> PgError {
+    let endpoint = endpoint.to_string();
+    let user = options.get_username().to_string();
+    match err {
+        sqlx::Error::Database(db) => {
+            let detail = db.message().to_string();
+            match db.code().as_deref() {
+                Some("28P01") => PgError::Authentication { endpoint, user, detail },
+                Some("28000") if detail.contains("no encryption") && matches!(options.get_ssl_mode(), PgSslMode::Disable) => PgError::Refused {
+                    endpoint,
+                    user,
+                    detail: format!("{detail} (the server requires TLS; remove sslmode=disable)"),
+                },
+                Some(code) if code.starts_with("28") || code == "3D000" || code == "42501" => PgError::Refused { endpoint, user, detail },
+                _ => PgError::Refused { endpoint, user, detail },
+            }
+        }
+        sqlx::Error::Tls(inner) => PgError::Tls { endpoint, detail: inner.to_string() },
+        sqlx::Error::Io(io) => match io.kind() {
+            std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::InvalidData => {
+                PgError::NotPostgres { endpoint, detail: io.to_string() }
+            }
+            _ => PgError::Unreachable { endpoint, detail: io.to_string() },
+        },
+        sqlx::Error::Protocol(detail) => {
+            if detail.contains("SSL") || detail.contains("TLS") || detail.contains("ssl") {
+                PgError::Tls {
+                    endpoint,
+                    detail: format!("{detail} (sslmode={:?})", options.get_ssl_mode()).to_lowercase(),
+                }
+            } else {
+                PgError::NotPostgres { endpoint, detail }
+            }
+        }
+        other => PgError::Unexpected { endpoint, detail: crate::target::redact_uri(&other.to_string()) },
+    }
+}
+
+/// Classifies a failed audit query.
+pub fn query(err: sqlx::Error, what: &str, options: &CollectOptions) -> PgError {
+    let what = what.to_string();
+    if let sqlx::Error::Database(db) = &err {
+        match db.code().as_deref() {
+            Some("57014") => {
+                return PgError::StatementTimeout { what, seconds: options.statement_timeout.as_secs() };
+            }
+            Some("42501") => return PgError::PermissionDenied { what, detail: db.message().to_string() },
+            _ => {}
+        }
+    }
+    PgError::Query { what, detail: describe_database_error(&err) }
+}
+
+/// A database error as one line, with its SQLSTATE.
+pub fn describe_database_error(err: &sqlx::Error) -> String {
+    match err {
+        sqlx::Error::Database(db) => match db.code() {
+            Some(code) => format!("{} (SQLSTATE {code})", db.message()),
+            None => db.message().to_string(),
+        },
+        other => crate::target::redact_uri(&other.to_string()),
+    }
+}

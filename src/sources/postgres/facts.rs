@@ -1,0 +1,547 @@
+//! Turning what PostgreSQL answered into facts: pure functions, unit-tested
+//! on recorded documents.
+
+use crate::eol;
+use crate::facts::{FactSink, Facts};
+use crate::sources::migrations;
+use crate::target::Role;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::{json, Value as Json};
+use std::collections::BTreeMap;
+
+pub const SOURCE: &str = "postgres";
+
+/// The main document (queries::MAIN).
+#[derive(Debug, Clone, Deserialize)]
+pub struct MainDoc {
+    pub version: String,
+    pub version_num: i64,
+    pub in_recovery: bool,
+    pub user: String,
+    pub database: String,
+    pub superuser: bool,
+    pub read_all_settings: bool,
+    pub read_all_stats: bool,
+    pub monitor: bool,
+    pub hba_readable: bool,
+    pub settings: Vec<SettingRow>,
+    pub replication: Vec<ReplicationRow>,
+    pub receiver_status: Option<String>,
+    pub replay_delay_seconds: Option<f64>,
+    pub slots: Vec<SlotRow>,
+    pub archiver: ArchiverRow,
+    pub clients: ClientsRow,
+    pub extensions: Vec<String>,
+    pub wraparound: WraparoundRow,
+    pub databases: Vec<DatabaseRow>,
+    pub migrations: Vec<MigrationRow>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SettingRow {
+    pub name: String,
+    pub setting: Option<String>,
+    pub vartype: String,
+    #[serde(default)]
+    pub unit: Option<String>,
+    #[serde(default)]
+    pub pending_restart: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReplicationRow {
+    pub name: Option<String>,
+    pub client_addr: Option<String>,
+    pub state: Option<String>,
+    pub sync_state: Option<String>,
+    pub logical: bool,
+    pub replay_lag_bytes: Option<f64>,
+    pub replay_lag_seconds: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SlotRow {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub slot_type: String,
+    pub active: bool,
+    pub wal_status: Option<String>,
+    pub safe_wal_size: Option<i64>,
+    pub retained_bytes: Option<f64>,
+    pub xmin_age: Option<i64>,
+    pub catalog_xmin_age: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ArchiverRow {
+    pub archived_count: i64,
+    pub failed_count: i64,
+    pub last_archived_age_seconds: Option<f64>,
+    pub failing: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClientsRow {
+    pub total: i64,
+    pub tls: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WraparoundRow {
+    pub max_xid_age: Option<i64>,
+    pub max_mxid_age: Option<i64>,
+    pub oldest_database: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseRow {
+    pub name: String,
+    pub connect: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MigrationRow {
+    pub schema: String,
+    pub table: String,
+}
+
+/// The privileged document (queries::privileged).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PrivilegedDoc {
+    pub hba: Option<Vec<HbaRow>>,
+    pub ready_count: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HbaRow {
+    pub line: i64,
+    #[serde(rename = "type")]
+    pub conn_type: String,
+    pub database: Option<Vec<String>>,
+    pub user_name: Option<Vec<String>>,
+    pub address: Option<String>,
+    pub auth_method: Option<String>,
+    pub error: Option<String>,
+}
+
+/// Everything read from one server.
+#[derive(Debug, Clone)]
+pub struct Readings {
+    pub main: MainDoc,
+    pub privileged: PrivilegedDoc,
+    /// Migration tables found in other databases, or why a database could not be read.
+    pub other_databases: Vec<(String, Result<Vec<MigrationRow>, String>)>,
+    /// Custom check queries: rows, or the error.
+    pub custom: Vec<(String, Result<Json, String>)>,
+}
+
+/// The role a server plays.
+pub fn role(main: &MainDoc) -> Role {
+    if main.in_recovery {
+        Role::Replica
+    } else {
+        Role::Primary
+    }
+}
+
+/// The grants that would let `user` read what it cannot.
+fn grant(user: &str, role: &str) -> String {
+    format!("GRANT {role} TO {user};  (or GRANT pg_monitor, which includes it)")
+}
+
+/// All facts from the readings. `today` dates the end-of-life comparison.
+pub fn facts(readings: &Readings, today: NaiveDate) -> Facts {
+    let main = &readings.main;
+    let mut sink = FactSink::new(SOURCE);
+    version_facts(&mut sink, main, today);
+    let settings = typed_settings(main);
+    settings_facts(&mut sink, main, &settings);
+    replica_facts(&mut sink, main);
+    archive_facts(&mut sink, main, &settings, &readings.privileged);
+    slot_facts(&mut sink, main);
+    network_facts(&mut sink, main, &settings, &readings.privileged);
+    connection_facts(&mut sink, main, &settings);
+    wraparound_facts(&mut sink, main);
+    migration_facts(&mut sink, main, &readings.other_databases);
+    for (check_id, outcome) in &readings.custom {
+        let path = format!("query.{check_id}.rows");
+        match outcome {
+            Ok(rows) => sink.known(&path, "custom check query", rows.clone()),
+            Err(reason) => sink.unknown(&path, format!("the check's query failed: {reason}"), None),
+        }
+    }
+    sink.finish()
+}
+
+fn version_facts(sink: &mut FactSink<'_>, main: &MainDoc, today: NaiveDate) {
+    let origin = "server_version";
+    let Some(major) = eol::major_of("postgres", &main.version) else {
+        sink.unknown("version.major", format!("cannot read a version number from '{}'", main.version), None);
+        return;
+    };
+    sink.known("version.major", origin, major.clone());
+    sink.known("version.table_date", "embedded end-of-life table", eol::TABLE_DATE);
+    match eol::end_of_life("postgres", &major) {
+        Some(date) => {
+            sink.known("version.eol_date", "embedded end-of-life table", date.to_string());
+            sink.known("version.days_until_eol", "embedded end-of-life table", (date - today).num_days());
+        }
+        None => {
+            let reason = format!(
+                "PostgreSQL {major} is not in the end-of-life table dated {}",
+                eol::TABLE_DATE
+            );
+            sink.unknown("version.eol_date", reason.clone(), Some("upgrade sqlready for a newer end-of-life table"));
+            sink.unknown("version.days_until_eol", reason, Some("upgrade sqlready for a newer end-of-life table"));
+        }
+    }
+}
+
+/// Setting name → typed value, for the settings the role can see.
+fn typed_settings(main: &MainDoc) -> BTreeMap<String, Json> {
+    main.settings
+        .iter()
+        .filter_map(|row| Some((row.name.clone(), setting_value(row)?)))
+        .collect()
+}
+
+/// A pg_settings value in its type: bools from on/off, integers in the
+/// setting's own unit, lists for comma-separated library lists.
+pub fn setting_value(row: &SettingRow) -> Option<Json> {
+    let raw = row.setting.as_deref()?;
+    Some(match row.vartype.as_str() {
+        "bool" => Json::Bool(matches!(raw, "on" | "true" | "yes" | "1")),
+        "integer" => Json::from(raw.parse::<i64>().ok()?),
+        "real" => Json::from(raw.parse::<f64>().ok()?),
+        _ if row.name == "shared_preload_libraries" => Json::from(
+            raw.split(',')
+                .map(|lib| lib.trim().trim_matches('"').to_string())
+                .filter(|lib| !lib.is_empty())
+                .collect::<Vec<_>>(),
+        ),
+        _ => Json::from(raw),
+    })
+}
+
+/// Settings that are absent for a reason other than privilege, with the value that applies.
+fn absent_default(name: &str, version_num: i64) -> Option<(Json, &'static str)> {
+    match name {
+        "reserved_connections" if version_num < 160000 => Some((json!(0), "not in PostgreSQL before 16; treated as 0")),
+        "archive_library" if version_num < 150000 => Some((json!(""), "not in PostgreSQL before 15")),
+        "pgaudit.log" => Some((json!(""), "pgaudit is not loaded, so pgaudit.log does not exist")),
+        _ => None,
+    }
+}
+
+fn settings_facts(sink: &mut FactSink<'_>, main: &MainDoc, settings: &BTreeMap<String, Json>) {
+    for name in super::queries::SETTINGS {
+        if *name == "archive_command" {
+            continue; // recorded as postgres.archive_command_set, never as text
+        }
+        let path = format!("postgres.settings.{}", name.replace('.', "_"));
+        if crate::facts::schema::spec(&path).is_none() {
+            continue;
+        }
+        match settings.get(*name) {
+            Some(value) => sink.known(&path, format!("pg_settings.{name}"), value.clone()),
+            None => match absent_default(name, main.version_num) {
+                Some((value, why)) => sink.known(&path, format!("pg_settings.{name}: {why}"), value),
+                None if !main.read_all_settings => sink.unknown(
+                    &path,
+                    format!("{name} is hidden from role {} (PostgreSQL shows it only to pg_read_all_settings)", main.user),
+                    Some(&grant(&main.user, "pg_read_all_settings")),
+                ),
+                None => sink.unknown(&path, format!("{name} does not exist on PostgreSQL {}", main.version), None),
+            },
+        }
+    }
+    let pending: Vec<String> = main
+        .settings
+        .iter()
+        .filter(|row| row.pending_restart)
+        .map(|row| row.name.clone())
+        .collect();
+    sink.known("postgres.pending_restart", "pg_settings.pending_restart", pending);
+    sink.known("postgres.extensions", "pg_extension (audited database)", main.extensions.clone());
+}
+
+fn replica_facts(sink: &mut FactSink<'_>, main: &MainDoc) {
+    let physical: Vec<&ReplicationRow> = main.replication.iter().filter(|r| !r.logical).collect();
+    let origin = "pg_stat_replication";
+    if !main.read_all_stats && physical.iter().any(|r| r.state.is_none()) {
+        let reason = format!(
+            "pg_stat_replication hides replica state and lag from role {}",
+            main.user
+        );
+        let fix = grant(&main.user, "pg_read_all_stats");
+        sink.unknown("replicas.count", reason.clone(), Some(&fix));
+        sink.unknown("replicas.connected", reason.clone(), Some(&fix));
+        sink.unknown("replicas.max_replay_lag_seconds", reason, Some(&fix));
+    } else {
+        let streaming: Vec<&&ReplicationRow> = physical
+            .iter()
+            .filter(|r| r.state.as_deref() == Some("streaming"))
+            .collect();
+        sink.known("replicas.count", origin, streaming.len() as i64);
+        let rows: Vec<Json> = physical
+            .iter()
+            .map(|r| {
+                json!({
+                    "name": r.name, "client_addr": r.client_addr, "state": r.state,
+                    "sync_state": r.sync_state,
+                    "replay_lag_bytes": r.replay_lag_bytes.map(|b| b as i64),
+                    "replay_lag_seconds": r.replay_lag_seconds,
+                })
+            })
+            .collect();
+        sink.known("replicas.connected", origin, rows);
+        let max_lag = physical
+            .iter()
+            .filter_map(|r| r.replay_lag_seconds)
+            .fold(None, |acc: Option<f64>, lag| Some(acc.map_or(lag, |a| a.max(lag))));
+        sink.known("replicas.max_replay_lag_seconds", "pg_stat_replication.replay_lag", max_lag);
+        let synchronous = physical
+            .iter()
+            .filter(|r| matches!(r.sync_state.as_deref(), Some("sync" | "quorum")))
+            .count();
+        sink.known("ha.synchronous_standbys", "pg_stat_replication.sync_state", synchronous as i64);
+    }
+    if main.in_recovery {
+        sink.known(
+            "upstream.receiver_status",
+            "pg_stat_wal_receiver.status",
+            main.receiver_status.clone().unwrap_or_default(),
+        );
+        sink.known(
+            "upstream.replay_delay_seconds",
+            "now() - pg_last_xact_replay_timestamp() (0 when replay has caught up with receipt)",
+            main.replay_delay_seconds,
+        );
+    }
+}
+
+fn archive_facts(
+    sink: &mut FactSink<'_>,
+    main: &MainDoc,
+    settings: &BTreeMap<String, Json>,
+    privileged: &PrivilegedDoc,
+) {
+    let mode = settings.get("archive_mode").and_then(Json::as_str);
+    let command_set = settings.get("archive_command").and_then(Json::as_str).map(|s| s == "set");
+    let library_set = settings
+        .get("archive_library")
+        .and_then(Json::as_str)
+        .map(|s| !s.is_empty())
+        .or((main.version_num < 150000).then_some(false));
+    match command_set {
+        Some(set) => sink.known("postgres.archive_command_set", "pg_settings.archive_command (text not recorded)", set),
+        None => sink.unknown(
+            "postgres.archive_command_set",
+            format!("archive_command is hidden from role {}", main.user),
+            Some(&grant(&main.user, "pg_read_all_settings")),
+        ),
+    }
+    match (mode, command_set, library_set) {
+        (Some(mode), _, _) if mode == "off" => {
+            sink.known("pitr.wal_archiving", "pg_settings.archive_mode = off", false)
+        }
+        (Some(mode), Some(command), Some(library)) => sink.known(
+            "pitr.wal_archiving",
+            format!("pg_settings.archive_mode = {mode}, archive_command/archive_library"),
+            command || library,
+        ),
+        _ => sink.unknown(
+            "pitr.wal_archiving",
+            format!("archive settings are hidden from role {}", main.user),
+            Some(&grant(&main.user, "pg_read_all_settings")),
+        ),
+    }
+    let a = &main.archiver;
+    sink.known("archiver.archived_count", "pg_stat_archiver.archived_count", a.archived_count);
+    sink.known("archiver.failed_count", "pg_stat_archiver.failed_count", a.failed_count);
+    sink.known(
+        "archiver.last_archived_age_seconds",
+        "now() - pg_stat_archiver.last_archived_time",
+        a.last_archived_age_seconds,
+    );
+    sink.known(
+        "archiver.failing",
+        "pg_stat_archiver: last_failed_time after last_archived_time",
+        a.failing,
+    );
+    match privileged.ready_count {
+        Some(count) => sink.known("archiver.ready_count", "pg_ls_archive_statusdir() *.ready", count),
+        None if main.in_recovery => sink.unknown("archiver.ready_count", "a standby does not archive with archive_mode=on", None),
+        None => sink.unknown(
+            "archiver.ready_count",
+            format!("pg_ls_archive_statusdir() needs pg_monitor; role {} lacks it", main.user),
+            Some(&format!("GRANT pg_monitor TO {};", main.user)),
+        ),
+    }
+}
+
+fn slot_facts(sink: &mut FactSink<'_>, main: &MainDoc) {
+    let rows: Vec<Json> = main
+        .slots
+        .iter()
+        .map(|s| {
+            json!({
+                "name": s.name, "type": s.slot_type, "active": s.active,
+                "wal_status": s.wal_status.clone().unwrap_or_default(),
+                "retained_bytes": s.retained_bytes.map(|b| b as i64),
+                "safe_wal_size": s.safe_wal_size,
+                "xmin_age": s.xmin_age, "catalog_xmin_age": s.catalog_xmin_age,
+            })
+        })
+        .collect();
+    sink.known("replication.slot_count", "pg_replication_slots", rows.len() as i64);
+    sink.known("replication.slots", "pg_replication_slots", rows);
+}
+
+/// Whether an hba address is the loopback interface (TCP that never leaves the host).
+fn is_loopback(address: &str) -> bool {
+    address.starts_with("127.") || address == "::1" || address == "localhost"
+}
+
+/// pg_hba lines that let a client in over TCP without TLS from another host.
+pub fn insecure_hba_rules(rules: &[HbaRow]) -> Vec<String> {
+    rules
+        .iter()
+        .filter_map(|rule| {
+            if let Some(error) = &rule.error {
+                return Some(format!("line {}: invalid rule ({error})", rule.line));
+            }
+            let plaintext = matches!(rule.conn_type.as_str(), "host" | "hostnossl" | "hostnogssenc");
+            let rejects = rule.auth_method.as_deref() == Some("reject");
+            let address = rule.address.as_deref().unwrap_or("all");
+            (plaintext && !rejects && !is_loopback(address)).then(|| {
+                format!(
+                    "line {}: {} {} {} {} {}",
+                    rule.line,
+                    rule.conn_type,
+                    rule.database.as_deref().unwrap_or_default().join(","),
+                    rule.user_name.as_deref().unwrap_or_default().join(","),
+                    address,
+                    rule.auth_method.as_deref().unwrap_or("?")
+                )
+            })
+        })
+        .collect()
+}
+
+fn network_facts(
+    sink: &mut FactSink<'_>,
+    main: &MainDoc,
+    settings: &BTreeMap<String, Json>,
+    privileged: &PrivilegedDoc,
+) {
+    match &privileged.hba {
+        Some(rules) => {
+            let rows: Vec<Json> = rules
+                .iter()
+                .map(|r| {
+                    json!({
+                        "line": r.line, "type": r.conn_type, "database": r.database,
+                        "user_name": r.user_name, "address": r.address, "auth_method": r.auth_method,
+                    })
+                })
+                .collect();
+            let insecure = insecure_hba_rules(rules);
+            let ssl = settings.get("ssl").and_then(Json::as_bool);
+            sink.known("network.hba_rules", "pg_hba_file_rules", rows);
+            if let Some(ssl) = ssl {
+                sink.known(
+                    "network.tls_required",
+                    "pg_settings.ssl and pg_hba_file_rules",
+                    ssl && insecure.is_empty(),
+                );
+            }
+            sink.known("network.hba_insecure_rules", "pg_hba_file_rules", insecure);
+        }
+        None => {
+            let reason = format!("pg_hba_file_rules is readable only by superusers; role {} lacks the grant", main.user);
+            let fix = format!(
+                "in the audited database: GRANT SELECT ON pg_catalog.pg_hba_file_rules TO {0}; GRANT EXECUTE ON FUNCTION pg_catalog.pg_hba_file_rules() TO {0};",
+                main.user
+            );
+            for path in ["network.hba_rules", "network.hba_insecure_rules", "network.tls_required"] {
+                sink.unknown(path, reason.clone(), Some(&fix));
+            }
+        }
+    }
+    sink.known("network.client_connections", "pg_stat_activity (client backends)", main.clients.total);
+    if main.read_all_stats {
+        sink.known("network.tls_connections", "pg_stat_ssl.ssl", main.clients.tls);
+    } else {
+        sink.unknown(
+            "network.tls_connections",
+            format!("pg_stat_ssl hides other sessions from role {}", main.user),
+            Some(&grant(&main.user, "pg_read_all_stats")),
+        );
+    }
+}
+
+fn connection_facts(sink: &mut FactSink<'_>, main: &MainDoc, settings: &BTreeMap<String, Json>) {
+    let int = |name: &str| settings.get(name).and_then(Json::as_i64);
+    sink.known("connections.client_backends", "pg_stat_activity.backend_type = 'client backend'", main.clients.total);
+    let (Some(max), Some(superuser_reserved)) = (int("max_connections"), int("superuser_reserved_connections")) else {
+        return;
+    };
+    let reserved = superuser_reserved + int("reserved_connections").unwrap_or(0);
+    let usable = (max - reserved).max(1);
+    sink.known("connections.max_connections", "pg_settings.max_connections", max);
+    sink.known(
+        "connections.reserved",
+        "superuser_reserved_connections + reserved_connections",
+        reserved,
+    );
+    sink.known(
+        "connections.usage_ratio",
+        "client backends / (max_connections - reserved)",
+        main.clients.total as f64 / usable as f64,
+    );
+}
+
+fn wraparound_facts(sink: &mut FactSink<'_>, main: &MainDoc) {
+    let w = &main.wraparound;
+    sink.maybe("wraparound.max_xid_age", "max(age(pg_database.datfrozenxid))", w.max_xid_age, "no database rows visible", None);
+    sink.maybe("wraparound.max_mxid_age", "max(mxid_age(pg_database.datminmxid))", w.max_mxid_age, "no database rows visible", None);
+    sink.maybe("wraparound.max_xid_age_database", "pg_database", w.oldest_database.clone(), "no database rows visible", None);
+}
+
+fn migration_facts(
+    sink: &mut FactSink<'_>,
+    main: &MainDoc,
+    others: &[(String, Result<Vec<MigrationRow>, String>)],
+) {
+    let mut tables = Vec::new();
+    let mut unreadable = Vec::new();
+    let mut add = |database: &str, rows: &[MigrationRow]| {
+        for row in rows {
+            if let Some(tool) = migrations::tool_for(&row.table) {
+                tables.push(json!({"database": database, "schema": row.schema, "table": row.table, "tool": tool}));
+            }
+        }
+    };
+    add(&main.database, &main.migrations);
+    for (database, outcome) in others {
+        match outcome {
+            Ok(rows) => add(database, rows),
+            Err(reason) => unreadable.push(format!("{database} ({reason})")),
+        }
+    }
+    for db in main.databases.iter().filter(|db| !db.connect) {
+        unreadable.push(format!("{} (no CONNECT privilege)", db.name));
+    }
+    if tables.is_empty() && !unreadable.is_empty() {
+        sink.unknown(
+            "migrations.tables",
+            format!("no migration table found, and {} database(s) could not be searched: {}", unreadable.len(), unreadable.join(", ")),
+            Some(&format!("GRANT CONNECT ON DATABASE … TO {};", main.user)),
+        );
+    } else {
+        sink.known("migrations.tables", "pg_class in every connectable database", tables);
+    }
+    sink.known("migrations.unreadable_databases", "pg_database / connection attempts", unreadable);
+}

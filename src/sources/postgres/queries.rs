@@ -1,0 +1,139 @@
+//! The catalog queries, one round trip per fact group. Each returns a single
+//! JSON document so adding a fact never adds a round trip.
+
+/// Settings read from pg_settings (typed by `facts::setting_value`).
+pub const SETTINGS: &[&str] = &[
+    "wal_level",
+    "archive_mode",
+    "archive_command",
+    "archive_library",
+    "archive_timeout",
+    "max_wal_senders",
+    "max_replication_slots",
+    "max_slot_wal_keep_size",
+    "log_min_duration_statement",
+    "log_statement",
+    "shared_preload_libraries",
+    "ssl",
+    "ssl_min_protocol_version",
+    "password_encryption",
+    "max_connections",
+    "superuser_reserved_connections",
+    "reserved_connections",
+    "fsync",
+    "synchronous_commit",
+    "full_page_writes",
+    "data_checksums",
+    "synchronous_standby_names",
+    "pgaudit.log",
+    "log_connections",
+    "log_disconnections",
+    "autovacuum_freeze_max_age",
+    "vacuum_failsafe_age",
+];
+
+/// Everything readable by any role (PUBLIC), in one document. `$1` is the
+/// settings list, `$2` the migration table names. Ages are computed with
+/// `age()` (int4) and never multiplied in SQL, so nothing overflows.
+pub const MAIN: &str = r#"
+SELECT json_build_object(
+  'version', current_setting('server_version'),
+  'version_num', current_setting('server_version_num')::int,
+  'in_recovery', pg_is_in_recovery(),
+  'user', current_user,
+  'database', current_database(),
+  'superuser', coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false),
+  'read_all_settings', pg_has_role(current_user, 'pg_read_all_settings', 'USAGE'),
+  'read_all_stats', pg_has_role(current_user, 'pg_read_all_stats', 'USAGE'),
+  'monitor', pg_has_role(current_user, 'pg_monitor', 'USAGE'),
+  'hba_readable', has_table_privilege('pg_catalog.pg_hba_file_rules', 'SELECT')
+                  AND has_function_privilege('pg_catalog.pg_hba_file_rules()', 'EXECUTE'),
+  'settings', (SELECT coalesce(json_agg(json_build_object(
+                  'name', name,
+                  'setting', CASE WHEN name = 'archive_command'
+                                  THEN CASE WHEN setting IN ('', '(disabled)') THEN '' ELSE 'set' END
+                                  ELSE setting END,
+                  'vartype', vartype, 'unit', unit, 'pending_restart', pending_restart)), '[]'::json)
+               FROM pg_settings WHERE name = ANY($1)),
+  'replication', (SELECT coalesce(json_agg(json_build_object(
+                  'name', r.application_name, 'client_addr', host(r.client_addr),
+                  'state', r.state, 'sync_state', r.sync_state,
+                  'logical', EXISTS (SELECT 1 FROM pg_replication_slots s
+                                     WHERE s.active_pid = r.pid AND s.slot_type = 'logical'),
+                  'replay_lag_bytes', CASE WHEN NOT pg_is_in_recovery()
+                                           THEN pg_wal_lsn_diff(pg_current_wal_lsn(), r.replay_lsn) END,
+                  'replay_lag_seconds', extract(epoch FROM r.replay_lag))), '[]'::json)
+                 FROM pg_stat_replication r),
+  'receiver_status', (SELECT status FROM pg_stat_wal_receiver LIMIT 1),
+  'replay_delay_seconds', CASE WHEN pg_is_in_recovery() THEN
+        CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
+             ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END END,
+  'slots', (SELECT coalesce(json_agg(json_build_object(
+                  'name', slot_name, 'type', slot_type, 'active', active,
+                  'wal_status', wal_status, 'safe_wal_size', safe_wal_size,
+                  'retained_bytes', pg_wal_lsn_diff(
+                       CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn()
+                            ELSE pg_current_wal_lsn() END, restart_lsn),
+                  'xmin_age', age(xmin), 'catalog_xmin_age', age(catalog_xmin))
+                  ORDER BY slot_name), '[]'::json)
+            FROM pg_replication_slots),
+  'archiver', (SELECT json_build_object(
+                  'archived_count', archived_count, 'failed_count', failed_count,
+                  'last_archived_age_seconds', extract(epoch FROM now() - last_archived_time),
+                  'failing', last_failed_time IS NOT NULL
+                             AND (last_archived_time IS NULL OR last_failed_time > last_archived_time))
+               FROM pg_stat_archiver),
+  'clients', (SELECT json_build_object(
+                  'total', count(*),
+                  'tls', count(*) FILTER (WHERE s.ssl))
+              FROM pg_stat_activity a LEFT JOIN pg_stat_ssl s ON s.pid = a.pid
+              WHERE a.backend_type = 'client backend'),
+  'extensions', (SELECT coalesce(json_agg(extname ORDER BY extname), '[]'::json) FROM pg_extension),
+  'wraparound', (SELECT json_build_object(
+                  'max_xid_age', max(age(datfrozenxid)),
+                  'max_mxid_age', max(mxid_age(datminmxid)),
+                  'oldest_database', (SELECT datname FROM pg_database
+                                      ORDER BY age(datfrozenxid) DESC LIMIT 1))
+                 FROM pg_database),
+  'databases', (SELECT coalesce(json_agg(json_build_object(
+                  'name', datname, 'connect', has_database_privilege(datname, 'CONNECT'))
+                  ORDER BY datname), '[]'::json)
+                FROM pg_database WHERE datallowconn AND NOT datistemplate),
+  'migrations', (SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'table', c.relname)
+                  ORDER BY n.nspname, c.relname), '[]'::json)
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE c.relkind IN ('r', 'p', 'v') AND c.relname = ANY($2))
+)::text
+"#;
+
+/// Migration tables of another database (run over a connection to it).
+pub const MIGRATIONS: &str = r#"
+SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'table', c.relname)
+         ORDER BY n.nspname, c.relname), '[]'::json)::text
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'v') AND c.relname = ANY($1)
+"#;
+
+/// pg_hba rules (superuser, or SELECT on the view and EXECUTE on the function).
+pub const HBA: &str = "(SELECT coalesce(json_agg(json_build_object(
+    'line', line_number, 'type', type, 'database', database, 'user_name', user_name,
+    'address', address, 'auth_method', auth_method, 'error', error)
+    ORDER BY line_number), '[]'::json) FROM pg_catalog.pg_hba_file_rules)";
+
+/// WAL segments waiting for the archiver (pg_monitor).
+pub const READY_COUNT: &str =
+    "(SELECT count(*) FROM pg_catalog.pg_ls_archive_statusdir() WHERE name LIKE '%.ready')";
+
+/// The privileged document: each part only when the role may read it
+/// (permissions on a view are checked even in an untaken CASE branch).
+pub fn privileged(hba: bool, ready_count: bool) -> Option<String> {
+    if !hba && !ready_count {
+        return None;
+    }
+    let part = |allowed: bool, sql: &str| if allowed { sql.to_string() } else { "NULL".to_string() };
+    Some(format!(
+        "SELECT json_build_object('hba', {}, 'ready_count', {})::text",
+        part(hba, HBA),
+        part(ready_count, READY_COUNT)
+    ))
+}
