@@ -1,3 +1,4 @@
 //! Shared support code for the integration tests (`mod support;` in a test file).
 
+pub mod cli;
 pub mod pglab;

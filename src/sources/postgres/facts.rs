@@ -545,3 +545,175 @@ fn migration_facts(
     }
     sink.known("migrations.unreadable_databases", "pg_database / connection attempts", unreadable);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::{Fact, FactState};
+
+    /// A catalog document recorded from PostgreSQL 15 (superuser, defaults).
+    const RECORDED: &str = include_str!("../../../tests/fixtures/postgres/catalog-15-superuser.json");
+
+    fn recorded() -> MainDoc {
+        serde_json::from_str(RECORDED).expect("recorded document parses")
+    }
+
+    fn readings(main: MainDoc) -> Readings {
+        Readings {
+            main,
+            privileged: PrivilegedDoc::default(),
+            other_databases: Vec::new(),
+            custom: Vec::new(),
+        }
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
+    }
+
+    fn value<'a>(facts: &'a Facts, path: &str) -> &'a Json {
+        facts
+            .get(path)
+            .and_then(Fact::value)
+            .unwrap_or_else(|| panic!("{path} is not known: {:?}", facts.get(path)))
+    }
+
+    fn unknown(facts: &Facts, path: &str) -> (String, Option<String>) {
+        match &facts.get(path).unwrap_or_else(|| panic!("no fact {path}")).state {
+            FactState::Unknown { unknown, resolve } => (unknown.clone(), resolve.clone()),
+            FactState::Known { value } => panic!("{path} is known: {value}"),
+        }
+    }
+
+    fn set(main: &mut MainDoc, name: &str, setting: &str) {
+        let row = main.settings.iter_mut().find(|r| r.name == name).expect("setting present");
+        row.setting = Some(setting.to_string());
+    }
+
+    #[test]
+    fn settings_are_typed() {
+        let facts = facts(&readings(recorded()), today());
+        assert_eq!(value(&facts, "postgres.settings.fsync"), &json!(true));
+        assert_eq!(value(&facts, "postgres.settings.max_connections"), &json!(100));
+        assert_eq!(value(&facts, "postgres.settings.wal_level"), &json!("replica"));
+        assert_eq!(value(&facts, "postgres.settings.shared_preload_libraries"), &json!([]));
+    }
+
+    #[test]
+    fn hidden_settings_are_unknown_with_the_grant() {
+        let mut main = recorded();
+        main.read_all_settings = false;
+        main.user = "plain".into();
+        main.settings.retain(|r| r.name != "shared_preload_libraries");
+        let facts = facts(&readings(main), today());
+        let (reason, resolve) = unknown(&facts, "postgres.settings.shared_preload_libraries");
+        assert!(reason.contains("hidden from role plain"), "{reason}");
+        assert!(resolve.unwrap().contains("GRANT pg_read_all_settings TO plain"));
+    }
+
+    #[test]
+    fn settings_missing_before_their_version_get_their_effective_value() {
+        let facts = facts(&readings(recorded()), today());
+        // reserved_connections arrived in 16: on 15 only superuser_reserved_connections counts.
+        assert_eq!(value(&facts, "connections.reserved"), &json!(3));
+        assert_eq!(value(&facts, "postgres.settings.pgaudit_log"), &json!(""));
+    }
+
+    #[test]
+    fn archiving_needs_mode_and_a_command_or_library() {
+        let mut main = recorded();
+        assert_eq!(value(&facts(&readings(main.clone()), today()), "pitr.wal_archiving"), &json!(false));
+        set(&mut main, "archive_mode", "on");
+        assert_eq!(value(&facts(&readings(main.clone()), today()), "pitr.wal_archiving"), &json!(false));
+        set(&mut main, "archive_command", "set");
+        assert_eq!(value(&facts(&readings(main), today()), "pitr.wal_archiving"), &json!(true));
+    }
+
+    #[test]
+    fn logical_walsenders_are_not_replicas_and_hidden_state_is_unknown() {
+        let mut main = recorded();
+        let row = |logical: bool, state: Option<&str>| ReplicationRow {
+            name: Some("r".into()),
+            client_addr: Some("10.0.0.2".into()),
+            state: state.map(str::to_string),
+            sync_state: Some("async".into()),
+            logical,
+            replay_lag_bytes: Some(0.0),
+            replay_lag_seconds: Some(1.5),
+        };
+        main.replication = vec![row(false, Some("streaming")), row(true, Some("streaming"))];
+        let known = facts(&readings(main.clone()), today());
+        assert_eq!(value(&known, "replicas.count"), &json!(1));
+        assert_eq!(value(&known, "replicas.max_replay_lag_seconds"), &json!(1.5));
+        main.read_all_stats = false;
+        main.replication = vec![row(false, None)];
+        let hidden = facts(&readings(main), today());
+        let (_, resolve) = unknown(&hidden, "replicas.count");
+        assert!(resolve.unwrap().contains("pg_read_all_stats"));
+    }
+
+    #[test]
+    fn hba_rules_without_tls_from_other_hosts_are_insecure() {
+        let rule = |line: i64, conn_type: &str, address: Option<&str>, method: &str| HbaRow {
+            line,
+            conn_type: conn_type.into(),
+            database: Some(vec!["all".into()]),
+            user_name: Some(vec!["all".into()]),
+            address: address.map(str::to_string),
+            auth_method: Some(method.into()),
+            error: None,
+        };
+        let mut broken = rule(9, "host", None, "md5");
+        broken.error = Some("invalid IP mask".into());
+        let rules = vec![
+            rule(1, "local", None, "peer"),
+            rule(2, "host", Some("127.0.0.1"), "scram-sha-256"),
+            rule(3, "hostssl", Some("0.0.0.0"), "scram-sha-256"),
+            rule(4, "hostnossl", Some("0.0.0.0"), "reject"),
+            rule(5, "host", Some("10.0.0.0"), "scram-sha-256"),
+            rule(6, "hostnossl", Some("::"), "md5"),
+            broken,
+        ];
+        let insecure = insecure_hba_rules(&rules);
+        assert_eq!(insecure.len(), 3, "{insecure:?}");
+        assert!(insecure[0].starts_with("line 5: host"));
+        assert!(insecure[1].starts_with("line 6: hostnossl"));
+        assert!(insecure[2].contains("invalid rule"));
+    }
+
+    #[test]
+    fn unsearchable_databases_make_absent_migrations_unknown() {
+        let mut main = recorded();
+        main.migrations.clear();
+        main.databases = vec![DatabaseRow { name: "app".into(), connect: false }];
+        let facts = facts(&readings(main), today());
+        let (reason, _) = unknown(&facts, "migrations.tables");
+        assert!(reason.contains("app (no CONNECT privilege)"), "{reason}");
+    }
+
+    #[test]
+    fn end_of_life_is_dated() {
+        let facts = facts(&readings(recorded()), today());
+        assert_eq!(value(&facts, "version.major"), &json!("15"));
+        assert_eq!(value(&facts, "version.eol_date"), &json!("2027-11-11"));
+        assert_eq!(value(&facts, "version.days_until_eol"), &json!(350));
+        let mut main = recorded();
+        main.version = "19.1".into();
+        let future = super::facts(&readings(main), today());
+        let (reason, _) = unknown(&future, "version.days_until_eol");
+        assert!(reason.contains("not in the end-of-life table"), "{reason}");
+    }
+
+    #[test]
+    fn custom_query_failures_are_unknown_for_that_check_only() {
+        let mut r = readings(recorded());
+        r.custom = vec![
+            ("a".into(), Ok(json!([{"x": 1}]))),
+            ("b".into(), Err("permission denied (SQLSTATE 42501)".into())),
+        ];
+        let facts = facts(&r, today());
+        assert_eq!(value(&facts, "query.a.rows"), &json!([{"x": 1}]));
+        let (reason, _) = unknown(&facts, "query.b.rows");
+        assert!(reason.contains("permission denied"));
+    }
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The one test command: installs what the tests need on a fresh Debian/Ubuntu
+# machine (PostgreSQL and MariaDB server binaries, pgaudit, openssl), then runs
+# formatting, lint and every test — unit, check examples, and integration tests
+# against real throwaway PostgreSQL and MariaDB servers the tests start themselves.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_packages=()
+command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)
+pg_bin="${SQLREADY_PG_BINDIR:-/usr/lib/postgresql/15/bin}"
+[ -x "$pg_bin/initdb" ] || need_packages+=(postgresql-15)
+[ -f /usr/share/postgresql/15/extension/pgaudit.control ] || need_packages+=(postgresql-15-pgaudit)
+[ -x /usr/sbin/mariadbd ] || need_packages+=(mariadb-server)
+
+
+if [ ${#need_packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing: ${need_packages[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # Server packages may try to start a service; the tests start their own.
+    apt-get install -y -qq --no-install-recommends "${need_packages[@]}" >/dev/null
+  else
+    echo "missing packages: ${need_packages[*]} (install them with apt-get as root)" >&2
+    exit 1
+  fi
+fi
+
+cargo fmt --all -- --check
+cargo clippy --locked --all-targets -- -D warnings
+cargo test --locked --all-targets

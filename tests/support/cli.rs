@@ -1,0 +1,71 @@
+//! Runs the real `sqlready` binary, as a user would.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::process::Command;
+
+/// What one run printed and returned.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|err| {
+            panic!(
+                "stdout is not JSON ({err}); exit {}\nstdout:\n{}\nstderr:\n{}",
+                self.code, self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+/// `sqlready ARGS…` with a clean environment for the variables it reads.
+pub fn sqlready(args: &[&str]) -> Run {
+    sqlready_with_env(args, &[])
+}
+
+pub fn sqlready_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sqlready"));
+    command.args(args);
+    for var in ["PGPASSWORD", "PGUSER", "PGHOST", "PGPORT", "PGDATABASE", "PGSSLMODE", "RUST_LOG", "NO_COLOR"] {
+        command.env_remove(var);
+    }
+    command.envs(env.iter().copied());
+    let output = command.output().expect("run the sqlready binary");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// The one target of a JSON report.
+pub fn only_target(report: &Value) -> &Value {
+    let targets = report["targets"].as_array().expect("targets array");
+    assert_eq!(targets.len(), 1, "expected one target: {report:#}");
+    &targets[0]
+}
+
+/// The status of a checklist item.
+pub fn item<'a>(target: &'a Value, key: &str) -> &'a str {
+    target["items"][key]
+        .as_str()
+        .unwrap_or_else(|| panic!("no item {key} in {:#}", target["items"]))
+}
+
+/// The finding of a check.
+pub fn finding<'a>(target: &'a Value, check: &str) -> &'a Value {
+    target["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["check"] == check)
+        .unwrap_or_else(|| panic!("no finding for {check} in {:#}", target["findings"]))
+}
+
+pub fn status<'a>(target: &'a Value, check: &str) -> &'a str {
+    finding(target, check)["status"].as_str().expect("status")
+}
