@@ -19,7 +19,7 @@ pub async fn collect_all(
             tracing::info!(target = spec.id(), "auditing");
             let outcome = sources::collect(spec, options).await;
             if let Err(failure) = &outcome {
-                tracing::warn!(target = spec.id(), error = %failure.error, "target could not be audited");
+                tracing::info!(target = spec.id(), error = %failure.error, "target could not be audited");
             }
             outcome
         })

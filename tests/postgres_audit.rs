@@ -71,7 +71,6 @@ fn good_server_passes_and_says_why() {
         "pitr",
         "cdc",
         "migrations",
-        "network_security",
         "slow_queries",
         "audit_logging",
         "durability",
@@ -86,8 +85,12 @@ fn good_server_passes_and_says_why() {
     let tables = migrations["evidence"]["migrations.tables"].to_string();
     assert!(tables.contains("sqlx") && tables.contains("Flyway"), "{migrations:#}");
     assert!(tables.contains("billing"), "found in the other database: {migrations:#}");
-    let tls = finding(target, "network.tls_required");
-    assert_eq!(tls["status"], "pass");
+    for check in ["network.tls_enabled", "network.tls_required", "network.tls_in_use"] {
+        assert_eq!(status(target, check), "pass", "{check}");
+    }
+    // Public exposure is a property of the hosting: unknown from inside.
+    assert_eq!(status(target, "network.no_public_ip"), "unknown");
+    assert_eq!(item(target, "network_security"), "unknown");
     // Items SQL cannot judge stay unknown even on a good server.
     assert_eq!(item(target, "multi_zone"), "unknown");
     assert_eq!(item(target, "backups"), "unknown");
@@ -145,12 +148,12 @@ fn custom_check_query_runs_read_only_and_becomes_facts() {
     let checks = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/checks");
     let bad = sqlready(&["audit", &lab().bad.url("auditor", "app"), "--format", "json", "--checks-dir", checks]);
     let target = only_target(&bad.json()).clone();
-    let custom = finding(&target, "custom.tables_have_primary_keys");
+    let custom = finding(&target, "acme.tables_have_primary_keys");
     assert_eq!(custom["status"], "fail", "{custom:#}");
     assert!(custom["detail"].as_str().unwrap().contains("public.orders"), "{custom:#}");
     let good = sqlready(&["audit", &lab().good.url("postgres", "app"), "--format", "json", "--checks-dir", checks]);
     let target = only_target(&good.json()).clone();
-    assert_eq!(status(&target, "custom.tables_have_primary_keys"), "pass");
+    assert_eq!(status(&target, "acme.tables_have_primary_keys"), "pass");
 }
 
 #[test]

@@ -63,7 +63,7 @@ pub fn catalog_page(catalog: &Catalog) -> String {
             let _ = writeln!(out, "No check yet.\n");
         }
         for check in checks {
-            out.push_str(&check_page(check).replace("\n## ", "\n## "));
+            out.push_str(&check_page(check));
         }
     }
     out

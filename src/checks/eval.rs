@@ -26,6 +26,8 @@ pub struct Thresholds {
     pub max_slot_retained_bytes: i64,
     pub max_connection_usage: f64,
     pub min_eol_days: i64,
+    pub min_binlog_retention_seconds: i64,
+    pub max_long_query_time_seconds: f64,
 }
 
 impl Default for Thresholds {
@@ -36,6 +38,8 @@ impl Default for Thresholds {
             max_slot_retained_bytes: 1 << 30,
             max_connection_usage: 0.8,
             min_eol_days: 180,
+            min_binlog_retention_seconds: 86400,
+            max_long_query_time_seconds: 2.0,
         }
     }
 }
@@ -118,7 +122,9 @@ impl<'a> Subject<'a> {
         }
         let stored = query_fact_path(path, check);
         let key = stored.as_deref().unwrap_or(path);
-        if let Some(fact) = self.facts.facts.get(key) {
+        // Query rows may also be stored under the plain `query.rows` (as `context` reads them).
+        let stored_fact = self.facts.facts.get(key).or_else(|| self.facts.facts.get(path));
+        if let Some(fact) = stored_fact {
             return Lookup::of(fact, path);
         }
         if let Some((_, fact)) = self.facts.facts.iter().find(|(fact_path, _)| {
@@ -214,7 +220,12 @@ pub fn evaluate(compiled: &CompiledCheck, subject: &Subject<'_>) -> Verdict {
             Ok(CelValue::Bool(false)) => {
                 return Verdict {
                     status: Status::NotApplicable,
-                    detail: format!("does not apply to this {} target", subject.facts.role.as_str()),
+                    detail: format!(
+                        "does not apply to this {} {} target (applies when {})",
+                        subject.facts.kind.as_str(),
+                        subject.facts.role.as_str(),
+                        check.applies.as_deref().unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ")
+                    ),
                     evidence: JsonMap::new(),
                     resolve: Vec::new(),
                 };

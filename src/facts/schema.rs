@@ -58,9 +58,9 @@ pub struct FactSpec {
 }
 
 const IN_DB: &str = "connect to the database (postgres:// or mysql://) so sqlready can read it";
-const CLOUD: &str = "only the cloud provider's API can tell: audit cloudsql://PROJECT/INSTANCE or rds://REGION/db/ID (or pair the database with its cloud target in sqlready.toml)";
-const BACKUPS: &str = "base backups are invisible from SQL: audit the cloud API (cloudsql://, rds://) that takes them, or pair it with this database in sqlready.toml";
-const OUTSIDE: &str = "no source sqlready reads can see this: record it for the target in sqlready.toml";
+const CLOUD: &str = "it is a property of the hosting, invisible from inside the database: only the cloud provider's API (Cloud SQL, RDS) can tell";
+const BACKUPS: &str = "base backups are invisible from SQL: only the service that takes them (the Cloud SQL or RDS API, your backup tool) can tell";
+const OUTSIDE: &str = "it lies outside the database and its hosting: no source sqlready reads can see it";
 
 macro_rules! facts {
     ($( $path:literal : $ty:ident, $hint:expr, $doc:literal; )*) => {
@@ -183,6 +183,50 @@ facts! {
     "postgres.pending_restart": StringList, IN_DB, "settings changed in the configuration but waiting for a restart";
     "postgres.extensions": StringList, IN_DB, "extensions created in the audited database";
     "postgres.archive_command_set": Bool, IN_DB, "archive_command is set (its text is never recorded: it may hold credentials)";
+
+    // ------------------------------------------------------------------
+    // MySQL / MariaDB (source `mysql`). The generic facts above are reused where
+    // the meaning is the same (replicas.count, upstream.*, binlog.*, network.*,
+    // connections.*, migrations.*, version.*); these are the rest.
+    // ------------------------------------------------------------------
+    "thresholds.min_binlog_retention_seconds": Int, "", "binary log retention a CDC consumer needs to survive its own downtime (default 86400 = 1 day)";
+    "thresholds.max_long_query_time_seconds": Number, "", "MySQL/MariaDB long_query_time above which the slow log misses slow queries (default 2)";
+    "upstream.io_running": Bool, IN_DB, "MySQL/MariaDB replica: the IO (receiver) thread of every replication channel runs";
+    "upstream.sql_running": Bool, IN_DB, "MySQL/MariaDB replica: the SQL (applier) thread of every replication channel runs";
+    "upstream.channels": Rows, IN_DB, "MySQL/MariaDB replica: replication channels {name, source, io_running, sql_running, seconds_behind, last_io_error, last_sql_error, gtid, ssl}";
+    "mysql.replica_connections": Rows, IN_DB, "MySQL/MariaDB source: Binlog Dump threads, one per connected replica {user, host, seconds, state} (needs PROCESS)";
+    "mysql.gtid_enabled": Bool, IN_DB, "transactions carry GTIDs (MySQL gtid_mode=ON; MariaDB always, once the binary log is on)";
+    "mysql.binlog.file_count": Int, IN_DB, "binary log files kept on the server (SHOW BINARY LOGS; 0 when log_bin is off)";
+    "mysql.binlog.total_bytes": Int, IN_DB, "bytes of binary logs kept on the server (SHOW BINARY LOGS)";
+    "mysql.accounts.empty_password": StringList, IN_DB, "named accounts that log in with an empty password ('user'@'host'; socket/PAM/ed25519 accounts exempt)";
+    "mysql.accounts.anonymous": StringList, IN_DB, "anonymous accounts (User = '') that are not locked";
+    "mysql.test_databases": StringList, IN_DB, "schemas named test or test_* (mariadb-install-db / mysql_install_db leave one open to every account)";
+    "mysql.audit_plugins": Rows, IN_DB, "audit plugins from information_schema.PLUGINS {name, status}";
+    "mysql.variables.log_bin": Bool, IN_DB, "log_bin";
+    "mysql.variables.binlog_format": String, IN_DB, "binlog_format (ROW, MIXED, STATEMENT)";
+    "mysql.variables.binlog_row_image": String, IN_DB, "binlog_row_image (FULL, MINIMAL, NOBLOB)";
+    "mysql.variables.sync_binlog": Int, IN_DB, "sync_binlog (1 = fsync the binary log at every commit)";
+    "mysql.variables.binlog_expire_logs_seconds": Int, IN_DB, "binlog_expire_logs_seconds (MySQL 8.0+, MariaDB 10.6.1+)";
+    "mysql.variables.expire_logs_days": Number, IN_DB, "expire_logs_days (removed in MySQL 8.4)";
+    "mysql.variables.server_id": Int, IN_DB, "server_id (0 refuses replicas and CDC clients)";
+    "mysql.variables.gtid_mode": String, IN_DB, "MySQL gtid_mode (OFF, OFF_PERMISSIVE, ON_PERMISSIVE, ON)";
+    "mysql.variables.gtid_strict_mode": Bool, IN_DB, "MariaDB gtid_strict_mode";
+    "mysql.variables.read_only": Bool, IN_DB, "read_only";
+    "mysql.variables.super_read_only": Bool, IN_DB, "MySQL super_read_only (MariaDB has none)";
+    "mysql.variables.innodb_flush_log_at_trx_commit": Int, IN_DB, "innodb_flush_log_at_trx_commit (1 = durable at every commit)";
+    "mysql.variables.innodb_doublewrite": String, IN_DB, "innodb_doublewrite (ON/OFF; MySQL 8.0.30+ DETECT_AND_RECOVER/DETECT_ONLY; MariaDB 11.x FAST)";
+    "mysql.variables.slow_query_log": Bool, IN_DB, "slow_query_log (MariaDB alias log_slow_query)";
+    "mysql.variables.long_query_time": Number, IN_DB, "long_query_time, seconds";
+    "mysql.variables.log_output": String, IN_DB, "log_output (FILE, TABLE, NONE or a comma list)";
+    "mysql.variables.log_queries_not_using_indexes": Bool, IN_DB, "log_queries_not_using_indexes";
+    "mysql.variables.performance_schema": Bool, IN_DB, "performance_schema (default ON in MySQL, OFF in MariaDB)";
+    "mysql.variables.require_secure_transport": Bool, IN_DB, "require_secure_transport (false where it does not exist)";
+    "mysql.variables.have_ssl": String, IN_DB, "have_ssl (YES, DISABLED, NO)";
+    "mysql.variables.tls_version": String, IN_DB, "tls_version (TLS protocols the server accepts)";
+    "mysql.variables.max_connections": Int, IN_DB, "max_connections";
+    "mysql.variables.server_audit_logging": Bool, IN_DB, "MariaDB server_audit plugin: logging on (false when the plugin is not loaded)";
+    "mysql.variables.server_audit_events": String, IN_DB, "server_audit_events (empty = all events)";
+    "mysql.variables.audit_log_policy": String, IN_DB, "MySQL Enterprise / Percona audit_log_policy (ALL, LOGINS, QUERIES, NONE)";
 }
 
 /// The spec of a fact path, if the schema has it.

@@ -1,6 +1,7 @@
 //! Sources: the only code that does I/O. Each turns what it read into facts.
 
 pub mod migrations;
+pub mod mysql;
 pub mod postgres;
 
 use crate::facts::snapshot::{Collected, TargetFailure};
@@ -47,6 +48,11 @@ pub async fn collect(spec: &TargetSpec, options: &CollectOptions) -> Collected {
             url,
             id,
         } => postgres::collect(id, url, options).await.map_err(|err| failure(err.to_string())),
+        TargetSpec::Database {
+            kind: Kind::Mysql,
+            url,
+            id,
+        } => mysql::collect(id, url, options).await.map_err(|err| failure(err.to_string())),
         TargetSpec::Database { kind, .. } | TargetSpec::Cloud { kind, .. } => Err(failure(format!(
             "{} targets are not supported by this build yet",
             kind.as_str()

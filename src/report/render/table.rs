@@ -49,6 +49,10 @@ fn render_target(out: &mut String, target: &TargetReport, color: bool) {
     } else {
         table.enforce_styling();
     }
+    // Off a terminal (pipes, files, CI logs) there is no width to fit: wrap at 120.
+    if table.width().is_none() {
+        table.set_width(120);
+    }
     for item in Item::ALL {
         let status = target.items.get(item);
         let deciding = deciding_finding(&target.findings, item, status);

@@ -48,6 +48,10 @@ pub fn connect(err: sqlx::Error, endpoint: &str, options: &PgConnectOptions) -> 
                 _ => PgError::Refused { endpoint, user, detail },
             }
         }
+        // A PostgreSQL server answers the SSLRequest with 'S' or 'N'; anything else is another service.
+        sqlx::Error::Tls(inner) if inner.to_string().to_lowercase().contains("unexpected response from sslrequest") => {
+            PgError::NotPostgres { endpoint, detail: "it did not answer the PostgreSQL SSL request".into() }
+        }
         sqlx::Error::Tls(inner) => PgError::Tls { endpoint, detail: inner.to_string() },
         sqlx::Error::Io(io) => match io.kind() {
             std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::InvalidData => {
@@ -55,6 +59,9 @@ pub fn connect(err: sqlx::Error, endpoint: &str, options: &PgConnectOptions) -> 
             }
             _ => PgError::Unreachable { endpoint, detail: io.to_string() },
         },
+        sqlx::Error::Protocol(detail) if detail.to_lowercase().contains("unexpected response from sslrequest") => {
+            PgError::NotPostgres { endpoint, detail: "it did not answer the PostgreSQL SSL request".into() }
+        }
         sqlx::Error::Protocol(detail) => {
             if detail.contains("SSL") || detail.contains("TLS") || detail.contains("ssl") {
                 PgError::Tls {

@@ -83,7 +83,11 @@ pub struct ArchiverRow {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ClientsRow {
+    /// Every client backend, the audit's own included.
     pub total: i64,
+    /// Other sessions over TCP (Unix-socket sessions never leave the host).
+    #[serde(default)]
+    pub tcp: i64,
     pub tls: i64,
 }
 
@@ -343,7 +347,7 @@ fn archive_facts(
         ),
     }
     match (mode, command_set, library_set) {
-        (Some(mode), _, _) if mode == "off" => {
+        (Some("off"), _, _) => {
             sink.known("pitr.wal_archiving", "pg_settings.archive_mode = off", false)
         }
         (Some(mode), Some(command), Some(library)) => sink.known(
@@ -470,7 +474,11 @@ fn network_facts(
             }
         }
     }
-    sink.known("network.client_connections", "pg_stat_activity (client backends)", main.clients.total);
+    sink.known(
+        "network.client_connections",
+        "pg_stat_activity: other client backends over TCP",
+        main.clients.tcp,
+    );
     if main.read_all_stats {
         sink.known("network.tls_connections", "pg_stat_ssl.ssl", main.clients.tls);
     } else {

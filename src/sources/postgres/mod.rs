@@ -28,6 +28,7 @@ pub async fn collect(id: &str, url: &Url, options: &CollectOptions) -> Result<Ta
     let connect_options = connect_options(url, options)?;
     let endpoint = format!("{}:{}", connect_options.get_host(), connect_options.get_port());
     let mut conn = connect(&connect_options, options, &endpoint).await?;
+    let connected_at = std::time::Instant::now();
     let settings: Vec<String> = queries::SETTINGS.iter().map(|s| s.to_string()).collect();
     let tables = migrations::table_names();
     let main_text: String = sqlx::query_scalar(queries::MAIN)
@@ -50,6 +51,11 @@ pub async fn collect(id: &str, url: &Url, options: &CollectOptions) -> Result<Ta
     let custom = run_custom_queries(&mut conn, &options.queries, &mut evidence).await;
     let _ = conn.close().await;
     let other_databases = search_other_databases(&connect_options, &main, options, &tables).await;
+    tracing::debug!(
+        target = id,
+        "collected after connect in {:.1} ms",
+        connected_at.elapsed().as_secs_f64() * 1e3
+    );
     let readings = Readings {
         main,
         privileged,

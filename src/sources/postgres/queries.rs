@@ -85,7 +85,8 @@ SELECT json_build_object(
                FROM pg_stat_archiver),
   'clients', (SELECT json_build_object(
                   'total', count(*),
-                  'tls', count(*) FILTER (WHERE s.ssl))
+                  'tcp', count(*) FILTER (WHERE a.client_addr IS NOT NULL AND a.pid <> pg_backend_pid()),
+                  'tls', count(*) FILTER (WHERE s.ssl AND a.client_addr IS NOT NULL AND a.pid <> pg_backend_pid()))
               FROM pg_stat_activity a LEFT JOIN pg_stat_ssl s ON s.pid = a.pid
               WHERE a.backend_type = 'client backend'),
   'extensions', (SELECT coalesce(json_agg(extname ORDER BY extname), '[]'::json) FROM pg_extension),

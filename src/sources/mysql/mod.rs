@@ -1,0 +1,324 @@
+//! MySQL and MariaDB, audited from inside: one read-only session with a
+//! statement timeout, about a dozen small statements chosen by flavour and
+//! version (`queries::plan`), the custom check queries in a read-only
+//! transaction, then pure conversion into facts (`facts`).
+//!
+//! A statement the account may not run becomes an `Answer::Failed`, and the facts
+//! that depend on it `unknown` with the GRANT that fixes it; it never stops the
+//! audit. Statements that would silently answer less without a privilege (the
+//! processlist without PROCESS, information_schema.TABLES without SELECT) are
+//! judged against the account's global privileges, read first.
+
+mod errors;
+pub mod facts;
+pub mod queries;
+
+use super::{CollectOptions, CustomQuery};
+use crate::facts::RawEvidence;
+use crate::facts::snapshot::TargetFacts;
+pub use errors::MyError;
+use facts::{Answer, Identity, Readings, Row};
+use serde_json::Value as Json;
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlRow};
+use sqlx::{Column, ConnectOptions, Connection, Row as _, TypeInfo};
+use std::time::Duration;
+use url::Url;
+
+/// Extra time the client waits beyond the server-side statement timeout before it
+/// gives up on an answer (SHOW statements are not bounded by max_execution_time).
+const CLIENT_GRACE: Duration = Duration::from_secs(5);
+
+/// Collects the facts of one MySQL or MariaDB server.
+pub async fn collect(id: &str, url: &Url, options: &CollectOptions) -> Result<TargetFacts, MyError> {
+    let connect_options = connect_options(url)?;
+    let endpoint = format!("{}:{}", connect_options.get_host(), connect_options.get_port());
+    let mut conn = connect(&connect_options, options, &endpoint).await?;
+    let mut evidence = Vec::new();
+    let identity_row = match bounded(fetch(&mut conn, queries::IDENTITY), options).await {
+        Ok(Ok(rows)) => rows.into_iter().next().unwrap_or_default(),
+        Ok(Err(err)) => return Err(errors::query(&err, "reading the server version")),
+        Err(waited) => {
+            return Err(MyError::Unexpected {
+                endpoint,
+                detail: format!("no answer to SELECT VERSION() within {} s", waited.as_secs()),
+            });
+        }
+    };
+    let Some(identity) = Identity::from_row(&identity_row) else {
+        return Err(MyError::NotMysql {
+            endpoint,
+            detail: format!("VERSION() returned {:?}", facts::text(&identity_row, "version").unwrap_or_default()),
+        });
+    };
+    record(&mut evidence, "identity", queries::IDENTITY, &Answer::Rows(vec![identity_row.clone()]));
+    let plan = queries::plan(&identity.version, options.statement_timeout);
+    for statement in &plan.session {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone()))
+            .execute(&mut conn)
+            .await
+            .map_err(|err| errors::query(&err, "setting up the read-only session"))?;
+    }
+    let mut readings = Readings {
+        identity: identity_row,
+        ..Readings::default()
+    };
+    let mut reader = Reader {
+        conn: &mut conn,
+        options,
+        evidence: &mut evidence,
+        broken: false,
+    };
+    readings.variables = Some(reader.read("variables", &queries::variables()).await);
+    readings.status = Some(reader.read("status", &queries::status()).await);
+    readings.replica_status = Some(reader.read("replica_status", plan.replica_status).await);
+    if identity.has("PROCESS") {
+        readings.binlog_dumps = Some(reader.read("binlog_dumps", queries::BINLOG_DUMPS).await);
+    }
+    readings.audit_plugins = Some(reader.read("audit_plugins", queries::AUDIT_PLUGINS).await);
+    readings.accounts = Some(reader.read("accounts", plan.accounts).await);
+    readings.schemata = Some(reader.read("schemata", queries::SCHEMATA).await);
+    readings.migrations = Some(reader.read("migrations", &queries::migrations()).await);
+    let variables = facts::name_values(readings.variables.as_ref()).unwrap_or_default();
+    let on = |name: &str| variables.get(name).and_then(|v| facts::flag(v)) == Some(true);
+    if on("log_bin") {
+        readings.binary_logs = Some(reader.read("binary_logs", queries::BINARY_LOGS).await);
+    }
+    if let Some(sql) = plan.tls_threads.filter(|_| on("performance_schema")) {
+        readings.tls_threads = Some(reader.read("tls_threads", sql).await);
+    }
+    readings.custom = reader.run_custom_queries(&options.queries).await;
+    let broken = reader.broken;
+    if !broken {
+        let _ = conn.close().await;
+    }
+    let now = chrono::Utc::now();
+    Ok(TargetFacts {
+        id: id.to_string(),
+        resource: None,
+        kind: crate::target::Kind::Mysql,
+        role: facts::role(&readings),
+        engine: identity.version.flavour.engine().to_string(),
+        version: identity.version.number(),
+        collected_at: now,
+        facts: facts::facts(&readings, now.date_naive()),
+        evidence,
+    })
+}
+
+/// Connection options from the URI (`ssl-mode`, `ssl-ca`, `socket` … honoured; TLS
+/// is preferred by default), the password from `MYSQL_PWD` when the URI has none,
+/// and no statement cache: every statement is run once.
+fn connect_options(url: &Url) -> Result<MySqlConnectOptions, MyError> {
+    let parsed = MySqlConnectOptions::from_url(url).map_err(|err| MyError::BadUri {
+        reason: crate::target::redact_uri(&err.to_string()),
+    })?;
+    let parsed = match (url.password(), std::env::var("MYSQL_PWD")) {
+        (None, Ok(password)) if !password.is_empty() => parsed.password(&password),
+        _ => parsed,
+    };
+    Ok(parsed.statement_cache_capacity(0))
+}
+
+async fn connect(
+    connect_options: &MySqlConnectOptions,
+    options: &CollectOptions,
+    endpoint: &str,
+) -> Result<MySqlConnection, MyError> {
+    match tokio::time::timeout(options.connect_timeout, MySqlConnection::connect_with(connect_options)).await {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(err)) => Err(errors::connect(err, endpoint, connect_options)),
+        Err(_) => {
+            // MySQL servers speak first. A port that accepts TCP but never sends a
+            // handshake is something else (a PostgreSQL server waits for the client).
+            let seconds = options.connect_timeout.as_secs();
+            if tcp_accepts(connect_options.get_host(), connect_options.get_port()).await {
+                Err(MyError::NotMysql {
+                    endpoint: endpoint.to_string(),
+                    detail: format!("it accepted the TCP connection but sent no MySQL handshake within {seconds} s"),
+                })
+            } else {
+                Err(MyError::ConnectTimeout {
+                    endpoint: endpoint.to_string(),
+                    seconds,
+                })
+            }
+        }
+    }
+}
+
+/// Whether a TCP connection to host:port opens within two seconds (only asked
+/// after a connection attempt already timed out, to word the error).
+async fn tcp_accepts(host: &str, port: u16) -> bool {
+    let host = host.to_string();
+    tokio::task::spawn_blocking(move || {
+        use std::net::ToSocketAddrs;
+        let Ok(addresses) = (host.as_str(), port).to_socket_addrs() else {
+            return false;
+        };
+        addresses
+            .take(2)
+            .any(|address| std::net::TcpStream::connect_timeout(&address, Duration::from_secs(2)).is_ok())
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Runs a statement over the text protocol and returns its rows as text.
+async fn fetch(conn: &mut MySqlConnection, sql: &str) -> Result<Vec<Row>, sqlx::Error> {
+    // Only the constants of `queries` and validated custom queries get here.
+    let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).fetch_all(conn).await?;
+    Ok(rows.iter().map(|row| row_json(row, false)).collect())
+}
+
+/// Awaits a statement for at most the statement timeout plus a grace period.
+async fn bounded<T>(future: impl Future<Output = T>, options: &CollectOptions) -> Result<T, Duration> {
+    let limit = options.statement_timeout + CLIENT_GRACE;
+    tokio::time::timeout(limit, future).await.map_err(|_| limit)
+}
+
+/// A row as JSON. The text protocol sends every value as text: kept as strings for
+/// the audit's own statements (facts.rs types them), typed by column for custom
+/// queries so their rows compare as numbers in CEL.
+fn row_json(row: &MySqlRow, typed: bool) -> Row {
+    let mut out = Row::new();
+    for (index, column) in row.columns().iter().enumerate() {
+        let value = match row.try_get_unchecked::<Option<Vec<u8>>, _>(index) {
+            Ok(Some(bytes)) => {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                if typed { typed_value(column.type_info().name(), text) } else { Json::String(text) }
+            }
+            Ok(None) | Err(_) => Json::Null,
+        };
+        out.insert(column.name().to_string(), value);
+    }
+    out
+}
+
+fn typed_value(type_name: &str, text: String) -> Json {
+    let base = type_name.split_whitespace().next().unwrap_or_default();
+    match base {
+        "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" | "YEAR" => text
+            .parse::<i64>()
+            .map(Json::from)
+            .or_else(|_| text.parse::<u64>().map(Json::from))
+            .unwrap_or(Json::String(text)),
+        "DECIMAL" | "FLOAT" | "DOUBLE" => match text.parse::<f64>() {
+            Ok(number) if number.fract() == 0.0 && number.abs() < 9.0e15 && !text.contains('e') => {
+                Json::from(number as i64)
+            }
+            Ok(number) => Json::from(number),
+            Err(_) => Json::String(text),
+        },
+        "BOOLEAN" => Json::Bool(text == "1"),
+        _ => Json::String(text),
+    }
+}
+
+fn record(evidence: &mut Vec<RawEvidence>, name: &str, sql: &str, answer: &Answer) {
+    evidence.push(RawEvidence {
+        source: facts::SOURCE.into(),
+        name: name.into(),
+        request: sql.trim().into(),
+        response: serde_json::to_value(answer).unwrap_or(Json::Null),
+    });
+}
+
+/// Runs the audit's statements on one connection, recording each as evidence.
+struct Reader<'a> {
+    conn: &'a mut MySqlConnection,
+    options: &'a CollectOptions,
+    evidence: &'a mut Vec<RawEvidence>,
+    /// A statement got no answer in time: the connection is mid-query, stop using it.
+    broken: bool,
+}
+
+impl Reader<'_> {
+    async fn read(&mut self, name: &str, sql: &str) -> Answer {
+        let answer = if self.broken {
+            Answer::Failed {
+                error: "skipped: an earlier statement got no answer in time".into(),
+                denied: false,
+            }
+        } else {
+            match bounded(fetch(self.conn, sql), self.options).await {
+                Ok(Ok(rows)) => Answer::Rows(rows),
+                Ok(Err(err)) => Answer::Failed {
+                    error: self.describe(&err),
+                    denied: errors::is_denied(&err),
+                },
+                Err(waited) => {
+                    self.broken = true;
+                    Answer::Failed {
+                        error: format!("no answer within {} s", waited.as_secs()),
+                        denied: false,
+                    }
+                }
+            }
+        };
+        if let Answer::Failed { error, .. } = &answer {
+            tracing::info!(statement = name, error = %error, "statement failed; its facts are unknown");
+        }
+        record(self.evidence, name, sql, &answer);
+        answer
+    }
+
+    fn describe(&self, err: &sqlx::Error) -> String {
+        if errors::is_timeout(err) {
+            format!(
+                "exceeded the statement timeout of {} s ({})",
+                self.options.statement_timeout.as_secs_f64(),
+                errors::describe(err)
+            )
+        } else {
+            errors::describe(err)
+        }
+    }
+
+    /// Runs each custom check query inside one read-only transaction (a failed
+    /// statement does not end a MySQL transaction, so no savepoints are needed).
+    async fn run_custom_queries(&mut self, queries: &[CustomQuery]) -> Vec<(String, Result<Json, String>)> {
+        let mine: Vec<&CustomQuery> = queries.iter().filter(|q| q.engine == "mysql").collect();
+        if mine.is_empty() {
+            return Vec::new();
+        }
+        if self.broken {
+            let reason = "skipped: an earlier statement got no answer in time".to_string();
+            return mine.iter().map(|q| (q.check_id.clone(), Err(reason.clone()))).collect();
+        }
+        if let Err(err) = sqlx::raw_sql(queries::BEGIN_READ_ONLY).execute(&mut *self.conn).await {
+            let reason = format!("cannot start a read-only transaction: {}", errors::describe(&err));
+            return mine.iter().map(|q| (q.check_id.clone(), Err(reason.clone()))).collect();
+        }
+        let mut results = Vec::new();
+        for query in mine {
+            if self.broken {
+                results.push((query.check_id.clone(), Err("skipped: an earlier query got no answer in time".to_string())));
+                continue;
+            }
+            let body = query.sql.trim().trim_end_matches(';').to_string();
+            // Custom SQL passed `checks::query::validate` at load time and runs read-only.
+            let run = sqlx::raw_sql(sqlx::AssertSqlSafe(body)).fetch_all(&mut *self.conn);
+            let outcome = match bounded(run, self.options).await {
+                Ok(Ok(rows)) => Ok(Json::Array(rows.iter().map(|r| Json::Object(row_json(r, true))).collect())),
+                Ok(Err(err)) => Err(self.describe(&err)),
+                Err(waited) => {
+                    self.broken = true;
+                    Err(format!("no answer within {} s (statement timeout plus grace)", waited.as_secs()))
+                }
+            };
+            if let Ok(rows) = &outcome {
+                self.evidence.push(RawEvidence {
+                    source: facts::SOURCE.into(),
+                    name: format!("query for {}", query.check_id),
+                    request: query.sql.clone(),
+                    response: rows.clone(),
+                });
+            }
+            results.push((query.check_id.clone(), outcome));
+        }
+        if !self.broken {
+            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *self.conn).await;
+        }
+        results
+    }
+}
