@@ -399,7 +399,22 @@ fn target_facts(facts: &TargetFacts) -> Vec<(String, Json)> {
         ("target.engine".into(), Json::from(facts.engine.clone())),
         ("target.role".into(), Json::from(facts.role.as_str())),
         ("target.version".into(), Json::from(facts.version.clone())),
+        ("target.sources".into(), Json::from(sources_of(facts))),
     ]
+}
+
+/// The target's own kind and every source that reported a fact for it, so a
+/// cloud target paired with a database connection runs the in-database checks too.
+fn sources_of(facts: &TargetFacts) -> Vec<String> {
+    let mut sources = std::collections::BTreeSet::from([facts.kind.as_str().to_string()]);
+    sources.extend(
+        facts
+            .facts
+            .values()
+            .map(|fact| fact.source.clone())
+            .filter(|source| source != "example"),
+    );
+    sources.into_iter().collect()
 }
 
 fn threshold_facts(thresholds: &Thresholds) -> BTreeMap<String, Json> {

@@ -77,6 +77,7 @@ facts! {
     "target.engine": String, "", "postgres, mysql or mariadb";
     "target.role": String, "", "primary, replica or cluster";
     "target.version": String, "", "the engine version as reported (may be empty)";
+    "target.sources": StringList, "", "the sources that fed this target (postgres, mysql, rds, cloudsql, terraform): in-database checks apply when their engine's source took part";
     // Thresholds: always known, configurable.
     "thresholds.min_backup_retention_days": Int, "", "minimum automated backup retention, in days (default 7)";
     "thresholds.max_replica_lag_seconds": Int, "", "replay lag above which a replica is unhealthy (default 300)";
