@@ -142,7 +142,7 @@ impl<'a> Subject<'a> {
             .filter(|hint| !hint.is_empty());
         let reason = match (stored, hint) {
             (Some(_), _) => "the check's query did not run for this target".to_string(),
-            (None, Some(hint)) => format!("no source reported it; {hint}"),
+            (None, Some(hint)) => hint.to_string(),
             (None, None) => "no source reported it".to_string(),
         };
         Lookup::Unknown {
@@ -221,10 +221,9 @@ pub fn evaluate(compiled: &CompiledCheck, subject: &Subject<'_>) -> Verdict {
                 return Verdict {
                     status: Status::NotApplicable,
                     detail: format!(
-                        "does not apply to this {} {} target (applies when {})",
-                        subject.facts.kind.as_str(),
-                        subject.facts.role.as_str(),
-                        check.applies.as_deref().unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ")
+                        "does not apply to this {} {}",
+                        subject.facts.engine,
+                        subject.facts.role.as_str()
                     ),
                     evidence: JsonMap::new(),
                     resolve: Vec::new(),
@@ -282,7 +281,7 @@ fn unknown_or_error(program: &Program, subject: &Subject<'_>, check: &Check, whi
     let (references, _) = walk(program.expression());
     for reference in references {
         if let Lookup::Unknown { reason, resolve: fix } = subject.lookup(&reference.path, check) {
-            let line = format!("{} is unknown: {reason}", reference.path);
+            let line = format!("{} unknown: {reason}", reference.path);
             if !reasons.contains(&line) {
                 reasons.push(line);
                 evidence.insert(reference.path.clone(), Json::Null);

@@ -58,9 +58,9 @@ pub struct FactSpec {
 }
 
 const IN_DB: &str = "connect to the database (postgres:// or mysql://) so sqlready can read it";
-const CLOUD: &str = "it is a property of the hosting, invisible from inside the database: only the cloud provider's API (Cloud SQL, RDS) can tell";
-const BACKUPS: &str = "base backups are invisible from SQL: only the service that takes them (the Cloud SQL or RDS API, your backup tool) can tell";
-const OUTSIDE: &str = "it lies outside the database and its hosting: no source sqlready reads can see it";
+const CLOUD: &str = "a hosting property, invisible from inside the database; the cloud provider's API (Cloud SQL, RDS) tells";
+const BACKUPS: &str = "base backups are invisible from SQL; the API of the service that takes them (Cloud SQL, RDS) tells";
+const OUTSIDE: &str = "outside the database and its hosting; no source sqlready reads can see it";
 
 macro_rules! facts {
     ($( $path:literal : $ty:ident, $hint:expr, $doc:literal; )*) => {
