@@ -17,15 +17,18 @@ pub async fn collect_all(
     stream::iter(targets)
         .map(|spec| async move {
             tracing::info!(target = spec.id(), "auditing");
-            let outcome = sources::collect(spec, options).await;
-            if let Err(failure) = &outcome {
-                tracing::info!(target = spec.id(), error = %failure.error, "target could not be audited");
+            let outcomes = sources::collect(spec, options).await;
+            for failure in outcomes.iter().filter_map(|outcome| outcome.as_ref().err()) {
+                tracing::info!(target = %failure.id, error = %failure.error, "target could not be audited");
             }
-            outcome
+            outcomes
         })
         .buffered(concurrency.max(1))
-        .collect()
+        .collect::<Vec<Vec<Collected>>>()
         .await
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// The custom queries the catalog's checks declare.

@@ -35,8 +35,15 @@ impl Default for CollectOptions {
     }
 }
 
-/// Collects one target; never panics, never returns a message with a secret.
-pub async fn collect(spec: &TargetSpec, options: &CollectOptions) -> Collected {
+/// Collects what one target argument names: one database, or every instance a
+/// cloud discovery finds (`rds://REGION`, `cloudsql://PROJECT`). Never panics,
+/// never returns a message with a secret; a failure is reported per target.
+pub async fn collect(spec: &TargetSpec, options: &CollectOptions) -> Vec<Collected> {
+    vec![collect_one(spec, options).await]
+}
+
+/// Collects one database target.
+async fn collect_one(spec: &TargetSpec, options: &CollectOptions) -> Collected {
     let failure = |error: String| TargetFailure {
         id: spec.id().to_string(),
         kind: spec.kind(),
