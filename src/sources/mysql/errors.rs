@@ -31,7 +31,9 @@ pub enum MyError {
     },
     #[error("TLS with {endpoint} failed: {detail}")]
     Tls { endpoint: String, detail: String },
-    #[error("{endpoint} did not answer like a MySQL or MariaDB server ({detail}): check the port and scheme")]
+    #[error(
+        "{endpoint} did not answer like a MySQL or MariaDB server ({detail}): check the port and scheme"
+    )]
     NotMysql { endpoint: String, detail: String },
     #[error("{what} failed: {detail}")]
     Query { what: String, detail: String },
@@ -52,7 +54,9 @@ const DENIED: &[u16] = &[
 /// The server's error number, if it answered with an error packet.
 pub fn number(err: &sqlx::Error) -> Option<u16> {
     match err {
-        sqlx::Error::Database(db) => db.try_downcast_ref::<MySqlDatabaseError>().map(MySqlDatabaseError::number),
+        sqlx::Error::Database(db) => db
+            .try_downcast_ref::<MySqlDatabaseError>()
+            .map(MySqlDatabaseError::number),
         _ => None,
     }
 }
@@ -76,7 +80,9 @@ pub fn connect(err: sqlx::Error, endpoint: &str, options: &MySqlConnectOptions) 
     match err {
         sqlx::Error::Database(db) => {
             let detail = db.message().to_string();
-            let number = db.try_downcast_ref::<MySqlDatabaseError>().map(MySqlDatabaseError::number);
+            let number = db
+                .try_downcast_ref::<MySqlDatabaseError>()
+                .map(MySqlDatabaseError::number);
             match number {
                 // MariaDB refuses a connection without TLS under require_secure_transport
                 // with this same "Access denied" (verified on 10.11), so say so when the
@@ -97,7 +103,11 @@ pub fn connect(err: sqlx::Error, endpoint: &str, options: &MySqlConnectOptions) 
                     user,
                     detail: format!("{detail} (the server requires TLS; remove ssl-mode=DISABLED)"),
                 },
-                _ => MyError::Refused { endpoint, user, detail: describe_database_error_message(&detail, number) },
+                _ => MyError::Refused {
+                    endpoint,
+                    user,
+                    detail: describe_database_error_message(&detail, number),
+                },
             }
         }
         sqlx::Error::Tls(inner) => {
@@ -107,16 +117,28 @@ pub fn connect(err: sqlx::Error, endpoint: &str, options: &MySqlConnectOptions) 
             } else {
                 ""
             };
-            MyError::Tls { endpoint, detail: format!("{detail}{hint}") }
+            MyError::Tls {
+                endpoint,
+                detail: format!("{detail}{hint}"),
+            }
         }
         sqlx::Error::Io(io) => match io.kind() {
-            std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::InvalidData => {
-                MyError::NotMysql { endpoint, detail: io.to_string() }
-            }
-            _ => MyError::Unreachable { endpoint, detail: io.to_string() },
+            std::io::ErrorKind::UnexpectedEof
+            | std::io::ErrorKind::ConnectionReset
+            | std::io::ErrorKind::InvalidData => MyError::NotMysql {
+                endpoint,
+                detail: io.to_string(),
+            },
+            _ => MyError::Unreachable {
+                endpoint,
+                detail: io.to_string(),
+            },
         },
         sqlx::Error::Protocol(detail) => MyError::NotMysql { endpoint, detail },
-        other => MyError::Unexpected { endpoint, detail: crate::target::redact_uri(&other.to_string()) },
+        other => MyError::Unexpected {
+            endpoint,
+            detail: crate::target::redact_uri(&other.to_string()),
+        },
     }
 }
 
@@ -137,5 +159,8 @@ pub fn describe(err: &sqlx::Error) -> String {
 
 /// A failed query the audit cannot do without.
 pub fn query(err: &sqlx::Error, what: &str) -> MyError {
-    MyError::Query { what: what.to_string(), detail: describe(err) }
+    MyError::Query {
+        what: what.to_string(),
+        detail: describe(err),
+    }
 }

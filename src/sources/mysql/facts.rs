@@ -170,7 +170,11 @@ pub fn role(readings: &Readings) -> Role {
             let running = name_values(readings.status.as_ref())
                 .and_then(|s| s.get("slaves_running").and_then(|v| v.parse::<i64>().ok()))
                 .unwrap_or(0);
-            if running > 0 { Role::Replica } else { Role::Primary }
+            if running > 0 {
+                Role::Replica
+            } else {
+                Role::Primary
+            }
         }
     }
 }
@@ -282,13 +286,37 @@ pub fn facts(readings: &Readings, today: NaiveDate) -> Facts {
     let status_error = failure(readings.status.as_ref(), "SHOW GLOBAL STATUS");
     version_facts(&mut sink, &identity, today);
     variable_facts(&mut sink, &identity, vars.as_ref(), &vars_error);
-    binlog_facts(&mut sink, &identity, &plan, vars.as_ref(), &vars_error, readings.binary_logs.as_ref());
+    binlog_facts(
+        &mut sink,
+        &identity,
+        &plan,
+        vars.as_ref(),
+        &vars_error,
+        readings.binary_logs.as_ref(),
+    );
     let role = role(readings);
     replica_facts(&mut sink, &identity, &plan, readings, role, status.as_ref());
-    connection_facts(&mut sink, vars.as_ref(), status.as_ref(), &vars_error, &status_error);
-    tls_facts(&mut sink, &identity, vars.as_ref(), status.as_ref(), readings.tls_threads.as_ref());
+    connection_facts(
+        &mut sink,
+        vars.as_ref(),
+        status.as_ref(),
+        &vars_error,
+        &status_error,
+    );
+    tls_facts(
+        &mut sink,
+        &identity,
+        vars.as_ref(),
+        status.as_ref(),
+        readings.tls_threads.as_ref(),
+    );
     account_facts(&mut sink, &identity, &plan, readings.accounts.as_ref());
-    schema_facts(&mut sink, &identity, readings.schemata.as_ref(), readings.migrations.as_ref());
+    schema_facts(
+        &mut sink,
+        &identity,
+        readings.schemata.as_ref(),
+        readings.migrations.as_ref(),
+    );
     audit_facts(&mut sink, readings.audit_plugins.as_ref());
     for (check_id, outcome) in &readings.custom {
         let path = format!("query.{check_id}.rows");
@@ -312,15 +340,34 @@ fn failure(answer: Option<&Answer>, what: &str) -> String {
 fn version_facts(sink: &mut FactSink<'_>, identity: &Identity, today: NaiveDate) {
     let engine = identity.version.flavour.engine();
     let Some(major) = eol::major_of(engine, &identity.version.number()) else {
-        sink.unknown("version.major", format!("cannot read a version number from '{}'", identity.version_text), None);
+        sink.unknown(
+            "version.major",
+            format!(
+                "cannot read a version number from '{}'",
+                identity.version_text
+            ),
+            None,
+        );
         return;
     };
     sink.known("version.major", "VERSION()", major.clone());
-    sink.known("version.table_date", "embedded end-of-life table", eol::TABLE_DATE);
+    sink.known(
+        "version.table_date",
+        "embedded end-of-life table",
+        eol::TABLE_DATE,
+    );
     match eol::end_of_life(engine, &major) {
         Some(date) => {
-            sink.known("version.eol_date", "embedded end-of-life table", date.to_string());
-            sink.known("version.days_until_eol", "embedded end-of-life table", (date - today).num_days());
+            sink.known(
+                "version.eol_date",
+                "embedded end-of-life table",
+                date.to_string(),
+            );
+            sink.known(
+                "version.days_until_eol",
+                "embedded end-of-life table",
+                (date - today).num_days(),
+            );
         }
         None => {
             let reason = format!(
@@ -350,10 +397,16 @@ fn variable_facts(
         match vars.get(*name) {
             Some(raw) => match typed(raw, *ty) {
                 Some(value) => sink.known(&path, format!("SHOW GLOBAL VARIABLES: {name}"), value),
-                None => sink.unknown(&path, format!("{name} = '{raw}' is not a value sqlready understands"), None),
+                None => sink.unknown(
+                    &path,
+                    format!("{name} = '{raw}' is not a value sqlready understands"),
+                    None,
+                ),
             },
             None => match absent(name, &identity.version) {
-                Absent::Known(value, why) => sink.known(&path, format!("SHOW GLOBAL VARIABLES: {why}"), value),
+                Absent::Known(value, why) => {
+                    sink.known(&path, format!("SHOW GLOBAL VARIABLES: {why}"), value)
+                }
                 Absent::Unknown(why) => sink.unknown(&path, why, None),
             },
         }
@@ -364,12 +417,19 @@ fn variable_facts(
 /// came from: `binlog_expire_logs_seconds` when set (MySQL 8.0+, MariaDB 10.6.1+),
 /// else `expire_logs_days` (removed in MySQL 8.4; fractional on MariaDB).
 pub fn binlog_retention(vars: &BTreeMap<String, String>) -> Option<(i64, &'static str)> {
-    let seconds = vars.get("binlog_expire_logs_seconds").and_then(|v| v.trim().parse::<i64>().ok());
-    let days = vars.get("expire_logs_days").and_then(|v| v.trim().parse::<f64>().ok());
+    let seconds = vars
+        .get("binlog_expire_logs_seconds")
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let days = vars
+        .get("expire_logs_days")
+        .and_then(|v| v.trim().parse::<f64>().ok());
     match (seconds, days) {
         (Some(s), _) if s > 0 => Some((s, "binlog_expire_logs_seconds")),
         (_, Some(d)) if d > 0.0 => Some(((d * 86400.0).round() as i64, "expire_logs_days × 86400")),
-        (Some(_), _) | (_, Some(_)) => Some((0, "binlog_expire_logs_seconds / expire_logs_days = 0 (never purged)")),
+        (Some(_), _) | (_, Some(_)) => Some((
+            0,
+            "binlog_expire_logs_seconds / expire_logs_days = 0 (never purged)",
+        )),
         (None, None) => None,
     }
 }
@@ -383,16 +443,32 @@ fn binlog_facts(
     binary_logs: Option<&Answer>,
 ) {
     let Some(vars) = vars else {
-        for path in ["binlog.enabled", "binlog.retention_seconds", "mysql.gtid_enabled", "mysql.binlog.file_count", "mysql.binlog.total_bytes"] {
+        for path in [
+            "binlog.enabled",
+            "binlog.retention_seconds",
+            "mysql.gtid_enabled",
+            "mysql.binlog.file_count",
+            "mysql.binlog.total_bytes",
+        ] {
             sink.unknown(path, vars_error, None);
         }
         return;
     };
     let log_bin = vars.get("log_bin").and_then(|v| flag(v));
-    sink.maybe("binlog.enabled", "SHOW GLOBAL VARIABLES: log_bin", log_bin, "log_bin was not reported", None);
+    sink.maybe(
+        "binlog.enabled",
+        "SHOW GLOBAL VARIABLES: log_bin",
+        log_bin,
+        "log_bin was not reported",
+        None,
+    );
     match binlog_retention(vars) {
         Some((seconds, origin)) => sink.known("binlog.retention_seconds", origin, seconds),
-        None => sink.unknown("binlog.retention_seconds", "neither binlog_expire_logs_seconds nor expire_logs_days was reported", None),
+        None => sink.unknown(
+            "binlog.retention_seconds",
+            "neither binlog_expire_logs_seconds nor expire_logs_days was reported",
+            None,
+        ),
     }
     match identity.version.flavour {
         Flavour::Mariadb => sink.known(
@@ -403,7 +479,8 @@ fn binlog_facts(
         Flavour::Mysql => sink.known(
             "mysql.gtid_enabled",
             "SHOW GLOBAL VARIABLES: gtid_mode",
-            vars.get("gtid_mode").is_some_and(|m| m.eq_ignore_ascii_case("ON")),
+            vars.get("gtid_mode")
+                .is_some_and(|m| m.eq_ignore_ascii_case("ON")),
         ),
     }
     match (log_bin, binary_logs) {
@@ -416,13 +493,25 @@ fn binlog_facts(
                 .iter()
                 .filter_map(|r| text(r, "File_size").and_then(|s| s.parse::<i64>().ok()))
                 .sum();
-            sink.known("mysql.binlog.file_count", "SHOW BINARY LOGS", rows.len() as i64);
-            sink.known("mysql.binlog.total_bytes", "SHOW BINARY LOGS: sum of File_size", total);
+            sink.known(
+                "mysql.binlog.file_count",
+                "SHOW BINARY LOGS",
+                rows.len() as i64,
+            );
+            sink.known(
+                "mysql.binlog.total_bytes",
+                "SHOW BINARY LOGS: sum of File_size",
+                total,
+            );
         }
         (_, Some(Answer::Failed { error, denied })) => {
             let fix = denied.then(|| identity.grant(plan.binary_logs_privilege));
             for path in ["mysql.binlog.file_count", "mysql.binlog.total_bytes"] {
-                sink.unknown(path, format!("SHOW BINARY LOGS failed: {error}"), fix.as_deref());
+                sink.unknown(
+                    path,
+                    format!("SHOW BINARY LOGS failed: {error}"),
+                    fix.as_deref(),
+                );
             }
         }
         _ => {
@@ -460,16 +549,27 @@ pub fn channel(row: &Row) -> Channel {
         _ => false,
     };
     Channel {
-        name: first_text(row, &["Channel_Name", "Connection_name"]).unwrap_or_default().to_string(),
-        source: if port.is_empty() { host.to_string() } else { format!("{host}:{port}") },
-        io_running: first_text(row, &["Replica_IO_Running", "Slave_IO_Running"]).unwrap_or_default().to_string(),
-        sql_running: first_text(row, &["Replica_SQL_Running", "Slave_SQL_Running"]).unwrap_or_default().to_string(),
+        name: first_text(row, &["Channel_Name", "Connection_name"])
+            .unwrap_or_default()
+            .to_string(),
+        source: if port.is_empty() {
+            host.to_string()
+        } else {
+            format!("{host}:{port}")
+        },
+        io_running: first_text(row, &["Replica_IO_Running", "Slave_IO_Running"])
+            .unwrap_or_default()
+            .to_string(),
+        sql_running: first_text(row, &["Replica_SQL_Running", "Slave_SQL_Running"])
+            .unwrap_or_default()
+            .to_string(),
         seconds_behind: first_text(row, &["Seconds_Behind_Source", "Seconds_Behind_Master"])
             .and_then(|s| s.parse::<f64>().ok()),
         last_io_error: text(row, "Last_IO_Error").unwrap_or_default().to_string(),
         last_sql_error: text(row, "Last_SQL_Error").unwrap_or_default().to_string(),
         gtid,
-        ssl: first_text(row, &["Source_SSL_Allowed", "Master_SSL_Allowed"]).is_some_and(|s| s.eq_ignore_ascii_case("Yes")),
+        ssl: first_text(row, &["Source_SSL_Allowed", "Master_SSL_Allowed"])
+            .is_some_and(|s| s.eq_ignore_ascii_case("Yes")),
     }
 }
 
@@ -487,7 +587,11 @@ fn replica_facts(
     // This server as a source: one Binlog Dump thread per connected replica.
     match &readings.binlog_dumps {
         Some(Answer::Rows(rows)) => {
-            sink.known("replicas.count", "information_schema.PROCESSLIST: COMMAND LIKE 'Binlog Dump%'", rows.len() as i64);
+            sink.known(
+                "replicas.count",
+                "information_schema.PROCESSLIST: COMMAND LIKE 'Binlog Dump%'",
+                rows.len() as i64,
+            );
             let connections: Vec<Json> = rows
                 .iter()
                 .map(|r| {
@@ -498,14 +602,20 @@ fn replica_facts(
                     })
                 })
                 .collect();
-            sink.known("mysql.replica_connections", "information_schema.PROCESSLIST (Binlog Dump threads)", connections);
+            sink.known(
+                "mysql.replica_connections",
+                "information_schema.PROCESSLIST (Binlog Dump threads)",
+                connections,
+            );
         }
         other => {
             let slaves_connected = status
                 .and_then(|s| s.get("slaves_connected"))
                 .and_then(|v| v.parse::<i64>().ok());
             let (reason, fix) = match other {
-                Some(Answer::Failed { error, .. }) => (format!("the processlist could not be read: {error}"), None),
+                Some(Answer::Failed { error, .. }) => {
+                    (format!("the processlist could not be read: {error}"), None)
+                }
                 _ => (
                     format!(
                         "account {} lacks PROCESS, so the processlist shows only its own session",
@@ -526,7 +636,11 @@ fn replica_facts(
         }
     }
     sink.unknown("replicas.connected", LAG_ON_SOURCE, Some(AUDIT_REPLICAS));
-    sink.unknown("replicas.max_replay_lag_seconds", LAG_ON_SOURCE, Some(AUDIT_REPLICAS));
+    sink.unknown(
+        "replicas.max_replay_lag_seconds",
+        LAG_ON_SOURCE,
+        Some(AUDIT_REPLICAS),
+    );
 
     // This server as a replica.
     match &readings.replica_status {
@@ -546,13 +660,30 @@ fn replica_facts(
                     .map(|s| if s == "no" { String::new() } else { s })
                     .unwrap_or_default()
             };
-            sink.known("upstream.receiver_status", format!("{origin}: IO thread running"), receiver);
-            sink.known("upstream.io_running", format!("{origin}: Slave_IO_Running / Replica_IO_Running"), io);
-            sink.known("upstream.sql_running", format!("{origin}: Slave_SQL_Running / Replica_SQL_Running"), sql);
+            sink.known(
+                "upstream.receiver_status",
+                format!("{origin}: IO thread running"),
+                receiver,
+            );
+            sink.known(
+                "upstream.io_running",
+                format!("{origin}: Slave_IO_Running / Replica_IO_Running"),
+                io,
+            );
+            sink.known(
+                "upstream.sql_running",
+                format!("{origin}: Slave_SQL_Running / Replica_SQL_Running"),
+                sql,
+            );
             let delay = if channels.iter().any(|c| c.seconds_behind.is_none()) {
                 None
             } else {
-                channels.iter().filter_map(|c| c.seconds_behind).fold(None, |acc: Option<f64>, s| Some(acc.map_or(s, |a| a.max(s))))
+                channels
+                    .iter()
+                    .filter_map(|c| c.seconds_behind)
+                    .fold(None, |acc: Option<f64>, s| {
+                        Some(acc.map_or(s, |a| a.max(s)))
+                    })
             };
             sink.known(
                 "upstream.replay_delay_seconds",
@@ -575,11 +706,16 @@ fn replica_facts(
         Some(Answer::Rows(_)) => {}
         other => {
             let (reason, fix) = match other {
-                Some(Answer::Failed { error, denied: true }) => (
+                Some(Answer::Failed {
+                    error,
+                    denied: true,
+                }) => (
                     format!("{} was denied: {error}", plan.replica_status),
                     Some(identity.grant(plan.replica_status_privilege)),
                 ),
-                Some(Answer::Failed { error, .. }) => (format!("{} failed: {error}", plan.replica_status), None),
+                Some(Answer::Failed { error, .. }) => {
+                    (format!("{} failed: {error}", plan.replica_status), None)
+                }
                 _ => (format!("{} was not run", plan.replica_status), None),
             };
             let role_note = if role == Role::Replica {
@@ -587,7 +723,13 @@ fn replica_facts(
             } else {
                 " (so whether this server is a replica is not known either)"
             };
-            for path in ["upstream.receiver_status", "upstream.io_running", "upstream.sql_running", "upstream.replay_delay_seconds", "upstream.channels"] {
+            for path in [
+                "upstream.receiver_status",
+                "upstream.io_running",
+                "upstream.sql_running",
+                "upstream.replay_delay_seconds",
+                "upstream.channels",
+            ] {
                 sink.unknown(path, format!("{reason}{role_note}"), fix.as_deref());
             }
         }
@@ -602,21 +744,42 @@ fn connection_facts(
     status_error: &str,
 ) {
     let int = |map: Option<&BTreeMap<String, String>>, name: &str| {
-        map.and_then(|m| m.get(name)).and_then(|v| v.trim().parse::<i64>().ok())
+        map.and_then(|m| m.get(name))
+            .and_then(|v| v.trim().parse::<i64>().ok())
     };
     let connected = int(status, "threads_connected");
     let max_used = int(status, "max_used_connections");
     let max = int(vars, "max_connections");
-    sink.maybe("connections.client_backends", "SHOW GLOBAL STATUS: Threads_connected", connected, status_error, None);
-    sink.maybe("connections.max_connections", "SHOW GLOBAL VARIABLES: max_connections", max, vars_error, None);
+    sink.maybe(
+        "connections.client_backends",
+        "SHOW GLOBAL STATUS: Threads_connected",
+        connected,
+        status_error,
+        None,
+    );
+    sink.maybe(
+        "connections.max_connections",
+        "SHOW GLOBAL VARIABLES: max_connections",
+        max,
+        vars_error,
+        None,
+    );
     sink.known(
         "connections.reserved",
         "MySQL/MariaDB keep their admin connection(s) on top of max_connections",
         0,
     );
-    let why = if max.is_none() { vars_error } else { status_error };
+    let why = if max.is_none() {
+        vars_error
+    } else {
+        status_error
+    };
     match (connected, max) {
-        (Some(c), Some(m)) => sink.known("connections.usage_ratio", "Threads_connected / max_connections", c as f64 / m.max(1) as f64),
+        (Some(c), Some(m)) => sink.known(
+            "connections.usage_ratio",
+            "Threads_connected / max_connections",
+            c as f64 / m.max(1) as f64,
+        ),
         _ => sink.unknown("connections.usage_ratio", why, None),
     }
     match (max_used, max) {
@@ -636,12 +799,26 @@ fn tls_facts(
     status: Option<&BTreeMap<String, String>>,
     threads: Option<&Answer>,
 ) {
-    match vars.and_then(|v| v.get("require_secure_transport")).map(|v| flag(v)) {
-        Some(Some(required)) => sink.known("network.tls_required", "SHOW GLOBAL VARIABLES: require_secure_transport", required),
-        Some(None) => sink.unknown("network.tls_required", "require_secure_transport has an unexpected value", None),
+    match vars
+        .and_then(|v| v.get("require_secure_transport"))
+        .map(|v| flag(v))
+    {
+        Some(Some(required)) => sink.known(
+            "network.tls_required",
+            "SHOW GLOBAL VARIABLES: require_secure_transport",
+            required,
+        ),
+        Some(None) => sink.unknown(
+            "network.tls_required",
+            "require_secure_transport has an unexpected value",
+            None,
+        ),
         None if vars.is_some() => sink.known(
             "network.tls_required",
-            format!("require_secure_transport does not exist on {}", identity.version.describe()),
+            format!(
+                "require_secure_transport does not exist on {}",
+                identity.version.describe()
+            ),
             false,
         ),
         None => sink.unknown("network.tls_required", "SHOW GLOBAL VARIABLES failed", None),
@@ -650,13 +827,27 @@ fn tls_facts(
         .and_then(|s| s.get("threads_connected"))
         .and_then(|v| v.parse::<i64>().ok());
     let count = |row: &Row, column: &str| {
-        text(row, column).and_then(|v| v.parse::<f64>().ok()).map(|v| v as i64)
+        text(row, column)
+            .and_then(|v| v.parse::<f64>().ok())
+            .map(|v| v as i64)
     };
     match threads {
         Some(Answer::Rows(rows)) if !rows.is_empty() => {
             let origin = "performance_schema.threads (foreground, CONNECTION_TYPE)";
-            sink.maybe("network.client_connections", origin, count(&rows[0], "total"), "no count", None);
-            sink.maybe("network.tls_connections", origin, count(&rows[0], "tls"), "no count", None);
+            sink.maybe(
+                "network.client_connections",
+                origin,
+                count(&rows[0], "total"),
+                "no count",
+                None,
+            );
+            sink.maybe(
+                "network.tls_connections",
+                origin,
+                count(&rows[0], "tls"),
+                "no count",
+                None,
+            );
         }
         other => {
             sink.maybe(
@@ -666,18 +857,38 @@ fn tls_facts(
                 "SHOW GLOBAL STATUS failed",
                 None,
             );
-            let performance_schema = vars.and_then(|v| v.get("performance_schema")).and_then(|v| flag(v));
+            let performance_schema = vars
+                .and_then(|v| v.get("performance_schema"))
+                .and_then(|v| flag(v));
             let (reason, fix) = match other {
-                Some(Answer::Failed { error, denied: true }) => (
+                Some(Answer::Failed {
+                    error,
+                    denied: true,
+                }) => (
                     format!("performance_schema.threads was denied: {error}"),
-                    Some(format!("GRANT SELECT ON performance_schema.threads TO {};", identity.account)),
+                    Some(format!(
+                        "GRANT SELECT ON performance_schema.threads TO {};",
+                        identity.account
+                    )),
                 ),
-                Some(Answer::Failed { error, .. }) => (format!("performance_schema.threads failed: {error}"), None),
+                Some(Answer::Failed { error, .. }) => {
+                    (format!("performance_schema.threads failed: {error}"), None)
+                }
                 _ if performance_schema == Some(false) => (
-                    "performance_schema is OFF, so which sessions use TLS cannot be read".to_string(),
-                    Some("set performance_schema = ON in the server configuration (restart)".to_string()),
+                    "performance_schema is OFF, so which sessions use TLS cannot be read"
+                        .to_string(),
+                    Some(
+                        "set performance_schema = ON in the server configuration (restart)"
+                            .to_string(),
+                    ),
                 ),
-                _ => (format!("{} cannot tell which sessions use TLS", identity.version.describe()), None),
+                _ => (
+                    format!(
+                        "{} cannot tell which sessions use TLS",
+                        identity.version.describe()
+                    ),
+                    None,
+                ),
             };
             sink.unknown("network.tls_connections", reason, fix.as_deref());
         }
@@ -700,14 +911,21 @@ pub struct Account {
 
 impl Account {
     pub fn from_row(row: &Row) -> Account {
-        let truthy = |column: &str| text(row, column).is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
-        let ssl_type = text(row, "ssl_type").unwrap_or_default().trim().to_ascii_uppercase();
+        let truthy = |column: &str| {
+            text(row, column).is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+        };
+        let ssl_type = text(row, "ssl_type")
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_uppercase();
         Account {
             user: text(row, "user").unwrap_or_default().to_string(),
             host: text(row, "host").unwrap_or_default().to_string(),
             locked: truthy("locked"),
             is_role: truthy("is_role"),
-            plugin: text(row, "plugin").unwrap_or("mysql_native_password").to_string(),
+            plugin: text(row, "plugin")
+                .unwrap_or("mysql_native_password")
+                .to_string(),
             empty_authentication: truthy("empty_authentication"),
             alternatives: truthy("alternatives"),
             requires_tls: !matches!(ssl_type.as_str(), "" | "0" | "NONE"),
@@ -746,19 +964,33 @@ impl Account {
 
     /// May log in over TCP from another host without TLS.
     pub fn remote_without_tls(&self) -> bool {
-        let loopback = self.host == "localhost" || self.host == "::1" || self.host.starts_with("127.");
+        let loopback =
+            self.host == "localhost" || self.host == "::1" || self.host.starts_with("127.");
         self.active() && !loopback && !self.requires_tls
     }
 }
 
-fn account_facts(sink: &mut FactSink<'_>, identity: &Identity, plan: &Plan, answer: Option<&Answer>) {
-    let paths = ["network.accounts_without_tls", "mysql.accounts.empty_password", "mysql.accounts.anonymous"];
+fn account_facts(
+    sink: &mut FactSink<'_>,
+    identity: &Identity,
+    plan: &Plan,
+    answer: Option<&Answer>,
+) {
+    let paths = [
+        "network.accounts_without_tls",
+        "mysql.accounts.empty_password",
+        "mysql.accounts.anonymous",
+    ];
     let rows = match answer {
         Some(Answer::Rows(rows)) => rows,
         Some(Answer::Failed { error, denied }) => {
             let fix = denied.then(|| format!("{} TO {};", plan.accounts_grant, identity.account));
             for path in paths {
-                sink.unknown(path, format!("the account list could not be read: {error}"), fix.as_deref());
+                sink.unknown(
+                    path,
+                    format!("the account list could not be read: {error}"),
+                    fix.as_deref(),
+                );
             }
             return;
         }
@@ -775,7 +1007,11 @@ fn account_facts(sink: &mut FactSink<'_>, identity: &Identity, plan: &Plan, answ
         _ => "mysql.user",
     };
     let names = |keep: fn(&Account) -> bool| -> Vec<String> {
-        accounts.iter().filter(|a| keep(a)).map(Account::name).collect()
+        accounts
+            .iter()
+            .filter(|a| keep(a))
+            .map(Account::name)
+            .collect()
     };
     sink.known(
         "network.accounts_without_tls",
@@ -787,10 +1023,19 @@ fn account_facts(sink: &mut FactSink<'_>, identity: &Identity, plan: &Plan, answ
         format!("{table}: password plugin with an empty authentication string"),
         names(Account::empty_password),
     );
-    sink.known("mysql.accounts.anonymous", format!("{table}: User = ''"), names(Account::anonymous));
+    sink.known(
+        "mysql.accounts.anonymous",
+        format!("{table}: User = ''"),
+        names(Account::anonymous),
+    );
 }
 
-fn schema_facts(sink: &mut FactSink<'_>, identity: &Identity, schemata: Option<&Answer>, tables: Option<&Answer>) {
+fn schema_facts(
+    sink: &mut FactSink<'_>,
+    identity: &Identity,
+    schemata: Option<&Answer>,
+    tables: Option<&Answer>,
+) {
     match schemata {
         Some(Answer::Rows(rows)) => {
             let test: Vec<String> = rows
@@ -804,12 +1049,19 @@ fn schema_facts(sink: &mut FactSink<'_>, identity: &Identity, schemata: Option<&
             } else {
                 sink.unknown(
                     "mysql.test_databases",
-                    format!("account {} sees only the schemas it has privileges on", identity.account),
+                    format!(
+                        "account {} sees only the schemas it has privileges on",
+                        identity.account
+                    ),
                     Some(&identity.grant("SHOW DATABASES")),
                 );
             }
         }
-        other => sink.unknown("mysql.test_databases", failure(other, "information_schema.SCHEMATA"), None),
+        other => sink.unknown(
+            "mysql.test_databases",
+            failure(other, "information_schema.SCHEMATA"),
+            None,
+        ),
     }
     let fix = match identity.version.flavour {
         Flavour::Mariadb => format!(
@@ -826,20 +1078,30 @@ fn schema_facts(sink: &mut FactSink<'_>, identity: &Identity, schemata: Option<&
                     let schema = text(r, "TABLE_SCHEMA")?;
                     let table = text(r, "TABLE_NAME")?;
                     let tool = migrations::tool_for(table)?;
-                    Some(json!({"database": schema, "schema": schema, "table": table, "tool": tool}))
+                    Some(
+                        json!({"database": schema, "schema": schema, "table": table, "tool": tool}),
+                    )
                 })
                 .collect();
             let origin = "information_schema.TABLES in every visible schema";
             if identity.sees_all_tables() {
                 sink.known("migrations.tables", origin, found);
-                sink.known("migrations.unreadable_databases", "global SELECT: every schema is visible", Vec::<String>::new());
+                sink.known(
+                    "migrations.unreadable_databases",
+                    "global SELECT: every schema is visible",
+                    Vec::<String>::new(),
+                );
             } else {
                 let reason = format!(
                     "information_schema.TABLES silently lists only the tables account {} has privileges on",
                     identity.account
                 );
                 if found.is_empty() {
-                    sink.unknown("migrations.tables", format!("no migration table found, but {reason}"), Some(&fix));
+                    sink.unknown(
+                        "migrations.tables",
+                        format!("no migration table found, but {reason}"),
+                        Some(&fix),
+                    );
                 } else {
                     sink.known("migrations.tables", origin, found);
                 }
@@ -859,11 +1121,21 @@ fn audit_facts(sink: &mut FactSink<'_>, answer: Option<&Answer>) {
         Some(Answer::Rows(rows)) => {
             let plugins: Vec<Json> = rows
                 .iter()
-                .map(|r| json!({"name": text(r, "PLUGIN_NAME"), "status": text(r, "PLUGIN_STATUS")}))
+                .map(
+                    |r| json!({"name": text(r, "PLUGIN_NAME"), "status": text(r, "PLUGIN_STATUS")}),
+                )
                 .collect();
-            sink.known("mysql.audit_plugins", "information_schema.PLUGINS WHERE PLUGIN_TYPE = 'AUDIT'", plugins);
+            sink.known(
+                "mysql.audit_plugins",
+                "information_schema.PLUGINS WHERE PLUGIN_TYPE = 'AUDIT'",
+                plugins,
+            );
         }
-        other => sink.unknown("mysql.audit_plugins", failure(other, "information_schema.PLUGINS"), None),
+        other => sink.unknown(
+            "mysql.audit_plugins",
+            failure(other, "information_schema.PLUGINS"),
+            None,
+        ),
     }
 }
 
@@ -873,17 +1145,23 @@ mod tests {
     use crate::facts::{Fact, FactState};
 
     /// MariaDB 10.11.19, fresh `mariadb-install-db` (lossy flush), as the auditor account.
-    const MARIADB_DEFAULTS: &str = include_str!("../../../tests/fixtures/mysql/mariadb-10.11-defaults-auditor.json");
+    const MARIADB_DEFAULTS: &str =
+        include_str!("../../../tests/fixtures/mysql/mariadb-10.11-defaults-auditor.json");
     /// MariaDB 10.11.19, production-like, as a USAGE-only account.
-    const MARIADB_GOOD_BARE: &str = include_str!("../../../tests/fixtures/mysql/mariadb-10.11-good-bare.json");
+    const MARIADB_GOOD_BARE: &str =
+        include_str!("../../../tests/fixtures/mysql/mariadb-10.11-good-bare.json");
     /// MariaDB 10.11.19, a GTID replica, as the auditor account.
-    const MARIADB_REPLICA: &str = include_str!("../../../tests/fixtures/mysql/mariadb-10.11-replica-auditor.json");
+    const MARIADB_REPLICA: &str =
+        include_str!("../../../tests/fixtures/mysql/mariadb-10.11-replica-auditor.json");
     /// MySQL 8.0.36 replica: SHOW REPLICA STATUS columns per the 8.0 manual.
-    const MYSQL_80_REPLICA: &str = include_str!("../../../tests/fixtures/mysql/mysql-8.0.36-replica.json");
+    const MYSQL_80_REPLICA: &str =
+        include_str!("../../../tests/fixtures/mysql/mysql-8.0.36-replica.json");
     /// MySQL 8.4.3 source: no expire_logs_days, mysql.user with account_locked.
-    const MYSQL_84_SOURCE: &str = include_str!("../../../tests/fixtures/mysql/mysql-8.4.3-source.json");
+    const MYSQL_84_SOURCE: &str =
+        include_str!("../../../tests/fixtures/mysql/mysql-8.4.3-source.json");
     /// MySQL 5.7.44 replica: SHOW SLAVE STATUS columns, expire_logs_days.
-    const MYSQL_57_REPLICA: &str = include_str!("../../../tests/fixtures/mysql/mysql-5.7.44-replica.json");
+    const MYSQL_57_REPLICA: &str =
+        include_str!("../../../tests/fixtures/mysql/mysql-5.7.44-replica.json");
 
     fn recorded(text: &str) -> Readings {
         serde_json::from_str(text).expect("recorded readings parse")
@@ -909,12 +1187,24 @@ mod tests {
 
     #[test]
     fn every_fact_produced_is_in_the_schema() {
-        for text in [MARIADB_DEFAULTS, MARIADB_GOOD_BARE, MARIADB_REPLICA, MYSQL_80_REPLICA, MYSQL_84_SOURCE, MYSQL_57_REPLICA] {
+        for text in [
+            MARIADB_DEFAULTS,
+            MARIADB_GOOD_BARE,
+            MARIADB_REPLICA,
+            MYSQL_80_REPLICA,
+            MYSQL_84_SOURCE,
+            MYSQL_57_REPLICA,
+        ] {
             let facts = facts(&recorded(text), today());
             for (path, fact) in &facts {
-                let spec = crate::facts::schema::spec(path).unwrap_or_else(|| panic!("{path} is not in the schema"));
+                let spec = crate::facts::schema::spec(path)
+                    .unwrap_or_else(|| panic!("{path} is not in the schema"));
                 if let Some(value) = fact.value() {
-                    assert!(spec.ty.admits(value), "{path}: {value} is not a {}", spec.ty.name());
+                    assert!(
+                        spec.ty.admits(value),
+                        "{path}: {value} is not a {}",
+                        spec.ty.name()
+                    );
                 }
             }
         }
@@ -929,7 +1219,10 @@ mod tests {
         assert_eq!(value(&facts, "version.eol_date"), "2028-02-16");
         assert_eq!(value(&facts, "binlog.enabled"), false);
         assert_eq!(value(&facts, "mysql.binlog.file_count"), 0);
-        assert_eq!(value(&facts, "mysql.variables.innodb_flush_log_at_trx_commit"), 2);
+        assert_eq!(
+            value(&facts, "mysql.variables.innodb_flush_log_at_trx_commit"),
+            2
+        );
         assert_eq!(value(&facts, "mysql.variables.sync_binlog"), 0);
         assert_eq!(value(&facts, "mysql.variables.performance_schema"), false);
         assert_eq!(value(&facts, "mysql.variables.have_ssl"), "DISABLED");
@@ -937,12 +1230,27 @@ mod tests {
         assert_eq!(value(&facts, "mysql.variables.server_audit_logging"), false);
         assert_eq!(value(&facts, "replicas.count"), 0);
         let empty = value(&facts, "mysql.accounts.empty_password").to_string();
-        assert!(empty.contains("'root'@'localhost'") && empty.contains("'root'@'127.0.0.1'"), "{empty}");
-        assert!(!empty.contains("mariadb.sys") && !empty.contains("PUBLIC"), "locked accounts and roles are exempt: {empty}");
-        assert_eq!(value(&facts, "mysql.accounts.anonymous").as_array().unwrap().len(), 2);
+        assert!(
+            empty.contains("'root'@'localhost'") && empty.contains("'root'@'127.0.0.1'"),
+            "{empty}"
+        );
+        assert!(
+            !empty.contains("mariadb.sys") && !empty.contains("PUBLIC"),
+            "locked accounts and roles are exempt: {empty}"
+        );
+        assert_eq!(
+            value(&facts, "mysql.accounts.anonymous")
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
         assert_eq!(value(&facts, "mysql.test_databases"), &json!(["test"]));
         let remote = value(&facts, "network.accounts_without_tls").to_string();
-        assert!(remote.contains("'auditor'@'%'") && remote.contains("'bare'@'%'"), "{remote}");
+        assert!(
+            remote.contains("'auditor'@'%'") && remote.contains("'bare'@'%'"),
+            "{remote}"
+        );
         assert!(!remote.contains("localhost"), "{remote}");
         assert_eq!(value(&facts, "migrations.tables"), &json!([]));
         // performance_schema is OFF by default on MariaDB: TLS use per session is unknowable.
@@ -951,8 +1259,16 @@ mod tests {
         assert!(fix.unwrap().contains("performance_schema = ON"));
         assert!(value(&facts, "connections.usage_ratio").as_f64().unwrap() > 0.0);
         // The source cannot see its replicas' lag.
-        assert!(unknown(&facts, "replicas.connected").1.unwrap().contains("audit each replica"));
-        assert!(!facts.contains_key("upstream.receiver_status"), "not a replica");
+        assert!(
+            unknown(&facts, "replicas.connected")
+                .1
+                .unwrap()
+                .contains("audit each replica")
+        );
+        assert!(
+            !facts.contains_key("upstream.receiver_status"),
+            "not a replica"
+        );
     }
 
     #[test]
@@ -961,7 +1277,10 @@ mod tests {
         // Variables and status need no privilege.
         assert_eq!(value(&facts, "binlog.enabled"), true);
         assert_eq!(value(&facts, "binlog.retention_seconds"), 604800);
-        assert_eq!(value(&facts, "mysql.variables.require_secure_transport"), true);
+        assert_eq!(
+            value(&facts, "mysql.variables.require_secure_transport"),
+            true
+        );
         // MariaDB's privilege-free counter still counts the replica.
         assert_eq!(value(&facts, "replicas.count"), 1);
         let (_, fix) = unknown(&facts, "mysql.replica_connections");
@@ -972,7 +1291,10 @@ mod tests {
         assert_eq!(fix, Some("GRANT BINLOG MONITOR ON *.* TO 'bare'@'%';"));
         let (reason, fix) = unknown(&facts, "mysql.accounts.empty_password");
         assert!(reason.contains("global_priv"), "{reason}");
-        assert_eq!(fix, Some("GRANT SELECT ON mysql.global_priv TO 'bare'@'%';"));
+        assert_eq!(
+            fix,
+            Some("GRANT SELECT ON mysql.global_priv TO 'bare'@'%';")
+        );
         let (reason, fix) = unknown(&facts, "migrations.tables");
         assert!(reason.contains("silently"), "{reason}");
         assert!(fix.unwrap().contains("SHOW VIEW"));
@@ -993,7 +1315,11 @@ mod tests {
         assert_eq!(channel["gtid"], true);
         assert_eq!(channel["ssl"], true);
         assert_eq!(value(&facts, "mysql.variables.read_only"), true);
-        assert!(unknown(&facts, "mysql.variables.super_read_only").0.contains("MariaDB has no super_read_only"));
+        assert!(
+            unknown(&facts, "mysql.variables.super_read_only")
+                .0
+                .contains("MariaDB has no super_read_only")
+        );
     }
 
     #[test]
@@ -1025,22 +1351,48 @@ mod tests {
         let facts = facts(&readings, today());
         assert_eq!(value(&facts, "version.major"), "8.4");
         assert_eq!(value(&facts, "binlog.retention_seconds"), 2592000);
-        assert!(unknown(&facts, "mysql.variables.expire_logs_days").0.contains("removed in MySQL 8.4"));
-        assert_eq!(value(&facts, "replicas.count"), 2, "two Binlog Dump GTID threads are two replicas");
+        assert!(
+            unknown(&facts, "mysql.variables.expire_logs_days")
+                .0
+                .contains("removed in MySQL 8.4")
+        );
+        assert_eq!(
+            value(&facts, "replicas.count"),
+            2,
+            "two Binlog Dump GTID threads are two replicas"
+        );
         assert_eq!(value(&facts, "mysql.binlog.file_count"), 3);
-        assert_eq!(value(&facts, "mysql.binlog.total_bytes"), 1073742000 + 524288000 + 157);
-        assert_eq!(value(&facts, "mysql.variables.innodb_doublewrite"), "DETECT_ONLY");
+        assert_eq!(
+            value(&facts, "mysql.binlog.total_bytes"),
+            1073742000 + 524288000 + 157
+        );
+        assert_eq!(
+            value(&facts, "mysql.variables.innodb_doublewrite"),
+            "DETECT_ONLY"
+        );
         // Roles are locked rows in mysql.user; auth_socket takes no password.
-        assert_eq!(value(&facts, "mysql.accounts.empty_password"), &json!(["'reporting'@'%'"]));
+        assert_eq!(
+            value(&facts, "mysql.accounts.empty_password"),
+            &json!(["'reporting'@'%'"])
+        );
         assert_eq!(value(&facts, "mysql.accounts.anonymous"), &json!([]));
-        assert_eq!(value(&facts, "network.accounts_without_tls"), &json!(["'app'@'10.0.%'", "'reporting'@'%'"]));
+        assert_eq!(
+            value(&facts, "network.accounts_without_tls"),
+            &json!(["'app'@'10.0.%'", "'reporting'@'%'"])
+        );
         assert_eq!(value(&facts, "network.tls_connections"), 40);
         assert_eq!(value(&facts, "network.client_connections"), 42);
-        assert_eq!(value(&facts, "mysql.audit_plugins"), &json!([{"name": "audit_log", "status": "ACTIVE"}]));
+        assert_eq!(
+            value(&facts, "mysql.audit_plugins"),
+            &json!([{"name": "audit_log", "status": "ACTIVE"}])
+        );
         assert_eq!(value(&facts, "mysql.variables.audit_log_policy"), "ALL");
         assert_eq!(value(&facts, "mysql.variables.server_audit_logging"), false);
         let tables = value(&facts, "migrations.tables").to_string();
-        assert!(tables.contains("Liquibase") && tables.contains("DATABASECHANGELOG"), "{tables}");
+        assert!(
+            tables.contains("Liquibase") && tables.contains("DATABASECHANGELOG"),
+            "{tables}"
+        );
         assert_eq!(value(&facts, "connections.max_used_ratio"), 0.75);
     }
 
@@ -1052,7 +1404,11 @@ mod tests {
         assert_eq!(value(&facts, "upstream.receiver_status"), "connecting");
         assert_eq!(value(&facts, "upstream.io_running"), false);
         assert_eq!(value(&facts, "binlog.retention_seconds"), 7 * 86400);
-        assert!(unknown(&facts, "mysql.variables.binlog_expire_logs_seconds").0.contains("expire_logs_days applies"));
+        assert!(
+            unknown(&facts, "mysql.variables.binlog_expire_logs_seconds")
+                .0
+                .contains("expire_logs_days applies")
+        );
         assert!(value(&facts, "version.days_until_eol").as_i64().unwrap() < 0);
         assert_eq!(value(&facts, "mysql.gtid_enabled"), false);
     }
@@ -1060,12 +1416,44 @@ mod tests {
     #[test]
     fn binlog_retention_prefers_seconds_then_days() {
         let vars = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
         };
-        assert_eq!(binlog_retention(&vars(&[("binlog_expire_logs_seconds", "604800"), ("expire_logs_days", "7.000000")])).unwrap().0, 604800);
-        assert_eq!(binlog_retention(&vars(&[("binlog_expire_logs_seconds", "0"), ("expire_logs_days", "2")])).unwrap().0, 172800);
-        assert_eq!(binlog_retention(&vars(&[("binlog_expire_logs_seconds", "0"), ("expire_logs_days", "0.000000")])).unwrap().0, 0);
-        assert_eq!(binlog_retention(&vars(&[("expire_logs_days", "0.5")])).unwrap().0, 43200);
+        assert_eq!(
+            binlog_retention(&vars(&[
+                ("binlog_expire_logs_seconds", "604800"),
+                ("expire_logs_days", "7.000000")
+            ]))
+            .unwrap()
+            .0,
+            604800
+        );
+        assert_eq!(
+            binlog_retention(&vars(&[
+                ("binlog_expire_logs_seconds", "0"),
+                ("expire_logs_days", "2")
+            ]))
+            .unwrap()
+            .0,
+            172800
+        );
+        assert_eq!(
+            binlog_retention(&vars(&[
+                ("binlog_expire_logs_seconds", "0"),
+                ("expire_logs_days", "0.000000")
+            ]))
+            .unwrap()
+            .0,
+            0
+        );
+        assert_eq!(
+            binlog_retention(&vars(&[("expire_logs_days", "0.5")]))
+                .unwrap()
+                .0,
+            43200
+        );
         assert!(binlog_retention(&vars(&[])).is_none());
     }
 
@@ -1073,21 +1461,31 @@ mod tests {
     fn accounts_follow_the_notes_rules() {
         let row = |v: Json| v.as_object().unwrap().clone();
         // mariadb-install-db's passwordless root: {"access":…} only.
-        let root = Account::from_row(&row(json!({"user": "root", "host": "localhost", "locked": "0", "is_role": "0",
-            "plugin": "mysql_native_password", "empty_authentication": "1", "alternatives": "0", "ssl_type": "0"})));
+        let root = Account::from_row(&row(
+            json!({"user": "root", "host": "localhost", "locked": "0", "is_role": "0",
+            "plugin": "mysql_native_password", "empty_authentication": "1", "alternatives": "0", "ssl_type": "0"}),
+        ));
         assert!(root.empty_password() && !root.remote_without_tls());
         // unix_socket OR password: exempt.
-        let socket_or = Account::from_row(&row(json!({"user": "root", "host": "localhost", "locked": "0", "is_role": "0",
-            "plugin": "mysql_native_password", "empty_authentication": "0", "alternatives": "1", "ssl_type": "0"})));
+        let socket_or = Account::from_row(&row(
+            json!({"user": "root", "host": "localhost", "locked": "0", "is_role": "0",
+            "plugin": "mysql_native_password", "empty_authentication": "0", "alternatives": "1", "ssl_type": "0"}),
+        ));
         assert!(!socket_or.empty_password());
-        let socket = Account::from_row(&row(json!({"user": "ops", "host": "localhost", "locked": "0", "is_role": "0",
-            "plugin": "auth_socket", "empty_authentication": "1", "alternatives": "0", "ssl_type": ""})));
+        let socket = Account::from_row(&row(
+            json!({"user": "ops", "host": "localhost", "locked": "0", "is_role": "0",
+            "plugin": "auth_socket", "empty_authentication": "1", "alternatives": "0", "ssl_type": ""}),
+        ));
         assert!(!socket.empty_password());
-        let remote_ssl = Account::from_row(&row(json!({"user": "app", "host": "%", "locked": "0", "is_role": "0",
-            "plugin": "caching_sha2_password", "empty_authentication": "0", "alternatives": "0", "ssl_type": "ANY"})));
+        let remote_ssl = Account::from_row(&row(
+            json!({"user": "app", "host": "%", "locked": "0", "is_role": "0",
+            "plugin": "caching_sha2_password", "empty_authentication": "0", "alternatives": "0", "ssl_type": "ANY"}),
+        ));
         assert!(!remote_ssl.remote_without_tls());
-        let locked = Account::from_row(&row(json!({"user": "", "host": "%", "locked": "1", "is_role": "0",
-            "plugin": "mysql_native_password", "empty_authentication": "1", "alternatives": "0", "ssl_type": ""})));
+        let locked = Account::from_row(&row(
+            json!({"user": "", "host": "%", "locked": "1", "is_role": "0",
+            "plugin": "mysql_native_password", "empty_authentication": "1", "alternatives": "0", "ssl_type": ""}),
+        ));
         assert!(!locked.anonymous() && !locked.remote_without_tls());
     }
 }

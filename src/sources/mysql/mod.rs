@@ -29,9 +29,17 @@ use url::Url;
 const CLIENT_GRACE: Duration = Duration::from_secs(5);
 
 /// Collects the facts of one MySQL or MariaDB server.
-pub async fn collect(id: &str, url: &Url, options: &CollectOptions) -> Result<TargetFacts, MyError> {
+pub async fn collect(
+    id: &str,
+    url: &Url,
+    options: &CollectOptions,
+) -> Result<TargetFacts, MyError> {
     let connect_options = connect_options(url)?;
-    let endpoint = format!("{}:{}", connect_options.get_host(), connect_options.get_port());
+    let endpoint = format!(
+        "{}:{}",
+        connect_options.get_host(),
+        connect_options.get_port()
+    );
     let mut conn = connect(&connect_options, options, &endpoint).await?;
     let mut evidence = Vec::new();
     let identity_row = match bounded(fetch(&mut conn, queries::IDENTITY), options).await {
@@ -40,17 +48,28 @@ pub async fn collect(id: &str, url: &Url, options: &CollectOptions) -> Result<Ta
         Err(waited) => {
             return Err(MyError::Unexpected {
                 endpoint,
-                detail: format!("no answer to SELECT VERSION() within {} s", waited.as_secs()),
+                detail: format!(
+                    "no answer to SELECT VERSION() within {} s",
+                    waited.as_secs()
+                ),
             });
         }
     };
     let Some(identity) = Identity::from_row(&identity_row) else {
         return Err(MyError::NotMysql {
             endpoint,
-            detail: format!("VERSION() returned {:?}", facts::text(&identity_row, "version").unwrap_or_default()),
+            detail: format!(
+                "VERSION() returned {:?}",
+                facts::text(&identity_row, "version").unwrap_or_default()
+            ),
         });
     };
-    record(&mut evidence, "identity", queries::IDENTITY, &Answer::Rows(vec![identity_row.clone()]));
+    record(
+        &mut evidence,
+        "identity",
+        queries::IDENTITY,
+        &Answer::Rows(vec![identity_row.clone()]),
+    );
     let plan = queries::plan(&identity.version, options.statement_timeout);
     for statement in &plan.session {
         sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone()))
@@ -102,12 +121,15 @@ pub async fn collect(id: &str, url: &Url, options: &CollectOptions) -> Result<Ta
         collected_at: now,
         facts: facts::facts(&readings, now.date_naive()),
         evidence,
+        principal: None,
+        sources: Vec::new(),
     })
 }
 
 /// Connection options from the URI (`ssl-mode`, `ssl-ca`, `socket` … honoured; TLS
-/// is preferred by default), the password from `MYSQL_PWD` when the URI has none,
-/// and no statement cache: every statement is run once.
+/// is preferred by default; the user defaults to `root` like sqlx's), the password
+/// from `MYSQL_PWD` when the URI has none, and no statement cache: every statement
+/// is run once.
 fn connect_options(url: &Url) -> Result<MySqlConnectOptions, MyError> {
     let parsed = MySqlConnectOptions::from_url(url).map_err(|err| MyError::BadUri {
         reason: crate::target::redact_uri(&err.to_string()),
@@ -116,7 +138,12 @@ fn connect_options(url: &Url) -> Result<MySqlConnectOptions, MyError> {
         (None, Ok(password)) if !password.is_empty() => parsed.password(&password),
         _ => parsed,
     };
-    Ok(parsed.statement_cache_capacity(0))
+    // sqlx would add PIPES_AS_CONCAT to sql_mode; custom check queries keep the
+    // server's own SQL semantics (`||` as OR unless the server says otherwise).
+    Ok(parsed
+        .statement_cache_capacity(0)
+        .pipes_as_concat(false)
+        .no_engine_substitution(false))
 }
 
 async fn connect(
@@ -124,7 +151,12 @@ async fn connect(
     options: &CollectOptions,
     endpoint: &str,
 ) -> Result<MySqlConnection, MyError> {
-    match tokio::time::timeout(options.connect_timeout, MySqlConnection::connect_with(connect_options)).await {
+    match tokio::time::timeout(
+        options.connect_timeout,
+        MySqlConnection::connect_with(connect_options),
+    )
+    .await
+    {
         Ok(Ok(conn)) => Ok(conn),
         Ok(Err(err)) => Err(errors::connect(err, endpoint, connect_options)),
         Err(_) => {
@@ -134,7 +166,9 @@ async fn connect(
             if tcp_accepts(connect_options.get_host(), connect_options.get_port()).await {
                 Err(MyError::NotMysql {
                     endpoint: endpoint.to_string(),
-                    detail: format!("it accepted the TCP connection but sent no MySQL handshake within {seconds} s"),
+                    detail: format!(
+                        "it accepted the TCP connection but sent no MySQL handshake within {seconds} s"
+                    ),
                 })
             } else {
                 Err(MyError::ConnectTimeout {
@@ -155,9 +189,9 @@ async fn tcp_accepts(host: &str, port: u16) -> bool {
         let Ok(addresses) = (host.as_str(), port).to_socket_addrs() else {
             return false;
         };
-        addresses
-            .take(2)
-            .any(|address| std::net::TcpStream::connect_timeout(&address, Duration::from_secs(2)).is_ok())
+        addresses.take(2).any(|address| {
+            std::net::TcpStream::connect_timeout(&address, Duration::from_secs(2)).is_ok()
+        })
     })
     .await
     .unwrap_or(false)
@@ -166,12 +200,17 @@ async fn tcp_accepts(host: &str, port: u16) -> bool {
 /// Runs a statement over the text protocol and returns its rows as text.
 async fn fetch(conn: &mut MySqlConnection, sql: &str) -> Result<Vec<Row>, sqlx::Error> {
     // Only the constants of `queries` and validated custom queries get here.
-    let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).fetch_all(conn).await?;
+    let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_all(conn)
+        .await?;
     Ok(rows.iter().map(|row| row_json(row, false)).collect())
 }
 
 /// Awaits a statement for at most the statement timeout plus a grace period.
-async fn bounded<T>(future: impl Future<Output = T>, options: &CollectOptions) -> Result<T, Duration> {
+async fn bounded<T>(
+    future: impl Future<Output = T>,
+    options: &CollectOptions,
+) -> Result<T, Duration> {
     let limit = options.statement_timeout + CLIENT_GRACE;
     tokio::time::timeout(limit, future).await.map_err(|_| limit)
 }
@@ -185,7 +224,11 @@ fn row_json(row: &MySqlRow, typed: bool) -> Row {
         let value = match row.try_get_unchecked::<Option<Vec<u8>>, _>(index) {
             Ok(Some(bytes)) => {
                 let text = String::from_utf8_lossy(&bytes).into_owned();
-                if typed { typed_value(column.type_info().name(), text) } else { Json::String(text) }
+                if typed {
+                    typed_value(column.type_info().name(), text)
+                } else {
+                    Json::String(text)
+                }
             }
             Ok(None) | Err(_) => Json::Null,
         };
@@ -202,13 +245,18 @@ fn typed_value(type_name: &str, text: String) -> Json {
             .map(Json::from)
             .or_else(|_| text.parse::<u64>().map(Json::from))
             .unwrap_or(Json::String(text)),
-        "DECIMAL" | "FLOAT" | "DOUBLE" => match text.parse::<f64>() {
-            Ok(number) if number.fract() == 0.0 && number.abs() < 9.0e15 && !text.contains('e') => {
-                Json::from(number as i64)
-            }
-            Ok(number) => Json::from(number),
-            Err(_) => Json::String(text),
-        },
+        // COUNT/SUM over integers come back as DECIMAL without a fraction: keep them integers.
+        "DECIMAL" if !text.contains('.') => {
+            text.parse::<i64>().map(Json::from).unwrap_or_else(|_| {
+                text.parse::<f64>()
+                    .map(Json::from)
+                    .unwrap_or(Json::String(text))
+            })
+        }
+        "DECIMAL" | "FLOAT" | "DOUBLE" => text
+            .parse::<f64>()
+            .map(Json::from)
+            .unwrap_or(Json::String(text)),
         "BOOLEAN" => Json::Bool(text == "1"),
         _ => Json::String(text),
     }
@@ -276,34 +324,59 @@ impl Reader<'_> {
 
     /// Runs each custom check query inside one read-only transaction (a failed
     /// statement does not end a MySQL transaction, so no savepoints are needed).
-    async fn run_custom_queries(&mut self, queries: &[CustomQuery]) -> Vec<(String, Result<Json, String>)> {
+    async fn run_custom_queries(
+        &mut self,
+        queries: &[CustomQuery],
+    ) -> Vec<(String, Result<Json, String>)> {
         let mine: Vec<&CustomQuery> = queries.iter().filter(|q| q.engine == "mysql").collect();
         if mine.is_empty() {
             return Vec::new();
         }
         if self.broken {
             let reason = "skipped: an earlier statement got no answer in time".to_string();
-            return mine.iter().map(|q| (q.check_id.clone(), Err(reason.clone()))).collect();
+            return mine
+                .iter()
+                .map(|q| (q.check_id.clone(), Err(reason.clone())))
+                .collect();
         }
-        if let Err(err) = sqlx::raw_sql(queries::BEGIN_READ_ONLY).execute(&mut *self.conn).await {
-            let reason = format!("cannot start a read-only transaction: {}", errors::describe(&err));
-            return mine.iter().map(|q| (q.check_id.clone(), Err(reason.clone()))).collect();
+        if let Err(err) = sqlx::raw_sql(queries::BEGIN_READ_ONLY)
+            .execute(&mut *self.conn)
+            .await
+        {
+            let reason = format!(
+                "cannot start a read-only transaction: {}",
+                errors::describe(&err)
+            );
+            return mine
+                .iter()
+                .map(|q| (q.check_id.clone(), Err(reason.clone())))
+                .collect();
         }
         let mut results = Vec::new();
         for query in mine {
             if self.broken {
-                results.push((query.check_id.clone(), Err("skipped: an earlier query got no answer in time".to_string())));
+                results.push((
+                    query.check_id.clone(),
+                    Err("skipped: an earlier query got no answer in time".to_string()),
+                ));
                 continue;
             }
             let body = query.sql.trim().trim_end_matches(';').to_string();
             // Custom SQL passed `checks::query::validate` at load time and runs read-only.
             let run = sqlx::raw_sql(sqlx::AssertSqlSafe(body)).fetch_all(&mut *self.conn);
             let outcome = match bounded(run, self.options).await {
-                Ok(Ok(rows)) => Ok(Json::Array(rows.iter().map(|r| Json::Object(row_json(r, true))).collect())),
+                Ok(Ok(rows)) => Ok(Json::Array(
+                    rows.iter()
+                        .map(|r| Json::Object(row_json(r, true)))
+                        .collect(),
+                )),
                 Ok(Err(err)) => Err(self.describe(&err)),
                 Err(waited) => {
                     self.broken = true;
-                    Err(format!("no answer within {} s (statement timeout plus grace)", waited.as_secs()))
+                    Err(format!(
+                        "no answer within {} s (statement timeout plus grace)",
+                        waited.as_secs()
+                    ))
                 }
             };
             if let Ok(rows) = &outcome {

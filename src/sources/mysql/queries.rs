@@ -343,12 +343,16 @@ mod tests {
         assert_eq!(maria.flavour, Flavour::Mariadb);
         assert_eq!(maria.number(), "10.11.19");
         let old = version("5.5.5-10.4.8-MariaDB");
-        assert_eq!((old.flavour, old.major, old.minor), (Flavour::Mariadb, 10, 4));
+        assert_eq!(
+            (old.flavour, old.major, old.minor),
+            (Flavour::Mariadb, 10, 4)
+        );
         let mysql = version("8.0.36-google");
         assert_eq!(mysql.flavour, Flavour::Mysql);
         assert_eq!(mysql.number(), "8.0.36");
         assert_eq!(version("8.4").number(), "8.4.0");
-        let percona = ServerVersion::parse("8.0.35-27", "Percona Server (GPL), Release 27").unwrap();
+        let percona =
+            ServerVersion::parse("8.0.35-27", "Percona Server (GPL), Release 27").unwrap();
         assert_eq!(percona.flavour, Flavour::Mysql);
         assert!(ServerVersion::parse("PostgreSQL 15", "").is_none());
     }
@@ -362,11 +366,31 @@ mod tests {
             ("8.0.22", "SHOW REPLICA STATUS", "REPLICATION CLIENT"),
             ("8.4.3", "SHOW REPLICA STATUS", "REPLICATION CLIENT"),
             ("9.1.0", "SHOW REPLICA STATUS", "REPLICATION CLIENT"),
-            ("10.4.34-MariaDB", "SHOW ALL SLAVES STATUS", "REPLICATION CLIENT"),
-            ("10.5.0-MariaDB", "SHOW ALL SLAVES STATUS", "REPLICATION CLIENT"),
-            ("10.5.2-MariaDB", "SHOW ALL REPLICAS STATUS", "REPLICATION SLAVE ADMIN"),
-            ("10.11.19-MariaDB-0+deb12u1", "SHOW ALL REPLICAS STATUS", "SLAVE MONITOR"),
-            ("11.4.4-MariaDB", "SHOW ALL REPLICAS STATUS", "SLAVE MONITOR"),
+            (
+                "10.4.34-MariaDB",
+                "SHOW ALL SLAVES STATUS",
+                "REPLICATION CLIENT",
+            ),
+            (
+                "10.5.0-MariaDB",
+                "SHOW ALL SLAVES STATUS",
+                "REPLICATION CLIENT",
+            ),
+            (
+                "10.5.2-MariaDB",
+                "SHOW ALL REPLICAS STATUS",
+                "REPLICATION SLAVE ADMIN",
+            ),
+            (
+                "10.11.19-MariaDB-0+deb12u1",
+                "SHOW ALL REPLICAS STATUS",
+                "SLAVE MONITOR",
+            ),
+            (
+                "11.4.4-MariaDB",
+                "SHOW ALL REPLICAS STATUS",
+                "SLAVE MONITOR",
+            ),
         ];
         for (text, statement, privilege) in cases {
             let plan = plan_for(text);
@@ -374,7 +398,10 @@ mod tests {
             assert_eq!(plan.replica_status_privilege, privilege, "{text}");
         }
         // 10.5.1 is where the REPLICA keyword arrived.
-        assert_eq!(plan_for("10.5.1-MariaDB").replica_status, "SHOW ALL REPLICAS STATUS");
+        assert_eq!(
+            plan_for("10.5.1-MariaDB").replica_status,
+            "SHOW ALL REPLICAS STATUS"
+        );
     }
 
     #[test]
@@ -398,9 +425,19 @@ mod tests {
             assert_eq!(plan.accounts, ACCOUNTS_MYSQL_USER, "{text}");
             assert!(plan.accounts.contains("account_locked"), "{text}");
         }
-        assert!(!ACCOUNTS_GLOBAL_PRIV.contains("account_locked ="), "no such column on MariaDB ≥ 10.4");
-        for sql in [ACCOUNTS_GLOBAL_PRIV, ACCOUNTS_MARIADB_USER, ACCOUNTS_MYSQL_USER] {
-            assert!(!sql.contains("authentication_string AS"), "never read the hash");
+        assert!(
+            !ACCOUNTS_GLOBAL_PRIV.contains("account_locked ="),
+            "no such column on MariaDB ≥ 10.4"
+        );
+        for sql in [
+            ACCOUNTS_GLOBAL_PRIV,
+            ACCOUNTS_MARIADB_USER,
+            ACCOUNTS_MYSQL_USER,
+        ] {
+            assert!(
+                !sql.contains("authentication_string AS"),
+                "never read the hash"
+            );
         }
     }
 
@@ -408,18 +445,39 @@ mod tests {
     fn statement_timeout_uses_each_flavours_variable_and_unit() {
         let maria = plan(&version("10.11.19-MariaDB"), Duration::from_millis(2500));
         assert_eq!(maria.session[0], "SET SESSION TRANSACTION READ ONLY");
-        assert!(maria.session[1].contains("max_statement_time = 2.500"), "{:?}", maria.session);
+        assert!(
+            maria.session[1].contains("max_statement_time = 2.500"),
+            "{:?}",
+            maria.session
+        );
         let mysql = plan(&version("8.0.36"), Duration::from_millis(2500));
-        assert!(mysql.session[1].contains("max_execution_time = 2500"), "{:?}", mysql.session);
+        assert!(
+            mysql.session[1].contains("max_execution_time = 2500"),
+            "{:?}",
+            mysql.session
+        );
         let old = plan(&version("5.7.7"), Duration::from_secs(3));
-        assert!(!old.session[1].contains("max_execution_time"), "{:?}", old.session);
+        assert!(
+            !old.session[1].contains("max_execution_time"),
+            "{:?}",
+            old.session
+        );
     }
 
     #[test]
     fn binary_log_privilege_and_tls_threads_follow_the_version() {
-        assert_eq!(plan_for("10.11.19-MariaDB").binary_logs_privilege, "BINLOG MONITOR");
-        assert_eq!(plan_for("10.5.0-MariaDB").binary_logs_privilege, "REPLICATION CLIENT");
-        assert_eq!(plan_for("8.4.3").binary_logs_privilege, "REPLICATION CLIENT");
+        assert_eq!(
+            plan_for("10.11.19-MariaDB").binary_logs_privilege,
+            "BINLOG MONITOR"
+        );
+        assert_eq!(
+            plan_for("10.5.0-MariaDB").binary_logs_privilege,
+            "REPLICATION CLIENT"
+        );
+        assert_eq!(
+            plan_for("8.4.3").binary_logs_privilege,
+            "REPLICATION CLIENT"
+        );
         assert!(plan_for("10.4.34-MariaDB").tls_threads.is_none());
         assert!(plan_for("10.11.19-MariaDB").tls_threads.is_some());
         assert!(plan_for("8.0.36").tls_threads.is_some());
