@@ -12,6 +12,8 @@ pg_bin="${SQLREADY_PG_BINDIR:-/usr/lib/postgresql/15/bin}"
 [ -x "$pg_bin/initdb" ] || need_packages+=(postgresql-15)
 [ -f /usr/share/postgresql/15/extension/pgaudit.control ] || need_packages+=(postgresql-15-pgaudit)
 [ -x /usr/sbin/mariadbd ] || need_packages+=(mariadb-server)
+# RDS tests (issue 4): python3 with venv, for moto
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_packages+=(python3-venv)
 
 
 if [ ${#need_packages[@]} -gt 0 ]; then
@@ -26,6 +28,13 @@ if [ ${#need_packages[@]} -gt 0 ]; then
     exit 1
   fi
 fi
+
+# --- RDS tests (issue 4): moto, the AWS emulator, from PyPI into .venv/ (tests/support/moto.rs
+# would install it too; doing it here keeps the download out of the test timings) ---
+if [ ! -x .venv/bin/moto_server ]; then
+  python3 -m venv .venv && .venv/bin/pip install -q 'moto[server]==5.*'
+fi
+# --- end RDS ---
 
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings

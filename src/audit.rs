@@ -2,7 +2,8 @@
 
 use crate::checks::eval::Thresholds;
 use crate::checks::Catalog;
-use crate::facts::snapshot::Collected;
+use crate::facts::merge::{self, Part};
+use crate::facts::snapshot::{Collected, TargetFailure};
 use crate::report::{self, Report};
 use crate::sources::{self, CollectOptions, CustomQuery};
 use crate::target::TargetSpec;
@@ -29,6 +30,129 @@ pub async fn collect_all(
         .into_iter()
         .flatten()
         .collect()
+}
+
+/// One target of a run: a database, a cloud target, or both for the same
+/// server (a `sqlready.toml` entry), merged into one target.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub database: Option<TargetSpec>,
+    /// The environment variable holding the database password (config `password_env`).
+    pub password_env: Option<String>,
+    pub cloud: Option<TargetSpec>,
+}
+
+impl Plan {
+    /// A plan for one target given on the command line.
+    pub fn single(spec: TargetSpec) -> Plan {
+        let cloud = merge::is_cloud(spec.kind());
+        Plan {
+            database: (!cloud).then(|| spec.clone()),
+            password_env: None,
+            cloud: cloud.then_some(spec),
+        }
+    }
+
+    /// The id the report uses: the cloud target's when there is one.
+    pub fn id(&self) -> &str {
+        self.cloud
+            .as_ref()
+            .or(self.database.as_ref())
+            .map_or("", TargetSpec::id)
+    }
+}
+
+/// Collects every plan, at most `concurrency` at once, in the given order.
+/// The two halves of a paired plan are collected at the same time and merged
+/// (see [`crate::facts::merge`]).
+pub async fn collect_plans(plans: &[Plan], options: &CollectOptions, concurrency: usize) -> Vec<Collected> {
+    stream::iter(plans)
+        .map(|plan| async move {
+            tracing::info!(target = plan.id(), "auditing");
+            let outcomes = collect_plan(plan, options).await;
+            for failure in outcomes.iter().filter_map(|outcome| outcome.as_ref().err()) {
+                tracing::info!(target = %failure.id, error = %failure.error, "target could not be audited");
+            }
+            outcomes
+        })
+        .buffered(concurrency.max(1))
+        .collect::<Vec<Vec<Collected>>>()
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+async fn collect_plan(plan: &Plan, options: &CollectOptions) -> Vec<Collected> {
+    let database = async {
+        let spec = plan.database.as_ref()?;
+        Some(match with_password(spec, plan.password_env.as_deref()) {
+            Ok(spec) => sources::collect(&spec, options).await,
+            Err(error) => vec![Err(TargetFailure {
+                id: spec.id().to_string(),
+                kind: spec.kind(),
+                error,
+            })],
+        })
+    };
+    let cloud = async {
+        let spec = plan.cloud.as_ref()?;
+        Some(sources::collect(spec, options).await)
+    };
+    let (database, cloud) = futures::join!(database, cloud);
+    match (cloud, database) {
+        (Some(cloud), Some(database)) => {
+            let (Some(cloud_spec), Some(database_spec)) = (&plan.cloud, &plan.database) else {
+                return Vec::new();
+            };
+            let part = |spec: &TargetSpec, mut outcomes: Vec<Collected>| Part {
+                kind: spec.kind(),
+                id: spec.id().to_string(),
+                outcome: if outcomes.len() == 1 {
+                    outcomes.remove(0)
+                } else {
+                    Err(TargetFailure {
+                        id: spec.id().to_string(),
+                        kind: spec.kind(),
+                        error: format!("{} named {} targets where one was expected", spec.id(), outcomes.len()),
+                    })
+                },
+            };
+            vec![merge::merge(
+                cloud_spec.id(),
+                part(cloud_spec, cloud),
+                part(database_spec, database),
+            )]
+        }
+        (Some(only), None) | (None, Some(only)) => only,
+        (None, None) => Vec::new(),
+    }
+}
+
+/// The database spec with its password from the environment variable `env`.
+/// The password lives only in the connection URL, which is never displayed.
+fn with_password(spec: &TargetSpec, env: Option<&str>) -> Result<TargetSpec, String> {
+    let Some(env) = env else {
+        return Ok(spec.clone());
+    };
+    let password = match std::env::var(env) {
+        Ok(password) if !password.is_empty() => password,
+        Ok(_) => return Err(format!("environment variable {env} (password_env) is empty")),
+        Err(_) => return Err(format!("environment variable {env} (password_env) is not set")),
+    };
+    match spec {
+        TargetSpec::Database { kind, url, id } => {
+            let mut url = url.clone();
+            url.set_password(Some(&password))
+                .map_err(|()| format!("cannot set the password from {env} on {id}"))?;
+            Ok(TargetSpec::Database {
+                kind: *kind,
+                url,
+                id: id.clone(),
+            })
+        }
+        other => Ok(other.clone()),
+    }
 }
 
 /// The custom queries the catalog's checks declare.

@@ -26,6 +26,15 @@ pub struct Cli {
 pub enum Command {
     /// Audit targets and print the checklist.
     Audit(AuditArgs),
+    /// Write a commented sqlready.toml template (never overwrites).
+    Init {
+        /// Where to write it.
+        #[arg(value_name = "FILE", default_value = "sqlready.toml")]
+        path: PathBuf,
+    },
+    /// Verify evidence bundles and make signing keys.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
     /// List, show, lint and document checks.
     #[command(subcommand)]
     Checks(ChecksCommand),
@@ -63,13 +72,26 @@ Passwords may also come from PGPASSWORD / MYSQL_PWD; they never appear in any ou
 
 Exit codes:
   0  nothing at or above --fail-on failed
-  1  a finding at or above --fail-on failed
-  2  usage or configuration error (bad flag, bad check file, bad facts file)
-  3  some target could not be audited (takes precedence over 1)")]
+  1  a non-waived finding at or above --fail-on failed, or (--fail-on-regression) regressed
+  2  usage or configuration error (bad flag, bad config, bad check file, bad facts file)
+  3  some target, or a source of a paired target, could not be audited (takes precedence over 1)
+
+Configuration: --config FILE, else $SQLREADY_CONFIG, else ./sqlready.toml when it
+exists (--no-config ignores it). Without TARGET arguments the config's targets
+are audited. Command-line flags override the config's [audit] settings.
+Reference: docs/compliance.md.")]
 pub struct AuditArgs {
-    /// Targets to audit (URIs; see below).
-    #[arg(value_name = "TARGET", required_unless_present = "facts")]
+    /// Targets to audit (URIs; see below). Default: the config file's targets.
+    #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
+
+    /// Read targets, thresholds, severity overrides, check selection and waivers from FILE.
+    #[arg(long, value_name = "FILE", env = "SQLREADY_CONFIG", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+
+    /// Do not read ./sqlready.toml even when it exists.
+    #[arg(long)]
+    pub no_config: bool,
 
     /// Re-run the checks on a saved facts snapshot instead of connecting.
     #[arg(long, value_name = "FILE", conflicts_with = "targets")]
@@ -87,25 +109,71 @@ pub struct AuditArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Exit 1 when a check of at least this severity fails.
-    #[arg(long, value_enum, default_value_t = FailOn::Low, value_name = "SEVERITY")]
-    pub fail_on: FailOn,
+    /// Exit 1 when a non-waived check of at least this severity fails [default: low].
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+
+    /// Compare with a previous JSON report: mark each finding new, regressed, improved
+    /// or unchanged. A missing FILE is a first run (a warning, nothing compared).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Exit 1 when a finding no waiver covers regressed since --baseline.
+    #[arg(long, requires = "baseline")]
+    pub fail_on_regression: bool,
+
+    /// Also write an evidence bundle (report, facts, raw evidence, run record, SOC 2
+    /// mapping, SHA-256 manifest) to the new directory DIR; '{time}' in DIR is replaced
+    /// by the start time.
+    #[arg(long, value_name = "DIR")]
+    pub evidence: Option<PathBuf>,
+
+    /// Sign the evidence manifest with this Ed25519 private key (PKCS#8 PEM).
+    #[arg(long, value_name = "FILE", requires = "evidence")]
+    pub sign_key: Option<PathBuf>,
 
     /// Load additional checks (*.toml, recursively) from DIR.
     #[arg(long, value_name = "DIR")]
     pub checks_dir: Option<PathBuf>,
 
-    /// How many targets to audit at once.
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub concurrency: u16,
+    /// How many targets to audit at once [default: 8].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: Option<u16>,
 
-    /// Seconds to wait for a connection.
-    #[arg(long, default_value_t = 10, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=600))]
-    pub connect_timeout: u64,
+    /// Seconds to wait for a connection [default: 10].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub connect_timeout: Option<u64>,
 
-    /// Seconds any single audit statement may run.
-    #[arg(long, default_value_t = 10, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=600))]
-    pub statement_timeout: u64,
+    /// Seconds any single audit statement may run [default: 10].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub statement_timeout: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Recompute every hash of a bundle; report changed, added and removed files.
+    #[command(after_help = "\
+Exit codes:
+  0  every file matches the manifest (and the signature, with --public-key)
+  1  a file changed, was added or removed, or the signature does not verify
+  2  DIR is not an evidence bundle, or the key cannot be read")]
+    Verify {
+        /// The evidence bundle directory.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// Also verify MANIFEST.json.sig with this Ed25519 public key (PEM).
+        #[arg(long, value_name = "FILE")]
+        public_key: Option<PathBuf>,
+    },
+    /// Generate an Ed25519 key pair for --sign-key (PKCS#8 / SPKI PEM, OpenSSL-compatible).
+    Keygen {
+        /// Where to write the private key (mode 0600; never overwritten).
+        #[arg(long, value_name = "FILE")]
+        private_key: PathBuf,
+        /// Where to write the public key, for `evidence verify --public-key`.
+        #[arg(long, value_name = "FILE")]
+        public_key: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod checks;
 pub mod cli;
+pub mod config;
 pub mod eol;
 pub mod facts;
 pub mod output;

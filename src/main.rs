@@ -3,12 +3,16 @@
 use anyhow::{Context as _, Result, bail};
 use clap::Parser;
 use comfy_table::{Table, presets};
-use sqlready::checks::eval::Thresholds;
+use sqlready::audit::Plan;
 use sqlready::checks::{Catalog, docs, lint, load};
-use sqlready::cli::{AuditArgs, ChecksCommand, Cli, Command, ListArgs};
+use sqlready::cli::{AuditArgs, ChecksCommand, Cli, Command, EvidenceCommand, FailOn, ListArgs};
+use sqlready::config::{self, Config};
 use sqlready::facts::schema;
 use sqlready::facts::snapshot::Snapshot;
+use sqlready::report::drift::{self, Baseline};
+use sqlready::report::evidence::{self, BundleInput, SignatureCheck};
 use sqlready::report::render::{self, Format};
+use sqlready::report::waivers::{self, WaiverStatus};
 use sqlready::sources::CollectOptions;
 use sqlready::{audit, output, target};
 use std::io::IsTerminal;
@@ -55,34 +59,90 @@ fn color_on_stderr() -> bool {
 fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Audit(args) => run_audit(args),
+        Command::Init { path } => run_init(&path),
+        Command::Evidence(command) => run_evidence(command),
         Command::Checks(command) => run_checks(command),
     }
 }
 
+/// The config file of a run: `--config` / `$SQLREADY_CONFIG`, else
+/// `./sqlready.toml` when it exists, unless `--no-config`.
+fn load_config(args: &AuditArgs) -> Result<Option<Config>> {
+    let path = match &args.config {
+        Some(path) => path.clone(),
+        None if args.no_config => return Ok(None),
+        None => {
+            let default = PathBuf::from(config::DEFAULT_FILE);
+            if !default.is_file() {
+                return Ok(None);
+            }
+            tracing::info!("using ./{}", config::DEFAULT_FILE);
+            default
+        }
+    };
+    Ok(Some(Config::load(&path)?))
+}
+
 fn run_audit(args: AuditArgs) -> Result<u8> {
     let started_at = chrono::Utc::now();
-    let catalog = Catalog::load(args.checks_dir.as_deref())?;
+    let config = load_config(&args)?;
+    let settings = config.as_ref().map(|c| c.audit.clone()).unwrap_or_default();
+    let checks_dir = args.checks_dir.clone().or(settings.checks_dir.clone());
+    let mut catalog = Catalog::load(checks_dir.as_deref())?;
+    if let Some(config) = &config {
+        config.apply(&mut catalog)?;
+    }
+    let thresholds = config
+        .as_ref()
+        .map(|c| c.thresholds.clone())
+        .unwrap_or_default();
+    let fail_on = args.fail_on.or(settings.fail_on).unwrap_or(FailOn::Low);
+    let concurrency = args.concurrency.or(settings.concurrency).unwrap_or(8);
+    let evidence_dir = args
+        .evidence
+        .as_deref()
+        .map(|dir| evidence::expand_dir(dir, started_at));
+    if let Some(dir) = &evidence_dir {
+        evidence::check_destination(dir)?;
+    }
+    let sign_key = args
+        .sign_key
+        .as_deref()
+        .map(evidence::read_signing_key)
+        .transpose()?;
+    let baseline = match &args.baseline {
+        Some(path) => Some((path, Baseline::load(path)?)),
+        None => None,
+    };
+    let mut audited: Vec<String> = Vec::new();
     let collected = match &args.facts {
         Some(path) => Snapshot::load(path)?.into_collected(),
         None => {
-            let specs = args
-                .targets
-                .iter()
-                .map(|t| target::parse(t))
-                .collect::<Result<Vec<_>, _>>()?;
+            let plans = plans(&args.targets, config.as_ref())?;
+            audited = plans.iter().map(|p| p.id().to_string()).collect();
             let options = CollectOptions {
-                connect_timeout: Duration::from_secs(args.connect_timeout),
-                statement_timeout: Duration::from_secs(args.statement_timeout),
+                connect_timeout: Duration::from_secs(
+                    args.connect_timeout
+                        .or(settings.connect_timeout)
+                        .unwrap_or(10),
+                ),
+                statement_timeout: Duration::from_secs(
+                    args.statement_timeout
+                        .or(settings.statement_timeout)
+                        .unwrap_or(10),
+                ),
                 queries: audit::custom_queries(&catalog),
+                api_concurrency: usize::from(concurrency),
+                ..CollectOptions::default()
             };
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
                 .context("cannot start the async runtime")?;
-            runtime.block_on(audit::collect_all(
-                &specs,
+            runtime.block_on(audit::collect_plans(
+                &plans,
                 &options,
-                usize::from(args.concurrency),
+                usize::from(concurrency),
             ))
         }
     };
@@ -92,23 +152,224 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
         output::write_atomic(path, text.as_bytes())
             .with_context(|| format!("cannot write facts file {}", path.display()))?;
     }
-    let report = audit::judge(&catalog, &collected, &Thresholds::default(), started_at);
+    let mut report = audit::judge(&catalog, &collected, &thresholds, started_at);
+    if let Some(config) = &config
+        && !config.waivers.is_empty()
+    {
+        waivers::apply(&mut report, &config.waivers, started_at.date_naive());
+        for waiver in report
+            .waivers
+            .iter()
+            .filter(|w| w.state != WaiverStatus::Active)
+        {
+            eprintln!(
+                "warning: waiver for {} on {} ({}:{}) is {}: {}",
+                waiver.check,
+                waiver.target,
+                config.path.display(),
+                waiver.line,
+                if waiver.state == WaiverStatus::Stale {
+                    "stale"
+                } else {
+                    "expired"
+                },
+                waiver.note
+            );
+        }
+    }
+    match &baseline {
+        Some((path, Some(previous))) => {
+            drift::apply(&mut report, previous, &path.display().to_string())
+        }
+        Some((path, None)) => {
+            eprintln!(
+                "warning: baseline {} does not exist: a first run, nothing compared",
+                path.display()
+            );
+            drift::missing(&mut report, &path.display().to_string());
+        }
+        None => {}
+    }
+    let json = render::json::render(&report);
     let text = match args.format {
-        Format::Json => render::json::render(&report),
+        Format::Json => json.clone(),
         Format::Table => render::table::render(&report, color_on_stdout(&args.output)),
+        Format::Sarif => {
+            render::sarif::render(&report, &catalog, sarif_locations(config.as_ref()).as_ref())
+        }
+        Format::Junit => render::junit::render(&report),
+        Format::Markdown => render::markdown::render(&report),
     };
     emit(&text, args.output.as_deref())?;
+    if let Some(dir) = &evidence_dir {
+        let invocation = serde_json::json!({
+            "targets": audited,
+            "facts": args.facts.as_ref().map(|p| p.display().to_string()),
+            "config": config.as_ref().map(|c| c.path.display().to_string()),
+            "checks_dir": checks_dir.as_ref().map(|p| p.display().to_string()),
+            "format": format!("{:?}", args.format).to_lowercase(),
+            "fail_on": format!("{fail_on:?}").to_lowercase(),
+            "baseline": args.baseline.as_ref().map(|p| p.display().to_string()),
+            "fail_on_regression": args.fail_on_regression,
+            "signed": sign_key.is_some(),
+        });
+        let input = BundleInput {
+            report: &report,
+            report_json: &json,
+            collected: &collected,
+            catalog: &catalog,
+            thresholds: &thresholds,
+            config: config.as_ref().map(|c| (c.path.as_path(), c.text.as_str())),
+            invocation,
+        };
+        let files = evidence::write(dir, &input, sign_key.as_ref())?;
+        eprintln!("evidence bundle: {} ({files} files)", dir.display());
+    }
     Ok(if report.has_errors() {
         TARGET_FAILED
-    } else if args
-        .fail_on
+    } else if fail_on
         .severity()
         .is_some_and(|severity| report.fails_at(severity))
+        || (args.fail_on_regression && report.has_regressions())
     {
         FINDINGS
     } else {
         0
     })
+}
+
+/// What to audit: the TARGET arguments, else the config file's targets.
+fn plans(targets: &[String], config: Option<&Config>) -> Result<Vec<Plan>> {
+    if !targets.is_empty() {
+        return Ok(targets
+            .iter()
+            .map(|t| target::parse(t).map(Plan::single))
+            .collect::<Result<Vec<_>, _>>()?);
+    }
+    match config {
+        Some(config) if !config.targets.is_empty() => Ok(config
+            .targets
+            .iter()
+            .map(|entry| Plan {
+                database: entry.database.clone(),
+                password_env: entry.password_env.clone(),
+                cloud: entry.cloud.clone(),
+            })
+            .collect()),
+        Some(config) => bail!(
+            "no targets: give TARGET arguments or --facts FILE, or add [[targets]] to {}",
+            config.path.display()
+        ),
+        None => bail!(
+            "no targets: give TARGET arguments or --facts FILE, or list [[targets]] in sqlready.toml (`sqlready init` writes a template)"
+        ),
+    }
+}
+
+/// Physical locations for SARIF: the config file and its targets' lines.
+fn sarif_locations(config: Option<&Config>) -> Option<render::sarif::ConfigLocations> {
+    let config = config?;
+    let path = &config.path;
+    let relative = match std::env::current_dir() {
+        Ok(cwd) if path.is_absolute() => path.strip_prefix(&cwd).map(Path::to_path_buf).ok(),
+        _ => Some(path.clone()),
+    };
+    let uri = match relative {
+        Some(relative) => relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().replace(' ', "%20"))
+            .filter(|c| c != ".")
+            .collect::<Vec<_>>()
+            .join("/"),
+        None => format!("file://{}", path.display()).replace(' ', "%20"),
+    };
+    Some(render::sarif::ConfigLocations {
+        uri,
+        lines: config.target_lines(),
+    })
+}
+
+fn run_init(path: &Path) -> Result<u8> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| {
+            format!(
+                "cannot create {}: `sqlready init` never overwrites a file; remove it or name another",
+                path.display()
+            )
+        })?;
+    std::io::Write::write_all(&mut file, config::template().as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    output::print(&format!(
+        "wrote {}: list your targets under [[targets]], then run `sqlready audit`\n",
+        path.display()
+    ))?;
+    Ok(0)
+}
+
+fn run_evidence(command: EvidenceCommand) -> Result<u8> {
+    match command {
+        EvidenceCommand::Keygen {
+            private_key,
+            public_key,
+        } => {
+            let fingerprint = evidence::keygen(&private_key, &public_key)?;
+            output::print(&format!(
+                "wrote {} (private, keep it secret) and {} (public, for `evidence verify --public-key`)\npublic key sha256 {fingerprint}\n",
+                private_key.display(),
+                public_key.display()
+            ))?;
+            Ok(0)
+        }
+        EvidenceCommand::Verify { dir, public_key } => {
+            let key = public_key
+                .as_deref()
+                .map(evidence::read_verifying_key)
+                .transpose()?;
+            let verification = evidence::verify(&dir, key.as_ref())?;
+            let mut out = String::new();
+            for path in &verification.changed {
+                out.push_str(&format!("changed: {path}\n"));
+            }
+            for path in &verification.added {
+                out.push_str(&format!("added: {path}\n"));
+            }
+            for path in &verification.removed {
+                out.push_str(&format!("removed: {path}\n"));
+            }
+            if let Some(problem) = &verification.manifest_problem {
+                out.push_str(&format!("manifest: {problem}\n"));
+            }
+            out.push_str(&match &verification.signature {
+                SignatureCheck::NotChecked { signed: true } => {
+                    "signature: present, not checked (pass --public-key FILE to check it)\n".to_string()
+                }
+                SignatureCheck::NotChecked { signed: false } => {
+                    "signature: none (the manifest detects changes, not a forger who rewrites it too)\n".to_string()
+                }
+                SignatureCheck::Valid { key_sha256 } => format!("signature: valid (public key sha256 {key_sha256})\n"),
+                SignatureCheck::Invalid(why) => format!("signature: INVALID: {why}\n"),
+            });
+            if verification.ok() {
+                out.push_str(&format!(
+                    "OK: {} file(s) match {}\n",
+                    verification.files,
+                    dir.display()
+                ));
+                output::print(&out)?;
+                Ok(0)
+            } else {
+                out.push_str(&format!(
+                    "FAILED: {} does not match its manifest\n",
+                    dir.display()
+                ));
+                output::print(&out)?;
+                Ok(FINDINGS)
+            }
+        }
+    }
 }
 
 fn color_on_stdout(output: &Option<PathBuf>) -> bool {

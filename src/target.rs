@@ -52,6 +52,77 @@ pub enum TargetSpec {
     /// A database audited from inside; `url` holds credentials and is never displayed.
     Database { kind: Kind, url: Url, id: String },
     Cloud { kind: Kind, uri: String },
+    /// Google Cloud SQL: every instance of a project, or one instance.
+    CloudSql(CloudSqlSpec),
+    /// AWS RDS / Aurora: every instance and cluster of a region, or one of them.
+    Rds(RdsSpec),
+}
+
+/// What an `rds://` target names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RdsScope {
+    /// `rds://REGION`: every DB instance and DB cluster of the region.
+    Region,
+    /// `rds://REGION/db/ID`: one DB instance.
+    Instance(String),
+    /// `rds://REGION/cluster/ID`: one DB cluster (Aurora, Multi-AZ DB cluster).
+    Cluster(String),
+}
+
+/// `rds://REGION`, `rds://REGION/db/ID` or `rds://REGION/cluster/ID`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RdsSpec {
+    pub region: String,
+    pub scope: RdsScope,
+    id: String,
+}
+
+impl RdsSpec {
+    pub fn new(region: &str, scope: RdsScope) -> Self {
+        let id = match &scope {
+            RdsScope::Region => format!("rds://{region}"),
+            RdsScope::Instance(db) => format!("rds://{region}/db/{db}"),
+            RdsScope::Cluster(cluster) => format!("rds://{region}/cluster/{cluster}"),
+        };
+        RdsSpec {
+            region: region.to_string(),
+            scope,
+            id,
+        }
+    }
+
+    /// The target id: `rds://REGION`, `rds://REGION/db/ID` or `rds://REGION/cluster/ID`.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// `cloudsql://PROJECT` (discovery) or `cloudsql://PROJECT/INSTANCE` (one instance).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloudSqlSpec {
+    pub project: String,
+    /// The instance ID (no project prefix); `None` lists every instance of the project.
+    pub instance: Option<String>,
+    id: String,
+}
+
+impl CloudSqlSpec {
+    pub fn new(project: &str, instance: Option<&str>) -> Self {
+        let id = match instance {
+            Some(instance) => format!("cloudsql://{project}/{instance}"),
+            None => format!("cloudsql://{project}"),
+        };
+        CloudSqlSpec {
+            project: project.to_string(),
+            instance: instance.map(str::to_string),
+            id,
+        }
+    }
+
+    /// `cloudsql://PROJECT` or `cloudsql://PROJECT/INSTANCE`.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
 }
 
 impl TargetSpec {
@@ -60,12 +131,16 @@ impl TargetSpec {
         match self {
             TargetSpec::Database { id, .. } => id,
             TargetSpec::Cloud { uri, .. } => uri,
+            TargetSpec::CloudSql(spec) => spec.id(),
+            TargetSpec::Rds(spec) => spec.id(),
         }
     }
 
     pub fn kind(&self) -> Kind {
         match self {
             TargetSpec::Database { kind, .. } | TargetSpec::Cloud { kind, .. } => *kind,
+            TargetSpec::CloudSql(_) => Kind::Cloudsql,
+            TargetSpec::Rds(_) => Kind::Rds,
         }
     }
 }
@@ -108,7 +183,8 @@ pub fn parse(input: &str) -> Result<TargetSpec, TargetError> {
     match scheme.as_str() {
         "postgres" | "postgresql" => database(Kind::Postgres, input, shown, 5432),
         "mysql" | "mariadb" => database(Kind::Mysql, input, shown, 3306),
-        "rds" | "cloudsql" => Err(TargetError::NotAvailable { scheme }),
+        "cloudsql" => cloudsql(input, shown),
+        "rds" => rds(input, shown),
         _ => Err(TargetError::UnknownScheme { scheme, shown }),
     }
 }
@@ -152,6 +228,121 @@ fn database(
     let scheme = kind.as_str();
     let id = format!("{scheme}://{host}:{port}/{database}");
     Ok(TargetSpec::Database { kind, url, id })
+}
+
+/// `rds://REGION[/db/ID | /cluster/ID]`. Regions look like `us-east-1`; DB
+/// instance and cluster identifiers are 1–63 letters, digits and hyphens,
+/// starting with a letter (AWS stores them in lower case).
+fn rds(input: &str, shown: String) -> Result<TargetSpec, TargetError> {
+    const FORMS: &str = "rds://REGION, rds://REGION/db/ID or rds://REGION/cluster/ID";
+    let invalid = |reason: String| TargetError::Invalid {
+        shown: shown.clone(),
+        reason,
+    };
+    let rest = input.split_once("://").map_or("", |(_, rest)| rest);
+    if rest.contains(['?', '#', '@']) {
+        return Err(invalid(format!(
+            "an RDS target takes no user, query or fragment: write {FORMS}"
+        )));
+    }
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    let parts: Vec<&str> = rest.split('/').collect();
+    let region = parts[0].to_ascii_lowercase();
+    if region.is_empty() {
+        return Err(TargetError::NoHost {
+            shown,
+            example: FORMS,
+        });
+    }
+    let region_ok = region.contains('-')
+        && region.ends_with(|c: char| c.is_ascii_digit())
+        && region.starts_with(|c: char| c.is_ascii_lowercase())
+        && region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !region_ok {
+        return Err(invalid(format!(
+            "'{region}' is not an AWS region (like us-east-1 or eu-west-2): write {FORMS}"
+        )));
+    }
+    let identifier = |what: &str, id: &str| -> Result<String, TargetError> {
+        let ok = (1..=63).contains(&id.len())
+            && id.starts_with(|c: char| c.is_ascii_alphabetic())
+            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !id.ends_with('-')
+            && !id.contains("--");
+        if ok {
+            Ok(id.to_ascii_lowercase())
+        } else {
+            Err(invalid(format!(
+                "'{id}' is not an RDS {what} identifier (1 to 63 letters, digits and single hyphens, starting with a letter)"
+            )))
+        }
+    };
+    let scope = match parts.as_slice() {
+        [_] => RdsScope::Region,
+        [_, "db", id] => RdsScope::Instance(identifier("DB instance", id)?),
+        [_, "cluster", id] => RdsScope::Cluster(identifier("DB cluster", id)?),
+        _ => return Err(invalid(format!("expected {FORMS}"))),
+    };
+    Ok(TargetSpec::Rds(RdsSpec::new(&region, scope)))
+}
+
+/// `cloudsql://PROJECT[/INSTANCE]`: project IDs are lower-case letters, digits and
+/// hyphens (legacy domain-scoped ones `example.com:project`); instance IDs start
+/// with a letter and hold lower-case letters, digits and hyphens.
+fn cloudsql(input: &str, shown: String) -> Result<TargetSpec, TargetError> {
+    let invalid = |reason: String| TargetError::Invalid {
+        shown: shown.clone(),
+        reason,
+    };
+    let rest = input.split_once("://").map_or("", |(_, rest)| rest);
+    if rest.contains(['?', '#', '@']) {
+        return Err(invalid(
+            "a Cloud SQL target takes no user, query or fragment: write cloudsql://PROJECT or cloudsql://PROJECT/INSTANCE".into(),
+        ));
+    }
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    let mut parts = rest.split('/');
+    let project = parts.next().unwrap_or_default();
+    let instance = parts.next();
+    if parts.next().is_some() {
+        return Err(invalid(
+            "too many path segments: write cloudsql://PROJECT or cloudsql://PROJECT/INSTANCE"
+                .into(),
+        ));
+    }
+    if project.is_empty() {
+        return Err(TargetError::NoHost {
+            shown,
+            example: "cloudsql://PROJECT or cloudsql://PROJECT/INSTANCE",
+        });
+    }
+    if project.matches(':').count() >= 2 {
+        return Err(invalid(format!(
+            "'{project}' looks like a connection name (PROJECT:REGION:INSTANCE): write cloudsql://PROJECT/INSTANCE"
+        )));
+    }
+    let project_ok = project
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.' | ':'));
+    if !project_ok {
+        return Err(invalid(format!(
+            "'{project}' is not a project ID (lower-case letters, digits and hyphens)"
+        )));
+    }
+    if let Some(instance) = instance {
+        let instance_ok = instance.starts_with(|c: char| c.is_ascii_lowercase())
+            && instance
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !instance_ok {
+            return Err(invalid(format!(
+                "'{instance}' is not a Cloud SQL instance ID (a lower-case letter, then lower-case letters, digits and hyphens)"
+            )));
+        }
+    }
+    Ok(TargetSpec::CloudSql(CloudSqlSpec::new(project, instance)))
 }
 
 /// A URI with any `user:password@` part and query string removed, for messages.
@@ -215,6 +406,79 @@ mod tests {
     fn missing_host_is_refused_with_an_example() {
         let err = parse("postgres:///app").unwrap_err();
         assert!(err.to_string().contains("postgres://USER@HOST:5432/DB"));
+    }
+
+    #[test]
+    fn rds_region_instance_and_cluster() {
+        let spec = parse("rds://us-east-1").unwrap();
+        assert_eq!(spec.id(), "rds://us-east-1");
+        assert_eq!(spec.kind(), Kind::Rds);
+        let TargetSpec::Rds(one) = parse("rds://eu-west-2/db/Orders-DB").unwrap() else {
+            panic!("not an rds spec")
+        };
+        assert_eq!(one.region, "eu-west-2");
+        assert_eq!(one.scope, RdsScope::Instance("orders-db".into()));
+        assert_eq!(one.id(), "rds://eu-west-2/db/orders-db");
+        let cluster = parse("RDS://us-gov-west-1/cluster/aurora-pg/").unwrap();
+        assert_eq!(cluster.id(), "rds://us-gov-west-1/cluster/aurora-pg");
+    }
+
+    #[test]
+    fn rds_refuses_what_is_not_a_region_or_identifier() {
+        for bad in [
+            "rds://",
+            "rds://useast1",
+            "rds://us-east-1/orders",
+            "rds://us-east-1/db/",
+            "rds://us-east-1/db/1orders",
+            "rds://us-east-1/db/a--b",
+            "rds://us-east-1/instance/orders",
+            "rds://us-east-1/db/orders/extra",
+            "rds://key:secret@us-east-1",
+        ] {
+            let err = parse(bad).expect_err(bad);
+            assert!(!err.to_string().contains("secret"), "{err}");
+        }
+    }
+
+    #[test]
+    fn cloudsql_project_and_instance() {
+        let spec = parse("cloudsql://acme-prod").unwrap();
+        assert_eq!(spec.id(), "cloudsql://acme-prod");
+        assert_eq!(spec.kind(), Kind::Cloudsql);
+        let TargetSpec::CloudSql(one) = parse("cloudsql://acme-prod/orders-db").unwrap() else {
+            panic!("not a Cloud SQL spec");
+        };
+        assert_eq!(
+            (one.project.as_str(), one.instance.as_deref()),
+            ("acme-prod", Some("orders-db"))
+        );
+        assert_eq!(one.id(), "cloudsql://acme-prod/orders-db");
+        assert_eq!(
+            parse("cloudsql://acme-prod/").unwrap().id(),
+            "cloudsql://acme-prod"
+        );
+        assert_eq!(parse("CloudSQL://example.com:acme").unwrap().id(), "cloudsql://example.com:acme");
+    }
+
+    #[test]
+    fn cloudsql_refuses_what_is_not_a_project_or_instance() {
+        for bad in [
+            "cloudsql://",
+            "cloudsql:///orders",
+            "cloudsql://acme/orders/extra",
+            "cloudsql://acme:us-central1:orders",
+            "cloudsql://Acme",
+            "cloudsql://acme/Orders",
+            "cloudsql://acme/1db",
+            "cloudsql://acme?filter=x",
+        ] {
+            assert!(parse(bad).is_err(), "{bad} was accepted");
+        }
+        let err = parse("cloudsql://acme:us-central1:orders")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cloudsql://PROJECT/INSTANCE"), "{err}");
     }
 
     #[test]

@@ -214,6 +214,8 @@ pub fn run_example(compiled: &CompiledCheck, example: &Example) -> super::eval::
         collected_at: chrono::DateTime::UNIX_EPOCH,
         facts,
         evidence: Vec::new(),
+        principal: None,
+        sources: Vec::new(),
     };
     evaluate(compiled, &Subject::new(&target, &Thresholds::default()))
 }

@@ -101,6 +101,20 @@ impl Catalog {
     pub fn get(&self, id: &str) -> Option<&CompiledCheck> {
         self.checks.iter().find(|c| c.check.id == id)
     }
+
+    /// Keeps only the checks `keep` accepts (check selection of `sqlready.toml`).
+    pub fn retain(&mut self, keep: impl Fn(&model::Check) -> bool) {
+        self.checks.retain(|compiled| keep(&compiled.check));
+    }
+
+    /// Overrides the severity of every check whose id `matches`.
+    pub fn set_severity(&mut self, matches: impl Fn(&str) -> bool, severity: model::Severity) {
+        for compiled in &mut self.checks {
+            if matches(&compiled.check.id) {
+                std::sync::Arc::make_mut(&mut compiled.check).severity = severity;
+            }
+        }
+    }
 }
 
 /// The built-in check files, as (name, contents).

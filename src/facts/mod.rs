@@ -5,6 +5,7 @@
 //! or unknown (with the reason and what access would resolve it). Checks only
 //! ever see this model, never raw provider output.
 
+pub mod merge;
 pub mod schema;
 pub mod snapshot;
 
@@ -22,6 +23,10 @@ pub struct Fact {
     /// The raw field, setting or query the fact came from.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub origin: String,
+    /// What other sources of the same target said when they disagreed with
+    /// this fact (see [`merge`]); this fact's own value is the one checks use.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disagreements: Vec<merge::Reading>,
 }
 
 /// Whether a fact's value is known.
@@ -48,6 +53,7 @@ impl Fact {
             },
             source: source.to_string(),
             origin: origin.into(),
+            disagreements: Vec::new(),
         }
     }
 
@@ -59,6 +65,7 @@ impl Fact {
             },
             source: source.to_string(),
             origin: String::new(),
+            disagreements: Vec::new(),
         }
     }
 

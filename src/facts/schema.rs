@@ -60,7 +60,9 @@ pub struct FactSpec {
 const IN_DB: &str = "connect to the database (postgres:// or mysql://) so sqlready can read it";
 const CLOUD: &str = "a hosting property, invisible from inside the database; the cloud provider's API (Cloud SQL, RDS) tells";
 const BACKUPS: &str = "base backups are invisible from SQL; the API of the service that takes them (Cloud SQL, RDS) tells";
+const CSQL: &str = "the Cloud SQL Admin API tells: audit it as cloudsql://PROJECT/INSTANCE";
 const OUTSIDE: &str = "outside the database and its hosting; no source sqlready reads can see it";
+const RDS: &str = "read from the RDS API: audit the instance as rds://REGION/db/ID or the cluster as rds://REGION/cluster/ID";
 
 macro_rules! facts {
     ($( $path:literal : $ty:ident, $hint:expr, $doc:literal; )*) => {
@@ -228,6 +230,95 @@ facts! {
     "mysql.variables.server_audit_logging": Bool, IN_DB, "MariaDB server_audit plugin: logging on (false when the plugin is not loaded)";
     "mysql.variables.server_audit_events": String, IN_DB, "server_audit_events (empty = all events)";
     "mysql.variables.audit_log_policy": String, IN_DB, "MySQL Enterprise / Percona audit_log_policy (ALL, LOGINS, QUERIES, NONE)";
+
+    // ------------------------------------------------------------------
+    // Google Cloud SQL (source `cloudsql`, the Cloud SQL Admin API). The generic
+    // facts above are reused where the meaning is the same (ha.enabled,
+    // replicas.count, backups.*, pitr.enabled, binlog.enabled for MySQL,
+    // disk.autogrow, network.public_ip, network.tls_required,
+    // deletion_protection.enabled, encryption.at_rest, version.*); these are the
+    // rest. Absent fields and flags carry the documented default (see docs/cloudsql.md).
+    // ------------------------------------------------------------------
+    "cloudsql.instance_type": String, CSQL, "instanceType: CLOUD_SQL_INSTANCE, READ_REPLICA_INSTANCE, READ_POOL_INSTANCE, …";
+    "cloudsql.state": String, CSQL, "state: RUNNABLE, SUSPENDED, MAINTENANCE, FAILED, …";
+    "cloudsql.region": String, CSQL, "region of the instance";
+    "cloudsql.edition": String, CSQL, "settings.edition: ENTERPRISE (default) or ENTERPRISE_PLUS";
+    "cloudsql.availability_type": String, CSQL, "settings.availabilityType: ZONAL (default) or REGIONAL (high availability)";
+    "cloudsql.database_version": String, CSQL, "databaseVersion, e.g. POSTGRES_16, MYSQL_8_0_31";
+    "cloudsql.version.regular_support_end": String, CSQL, "the day Cloud SQL moves the major version to paid extended support (YYYY-MM-DD)";
+    "cloudsql.version.deprecation_date": String, CSQL, "the day Cloud SQL ends extended support for the major version (YYYY-MM-DD)";
+    "cloudsql.version.days_until_regular_support_end": Int, CSQL, "days from the audit to the end of Cloud SQL regular support; negative once in extended support";
+    "cloudsql.maintenance.day": Int, CSQL, "settings.maintenanceWindow.day, 1 = Monday … 7 = Sunday; 0 = no window (any time)";
+    "cloudsql.maintenance.hour": Int, CSQL, "settings.maintenanceWindow.hour, UTC";
+    "cloudsql.maintenance.update_track": String, CSQL, "settings.maintenanceWindow.updateTrack: canary, stable, week5, or empty";
+    "cloudsql.master_instance": String, CSQL, "masterInstanceName (PROJECT:INSTANCE) on a replica; empty on a primary";
+    "cloudsql.replica_names": StringList, CSQL, "replicaNames: the read replicas of this primary";
+    "cloudsql.replication_enabled": Bool, CSQL, "replica only: settings.databaseReplicationEnabled (absent: on)";
+    "cloudsql.backups.retained_count": Int, CSQL, "backupRetentionSettings.retainedBackups (absent: 7); one automated backup a day";
+    "cloudsql.backups.location": String, CSQL, "backupConfiguration.location; empty = the multi-region nearest the instance";
+    "cloudsql.backups.off_site": Bool, CSQL, "backups are stored outside the instance's region (the default multi-region, or another region)";
+    "cloudsql.backups.last_success_age_hours": Number, CSQL, "hours since the newest SUCCESSFUL AUTOMATED backup run ended (backupRuns.list); null when none is among the runs read";
+    "cloudsql.backups.last_automated_status": String, CSQL, "status of the newest AUTOMATED backup run (SUCCESSFUL, FAILED, SKIPPED, …); empty when there is none";
+    "cloudsql.backups.runs_read": Int, CSQL, "backup runs read (the newest, at most 20)";
+    "cloudsql.backups.successful_runs": Int, CSQL, "SUCCESSFUL AUTOMATED runs among the backup runs read";
+    "cloudsql.pitr.configured": Bool, CSQL, "the engine's PITR switch: PostgreSQL pointInTimeRecoveryEnabled, MySQL binaryLogEnabled (pitr.enabled also needs backups on)";
+    "cloudsql.pitr.log_retention_days": Int, CSQL, "backupConfiguration.transactionLogRetentionDays (absent: 7, Enterprise Plus 14)";
+    "cloudsql.pitr.latest_recovery_age_minutes": Number, CSQL, "minutes between the audit and getLatestRecoveryTime.latestRecoveryTime: how much a restore would lose now";
+    "cloudsql.pitr.window_hours": Number, CSQL, "hours between earliestRecoveryTime and latestRecoveryTime; null when the API gives no earliest time";
+    "cloudsql.database_flags": Rows, CSQL, "settings.databaseFlags as set: {name, value} (absent flags keep the engine default)";
+    "cloudsql.insights.enabled": Bool, CSQL, "settings.insightsConfig.queryInsightsEnabled (absent: off)";
+    "cloudsql.postgres.logical_decoding": Bool, CSQL, "PostgreSQL flag cloudsql.logical_decoding (absent: off)";
+    "cloudsql.postgres.log_min_duration_statement": Int, CSQL, "PostgreSQL flag log_min_duration_statement, ms (absent: -1, off)";
+    "cloudsql.postgres.pgaudit": Bool, CSQL, "PostgreSQL flag cloudsql.enable_pgaudit (absent: off)";
+    "cloudsql.mysql.slow_query_log": Bool, CSQL, "MySQL flag slow_query_log (absent: off)";
+    "cloudsql.mysql.long_query_time": Number, CSQL, "MySQL flag long_query_time, seconds (absent: 10)";
+    "cloudsql.mysql.log_output": String, CSQL, "MySQL flag log_output (absent: FILE; only FILE reaches Cloud Logging)";
+    "cloudsql.mysql.binlog_format": String, CSQL, "MySQL flag binlog_format (absent: ROW)";
+    "cloudsql.mysql.binlog_row_image": String, CSQL, "MySQL flag binlog_row_image (absent: FULL)";
+    "cloudsql.mysql.audit_log": Bool, CSQL, "MySQL flag cloudsql_mysql_audit is ON or FORCE_PLUS_PERMANENT (absent: OFF)";
+    "cloudsql.network.ipv4_enabled": Bool, CSQL, "settings.ipConfiguration.ipv4Enabled: a public IPv4 address is assigned";
+    "cloudsql.network.private_network": String, CSQL, "settings.ipConfiguration.privateNetwork (private services access); empty when none";
+    "cloudsql.network.psc_enabled": Bool, CSQL, "settings.ipConfiguration.pscConfig.pscEnabled (Private Service Connect)";
+    "cloudsql.network.authorized_networks": StringList, CSQL, "settings.ipConfiguration.authorizedNetworks[].value (CIDR)";
+    "cloudsql.network.world_open_networks": StringList, CSQL, "authorized networks that admit every address (0.0.0.0/0, ::/0)";
+    "cloudsql.network.ssl_mode": String, CSQL, "effective TLS mode: sslMode, or the legacy requireSsl when sslMode is absent";
+    "cloudsql.network.connector_enforcement": String, CSQL, "settings.connectorEnforcement: NOT_REQUIRED (default) or REQUIRED";
+    "cloudsql.storage.disk_size_gb": Int, CSQL, "settings.dataDiskSizeGb";
+    "cloudsql.storage.auto_resize_limit_gb": Int, CSQL, "settings.storageAutoResizeLimit, GB; 0 = no limit (default)";
+    "cloudsql.storage.used_ratio": Number, CSQL, "currentDiskSize / dataDiskSizeGb; null when the API omits the deprecated currentDiskSize";
+    "cloudsql.storage.out_of_disk_state": String, CSQL, "outOfDiskReport.sqlOutOfDiskState: NORMAL, SOFT_SHUTDOWN, or empty";
+    "cloudsql.cmek_key": String, CSQL, "diskEncryptionConfiguration.kmsKeyName; empty = Google-managed encryption key";
+
+    // ------------------------------------------------------------------
+    // AWS RDS and Aurora (source `rds`, the RDS API). The generic facts above are
+    // reused where the meaning is the same (ha.enabled, backups.enabled,
+    // backups.retention_days, pitr.enabled, binlog.enabled for MySQL/MariaDB,
+    // disk.autogrow, network.public_ip, network.tls_required,
+    // deletion_protection.enabled, encryption.at_rest, replicas.count, version.*,
+    // monitoring.alerting); these are the rest. Parameters not overridden by a
+    // custom group carry the engine default (see docs/rds.md).
+    // ------------------------------------------------------------------
+    "rds.engine": String, RDS, "Engine as RDS names it: postgres, mysql, mariadb, aurora-postgresql, aurora-mysql";
+    "rds.deployment": String, RDS, "instance (a standalone DB instance or read replica), aurora (an Aurora cluster) or multi-az-cluster (a Multi-AZ DB cluster)";
+    "rds.status": String, RDS, "DBInstanceStatus / cluster Status: available, backing-up, storage-full, …";
+    "rds.replica.source": String, RDS, "on a read replica: the source instance or cluster (an ARN when in another region)";
+    "rds.replica.replication_status": String, RDS, "on a read replica: StatusInfos 'read replication' status (replicating, error, stopped, terminated), with the message if any";
+    "rds.cluster.members": Rows, RDS, "cluster members: {id, writer, availability_zone, status, class}";
+    "rds.backups.latest_restorable_age_seconds": Number, RDS, "seconds between LatestRestorableTime and the audit: how much a point-in-time restore would lose now (only judged with automated backups on)";
+    "rds.backups.cross_region_replication": Bool, RDS, "instance: automated backups are replicated to another region (DBInstanceAutomatedBackupsReplications)";
+    "rds.kms_key_id": String, RDS, "KmsKeyId of the encrypted storage";
+    "rds.monitoring.enhanced_interval_seconds": Int, RDS, "Enhanced Monitoring interval (MonitoringInterval); 0 = off; for Aurora the smallest over the members, 0 when any member has it off";
+    "rds.monitoring.performance_insights": Bool, RDS, "Performance Insights (or Database Insights advanced mode) is on; for Aurora on every member";
+    "rds.logs.exports": StringList, RDS, "logs exported to CloudWatch Logs (EnabledCloudwatchLogsExports): postgresql, upgrade, error, slowquery, general, audit, …";
+    "rds.parameters.logical_replication": Bool, RDS, "PostgreSQL / Aurora PostgreSQL: rds.logical_replication (wal_level=logical), as configured";
+    "rds.parameters.force_ssl": Bool, RDS, "PostgreSQL / Aurora PostgreSQL: rds.force_ssl (default on from RDS PostgreSQL 15)";
+    "rds.parameters.log_min_duration_statement": Int, RDS, "PostgreSQL: log_min_duration_statement, ms; -1 = off (default)";
+    "rds.parameters.binlog_format": String, RDS, "MySQL / MariaDB / Aurora MySQL: binlog_format (ROW, MIXED, STATEMENT; OFF on Aurora = no binary log)";
+    "rds.parameters.require_secure_transport": Bool, RDS, "MySQL / MariaDB / Aurora MySQL: require_secure_transport";
+    "rds.parameters.slow_query_log": Bool, RDS, "MySQL / MariaDB / Aurora MySQL: slow_query_log";
+    "rds.parameters.long_query_time": Number, RDS, "MySQL / MariaDB / Aurora MySQL: long_query_time, seconds (default 10)";
+    "rds.parameters.pending_reboot": StringList, RDS, "static parameters set in a group whose changes wait for a reboot (ParameterApplyStatus pending-reboot): configured, not yet active";
+    "rds.version.lifecycle_source": String, RDS, "where version support dates came from: DescribeDBMajorEngineVersions, or the embedded table and why";
 }
 
 /// The spec of a fact path, if the schema has it.

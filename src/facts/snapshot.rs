@@ -22,6 +22,13 @@ pub struct TargetFacts {
     pub facts: Facts,
     #[serde(default)]
     pub evidence: Vec<RawEvidence>,
+    /// Who the audit ran as, as the source saw it (the database user).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    /// For a target fed by several sources (a cloud API paired with a database
+    /// connection, see [`super::merge`]): what each source did. Empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<super::merge::SourceRun>,
 }
 
 /// A target that could not be audited at all, with the reason.

@@ -1,14 +1,19 @@
 //! The report: one value that every renderer reads.
 
+pub mod drift;
+pub mod evidence;
 pub mod render;
 pub mod score;
+pub mod soc2;
+pub mod waivers;
 
 use crate::checks::eval::{evaluate, Subject, Thresholds};
 use crate::checks::model::{Item, Severity, Status};
 use crate::checks::Catalog;
+use crate::facts::merge::{Reading, SourceRun};
 use crate::facts::snapshot::{Collected, TargetFacts, TargetFailure};
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map as JsonMap, Value as Json};
 use std::collections::BTreeMap;
 
@@ -24,6 +29,12 @@ pub struct Report {
     pub finished_at: DateTime<Utc>,
     pub summary: Summary,
     pub targets: Vec<TargetReport>,
+    /// Every configured waiver and what became of it (active, expired, stale).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub waivers: Vec<waivers::WaiverState>,
+    /// What changed since the baseline report (`--baseline`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift: Option<drift::DriftSummary>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -42,6 +53,9 @@ pub struct Summary {
     pub fail: usize,
     pub unknown: usize,
     pub error: usize,
+    /// Findings covered by an active waiver (present when waivers are configured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waived: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -61,6 +75,13 @@ pub struct TargetReport {
     /// Why the target could not be audited, when it could not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Who the audit ran as (the database user), when the source could tell.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    /// For a target fed by several sources: what each did (a failed source's
+    /// facts are missing, and the run exits 3).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<SourceRun>,
 }
 
 /// Item statuses that serialize in checklist order.
@@ -102,6 +123,28 @@ pub struct Finding {
     /// For unknown and error: the access or source that would resolve it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resolve: Vec<String>,
+    /// Facts this verdict read on which the target's sources disagreed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub disagreements: Vec<Disagreement>,
+    /// The waiver that covers this finding: it keeps its status, but does not
+    /// count for `--fail-on`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<waivers::WaiverRef>,
+    /// How the finding changed since the baseline report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift: Option<drift::FindingDrift>,
+}
+
+/// A fact a verdict read, and what the other source said about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Disagreement {
+    /// The fact the check used.
+    pub fact: String,
+    /// The source whose value the check used, and that value.
+    pub source: String,
+    pub value: Json,
+    /// The other source's readings (the same fact, or a corresponding one).
+    pub others: Vec<Reading>,
 }
 
 fn rfc3339<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
@@ -123,22 +166,7 @@ pub fn build(
             Err(failure) => failed(catalog, failure),
         })
         .collect();
-    let mut summary = Summary {
-        targets: targets.len(),
-        score: score::overall(&targets),
-        ..Summary::default()
-    };
-    for finding in targets.iter().flat_map(|t| &t.findings) {
-        match finding.status {
-            Status::Pass => summary.pass += 1,
-            Status::Warn => summary.warn += 1,
-            Status::Fail => summary.fail += 1,
-            Status::Unknown => summary.unknown += 1,
-            Status::Error => summary.error += 1,
-            Status::NotApplicable => {}
-        }
-    }
-    Report {
+    let mut report = Report {
         schema_version: REPORT_SCHEMA_VERSION,
         tool: Tool {
             name: "sqlready",
@@ -146,9 +174,14 @@ pub fn build(
         },
         started_at,
         finished_at,
-        summary,
+        summary: Summary::default(),
         targets,
-    }
+        waivers: Vec::new(),
+        drift: None,
+    };
+    report.summary.score = score::overall(&report.targets);
+    report.recount();
+    report
 }
 
 /// One reachable target, judged by every check.
@@ -164,17 +197,31 @@ pub fn judge(catalog: &Catalog, facts: &TargetFacts, thresholds: &Thresholds) ->
                 .then(|| check.fix_for(facts.kind.as_str(), &facts.engine))
                 .flatten()
                 .map(str::to_string);
+            let disagreements = disagreements(facts, &verdict.evidence);
+            let mut detail = verdict.detail;
+            for disagreement in &disagreements {
+                for other in &disagreement.others {
+                    if !detail.is_empty() {
+                        detail.push_str("; ");
+                    }
+                    detail.push_str("sources disagree: ");
+                    detail.push_str(&other.note);
+                }
+            }
             Finding {
                 check: check.id.clone(),
                 item: check.item,
                 status: verdict.status,
                 severity: check.severity,
                 title: check.title.clone(),
-                detail: verdict.detail,
+                detail,
                 evidence: verdict.evidence,
                 remediation,
                 controls: check.controls.clone(),
                 resolve: verdict.resolve,
+                disagreements,
+                waiver: None,
+                drift: None,
             }
         })
         .collect();
@@ -191,7 +238,25 @@ pub fn judge(catalog: &Catalog, facts: &TargetFacts, thresholds: &Thresholds) ->
         items,
         findings,
         error: None,
+        principal: facts.principal.clone(),
+        sources: facts.sources.clone(),
     }
+}
+
+/// The disagreements recorded on the facts a verdict read.
+fn disagreements(facts: &TargetFacts, evidence: &JsonMap<String, Json>) -> Vec<Disagreement> {
+    evidence
+        .keys()
+        .filter_map(|path| {
+            let fact = facts.facts.get(path)?;
+            (!fact.disagreements.is_empty()).then(|| Disagreement {
+                fact: path.clone(),
+                source: fact.source.clone(),
+                value: fact.value().cloned().unwrap_or(Json::Null),
+                others: fact.disagreements.clone(),
+            })
+        })
+        .collect()
 }
 
 /// A target that could not be reached: every item is `error`, with the reason.
@@ -207,11 +272,13 @@ fn failed(_catalog: &Catalog, failure: &TargetFailure) -> TargetReport {
         items: Items(Item::ALL.iter().map(|i| (*i, Status::Error)).collect()),
         findings: Vec::new(),
         error: Some(failure.error.clone()),
+        principal: None,
+        sources: Vec::new(),
     }
 }
 
 /// Each item's status: the worst of its checks; `unknown` when no check judged it.
-fn item_statuses(findings: &[Finding]) -> Items {
+pub(crate) fn item_statuses(findings: &[Finding]) -> Items {
     let mut by_item: BTreeMap<Item, Vec<Status>> = BTreeMap::new();
     for finding in findings {
         by_item.entry(finding.item).or_default().push(finding.status);
@@ -230,16 +297,41 @@ fn item_statuses(findings: &[Finding]) -> Items {
 }
 
 impl Report {
-    /// Whether any target could not be audited (exit code 3).
+    /// Whether any target, or any source of a merged target, could not be
+    /// audited (exit code 3).
     pub fn has_errors(&self) -> bool {
-        self.targets.iter().any(|t| t.error.is_some())
+        self.targets
+            .iter()
+            .any(|t| t.error.is_some() || t.sources.iter().any(|s| s.error.is_some()))
     }
 
-    /// Whether a failing finding reaches `threshold` (exit code 1).
+    /// Whether a failing finding that no waiver covers reaches `threshold` (exit code 1).
     pub fn fails_at(&self, threshold: Severity) -> bool {
         self.targets
             .iter()
             .flat_map(|t| &t.findings)
-            .any(|f| f.status == Status::Fail && f.severity >= threshold)
+            .any(|f| f.status == Status::Fail && f.waiver.is_none() && f.severity >= threshold)
+    }
+
+    /// Recomputes the per-status counts of the summary from the findings.
+    pub(crate) fn recount(&mut self) {
+        let summary = &mut self.summary;
+        summary.targets = self.targets.len();
+        (summary.pass, summary.warn, summary.fail, summary.unknown, summary.error) = (0, 0, 0, 0, 0);
+        let mut waived = 0;
+        for finding in self.targets.iter().flat_map(|t| &t.findings) {
+            match finding.status {
+                Status::Pass => summary.pass += 1,
+                Status::Warn => summary.warn += 1,
+                Status::Fail => summary.fail += 1,
+                Status::Unknown => summary.unknown += 1,
+                Status::Error => summary.error += 1,
+                Status::NotApplicable => {}
+            }
+            waived += usize::from(finding.waiver.is_some());
+        }
+        if !self.waivers.is_empty() {
+            summary.waived = Some(waived);
+        }
     }
 }

@@ -1,8 +1,12 @@
 //! Sources: the only code that does I/O. Each turns what it read into facts.
 
+#[cfg(feature = "cloudsql")]
+pub mod cloudsql;
 pub mod migrations;
 pub mod mysql;
 pub mod postgres;
+#[cfg(feature = "rds")]
+pub mod rds;
 
 use crate::facts::snapshot::{Collected, TargetFailure};
 use crate::target::{Kind, TargetSpec};
@@ -15,6 +19,12 @@ pub struct CollectOptions {
     pub statement_timeout: Duration,
     /// Custom check queries: (check id, engine, SQL).
     pub queries: Vec<CustomQuery>,
+    /// Cloud API reads in flight at once within one target argument
+    /// (parameter groups, lifecycle look-ups of a region's discovery).
+    pub api_concurrency: usize,
+    /// Attempts per cloud API call (throttling, 5xx, network errors are
+    /// retried with exponential backoff; `AWS_MAX_ATTEMPTS` overrides for AWS).
+    pub api_max_attempts: u32,
 }
 
 /// A read-only query a check declared; its rows become `query.rows` for that check.
@@ -31,6 +41,8 @@ impl Default for CollectOptions {
             connect_timeout: Duration::from_secs(10),
             statement_timeout: Duration::from_secs(10),
             queries: Vec::new(),
+            api_concurrency: 8,
+            api_max_attempts: 4,
         }
     }
 }
@@ -39,7 +51,49 @@ impl Default for CollectOptions {
 /// cloud discovery finds (`rds://REGION`, `cloudsql://PROJECT`). Never panics,
 /// never returns a message with a secret; a failure is reported per target.
 pub async fn collect(spec: &TargetSpec, options: &CollectOptions) -> Vec<Collected> {
+    if let TargetSpec::CloudSql(cloudsql) = spec {
+        return collect_cloudsql(cloudsql, options).await;
+    }
+    if let TargetSpec::Rds(rds) = spec {
+        return collect_rds(rds, options).await;
+    }
     vec![collect_one(spec, options).await]
+}
+
+/// `cloudsql://PROJECT[/INSTANCE]`: every instance discovered, or the one named.
+#[cfg(feature = "cloudsql")]
+async fn collect_cloudsql(
+    spec: &crate::target::CloudSqlSpec,
+    options: &CollectOptions,
+) -> Vec<Collected> {
+    cloudsql::collect(spec, options).await
+}
+
+#[cfg(not(feature = "cloudsql"))]
+async fn collect_cloudsql(
+    spec: &crate::target::CloudSqlSpec,
+    _options: &CollectOptions,
+) -> Vec<Collected> {
+    vec![Err(TargetFailure {
+        id: spec.id().to_string(),
+        kind: Kind::Cloudsql,
+        error: "this sqlready was built without the `cloudsql` feature: rebuild with `--features cloudsql` (on by default) to audit cloudsql:// targets".to_string(),
+    })]
+}
+
+/// `rds://REGION[/db/ID | /cluster/ID]`: every instance and cluster of the region, or the one named.
+#[cfg(feature = "rds")]
+async fn collect_rds(spec: &crate::target::RdsSpec, options: &CollectOptions) -> Vec<Collected> {
+    rds::collect(spec, options).await
+}
+
+#[cfg(not(feature = "rds"))]
+async fn collect_rds(spec: &crate::target::RdsSpec, _options: &CollectOptions) -> Vec<Collected> {
+    vec![Err(TargetFailure {
+        id: spec.id().to_string(),
+        kind: Kind::Rds,
+        error: "this sqlready was built without the `rds` feature: rebuild with `--features rds` (on by default) to audit rds:// targets".to_string(),
+    })]
 }
 
 /// Collects one database target.
@@ -60,6 +114,14 @@ async fn collect_one(spec: &TargetSpec, options: &CollectOptions) -> Collected {
             url,
             id,
         } => mysql::collect(id, url, options).await.map_err(|err| failure(err.to_string())),
+        TargetSpec::CloudSql(spec) => Err(failure(format!(
+            "{} is collected by sources::collect, not as a single database",
+            spec.id()
+        ))),
+        TargetSpec::Rds(spec) => Err(failure(format!(
+            "{} is collected by sources::collect, not as a single database",
+            spec.id()
+        ))),
         TargetSpec::Database { kind, .. } | TargetSpec::Cloud { kind, .. } => Err(failure(format!(
             "{} targets are not supported by this build yet",
             kind.as_str()

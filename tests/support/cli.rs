@@ -30,7 +30,17 @@ pub fn sqlready(args: &[&str]) -> Run {
 pub fn sqlready_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sqlready"));
     command.args(args);
-    for var in ["PGPASSWORD", "PGUSER", "PGHOST", "PGPORT", "PGDATABASE", "PGSSLMODE", "RUST_LOG", "NO_COLOR"] {
+    for var in [
+        "PGPASSWORD",
+        "PGUSER",
+        "PGHOST",
+        "PGPORT",
+        "PGDATABASE",
+        "PGSSLMODE",
+        "MYSQL_PWD",
+        "RUST_LOG",
+        "NO_COLOR",
+    ] {
         command.env_remove(var);
     }
     command.envs(env.iter().copied());

@@ -1,4 +1,5 @@
 //! Shared support code for the integration tests (`mod support;` in a test file).
 
 pub mod cli;
+pub mod mylab;
 pub mod pglab;

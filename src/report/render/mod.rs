@@ -1,6 +1,9 @@
 //! Renderers: each turns the one [`Report`](super::Report) into text.
 
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 pub mod table;
 
 use clap::ValueEnum;
@@ -12,4 +15,10 @@ pub enum Format {
     Table,
     /// The JSON report (stable, versioned by `schema_version`).
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning (failing and warning checks as results).
+    Sarif,
+    /// JUnit XML, one testcase per check per target, for CI test reports.
+    Junit,
+    /// Markdown, for a pull-request comment or a ticket.
+    Markdown,
 }

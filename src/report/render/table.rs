@@ -2,6 +2,8 @@
 //! status and the fact that decided it; then how to fix what failed.
 
 use crate::checks::model::{Item, Status};
+use crate::report::drift::Change;
+use crate::report::waivers::{WaiverStatus, EXPIRED_CHECK};
 use crate::report::{Finding, Report, TargetReport};
 use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
 use std::fmt::Write;
@@ -15,11 +17,36 @@ pub fn render(report: &Report, color: bool) -> String {
     }
     let s = &report.summary;
     let score = s.score.map_or_else(|| "no score".to_string(), |v| format!("score {v}/100"));
+    let waived = s.waived.map_or_else(String::new, |n| format!(", {n} waived"));
     let _ = writeln!(
         out,
-        "{} target(s), {score}: {} pass, {} warn, {} fail, {} unknown, {} error",
+        "{} target(s), {score}: {} pass, {} warn, {} fail, {} unknown, {} error{waived}",
         s.targets, s.pass, s.warn, s.fail, s.unknown, s.error
     );
+    for waiver in report.waivers.iter().filter(|w| w.state != WaiverStatus::Active) {
+        let state = if waiver.state == WaiverStatus::Stale { "stale" } else { "expired" };
+        let _ = writeln!(
+            out,
+            "{state} waiver: {} on {} ({}, line {}): {}",
+            waiver.check, waiver.target, waiver.owner, waiver.line, waiver.note
+        );
+    }
+    if let Some(drift) = &report.drift {
+        if drift.missing {
+            let _ = writeln!(out, "baseline {} not found: first run, nothing compared", drift.baseline);
+        } else {
+            let _ = writeln!(
+                out,
+                "since the baseline: {} regressed, {} improved, {} changed, {} new, {} unchanged, {} removed",
+                drift.regressed,
+                drift.improved,
+                drift.changed,
+                drift.new,
+                drift.unchanged,
+                drift.removed.len()
+            );
+        }
+    }
     out
 }
 
@@ -39,6 +66,14 @@ fn render_target(out: &mut String, target: &TargetReport, color: bool) {
         let _ = writeln!(out, "  error: {error}");
         return;
     }
+    for source in target.sources.iter().filter(|s| s.error.is_some()) {
+        let _ = writeln!(
+            out,
+            "  source {} could not be read: {}",
+            source.id,
+            source.error.as_deref().unwrap_or_default()
+        );
+    }
     let mut table = Table::new();
     table
         .load_preset(presets::UTF8_FULL_CONDENSED)
@@ -56,7 +91,11 @@ fn render_target(out: &mut String, target: &TargetReport, color: bool) {
     for item in Item::ALL {
         let status = target.items.get(item);
         let deciding = deciding_finding(&target.findings, item, status);
-        let mut status_cell = Cell::new(status.as_str());
+        let shown = match deciding {
+            Some(finding) if finding.waiver.is_some() => format!("{status} (waived)"),
+            _ => status.as_str().to_string(),
+        };
+        let mut status_cell = Cell::new(shown);
         if color {
             status_cell = status_cell.fg(status_color(status));
         }
@@ -71,15 +110,21 @@ fn render_target(out: &mut String, target: &TargetReport, color: bool) {
     let mut failing: Vec<&Finding> = target
         .findings
         .iter()
-        .filter(|f| matches!(f.status, Status::Fail | Status::Warn))
+        .filter(|f| matches!(f.status, Status::Fail | Status::Warn) && f.waiver.is_none())
         .collect();
     failing.sort_by_key(|f| (std::cmp::Reverse(f.severity), f.item));
     if !failing.is_empty() {
         let _ = writeln!(out, "to fix:");
         for finding in failing {
+            let regressed = match &finding.drift {
+                Some(drift) if drift.change == Change::Regressed => {
+                    format!(" (regressed, was {})", drift.was.map_or("?", |s| s.as_str()))
+                }
+                _ => String::new(),
+            };
             let _ = writeln!(
                 out,
-                "  {} [{}] {}: {}",
+                "  {} [{}] {}: {}{regressed}",
                 finding.status, finding.severity, finding.check, finding.title
             );
             if let Some(fix) = &finding.remediation {
@@ -89,14 +134,28 @@ fn render_target(out: &mut String, target: &TargetReport, color: bool) {
             }
         }
     }
+    let waived: Vec<&Finding> = target.findings.iter().filter(|f| f.waiver.is_some()).collect();
+    if !waived.is_empty() {
+        let _ = writeln!(out, "waived:");
+        for finding in waived {
+            if let Some(waiver) = &finding.waiver {
+                let _ = writeln!(
+                    out,
+                    "  {} [{}] {}: {} (by {} until {})",
+                    finding.status, finding.severity, finding.check, waiver.reason, waiver.owner, waiver.expires
+                );
+            }
+        }
+    }
 }
 
-/// The finding that decided an item's status: the worst, most severe one.
+/// The finding that decided an item's status: the worst, most severe one
+/// (one no waiver covers first).
 fn deciding_finding(findings: &[Finding], item: Item, status: Status) -> Option<&Finding> {
     findings
         .iter()
         .filter(|f| f.item == item && f.status == status)
-        .max_by_key(|f| f.severity)
+        .max_by_key(|f| (f.waiver.is_none(), f.severity, f.check != EXPIRED_CHECK))
 }
 
 fn status_color(status: Status) -> Color {

@@ -73,6 +73,8 @@ pub async fn collect(id: &str, url: &Url, options: &CollectOptions) -> Result<Ta
         collected_at: now,
         facts: facts::facts(&readings, now.date_naive()),
         evidence,
+        principal: Some(readings.main.user.clone()),
+        sources: Vec::new(),
     })
 }
 

@@ -1,0 +1,26 @@
+# sqlready as a container, for scheduled compliance jobs (Kubernetes CronJob,
+# CI). Build:   docker build -t sqlready .
+# Run:          docker run --rm -v "$PWD:/work" -w /work -e APP_DB_PASSWORD sqlready \
+#                   audit --config sqlready.toml --format sarif --output sqlready.sarif
+#
+# Stage 1 compiles a release binary. It links glibc dynamically and nothing
+# else (TLS is rustls, the check catalog is compiled in), so stage 2 is
+# distroless "cc": glibc, libgcc, CA certificates, no shell, no package
+# manager, running as the unprivileged user nonroot (uid 65532).
+
+FROM rust:1.94-slim-bookworm AS build
+WORKDIR /src
+COPY Cargo.toml Cargo.lock build.rs ./
+COPY src ./src
+COPY checks ./checks
+COPY benches ./benches
+RUN cargo build --release --locked --bin sqlready \
+ && strip target/release/sqlready \
+ && ./target/release/sqlready --version
+
+FROM gcr.io/distroless/cc-debian12:nonroot
+COPY --from=build /src/target/release/sqlready /usr/local/bin/sqlready
+USER 65532:65532
+WORKDIR /home/nonroot
+ENTRYPOINT ["/usr/local/bin/sqlready"]
+CMD ["audit", "--config", "/etc/sqlready/sqlready.toml"]

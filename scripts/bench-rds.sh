@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Benchmark (measures; not a test): the RDS source on a fleet of 1,000 DB
+# instances in a local moto server. Seeds moto through boto3
+# (tests/fixtures/rds/seed.py bench N), then times
+# `sqlready audit rds://us-east-1 --format json` and reports wall time per
+# audit and the API calls made (by action, from sqlready's own count and from
+# moto's request log).
+#
+#   SQLREADY_BENCH_INSTANCES  fleet size (default 1000)
+#   SQLREADY_BENCH_PROFILE    cargo profile to build (default release; dev reuses the test build)
+#   SQLREADY_BENCH_RUNS       timed runs (default 5)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${SQLREADY_BENCH_INSTANCES:-1000}
+runs=${SQLREADY_BENCH_RUNS:-5}
+profile=${SQLREADY_BENCH_PROFILE:-release}
+
+if [ ! -x .venv/bin/moto_server ]; then
+  python3 -m venv .venv
+  .venv/bin/pip install -q 'moto[server]==5.*'
+fi
+cargo build --profile "$profile" --quiet --bin sqlready
+dir=$profile; [ "$profile" = dev ] && dir=debug
+# A private copy: another build in the same target directory may replace the binary meanwhile.
+bin=$(mktemp /tmp/sqlready-bench-bin-XXXXXX)
+cp "target/$dir/sqlready" "$bin"
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+log=$(mktemp /tmp/sqlready-bench-moto-XXXXXX.log)
+.venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+moto_pid=$!
+trap 'kill $moto_pid 2>/dev/null || true; rm -f "$log" "$bin"' EXIT
+endpoint="http://127.0.0.1:$port"
+python3 - "$endpoint" <<'PY'
+import sys, time, urllib.request
+for _ in range(300):
+    try:
+        urllib.request.urlopen(sys.argv[1] + "/moto-api/", timeout=1)
+        sys.exit(0)
+    except Exception:
+        time.sleep(0.1)
+sys.exit("moto_server did not start")
+PY
+seed_start=$(date +%s%N)
+.venv/bin/python tests/fixtures/rds/seed.py "$endpoint" bench "$n"
+printf 'seeded %d instances in %.1f s\n' "$n" "$(python3 -c "print(($(date +%s%N) - $seed_start) / 1e9)")"
+
+export AWS_ENDPOINT_URL="$endpoint" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/nonexistent AWS_SHARED_CREDENTIALS_FILE=/nonexistent
+out=$(mktemp /tmp/sqlready-bench-XXXXXX.json)
+err=$(mktemp /tmp/sqlready-bench-XXXXXX.err)
+trap 'kill $moto_pid 2>/dev/null || true; rm -f "$log" "$bin" "$out" "$err"' EXIT
+
+"$bin" audit rds://us-east-1 --format json --fail-on never >/dev/null 2>&1   # warm-up
+times=()
+for _ in $(seq "$runs"); do
+  before=$(grep -c '"POST / HTTP' "$log" || true)
+  start=$(date +%s%N)
+  RUST_LOG=sqlready=info "$bin" audit rds://us-east-1 --format json --fail-on never >"$out" 2>"$err"
+  end=$(date +%s%N)
+  after=$(grep -c '"POST / HTTP' "$log" || true)
+  times+=("$(( (end - start) / 1000000 ))")
+done
+targets=$(python3 -c "import json,sys; print(len(json.load(open('$out'))['targets']))")
+calls=$(grep -o 'rds API calls so far: .*' "$err" | tail -1 | sed 's/rds API calls so far: //; s/ target=.*//')
+sorted=$(printf '%s\n' "${times[@]}" | sort -n | tr '\n' ' ')
+median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+echo "instances: $n   targets judged: $targets   profile: $profile"
+echo "wall per audit (ms, $runs runs, sorted): $sorted  median $median"
+echo "API calls per audit (sqlready): $calls"
+echo "HTTP requests per audit (moto log): $((after - before))"
+# The same audit judged from saved facts: the share of the wall time that is not the API.
+"$bin" audit rds://us-east-1 --format json --fail-on never --save-facts "$out.facts" >/dev/null 2>&1
+start=$(date +%s%N)
+"$bin" audit --facts "$out.facts" --format json --fail-on never >/dev/null
+end=$(date +%s%N)
+rm -f "$out.facts"
+echo "of which judging and rendering $n targets (no API): $(( (end - start) / 1000000 )) ms"

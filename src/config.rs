@@ -1,0 +1,1046 @@
+//! `sqlready.toml`: targets, thresholds, severity overrides, check selection
+//! and waivers.
+//!
+//! Like cargo-deny, the file is *parsed* (TOML syntax, unknown keys, types —
+//! every problem located by line and column), then *validated*: target URIs,
+//! secrets, dates and ranges by [`Config::parse`]; everything that names a
+//! check (severity overrides, selection, waivers) against the loaded catalog
+//! by [`Config::apply`]. Secrets are only ever named (`password_env`), never
+//! written in the file: a password in a URI is an error that says how to fix it.
+
+use crate::checks::Catalog;
+use crate::checks::eval::Thresholds;
+use crate::checks::load::{Diagnostic, position};
+use crate::checks::model::Severity;
+use crate::cli::FailOn;
+use crate::report::waivers::{Waiver, glob_match};
+use crate::target::{self, Kind, TargetError, TargetSpec};
+use chrono::NaiveDate;
+use clap::ValueEnum;
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// The file `audit` reads when no `--config` is given and it exists.
+pub const DEFAULT_FILE: &str = "sqlready.toml";
+
+/// Problems in a config file, each located.
+#[derive(Debug)]
+pub struct ConfigError(pub Vec<Diagnostic>);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.0.len();
+        write!(
+            f,
+            "invalid configuration ({count} problem{}):",
+            if count == 1 { "" } else { "s" }
+        )?;
+        for diagnostic in &self.0 {
+            if diagnostic.line == 0 {
+                write!(f, "\n  {}: {}", diagnostic.file, diagnostic.message)?;
+            } else {
+                write!(f, "\n  {diagnostic}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// `[audit]`: defaults for the command-line flags of the same names.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditSettings {
+    pub fail_on: Option<FailOn>,
+    /// Resolved against the config file's directory.
+    pub checks_dir: Option<PathBuf>,
+    pub concurrency: Option<u16>,
+    pub connect_timeout: Option<u64>,
+    pub statement_timeout: Option<u64>,
+}
+
+/// One `[[targets]]` entry: a database, a cloud instance, or both for the same server.
+#[derive(Debug, Clone)]
+pub struct TargetEntry {
+    /// The id the report uses: the cloud target's when there is one.
+    pub id: String,
+    pub database: Option<TargetSpec>,
+    /// The environment variable holding the database password.
+    pub password_env: Option<String>,
+    pub cloud: Option<TargetSpec>,
+    /// Line of the entry's `[[targets]]` header, for SARIF locations.
+    pub line: usize,
+}
+
+/// A parsed, validated config file.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The path as given (relative paths stay relative: SARIF locations use it).
+    pub path: PathBuf,
+    /// The file's exact text (copied into evidence bundles).
+    pub text: String,
+    pub audit: AuditSettings,
+    pub targets: Vec<TargetEntry>,
+    pub thresholds: Thresholds,
+    pub waivers: Vec<Waiver>,
+    severity: Vec<(Located, Severity)>,
+    include: Vec<Located>,
+    exclude: Vec<Located>,
+    waiver_checks: Vec<Located>,
+}
+
+/// A string from the file and where it starts.
+#[derive(Debug, Clone)]
+struct Located {
+    text: String,
+    offset: usize,
+}
+
+impl Located {
+    fn of(spanned: &Spanned<String>) -> Located {
+        Located {
+            text: spanned.get_ref().clone(),
+            offset: spanned.span().start,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    audit: Option<RawAudit>,
+    #[serde(default)]
+    targets: Vec<Spanned<RawTarget>>,
+    #[serde(default)]
+    thresholds: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    #[serde(default)]
+    severity: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    checks: Option<RawChecks>,
+    #[serde(default)]
+    waivers: Vec<Spanned<RawWaiver>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    fail_on: Option<Spanned<String>>,
+    checks_dir: Option<String>,
+    concurrency: Option<Spanned<i64>>,
+    connect_timeout: Option<Spanned<i64>>,
+    statement_timeout: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    database: Option<Spanned<String>>,
+    password_env: Option<Spanned<String>>,
+    cloud: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChecks {
+    #[serde(default)]
+    include: Vec<Spanned<String>>,
+    #[serde(default)]
+    exclude: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWaiver {
+    check: Spanned<String>,
+    target: Spanned<String>,
+    reason: Spanned<String>,
+    owner: Spanned<String>,
+    expires: Spanned<toml::Value>,
+    ticket: Option<String>,
+}
+
+/// Collects located problems while validating.
+struct Problems<'a> {
+    file: String,
+    text: &'a str,
+    found: Vec<Diagnostic>,
+}
+
+impl Problems<'_> {
+    fn at(&mut self, offset: usize, message: impl Into<String>) {
+        let (line, column) = position(self.text, offset);
+        self.found.push(Diagnostic {
+            file: self.file.clone(),
+            line,
+            column,
+            message: message.into(),
+        });
+    }
+}
+
+impl Config {
+    /// Reads and parses a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|err| {
+            ConfigError(vec![Diagnostic {
+                file: path.display().to_string(),
+                line: 0,
+                column: 0,
+                message: format!("cannot read the config file: {err}"),
+            }])
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Parses and validates everything that does not need the check catalog.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
+        let raw: RawConfig = toml::from_str(text).map_err(|err| {
+            let offset = err.span().map_or(0, |span| span.start);
+            let (line, column) = position(text, offset);
+            let mut message = err.message().trim().to_string();
+            if message.starts_with("unknown field `password`") {
+                message = "secrets are never written in sqlready.toml: remove `password` and set `password_env = \"NAME\"`, the environment variable that holds it".to_string();
+            }
+            ConfigError(vec![Diagnostic { file: file.clone(), line, column, message }])
+        })?;
+        let mut problems = Problems {
+            file,
+            text,
+            found: Vec::new(),
+        };
+        let audit = audit_settings(raw.audit, path, &mut problems);
+        let targets = targets(&raw.targets, &mut problems);
+        let thresholds = thresholds(&raw.thresholds, &mut problems);
+        let mut severity = Vec::new();
+        for (id, level) in &raw.severity {
+            match Severity::deserialize(toml::Value::String(level.get_ref().clone())) {
+                Ok(parsed) => severity.push((Located::of(id), parsed)),
+                Err(_) => problems.at(
+                    level.span().start,
+                    format!(
+                        "unknown severity '{}': use low, medium, high or critical",
+                        level.get_ref()
+                    ),
+                ),
+            }
+        }
+        let (include, exclude) = match &raw.checks {
+            Some(checks) => (
+                checks.include.iter().map(Located::of).collect(),
+                checks.exclude.iter().map(Located::of).collect(),
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
+        let mut waivers = Vec::new();
+        let mut waiver_checks = Vec::new();
+        for entry in &raw.waivers {
+            if let Some(waiver) = waiver(entry, &mut problems) {
+                waiver_checks.push(Located::of(&entry.get_ref().check));
+                waivers.push(waiver);
+            }
+        }
+        if !problems.found.is_empty() {
+            return Err(ConfigError(problems.found));
+        }
+        Ok(Config {
+            path: path.to_path_buf(),
+            text: text.to_string(),
+            audit,
+            targets,
+            thresholds,
+            waivers,
+            severity,
+            include,
+            exclude,
+            waiver_checks,
+        })
+    }
+
+    /// Validates every reference to a check against `catalog`, then applies the
+    /// selection (`[checks]`) and the severity overrides to it.
+    pub fn apply(&self, catalog: &mut Catalog) -> Result<(), ConfigError> {
+        let mut problems = Problems {
+            file: self.path.display().to_string(),
+            text: &self.text,
+            found: Vec::new(),
+        };
+        let ids: Vec<(String, &'static str)> = catalog
+            .checks
+            .iter()
+            .map(|c| (c.check.id.clone(), c.check.item.key()))
+            .collect();
+        let selects = |pattern: &str, (id, item): &(String, &str)| {
+            pattern == *item || glob_match(pattern, id)
+        };
+        for entry in self.include.iter().chain(&self.exclude) {
+            if !ids.iter().any(|check| selects(&entry.text, check)) {
+                problems.at(
+                    entry.offset,
+                    format!(
+                        "'{}' matches no check: use a check id, an id pattern such as 'cdc.*', or a checklist item key (`sqlready checks list`)",
+                        entry.text
+                    ),
+                );
+            }
+        }
+        for (entry, _) in &self.severity {
+            if !ids.iter().any(|(id, _)| glob_match(&entry.text, id)) {
+                problems.at(entry.offset, unknown_check(&entry.text));
+            }
+        }
+        for entry in &self.waiver_checks {
+            if !ids.iter().any(|(id, _)| glob_match(&entry.text, id)) {
+                problems.at(entry.offset, unknown_check(&entry.text));
+            }
+        }
+        if !problems.found.is_empty() {
+            return Err(ConfigError(problems.found));
+        }
+        let keep: BTreeSet<String> = ids
+            .iter()
+            .filter(|check| {
+                (self.include.is_empty() || self.include.iter().any(|e| selects(&e.text, check)))
+                    && !self.exclude.iter().any(|e| selects(&e.text, check))
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        catalog.retain(|check| keep.contains(&check.id));
+        for (pattern, severity) in &self.severity {
+            catalog.set_severity(|id| glob_match(&pattern.text, id), *severity);
+        }
+        Ok(())
+    }
+
+    /// Where each target is declared: (id, line of its `[[targets]]` header).
+    pub fn target_lines(&self) -> BTreeMap<String, usize> {
+        self.targets
+            .iter()
+            .map(|t| (t.id.clone(), t.line))
+            .collect()
+    }
+}
+
+fn unknown_check(pattern: &str) -> String {
+    format!(
+        "'{pattern}' matches no check id: `sqlready checks list` shows them (patterns may use * and ?)"
+    )
+}
+
+fn audit_settings(
+    raw: Option<RawAudit>,
+    path: &Path,
+    problems: &mut Problems<'_>,
+) -> AuditSettings {
+    let Some(raw) = raw else {
+        return AuditSettings::default();
+    };
+    let mut settings = AuditSettings::default();
+    if let Some(fail_on) = &raw.fail_on {
+        match FailOn::from_str(fail_on.get_ref(), true) {
+            Ok(parsed) => settings.fail_on = Some(parsed),
+            Err(_) => problems.at(
+                fail_on.span().start,
+                format!(
+                    "unknown fail_on '{}': use low, medium, high, critical or never",
+                    fail_on.get_ref()
+                ),
+            ),
+        }
+    }
+    settings.checks_dir = raw.checks_dir.map(|dir| {
+        let dir = PathBuf::from(dir);
+        match path.parent() {
+            Some(parent) if dir.is_relative() && !parent.as_os_str().is_empty() => parent.join(dir),
+            _ => dir,
+        }
+    });
+    let mut ranged = |value: &Option<Spanned<i64>>, name: &str, min: i64, max: i64| {
+        let value = value.as_ref()?;
+        if (min..=max).contains(value.get_ref()) {
+            Some(*value.get_ref())
+        } else {
+            problems.at(
+                value.span().start,
+                format!(
+                    "{name} is {}; it must be between {min} and {max}",
+                    value.get_ref()
+                ),
+            );
+            None
+        }
+    };
+    settings.concurrency = ranged(&raw.concurrency, "concurrency", 1, 256).map(|v| v as u16);
+    settings.connect_timeout =
+        ranged(&raw.connect_timeout, "connect_timeout", 1, 600).map(|v| v as u64);
+    settings.statement_timeout =
+        ranged(&raw.statement_timeout, "statement_timeout", 1, 600).map(|v| v as u64);
+    settings
+}
+
+fn targets(raw: &[Spanned<RawTarget>], problems: &mut Problems<'_>) -> Vec<TargetEntry> {
+    let mut entries: Vec<TargetEntry> = Vec::new();
+    for spanned in raw {
+        let entry = spanned.get_ref();
+        let header = header_offset(problems.text, spanned.span().start);
+        let database = entry
+            .database
+            .as_ref()
+            .and_then(|uri| database_target(uri, problems));
+        let cloud = entry
+            .cloud
+            .as_ref()
+            .and_then(|uri| cloud_target(uri, entry.database.is_some(), problems));
+        if entry.database.is_none() && entry.cloud.is_none() {
+            problems.at(
+                header,
+                "a target needs `database = \"postgres://USER@HOST/DB\"` (or mysql://), `cloud = \"cloudsql://PROJECT/INSTANCE\"` (or rds://), or both for the same server",
+            );
+            continue;
+        }
+        let password_env = match &entry.password_env {
+            None => None,
+            Some(name) if entry.database.is_none() => {
+                problems.at(
+                    name.span().start,
+                    "password_env applies to a `database` connection, and this target has none",
+                );
+                None
+            }
+            Some(name) if !valid_env_name(name.get_ref()) => {
+                problems.at(
+                    name.span().start,
+                    "password_env names an environment variable (letters, digits and '_', not starting with a digit), e.g. password_env = \"APP_DB_PASSWORD\"",
+                );
+                None
+            }
+            Some(name) => Some(name.get_ref().clone()),
+        };
+        let id = match (&cloud, &database) {
+            (Some(cloud), _) => cloud.id().to_string(),
+            (None, Some(database)) => database.id().to_string(),
+            (None, None) => continue,
+        };
+        if entries.iter().any(|e| e.id == id) {
+            problems.at(header, format!("target {id} is listed twice"));
+            continue;
+        }
+        let (line, _) = position(problems.text, header);
+        entries.push(TargetEntry {
+            id,
+            database,
+            password_env,
+            cloud,
+            line,
+        });
+    }
+    entries
+}
+
+/// The start of the `[[…]]` header of an array-of-tables entry.
+fn header_offset(text: &str, span_start: usize) -> usize {
+    let span_start = span_start.min(text.len());
+    if text[span_start..].starts_with("[[") {
+        return span_start;
+    }
+    text[..span_start].rfind("[[").unwrap_or(span_start)
+}
+
+fn valid_env_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Query parameters that would put a secret in the file.
+const SECRET_PARAMS: &[&str] = &[
+    "password",
+    "sslpassword",
+    "pass",
+    "pwd",
+    "passwd",
+    "secret",
+    "token",
+];
+
+fn database_target(uri: &Spanned<String>, problems: &mut Problems<'_>) -> Option<TargetSpec> {
+    let text = uri.get_ref();
+    let start = uri.span().start;
+    if let Ok(url) = url::Url::parse(text) {
+        if url.password().is_some() {
+            let offset = password_offset(problems.text, start, text);
+            problems.at(
+                offset,
+                "a password is written in the database URI: secrets are never written in sqlready.toml; remove ':PASSWORD' from the URI and set `password_env = \"NAME\"` to the environment variable that holds it",
+            );
+            return None;
+        }
+        if let Some((key, _)) = url
+            .query_pairs()
+            .find(|(key, _)| SECRET_PARAMS.contains(&key.to_ascii_lowercase().as_str()))
+        {
+            problems.at(
+                start,
+                format!("the database URI carries '{key}=' in its query string: secrets are never written in sqlready.toml; remove it and set `password_env = \"NAME\"`"),
+            );
+            return None;
+        }
+    }
+    match target::parse(text) {
+        Ok(spec) if matches!(spec.kind(), Kind::Postgres | Kind::Mysql) => Some(spec),
+        Ok(spec) => {
+            problems.at(
+                start,
+                format!("`database` is a connection to the database (postgres:// or mysql://); put {} in `cloud`", spec.id()),
+            );
+            None
+        }
+        Err(TargetError::NotAvailable { scheme }) => {
+            problems.at(
+                start,
+                format!("`database` is a connection to the database (postgres:// or mysql://); put {scheme}:// targets in `cloud`"),
+            );
+            None
+        }
+        Err(err) => {
+            problems.at(start, err.to_string());
+            None
+        }
+    }
+}
+
+/// Where the password of a URI string starts in the file (approximately when escaped).
+fn password_offset(file: &str, span_start: usize, uri: &str) -> usize {
+    let literal = span_start + 1;
+    let Some((_, rest)) = uri.split_once("://") else {
+        return span_start;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let Some((userinfo, _)) = authority.rsplit_once('@') else {
+        return span_start;
+    };
+    let Some(colon) = userinfo.find(':') else {
+        return span_start;
+    };
+    let offset = literal + uri.len() - rest.len() + colon + 1;
+    if offset < file.len() {
+        offset
+    } else {
+        span_start
+    }
+}
+
+fn cloud_target(
+    uri: &Spanned<String>,
+    paired: bool,
+    problems: &mut Problems<'_>,
+) -> Option<TargetSpec> {
+    let text = uri.get_ref();
+    let start = uri.span().start;
+    let spec = match target::parse(text) {
+        Ok(spec) => spec,
+        // Cloud sources not compiled into this build are still accepted here: the
+        // target then fails at audit time with the reason, and a paired database
+        // connection still produces facts.
+        Err(TargetError::NotAvailable { scheme }) => match cloud_not_in_build(&scheme, text) {
+            Ok(spec) => spec,
+            Err(message) => {
+                problems.at(start, message);
+                return None;
+            }
+        },
+        Err(err) => {
+            problems.at(start, err.to_string());
+            return None;
+        }
+    };
+    if !matches!(spec.kind(), Kind::Cloudsql | Kind::Rds) {
+        problems.at(
+            start,
+            format!(
+                "`cloud` names a cloudsql:// or rds:// instance; put {} in `database`",
+                spec.id()
+            ),
+        );
+        return None;
+    }
+    if paired && !names_one_instance(spec.id()) {
+        problems.at(
+            start,
+            format!(
+                "{} lists every instance, but a paired `database` is one server: write cloudsql://PROJECT/INSTANCE or rds://REGION/db/ID (or rds://REGION/cluster/ID)",
+                spec.id()
+            ),
+        );
+        return None;
+    }
+    Some(spec)
+}
+
+/// A cloud URI whose source is not in this build, checked for shape only.
+fn cloud_not_in_build(scheme: &str, text: &str) -> Result<TargetSpec, String> {
+    let kind = match scheme {
+        "rds" => Kind::Rds,
+        "cloudsql" => Kind::Cloudsql,
+        other => return Err(format!("{other}:// is not a cloud target")),
+    };
+    let rest = text
+        .split_once("://")
+        .map_or("", |(_, rest)| rest)
+        .trim_end_matches('/');
+    let segments: Vec<&str> = rest.split('/').collect();
+    let well_formed = !rest.is_empty()
+        && !rest.contains(['@', '?', '#', ' '])
+        && segments.iter().all(|s| !s.is_empty())
+        && match kind {
+            Kind::Rds => matches!(segments.as_slice(), [_] | [_, "db" | "cluster", _]),
+            _ => segments.len() <= 2,
+        };
+    if !well_formed {
+        return Err(match kind {
+            Kind::Rds => format!(
+                "'{}' is not an RDS target: write rds://REGION, rds://REGION/db/ID or rds://REGION/cluster/ID",
+                target::redact_uri(text)
+            ),
+            _ => format!(
+                "'{}' is not a Cloud SQL target: write cloudsql://PROJECT or cloudsql://PROJECT/INSTANCE",
+                target::redact_uri(text)
+            ),
+        });
+    }
+    Ok(TargetSpec::Cloud {
+        kind,
+        uri: format!("{}://{rest}", kind.as_str()),
+    })
+}
+
+/// Whether a cloud target id names one instance rather than a discovery.
+fn names_one_instance(id: &str) -> bool {
+    let rest = id.split_once("://").map_or("", |(_, rest)| rest);
+    let segments = rest.split('/').filter(|s| !s.is_empty()).count();
+    if id.starts_with("rds://") {
+        segments >= 3
+    } else {
+        segments >= 2
+    }
+}
+
+fn thresholds(
+    raw: &BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    problems: &mut Problems<'_>,
+) -> Thresholds {
+    let defaults = serde_json::to_value(Thresholds::default()).unwrap_or_default();
+    let known = defaults.as_object().cloned().unwrap_or_default();
+    let mut table = toml::Table::new();
+    for (key, value) in raw {
+        let name = key.get_ref();
+        let Some(default) = known.get(name) else {
+            problems.at(
+                key.span().start,
+                format!(
+                    "unknown threshold '{name}': expected one of {}",
+                    known.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            );
+            continue;
+        };
+        let number = match value.get_ref() {
+            toml::Value::Integer(i) => Some(*i as f64),
+            toml::Value::Float(f) if default.is_f64() => Some(*f),
+            _ => None,
+        };
+        let Some(number) = number else {
+            let expected = if default.is_f64() {
+                "a number"
+            } else {
+                "an integer"
+            };
+            problems.at(
+                value.span().start,
+                format!("threshold {name} must be {expected}"),
+            );
+            continue;
+        };
+        let in_range = if name == "max_connection_usage" {
+            number > 0.0 && number <= 1.0
+        } else {
+            number >= 0.0
+        };
+        if !in_range {
+            let range = if name == "max_connection_usage" {
+                "a share between 0 (excluded) and 1"
+            } else {
+                "zero or more"
+            };
+            problems.at(
+                value.span().start,
+                format!("threshold {name} is {number}; it must be {range}"),
+            );
+            continue;
+        }
+        let value = if default.is_f64() {
+            toml::Value::Float(number)
+        } else {
+            value.get_ref().clone()
+        };
+        table.insert(name.clone(), value);
+    }
+    toml::Value::Table(table).try_into().unwrap_or_default()
+}
+
+fn waiver(entry: &Spanned<RawWaiver>, problems: &mut Problems<'_>) -> Option<Waiver> {
+    let raw = entry.get_ref();
+    let mut ok = true;
+    for (field, value) in [
+        ("reason", &raw.reason),
+        ("owner", &raw.owner),
+        ("check", &raw.check),
+        ("target", &raw.target),
+    ] {
+        if value.get_ref().trim().is_empty() {
+            problems.at(
+                value.span().start,
+                format!("a waiver's {field} must not be empty"),
+            );
+            ok = false;
+        }
+    }
+    let expires = match raw.expires.get_ref() {
+        toml::Value::Datetime(datetime) => match (datetime.date, datetime.time) {
+            (Some(date), None) => NaiveDate::from_ymd_opt(
+                i32::from(date.year),
+                u32::from(date.month),
+                u32::from(date.day),
+            ),
+            _ => None,
+        },
+        toml::Value::String(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d").ok(),
+        _ => None,
+    };
+    if expires.is_none() {
+        problems.at(
+            raw.expires.span().start,
+            "a waiver's expires is a date, e.g. expires = 2026-12-31 (the waiver holds through that day)",
+        );
+    }
+    let (line, _) = position(
+        problems.text,
+        header_offset(problems.text, entry.span().start),
+    );
+    match (ok, expires) {
+        (true, Some(expires)) => Some(Waiver {
+            check: raw.check.get_ref().clone(),
+            target: raw.target.get_ref().clone(),
+            reason: raw.reason.get_ref().trim().to_string(),
+            owner: raw.owner.get_ref().trim().to_string(),
+            expires,
+            ticket: raw.ticket.clone(),
+            line,
+        }),
+        _ => None,
+    }
+}
+
+/// The commented template `sqlready init` writes.
+pub fn template() -> String {
+    let t = Thresholds::default();
+    format!(
+        r#"# sqlready.toml — what `sqlready audit` checks, how strictly, and the
+# exceptions you have accepted. Reference: docs/compliance.md.
+#
+# Unknown keys are errors (with line and column). Secrets are never written
+# here: name the environment variable that holds them (password_env).
+
+[audit]
+# Exit 1 when a non-waived check of at least this severity fails:
+# low, medium, high, critical or never. The --fail-on flag overrides it.
+fail_on = "low"
+# Extra check files (*.toml), relative to this file.
+# checks_dir = "checks"
+# concurrency = 8          # targets audited at once
+# connect_timeout = 10     # seconds
+# statement_timeout = 10   # seconds
+
+# One [[targets]] entry per server. Without TARGET arguments, `sqlready audit`
+# audits these.
+#
+# A database, audited from inside over a read-only session:
+# [[targets]]
+# database = "postgres://auditor@db.internal:5432/app"
+# password_env = "APP_DB_PASSWORD"
+#
+# A cloud instance paired with a connection to the same server: both sources
+# feed one target, each fact says which source it came from, and where they
+# disagree the finding shows it (the API decides hosting facts, the database
+# what it reads inside itself).
+# [[targets]]
+# cloud = "cloudsql://acme-prod/orders"
+# database = "postgres://auditor@10.0.0.3:5432/orders"
+# password_env = "ORDERS_DB_PASSWORD"
+
+[thresholds]
+min_backup_retention_days = {min_backup_retention_days}
+max_replica_lag_seconds = {max_replica_lag_seconds}
+max_slot_retained_bytes = {max_slot_retained_bytes}
+max_connection_usage = {max_connection_usage:?}
+min_eol_days = {min_eol_days}
+min_binlog_retention_seconds = {min_binlog_retention_seconds}
+max_long_query_time_seconds = {max_long_query_time_seconds:?}
+
+# Severity overrides: check id (or pattern) = low | medium | high | critical.
+[severity]
+# "durability.data_checksums" = "high"
+
+# Which checks run: check ids, id patterns ("cdc.*") or checklist item keys.
+# An empty include means every check.
+[checks]
+include = []
+exclude = []
+# exclude = ["cost", "dev_data", "staging"]
+
+# Waivers: accepted exceptions. A waived finding keeps its status, is shown as
+# waived with the reason, and does not make `audit` exit 1. After `expires`
+# the waiver stops applying and is itself a failing finding; a waiver that
+# matches no failing finding is reported as stale.
+# [[waivers]]
+# check = "replicas.present"                  # check id or pattern
+# target = "postgres://db.internal:5432/*"    # target id pattern (* and ?)
+# reason = "single-node staging database; no replica by design"
+# owner = "dba-team@example.com"
+# expires = 2026-12-31                         # holds through that day
+# ticket = "https://tracker.example.com/SEC-123"
+"#,
+        min_backup_retention_days = t.min_backup_retention_days,
+        max_replica_lag_seconds = t.max_replica_lag_seconds,
+        max_slot_retained_bytes = t.max_slot_retained_bytes,
+        max_connection_usage = t.max_connection_usage,
+        min_eol_days = t.min_eol_days,
+        min_binlog_retention_seconds = t.min_binlog_retention_seconds,
+        max_long_query_time_seconds = t.max_long_query_time_seconds,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("sqlready.toml"), text)
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        match parse(text) {
+            Ok(_) => panic!("accepted:\n{text}"),
+            Err(err) => err.0.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn the_template_parses_validates_and_holds_the_default_thresholds() {
+        let config = parse(&template()).expect("template parses");
+        assert_eq!(config.thresholds, Thresholds::default());
+        assert!(config.targets.is_empty() && config.waivers.is_empty());
+        let mut catalog = Catalog::load(None).unwrap();
+        let before = catalog.checks.len();
+        config.apply(&mut catalog).expect("template validates");
+        assert_eq!(catalog.checks.len(), before);
+    }
+
+    #[test]
+    fn unknown_keys_are_located() {
+        let found = errors(
+            "[audit]\nfail_on = \"high\"\n\n[[targets]]\ndatabase = \"postgres://a@h/db\"\nhost = \"x\"\n",
+        );
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].starts_with("sqlready.toml:6:1: unknown field `host`"),
+            "{found:?}"
+        );
+        let found = errors("[thresholds]\nmin_backup_retention_dayz = 3\n");
+        assert!(
+            found[0]
+                .starts_with("sqlready.toml:2:1: unknown threshold 'min_backup_retention_dayz'"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn an_inline_password_is_refused_at_its_column_without_echoing_it() {
+        let text = "[[targets]]\ndatabase = \"postgres://auditor:hunter2@10.0.0.3/app\"\n";
+        let found = errors(text);
+        assert_eq!(found.len(), 1);
+        // Column of 'hunter2' in the line.
+        let column = text.lines().nth(1).unwrap().find("hunter2").unwrap() + 1;
+        assert!(
+            found[0].starts_with(&format!("sqlready.toml:2:{column}: a password is written")),
+            "{found:?}"
+        );
+        assert!(found[0].contains("password_env"), "{found:?}");
+        assert!(!found[0].contains("hunter2"));
+        let found = errors(
+            "[[targets]]\ndatabase = \"postgres://auditor@h/app?sslmode=require&password=hunter2\"\n",
+        );
+        assert!(
+            found[0].contains("'password='") && !found[0].contains("hunter2"),
+            "{found:?}"
+        );
+        let found = errors(
+            "[[targets]]\ndatabase = \"postgres://auditor@h/app\"\npassword = \"hunter2\"\n",
+        );
+        assert!(
+            found[0].starts_with("sqlready.toml:3:1:") && found[0].contains("password_env"),
+            "{found:?}"
+        );
+        assert!(!found[0].contains("hunter2"));
+    }
+
+    #[test]
+    fn a_cloud_target_pairs_with_a_database_connection() {
+        let config = parse(
+            "[[targets]]\ncloud = \"cloudsql://acme-prod/orders\"\ndatabase = \"postgres://auditor@10.0.0.3/app\"\npassword_env = \"APP_DB_PASSWORD\"\n\n[[targets]]\ncloud = \"rds://eu-west-1/db/orders\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.targets.len(), 2);
+        let paired = &config.targets[0];
+        assert_eq!(paired.id, "cloudsql://acme-prod/orders");
+        assert_eq!(
+            paired.database.as_ref().unwrap().id(),
+            "postgres://10.0.0.3:5432/app"
+        );
+        assert_eq!(paired.password_env.as_deref(), Some("APP_DB_PASSWORD"));
+        assert_eq!(paired.line, 1);
+        assert_eq!(config.targets[1].id, "rds://eu-west-1/db/orders");
+        assert_eq!(config.targets[1].line, 6);
+        let found = errors(
+            "[[targets]]\ncloud = \"cloudsql://acme-prod\"\ndatabase = \"postgres://a@h/app\"\n",
+        );
+        assert!(
+            found[0].starts_with("sqlready.toml:2:9:") && found[0].contains("one server"),
+            "{found:?}"
+        );
+        let found = errors("[[targets]]\ncloud = \"postgres://a@h/app\"\n");
+        assert!(
+            found[0].contains("put postgres://h:5432/app in `database`"),
+            "{found:?}"
+        );
+        let found = errors("[[targets]]\npassword_env = \"X\"\n");
+        assert!(
+            found[0].starts_with("sqlready.toml:1:1: a target needs"),
+            "{found:?}"
+        );
+        let found = errors(
+            "[[targets]]\ndatabase = \"postgres://a@h/app\"\n[[targets]]\ndatabase = \"postgres://b@h:5432/app\"\n",
+        );
+        assert!(
+            found[0].starts_with("sqlready.toml:3:1: target postgres://h:5432/app is listed twice"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn values_are_validated_where_they_are_written() {
+        let found = errors(
+            "[audit]\nfail_on = \"sometimes\"\nconcurrency = 0\n\n[thresholds]\nmax_connection_usage = 1.5\nmin_eol_days = \"soon\"\n",
+        );
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert!(
+            found[0].starts_with("sqlready.toml:2:11: unknown fail_on 'sometimes'"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].starts_with("sqlready.toml:3:15: concurrency is 0"),
+            "{found:?}"
+        );
+        assert!(
+            found[2].starts_with("sqlready.toml:6:24: threshold max_connection_usage is 1.5"),
+            "{found:?}"
+        );
+        assert!(
+            found[3].starts_with("sqlready.toml:7:16: threshold min_eol_days must be an integer"),
+            "{found:?}"
+        );
+        let config =
+            parse("[thresholds]\nmin_backup_retention_days = 14\nmax_connection_usage = 1\n")
+                .unwrap();
+        assert_eq!(config.thresholds.min_backup_retention_days, 14);
+        assert_eq!(config.thresholds.max_connection_usage, 1.0);
+        assert_eq!(
+            config.thresholds.max_replica_lag_seconds,
+            Thresholds::default().max_replica_lag_seconds
+        );
+    }
+
+    #[test]
+    fn waivers_need_a_reason_an_owner_and_a_date() {
+        let found = errors(
+            "[[waivers]]\ncheck = \"pitr.enabled\"\ntarget = \"*\"\nreason = \"\"\nowner = \"dba\"\nexpires = \"next year\"\n",
+        );
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0].starts_with("sqlready.toml:4:10: a waiver's reason must not be empty"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].starts_with("sqlready.toml:6:11: a waiver's expires is a date"),
+            "{found:?}"
+        );
+        let found = errors(
+            "[[waivers]]\ncheck = \"pitr.enabled\"\nreason = \"r\"\nowner = \"o\"\nexpires = 2026-01-01\n",
+        );
+        assert!(found[0].contains("missing field `target`"), "{found:?}");
+        let config = parse("[[waivers]]\ncheck = \"pitr.*\"\ntarget = \"postgres://*\"\nreason = \"r\"\nowner = \"o\"\nexpires = 2026-01-31\n").unwrap();
+        assert_eq!(
+            config.waivers[0].expires,
+            NaiveDate::from_ymd_opt(2026, 1, 31).unwrap()
+        );
+        assert_eq!(config.waivers[0].line, 1);
+    }
+
+    #[test]
+    fn check_references_are_validated_against_the_catalog_and_applied() {
+        let config = parse(
+            "[severity]\n\"durability.data_checksums\" = \"critical\"\n\n[checks]\nexclude = [\"cost\", \"dev_data.*\", \"staging.environment\"]\n",
+        )
+        .unwrap();
+        let mut catalog = Catalog::load(None).unwrap();
+        config.apply(&mut catalog).unwrap();
+        assert!(catalog.get("cost.budget").is_none());
+        assert!(catalog.get("dev_data.sanitized_copy").is_none());
+        assert!(catalog.get("staging.environment").is_none());
+        assert_eq!(
+            catalog
+                .get("durability.data_checksums")
+                .unwrap()
+                .check
+                .severity,
+            Severity::Critical
+        );
+        let config = parse("[checks]\ninclude = [\"cdc\"]\n").unwrap();
+        let mut catalog = Catalog::load(None).unwrap();
+        config.apply(&mut catalog).unwrap();
+        assert!(catalog.checks.iter().all(|c| c.check.item.key() == "cdc"));
+        let config = parse(
+            "[severity]\n\"durability.checksum\" = \"high\"\n[checks]\ninclude = [\"replica\"]\n[[waivers]]\ncheck = \"pitr.enabeld\"\ntarget = \"*\"\nreason = \"r\"\nowner = \"o\"\nexpires = 2030-01-01\n",
+        )
+        .unwrap();
+        let err = config.apply(&mut Catalog::load(None).unwrap()).unwrap_err();
+        let found: Vec<String> = err.0.iter().map(ToString::to_string).collect();
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(
+            found[0].starts_with("sqlready.toml:4:12: 'replica' matches no check"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].starts_with("sqlready.toml:2:1: 'durability.checksum' matches no check id"),
+            "{found:?}"
+        );
+        assert!(
+            found[2].starts_with("sqlready.toml:6:9: 'pitr.enabeld' matches no check id"),
+            "{found:?}"
+        );
+    }
+}

@@ -1,0 +1,257 @@
+//! Markdown, for a pull-request comment or a ticket: the summary, each
+//! target's checklist, what to fix (with drift), what is waived, and the
+//! waiver register when something needs attention.
+
+use crate::checks::model::{Item, Status};
+use crate::report::drift::Change;
+use crate::report::waivers::{EXPIRED_CHECK, WaiverStatus};
+use crate::report::{Finding, Report, TargetReport};
+use std::fmt::Write;
+
+fn icon(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "✅",
+        Status::Warn => "⚠️",
+        Status::Fail => "❌",
+        Status::Unknown => "❔",
+        Status::NotApplicable => "➖",
+        Status::Error => "💥",
+    }
+}
+
+/// Text safe inside a table cell: one line, pipes escaped.
+fn cell(text: &str) -> String {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let escaped = one_line.replace('|', "\\|");
+    if escaped.chars().count() > 160 {
+        format!("{}…", escaped.chars().take(159).collect::<String>())
+    } else {
+        escaped
+    }
+}
+
+/// Renders the report as Markdown.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let s = &report.summary;
+    let score = s
+        .score
+        .map_or_else(|| "no score".to_string(), |v| format!("score {v}/100"));
+    let _ = writeln!(out, "## sqlready: {} target(s), {score}\n", s.targets);
+    let mut line = format!(
+        "**{} pass · {} warn · {} fail · {} unknown · {} error**",
+        s.pass, s.warn, s.fail, s.unknown, s.error
+    );
+    if let Some(waived) = s.waived {
+        let _ = write!(line, " · {waived} waived");
+    }
+    let _ = writeln!(out, "{line}\n");
+    if let Some(drift) = &report.drift {
+        if drift.missing {
+            let _ = writeln!(
+                out,
+                "Baseline `{}` not found: this run is the first, nothing compared.\n",
+                drift.baseline
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "Since the baseline: **{} regressed**, {} improved, {} changed, {} new, {} unchanged, {} removed{}.\n",
+                drift.regressed,
+                drift.improved,
+                drift.changed,
+                drift.new,
+                drift.unchanged,
+                drift.removed.len(),
+                match (drift.score_before, drift.score_after) {
+                    (Some(before), Some(after)) => format!("; score {before} → {after}"),
+                    _ => String::new(),
+                }
+            );
+        }
+    }
+    for target in &report.targets {
+        render_target(&mut out, target);
+    }
+    let attention: Vec<_> = report
+        .waivers
+        .iter()
+        .filter(|w| w.state != WaiverStatus::Active)
+        .collect();
+    if !report.waivers.is_empty() {
+        let _ = writeln!(out, "### Waivers\n");
+        let _ = writeln!(out, "| state | check | target | owner | expires | note |");
+        let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
+        for w in &report.waivers {
+            let state = match w.state {
+                WaiverStatus::Active => "active",
+                WaiverStatus::Expired => "❌ expired",
+                WaiverStatus::Stale => "⚠️ stale",
+            };
+            let _ = writeln!(
+                out,
+                "| {state} | `{}` | `{}` | {} | {} | {} |",
+                cell(&w.check),
+                cell(&w.target),
+                cell(&w.owner),
+                w.expires,
+                cell(&w.note)
+            );
+        }
+        out.push('\n');
+        if !attention.is_empty() {
+            let _ = writeln!(out, "{} waiver(s) need attention.\n", attention.len());
+        }
+    }
+    out
+}
+
+fn render_target(out: &mut String, target: &TargetReport) {
+    let mut heading = format!("### `{}`", target.id);
+    if let (Some(role), Some(engine)) = (&target.role, &target.engine) {
+        let _ = write!(heading, " — {role}, {engine}");
+        if let Some(version) = &target.version {
+            let _ = write!(heading, " {version}");
+        }
+    }
+    if let Some(score) = target.score {
+        let _ = write!(heading, " — score {score}/100");
+    }
+    let _ = writeln!(out, "{heading}\n");
+    if let Some(error) = &target.error {
+        let _ = writeln!(out, "💥 **could not be audited:** {}\n", cell(error));
+        return;
+    }
+    for source in target.sources.iter().filter(|s| s.error.is_some()) {
+        let _ = writeln!(
+            out,
+            "💥 source `{}` could not be read: {}\n",
+            source.id,
+            cell(source.error.as_deref().unwrap_or_default())
+        );
+    }
+    let _ = writeln!(out, "| item | status | check | deciding fact |");
+    let _ = writeln!(out, "| --- | --- | --- | --- |");
+    for item in Item::ALL {
+        let status = target.items.get(item);
+        let deciding = target
+            .findings
+            .iter()
+            .filter(|f| f.item == item && f.status == status)
+            .max_by_key(|f| (f.waiver.is_none(), f.severity, f.check != EXPIRED_CHECK));
+        let mut shown = format!("{} {status}", icon(status));
+        if deciding.is_some_and(|f| f.waiver.is_some()) {
+            shown.push_str(" (waived)");
+        }
+        let _ = writeln!(
+            out,
+            "| {} | {shown} | {} | {} |",
+            item.key(),
+            deciding.map_or(String::new(), |f| format!("`{}`", f.check)),
+            deciding.map_or_else(
+                || "no check judged this item".to_string(),
+                |f| cell(&f.detail)
+            ),
+        );
+    }
+    out.push('\n');
+    let mut to_fix: Vec<&Finding> = target
+        .findings
+        .iter()
+        .filter(|f| matches!(f.status, Status::Fail | Status::Warn) && f.waiver.is_none())
+        .collect();
+    to_fix.sort_by_key(|f| (std::cmp::Reverse(f.severity), f.item));
+    if !to_fix.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>To fix ({})</summary>\n",
+            to_fix.len()
+        );
+        for finding in to_fix {
+            let _ = writeln!(
+                out,
+                "- {} **{}** `{}` [{}] {}: {}{}",
+                icon(finding.status),
+                finding.status,
+                finding.check,
+                finding.severity,
+                finding.title,
+                cell(&finding.detail),
+                drift_note(finding)
+            );
+            if let Some(fix) = &finding.remediation {
+                let _ = writeln!(out, "\n  ```\n{}\n  ```\n", indent(fix));
+            }
+        }
+        let _ = writeln!(out, "</details>\n");
+    }
+    let waived: Vec<&Finding> = target
+        .findings
+        .iter()
+        .filter(|f| f.waiver.is_some())
+        .collect();
+    if !waived.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>Waived ({})</summary>\n",
+            waived.len()
+        );
+        for finding in waived {
+            if let Some(waiver) = &finding.waiver {
+                let _ = writeln!(
+                    out,
+                    "- {} `{}` {}: waived by {} until {}: {}",
+                    finding.status,
+                    finding.check,
+                    finding.title,
+                    cell(&waiver.owner),
+                    waiver.expires,
+                    cell(&waiver.reason)
+                );
+            }
+        }
+        let _ = writeln!(out, "\n</details>\n");
+    }
+    let improved: Vec<&Finding> = target
+        .findings
+        .iter()
+        .filter(|f| {
+            f.drift
+                .as_ref()
+                .is_some_and(|d| d.change == Change::Improved)
+        })
+        .collect();
+    if !improved.is_empty() {
+        let _ = writeln!(out, "Improved since the baseline:");
+        for finding in improved {
+            let _ = writeln!(
+                out,
+                "- `{}` {}{}",
+                finding.check,
+                finding.status,
+                drift_note(finding)
+            );
+        }
+        out.push('\n');
+    }
+}
+
+fn drift_note(finding: &Finding) -> String {
+    match &finding.drift {
+        Some(drift) => match (drift.change, drift.was) {
+            (Change::Regressed, Some(was)) => format!(" — **regressed** (was {was})"),
+            (Change::Improved, Some(was)) => format!(" (was {was})"),
+            (Change::Changed, Some(was)) => format!(" (changed, was {was})"),
+            (Change::New, _) => " — new".to_string(),
+            _ => String::new(),
+        },
+        None => String::new(),
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,499 @@
+//! Google Cloud SQL, read through the Cloud SQL Admin API v1 with the
+//! official client (`google-cloud-sql-v1`). Read-only: `instances.list`,
+//! `instances.get`, `backupRuns.list` and `getLatestRecoveryTime`, all covered
+//! by `roles/cloudsql.viewer`.
+//!
+//! Credentials: `GOOGLE_OAUTH_ACCESS_TOKEN` as the bearer token when set;
+//! otherwise Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS,
+//! gcloud's application-default login, workload identity federation, the
+//! metadata server), checked once before the first call with a short timeout
+//! so that a machine with none configured fails in seconds with the fix.
+//! `SQLREADY_CLOUDSQL_ENDPOINT` replaces `https://sqladmin.googleapis.com`.
+//!
+//! Discovery (`cloudsql://PROJECT`) reads only the list pages: each page
+//! carries the full instances, so no per-instance `get` is made. The
+//! per-instance extras (backup runs, recovery window) run with bounded
+//! concurrency. A list warning that leaves instances out (REGION_UNREACHABLE)
+//! becomes a failure entry `cloudsql://PROJECT` next to the instances that
+//! were listed, so the run is visibly partial and exits 3.
+
+pub mod errors;
+pub mod facts;
+pub mod versions;
+
+use super::CollectOptions;
+use crate::facts::snapshot::{Collected, TargetFailure};
+use crate::target::{CloudSqlSpec, Kind, Role};
+use errors::{CloudSqlError, classify};
+use facts::{Extra, Readings};
+use futures::stream::{self, StreamExt};
+use google_cloud_auth::credentials::{
+    CacheableResource, Credentials, CredentialsProvider, EntityTag,
+};
+use google_cloud_gax::error::Error as ApiError;
+use google_cloud_gax::error::rpc::Code;
+use google_cloud_gax::exponential_backoff::ExponentialBackoffBuilder;
+use google_cloud_gax::retry_policy::{Aip194Strict, RetryPolicy, RetryPolicyExt};
+use google_cloud_gax::retry_result::RetryResult;
+use google_cloud_gax::retry_state::RetryState;
+use google_cloud_sql_v1::client::{SqlBackupRunsService, SqlInstancesService};
+use google_cloud_sql_v1::model::{ApiWarning, DatabaseInstance, api_warning::SqlApiWarningCode};
+use std::time::Duration;
+
+/// Replaces the API base URL (tests, private endpoints, proxies).
+pub const ENDPOINT_VAR: &str = "SQLREADY_CLOUDSQL_ENDPOINT";
+/// An OAuth 2.0 access token sent as the bearer token instead of ADC.
+pub const TOKEN_VAR: &str = "GOOGLE_OAUTH_ACCESS_TOKEN";
+const DEFAULT_ENDPOINT: &str = "https://sqladmin.googleapis.com";
+
+/// Instances per list page (the API's own default and a safe maximum).
+const PAGE_SIZE: u32 = 500;
+/// Backup runs read per instance: newest first, enough to span a week of daily backups and retries.
+const BACKUP_RUNS: i32 = 20;
+/// Per-instance extras in flight at once, per project.
+pub const EXTRA_CONCURRENCY: usize = 32;
+/// The credentials pre-flight never waits longer than this.
+const PREFLIGHT_CAP: Duration = Duration::from_secs(5);
+/// One HTTP attempt; retries (429, 5xx, connection resets) come on top.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Guards against a server that keeps handing out page tokens.
+const MAX_PAGES: usize = 10_000;
+
+/// The clients, built once per process after the credentials pre-flight.
+struct Api {
+    instances: SqlInstancesService,
+    backup_runs: SqlBackupRunsService,
+    endpoint: String,
+}
+
+static API: tokio::sync::OnceCell<Result<Api, CloudSqlError>> = tokio::sync::OnceCell::const_new();
+
+/// Collects what a `cloudsql://` target names: one instance, or every instance of the project.
+pub async fn collect(spec: &CloudSqlSpec, options: &CollectOptions) -> Vec<Collected> {
+    let api = match API.get_or_init(|| Api::connect(options)).await {
+        Ok(api) => api,
+        Err(err) => return vec![Err(failure(spec.id(), err))],
+    };
+    match &spec.instance {
+        Some(instance) => vec![api.one(&spec.project, instance).await],
+        None => api.discover(&spec.project).await,
+    }
+}
+
+fn failure(id: &str, err: &CloudSqlError) -> TargetFailure {
+    TargetFailure {
+        id: id.to_string(),
+        kind: Kind::Cloudsql,
+        error: err.to_string(),
+    }
+}
+
+impl Api {
+    async fn connect(options: &CollectOptions) -> Result<Api, CloudSqlError> {
+        // The client's TLS stack (reqwest + rustls) needs a process-wide crypto
+        // provider; sqlready builds it without aws-lc-rs and uses ring, as sqlx does.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let credentials = credentials(options).await?;
+        let endpoint = std::env::var(ENDPOINT_VAR)
+            .ok()
+            .map(|e| e.trim().trim_end_matches('/').to_string())
+            .filter(|e| !e.is_empty());
+        let shown = endpoint
+            .clone()
+            .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
+        let built = |err: google_cloud_gax::client_builder::Error| CloudSqlError::Api {
+            what: format!("setting up the Cloud SQL Admin API client for {shown}"),
+            detail: err.to_string(),
+        };
+        let mut instances = SqlInstancesService::builder()
+            .with_credentials(credentials.clone())
+            .with_retry_policy(retry_policy())
+            .with_backoff_policy(backoff_policy())
+            .with_attempt_timeout(ATTEMPT_TIMEOUT);
+        let mut backup_runs = SqlBackupRunsService::builder()
+            .with_credentials(credentials)
+            .with_retry_policy(retry_policy())
+            .with_backoff_policy(backoff_policy())
+            .with_attempt_timeout(ATTEMPT_TIMEOUT);
+        if let Some(endpoint) = &endpoint {
+            instances = instances.with_endpoint(endpoint.clone());
+            backup_runs = backup_runs.with_endpoint(endpoint.clone());
+        }
+        Ok(Api {
+            instances: instances.build().await.map_err(built)?,
+            backup_runs: backup_runs.build().await.map_err(built)?,
+            endpoint: shown,
+        })
+    }
+
+    fn classify(&self, err: &ApiError, what: &str, project: &str) -> CloudSqlError {
+        classify(err, what, project, &self.endpoint)
+    }
+
+    /// `cloudsql://PROJECT/INSTANCE`: one `instances.get`, then the extras.
+    async fn one(&self, project: &str, name: &str) -> Collected {
+        let id = facts::target_id(project, name);
+        let response = self
+            .instances
+            .get()
+            .set_project(project)
+            .set_instance(name)
+            .send()
+            .await;
+        match response {
+            Ok(instance) => self.audit(project, instance).await,
+            Err(err) => {
+                let what = format!("reading Cloud SQL instance {name} of project {project}");
+                Err(failure(&id, &self.classify(&err, &what, project)))
+            }
+        }
+    }
+
+    /// `cloudsql://PROJECT`: every list page, then the extras of every instance.
+    async fn discover(&self, project: &str) -> Vec<Collected> {
+        let what = format!("listing the Cloud SQL instances of project {project}");
+        let project_id = format!("cloudsql://{project}");
+        let mut instances = Vec::new();
+        let mut warnings: Vec<ApiWarning> = Vec::new();
+        let mut token = String::new();
+        let mut stopped: Option<CloudSqlError> = None;
+        for page_number in 1..=MAX_PAGES {
+            let page = self
+                .instances
+                .list()
+                .set_project(project)
+                .set_max_results(PAGE_SIZE)
+                .set_page_token(token.clone())
+                .send()
+                .await;
+            let page = match page {
+                Ok(page) => page,
+                Err(err) => {
+                    let what = if page_number == 1 {
+                        what.clone()
+                    } else {
+                        format!("{what} (page {page_number})")
+                    };
+                    stopped = Some(self.classify(&err, &what, project));
+                    break;
+                }
+            };
+            tracing::debug!(
+                project,
+                page = page_number,
+                instances = page.items.len(),
+                "listed"
+            );
+            instances.extend(page.items);
+            warnings.extend(page.warnings);
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            if page.next_page_token == token || page_number == MAX_PAGES {
+                stopped = Some(CloudSqlError::Malformed {
+                    what: what.clone(),
+                    detail: format!(
+                        "the list did not end after {page_number} page(s): nextPageToken repeats"
+                    ),
+                });
+                break;
+            }
+            token = page.next_page_token;
+        }
+        if instances.is_empty() && stopped.is_none() && warnings.is_empty() {
+            tracing::warn!(project, "project {project} has no Cloud SQL instances");
+        }
+        let mut collected: Vec<Collected> = stream::iter(instances)
+            .map(|instance| self.audit(project, instance))
+            .buffered(EXTRA_CONCURRENCY)
+            .collect()
+            .await;
+        if let Some(message) = partial_listing(project, &warnings) {
+            collected.push(Err(TargetFailure {
+                id: project_id.clone(),
+                kind: Kind::Cloudsql,
+                error: message,
+            }));
+        }
+        if let Some(err) = stopped {
+            collected.push(Err(failure(&project_id, &err)));
+        }
+        collected
+    }
+
+    /// One instance: the extras it needs, then pure conversion to facts.
+    async fn audit(&self, project: &str, instance: DatabaseInstance) -> Collected {
+        if instance.name.is_empty() {
+            return Err(failure(
+                &format!("cloudsql://{project}"),
+                &CloudSqlError::Malformed {
+                    what: format!("listing the Cloud SQL instances of project {project}"),
+                    detail: "an instance without a name".into(),
+                },
+            ));
+        }
+        let primary = facts::role(&instance) == Role::Primary;
+        let backups = facts::backups_enabled(&instance);
+        let pitr = facts::pitr_configured(&instance);
+        let name = instance.name.clone();
+        let runs = async {
+            if !primary {
+                return Extra::Skipped("a read replica has no backups of its own".into());
+            }
+            if !backups {
+                return Extra::Skipped("automated backups are off".into());
+            }
+            let response = self
+                .backup_runs
+                .list()
+                .set_project(project)
+                .set_instance(&name)
+                .set_max_results(BACKUP_RUNS)
+                .send()
+                .await;
+            match response {
+                Ok(page) => Extra::Read(page.items),
+                Err(err) => {
+                    self.failed(&err, &format!("listing the backup runs of {name}"), project)
+                }
+            }
+        };
+        let recovery = async {
+            if !primary {
+                return Extra::Skipped(
+                    "a read replica has no point-in-time recovery of its own".into(),
+                );
+            }
+            if !backups || !pitr {
+                return Extra::Skipped("point-in-time recovery is off".into());
+            }
+            let response = self
+                .instances
+                .get_latest_recovery_time()
+                .set_project(project)
+                .set_instance(&name)
+                .send()
+                .await;
+            match response {
+                Ok(recovery) => Extra::Read(recovery),
+                Err(err) => self.failed(
+                    &err,
+                    &format!("reading the recovery window of {name}"),
+                    project,
+                ),
+            }
+        };
+        let (backup_runs, recovery) = futures::join!(runs, recovery);
+        let readings = Readings {
+            project: project.to_string(),
+            instance,
+            backup_runs,
+            recovery,
+        };
+        Ok(facts::target_facts(&readings, chrono::Utc::now()))
+    }
+
+    fn failed<T>(&self, err: &ApiError, what: &str, project: &str) -> Extra<T> {
+        let err = self.classify(err, what, project);
+        tracing::info!(error = %err, "an extra Cloud SQL read failed");
+        Extra::Failed {
+            resolve: err.resolve(),
+            reason: err.to_string(),
+        }
+    }
+}
+
+/// The warnings that mean instances are missing from the list, as one message.
+/// Others (e.g. COMPROMISED_CREDENTIALS) are logged on stderr, never dropped.
+fn partial_listing(project: &str, warnings: &[ApiWarning]) -> Option<String> {
+    let mut partial = Vec::new();
+    for warning in warnings {
+        let code = warning
+            .code
+            .name()
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("{:?}", warning.code.value()));
+        let region = if warning.region.is_empty() {
+            String::new()
+        } else {
+            format!(" in {}", warning.region)
+        };
+        let line = format!("{code}{region}: {}", warning.message);
+        match warning.code {
+            SqlApiWarningCode::MaxResultsExceedsLimit
+            | SqlApiWarningCode::CompromisedCredentials => {
+                tracing::warn!(project, "Cloud SQL Admin API warning: {line}");
+            }
+            _ => partial.push(line),
+        }
+    }
+    (!partial.is_empty()).then(|| {
+        format!(
+            "the instance list of project {project} is partial, so instances there were not audited ({}); run again later",
+            partial.join("; ")
+        )
+    })
+}
+
+/// Retries what a read may retry: 429 (quota), 500, 502, 503, 504 and
+/// connection failures, with exponential backoff, at most 6 attempts in 60 s.
+#[derive(Debug)]
+struct Transient;
+
+impl RetryPolicy for Transient {
+    fn on_error(&self, state: &RetryState, error: ApiError) -> RetryResult {
+        let code = error.status().map(|status| status.code);
+        let retry_code = matches!(
+            code,
+            Some(Code::ResourceExhausted | Code::Unavailable | Code::Internal)
+        );
+        let retry_http = matches!(error.http_status_code(), Some(429 | 500 | 502 | 503 | 504));
+        if state.idempotent && (retry_code || retry_http) {
+            return RetryResult::Continue(error);
+        }
+        Aip194Strict.on_error(state, error)
+    }
+}
+
+fn retry_policy() -> impl RetryPolicy {
+    Transient
+        .with_attempt_limit(6)
+        .with_time_limit(Duration::from_secs(60))
+}
+
+fn backoff_policy() -> google_cloud_gax::exponential_backoff::ExponentialBackoff {
+    ExponentialBackoffBuilder::new()
+        .with_initial_delay(Duration::from_millis(200))
+        .with_maximum_delay(Duration::from_secs(8))
+        .with_scaling(2.0)
+        .clamp()
+}
+
+/// `GOOGLE_OAUTH_ACCESS_TOKEN` as a fixed bearer token.
+#[derive(Debug)]
+struct AccessToken {
+    header: http::HeaderValue,
+    tag: EntityTag,
+}
+
+impl CredentialsProvider for AccessToken {
+    async fn headers(
+        &self,
+        _extensions: http::Extensions,
+    ) -> Result<CacheableResource<http::HeaderMap>, google_cloud_auth::errors::CredentialsError>
+    {
+        let mut data = http::HeaderMap::new();
+        data.insert(http::header::AUTHORIZATION, self.header.clone());
+        Ok(CacheableResource::New {
+            entity_tag: self.tag.clone(),
+            data,
+        })
+    }
+
+    async fn universe_domain(&self) -> Option<String> {
+        Some("googleapis.com".to_string())
+    }
+}
+
+/// The credentials to use, proven to yield a token before any API call.
+async fn credentials(options: &CollectOptions) -> Result<Credentials, CloudSqlError> {
+    if let Some(token) = std::env::var(TOKEN_VAR)
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+    {
+        let mut header = http::HeaderValue::from_str(&format!("Bearer {}", token.trim())).map_err(|_| {
+            CloudSqlError::NoCredentials {
+                detail: format!("{TOKEN_VAR} is not a valid access token (it has characters a header cannot carry)"),
+            }
+        })?;
+        header.set_sensitive(true);
+        return Ok(Credentials::from(AccessToken {
+            header,
+            tag: EntityTag::new(),
+        }));
+    }
+    let credentials = google_cloud_auth::credentials::Builder::default()
+        .build()
+        .map_err(|err| CloudSqlError::NoCredentials {
+            detail: format!("Application Default Credentials could not be loaded ({err})"),
+        })?;
+    // What ADC will try, in its order, to say which one failed.
+    let source = match std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS") {
+        Some(path) => Some(format!(
+            "GOOGLE_APPLICATION_CREDENTIALS ({})",
+            path.to_string_lossy()
+        )),
+        None => adc_file()
+            .filter(|p| p.exists())
+            .map(|p| p.display().to_string()),
+    };
+    let nothing = || {
+        format!(
+            "none configured: {TOKEN_VAR} and GOOGLE_APPLICATION_CREDENTIALS are unset, there is no {}, and no metadata server gave a token",
+            adc_file().map_or("application_default_credentials.json".to_string(), |p| p
+                .display()
+                .to_string())
+        )
+    };
+    let timeout = options.connect_timeout.min(PREFLIGHT_CAP);
+    match tokio::time::timeout(timeout, credentials.headers(http::Extensions::new())).await {
+        Ok(Ok(_)) => Ok(credentials),
+        Ok(Err(err)) => Err(CloudSqlError::NoCredentials {
+            detail: match source {
+                Some(source) => format!("the credentials in {source} gave no token ({err})"),
+                None => format!("{} ({err})", nothing()),
+            },
+        }),
+        Err(_) => Err(CloudSqlError::NoCredentials {
+            detail: match source {
+                Some(source) => format!(
+                    "the credentials in {source} gave no token within {:.0} s",
+                    timeout.as_secs_f64()
+                ),
+                None => format!("{} within {:.0} s", nothing(), timeout.as_secs_f64()),
+            },
+        }),
+    }
+}
+
+/// The gcloud application-default credentials file, where the client looks for it.
+fn adc_file() -> Option<std::path::PathBuf> {
+    let (var, relative) = if cfg!(windows) {
+        ("APPDATA", "gcloud/application_default_credentials.json")
+    } else {
+        (
+            "HOME",
+            ".config/gcloud/application_default_credentials.json",
+        )
+    };
+    std::env::var_os(var).map(|root| std::path::PathBuf::from(root).join(relative))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use google_cloud_sql_v1::model::ApiWarning;
+
+    #[test]
+    fn region_unreachable_makes_the_list_partial() {
+        let warnings = vec![
+            ApiWarning::new()
+                .set_code(SqlApiWarningCode::RegionUnreachable)
+                .set_region("us-east4")
+                .set_message("The region is temporarily unreachable."),
+        ];
+        let message = partial_listing("acme", &warnings).expect("partial");
+        assert!(
+            message.contains("REGION_UNREACHABLE in us-east4"),
+            "{message}"
+        );
+        assert!(message.contains("project acme is partial"), "{message}");
+    }
+
+    #[test]
+    fn informational_warnings_do_not_make_it_partial() {
+        let warnings = vec![ApiWarning::new().set_code(SqlApiWarningCode::MaxResultsExceedsLimit)];
+        assert_eq!(partial_listing("acme", &warnings), None);
+        assert_eq!(partial_listing("acme", &[]), None);
+    }
+}

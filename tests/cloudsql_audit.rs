@@ -1,0 +1,644 @@
+//! `sqlready audit cloudsql://…` end to end: the real binary and the real
+//! Cloud SQL client against a local Admin API server (support/cloudsql_server.rs)
+//! reached through SQLREADY_CLOUDSQL_ENDPOINT, with GOOGLE_OAUTH_ACCESS_TOKEN
+//! as the only bearer token the server accepts.
+#![cfg(feature = "cloudsql")]
+
+#[path = "support/cli.rs"]
+mod cli;
+#[path = "support/cloudsql_server.rs"]
+mod cloudsql_server;
+
+use cli::{Run, finding, item, sqlready_with_env, status};
+use cloudsql_server::{Server, TOKEN, scenario_routes};
+use serde_json::Value;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+fn server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| Server::start(scenario_routes(), Duration::ZERO))
+}
+
+/// The variables that could point the client elsewhere, neutralised: no ADC
+/// file, no metadata server but a closed loopback port.
+fn isolated_env(home: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("HOME", home.to_string()),
+        ("GCE_METADATA_HOST", "127.0.0.1:9".to_string()),
+        ("GOOGLE_APPLICATION_CREDENTIALS", String::new()),
+        ("NO_PROXY", "*".to_string()),
+        ("HTTPS_PROXY", String::new()),
+        ("HTTP_PROXY", String::new()),
+    ]
+}
+
+fn audit_with(targets: &[&str], extra: &[(&str, &str)]) -> Run {
+    audit_at(&server().url, targets, extra)
+}
+
+fn audit_at(url: &str, targets: &[&str], extra: &[(&str, &str)]) -> Run {
+    let home = tempfile::tempdir().expect("temp home");
+    let home_path = home.path().display().to_string();
+    let mut env: Vec<(&str, String)> = isolated_env(&home_path);
+    env.push(("SQLREADY_CLOUDSQL_ENDPOINT", url.to_string()));
+    env.push(("GOOGLE_OAUTH_ACCESS_TOKEN", TOKEN.to_string()));
+    for (key, value) in extra {
+        env.retain(|(k, _)| k != key);
+        env.push((key, value.to_string()));
+    }
+    // An empty GOOGLE_APPLICATION_CREDENTIALS would name a file: leave it out instead.
+    let env: Vec<(&str, &str)> = env
+        .iter()
+        .filter(|(k, v)| !(v.is_empty() && *k == "GOOGLE_APPLICATION_CREDENTIALS"))
+        .map(|(k, v)| (*k, v.as_str()))
+        .collect();
+    let mut args = vec!["audit"];
+    args.extend_from_slice(targets);
+    args.extend(["--format", "json"]);
+    let run = sqlready_with_env_removing(&args, &env);
+    assert!(
+        !run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN),
+        "the token leaked:\n{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    run
+}
+
+/// The binary with the Google variables of the calling environment removed, then `env` set.
+fn sqlready_with_env_removing(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sqlready"));
+    command.args(args);
+    for var in [
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "GOOGLE_OAUTH_ACCESS_TOKEN",
+        "SQLREADY_CLOUDSQL_ENDPOINT",
+        "RUST_LOG",
+        "NO_COLOR",
+        "CLOUDSDK_CONFIG",
+    ] {
+        command.env_remove(var);
+    }
+    command.envs(env.iter().copied());
+    let output = command.output().expect("run the sqlready binary");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn audit(targets: &[&str]) -> Run {
+    audit_with(targets, &[])
+}
+
+fn targets(report: &Value) -> &Vec<Value> {
+    report["targets"].as_array().expect("targets array")
+}
+
+fn target<'a>(report: &'a Value, id: &str) -> &'a Value {
+    targets(report)
+        .iter()
+        .find(|t| t["id"] == id)
+        .unwrap_or_else(|| panic!("no target {id} in {:#}", report["targets"]))
+}
+
+fn detail<'a>(target: &'a Value, check: &str) -> &'a str {
+    finding(target, check)["detail"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+#[test]
+fn discovery_reads_every_page_and_judges_each_instance() {
+    // A server of its own: its request log is this test's alone.
+    let own = Server::start(scenario_routes(), Duration::ZERO);
+    let run = audit_at(&own.url, &["cloudsql://acme-prod"], &[]);
+    assert_eq!(
+        run.code, 1,
+        "findings fail the run: {}\n{}",
+        run.stderr, run.stdout
+    );
+    let report = run.json();
+    let ids: Vec<&str> = targets(&report)
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "cloudsql://acme-prod/pg-good",
+            "cloudsql://acme-prod/pg-bad",
+            "cloudsql://acme-prod/pg-replica",
+            "cloudsql://acme-prod/mysql-good",
+            "cloudsql://acme-prod/mysql-bad",
+            "cloudsql://acme-prod/mysql-replica",
+        ]
+    );
+    for t in targets(&report) {
+        assert_eq!(t["kind"], "cloudsql");
+        let name = t["id"].as_str().unwrap().rsplit('/').next().unwrap();
+        assert_eq!(
+            t["resource"],
+            format!("//sqladmin.googleapis.com/projects/acme-prod/instances/{name}")
+        );
+        assert_eq!(
+            t["items"].as_object().unwrap().len(),
+            19,
+            "every checklist item is present"
+        );
+        assert!(t["error"].is_null());
+    }
+    // Discovery reads list pages only: no instances.get per instance.
+    let log = own.log();
+    let gets: Vec<&String> = log
+        .iter()
+        .filter(|l| {
+            l.contains("/projects/acme-prod/instances/")
+                && !l.contains("/backupRuns")
+                && !l.contains("getLatestRecoveryTime")
+        })
+        .collect();
+    assert!(gets.is_empty(), "{gets:?}");
+    let pages = own.requests_to("/v1/projects/acme-prod/instances?");
+    assert_eq!(pages.len(), 2, "{pages:?}");
+    assert!(
+        pages[1].contains("pageToken=page"),
+        "the second page was requested: {pages:?}"
+    );
+    assert!(
+        pages.iter().all(|l| l.contains("maxResults=500")),
+        "{pages:?}"
+    );
+    // Extras only where they mean something: backup runs for primaries with backups on,
+    // the recovery window where PITR is on; never for replicas.
+    let mut extras: Vec<String> = log
+        .iter()
+        .filter(|l| l.contains("/backupRuns") || l.contains("getLatestRecoveryTime"))
+        .map(|l| {
+            l.split('?')
+                .next()
+                .unwrap()
+                .trim_start_matches("GET /v1/projects/acme-prod/instances/")
+                .to_string()
+        })
+        .collect();
+    extras.sort();
+    assert_eq!(
+        extras,
+        [
+            "mysql-bad/backupRuns",
+            "mysql-good/backupRuns",
+            "mysql-good/getLatestRecoveryTime",
+            "pg-good/backupRuns",
+            "pg-good/getLatestRecoveryTime",
+        ]
+    );
+    assert_eq!(own.request_count(), 7);
+}
+
+#[test]
+fn good_postgres_primary_passes_what_google_recommends() {
+    let report = audit(&["cloudsql://acme-prod/pg-good"]).json();
+    let t = target(&report, "cloudsql://acme-prod/pg-good");
+    assert_eq!(
+        (
+            t["role"].as_str(),
+            t["engine"].as_str(),
+            t["version"].as_str()
+        ),
+        (Some("primary"), Some("postgres"), Some("16.4"))
+    );
+    for key in [
+        "multi_zone",
+        "backups",
+        "pitr",
+        "cdc",
+        "disk_autogrow",
+        "network_security",
+        "slow_queries",
+        "deletion_protection",
+        "encryption",
+        "audit_logging",
+        "version_support",
+    ] {
+        assert_eq!(item(t, key), "pass", "{key}: {:#}", t["findings"]);
+    }
+    // A replica exists; its lag is a Cloud Monitoring metric, not in the Admin API.
+    assert_eq!(status(t, "replicas.present"), "pass");
+    assert_eq!(status(t, "replicas.lag"), "unknown");
+    assert!(
+        detail(t, "backups.cloudsql_last_success").contains("ended 7 hour(s) ago"),
+        "{}",
+        detail(t, "backups.cloudsql_last_success")
+    );
+    assert!(
+        detail(t, "pitr.cloudsql_recovery_window").contains("window reaches back 168"),
+        "{}",
+        detail(t, "pitr.cloudsql_recovery_window")
+    );
+    assert!(detail(t, "network.cloudsql_tls_required").contains("ENCRYPTED_ONLY"));
+    // Outside the Admin API: unknown, with the reason.
+    assert_eq!(item(t, "migrations"), "n/a");
+    assert_eq!(item(t, "monitoring"), "unknown");
+    assert_eq!(status(t, "cdc.cloudsql_mysql_binlog"), "n/a");
+}
+
+#[test]
+fn bad_postgres_primary_fails_where_google_says_so() {
+    let report = audit(&["cloudsql://acme-prod/pg-bad"]).json();
+    let t = target(&report, "cloudsql://acme-prod/pg-bad");
+    assert_eq!(t["version"], "13.16");
+    for check in [
+        "multi_zone.ha_enabled",
+        "backups.enabled",
+        "pitr.enabled",
+        "cdc.cloudsql_logical_decoding",
+        "disk_autogrow.enabled",
+        "disk_autogrow.cloudsql_headroom",
+        "network.no_public_ip",
+        "network.cloudsql_open_authorized_networks",
+        "network.cloudsql_tls_required",
+        "slow_queries.cloudsql_postgres_logged",
+        "deletion_protection.enabled",
+        "replicas.present",
+        "version.supported",
+    ] {
+        assert_eq!(status(t, check), "fail", "{check}: {:#}", finding(t, check));
+    }
+    assert_eq!(status(t, "version.cloudsql_regular_support"), "warn");
+    assert!(
+        detail(t, "version.cloudsql_regular_support").contains("extended support since 2026-02-01")
+    );
+    assert_eq!(status(t, "slow_queries.cloudsql_query_insights"), "warn");
+    assert_eq!(status(t, "version.cloudsql_maintenance_window"), "warn");
+    assert_eq!(status(t, "encryption.cloudsql_cmek"), "warn");
+    assert_eq!(status(t, "encryption.at_rest"), "pass");
+    // Backups are off: their history and PITR window do not apply.
+    assert_eq!(status(t, "backups.cloudsql_last_success"), "n/a");
+    assert_eq!(status(t, "pitr.cloudsql_recovery_window"), "n/a");
+    let open = finding(t, "network.cloudsql_open_authorized_networks");
+    assert_eq!(open["severity"], "critical");
+    assert!(
+        open["detail"].as_str().unwrap().contains("0.0.0.0/0"),
+        "{open:#}"
+    );
+    let headroom = detail(t, "disk_autogrow.cloudsql_headroom");
+    assert!(headroom.contains("SOFT_SHUTDOWN"), "{headroom}");
+    // A failing finding carries the gcloud fix.
+    assert!(
+        finding(t, "multi_zone.ha_enabled")["remediation"]
+            .as_str()
+            .unwrap()
+            .contains("gcloud sql instances patch")
+    );
+}
+
+#[test]
+fn replicas_of_both_engines_are_replicas() {
+    let report = audit(&[
+        "cloudsql://acme-prod/pg-replica",
+        "cloudsql://acme-prod/mysql-replica",
+    ])
+    .json();
+    let pg = target(&report, "cloudsql://acme-prod/pg-replica");
+    let mysql = target(&report, "cloudsql://acme-prod/mysql-replica");
+    for t in [pg, mysql] {
+        assert_eq!(t["role"], "replica");
+        for check in [
+            "replicas.present",
+            "backups.enabled",
+            "backups.retention",
+            "backups.cloudsql_last_success",
+            "pitr.enabled",
+            "deletion_protection.enabled",
+            "cdc.cloudsql_logical_decoding",
+            "cdc.cloudsql_mysql_binlog",
+        ] {
+            assert_eq!(status(t, check), "n/a", "{check} on {}", t["id"]);
+        }
+        assert_eq!(item(t, "backups"), "n/a");
+        assert_eq!(item(t, "pitr"), "n/a");
+    }
+    assert_eq!(status(pg, "replicas.cloudsql_replicating"), "pass");
+    assert!(detail(pg, "replicas.cloudsql_replicating").contains("acme-prod:pg-good"));
+    assert_eq!(status(mysql, "replicas.cloudsql_replicating"), "fail");
+    assert!(detail(mysql, "replicas.cloudsql_replicating").contains("replication is stopped"));
+    assert_eq!(mysql["engine"], "mysql");
+}
+
+#[test]
+fn good_mysql_primary() {
+    let report = audit(&["cloudsql://acme-prod/mysql-good"]).json();
+    let t = target(&report, "cloudsql://acme-prod/mysql-good");
+    assert_eq!(
+        (t["engine"].as_str(), t["version"].as_str()),
+        (Some("mysql"), Some("8.4.3"))
+    );
+    assert_eq!(status(t, "replicas.present"), "pass");
+    for key in [
+        "multi_zone",
+        "backups",
+        "pitr",
+        "cdc",
+        "disk_autogrow",
+        "network_security",
+        "slow_queries",
+        "deletion_protection",
+        "audit_logging",
+    ] {
+        assert_eq!(item(t, key), "pass", "{key}: {:#}", t["findings"]);
+    }
+    // MySQL PITR is the binary log; its recovery window was read.
+    assert_eq!(status(t, "pitr.enabled"), "pass");
+    assert_eq!(status(t, "pitr.cloudsql_recovery_window"), "pass");
+    // Private Service Connect and connectors: no public IP, TLS through the connectors.
+    assert_eq!(status(t, "network.no_public_ip"), "pass");
+    assert_eq!(status(t, "network.cloudsql_tls_required"), "pass");
+    // binlog_format and binlog_row_image absent: the documented defaults ROW and FULL.
+    assert!(detail(t, "cdc.cloudsql_mysql_binlog").contains("binlog_format ROW"));
+    // Cloud SQL has not dated MySQL 8.4's regular support: unknown, not guessed.
+    let support = finding(t, "version.cloudsql_regular_support");
+    assert_eq!(support["status"], "unknown");
+    assert!(
+        support["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no end of regular support"),
+        "{support:#}"
+    );
+    assert_eq!(status(t, "encryption.cloudsql_cmek"), "warn");
+}
+
+#[test]
+fn bad_mysql_primary() {
+    let report = audit(&["cloudsql://acme-prod/mysql-bad"]).json();
+    let t = target(&report, "cloudsql://acme-prod/mysql-bad");
+    for check in [
+        "backups.retention",
+        "backups.cloudsql_last_success",
+        "pitr.enabled",
+        "cdc.cloudsql_mysql_binlog",
+        "disk_autogrow.cloudsql_headroom",
+        "network.cloudsql_open_authorized_networks",
+        "network.cloudsql_tls_required",
+        "slow_queries.cloudsql_mysql_slow_log",
+        "audit.cloudsql_database_audit",
+        "version.supported",
+    ] {
+        assert_eq!(status(t, check), "fail", "{check}: {:#}", finding(t, check));
+    }
+    assert_eq!(status(t, "backups.enabled"), "pass");
+    assert_eq!(status(t, "backups.cloudsql_off_site"), "warn");
+    let last = detail(t, "backups.cloudsql_last_success");
+    assert!(last.contains("74") && last.contains("FAILED"), "{last}");
+    assert!(
+        detail(t, "backups.retention").contains("3 day(s)"),
+        "{}",
+        detail(t, "backups.retention")
+    );
+    let slow = detail(t, "slow_queries.cloudsql_mysql_slow_log");
+    assert!(
+        slow.contains("TABLE") && slow.contains("long_query_time is 10"),
+        "{slow}"
+    );
+    assert!(detail(t, "disk_autogrow.cloudsql_headroom").contains("within 10%"));
+    // requireSsl=false and no sslMode: unencrypted connections allowed.
+    assert!(detail(t, "network.cloudsql_tls_required").contains("ALLOW_UNENCRYPTED_AND_ENCRYPTED"));
+}
+
+#[test]
+fn one_missing_instance_does_not_stop_the_others() {
+    let run = audit(&[
+        "cloudsql://acme-prod/missing",
+        "cloudsql://acme-prod/pg-good",
+    ]);
+    assert_eq!(
+        run.code, 3,
+        "a target that could not be audited exits 3: {}",
+        run.stderr
+    );
+    let report = run.json();
+    let missing = target(&report, "cloudsql://acme-prod/missing");
+    let error = missing["error"].as_str().unwrap();
+    assert!(
+        error.contains("not found") && error.contains("missing"),
+        "{error}"
+    );
+    assert!(target(&report, "cloudsql://acme-prod/pg-good")["error"].is_null());
+}
+
+#[test]
+fn permission_denied_names_the_role() {
+    let run = audit(&["cloudsql://acme-denied", "cloudsql://acme-prod/pg-good"]);
+    assert_eq!(run.code, 3);
+    let report = run.json();
+    let error = target(&report, "cloudsql://acme-denied")["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("roles/cloudsql.viewer") && error.contains("acme-denied"),
+        "{error}"
+    );
+    assert!(error.contains("403"), "{error}");
+    assert_eq!(
+        item(target(&report, "cloudsql://acme-prod/pg-good"), "backups"),
+        "pass"
+    );
+}
+
+#[test]
+fn rate_limited_then_served_is_retried() {
+    let before = server()
+        .requests_to("/v1/projects/acme-busy/instances?")
+        .len();
+    let run = audit(&["cloudsql://acme-busy"]);
+    let report = run.json();
+    let t = target(&report, "cloudsql://acme-busy/pg-good");
+    assert!(t["error"].is_null(), "{t:#}");
+    assert_eq!(item(t, "backups"), "pass");
+    let after = server()
+        .requests_to("/v1/projects/acme-busy/instances?")
+        .len();
+    assert!(
+        after - before >= 2,
+        "the 429 was retried ({} list requests)",
+        after - before
+    );
+}
+
+#[test]
+fn a_malformed_answer_is_a_clear_error() {
+    let run = audit(&["cloudsql://acme-broken", "cloudsql://acme-prod/pg-good"]);
+    assert_eq!(run.code, 3);
+    let report = run.json();
+    let error = target(&report, "cloudsql://acme-broken")["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("not a Cloud SQL Admin API response"),
+        "{error}"
+    );
+    assert!(target(&report, "cloudsql://acme-prod/pg-good")["error"].is_null());
+}
+
+#[test]
+fn a_partial_listing_is_reported_not_dropped() {
+    let run = audit(&["cloudsql://acme-partial"]);
+    assert_eq!(
+        run.code, 3,
+        "a partial listing leaves instances unaudited: {}",
+        run.stderr
+    );
+    let report = run.json();
+    assert!(target(&report, "cloudsql://acme-partial/mysql-bad")["error"].is_null());
+    let partial = target(&report, "cloudsql://acme-partial");
+    let error = partial["error"].as_str().unwrap();
+    assert!(
+        error.contains("REGION_UNREACHABLE in asia-south2") && error.contains("partial"),
+        "{error}"
+    );
+}
+
+#[test]
+fn unknown_fields_and_enum_values_are_tolerated() {
+    let run = audit(&["cloudsql://acme-prod/pg-future"]);
+    let report = run.json();
+    let t = target(&report, "cloudsql://acme-prod/pg-future");
+    assert!(t["error"].is_null(), "{t:#}");
+    assert_eq!(item(t, "multi_zone"), "pass");
+    assert_eq!(status(t, "network.cloudsql_tls_required"), "pass");
+}
+
+#[test]
+fn failing_extras_make_their_facts_unknown_not_the_target() {
+    let report = audit(&["cloudsql://acme-odd/pg-good"]).json();
+    let t = target(&report, "cloudsql://acme-odd/pg-good");
+    assert!(t["error"].is_null());
+    let last = finding(t, "backups.cloudsql_last_success");
+    assert_eq!(last["status"], "unknown", "{last:#}");
+    assert!(last["detail"].as_str().unwrap().contains("403"), "{last:#}");
+    assert!(
+        last["resolve"][0]
+            .as_str()
+            .unwrap()
+            .contains("roles/cloudsql.viewer"),
+        "{last:#}"
+    );
+    let window = finding(t, "pitr.cloudsql_recovery_window");
+    assert_eq!(window["status"], "unknown", "{window:#}");
+    assert!(
+        window["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not a Cloud SQL Admin API response"),
+        "{window:#}"
+    );
+    // The configuration itself was judged.
+    assert_eq!(status(t, "pitr.enabled"), "pass");
+    assert_eq!(status(t, "backups.enabled"), "pass");
+}
+
+#[test]
+fn several_projects_in_one_run() {
+    let report = audit(&[
+        "cloudsql://acme-prod",
+        "cloudsql://acme-busy",
+        "cloudsql://acme-prod/pg-future",
+    ])
+    .json();
+    assert_eq!(targets(&report).len(), 8);
+    assert_eq!(report["summary"]["targets"], 8);
+    target(&report, "cloudsql://acme-busy/pg-good");
+    target(&report, "cloudsql://acme-prod/pg-future");
+}
+
+#[test]
+fn a_refused_token_says_how_to_log_in() {
+    let run = audit_with(
+        &["cloudsql://acme-prod/pg-good"],
+        &[("GOOGLE_OAUTH_ACCESS_TOKEN", "expired-token")],
+    );
+    assert_eq!(run.code, 3);
+    let report = run.json();
+    let error = target(&report, "cloudsql://acme-prod/pg-good")["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("401") && error.contains("gcloud auth application-default login"),
+        "{error}"
+    );
+    assert!(!error.contains("expired-token"), "{error}");
+}
+
+#[test]
+fn application_default_credentials_are_used_without_a_token() {
+    // An authorized_user ADC file whose token_uri is the local server: the real ADC code path.
+    let dir = tempfile::tempdir().unwrap();
+    let adc = dir.path().join("adc.json");
+    let adc_json = serde_json::json!({
+        "type": "authorized_user",
+        "client_id": "sqlready-test.apps.googleusercontent.com",
+        "client_secret": "not-a-secret",
+        "refresh_token": "refresh-me",
+        "token_uri": format!("{}/token", server().url),
+    });
+    std::fs::write(&adc, adc_json.to_string()).unwrap();
+    let adc_path = adc.display().to_string();
+    let run = audit_with(
+        &["cloudsql://acme-prod/pg-good"],
+        &[
+            ("GOOGLE_OAUTH_ACCESS_TOKEN", ""),
+            ("GOOGLE_APPLICATION_CREDENTIALS", &adc_path),
+        ],
+    );
+    let report = run.json();
+    let t = target(&report, "cloudsql://acme-prod/pg-good");
+    assert!(t["error"].is_null(), "{t:#}\n{}", run.stderr);
+    assert!(!server().requests_to("POST /token").is_empty());
+}
+
+#[test]
+fn no_credentials_fail_in_seconds_with_the_fix() {
+    let started = Instant::now();
+    let run = audit_with(
+        &["cloudsql://acme-prod", "cloudsql://acme-busy"],
+        &[("GOOGLE_OAUTH_ACCESS_TOKEN", "")],
+    );
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(15), "took {elapsed:?}");
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let report = run.json();
+    for id in ["cloudsql://acme-prod", "cloudsql://acme-busy"] {
+        let error = target(&report, id)["error"].as_str().unwrap().to_string();
+        assert!(
+            error.contains("gcloud auth application-default login"),
+            "{error}"
+        );
+        assert!(error.contains("roles/cloudsql.viewer"), "{error}");
+    }
+}
+
+#[test]
+fn table_output_names_each_instance() {
+    let home = tempfile::tempdir().unwrap();
+    let run = sqlready_with_env(
+        &["audit", "cloudsql://acme-prod/pg-bad", "--fail-on", "never"],
+        &[
+            ("SQLREADY_CLOUDSQL_ENDPOINT", server().url.as_str()),
+            ("GOOGLE_OAUTH_ACCESS_TOKEN", TOKEN),
+            ("HOME", &home.path().display().to_string()),
+            ("GCE_METADATA_HOST", "127.0.0.1:9"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("cloudsql://acme-prod/pg-bad"),
+        "{}",
+        run.stdout
+    );
+}

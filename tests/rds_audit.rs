@@ -1,0 +1,337 @@
+//! `sqlready audit rds://…` against a moto server seeded with a fleet (see
+//! tests/fixtures/rds/seed.py), through the real binary and the real
+//! aws-sdk-rds client, reached via AWS_ENDPOINT_URL. moto is not AWS (it
+//! reports a restorable time with retention 0, has no lifecycle API, omits
+//! Performance Insights): the semantics are also unit-tested on typed
+//! fixtures in src/sources/rds/facts/tests.rs.
+#![cfg(feature = "rds")]
+
+#[path = "support/moto.rs"]
+mod moto;
+mod support;
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use support::cli::{Run, finding, item, only_target, sqlready_with_env, status};
+
+fn audit(args: &[&str], extra_env: &[(&str, &str)]) -> Run {
+    let env = moto::moto().env();
+    let mut pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    pairs.extend_from_slice(extra_env);
+    let mut all = vec!["audit"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--format", "json"]);
+    sqlready_with_env(&all, &pairs)
+}
+
+fn audit_json(args: &[&str]) -> Value {
+    let run = audit(args, &[]);
+    assert!(
+        run.code == 0 || run.code == 1,
+        "exit {}: {}\n{}",
+        run.code,
+        run.stderr,
+        run.stdout
+    );
+    run.json()
+}
+
+fn targets_by_id(report: &Value) -> BTreeMap<String, Value> {
+    report["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .map(|t| (t["id"].as_str().unwrap().to_string(), t.clone()))
+        .collect()
+}
+
+/// `total=12 DescribeDBInstances=10 …` from the -v log line, as a map.
+fn api_calls(stderr: &str) -> BTreeMap<String, u64> {
+    let line = stderr
+        .lines()
+        .filter(|l| l.contains("rds API calls so far:"))
+        .last()
+        .unwrap_or_else(|| panic!("no API call summary in stderr:\n{stderr}"));
+    let summary = line.split("rds API calls so far:").nth(1).unwrap();
+    summary
+        .split_whitespace()
+        .filter_map(|pair| pair.split_once('='))
+        .filter_map(|(k, v)| Some((k.to_string(), v.parse().ok()?)))
+        .collect()
+}
+
+#[test]
+fn a_good_postgres_instance_passes_what_the_api_can_tell() {
+    let report = audit_json(&["rds://us-east-1/db/pg-good"]);
+    let target = only_target(&report);
+    assert_eq!(target["id"], "rds://us-east-1/db/pg-good");
+    assert_eq!(target["kind"], "rds");
+    assert_eq!(target["role"], "primary");
+    assert_eq!(target["engine"], "postgres");
+    assert_eq!(
+        target["resource"],
+        "arn:aws:rds:us-east-1:123456789012:db:pg-good"
+    );
+    for key in [
+        "multi_zone",
+        "pitr",
+        "cdc",
+        "disk_autogrow",
+        "network_security",
+        "deletion_protection",
+        "encryption",
+        "version_support",
+    ] {
+        assert_eq!(item(target, key), "pass", "{key}: {:#}", target["findings"]);
+    }
+    assert_eq!(status(target, "replicas.present"), "pass");
+    assert_eq!(status(target, "backups.retention"), "pass");
+    assert_eq!(status(target, "backups.rds_cross_region"), "warn");
+    assert_eq!(status(target, "slow_queries.rds_log_min_duration"), "pass");
+    assert_eq!(status(target, "slow_queries.rds_log_export"), "pass");
+    assert_eq!(status(target, "monitoring.rds_enhanced_monitoring"), "pass");
+    // rds.force_ssl is not in the custom group: the PostgreSQL 15 default (on) applies, and says so.
+    let tls = finding(target, "network.rds_tls_required");
+    assert_eq!(tls["status"], "pass", "{tls:#}");
+    // moto never echoes PerformanceInsightsEnabled: unknown, not off.
+    assert_eq!(
+        status(target, "slow_queries.rds_performance_insights"),
+        "unknown"
+    );
+    // Alarms live in CloudWatch: unknown, with what would tell.
+    let alerting = finding(target, "monitoring.alerting");
+    assert_eq!(alerting["status"], "unknown");
+    assert!(
+        alerting["detail"].as_str().unwrap().contains("CloudWatch"),
+        "{alerting:#}"
+    );
+    // In-database checks do not apply to an API-only target.
+    assert_eq!(item(target, "durability"), "n/a");
+    assert_eq!(target["items"].as_object().unwrap().len(), 19);
+}
+
+#[test]
+fn a_bad_mysql_instance_fails_and_retention_zero_means_no_pitr() {
+    let report = audit_json(&["rds://us-east-1/db/mysql-bad"]);
+    let target = only_target(&report);
+    assert_eq!(target["engine"], "mysql");
+    for key in [
+        "multi_zone",
+        "backups",
+        "pitr",
+        "cdc",
+        "disk_autogrow",
+        "network_security",
+        "deletion_protection",
+        "encryption",
+        "slow_queries",
+        "version_support",
+    ] {
+        assert_eq!(item(target, key), "fail", "{key}: {:#}", target["findings"]);
+    }
+    // moto reports a LatestRestorableTime even with retention 0: it is not judged.
+    assert_eq!(status(target, "pitr.rds_restorable_recent"), "n/a");
+    let cdc = finding(target, "cdc.rds_binlog_row");
+    assert!(
+        cdc["detail"]
+            .as_str()
+            .unwrap()
+            .contains("automated backups"),
+        "{cdc:#}"
+    );
+    assert_eq!(status(target, "network.no_public_ip"), "fail");
+    assert_eq!(status(target, "network.rds_tls_required"), "fail");
+}
+
+#[test]
+fn a_good_mysql_instance_reads_its_custom_parameter_group() {
+    let report = audit_json(&["rds://us-east-1/db/mysql-good"]);
+    let target = only_target(&report);
+    assert_eq!(status(target, "cdc.rds_binlog_row"), "pass");
+    assert_eq!(status(target, "network.rds_tls_required"), "pass");
+    assert_eq!(status(target, "slow_queries.rds_slow_query_log"), "pass");
+    assert_eq!(status(target, "slow_queries.rds_log_export"), "pass");
+}
+
+#[test]
+fn a_read_replica_has_no_backups_or_replicas_to_judge() {
+    let report = audit_json(&["rds://us-east-1/db/pg-good-replica"]);
+    let target = only_target(&report);
+    assert_eq!(target["role"], "replica");
+    assert_eq!(item(target, "backups"), "n/a");
+    assert_eq!(item(target, "pitr"), "n/a");
+    assert_eq!(status(target, "replicas.present"), "n/a");
+    assert_eq!(status(target, "deletion_protection.enabled"), "n/a");
+    // moto sends no StatusInfos: replication state is unknown, never assumed.
+    assert_eq!(
+        status(target, "replicas.rds_replication_running"),
+        "unknown"
+    );
+}
+
+#[test]
+fn an_aurora_cluster_is_one_target_judged_on_the_cluster() {
+    let report = audit_json(&["rds://us-east-1/cluster/orders-aurora"]);
+    let target = only_target(&report);
+    assert_eq!(target["id"], "rds://us-east-1/cluster/orders-aurora");
+    assert_eq!(target["role"], "cluster");
+    assert_eq!(target["engine"], "postgres");
+    // Members in us-east-1a and us-east-1b: a reader to fail over to, in another zone.
+    assert_eq!(item(target, "multi_zone"), "pass");
+    let replicas = finding(target, "replicas.present");
+    assert_eq!(replicas["status"], "pass");
+    assert_eq!(replicas["evidence"]["replicas.count"], 1);
+    for key in [
+        "backups",
+        "pitr",
+        "disk_autogrow",
+        "deletion_protection",
+        "encryption",
+    ] {
+        assert_eq!(item(target, key), "pass", "{key}: {:#}", target["findings"]);
+    }
+    // rds.logical_replication from the cluster parameter group.
+    assert_eq!(status(target, "cdc.rds_logical_replication"), "pass");
+    // Aurora PostgreSQL 15 does not force TLS by default.
+    assert_eq!(status(target, "network.rds_tls_required"), "fail");
+}
+
+#[test]
+fn a_cluster_member_asked_by_id_is_audited_as_its_cluster() {
+    let run = audit(&["rds://us-east-1/db/orders-aurora-2"], &[]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(
+        only_target(&report)["id"],
+        "rds://us-east-1/cluster/orders-aurora"
+    );
+    assert!(
+        run.stderr.contains("member of DB cluster orders-aurora"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn discovery_lists_instances_and_clusters_once_and_reads_each_group_once() {
+    let run = audit(&["-v", "rds://us-east-1"], &[]);
+    assert_eq!(run.code, 1, "findings fail: {}", run.stderr);
+    let report = run.json();
+    let targets = targets_by_id(&report);
+    let ids: Vec<&str> = targets.keys().map(String::as_str).collect();
+    assert_eq!(
+        ids,
+        [
+            "rds://us-east-1/cluster/orders-aurora",
+            "rds://us-east-1/db/mysql-bad",
+            "rds://us-east-1/db/mysql-good",
+            "rds://us-east-1/db/pg-good",
+            "rds://us-east-1/db/pg-good-replica",
+            "rds://us-east-1/db/pg-reports",
+        ],
+        "cluster members are not targets of their own"
+    );
+    assert!(
+        report["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t.get("error").is_none())
+    );
+    let calls = api_calls(&run.stderr);
+    assert_eq!(calls["DescribeDBInstances"], 1, "{calls:?}");
+    assert_eq!(calls["DescribeDBClusters"], 1, "{calls:?}");
+    // pg15-good (shared by two instances and the replica) and mysql80-good; default groups need no call.
+    assert_eq!(calls["DescribeDBParameters"], 2, "{calls:?}");
+    assert_eq!(calls["DescribeDBClusterParameters"], 1, "{calls:?}");
+    // moto has no lifecycle API: asked once, then the embedded table, and the log says so.
+    assert!(calls["DescribeDBMajorEngineVersions"] <= 2, "{calls:?}");
+    assert!(
+        run.stderr.contains("embedded end-of-life table"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn every_page_is_read_and_several_regions_make_one_run() {
+    let run = audit(
+        &["-v", "rds://eu-west-1", "rds://us-east-1/db/pg-good"],
+        &[("SQLREADY_RDS_PAGE_SIZE", "20")],
+    );
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let report = run.json();
+    let targets = targets_by_id(&report);
+    let fleet = targets
+        .keys()
+        .filter(|id| id.starts_with("rds://eu-west-1/db/fleet-"))
+        .count();
+    assert_eq!(fleet, 45, "{:?}", targets.keys());
+    assert!(targets.contains_key("rds://us-east-1/db/pg-good"));
+    let calls = api_calls(&run.stderr);
+    // 45 instances in pages of 20 (3 calls) + one describe for pg-good.
+    assert_eq!(calls["DescribeDBInstances"], 4, "{calls:?}");
+}
+
+#[test]
+fn an_unknown_instance_is_an_error_for_that_target_only() {
+    let run = audit(
+        &[
+            "rds://us-east-1/db/does-not-exist",
+            "rds://us-east-1/db/pg-good",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let report = run.json();
+    let targets = targets_by_id(&report);
+    let missing = &targets["rds://us-east-1/db/does-not-exist"];
+    assert!(
+        missing["error"].as_str().unwrap().contains("not found"),
+        "{missing:#}"
+    );
+    assert_eq!(targets["rds://us-east-1/db/pg-good"]["role"], "primary");
+}
+
+#[test]
+fn facts_and_evidence_are_saved_with_their_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("facts.json");
+    let run = audit(
+        &[
+            "rds://us-east-1/db/pg-good",
+            "--save-facts",
+            path.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let snapshot: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let target = &snapshot["targets"][0];
+    let facts = &target["facts"];
+    assert_eq!(facts["backups.retention_days"]["value"], 14);
+    assert_eq!(facts["backups.retention_days"]["source"], "rds");
+    assert!(
+        facts["rds.parameters.logical_replication"]["origin"]
+            .as_str()
+            .unwrap()
+            .contains("pg15-good")
+    );
+    assert!(
+        facts["rds.version.lifecycle_source"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("embedded")
+    );
+    let evidence = target["evidence"].as_array().unwrap();
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e["name"] == "DescribeDBInstances" && e["response"]["MultiAZ"] == true)
+    );
+    assert!(
+        !std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("not-a-secret")
+    );
+}

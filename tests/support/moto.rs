@@ -1,0 +1,146 @@
+//! A moto server (the AWS emulator, from PyPI) for the RDS tests: installed
+//! into `.venv/` of the repository when missing, started once per test binary
+//! on 127.0.0.1 and a free port, seeded with `tests/fixtures/rds/seed.py`
+//! through boto3, and stopped when the test binary exits (the server gets
+//! SIGTERM when the thread that started it ends, which is at process exit).
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{OnceLock, mpsc};
+use std::time::{Duration, Instant};
+
+/// The moto release line the tests were written against.
+const MOTO: &str = "moto[server]==5.*";
+
+pub struct Moto {
+    pub endpoint: String,
+}
+
+impl Moto {
+    /// Environment for `sqlready`: the emulator, static test credentials, no
+    /// instance metadata probing, no profile files of the machine.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ENDPOINT_URL_RDS", self.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+            (
+                "AWS_CONFIG_FILE",
+                "/nonexistent/sqlready-test/config".into(),
+            ),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/sqlready-test/credentials".into(),
+            ),
+        ]
+    }
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The python of the repository's venv, with moto installed in it.
+pub fn python() -> PathBuf {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON
+        .get_or_init(|| {
+            let venv = repo().join(".venv");
+            let python = venv.join("bin/python");
+            if !venv.join("bin/moto_server").exists() {
+                eprintln!("installing {MOTO} into {}", venv.display());
+                if !python.exists() {
+                    run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
+                }
+                run(Command::new(&python).args(["-m", "pip", "install", "-q", MOTO]));
+            }
+            python
+        })
+        .clone()
+}
+
+fn run(command: &mut Command) {
+    let status = command
+        .status()
+        .unwrap_or_else(|err| panic!("cannot run {command:?}: {err}"));
+    assert!(status.success(), "{command:?} failed: {status}");
+}
+
+/// The seeded fleet's server, started on first use.
+pub fn moto() -> &'static Moto {
+    static MOTO_SERVER: OnceLock<Moto> = OnceLock::new();
+    MOTO_SERVER.get_or_init(|| {
+        let moto = start();
+        run(Command::new(python())
+            .arg(repo().join("tests/fixtures/rds/seed.py"))
+            .arg(&moto.endpoint));
+        moto
+    })
+}
+
+/// Starts an empty moto server.
+pub fn start() -> Moto {
+    let python = python();
+    let server = python.with_file_name("moto_server");
+    let port = free_port();
+    let log = std::env::temp_dir().join(format!("sqlready-moto-{port}.log"));
+    let (ready, started) = mpsc::channel();
+    let log_path = log.clone();
+    // The thread that spawns the server lives as long as the process, so the
+    // parent-death signal reaches the server only when the test binary exits.
+    std::thread::spawn(move || {
+        let log = std::fs::File::create(&log_path).expect("moto log file");
+        let mut command = Command::new(&server);
+        command
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log);
+        // SAFETY: prctl is async-signal-safe and only affects the child.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
+        let mut child = command.spawn().expect("start moto_server");
+        ready.send(()).ok();
+        let _ = child.wait();
+        std::thread::park();
+    });
+    started.recv().expect("moto_server started");
+    let endpoint = format!("http://127.0.0.1:{port}");
+    wait_ready(port, &log);
+    Moto { endpoint }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn wait_ready(port: u16, log: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
+            let _ = stream.write_all(b"GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+            let mut head = [0u8; 12];
+            if stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.") {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!(
+        "moto_server did not answer on port {port} within 60 s:\n{}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+}
