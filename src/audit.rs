@@ -9,29 +9,6 @@ use crate::sources::{self, CollectOptions, CustomQuery};
 use crate::target::TargetSpec;
 use futures::stream::{self, StreamExt};
 
-/// Collects every target, at most `concurrency` at once, in the given order.
-pub async fn collect_all(
-    targets: &[TargetSpec],
-    options: &CollectOptions,
-    concurrency: usize,
-) -> Vec<Collected> {
-    stream::iter(targets)
-        .map(|spec| async move {
-            tracing::info!(target = spec.id(), "auditing");
-            let outcomes = sources::collect(spec, options).await;
-            for failure in outcomes.iter().filter_map(|outcome| outcome.as_ref().err()) {
-                tracing::info!(target = %failure.id, error = %failure.error, "target could not be audited");
-            }
-            outcomes
-        })
-        .buffered(concurrency.max(1))
-        .collect::<Vec<Vec<Collected>>>()
-        .await
-        .into_iter()
-        .flatten()
-        .collect()
-}
-
 /// One target of a run: a database, a cloud target, or both for the same
 /// server (a `sqlready.toml` entry), merged into one target.
 #[derive(Debug, Clone)]

@@ -41,6 +41,7 @@ pub async fn collect(
         connect_options.get_port()
     );
     let mut conn = connect(&connect_options, options, &endpoint).await?;
+    let user = connect_options.get_username().to_string();
     let mut evidence = Vec::new();
     let identity_row = match bounded(fetch(&mut conn, queries::IDENTITY), options).await {
         Ok(Ok(rows)) => rows.into_iter().next().unwrap_or_default(),
@@ -121,7 +122,7 @@ pub async fn collect(
         collected_at: now,
         facts: facts::facts(&readings, now.date_naive()),
         evidence,
-        principal: None,
+        principal: Some(user),
         sources: Vec::new(),
     })
 }
