@@ -24,6 +24,7 @@ dir=$profile; [ "$profile" = dev ] && dir=debug
 # A private copy: another build in the same target directory may replace the binary meanwhile.
 bin=$(mktemp /tmp/sqlready-bench-bin-XXXXXX)
 cp "target/$dir/sqlready" "$bin"
+chmod +x "$bin"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=$(mktemp /tmp/sqlready-bench-moto-XXXXXX.log)

@@ -49,8 +49,8 @@ fn targets_by_id(report: &Value) -> BTreeMap<String, Value> {
 fn api_calls(stderr: &str) -> BTreeMap<String, u64> {
     let line = stderr
         .lines()
-        .filter(|l| l.contains("rds API calls so far:"))
-        .last()
+        .rev()
+        .find(|l| l.contains("rds API calls so far:"))
         .unwrap_or_else(|| panic!("no API call summary in stderr:\n{stderr}"));
     let summary = line.split("rds API calls so far:").nth(1).unwrap();
     summary
