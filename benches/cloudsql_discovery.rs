@@ -92,4 +92,30 @@ fn main() {
         "best wall time {:.2} s (target: at most 3 s)",
         best.as_secs_f64()
     );
+    // The same audit judged from saved facts: what the report costs without the API.
+    let facts = std::env::temp_dir().join("sqlready-bench-cloudsql-facts.json");
+    let saved = Command::new(env!("CARGO_BIN_EXE_sqlready"))
+        .args(["audit", &format!("cloudsql://{project}"), "--format", "json"])
+        .args(["--fail-on", "never", "--save-facts"])
+        .arg(&facts)
+        .env("SQLREADY_CLOUDSQL_ENDPOINT", &server.url)
+        .env("GOOGLE_OAUTH_ACCESS_TOKEN", TOKEN)
+        .env("HOME", &home)
+        .env("GCE_METADATA_HOST", "127.0.0.1:9")
+        .output()
+        .expect("run sqlready");
+    assert!(saved.status.success(), "{}", String::from_utf8_lossy(&saved.stderr));
+    let started = Instant::now();
+    let offline = Command::new(env!("CARGO_BIN_EXE_sqlready"))
+        .args(["audit", "--facts"])
+        .arg(&facts)
+        .args(["--format", "json", "--fail-on", "never"])
+        .output()
+        .expect("run sqlready");
+    assert!(offline.status.success(), "{}", String::from_utf8_lossy(&offline.stderr));
+    println!(
+        "the same {instances} targets judged from saved facts (no API): {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    let _ = std::fs::remove_file(&facts);
 }

@@ -51,6 +51,8 @@ pub struct CompiledCheck {
     applies: Option<Program>,
     condition: Program,
     detail: Option<Program>,
+    /// The field paths the condition reads, found once at compile time.
+    condition_paths: Vec<String>,
 }
 
 impl CompiledCheck {
@@ -59,13 +61,22 @@ impl CompiledCheck {
         let compile = |name: &str, source: &str| {
             Program::compile(source).map_err(|err| format!("{name}: {err}"))
         };
+        let condition = compile("condition", &check.condition)?;
+        let mut condition_paths: Vec<String> = walk(condition.expression())
+            .0
+            .into_iter()
+            .map(|reference| reference.path)
+            .filter(|path| !path.starts_with("target."))
+            .collect();
+        condition_paths.dedup();
         Ok(CompiledCheck {
+            condition_paths,
             applies: check
                 .applies
                 .as_deref()
                 .map(|s| compile("applies", s))
                 .transpose()?,
-            condition: compile("condition", &check.condition)?,
+            condition,
             detail: check
                 .detail
                 .as_deref()
@@ -91,26 +102,28 @@ pub struct Verdict {
 /// One target prepared for evaluation: its known facts as CEL values.
 pub struct Subject<'a> {
     facts: &'a TargetFacts,
-    thresholds: BTreeMap<String, Json>,
+    /// `thresholds.*` and `target.*`: always known.
+    always: BTreeMap<String, Json>,
     roots: BTreeMap<String, CelValue>,
 }
 
 impl<'a> Subject<'a> {
     pub fn new(facts: &'a TargetFacts, thresholds: &Thresholds) -> Self {
-        let thresholds = threshold_facts(thresholds);
+        let mut always = threshold_facts(thresholds);
+        always.extend(target_facts(facts));
         let mut tree = JsonMap::new();
         for (path, fact) in &facts.facts {
             if let Some(value) = fact.value() {
                 insert_path(&mut tree, path, value.clone());
             }
         }
-        for (path, value) in target_facts(facts).into_iter().chain(thresholds.clone()) {
-            insert_path(&mut tree, &path, value);
+        for (path, value) in &always {
+            insert_path(&mut tree, path, value.clone());
         }
         let roots = tree.iter().map(|(k, v)| (k.clone(), to_cel(v))).collect();
         Subject {
             facts,
-            thresholds,
+            always,
             roots,
         }
     }
@@ -152,17 +165,11 @@ impl<'a> Subject<'a> {
     }
 
     fn always_known(&self, path: &str) -> Option<Json> {
-        if let Some(value) = self.thresholds.get(path) {
-            return Some(value.clone());
-        }
-        target_facts(self.facts)
-            .into_iter()
-            .find(|(p, _)| p == path)
-            .map(|(_, v)| v)
+        self.always.get(path).cloned()
     }
 
     fn context(&self, check: &Check) -> Context<'static, 'static> {
-        let mut context = Context::default();
+        let mut context = Context::with_env(standard_env());
         for (root, value) in &self.roots {
             context.add_variable_from_value(root.clone(), value.clone());
         }
@@ -181,6 +188,13 @@ impl<'a> Subject<'a> {
         }
         context
     }
+}
+
+/// The CEL standard environment, built once: building it registers every
+/// standard overload and dominated evaluation time when done per check.
+fn standard_env() -> Arc<cel::Env> {
+    static ENV: std::sync::OnceLock<Arc<cel::Env>> = std::sync::OnceLock::new();
+    ENV.get_or_init(|| Arc::new(cel::Env::stdlib())).clone()
 }
 
 /// Where a check's own query rows are stored in the facts.
@@ -239,7 +253,7 @@ pub fn evaluate(compiled: &CompiledCheck, subject: &Subject<'_>) -> Verdict {
             return unknown_or_error(&compiled.condition, subject, check, "condition", &err.to_string());
         }
     };
-    let mut evidence = known_evidence(&compiled.condition, subject, check);
+    let mut evidence = known_evidence(&compiled.condition_paths, subject, check);
     let (status, violations) = match outcome {
         CelValue::Bool(true) => (Status::Pass, None),
         CelValue::Bool(false) => (check.violation.status(), None),
@@ -313,16 +327,12 @@ fn misbehaved(check: &Check, which: &str, error: &str) -> Verdict {
     }
 }
 
-/// The known facts an expression read, by path (target identity left out).
-fn known_evidence(program: &Program, subject: &Subject<'_>, check: &Check) -> JsonMap<String, Json> {
+/// The known facts among the paths an expression reads (target identity left out).
+fn known_evidence(paths: &[String], subject: &Subject<'_>, check: &Check) -> JsonMap<String, Json> {
     let mut evidence = JsonMap::new();
-    let (references, _) = walk(program.expression());
-    for reference in references {
-        if reference.path.starts_with("target.") {
-            continue;
-        }
-        if let Lookup::Known(value) = subject.lookup(&reference.path, check) {
-            evidence.insert(reference.path, value);
+    for path in paths {
+        if let Lookup::Known(value) = subject.lookup(path, check) {
+            evidence.insert(path.clone(), value);
         }
     }
     evidence

@@ -330,6 +330,8 @@ impl Report {
             }
             waived += usize::from(finding.waiver.is_some());
         }
+        // A target that could not be audited has no findings; it counts as one error.
+        summary.error += self.targets.iter().filter(|t| t.error.is_some()).count();
         if !self.waivers.is_empty() {
             summary.waived = Some(waived);
         }
