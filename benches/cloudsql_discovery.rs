@@ -59,7 +59,7 @@ fn main() {
             .env("HOME", &home)
             .env("GCE_METADATA_HOST", "127.0.0.1:9")
             .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
-            .env_remove("RUST_LOG")
+            .env("RUST_LOG", "sqlready=info")
             .output()
             .expect("run sqlready");
         let wall = started.elapsed();
@@ -87,6 +87,13 @@ fn main() {
             output.stdout.len()
         );
         assert_eq!(gets, 0, "discovery must not get instances one by one");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if let Some(line) = stderr.lines().find(|l| l.contains("instance(s) listed")) {
+            println!(
+                "  source: {}",
+                line.split("instance(s)").nth(1).map_or(line, str::trim)
+            );
+        }
     }
     println!(
         "best wall time {:.2} s (target: at most 3 s)",
@@ -95,7 +102,12 @@ fn main() {
     // The same audit judged from saved facts: what the report costs without the API.
     let facts = std::env::temp_dir().join("sqlready-bench-cloudsql-facts.json");
     let saved = Command::new(env!("CARGO_BIN_EXE_sqlready"))
-        .args(["audit", &format!("cloudsql://{project}"), "--format", "json"])
+        .args([
+            "audit",
+            &format!("cloudsql://{project}"),
+            "--format",
+            "json",
+        ])
         .args(["--fail-on", "never", "--save-facts"])
         .arg(&facts)
         .env("SQLREADY_CLOUDSQL_ENDPOINT", &server.url)
@@ -104,7 +116,11 @@ fn main() {
         .env("GCE_METADATA_HOST", "127.0.0.1:9")
         .output()
         .expect("run sqlready");
-    assert!(saved.status.success(), "{}", String::from_utf8_lossy(&saved.stderr));
+    assert!(
+        saved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&saved.stderr)
+    );
     let started = Instant::now();
     let offline = Command::new(env!("CARGO_BIN_EXE_sqlready"))
         .args(["audit", "--facts"])
@@ -112,10 +128,14 @@ fn main() {
         .args(["--format", "json", "--fail-on", "never"])
         .output()
         .expect("run sqlready");
-    assert!(offline.status.success(), "{}", String::from_utf8_lossy(&offline.stderr));
+    assert!(
+        offline.status.success(),
+        "{}",
+        String::from_utf8_lossy(&offline.stderr)
+    );
     println!(
-        "the same {instances} targets judged from saved facts (no API): {:.2} s",
+        "the same {instances} targets judged from saved facts (no API, {}): {:.2} s",
+        facts.display(),
         started.elapsed().as_secs_f64()
     );
-    let _ = std::fs::remove_file(&facts);
 }

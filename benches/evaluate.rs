@@ -1,8 +1,8 @@
 //! Check evaluation speed: the whole built-in catalog against one target's
 //! facts (target: under 1 ms per target). Run with `cargo bench`.
 
-use sqlready::checks::eval::Thresholds;
 use sqlready::checks::Catalog;
+use sqlready::checks::eval::Thresholds;
 use sqlready::facts::snapshot::Snapshot;
 use sqlready::report;
 use std::time::Instant;

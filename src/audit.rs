@@ -1,7 +1,7 @@
 //! One audit run: collect every target (bounded concurrency), judge, report.
 
-use crate::checks::eval::Thresholds;
 use crate::checks::Catalog;
+use crate::checks::eval::Thresholds;
 use crate::facts::merge::{self, Part};
 use crate::facts::snapshot::{Collected, TargetFailure};
 use crate::report::{self, Report};
@@ -42,7 +42,11 @@ impl Plan {
 /// Collects every plan, at most `concurrency` at once, in the given order.
 /// The two halves of a paired plan are collected at the same time and merged
 /// (see [`crate::facts::merge`]).
-pub async fn collect_plans(plans: &[Plan], options: &CollectOptions, concurrency: usize) -> Vec<Collected> {
+pub async fn collect_plans(
+    plans: &[Plan],
+    options: &CollectOptions,
+    concurrency: usize,
+) -> Vec<Collected> {
     stream::iter(plans)
         .map(|plan| async move {
             tracing::info!(target = plan.id(), "auditing");
@@ -91,7 +95,11 @@ async fn collect_plan(plan: &Plan, options: &CollectOptions) -> Vec<Collected> {
                     Err(TargetFailure {
                         id: spec.id().to_string(),
                         kind: spec.kind(),
-                        error: format!("{} named {} targets where one was expected", spec.id(), outcomes.len()),
+                        error: format!(
+                            "{} named {} targets where one was expected",
+                            spec.id(),
+                            outcomes.len()
+                        ),
                     })
                 },
             };
@@ -114,8 +122,16 @@ fn with_password(spec: &TargetSpec, env: Option<&str>) -> Result<TargetSpec, Str
     };
     let password = match std::env::var(env) {
         Ok(password) if !password.is_empty() => password,
-        Ok(_) => return Err(format!("environment variable {env} (password_env) is empty")),
-        Err(_) => return Err(format!("environment variable {env} (password_env) is not set")),
+        Ok(_) => {
+            return Err(format!(
+                "environment variable {env} (password_env) is empty"
+            ));
+        }
+        Err(_) => {
+            return Err(format!(
+                "environment variable {env} (password_env) is not set"
+            ));
+        }
     };
     match spec {
         TargetSpec::Database { kind, url, id } => {
@@ -138,11 +154,15 @@ pub fn custom_queries(catalog: &Catalog) -> Vec<CustomQuery> {
         .checks
         .iter()
         .flat_map(|compiled| {
-            compiled.check.query.iter().map(|(engine, sql)| CustomQuery {
-                check_id: compiled.check.id.clone(),
-                engine: engine.clone(),
-                sql: sql.clone(),
-            })
+            compiled
+                .check
+                .query
+                .iter()
+                .map(|(engine, sql)| CustomQuery {
+                    check_id: compiled.check.id.clone(),
+                    engine: engine.clone(),
+                    sql: sql.clone(),
+                })
         })
         .collect()
 }
@@ -154,5 +174,11 @@ pub fn judge(
     thresholds: &Thresholds,
     started_at: chrono::DateTime<chrono::Utc>,
 ) -> Report {
-    report::build(catalog, collected, thresholds, started_at, chrono::Utc::now())
+    report::build(
+        catalog,
+        collected,
+        thresholds,
+        started_at,
+        chrono::Utc::now(),
+    )
 }

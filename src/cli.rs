@@ -8,11 +8,17 @@ use std::path::PathBuf;
 /// Tells whether a production SQL database is ready for production, and proves it.
 ///
 /// sqlready reads PostgreSQL and MySQL/MariaDB from the inside (read-only,
-/// with timeouts) and scores the production-readiness checklist: replicas,
+/// with timeouts) and AWS RDS/Aurora and Google Cloud SQL through their APIs,
+/// and scores the production-readiness checklist: replicas,
 /// multi-zone, backups, point-in-time recovery, CDC, TLS, slow-query logging
 /// and more. Every verdict names the fact that decided it.
 #[derive(Debug, Parser)]
-#[command(name = "sqlready", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "sqlready",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     /// More logging on stderr (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -68,7 +74,13 @@ impl FailOn {
 Targets:
   postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=…]   a PostgreSQL database
   mysql://USER[:PASSWORD]@HOST[:PORT]/DB                  a MySQL or MariaDB database
+  rds://REGION                                            every RDS instance and cluster in REGION
+  rds://REGION/db/ID, rds://REGION/cluster/ID             one RDS DB instance / one DB cluster
+  cloudsql://PROJECT                                      every Cloud SQL instance in PROJECT
+  cloudsql://PROJECT/INSTANCE                             one Cloud SQL instance
 Passwords may also come from PGPASSWORD / MYSQL_PWD; they never appear in any output.
+AWS uses the SDK's credential and region chain (AWS_PROFILE, SSO, AWS_ENDPOINT_URL);
+Google Cloud uses Application Default Credentials or GOOGLE_OAUTH_ACCESS_TOKEN.
 
 Exit codes:
   0  nothing at or above --fail-on failed
@@ -86,7 +98,12 @@ pub struct AuditArgs {
     pub targets: Vec<String>,
 
     /// Read targets, thresholds, severity overrides, check selection and waivers from FILE.
-    #[arg(long, value_name = "FILE", env = "SQLREADY_CONFIG", conflicts_with = "no_config")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "SQLREADY_CONFIG",
+        conflicts_with = "no_config"
+    )]
     pub config: Option<PathBuf>,
 
     /// Do not read ./sqlready.toml even when it exists.

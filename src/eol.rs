@@ -67,15 +67,24 @@ mod tests {
 
     #[test]
     fn majors_follow_each_engine_numbering() {
-        assert_eq!(major_of("postgres", "15.20 (Debian 15.20-0+deb12u1)").as_deref(), Some("15"));
+        assert_eq!(
+            major_of("postgres", "15.20 (Debian 15.20-0+deb12u1)").as_deref(),
+            Some("15")
+        );
         assert_eq!(major_of("postgres", "9.6.24").as_deref(), Some("9.6"));
         assert_eq!(major_of("mysql", "8.0.36-log").as_deref(), Some("8.0"));
-        assert_eq!(major_of("mariadb", "10.11.19-MariaDB-0+deb12u1").as_deref(), Some("10.11"));
+        assert_eq!(
+            major_of("mariadb", "10.11.19-MariaDB-0+deb12u1").as_deref(),
+            Some("10.11")
+        );
     }
 
     #[test]
     fn known_dates_parse() {
-        assert_eq!(end_of_life("postgres", "15"), NaiveDate::from_ymd_opt(2027, 11, 11));
+        assert_eq!(
+            end_of_life("postgres", "15"),
+            NaiveDate::from_ymd_opt(2027, 11, 11)
+        );
         assert_eq!(end_of_life("postgres", "7"), None);
         for (engine, major, _) in TABLE {
             assert!(end_of_life(engine, major).is_some(), "{engine} {major}");

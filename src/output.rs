@@ -23,7 +23,10 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 /// Prints to stdout; a closed pipe (`| head`) is not an error.
 pub fn print(contents: &str) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(contents.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(contents.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
     }

@@ -50,8 +50,15 @@ impl Role {
 #[derive(Clone)]
 pub enum TargetSpec {
     /// A database audited from inside; `url` holds credentials and is never displayed.
-    Database { kind: Kind, url: Url, id: String },
-    Cloud { kind: Kind, uri: String },
+    Database {
+        kind: Kind,
+        url: Url,
+        id: String,
+    },
+    Cloud {
+        kind: Kind,
+        uri: String,
+    },
     /// Google Cloud SQL: every instance of a project, or one instance.
     CloudSql(CloudSqlSpec),
     /// AWS RDS / Aurora: every instance and cluster of a region, or one of them.
@@ -164,7 +171,10 @@ pub enum TargetError {
     )]
     UnknownScheme { scheme: String, shown: String },
     #[error("'{shown}' has no host: write it as {example}")]
-    NoHost { shown: String, example: &'static str },
+    NoHost {
+        shown: String,
+        example: &'static str,
+    },
     #[error("'{shown}': {reason}")]
     Invalid { shown: String, reason: String },
     #[error(
@@ -357,7 +367,9 @@ pub fn redact_uri(input: &str) -> String {
     };
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);
-    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
     let tail = tail.split(['?', '#']).next().unwrap_or("");
     format!("{scheme}://{host}{tail}")
 }
@@ -458,7 +470,10 @@ mod tests {
             parse("cloudsql://acme-prod/").unwrap().id(),
             "cloudsql://acme-prod"
         );
-        assert_eq!(parse("CloudSQL://example.com:acme").unwrap().id(), "cloudsql://example.com:acme");
+        assert_eq!(
+            parse("CloudSQL://example.com:acme").unwrap().id(),
+            "cloudsql://example.com:acme"
+        );
     }
 
     #[test]

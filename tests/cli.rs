@@ -34,28 +34,54 @@ fn every_help_text_is_stable() {
 fn offline_audit_of_the_bad_example_renders_the_checklist() {
     let run = sqlready(&["audit", "--facts", &example("postgres-bad.json")]);
     assert_eq!(run.code, 1, "failing findings exit 1: {}", run.stderr);
-    assert!(!run.stdout.contains('\u{1b}'), "no colour when stdout is not a terminal");
+    assert!(
+        !run.stdout.contains('\u{1b}'),
+        "no colour when stdout is not a terminal"
+    );
     insta::assert_snapshot!("table_postgres_bad", run.stdout);
 }
 
 #[test]
 fn offline_audit_json_follows_the_contract() {
-    let run = sqlready(&["audit", "--facts", &example("postgres-good.json"), "--format", "json"]);
+    let run = sqlready(&[
+        "audit",
+        "--facts",
+        &example("postgres-good.json"),
+        "--format",
+        "json",
+    ]);
     let report = run.json();
     assert_eq!(report["schema_version"], 1);
     assert_eq!(report["tool"]["name"], "sqlready");
     let target = only_target(&report);
-    for field in ["id", "kind", "role", "engine", "version", "score", "items", "findings"] {
+    for field in [
+        "id", "kind", "role", "engine", "version", "score", "items", "findings",
+    ] {
         assert!(target.get(field).is_some(), "missing {field}");
     }
     let keys: Vec<&String> = target["items"].as_object().unwrap().keys().collect();
     assert_eq!(
         keys,
         [
-            "replicas", "multi_zone", "backups", "pitr", "cdc", "disk_autogrow", "migrations",
-            "network_security", "dev_data", "staging", "monitoring", "cost", "slow_queries",
-            "connection_pooling", "deletion_protection", "encryption", "audit_logging",
-            "durability", "version_support"
+            "replicas",
+            "multi_zone",
+            "backups",
+            "pitr",
+            "cdc",
+            "disk_autogrow",
+            "migrations",
+            "network_security",
+            "dev_data",
+            "staging",
+            "monitoring",
+            "cost",
+            "slow_queries",
+            "connection_pooling",
+            "deletion_protection",
+            "encryption",
+            "audit_logging",
+            "durability",
+            "version_support"
         ],
         "every checklist key, in checklist order"
     );
@@ -69,16 +95,32 @@ fn offline_audit_json_follows_the_contract() {
 #[test]
 fn fail_on_sets_the_threshold_for_exit_1() {
     let facts = example("postgres-bad.json");
-    assert_eq!(sqlready(&["audit", "--facts", &facts, "--fail-on", "low"]).code, 1);
-    assert_eq!(sqlready(&["audit", "--facts", &facts, "--fail-on", "never"]).code, 0);
+    assert_eq!(
+        sqlready(&["audit", "--facts", &facts, "--fail-on", "low"]).code,
+        1
+    );
+    assert_eq!(
+        sqlready(&["audit", "--facts", &facts, "--fail-on", "never"]).code,
+        0
+    );
     let good = example("postgres-good.json");
-    let run = sqlready(&["audit", "--facts", &good, "--fail-on", "high", "--format", "json"]);
+    let run = sqlready(&[
+        "audit",
+        "--facts",
+        &good,
+        "--fail-on",
+        "high",
+        "--format",
+        "json",
+    ]);
     let report = run.json();
     let high_failures = report["targets"][0]["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|f| f["status"] == "fail" && (f["severity"] == "high" || f["severity"] == "critical"))
+        .filter(|f| {
+            f["status"] == "fail" && (f["severity"] == "high" || f["severity"] == "critical")
+        })
         .count();
     assert_eq!(run.code, if high_failures > 0 { 1 } else { 0 });
 }
@@ -87,7 +129,15 @@ fn fail_on_sets_the_threshold_for_exit_1() {
 fn output_file_is_written_whole() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("report.json");
-    let run = sqlready(&["audit", "--facts", &example("postgres-good.json"), "--format", "json", "--output", out.to_str().unwrap()]);
+    let run = sqlready(&[
+        "audit",
+        "--facts",
+        &example("postgres-good.json"),
+        "--format",
+        "json",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
     assert!(run.stdout.is_empty(), "the report goes to the file only");
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok());
@@ -97,16 +147,31 @@ fn output_file_is_written_whole() {
 
 #[test]
 fn output_into_a_missing_directory_is_a_clear_error() {
-    let run = sqlready(&["audit", "--facts", &example("postgres-good.json"), "--output", "/nonexistent/dir/report.txt"]);
+    let run = sqlready(&[
+        "audit",
+        "--facts",
+        &example("postgres-good.json"),
+        "--output",
+        "/nonexistent/dir/report.txt",
+    ]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("cannot write /nonexistent/dir/report.txt"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("cannot write /nonexistent/dir/report.txt"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn malformed_and_unknown_targets_are_usage_errors_without_secrets() {
     let run = sqlready(&["audit", "oracle://scott:tiger-pw@db/orcl"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("unknown target scheme 'oracle://'"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("unknown target scheme 'oracle://'"),
+        "{}",
+        run.stderr
+    );
     assert!(!run.stderr.contains("tiger-pw"));
     let run = sqlready(&["audit", "db.internal:5432"]);
     assert_eq!(run.code, 2);
@@ -126,10 +191,18 @@ fn malformed_facts_file_is_located() {
     let run = sqlready(&["audit", "--facts", path.to_str().unwrap()]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("line 2"), "{}", run.stderr);
-    assert!(run.stderr.contains("--save-facts"), "says how to make one: {}", run.stderr);
+    assert!(
+        run.stderr.contains("--save-facts"),
+        "says how to make one: {}",
+        run.stderr
+    );
     let run = sqlready(&["audit", "--facts", "/nonexistent/facts.json"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("cannot read facts file"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot read facts file"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -140,7 +213,13 @@ fn malformed_check_file_is_located_by_line_and_column() {
         "id = \"custom.broken\"\nitem = \"cdc\"\nseverity = \"low\"\ntitle = \"t\"\nwhy = \"w\"\ncondition = \"replicas.count >\"\n",
     )
     .unwrap();
-    let run = sqlready(&["audit", "--facts", &example("postgres-good.json"), "--checks-dir", dir.path().to_str().unwrap()]);
+    let run = sqlready(&[
+        "audit",
+        "--facts",
+        &example("postgres-good.json"),
+        "--checks-dir",
+        dir.path().to_str().unwrap(),
+    ]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("broken.toml:6:"), "{}", run.stderr);
     assert!(run.stderr.contains("CEL syntax error"), "{}", run.stderr);
@@ -160,13 +239,26 @@ fn lint_names_unknown_fact_paths_and_functions() {
     .unwrap();
     let run = sqlready(&["checks", "lint", file.to_str().unwrap()]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("typo.toml:6:14: condition: unknown fact path 'replicas.cuont'"), "{}", run.stderr);
-    assert!(run.stderr.contains("unknown function 'frobnicate'"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("typo.toml:6:14: condition: unknown fact path 'replicas.cuont'"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("unknown function 'frobnicate'"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn builtin_catalog_lints_clean_and_shows_documentation() {
-    let run = sqlready(&["checks", "lint", concat!(env!("CARGO_MANIFEST_DIR"), "/checks")]);
+    let run = sqlready(&[
+        "checks",
+        "lint",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/checks"),
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let list = sqlready(&["checks", "list", "--json"]);
     let checks: Vec<serde_json::Value> = serde_json::from_str(&list.stdout).unwrap();
@@ -176,11 +268,18 @@ fn builtin_catalog_lints_clean_and_shows_documentation() {
     assert!(show.stdout.contains("### Why it matters") && show.stdout.contains("### How to fix"));
     let missing = sqlready(&["checks", "show", "no.such.check"]);
     assert_eq!(missing.code, 2);
-    assert!(missing.stderr.contains("sqlready checks list"), "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("sqlready checks list"),
+        "{}",
+        missing.stderr
+    );
 }
 
 #[test]
 fn no_color_and_pipes_get_plain_text() {
-    let run = sqlready_with_env(&["audit", "--facts", &example("postgres-bad.json")], &[("NO_COLOR", "1")]);
+    let run = sqlready_with_env(
+        &["audit", "--facts", &example("postgres-bad.json")],
+        &[("NO_COLOR", "1")],
+    );
     assert!(!run.stdout.contains('\u{1b}'));
 }

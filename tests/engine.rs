@@ -1,7 +1,7 @@
 //! The check engine's semantics, through its public API: three-valued
 //! evaluation over facts, violation lists, applicability, broken checks.
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use sqlready::checks::eval::{CompiledCheck, Verdict};
 use sqlready::checks::lint::run_example;
 use sqlready::checks::load;
@@ -44,7 +44,13 @@ fn an_unknown_fact_is_never_pass_or_fail() {
     let c = check("postgres.settings.wal_level == 'logical'", "");
     let verdict = judge(&c, json!({}), &["postgres.settings.wal_level"]);
     assert_eq!(verdict.status, Status::Unknown);
-    assert!(verdict.detail.contains("postgres.settings.wal_level unknown"), "{}", verdict.detail);
+    assert!(
+        verdict
+            .detail
+            .contains("postgres.settings.wal_level unknown"),
+        "{}",
+        verdict.detail
+    );
 }
 
 #[test]
@@ -52,18 +58,34 @@ fn a_fact_no_source_reported_is_unknown_with_the_schema_hint() {
     let c = check("ha.enabled", "");
     let verdict = judge(&c, json!({}), &[]);
     assert_eq!(verdict.status, Status::Unknown);
-    assert!(verdict.detail.contains("cloud provider's API"), "{}", verdict.detail);
+    assert!(
+        verdict.detail.contains("cloud provider's API"),
+        "{}",
+        verdict.detail
+    );
     assert!(!verdict.resolve.is_empty());
 }
 
 #[test]
 fn three_valued_logic_short_circuits_on_known_facts() {
     let or = check("replicas.count > 0 || ha.enabled", "");
-    assert_eq!(judge(&or, json!({"replicas.count": 2}), &["ha.enabled"]).status, Status::Pass);
-    assert_eq!(judge(&or, json!({"replicas.count": 0}), &["ha.enabled"]).status, Status::Unknown);
+    assert_eq!(
+        judge(&or, json!({"replicas.count": 2}), &["ha.enabled"]).status,
+        Status::Pass
+    );
+    assert_eq!(
+        judge(&or, json!({"replicas.count": 0}), &["ha.enabled"]).status,
+        Status::Unknown
+    );
     let and = check("replicas.count > 0 && ha.enabled", "");
-    assert_eq!(judge(&and, json!({"replicas.count": 0}), &["ha.enabled"]).status, Status::Fail);
-    assert_eq!(judge(&and, json!({"replicas.count": 1}), &["ha.enabled"]).status, Status::Unknown);
+    assert_eq!(
+        judge(&and, json!({"replicas.count": 0}), &["ha.enabled"]).status,
+        Status::Fail
+    );
+    assert_eq!(
+        judge(&and, json!({"replicas.count": 1}), &["ha.enabled"]).status,
+        Status::Unknown
+    );
 }
 
 #[test]
@@ -78,14 +100,20 @@ fn a_list_condition_reports_each_violation() {
     let verdict = judge(&c, slots, &[]);
     assert_eq!(verdict.status, Status::Warn);
     assert_eq!(verdict.detail, "b is inactive; c is inactive");
-    assert_eq!(verdict.evidence["violations"], json!(["b is inactive", "c is inactive"]));
+    assert_eq!(
+        verdict.evidence["violations"],
+        json!(["b is inactive", "c is inactive"])
+    );
     let none = judge(&c, json!({"replication.slots": []}), &[]);
     assert_eq!(none.status, Status::Pass);
 }
 
 #[test]
 fn applies_false_is_not_applicable() {
-    let c = check("replicas.count > 0", "applies = \"target.role != 'primary'\"");
+    let c = check(
+        "replicas.count > 0",
+        "applies = \"target.role != 'primary'\"",
+    );
     let verdict = judge(&c, json!({"replicas.count": 0}), &[]);
     assert_eq!(verdict.status, Status::NotApplicable);
 }
@@ -98,7 +126,10 @@ fn a_broken_check_is_an_error_not_a_verdict() {
     assert_eq!(verdict.status, Status::Error, "{}", verdict.detail);
     assert!(verdict.detail.contains("t.check"));
     let not_bool = check("replicas.count", "");
-    assert_eq!(judge(&not_bool, json!({"replicas.count": 1}), &[]).status, Status::Error);
+    assert_eq!(
+        judge(&not_bool, json!({"replicas.count": 1}), &[]).status,
+        Status::Error
+    );
 }
 
 #[test]
@@ -107,12 +138,18 @@ fn a_detail_expression_words_the_verdict() {
         "replicas.count > 0",
         "detail = \"string(replicas.count) + ' replica(s) streaming'\"",
     );
-    assert_eq!(judge(&c, json!({"replicas.count": 2}), &[]).detail, "2 replica(s) streaming");
+    assert_eq!(
+        judge(&c, json!({"replicas.count": 2}), &[]).detail,
+        "2 replica(s) streaming"
+    );
 }
 
 #[test]
 fn thresholds_are_always_known() {
-    let c = check("backups.retention_days >= thresholds.min_backup_retention_days", "");
+    let c = check(
+        "backups.retention_days >= thresholds.min_backup_retention_days",
+        "",
+    );
     let verdict = judge(&c, json!({"backups.retention_days": 3}), &[]);
     assert_eq!(verdict.status, Status::Fail);
     assert_eq!(verdict.evidence["thresholds.min_backup_retention_days"], 7);
@@ -120,7 +157,14 @@ fn thresholds_are_always_known() {
 
 #[test]
 fn integers_from_json_do_arithmetic() {
-    let c = check("postgres.settings.max_replication_slots - replication.slot_count >= 1", "");
-    let verdict = judge(&c, json!({"postgres.settings.max_replication_slots": 10, "replication.slot_count": 3}), &[]);
+    let c = check(
+        "postgres.settings.max_replication_slots - replication.slot_count >= 1",
+        "",
+    );
+    let verdict = judge(
+        &c,
+        json!({"postgres.settings.max_replication_slots": 10, "replication.slot_count": 3}),
+        &[],
+    );
     assert_eq!(verdict.status, Status::Pass);
 }

@@ -3,8 +3,8 @@
 
 mod support;
 
-use support::cli::{finding, item, only_target, sqlready, status, Run};
-use support::pglab::{lab, PgServer, LAB_PASSWORD};
+use support::cli::{Run, finding, item, only_target, sqlready, status};
+use support::pglab::{LAB_PASSWORD, PgServer, lab};
 
 fn audit(server: &PgServer, user: &str, db: &str) -> Run {
     let url = server.url(user, db);
@@ -30,7 +30,12 @@ fn bad_server_fails_what_defaults_leave_undone() {
     let target = only_target(&report);
     assert_eq!(target["role"], "primary");
     assert_eq!(target["engine"], "postgres");
-    assert!(target["id"].as_str().unwrap().starts_with("postgres://127.0.0.1:"));
+    assert!(
+        target["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("postgres://127.0.0.1:")
+    );
     assert_eq!(item(target, "replicas"), "fail");
     assert_eq!(item(target, "pitr"), "fail");
     assert_eq!(status(target, "pitr.wal_archiving"), "fail");
@@ -51,12 +56,24 @@ fn bad_server_fails_what_defaults_leave_undone() {
     assert_eq!(item(target, "multi_zone"), "unknown");
     assert_eq!(item(target, "backups"), "unknown");
     let backups = finding(target, "backups.enabled");
-    assert!(backups["detail"].as_str().unwrap().contains("invisible from SQL"), "{backups:#}");
+    assert!(
+        backups["detail"]
+            .as_str()
+            .unwrap()
+            .contains("invisible from SQL"),
+        "{backups:#}"
+    );
     assert_eq!(item(target, "disk_autogrow"), "unknown");
     // The auditor has pg_monitor but no hba grant: TLS enforcement is unknown with the grant.
     let required = finding(target, "network.tls_required");
     assert_eq!(required["status"], "unknown");
-    assert!(required["resolve"][0].as_str().unwrap().contains("pg_hba_file_rules"), "{required:#}");
+    assert!(
+        required["resolve"][0]
+            .as_str()
+            .unwrap()
+            .contains("pg_hba_file_rules"),
+        "{required:#}"
+    );
     // Every checklist item is present.
     assert_eq!(target["items"].as_object().unwrap().len(), 19);
 }
@@ -83,9 +100,19 @@ fn good_server_passes_and_says_why() {
     assert_eq!(replicas["evidence"]["replicas.count"], 1);
     let migrations = finding(target, "migrations.tool_detected");
     let tables = migrations["evidence"]["migrations.tables"].to_string();
-    assert!(tables.contains("sqlx") && tables.contains("Flyway"), "{migrations:#}");
-    assert!(tables.contains("billing"), "found in the other database: {migrations:#}");
-    for check in ["network.tls_enabled", "network.tls_required", "network.tls_in_use"] {
+    assert!(
+        tables.contains("sqlx") && tables.contains("Flyway"),
+        "{migrations:#}"
+    );
+    assert!(
+        tables.contains("billing"),
+        "found in the other database: {migrations:#}"
+    );
+    for check in [
+        "network.tls_enabled",
+        "network.tls_required",
+        "network.tls_in_use",
+    ] {
         assert_eq!(status(target, check), "pass", "{check}");
     }
     // Public exposure is a property of the hosting: unknown from inside.
@@ -113,7 +140,10 @@ fn inactive_slot_retaining_wal_is_flagged() {
     let target = only_target(&report);
     let inactive = finding(target, "cdc.inactive_slots");
     assert_eq!(inactive["status"], "warn", "{inactive:#}");
-    assert!(inactive["detail"].as_str().unwrap().contains("stale_slot"), "{inactive:#}");
+    assert!(
+        inactive["detail"].as_str().unwrap().contains("stale_slot"),
+        "{inactive:#}"
+    );
     assert_eq!(status(target, "cdc.slot_wal_limit"), "warn");
     assert_eq!(status(target, "cdc.slots_healthy"), "pass");
     assert_eq!(item(target, "cdc"), "fail");
@@ -135,10 +165,20 @@ fn plain_role_gets_unknowns_with_the_grant_that_fixes_them() {
     let target = only_target(&report);
     let stats = finding(target, "slow_queries.statistics");
     assert_eq!(stats["status"], "unknown", "{stats:#}");
-    assert!(stats["resolve"].to_string().contains("pg_read_all_settings"), "{stats:#}");
+    assert!(
+        stats["resolve"]
+            .to_string()
+            .contains("pg_read_all_settings"),
+        "{stats:#}"
+    );
     let replicas = finding(target, "replicas.present");
     assert_eq!(replicas["status"], "unknown", "{replicas:#}");
-    assert!(replicas["resolve"].to_string().contains("pg_read_all_stats"), "{replicas:#}");
+    assert!(
+        replicas["resolve"]
+            .to_string()
+            .contains("pg_read_all_stats"),
+        "{replicas:#}"
+    );
     // Never a confident verdict from what the role cannot see.
     assert_ne!(item(target, "audit_logging"), "pass");
 }
@@ -146,12 +186,29 @@ fn plain_role_gets_unknowns_with_the_grant_that_fixes_them() {
 #[test]
 fn custom_check_query_runs_read_only_and_becomes_facts() {
     let checks = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/checks");
-    let bad = sqlready(&["audit", &lab().bad.url("auditor", "app"), "--format", "json", "--checks-dir", checks]);
+    let bad = sqlready(&[
+        "audit",
+        &lab().bad.url("auditor", "app"),
+        "--format",
+        "json",
+        "--checks-dir",
+        checks,
+    ]);
     let target = only_target(&bad.json()).clone();
     let custom = finding(&target, "acme.tables_have_primary_keys");
     assert_eq!(custom["status"], "fail", "{custom:#}");
-    assert!(custom["detail"].as_str().unwrap().contains("public.orders"), "{custom:#}");
-    let good = sqlready(&["audit", &lab().good.url("postgres", "app"), "--format", "json", "--checks-dir", checks]);
+    assert!(
+        custom["detail"].as_str().unwrap().contains("public.orders"),
+        "{custom:#}"
+    );
+    let good = sqlready(&[
+        "audit",
+        &lab().good.url("postgres", "app"),
+        "--format",
+        "json",
+        "--checks-dir",
+        checks,
+    ]);
     let target = only_target(&good.json()).clone();
     assert_eq!(status(&target, "acme.tables_have_primary_keys"), "pass");
 }
@@ -199,7 +256,13 @@ expect = "unknown"
     let target = only_target(&run.json()).clone();
     let slow = finding(&target, "custom.slow");
     assert_eq!(slow["status"], "unknown", "{slow:#}");
-    assert!(slow["detail"].as_str().unwrap().contains("statement timeout"), "{slow:#}");
+    assert!(
+        slow["detail"]
+            .as_str()
+            .unwrap()
+            .contains("statement timeout"),
+        "{slow:#}"
+    );
     assert_eq!(status(&target, "durability.fsync"), "pass");
 }
 
@@ -209,35 +272,74 @@ fn session_is_read_only() {
     let url = lab().bad.url("postgres", "app");
     let run = sqlready(&["audit", &url, "--format", "json", "-vv"]);
     assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
-    let count = lab().bad.psql("app", "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sqlready'");
+    let count = lab().bad.psql(
+        "app",
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sqlready'",
+    );
     assert_eq!(count, "0", "the audit session is closed afterwards");
 }
 
 #[test]
 fn wrong_password_is_one_clear_error_without_the_password() {
-    let url = lab().good.url("auditor", "app").replace(LAB_PASSWORD, "not-the-password-123");
+    let url = lab()
+        .good
+        .url("auditor", "app")
+        .replace(LAB_PASSWORD, "not-the-password-123");
     let run = sqlready(&["audit", &url, "--format", "json", "-vv"]);
     assert_eq!(run.code, 3, "{}", run.stderr);
     let target = only_target(&run.json()).clone();
     let error = target["error"].as_str().unwrap();
     assert!(error.contains("authentication failed"), "{error}");
-    assert!(!run.stdout.contains("not-the-password-123") && !run.stderr.contains("not-the-password-123"));
-    assert!(target["items"].as_object().unwrap().values().all(|s| s == "error"));
+    assert!(
+        !run.stdout.contains("not-the-password-123")
+            && !run.stderr.contains("not-the-password-123")
+    );
+    assert!(
+        target["items"]
+            .as_object()
+            .unwrap()
+            .values()
+            .all(|s| s == "error")
+    );
 }
 
 #[test]
 fn unreachable_and_non_postgres_targets_do_not_stop_the_others() {
-    let free_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let free_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let unreachable = format!("postgres://auditor:{LAB_PASSWORD}@127.0.0.1:{free_port}/app");
     let not_postgres = format!("postgres://auditor:{LAB_PASSWORD}@127.0.0.1:3306/app");
     let good = lab().good.url("auditor", "app");
-    let run = sqlready(&["audit", &unreachable, &not_postgres, &good, "--format", "json", "--connect-timeout", "5"]);
+    let run = sqlready(&[
+        "audit",
+        &unreachable,
+        &not_postgres,
+        &good,
+        "--format",
+        "json",
+        "--connect-timeout",
+        "5",
+    ]);
     assert_eq!(run.code, 3, "{}", run.stderr);
     let report = run.json();
     let targets = report["targets"].as_array().unwrap();
     assert_eq!(targets.len(), 3);
-    assert!(targets[0]["error"].as_str().unwrap().contains("cannot reach"), "{:#}", targets[0]);
-    assert!(targets[1]["error"].as_str().unwrap().contains("PostgreSQL"), "{:#}", targets[1]);
+    assert!(
+        targets[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot reach"),
+        "{:#}",
+        targets[0]
+    );
+    assert!(
+        targets[1]["error"].as_str().unwrap().contains("PostgreSQL"),
+        "{:#}",
+        targets[1]
+    );
     assert!(targets[2]["error"].is_null(), "{:#}", targets[2]);
     assert_eq!(targets[2]["items"]["cdc"], "pass");
     for text in [&run.stdout, &run.stderr] {
@@ -250,7 +352,11 @@ fn tls_refused_by_the_client_but_required_by_the_server() {
     let url = lab().good.url_with("auditor", "app", "sslmode=disable");
     let run = sqlready(&["audit", &url]);
     assert_eq!(run.code, 3);
-    assert!(run.stdout.contains("requires TLS") || run.stdout.contains("no encryption"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("requires TLS") || run.stdout.contains("no encryption"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -259,7 +365,14 @@ fn tls_required_by_the_client_but_not_offered_by_the_server() {
     let run = sqlready(&["audit", &url, "--format", "json"]);
     assert_eq!(run.code, 3);
     let target = only_target(&run.json()).clone();
-    assert!(target["error"].as_str().unwrap().to_lowercase().contains("tls"), "{target:#}");
+    assert!(
+        target["error"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("tls"),
+        "{target:#}"
+    );
 }
 
 #[test]
@@ -267,12 +380,28 @@ fn facts_saved_from_a_real_server_re_evaluate_offline_identically() {
     let dir = tempfile::tempdir().unwrap();
     let facts = dir.path().join("facts.json");
     let url = lab().good.url("postgres", "app");
-    let live = sqlready(&["audit", &url, "--format", "json", "--save-facts", facts.to_str().unwrap()]);
+    let live = sqlready(&[
+        "audit",
+        &url,
+        "--format",
+        "json",
+        "--save-facts",
+        facts.to_str().unwrap(),
+    ]);
     let saved = std::fs::read_to_string(&facts).unwrap();
     assert!(!saved.contains(LAB_PASSWORD), "no secret in the facts file");
-    let offline = sqlready(&["audit", "--facts", facts.to_str().unwrap(), "--format", "json"]);
+    let offline = sqlready(&[
+        "audit",
+        "--facts",
+        facts.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
     assert_eq!(live.code, offline.code);
     let (live, offline) = (live.json(), offline.json());
     assert_eq!(live["targets"][0]["items"], offline["targets"][0]["items"]);
-    assert_eq!(live["targets"][0]["findings"], offline["targets"][0]["findings"]);
+    assert_eq!(
+        live["targets"][0]["findings"],
+        offline["targets"][0]["findings"]
+    );
 }

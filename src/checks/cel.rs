@@ -1,9 +1,9 @@
 //! The bridge between facts and CEL: value conversion both ways, and the
 //! field paths an expression reads (for unknown-fact handling and lint).
 
+use cel::Value as CelValue;
 use cel::common::ast::{EntryExpr, Expr, IdedExpr, LiteralValue};
 use cel::objects::{Key, Map};
-use cel::Value as CelValue;
 use serde_json::Value as Json;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -141,9 +141,8 @@ impl Walker {
                 self.visit(&comp.loop_cond);
                 self.visit(&comp.loop_step);
                 self.visit(&comp.result);
-                self.bound.truncate(
-                    self.bound.len() - 2 - usize::from(comp.iter_var2.is_some()),
-                );
+                self.bound
+                    .truncate(self.bound.len() - 2 - usize::from(comp.iter_var2.is_some()));
             }
             Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => {}
         }

@@ -2,8 +2,8 @@
 //! rendered here for `checks show`, `checks docs` (docs/checks.md) and the
 //! table's fix lines.
 
-use super::model::{Check, Item};
 use super::Catalog;
+use super::model::{Check, Item};
 use std::fmt::Write;
 
 /// Full documentation of one check, as Markdown.
@@ -30,7 +30,12 @@ pub fn check_page(check: &Check) -> String {
     if !check.fix.is_empty() {
         let _ = writeln!(out, "### How to fix\n");
         for (provider, fix) in &check.fix {
-            let _ = writeln!(out, "**{}**\n\n```\n{}\n```\n", provider_name(provider), fix.trim());
+            let _ = writeln!(
+                out,
+                "**{}**\n\n```\n{}\n```\n",
+                provider_name(provider),
+                fix.trim()
+            );
         }
     }
     if !check.controls.is_empty() {

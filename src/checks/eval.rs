@@ -136,12 +136,17 @@ impl<'a> Subject<'a> {
         let stored = query_fact_path(path, check);
         let key = stored.as_deref().unwrap_or(path);
         // Query rows may also be stored under the plain `query.rows` (as `context` reads them).
-        let stored_fact = self.facts.facts.get(key).or_else(|| self.facts.facts.get(path));
+        let stored_fact = self
+            .facts
+            .facts
+            .get(key)
+            .or_else(|| self.facts.facts.get(path));
         if let Some(fact) = stored_fact {
             return Lookup::of(fact, path);
         }
         if let Some((_, fact)) = self.facts.facts.iter().find(|(fact_path, _)| {
-            key.starts_with(fact_path.as_str()) && key.as_bytes().get(fact_path.len()) == Some(&b'.')
+            key.starts_with(fact_path.as_str())
+                && key.as_bytes().get(fact_path.len()) == Some(&b'.')
         }) {
             return Lookup::of(fact, path);
         }
@@ -243,14 +248,28 @@ pub fn evaluate(compiled: &CompiledCheck, subject: &Subject<'_>) -> Verdict {
                     resolve: Vec::new(),
                 };
             }
-            Ok(other) => return misbehaved(check, "applies", &format!("returned {other:?}, expected a bool")),
-            Err(err) => return unknown_or_error(applies, subject, check, "applies", &err.to_string()),
+            Ok(other) => {
+                return misbehaved(
+                    check,
+                    "applies",
+                    &format!("returned {other:?}, expected a bool"),
+                );
+            }
+            Err(err) => {
+                return unknown_or_error(applies, subject, check, "applies", &err.to_string());
+            }
         }
     }
     let outcome = match compiled.condition.execute(&context) {
         Ok(value) => value,
         Err(err) => {
-            return unknown_or_error(&compiled.condition, subject, check, "condition", &err.to_string());
+            return unknown_or_error(
+                &compiled.condition,
+                subject,
+                check,
+                "condition",
+                &err.to_string(),
+            );
         }
     };
     let mut evidence = known_evidence(&compiled.condition_paths, subject, check);
@@ -263,15 +282,21 @@ pub fn evaluate(compiled: &CompiledCheck, subject: &Subject<'_>) -> Verdict {
             Some(items.iter().map(to_json).collect::<Vec<_>>()),
         ),
         other => {
-            return misbehaved(check, "condition", &format!("returned {other:?}, expected a bool or a list of violations"));
+            return misbehaved(
+                check,
+                "condition",
+                &format!("returned {other:?}, expected a bool or a list of violations"),
+            );
         }
     };
-    let custom_detail = compiled.detail.as_ref().and_then(|program| {
-        match program.execute(&context) {
-            Ok(CelValue::String(text)) => Some(text.to_string()),
-            _ => None,
-        }
-    });
+    let custom_detail =
+        compiled
+            .detail
+            .as_ref()
+            .and_then(|program| match program.execute(&context) {
+                Ok(CelValue::String(text)) => Some(text.to_string()),
+                _ => None,
+            });
     let detail = custom_detail.unwrap_or_else(|| match &violations {
         Some(items) => describe_violations(items),
         None => describe_evidence(&evidence),
@@ -288,13 +313,23 @@ pub fn evaluate(compiled: &CompiledCheck, subject: &Subject<'_>) -> Verdict {
 }
 
 /// An expression failed: `unknown` if it read an unknown fact, else the check is broken.
-fn unknown_or_error(program: &Program, subject: &Subject<'_>, check: &Check, which: &str, error: &str) -> Verdict {
+fn unknown_or_error(
+    program: &Program,
+    subject: &Subject<'_>,
+    check: &Check,
+    which: &str,
+    error: &str,
+) -> Verdict {
     let mut reasons = Vec::new();
     let mut resolve = Vec::new();
     let mut evidence = JsonMap::new();
     let (references, _) = walk(program.expression());
     for reference in references {
-        if let Lookup::Unknown { reason, resolve: fix } = subject.lookup(&reference.path, check) {
+        if let Lookup::Unknown {
+            reason,
+            resolve: fix,
+        } = subject.lookup(&reference.path, check)
+        {
             let line = format!("{} unknown: {reason}", reference.path);
             if !reasons.contains(&line) {
                 reasons.push(line);
@@ -321,7 +356,10 @@ fn unknown_or_error(program: &Program, subject: &Subject<'_>, check: &Check, whi
 fn misbehaved(check: &Check, which: &str, error: &str) -> Verdict {
     Verdict {
         status: Status::Error,
-        detail: format!("check {} could not be evaluated ({which}: {error})", check.id),
+        detail: format!(
+            "check {} could not be evaluated ({which}: {error})",
+            check.id
+        ),
         evidence: JsonMap::new(),
         resolve: vec![format!("fix the {which} expression of check {}", check.id)],
     }
@@ -345,7 +383,11 @@ fn describe_evidence(evidence: &JsonMap<String, Json>) -> String {
     evidence
         .iter()
         .filter(|(path, _)| !path.starts_with("thresholds."))
-        .chain(evidence.iter().filter(|(path, _)| path.starts_with("thresholds.")))
+        .chain(
+            evidence
+                .iter()
+                .filter(|(path, _)| path.starts_with("thresholds.")),
+        )
         .map(|(path, value)| format!("{path} = {}", short(value)))
         .collect::<Vec<_>>()
         .join(", ")
@@ -371,7 +413,9 @@ fn short_item(value: &Json) -> String {
 /// A value in a sentence: rows are counted, long text cut.
 fn short(value: &Json) -> String {
     match value {
-        Json::Array(items) if items.iter().any(Json::is_object) => format!("{} row(s)", items.len()),
+        Json::Array(items) if items.iter().any(Json::is_object) => {
+            format!("{} row(s)", items.len())
+        }
         other => {
             let text = other.to_string();
             if text.chars().count() > 120 {

@@ -5,7 +5,7 @@
 //! every function known, and the file's own examples must come out as they say.
 
 use super::cel::walk;
-use super::eval::{evaluate, CompiledCheck, Subject, Thresholds};
+use super::eval::{CompiledCheck, Subject, Thresholds, evaluate};
 use super::load::{CheckSource, Diagnostic, Located};
 use super::model::Example;
 use crate::facts::schema::{self, FactType};
@@ -15,10 +15,36 @@ use cel::Program;
 
 /// Functions and macros of the CEL standard library the evaluator provides.
 const FUNCTIONS: &[&str] = &[
-    "size", "contains", "startsWith", "endsWith", "matches", "int", "uint", "double",
-    "string", "bytes", "bool", "dyn", "type", "duration", "timestamp", "has", "all",
-    "exists", "exists_one", "map", "filter", "getDate", "getDayOfMonth", "getDayOfWeek",
-    "getDayOfYear", "getFullYear", "getHours", "getMilliseconds", "getMinutes", "getMonth",
+    "size",
+    "contains",
+    "startsWith",
+    "endsWith",
+    "matches",
+    "int",
+    "uint",
+    "double",
+    "string",
+    "bytes",
+    "bool",
+    "dyn",
+    "type",
+    "duration",
+    "timestamp",
+    "has",
+    "all",
+    "exists",
+    "exists_one",
+    "map",
+    "filter",
+    "getDate",
+    "getDayOfMonth",
+    "getDayOfWeek",
+    "getDayOfYear",
+    "getFullYear",
+    "getHours",
+    "getMilliseconds",
+    "getMinutes",
+    "getMonth",
     "getSeconds",
 ];
 
@@ -43,7 +69,10 @@ pub fn lint(source: &CheckSource) -> Vec<Diagnostic> {
         }
     }
     if source.check.examples.is_empty() {
-        problems.push(source.diagnostic(0, "the check has no [[example]]: add at least a pass, a fail and an unknown example"));
+        problems.push(source.diagnostic(
+            0,
+            "the check has no [[example]]: add at least a pass, a fail and an unknown example",
+        ));
     }
     if compiled_ok && problems.is_empty() {
         problems.extend(lint_examples(source));
@@ -51,9 +80,16 @@ pub fn lint(source: &CheckSource) -> Vec<Diagnostic> {
     problems
 }
 
-fn parse_error(source: &CheckSource, name: &str, located: &Located, err: &cel::ParseErrors) -> Diagnostic {
+fn parse_error(
+    source: &CheckSource,
+    name: &str,
+    located: &Located,
+    err: &cel::ParseErrors,
+) -> Diagnostic {
     let first = err.errors.first();
-    let (line, column) = first.map_or((1, 0), |e| (e.pos.0.max(1) as usize, e.pos.1.max(0) as usize));
+    let (line, column) = first.map_or((1, 0), |e| {
+        (e.pos.0.max(1) as usize, e.pos.1.max(0) as usize)
+    });
     let message = first.map_or_else(|| err.to_string(), |e| e.msg.clone());
     let offset = offset_in(located, line, column);
     source.diagnostic(offset, format!("{name}: CEL syntax error: {message}"))
@@ -75,7 +111,12 @@ fn offset_in(located: &Located, line: usize, column: usize) -> usize {
     offset
 }
 
-fn lint_program(source: &CheckSource, name: &str, located: &Located, program: &Program) -> Vec<Diagnostic> {
+fn lint_program(
+    source: &CheckSource,
+    name: &str,
+    located: &Located,
+    program: &Program,
+) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     let (references, calls) = walk(program.expression());
     let at = |id: u64| {
@@ -140,7 +181,9 @@ fn check_path(path: &str, has_query: bool) -> Result<(), String> {
             schema::roots().join(", ")
         ));
     }
-    Err(format!("unknown fact path '{path}' (see `sqlready checks facts`)"))
+    Err(format!(
+        "unknown fact path '{path}' (see `sqlready checks facts`)"
+    ))
 }
 
 fn lint_examples(source: &CheckSource) -> Vec<Diagnostic> {
@@ -167,7 +210,11 @@ fn lint_examples(source: &CheckSource) -> Vec<Diagnostic> {
             {
                 problems.push(source.diagnostic(
                     find_example(source, &example.name),
-                    format!("example '{}': '{path}' is a {}, not {value}", example.name, spec.ty.name()),
+                    format!(
+                        "example '{}': '{path}' is a {}, not {value}",
+                        example.name,
+                        spec.ty.name()
+                    ),
                 ));
             }
         }
@@ -186,17 +233,17 @@ fn lint_examples(source: &CheckSource) -> Vec<Diagnostic> {
 }
 
 fn find_example(source: &CheckSource, name: &str) -> usize {
-    source
-        .contents
-        .find(&format!("\"{name}\""))
-        .unwrap_or(0)
+    source.contents.find(&format!("\"{name}\"")).unwrap_or(0)
 }
 
 /// Evaluates a check on one of its examples.
 pub fn run_example(compiled: &CompiledCheck, example: &Example) -> super::eval::Verdict {
     let mut facts = Facts::new();
     for (path, value) in &example.facts {
-        facts.insert(path.clone(), Fact::known("example", "example", value.clone()));
+        facts.insert(
+            path.clone(),
+            Fact::known("example", "example", value.clone()),
+        );
     }
     for path in &example.unknown {
         facts.insert(
@@ -237,4 +284,3 @@ pub fn examples_hold(compiled: &CompiledCheck) -> Vec<String> {
         })
         .collect()
 }
-

@@ -11,7 +11,7 @@ pub mod model;
 pub mod query;
 
 use eval::CompiledCheck;
-use include_dir::{include_dir, Dir};
+use include_dir::{Dir, include_dir};
 use load::Diagnostic;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -73,10 +73,9 @@ impl Catalog {
                 continue;
             }
             if !ids.insert(source.check.id.clone()) {
-                problems.push(source.diagnostic(
-                    0,
-                    format!("duplicate check id '{}'", source.check.id),
-                ));
+                problems.push(
+                    source.diagnostic(0, format!("duplicate check id '{}'", source.check.id)),
+                );
                 continue;
             }
             match CompiledCheck::compile(source.check) {
@@ -92,9 +91,7 @@ impl Catalog {
         if !problems.is_empty() {
             return Err(CatalogError::Invalid(problems));
         }
-        checks.sort_by(|a, b| {
-            (a.check.item, &a.check.id).cmp(&(b.check.item, &b.check.id))
-        });
+        checks.sort_by(|a, b| (a.check.item, &a.check.id).cmp(&(b.check.item, &b.check.id)));
         Ok(Catalog { checks })
     }
 
@@ -130,7 +127,10 @@ fn collect_builtin(dir: &Dir<'static>, files: &mut Vec<(String, String)>) {
         if file.path().extension().is_some_and(|e| e == "toml")
             && let Some(text) = file.contents_utf8()
         {
-            files.push((format!("checks/{}", file.path().display()), text.to_string()));
+            files.push((
+                format!("checks/{}", file.path().display()),
+                text.to_string(),
+            ));
         }
     }
     for sub in dir.dirs() {
@@ -151,10 +151,11 @@ fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, CatalogError> {
             if path.is_dir() {
                 pending.push(path);
             } else if path.extension().is_some_and(|e| e == "toml") {
-                let contents = std::fs::read_to_string(&path).map_err(|source| CatalogError::Read {
-                    path: path.display().to_string(),
-                    source,
-                })?;
+                let contents =
+                    std::fs::read_to_string(&path).map_err(|source| CatalogError::Read {
+                        path: path.display().to_string(),
+                        source,
+                    })?;
                 files.push((path.display().to_string(), contents));
             }
         }

@@ -6,9 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// Checklist items, in checklist order (the order of the enum is the order of the report).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Item {
     Replicas,
@@ -113,9 +111,7 @@ impl fmt::Display for Item {
 }
 
 /// How much a failing check matters; `--fail-on` compares against it.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Low,

@@ -9,24 +9,85 @@ const STARTS: &[&str] = &["SELECT", "WITH", "SHOW", "VALUES", "TABLE"];
 
 /// Words that write, lock, or leave the read-only transaction.
 const FORBIDDEN_WORDS: &[&str] = &[
-    "INSERT", "UPDATE", "DELETE", "MERGE", "INTO", "COPY", "CALL", "DO",
-    "LOCK", "SET", "GRANT", "REVOKE", "CREATE", "ALTER", "DROP", "TRUNCATE", "COMMIT",
-    "ROLLBACK", "BEGIN", "START", "SAVEPOINT", "RELEASE", "PREPARE", "EXECUTE", "DEALLOCATE",
-    "LISTEN", "NOTIFY", "VACUUM", "ANALYZE", "CLUSTER", "REINDEX", "REFRESH", "CHECKPOINT",
-    "DISCARD", "RESET", "LOAD", "HANDLER", "KILL", "SHUTDOWN", "FLUSH", "PURGE", "OUTFILE",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "MERGE",
+    "INTO",
+    "COPY",
+    "CALL",
+    "DO",
+    "LOCK",
+    "SET",
+    "GRANT",
+    "REVOKE",
+    "CREATE",
+    "ALTER",
+    "DROP",
+    "TRUNCATE",
+    "COMMIT",
+    "ROLLBACK",
+    "BEGIN",
+    "START",
+    "SAVEPOINT",
+    "RELEASE",
+    "PREPARE",
+    "EXECUTE",
+    "DEALLOCATE",
+    "LISTEN",
+    "NOTIFY",
+    "VACUUM",
+    "ANALYZE",
+    "CLUSTER",
+    "REINDEX",
+    "REFRESH",
+    "CHECKPOINT",
+    "DISCARD",
+    "RESET",
+    "LOAD",
+    "HANDLER",
+    "KILL",
+    "SHUTDOWN",
+    "FLUSH",
+    "PURGE",
+    "OUTFILE",
     "DUMPFILE",
 ];
 
 /// Functions with side effects a read-only transaction does not stop.
 const FORBIDDEN_FUNCTIONS: &[&str] = &[
-    "PG_TERMINATE_BACKEND", "PG_CANCEL_BACKEND", "PG_RELOAD_CONF", "PG_ROTATE_LOGFILE",
-    "SET_CONFIG", "PG_SWITCH_WAL", "PG_CREATE_RESTORE_POINT", "PG_ADVISORY_LOCK",
-    "PG_ADVISORY_XACT_LOCK", "PG_TRY_ADVISORY_LOCK", "PG_TRY_ADVISORY_XACT_LOCK",
-    "PG_ADVISORY_LOCK_SHARED", "DBLINK", "DBLINK_EXEC", "LO_IMPORT", "LO_EXPORT",
-    "PG_READ_FILE", "PG_READ_BINARY_FILE", "PG_SLEEP", "PG_SLEEP_FOR", "PG_SLEEP_UNTIL",
-    "PG_NOTIFY", "PG_LOGICAL_SLOT_GET_CHANGES", "PG_REPLICATION_SLOT_ADVANCE",
-    "PG_DROP_REPLICATION_SLOT", "SLEEP", "BENCHMARK", "GET_LOCK", "RELEASE_LOCK",
-    "LOAD_FILE", "SYS_EXEC", "SYS_EVAL",
+    "PG_TERMINATE_BACKEND",
+    "PG_CANCEL_BACKEND",
+    "PG_RELOAD_CONF",
+    "PG_ROTATE_LOGFILE",
+    "SET_CONFIG",
+    "PG_SWITCH_WAL",
+    "PG_CREATE_RESTORE_POINT",
+    "PG_ADVISORY_LOCK",
+    "PG_ADVISORY_XACT_LOCK",
+    "PG_TRY_ADVISORY_LOCK",
+    "PG_TRY_ADVISORY_XACT_LOCK",
+    "PG_ADVISORY_LOCK_SHARED",
+    "DBLINK",
+    "DBLINK_EXEC",
+    "LO_IMPORT",
+    "LO_EXPORT",
+    "PG_READ_FILE",
+    "PG_READ_BINARY_FILE",
+    "PG_SLEEP",
+    "PG_SLEEP_FOR",
+    "PG_SLEEP_UNTIL",
+    "PG_NOTIFY",
+    "PG_LOGICAL_SLOT_GET_CHANGES",
+    "PG_REPLICATION_SLOT_ADVANCE",
+    "PG_DROP_REPLICATION_SLOT",
+    "SLEEP",
+    "BENCHMARK",
+    "GET_LOCK",
+    "RELEASE_LOCK",
+    "LOAD_FILE",
+    "SYS_EXEC",
+    "SYS_EVAL",
 ];
 
 /// Accepts one read-only statement; says why otherwise.
@@ -37,7 +98,9 @@ pub fn validate(sql: &str) -> Result<(), String> {
         return Err("the query is empty".to_string());
     }
     if trimmed.contains(';') {
-        return Err("only a single statement is allowed (found ';' between statements)".to_string());
+        return Err(
+            "only a single statement is allowed (found ';' between statements)".to_string(),
+        );
     }
     let words: Vec<String> = trimmed
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
@@ -64,8 +127,13 @@ pub fn validate(sql: &str) -> Result<(), String> {
             ));
         }
     }
-    if words.windows(2).any(|w| w[0] == "FOR" && matches!(w[1].as_str(), "UPDATE" | "SHARE" | "NO" | "KEY")) {
-        return Err("row locks (FOR UPDATE / FOR SHARE) are not allowed in a check query".to_string());
+    if words
+        .windows(2)
+        .any(|w| w[0] == "FOR" && matches!(w[1].as_str(), "UPDATE" | "SHARE" | "NO" | "KEY"))
+    {
+        return Err(
+            "row locks (FOR UPDATE / FOR SHARE) are not allowed in a check query".to_string(),
+        );
     }
     Ok(())
 }
@@ -165,7 +233,10 @@ mod tests {
 
     #[test]
     fn plain_selects_pass() {
-        assert_eq!(validate("SELECT relname FROM pg_class WHERE relkind = 'r';"), Ok(()));
+        assert_eq!(
+            validate("SELECT relname FROM pg_class WHERE relkind = 'r';"),
+            Ok(())
+        );
         assert_eq!(validate("with t as (select 1) select * from t"), Ok(()));
         assert_eq!(validate("SHOW GLOBAL VARIABLES"), Ok(()));
     }
@@ -184,14 +255,26 @@ mod tests {
 
     #[test]
     fn writes_and_side_effects_are_refused() {
-        assert!(validate("DELETE FROM t").unwrap_err().contains("must start"));
-        assert!(validate("WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d")
-            .unwrap_err()
-            .contains("DELETE"));
-        assert!(validate("SELECT * INTO copy FROM t").unwrap_err().contains("INTO"));
-        assert!(validate("SELECT pg_terminate_backend(42)")
-            .unwrap_err()
-            .contains("side effects"));
+        assert!(
+            validate("DELETE FROM t")
+                .unwrap_err()
+                .contains("must start")
+        );
+        assert!(
+            validate("WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d")
+                .unwrap_err()
+                .contains("DELETE")
+        );
+        assert!(
+            validate("SELECT * INTO copy FROM t")
+                .unwrap_err()
+                .contains("INTO")
+        );
+        assert!(
+            validate("SELECT pg_terminate_backend(42)")
+                .unwrap_err()
+                .contains("side effects")
+        );
         assert!(validate("SELECT * FROM t FOR UPDATE").is_err());
     }
 

@@ -7,9 +7,9 @@ pub mod score;
 pub mod soc2;
 pub mod waivers;
 
-use crate::checks::eval::{evaluate, Subject, Thresholds};
-use crate::checks::model::{Item, Severity, Status};
 use crate::checks::Catalog;
+use crate::checks::eval::{Subject, Thresholds, evaluate};
+use crate::checks::model::{Item, Severity, Status};
 use crate::facts::merge::{Reading, SourceRun};
 use crate::facts::snapshot::{Collected, TargetFacts, TargetFailure};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -281,15 +281,18 @@ fn failed(_catalog: &Catalog, failure: &TargetFailure) -> TargetReport {
 pub(crate) fn item_statuses(findings: &[Finding]) -> Items {
     let mut by_item: BTreeMap<Item, Vec<Status>> = BTreeMap::new();
     for finding in findings {
-        by_item.entry(finding.item).or_default().push(finding.status);
+        by_item
+            .entry(finding.item)
+            .or_default()
+            .push(finding.status);
     }
     Items(
         Item::ALL
             .iter()
             .map(|item| {
-                let status = by_item
-                    .get(item)
-                    .map_or(Status::Unknown, |statuses| Status::worst(statuses.iter().copied()));
+                let status = by_item.get(item).map_or(Status::Unknown, |statuses| {
+                    Status::worst(statuses.iter().copied())
+                });
                 (*item, status)
             })
             .collect(),
@@ -317,7 +320,13 @@ impl Report {
     pub(crate) fn recount(&mut self) {
         let summary = &mut self.summary;
         summary.targets = self.targets.len();
-        (summary.pass, summary.warn, summary.fail, summary.unknown, summary.error) = (0, 0, 0, 0, 0);
+        (
+            summary.pass,
+            summary.warn,
+            summary.fail,
+            summary.unknown,
+            summary.error,
+        ) = (0, 0, 0, 0, 0);
         let mut waived = 0;
         for finding in self.targets.iter().flat_map(|t| &t.findings) {
             match finding.status {

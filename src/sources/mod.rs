@@ -108,12 +108,16 @@ async fn collect_one(spec: &TargetSpec, options: &CollectOptions) -> Collected {
             kind: Kind::Postgres,
             url,
             id,
-        } => postgres::collect(id, url, options).await.map_err(|err| failure(err.to_string())),
+        } => postgres::collect(id, url, options)
+            .await
+            .map_err(|err| failure(err.to_string())),
         TargetSpec::Database {
             kind: Kind::Mysql,
             url,
             id,
-        } => mysql::collect(id, url, options).await.map_err(|err| failure(err.to_string())),
+        } => mysql::collect(id, url, options)
+            .await
+            .map_err(|err| failure(err.to_string())),
         TargetSpec::CloudSql(spec) => Err(failure(format!(
             "{} is collected by sources::collect, not as a single database",
             spec.id()
@@ -122,9 +126,11 @@ async fn collect_one(spec: &TargetSpec, options: &CollectOptions) -> Collected {
             "{} is collected by sources::collect, not as a single database",
             spec.id()
         ))),
-        TargetSpec::Database { kind, .. } | TargetSpec::Cloud { kind, .. } => Err(failure(format!(
-            "{} targets are not supported by this build yet",
-            kind.as_str()
-        ))),
+        TargetSpec::Database { kind, .. } | TargetSpec::Cloud { kind, .. } => {
+            Err(failure(format!(
+                "{} targets are not supported by this build yet",
+                kind.as_str()
+            )))
+        }
     }
 }

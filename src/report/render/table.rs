@@ -3,9 +3,9 @@
 
 use crate::checks::model::{Item, Status};
 use crate::report::drift::Change;
-use crate::report::waivers::{WaiverStatus, EXPIRED_CHECK};
+use crate::report::waivers::{EXPIRED_CHECK, WaiverStatus};
 use crate::report::{Finding, Report, TargetReport};
-use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
+use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 use std::fmt::Write;
 
 /// Renders the report; `color` only when writing to a terminal without NO_COLOR.
@@ -16,15 +16,27 @@ pub fn render(report: &Report, color: bool) -> String {
         out.push('\n');
     }
     let s = &report.summary;
-    let score = s.score.map_or_else(|| "no score".to_string(), |v| format!("score {v}/100"));
-    let waived = s.waived.map_or_else(String::new, |n| format!(", {n} waived"));
+    let score = s
+        .score
+        .map_or_else(|| "no score".to_string(), |v| format!("score {v}/100"));
+    let waived = s
+        .waived
+        .map_or_else(String::new, |n| format!(", {n} waived"));
     let _ = writeln!(
         out,
         "{} target(s), {score}: {} pass, {} warn, {} fail, {} unknown, {} error{waived}",
         s.targets, s.pass, s.warn, s.fail, s.unknown, s.error
     );
-    for waiver in report.waivers.iter().filter(|w| w.state != WaiverStatus::Active) {
-        let state = if waiver.state == WaiverStatus::Stale { "stale" } else { "expired" };
+    for waiver in report
+        .waivers
+        .iter()
+        .filter(|w| w.state != WaiverStatus::Active)
+    {
+        let state = if waiver.state == WaiverStatus::Stale {
+            "stale"
+        } else {
+            "expired"
+        };
         let _ = writeln!(
             out,
             "{state} waiver: {} on {} ({}, line {}): {}",
@@ -33,7 +45,11 @@ pub fn render(report: &Report, color: bool) -> String {
     }
     if let Some(drift) = &report.drift {
         if drift.missing {
-            let _ = writeln!(out, "baseline {} not found: first run, nothing compared", drift.baseline);
+            let _ = writeln!(
+                out,
+                "baseline {} not found: first run, nothing compared",
+                drift.baseline
+            );
         } else {
             let _ = writeln!(
                 out,
@@ -118,7 +134,10 @@ fn render_target(out: &mut String, target: &TargetReport, color: bool) {
         for finding in failing {
             let regressed = match &finding.drift {
                 Some(drift) if drift.change == Change::Regressed => {
-                    format!(" (regressed, was {})", drift.was.map_or("?", |s| s.as_str()))
+                    format!(
+                        " (regressed, was {})",
+                        drift.was.map_or("?", |s| s.as_str())
+                    )
                 }
                 _ => String::new(),
             };
@@ -134,7 +153,11 @@ fn render_target(out: &mut String, target: &TargetReport, color: bool) {
             }
         }
     }
-    let waived: Vec<&Finding> = target.findings.iter().filter(|f| f.waiver.is_some()).collect();
+    let waived: Vec<&Finding> = target
+        .findings
+        .iter()
+        .filter(|f| f.waiver.is_some())
+        .collect();
     if !waived.is_empty() {
         let _ = writeln!(out, "waived:");
         for finding in waived {
@@ -142,7 +165,12 @@ fn render_target(out: &mut String, target: &TargetReport, color: bool) {
                 let _ = writeln!(
                     out,
                     "  {} [{}] {}: {} (by {} until {})",
-                    finding.status, finding.severity, finding.check, waiver.reason, waiver.owner, waiver.expires
+                    finding.status,
+                    finding.severity,
+                    finding.check,
+                    waiver.reason,
+                    waiver.owner,
+                    waiver.expires
                 );
             }
         }

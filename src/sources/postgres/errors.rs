@@ -8,19 +8,35 @@ use sqlx::postgres::{PgConnectOptions, PgSslMode};
 pub enum PgError {
     #[error("invalid PostgreSQL URI: {reason}")]
     BadUri { reason: String },
-    #[error("could not connect to {endpoint} within {seconds} s: check the host, port and firewall, or raise --connect-timeout")]
+    #[error(
+        "could not connect to {endpoint} within {seconds} s: check the host, port and firewall, or raise --connect-timeout"
+    )]
     ConnectTimeout { endpoint: String, seconds: u64 },
     #[error("cannot reach {endpoint}: {detail}")]
     Unreachable { endpoint: String, detail: String },
-    #[error("authentication failed for user '{user}' at {endpoint}: {detail}; check the password (in the URI or PGPASSWORD)")]
-    Authentication { endpoint: String, user: String, detail: String },
+    #[error(
+        "authentication failed for user '{user}' at {endpoint}: {detail}; check the password (in the URI or PGPASSWORD)"
+    )]
+    Authentication {
+        endpoint: String,
+        user: String,
+        detail: String,
+    },
     #[error("the server at {endpoint} refused user '{user}': {detail}")]
-    Refused { endpoint: String, user: String, detail: String },
+    Refused {
+        endpoint: String,
+        user: String,
+        detail: String,
+    },
     #[error("TLS with {endpoint} failed: {detail}")]
     Tls { endpoint: String, detail: String },
-    #[error("{endpoint} did not answer like a PostgreSQL server ({detail}): check the port and scheme")]
+    #[error(
+        "{endpoint} did not answer like a PostgreSQL server ({detail}): check the port and scheme"
+    )]
     NotPostgres { endpoint: String, detail: String },
-    #[error("{what} exceeded the statement timeout of {seconds} s: raise --statement-timeout or audit a less loaded server")]
+    #[error(
+        "{what} exceeded the statement timeout of {seconds} s: raise --statement-timeout or audit a less loaded server"
+    )]
     StatementTimeout { what: String, seconds: u64 },
     #[error("{what} was denied: {detail}; grant pg_monitor to the audit role")]
     PermissionDenied { what: String, detail: String },
@@ -38,41 +54,90 @@ pub fn connect(err: sqlx::Error, endpoint: &str, options: &PgConnectOptions) -> 
         sqlx::Error::Database(db) => {
             let detail = db.message().to_string();
             match db.code().as_deref() {
-                Some("28P01") => PgError::Authentication { endpoint, user, detail },
-                Some("28000") if detail.contains("no encryption") && matches!(options.get_ssl_mode(), PgSslMode::Disable) => PgError::Refused {
+                Some("28P01") => PgError::Authentication {
                     endpoint,
                     user,
-                    detail: format!("{detail} (the server requires TLS; remove sslmode=disable)"),
+                    detail,
                 },
-                Some(code) if code.starts_with("28") || code == "3D000" || code == "42501" => PgError::Refused { endpoint, user, detail },
-                _ => PgError::Refused { endpoint, user, detail },
+                Some("28000")
+                    if detail.contains("no encryption")
+                        && matches!(options.get_ssl_mode(), PgSslMode::Disable) =>
+                {
+                    PgError::Refused {
+                        endpoint,
+                        user,
+                        detail: format!(
+                            "{detail} (the server requires TLS; remove sslmode=disable)"
+                        ),
+                    }
+                }
+                Some(code) if code.starts_with("28") || code == "3D000" || code == "42501" => {
+                    PgError::Refused {
+                        endpoint,
+                        user,
+                        detail,
+                    }
+                }
+                _ => PgError::Refused {
+                    endpoint,
+                    user,
+                    detail,
+                },
             }
         }
         // A PostgreSQL server answers the SSLRequest with 'S' or 'N'; anything else is another service.
-        sqlx::Error::Tls(inner) if inner.to_string().to_lowercase().contains("unexpected response from sslrequest") => {
-            PgError::NotPostgres { endpoint, detail: "it did not answer the PostgreSQL SSL request".into() }
-        }
-        sqlx::Error::Tls(inner) => PgError::Tls { endpoint, detail: inner.to_string() },
-        sqlx::Error::Io(io) => match io.kind() {
-            std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::InvalidData => {
-                PgError::NotPostgres { endpoint, detail: io.to_string() }
+        sqlx::Error::Tls(inner)
+            if inner
+                .to_string()
+                .to_lowercase()
+                .contains("unexpected response from sslrequest") =>
+        {
+            PgError::NotPostgres {
+                endpoint,
+                detail: "it did not answer the PostgreSQL SSL request".into(),
             }
-            _ => PgError::Unreachable { endpoint, detail: io.to_string() },
+        }
+        sqlx::Error::Tls(inner) => PgError::Tls {
+            endpoint,
+            detail: inner.to_string(),
         },
-        sqlx::Error::Protocol(detail) if detail.to_lowercase().contains("unexpected response from sslrequest") => {
-            PgError::NotPostgres { endpoint, detail: "it did not answer the PostgreSQL SSL request".into() }
+        sqlx::Error::Io(io) => match io.kind() {
+            std::io::ErrorKind::UnexpectedEof
+            | std::io::ErrorKind::ConnectionReset
+            | std::io::ErrorKind::InvalidData => PgError::NotPostgres {
+                endpoint,
+                detail: io.to_string(),
+            },
+            _ => PgError::Unreachable {
+                endpoint,
+                detail: io.to_string(),
+            },
+        },
+        sqlx::Error::Protocol(detail)
+            if detail
+                .to_lowercase()
+                .contains("unexpected response from sslrequest") =>
+        {
+            PgError::NotPostgres {
+                endpoint,
+                detail: "it did not answer the PostgreSQL SSL request".into(),
+            }
         }
         sqlx::Error::Protocol(detail) => {
             if detail.contains("SSL") || detail.contains("TLS") || detail.contains("ssl") {
                 PgError::Tls {
                     endpoint,
-                    detail: format!("{detail} (sslmode={:?})", options.get_ssl_mode()).to_lowercase(),
+                    detail: format!("{detail} (sslmode={:?})", options.get_ssl_mode())
+                        .to_lowercase(),
                 }
             } else {
                 PgError::NotPostgres { endpoint, detail }
             }
         }
-        other => PgError::Unexpected { endpoint, detail: crate::target::redact_uri(&other.to_string()) },
+        other => PgError::Unexpected {
+            endpoint,
+            detail: crate::target::redact_uri(&other.to_string()),
+        },
     }
 }
 
@@ -82,13 +147,24 @@ pub fn query(err: sqlx::Error, what: &str, options: &CollectOptions) -> PgError 
     if let sqlx::Error::Database(db) = &err {
         match db.code().as_deref() {
             Some("57014") => {
-                return PgError::StatementTimeout { what, seconds: options.statement_timeout.as_secs() };
+                return PgError::StatementTimeout {
+                    what,
+                    seconds: options.statement_timeout.as_secs(),
+                };
             }
-            Some("42501") => return PgError::PermissionDenied { what, detail: db.message().to_string() },
+            Some("42501") => {
+                return PgError::PermissionDenied {
+                    what,
+                    detail: db.message().to_string(),
+                };
+            }
             _ => {}
         }
     }
-    PgError::Query { what, detail: describe_database_error(&err) }
+    PgError::Query {
+        what,
+        detail: describe_database_error(&err),
+    }
 }
 
 /// A database error as one line, with its SQLSTATE.

@@ -7,7 +7,7 @@ use crate::sources::migrations;
 use crate::target::Role;
 use chrono::NaiveDate;
 use serde::Deserialize;
-use serde_json::{json, Value as Json};
+use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
 
 pub const SOURCE: &str = "postgres";
@@ -181,23 +181,47 @@ pub fn facts(readings: &Readings, today: NaiveDate) -> Facts {
 fn version_facts(sink: &mut FactSink<'_>, main: &MainDoc, today: NaiveDate) {
     let origin = "server_version";
     let Some(major) = eol::major_of("postgres", &main.version) else {
-        sink.unknown("version.major", format!("cannot read a version number from '{}'", main.version), None);
+        sink.unknown(
+            "version.major",
+            format!("cannot read a version number from '{}'", main.version),
+            None,
+        );
         return;
     };
     sink.known("version.major", origin, major.clone());
-    sink.known("version.table_date", "embedded end-of-life table", eol::TABLE_DATE);
+    sink.known(
+        "version.table_date",
+        "embedded end-of-life table",
+        eol::TABLE_DATE,
+    );
     match eol::end_of_life("postgres", &major) {
         Some(date) => {
-            sink.known("version.eol_date", "embedded end-of-life table", date.to_string());
-            sink.known("version.days_until_eol", "embedded end-of-life table", (date - today).num_days());
+            sink.known(
+                "version.eol_date",
+                "embedded end-of-life table",
+                date.to_string(),
+            );
+            sink.known(
+                "version.days_until_eol",
+                "embedded end-of-life table",
+                (date - today).num_days(),
+            );
         }
         None => {
             let reason = format!(
                 "PostgreSQL {major} is not in the end-of-life table dated {}",
                 eol::TABLE_DATE
             );
-            sink.unknown("version.eol_date", reason.clone(), Some("upgrade sqlready for a newer end-of-life table"));
-            sink.unknown("version.days_until_eol", reason, Some("upgrade sqlready for a newer end-of-life table"));
+            sink.unknown(
+                "version.eol_date",
+                reason.clone(),
+                Some("upgrade sqlready for a newer end-of-life table"),
+            );
+            sink.unknown(
+                "version.days_until_eol",
+                reason,
+                Some("upgrade sqlready for a newer end-of-life table"),
+            );
         }
     }
 }
@@ -231,9 +255,16 @@ pub fn setting_value(row: &SettingRow) -> Option<Json> {
 /// Settings that are absent for a reason other than privilege, with the value that applies.
 fn absent_default(name: &str, version_num: i64) -> Option<(Json, &'static str)> {
     match name {
-        "reserved_connections" if version_num < 160000 => Some((json!(0), "not in PostgreSQL before 16; treated as 0")),
-        "archive_library" if version_num < 150000 => Some((json!(""), "not in PostgreSQL before 15")),
-        "pgaudit.log" => Some((json!(""), "pgaudit is not loaded, so pgaudit.log does not exist")),
+        "reserved_connections" if version_num < 160000 => {
+            Some((json!(0), "not in PostgreSQL before 16; treated as 0"))
+        }
+        "archive_library" if version_num < 150000 => {
+            Some((json!(""), "not in PostgreSQL before 15"))
+        }
+        "pgaudit.log" => Some((
+            json!(""),
+            "pgaudit is not loaded, so pgaudit.log does not exist",
+        )),
         _ => None,
     }
 }
@@ -266,8 +297,16 @@ fn settings_facts(sink: &mut FactSink<'_>, main: &MainDoc, settings: &BTreeMap<S
         .filter(|row| row.pending_restart)
         .map(|row| row.name.clone())
         .collect();
-    sink.known("postgres.pending_restart", "pg_settings.pending_restart", pending);
-    sink.known("postgres.extensions", "pg_extension (audited database)", main.extensions.clone());
+    sink.known(
+        "postgres.pending_restart",
+        "pg_settings.pending_restart",
+        pending,
+    );
+    sink.known(
+        "postgres.extensions",
+        "pg_extension (audited database)",
+        main.extensions.clone(),
+    );
 }
 
 fn replica_facts(sink: &mut FactSink<'_>, main: &MainDoc) {
@@ -303,13 +342,23 @@ fn replica_facts(sink: &mut FactSink<'_>, main: &MainDoc) {
         let max_lag = physical
             .iter()
             .filter_map(|r| r.replay_lag_seconds)
-            .fold(None, |acc: Option<f64>, lag| Some(acc.map_or(lag, |a| a.max(lag))));
-        sink.known("replicas.max_replay_lag_seconds", "pg_stat_replication.replay_lag", max_lag);
+            .fold(None, |acc: Option<f64>, lag| {
+                Some(acc.map_or(lag, |a| a.max(lag)))
+            });
+        sink.known(
+            "replicas.max_replay_lag_seconds",
+            "pg_stat_replication.replay_lag",
+            max_lag,
+        );
         let synchronous = physical
             .iter()
             .filter(|r| matches!(r.sync_state.as_deref(), Some("sync" | "quorum")))
             .count();
-        sink.known("ha.synchronous_standbys", "pg_stat_replication.sync_state", synchronous as i64);
+        sink.known(
+            "ha.synchronous_standbys",
+            "pg_stat_replication.sync_state",
+            synchronous as i64,
+        );
     }
     if main.in_recovery {
         sink.known(
@@ -332,14 +381,21 @@ fn archive_facts(
     privileged: &PrivilegedDoc,
 ) {
     let mode = settings.get("archive_mode").and_then(Json::as_str);
-    let command_set = settings.get("archive_command").and_then(Json::as_str).map(|s| s == "set");
+    let command_set = settings
+        .get("archive_command")
+        .and_then(Json::as_str)
+        .map(|s| s == "set");
     let library_set = settings
         .get("archive_library")
         .and_then(Json::as_str)
         .map(|s| !s.is_empty())
         .or((main.version_num < 150000).then_some(false));
     match command_set {
-        Some(set) => sink.known("postgres.archive_command_set", "pg_settings.archive_command (text not recorded)", set),
+        Some(set) => sink.known(
+            "postgres.archive_command_set",
+            "pg_settings.archive_command (text not recorded)",
+            set,
+        ),
         None => sink.unknown(
             "postgres.archive_command_set",
             format!("archive_command is hidden from role {}", main.user),
@@ -347,9 +403,11 @@ fn archive_facts(
         ),
     }
     match (mode, command_set, library_set) {
-        (Some("off"), _, _) => {
-            sink.known("pitr.wal_archiving", "pg_settings.archive_mode = off", false)
-        }
+        (Some("off"), _, _) => sink.known(
+            "pitr.wal_archiving",
+            "pg_settings.archive_mode = off",
+            false,
+        ),
         (Some(mode), Some(command), Some(library)) => sink.known(
             "pitr.wal_archiving",
             format!("pg_settings.archive_mode = {mode}, archive_command/archive_library"),
@@ -362,8 +420,16 @@ fn archive_facts(
         ),
     }
     let a = &main.archiver;
-    sink.known("archiver.archived_count", "pg_stat_archiver.archived_count", a.archived_count);
-    sink.known("archiver.failed_count", "pg_stat_archiver.failed_count", a.failed_count);
+    sink.known(
+        "archiver.archived_count",
+        "pg_stat_archiver.archived_count",
+        a.archived_count,
+    );
+    sink.known(
+        "archiver.failed_count",
+        "pg_stat_archiver.failed_count",
+        a.failed_count,
+    );
     sink.known(
         "archiver.last_archived_age_seconds",
         "now() - pg_stat_archiver.last_archived_time",
@@ -375,11 +441,22 @@ fn archive_facts(
         a.failing,
     );
     match privileged.ready_count {
-        Some(count) => sink.known("archiver.ready_count", "pg_ls_archive_statusdir() *.ready", count),
-        None if main.in_recovery => sink.unknown("archiver.ready_count", "a standby does not archive with archive_mode=on", None),
+        Some(count) => sink.known(
+            "archiver.ready_count",
+            "pg_ls_archive_statusdir() *.ready",
+            count,
+        ),
+        None if main.in_recovery => sink.unknown(
+            "archiver.ready_count",
+            "a standby does not archive with archive_mode=on",
+            None,
+        ),
         None => sink.unknown(
             "archiver.ready_count",
-            format!("pg_ls_archive_statusdir() needs pg_monitor; role {} lacks it", main.user),
+            format!(
+                "pg_ls_archive_statusdir() needs pg_monitor; role {} lacks it",
+                main.user
+            ),
             Some(&format!("GRANT pg_monitor TO {};", main.user)),
         ),
     }
@@ -399,7 +476,11 @@ fn slot_facts(sink: &mut FactSink<'_>, main: &MainDoc) {
             })
         })
         .collect();
-    sink.known("replication.slot_count", "pg_replication_slots", rows.len() as i64);
+    sink.known(
+        "replication.slot_count",
+        "pg_replication_slots",
+        rows.len() as i64,
+    );
     sink.known("replication.slots", "pg_replication_slots", rows);
 }
 
@@ -416,7 +497,10 @@ pub fn insecure_hba_rules(rules: &[HbaRow]) -> Vec<String> {
             if let Some(error) = &rule.error {
                 return Some(format!("line {}: invalid rule ({error})", rule.line));
             }
-            let plaintext = matches!(rule.conn_type.as_str(), "host" | "hostnossl" | "hostnogssenc");
+            let plaintext = matches!(
+                rule.conn_type.as_str(),
+                "host" | "hostnossl" | "hostnogssenc"
+            );
             let rejects = rule.auth_method.as_deref() == Some("reject");
             let address = rule.address.as_deref().unwrap_or("all");
             (plaintext && !rejects && !is_loopback(address)).then(|| {
@@ -464,12 +548,19 @@ fn network_facts(
             sink.known("network.hba_insecure_rules", "pg_hba_file_rules", insecure);
         }
         None => {
-            let reason = format!("pg_hba_file_rules is readable only by superusers; role {} lacks the grant", main.user);
+            let reason = format!(
+                "pg_hba_file_rules is readable only by superusers; role {} lacks the grant",
+                main.user
+            );
             let fix = format!(
                 "in the audited database: GRANT SELECT ON pg_catalog.pg_hba_file_rules TO {0}; GRANT EXECUTE ON FUNCTION pg_catalog.pg_hba_file_rules() TO {0};",
                 main.user
             );
-            for path in ["network.hba_rules", "network.hba_insecure_rules", "network.tls_required"] {
+            for path in [
+                "network.hba_rules",
+                "network.hba_insecure_rules",
+                "network.tls_required",
+            ] {
                 sink.unknown(path, reason.clone(), Some(&fix));
             }
         }
@@ -480,7 +571,11 @@ fn network_facts(
         main.clients.tcp,
     );
     if main.read_all_stats {
-        sink.known("network.tls_connections", "pg_stat_ssl.ssl", main.clients.tls);
+        sink.known(
+            "network.tls_connections",
+            "pg_stat_ssl.ssl",
+            main.clients.tls,
+        );
     } else {
         sink.unknown(
             "network.tls_connections",
@@ -492,13 +587,24 @@ fn network_facts(
 
 fn connection_facts(sink: &mut FactSink<'_>, main: &MainDoc, settings: &BTreeMap<String, Json>) {
     let int = |name: &str| settings.get(name).and_then(Json::as_i64);
-    sink.known("connections.client_backends", "pg_stat_activity.backend_type = 'client backend'", main.clients.total);
-    let (Some(max), Some(superuser_reserved)) = (int("max_connections"), int("superuser_reserved_connections")) else {
+    sink.known(
+        "connections.client_backends",
+        "pg_stat_activity.backend_type = 'client backend'",
+        main.clients.total,
+    );
+    let (Some(max), Some(superuser_reserved)) = (
+        int("max_connections"),
+        int("superuser_reserved_connections"),
+    ) else {
         return;
     };
     let reserved = superuser_reserved + int("reserved_connections").unwrap_or(0);
     let usable = (max - reserved).max(1);
-    sink.known("connections.max_connections", "pg_settings.max_connections", max);
+    sink.known(
+        "connections.max_connections",
+        "pg_settings.max_connections",
+        max,
+    );
     sink.known(
         "connections.reserved",
         "superuser_reserved_connections + reserved_connections",
@@ -513,9 +619,27 @@ fn connection_facts(sink: &mut FactSink<'_>, main: &MainDoc, settings: &BTreeMap
 
 fn wraparound_facts(sink: &mut FactSink<'_>, main: &MainDoc) {
     let w = &main.wraparound;
-    sink.maybe("wraparound.max_xid_age", "max(age(pg_database.datfrozenxid))", w.max_xid_age, "no database rows visible", None);
-    sink.maybe("wraparound.max_mxid_age", "max(mxid_age(pg_database.datminmxid))", w.max_mxid_age, "no database rows visible", None);
-    sink.maybe("wraparound.max_xid_age_database", "pg_database", w.oldest_database.clone(), "no database rows visible", None);
+    sink.maybe(
+        "wraparound.max_xid_age",
+        "max(age(pg_database.datfrozenxid))",
+        w.max_xid_age,
+        "no database rows visible",
+        None,
+    );
+    sink.maybe(
+        "wraparound.max_mxid_age",
+        "max(mxid_age(pg_database.datminmxid))",
+        w.max_mxid_age,
+        "no database rows visible",
+        None,
+    );
+    sink.maybe(
+        "wraparound.max_xid_age_database",
+        "pg_database",
+        w.oldest_database.clone(),
+        "no database rows visible",
+        None,
+    );
 }
 
 fn migration_facts(
@@ -545,13 +669,25 @@ fn migration_facts(
     if tables.is_empty() && !unreadable.is_empty() {
         sink.unknown(
             "migrations.tables",
-            format!("no migration table found, and {} database(s) could not be searched: {}", unreadable.len(), unreadable.join(", ")),
+            format!(
+                "no migration table found, and {} database(s) could not be searched: {}",
+                unreadable.len(),
+                unreadable.join(", ")
+            ),
             Some(&format!("GRANT CONNECT ON DATABASE … TO {};", main.user)),
         );
     } else {
-        sink.known("migrations.tables", "pg_class in every connectable database", tables);
+        sink.known(
+            "migrations.tables",
+            "pg_class in every connectable database",
+            tables,
+        );
     }
-    sink.known("migrations.unreadable_databases", "pg_database / connection attempts", unreadable);
+    sink.known(
+        "migrations.unreadable_databases",
+        "pg_database / connection attempts",
+        unreadable,
+    );
 }
 
 #[cfg(test)]
@@ -560,7 +696,8 @@ mod tests {
     use crate::facts::{Fact, FactState};
 
     /// A catalog document recorded from PostgreSQL 15 (superuser, defaults).
-    const RECORDED: &str = include_str!("../../../tests/fixtures/postgres/catalog-15-superuser.json");
+    const RECORDED: &str =
+        include_str!("../../../tests/fixtures/postgres/catalog-15-superuser.json");
 
     fn recorded() -> MainDoc {
         serde_json::from_str(RECORDED).expect("recorded document parses")
@@ -587,14 +724,22 @@ mod tests {
     }
 
     fn unknown(facts: &Facts, path: &str) -> (String, Option<String>) {
-        match &facts.get(path).unwrap_or_else(|| panic!("no fact {path}")).state {
+        match &facts
+            .get(path)
+            .unwrap_or_else(|| panic!("no fact {path}"))
+            .state
+        {
             FactState::Unknown { unknown, resolve } => (unknown.clone(), resolve.clone()),
             FactState::Known { value } => panic!("{path} is known: {value}"),
         }
     }
 
     fn set(main: &mut MainDoc, name: &str, setting: &str) {
-        let row = main.settings.iter_mut().find(|r| r.name == name).expect("setting present");
+        let row = main
+            .settings
+            .iter_mut()
+            .find(|r| r.name == name)
+            .expect("setting present");
         row.setting = Some(setting.to_string());
     }
 
@@ -602,9 +747,18 @@ mod tests {
     fn settings_are_typed() {
         let facts = facts(&readings(recorded()), today());
         assert_eq!(value(&facts, "postgres.settings.fsync"), &json!(true));
-        assert_eq!(value(&facts, "postgres.settings.max_connections"), &json!(100));
-        assert_eq!(value(&facts, "postgres.settings.wal_level"), &json!("replica"));
-        assert_eq!(value(&facts, "postgres.settings.shared_preload_libraries"), &json!([]));
+        assert_eq!(
+            value(&facts, "postgres.settings.max_connections"),
+            &json!(100)
+        );
+        assert_eq!(
+            value(&facts, "postgres.settings.wal_level"),
+            &json!("replica")
+        );
+        assert_eq!(
+            value(&facts, "postgres.settings.shared_preload_libraries"),
+            &json!([])
+        );
     }
 
     #[test]
@@ -612,11 +766,16 @@ mod tests {
         let mut main = recorded();
         main.read_all_settings = false;
         main.user = "plain".into();
-        main.settings.retain(|r| r.name != "shared_preload_libraries");
+        main.settings
+            .retain(|r| r.name != "shared_preload_libraries");
         let facts = facts(&readings(main), today());
         let (reason, resolve) = unknown(&facts, "postgres.settings.shared_preload_libraries");
         assert!(reason.contains("hidden from role plain"), "{reason}");
-        assert!(resolve.unwrap().contains("GRANT pg_read_all_settings TO plain"));
+        assert!(
+            resolve
+                .unwrap()
+                .contains("GRANT pg_read_all_settings TO plain")
+        );
     }
 
     #[test]
@@ -630,11 +789,26 @@ mod tests {
     #[test]
     fn archiving_needs_mode_and_a_command_or_library() {
         let mut main = recorded();
-        assert_eq!(value(&facts(&readings(main.clone()), today()), "pitr.wal_archiving"), &json!(false));
+        assert_eq!(
+            value(
+                &facts(&readings(main.clone()), today()),
+                "pitr.wal_archiving"
+            ),
+            &json!(false)
+        );
         set(&mut main, "archive_mode", "on");
-        assert_eq!(value(&facts(&readings(main.clone()), today()), "pitr.wal_archiving"), &json!(false));
+        assert_eq!(
+            value(
+                &facts(&readings(main.clone()), today()),
+                "pitr.wal_archiving"
+            ),
+            &json!(false)
+        );
         set(&mut main, "archive_command", "set");
-        assert_eq!(value(&facts(&readings(main), today()), "pitr.wal_archiving"), &json!(true));
+        assert_eq!(
+            value(&facts(&readings(main), today()), "pitr.wal_archiving"),
+            &json!(true)
+        );
     }
 
     #[test]
@@ -652,7 +826,10 @@ mod tests {
         main.replication = vec![row(false, Some("streaming")), row(true, Some("streaming"))];
         let known = facts(&readings(main.clone()), today());
         assert_eq!(value(&known, "replicas.count"), &json!(1));
-        assert_eq!(value(&known, "replicas.max_replay_lag_seconds"), &json!(1.5));
+        assert_eq!(
+            value(&known, "replicas.max_replay_lag_seconds"),
+            &json!(1.5)
+        );
         main.read_all_stats = false;
         main.replication = vec![row(false, None)];
         let hidden = facts(&readings(main), today());
@@ -693,7 +870,10 @@ mod tests {
     fn unsearchable_databases_make_absent_migrations_unknown() {
         let mut main = recorded();
         main.migrations.clear();
-        main.databases = vec![DatabaseRow { name: "app".into(), connect: false }];
+        main.databases = vec![DatabaseRow {
+            name: "app".into(),
+            connect: false,
+        }];
         let facts = facts(&readings(main), today());
         let (reason, _) = unknown(&facts, "migrations.tables");
         assert!(reason.contains("app (no CONNECT privilege)"), "{reason}");

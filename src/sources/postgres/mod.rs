@@ -8,8 +8,8 @@ pub mod facts;
 pub mod queries;
 
 use super::{CollectOptions, CustomQuery};
-use crate::facts::snapshot::TargetFacts;
 use crate::facts::RawEvidence;
+use crate::facts::snapshot::TargetFacts;
 use crate::sources::migrations;
 pub use errors::PgError;
 use facts::{MainDoc, MigrationRow, PrivilegedDoc, Readings};
@@ -24,9 +24,17 @@ use url::Url;
 const DATABASE_CONCURRENCY: usize = 4;
 
 /// Collects the facts of one PostgreSQL server.
-pub async fn collect(id: &str, url: &Url, options: &CollectOptions) -> Result<TargetFacts, PgError> {
+pub async fn collect(
+    id: &str,
+    url: &Url,
+    options: &CollectOptions,
+) -> Result<TargetFacts, PgError> {
     let connect_options = connect_options(url, options)?;
-    let endpoint = format!("{}:{}", connect_options.get_host(), connect_options.get_port());
+    let endpoint = format!(
+        "{}:{}",
+        connect_options.get_host(),
+        connect_options.get_port()
+    );
     let mut conn = connect(&connect_options, options, &endpoint).await?;
     let connected_at = std::time::Instant::now();
     let settings: Vec<String> = queries::SETTINGS.iter().map(|s| s.to_string()).collect();
@@ -69,7 +77,13 @@ pub async fn collect(id: &str, url: &Url, options: &CollectOptions) -> Result<Ta
         kind: crate::target::Kind::Postgres,
         role: facts::role(&readings.main),
         engine: "postgres".into(),
-        version: readings.main.version.split_whitespace().next().unwrap_or_default().to_string(),
+        version: readings
+            .main
+            .version
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string(),
         collected_at: now,
         facts: facts::facts(&readings, now.date_naive()),
         evidence,
@@ -102,7 +116,12 @@ async fn connect(
     options: &CollectOptions,
     endpoint: &str,
 ) -> Result<PgConnection, PgError> {
-    match tokio::time::timeout(options.connect_timeout, PgConnection::connect_with(connect_options)).await {
+    match tokio::time::timeout(
+        options.connect_timeout,
+        PgConnection::connect_with(connect_options),
+    )
+    .await
+    {
         Err(_) => Err(PgError::ConnectTimeout {
             endpoint: endpoint.to_string(),
             seconds: options.connect_timeout.as_secs(),
@@ -125,7 +144,10 @@ async fn read_privileged(
         return PrivilegedDoc::default();
     };
     // Built only from the constants in `queries`.
-    match sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql.clone())).fetch_one(&mut *conn).await {
+    match sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql.clone()))
+        .fetch_one(&mut *conn)
+        .await
+    {
         Ok(text) => {
             let response: Json = serde_json::from_str(&text).unwrap_or(Json::Null);
             evidence.push(RawEvidence {
@@ -157,20 +179,32 @@ async fn run_custom_queries(
     let mut results = Vec::new();
     if let Err(err) = sqlx::raw_sql("BEGIN READ ONLY").execute(&mut *conn).await {
         let reason = format!("cannot start a read-only transaction: {err}");
-        return mine.iter().map(|q| (q.check_id.clone(), Err(reason.clone()))).collect();
+        return mine
+            .iter()
+            .map(|q| (q.check_id.clone(), Err(reason.clone())))
+            .collect();
     }
     for query in mine {
         let body = query.sql.trim().trim_end_matches(';');
         let sql = format!("SELECT coalesce(json_agg(q), '[]'::json)::text FROM ({body}) AS q");
-        let _ = sqlx::raw_sql("SAVEPOINT sqlready_check").execute(&mut *conn).await;
+        let _ = sqlx::raw_sql("SAVEPOINT sqlready_check")
+            .execute(&mut *conn)
+            .await;
         // Custom SQL passed `checks::query::validate` at load time and runs read-only.
-        let outcome = match sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *conn).await {
+        let outcome = match sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&mut *conn)
+            .await
+        {
             Ok(row) => row
                 .try_get::<String, _>(0)
                 .map_err(|err| err.to_string())
-                .and_then(|text| serde_json::from_str::<Json>(&text).map_err(|err| err.to_string())),
+                .and_then(|text| {
+                    serde_json::from_str::<Json>(&text).map_err(|err| err.to_string())
+                }),
             Err(err) => {
-                let _ = sqlx::raw_sql("ROLLBACK TO SAVEPOINT sqlready_check").execute(&mut *conn).await;
+                let _ = sqlx::raw_sql("ROLLBACK TO SAVEPOINT sqlready_check")
+                    .execute(&mut *conn)
+                    .await;
                 Err(errors::describe_database_error(&err))
             }
         };
@@ -220,7 +254,9 @@ async fn migration_tables(
 ) -> Result<Vec<MigrationRow>, String> {
     let per_db = connect_options.clone().database(database);
     let endpoint = format!("{}:{}/{database}", per_db.get_host(), per_db.get_port());
-    let mut conn = connect(&per_db, options, &endpoint).await.map_err(|err| err.to_string())?;
+    let mut conn = connect(&per_db, options, &endpoint)
+        .await
+        .map_err(|err| err.to_string())?;
     let text: String = sqlx::query_scalar(queries::MIGRATIONS)
         .bind(tables)
         .fetch_one(&mut conn)

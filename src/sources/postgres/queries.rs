@@ -131,7 +131,13 @@ pub fn privileged(hba: bool, ready_count: bool) -> Option<String> {
     if !hba && !ready_count {
         return None;
     }
-    let part = |allowed: bool, sql: &str| if allowed { sql.to_string() } else { "NULL".to_string() };
+    let part = |allowed: bool, sql: &str| {
+        if allowed {
+            sql.to_string()
+        } else {
+            "NULL".to_string()
+        }
+    };
     Some(format!(
         "SELECT json_build_object('hba', {}, 'ready_count', {})::text",
         part(hba, HBA),
