@@ -104,7 +104,9 @@ pub struct Subject<'a> {
     facts: &'a TargetFacts,
     /// `thresholds.*` and `target.*`: always known.
     always: BTreeMap<String, Json>,
-    roots: BTreeMap<String, CelValue>,
+    /// Every known fact bound once; each check evaluates in a child scope of it
+    /// (binding a value converts it deeply, so per-check binding dominated).
+    base: Context<'static, 'static>,
 }
 
 impl<'a> Subject<'a> {
@@ -120,11 +122,14 @@ impl<'a> Subject<'a> {
         for (path, value) in &always {
             insert_path(&mut tree, path, value.clone());
         }
-        let roots = tree.iter().map(|(k, v)| (k.clone(), to_cel(v))).collect();
+        let mut base = Context::with_env(standard_env());
+        for (root, value) in &tree {
+            base.add_variable_from_value(root.clone(), to_cel(value));
+        }
         Subject {
             facts,
             always,
-            roots,
+            base,
         }
     }
 
@@ -173,11 +178,8 @@ impl<'a> Subject<'a> {
         self.always.get(path).cloned()
     }
 
-    fn context(&self, check: &Check) -> Context<'static, 'static> {
-        let mut context = Context::with_env(standard_env());
-        for (root, value) in &self.roots {
-            context.add_variable_from_value(root.clone(), value.clone());
-        }
+    fn context(&self, check: &Check) -> Context<'_, 'static> {
+        let mut context = self.base.new_inner_scope();
         if !check.query.is_empty() {
             let rows = self
                 .facts
