@@ -46,20 +46,36 @@ fn join(diagnostics: &[Diagnostic]) -> String {
 
 impl Catalog {
     /// The built-in checks plus, if given, every `*.toml` under `extra`.
+    ///
+    /// A team's checks are linted (paths, functions, their own examples) before
+    /// use; the built-in ones were linted by the test suite when the binary was
+    /// built, so a run only parses and compiles them.
     pub fn load(extra: Option<&Path>) -> Result<Catalog, CatalogError> {
-        let mut files = builtin_files();
+        let mut files: Vec<(String, String, bool)> = builtin_files()
+            .into_iter()
+            .map(|(name, contents)| (name, contents, false))
+            .collect();
         if let Some(dir) = extra {
-            files.extend(read_dir(dir)?);
+            files.extend(read_dir(dir)?.into_iter().map(|(n, c)| (n, c, true)));
         }
-        Catalog::from_files(&files)
+        Catalog::from_sources(&files)
     }
 
     /// Parses, lints and compiles check files given as (name, contents).
     pub fn from_files(files: &[(String, String)]) -> Result<Catalog, CatalogError> {
+        let files: Vec<(String, String, bool)> = files
+            .iter()
+            .map(|(name, contents)| (name.clone(), contents.clone(), true))
+            .collect();
+        Catalog::from_sources(&files)
+    }
+
+    /// Parses and compiles (name, contents, lint?) files.
+    fn from_sources(files: &[(String, String, bool)]) -> Result<Catalog, CatalogError> {
         let mut problems = Vec::new();
         let mut checks = Vec::new();
         let mut ids = BTreeSet::new();
-        for (name, contents) in files {
+        for (name, contents, verify) in files {
             let source = match load::parse(name, contents) {
                 Ok(source) => source,
                 Err(found) => {
@@ -67,7 +83,11 @@ impl Catalog {
                     continue;
                 }
             };
-            let found = lint::lint(&source);
+            let found = if *verify {
+                lint::lint(&source)
+            } else {
+                Vec::new()
+            };
             if !found.is_empty() {
                 problems.extend(found);
                 continue;
