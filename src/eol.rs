@@ -61,6 +61,38 @@ pub fn major_of(engine: &str, version: &str) -> Option<String> {
     }
 }
 
+/// Records `version.major`, `version.eol_date`, `version.days_until_eol` and
+/// `version.table_date` for `major` from this table; `origin` names where the
+/// version was read, `shown` the engine as people name it.
+pub fn record_support(
+    sink: &mut crate::facts::FactSink<'_>,
+    engine: &str,
+    shown: &str,
+    major: &str,
+    origin: &str,
+    today: NaiveDate,
+) {
+    const TABLE: &str = "embedded end-of-life table";
+    sink.known("version.major", origin, major);
+    sink.known("version.table_date", TABLE, TABLE_DATE);
+    match end_of_life(engine, major) {
+        Some(date) => {
+            sink.known("version.eol_date", TABLE, date.to_string());
+            sink.known("version.days_until_eol", TABLE, (date - today).num_days());
+        }
+        None => {
+            let mut reason =
+                format!("{shown} {major} is not in the end-of-life table dated {TABLE_DATE}");
+            if engine == "mysql" && major.starts_with("9.") {
+                reason.push_str(" (innovation releases such as MySQL 9.x are supported only until the next one)");
+            }
+            let fix = Some("upgrade sqlready for a newer end-of-life table");
+            sink.unknown("version.eol_date", reason.clone(), fix);
+            sink.unknown("version.days_until_eol", reason, fix);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -241,44 +241,14 @@ fn version_facts(sink: &mut FactSink<'_>, instance: &DatabaseInstance, now: Date
         }
         return;
     }
-    sink.known("version.major", "databaseVersion", parsed.major.clone());
-    sink.known(
-        "version.table_date",
-        "embedded end-of-life table",
-        eol::TABLE_DATE,
+    eol::record_support(
+        sink,
+        parsed.engine,
+        parsed.engine,
+        &parsed.major,
+        "databaseVersion",
+        today,
     );
-    match eol::end_of_life(parsed.engine, &parsed.major) {
-        Some(date) => {
-            sink.known(
-                "version.eol_date",
-                "embedded end-of-life table",
-                date.to_string(),
-            );
-            sink.known(
-                "version.days_until_eol",
-                "embedded end-of-life table",
-                (date - today).num_days(),
-            );
-        }
-        None => {
-            let reason = format!(
-                "{} {} is not in the end-of-life table dated {}",
-                parsed.engine,
-                parsed.major,
-                eol::TABLE_DATE
-            );
-            sink.unknown(
-                "version.eol_date",
-                reason.clone(),
-                Some("upgrade sqlready for a newer end-of-life table"),
-            );
-            sink.unknown(
-                "version.days_until_eol",
-                reason,
-                Some("upgrade sqlready for a newer end-of-life table"),
-            );
-        }
-    }
     match versions::calendar(parsed.engine, &parsed.major) {
         Some((end, deprecated)) => {
             sink.known(

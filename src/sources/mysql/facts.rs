@@ -350,36 +350,14 @@ fn version_facts(sink: &mut FactSink<'_>, identity: &Identity, today: NaiveDate)
         );
         return;
     };
-    sink.known("version.major", "VERSION()", major.clone());
-    sink.known(
-        "version.table_date",
-        "embedded end-of-life table",
-        eol::TABLE_DATE,
+    eol::record_support(
+        sink,
+        engine,
+        identity.version.flavour.name(),
+        &major,
+        "VERSION()",
+        today,
     );
-    match eol::end_of_life(engine, &major) {
-        Some(date) => {
-            sink.known(
-                "version.eol_date",
-                "embedded end-of-life table",
-                date.to_string(),
-            );
-            sink.known(
-                "version.days_until_eol",
-                "embedded end-of-life table",
-                (date - today).num_days(),
-            );
-        }
-        None => {
-            let reason = format!(
-                "{} {major} is not in the end-of-life table dated {} (innovation releases such as MySQL 9.x are supported only until the next one)",
-                identity.version.flavour.name(),
-                eol::TABLE_DATE
-            );
-            let fix = Some("upgrade sqlready for a newer end-of-life table");
-            sink.unknown("version.eol_date", reason.clone(), fix);
-            sink.unknown("version.days_until_eol", reason, fix);
-        }
-    }
 }
 
 fn variable_facts(

@@ -188,42 +188,7 @@ fn version_facts(sink: &mut FactSink<'_>, main: &MainDoc, today: NaiveDate) {
         );
         return;
     };
-    sink.known("version.major", origin, major.clone());
-    sink.known(
-        "version.table_date",
-        "embedded end-of-life table",
-        eol::TABLE_DATE,
-    );
-    match eol::end_of_life("postgres", &major) {
-        Some(date) => {
-            sink.known(
-                "version.eol_date",
-                "embedded end-of-life table",
-                date.to_string(),
-            );
-            sink.known(
-                "version.days_until_eol",
-                "embedded end-of-life table",
-                (date - today).num_days(),
-            );
-        }
-        None => {
-            let reason = format!(
-                "PostgreSQL {major} is not in the end-of-life table dated {}",
-                eol::TABLE_DATE
-            );
-            sink.unknown(
-                "version.eol_date",
-                reason.clone(),
-                Some("upgrade sqlready for a newer end-of-life table"),
-            );
-            sink.unknown(
-                "version.days_until_eol",
-                reason,
-                Some("upgrade sqlready for a newer end-of-life table"),
-            );
-        }
-    }
+    eol::record_support(sink, "postgres", "PostgreSQL", &major, origin, today);
 }
 
 /// Setting name → typed value, for the settings the role can see.
