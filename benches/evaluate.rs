@@ -2,7 +2,7 @@
 //! facts (target: under 1 ms per target). Run with `cargo bench`.
 
 use sqlready::checks::Catalog;
-use sqlready::checks::eval::Thresholds;
+use sqlready::checks::thresholds::Thresholds;
 use sqlready::facts::snapshot::Snapshot;
 use sqlready::report;
 use std::time::Instant;

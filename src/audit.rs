@@ -1,7 +1,7 @@
 //! One audit run: collect every target (bounded concurrency), judge, report.
 
 use crate::checks::Catalog;
-use crate::checks::eval::Thresholds;
+use crate::checks::thresholds::ThresholdSet;
 use crate::facts::merge::{self, Part};
 use crate::facts::snapshot::{Collected, TargetFailure};
 use crate::report::{self, Report};
@@ -171,7 +171,7 @@ pub fn custom_queries(catalog: &Catalog) -> Vec<CustomQuery> {
 pub fn judge(
     catalog: &Catalog,
     collected: &[Collected],
-    thresholds: &Thresholds,
+    thresholds: &ThresholdSet,
     started_at: chrono::DateTime<chrono::Utc>,
 ) -> Report {
     report::build(

@@ -9,9 +9,9 @@
 //! written in the file: a password in a URI is an error that says how to fix it.
 
 use crate::checks::Catalog;
-use crate::checks::eval::Thresholds;
 use crate::checks::load::{Diagnostic, position};
 use crate::checks::model::Severity;
+use crate::checks::thresholds::{ThresholdSet, Thresholds};
 use crate::cli::FailOn;
 use crate::report::waivers::{Waiver, glob_match};
 use crate::target::{self, Kind, TargetError, TargetSpec};
@@ -71,6 +71,9 @@ pub struct TargetEntry {
     /// The environment variable holding the database password.
     pub password_env: Option<String>,
     pub cloud: Option<TargetSpec>,
+    /// Thresholds this entry's targets are judged by instead of the run's
+    /// (only the keys it sets; validated).
+    pub thresholds: toml::Table,
     /// Line of the entry's `[[targets]]` header, for SARIF locations.
     pub line: usize,
 }
@@ -84,7 +87,8 @@ pub struct Config {
     pub text: String,
     pub audit: AuditSettings,
     pub targets: Vec<TargetEntry>,
-    pub thresholds: Thresholds,
+    /// The run's thresholds and the per-target overrides of `[[targets]]` entries.
+    pub thresholds: ThresholdSet,
     pub waivers: Vec<Waiver>,
     severity: Vec<(Located, Severity)>,
     include: Vec<Located>,
@@ -141,6 +145,7 @@ struct RawTarget {
     database: Option<Spanned<String>>,
     password_env: Option<Spanned<String>>,
     cloud: Option<Spanned<String>>,
+    thresholds: Option<Spanned<BTreeMap<Spanned<String>, Spanned<toml::Value>>>>,
 }
 
 #[derive(Deserialize)]
@@ -215,7 +220,25 @@ impl Config {
         };
         let audit = audit_settings(raw.audit, path, &mut problems);
         let targets = targets(&raw.targets, &mut problems);
-        let thresholds = thresholds(&raw.thresholds, &mut problems);
+        let run_thresholds: Thresholds =
+            toml::Value::Table(threshold_overrides(&raw.thresholds, &mut problems))
+                .try_into()
+                .unwrap_or_default();
+        let mut thresholds = ThresholdSet::uniform(run_thresholds);
+        for entry in targets.iter().filter(|e| !e.thresholds.is_empty()) {
+            let overrides = match serde_json::to_value(&entry.thresholds) {
+                Ok(serde_json::Value::Object(map)) => map,
+                _ => serde_json::Map::new(),
+            };
+            if let Err(message) = thresholds.scope(&entry.id, overrides) {
+                problems.found.push(Diagnostic {
+                    file: problems.file.clone(),
+                    line: entry.line,
+                    column: 1,
+                    message,
+                });
+            }
+        }
         let mut severity = Vec::new();
         for (id, level) in &raw.severity {
             match Severity::deserialize(toml::Value::String(level.get_ref().clone())) {
@@ -430,11 +453,17 @@ fn targets(raw: &[Spanned<RawTarget>], problems: &mut Problems<'_>) -> Vec<Targe
             continue;
         }
         let (line, _) = position(problems.text, header);
+        let thresholds = entry
+            .thresholds
+            .as_ref()
+            .map(|table| threshold_overrides(table.get_ref(), problems))
+            .unwrap_or_default();
         entries.push(TargetEntry {
             id,
             database,
             password_env,
             cloud,
+            thresholds,
             line,
         });
     }
@@ -629,10 +658,12 @@ fn names_one_instance(id: &str) -> bool {
     }
 }
 
-fn thresholds(
+/// The valid entries of a `thresholds` table (the run's, or a target's),
+/// each problem reported where it is.
+fn threshold_overrides(
     raw: &BTreeMap<Spanned<String>, Spanned<toml::Value>>,
     problems: &mut Problems<'_>,
-) -> Thresholds {
+) -> toml::Table {
     let defaults = serde_json::to_value(Thresholds::default()).unwrap_or_default();
     let known = defaults.as_object().cloned().unwrap_or_default();
     let mut table = toml::Table::new();
@@ -689,7 +720,7 @@ fn thresholds(
         };
         table.insert(name.clone(), value);
     }
-    toml::Value::Table(table).try_into().unwrap_or_default()
+    table
 }
 
 fn waiver(entry: &Spanned<RawWaiver>, problems: &mut Problems<'_>) -> Option<Waiver> {
@@ -781,6 +812,12 @@ fail_on = "low"
 # cloud = "cloudsql://acme-prod/orders"
 # database = "postgres://auditor@10.0.0.3:5432/orders"
 # password_env = "ORDERS_DB_PASSWORD"
+#
+# Every instance of a region or project, with thresholds of its own (only the
+# keys set here differ from [thresholds] below):
+# [[targets]]
+# cloud = "rds://eu-west-1"
+# thresholds = {{ min_backup_retention_days = 30 }}
 
 [thresholds]
 min_backup_retention_days = {min_backup_retention_days}
@@ -842,7 +879,7 @@ mod tests {
     #[test]
     fn the_template_parses_validates_and_holds_the_default_thresholds() {
         let config = parse(&template()).expect("template parses");
-        assert_eq!(config.thresholds, Thresholds::default());
+        assert_eq!(config.thresholds, ThresholdSet::default());
         assert!(config.targets.is_empty() && config.waivers.is_empty());
         let mut catalog = Catalog::load(None).unwrap();
         let before = catalog.checks.len();
@@ -966,10 +1003,10 @@ mod tests {
         let config =
             parse("[thresholds]\nmin_backup_retention_days = 14\nmax_connection_usage = 1\n")
                 .unwrap();
-        assert_eq!(config.thresholds.min_backup_retention_days, 14);
-        assert_eq!(config.thresholds.max_connection_usage, 1.0);
+        assert_eq!(config.thresholds.run.min_backup_retention_days, 14);
+        assert_eq!(config.thresholds.run.max_connection_usage, 1.0);
         assert_eq!(
-            config.thresholds.max_replica_lag_seconds,
+            config.thresholds.run.max_replica_lag_seconds,
             Thresholds::default().max_replica_lag_seconds
         );
     }

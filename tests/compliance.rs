@@ -349,6 +349,114 @@ fn thresholds_selection_and_severity_change_the_verdicts() {
 }
 
 #[test]
+fn a_target_entry_has_its_own_thresholds() {
+    // The bad example uses about 1% of its connections. The run allows 80%;
+    // its own entry allows 0.1% and a longer backup retention; another
+    // entry's overrides do not reach it.
+    let dir = tempfile::tempdir().unwrap();
+    let config = |database: &str| {
+        format!(
+            "[checks]\ninclude = [\"connections.headroom\"]\n\n[[targets]]\ndatabase = \"{database}\"\nthresholds = {{ max_connection_usage = 0.001 }}\n\n[[targets]]\ncloud = \"rds://eu-west-1\"\n[targets.thresholds]\nmax_connection_usage = 0.5\n"
+        )
+    };
+    let verdict = |toml: String| {
+        std::fs::write(dir.path().join("sqlready.toml"), toml).unwrap();
+        let run = run_in(
+            dir.path(),
+            &[
+                "audit",
+                "--facts",
+                BAD,
+                "--format",
+                "json",
+                "--fail-on",
+                "never",
+            ],
+            &[],
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        finding(&run.json(), "connections.headroom")["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        verdict(config("postgres://auditor@orders-db.internal:5432/app")),
+        "warn"
+    );
+    assert_eq!(
+        verdict(config("postgres://auditor@billing-db.internal:5432/app")),
+        "pass"
+    );
+
+    // The evidence records the overrides and, per target, what applied.
+    std::fs::write(
+        dir.path().join("sqlready.toml"),
+        config("postgres://auditor@orders-db.internal:5432/app"),
+    )
+    .unwrap();
+    let bundle = dir.path().join("bundle");
+    let run = run_in(
+        dir.path(),
+        &[
+            "audit",
+            "--facts",
+            BAD,
+            "--fail-on",
+            "never",
+            "--evidence",
+            bundle.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run_record: Value =
+        serde_json::from_str(&std::fs::read_to_string(bundle.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run_record["thresholds"]["max_connection_usage"], 0.8);
+    assert_eq!(
+        run_record["target_thresholds"][BAD_ID]["max_connection_usage"],
+        0.001
+    );
+    assert_eq!(
+        run_record["target_thresholds"]["rds://eu-west-1"]["max_connection_usage"],
+        0.5
+    );
+    let facts: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            bundle.join("targets/01-postgres-orders-db.internal-5432-app/facts.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(facts["thresholds"]["max_connection_usage"], 0.001);
+    assert_eq!(facts["thresholds"]["min_eol_days"], 180);
+}
+
+#[test]
+fn a_bad_target_threshold_is_an_error_with_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("sqlready.toml"),
+        "[[targets]]\ndatabase = \"postgres://auditor@db/app\"\nthresholds = { max_connection_usage = 2, min_eol_dayz = 3 }\n",
+    )
+    .unwrap();
+    let run = run_in(dir.path(), &["audit", "--facts", BAD], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("sqlready.toml:3:39: threshold max_connection_usage is 2"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("sqlready.toml:3:42: unknown threshold 'min_eol_dayz'"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn the_new_commands_help_texts_are_stable() {
     for args in [
         vec!["init", "--help"],

@@ -14,6 +14,9 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use support::cli::{Run, finding, item, only_target, sqlready_with_env, status};
 
+/// What moto's STS says the static test credentials are.
+const MOTO_CALLER: &str = "arn:aws:sts::123456789012:user/moto";
+
 fn audit(args: &[&str], extra_env: &[(&str, &str)]) -> Run {
     let env = moto::moto().env();
     let mut pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -241,6 +244,11 @@ fn discovery_lists_instances_and_clusters_once_and_reads_each_group_once() {
     let calls = api_calls(&run.stderr);
     assert_eq!(calls["DescribeDBInstances"], 1, "{calls:?}");
     assert_eq!(calls["DescribeDBClusters"], 1, "{calls:?}");
+    // Who ran it: asked once per run, stamped on every target.
+    assert_eq!(calls["GetCallerIdentity"], 1, "{calls:?}");
+    for (id, target) in &targets {
+        assert_eq!(target["principal"], MOTO_CALLER, "{id}");
+    }
     // pg15-good (shared by two instances and the replica) and mysql80-good; default groups need no call.
     assert_eq!(calls["DescribeDBParameters"], 2, "{calls:?}");
     assert_eq!(calls["DescribeDBClusterParameters"], 1, "{calls:?}");
@@ -271,6 +279,8 @@ fn every_page_is_read_and_several_regions_make_one_run() {
     let calls = api_calls(&run.stderr);
     // 45 instances in pages of 20 (3 calls) + one describe for pg-good.
     assert_eq!(calls["DescribeDBInstances"], 4, "{calls:?}");
+    // Two regions, one caller.
+    assert_eq!(calls["GetCallerIdentity"], 1, "{calls:?}");
 }
 
 #[test]
@@ -333,5 +343,106 @@ fn facts_and_evidence_are_saved_with_their_origin() {
         !std::fs::read_to_string(&path)
             .unwrap()
             .contains("not-a-secret")
+    );
+}
+
+#[test]
+fn the_evidence_names_the_aws_caller() {
+    const SECRET: &str = "sqlready-test-secret-7d41c9";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("facts.json");
+    let bundle = dir.path().join("bundle");
+    let run = audit(
+        &[
+            "rds://us-east-1/db/pg-good",
+            "--save-facts",
+            path.to_str().unwrap(),
+            "--evidence",
+            bundle.to_str().unwrap(),
+        ],
+        &[("AWS_SECRET_ACCESS_KEY", SECRET)],
+    );
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    assert_eq!(only_target(&run.json())["principal"], MOTO_CALLER);
+    let snapshot: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let target = &snapshot["targets"][0];
+    assert_eq!(target["principal"], MOTO_CALLER);
+    let lookup = target["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "GetCallerIdentity")
+        .unwrap_or_else(|| panic!("{:#}", target["evidence"]));
+    assert_eq!(lookup["response"]["Arn"], MOTO_CALLER);
+    assert_eq!(lookup["response"]["Account"], "123456789012");
+    // The bundle's run record says who ran it, and keeps the raw answer.
+    let run_record: Value =
+        serde_json::from_str(&std::fs::read_to_string(bundle.join("run.json")).unwrap()).unwrap();
+    assert_eq!(
+        run_record["principals"],
+        serde_json::json!([{"target": "rds://us-east-1/db/pg-good", "source": "rds", "principal": MOTO_CALLER}])
+    );
+    let raw = std::fs::read_dir(bundle.join("targets/01-rds-us-east-1-db-pg-good/raw"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect::<Vec<_>>();
+    assert!(
+        raw.iter()
+            .any(|name| name.ends_with("rds-GetCallerIdentity.json")),
+        "{raw:?}"
+    );
+    // The secret key is nowhere in the bundle, the facts or the output.
+    let mut files = walk(&bundle);
+    files.push(path.clone());
+    for file in files {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(SECRET),
+            "{}",
+            file.display()
+        );
+    }
+    assert!(!run.stdout.contains(SECRET) && !run.stderr.contains(SECRET));
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[test]
+fn an_unreachable_sts_leaves_the_caller_unnamed_but_audits() {
+    // STS alone points at a closed port: RDS answers, the caller cannot be asked.
+    let run = audit(
+        &["rds://us-east-1/db/pg-good"],
+        &[
+            ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9"),
+            ("AWS_MAX_ATTEMPTS", "1"),
+        ],
+    );
+    assert!(
+        matches!(run.code, 0 | 1),
+        "the findings decide the exit, not STS: {}",
+        run.stderr
+    );
+    let report = run.json();
+    let target = only_target(&report);
+    assert!(target.get("error").is_none(), "{target:#}");
+    assert!(target.get("principal").is_none(), "{target:#}");
+    assert_eq!(item(target, "multi_zone"), "pass");
+    assert!(
+        run.stderr.contains("will not name the AWS caller")
+            && run.stderr.contains("sts:GetCallerIdentity failed")
+            && run.stderr.contains("Connection refused"),
+        "{}",
+        run.stderr
     );
 }

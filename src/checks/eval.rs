@@ -12,37 +12,11 @@ use crate::facts::schema;
 use crate::facts::snapshot::TargetFacts;
 use crate::facts::{Fact, FactState};
 use cel::{Context, Program, Value as CelValue};
-use serde::{Deserialize, Serialize};
 use serde_json::{Map as JsonMap, Value as Json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Configurable limits, visible to checks as `thresholds.*`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Thresholds {
-    pub min_backup_retention_days: i64,
-    pub max_replica_lag_seconds: i64,
-    pub max_slot_retained_bytes: i64,
-    pub max_connection_usage: f64,
-    pub min_eol_days: i64,
-    pub min_binlog_retention_seconds: i64,
-    pub max_long_query_time_seconds: f64,
-}
-
-impl Default for Thresholds {
-    fn default() -> Self {
-        Thresholds {
-            min_backup_retention_days: 7,
-            max_replica_lag_seconds: 300,
-            max_slot_retained_bytes: 1 << 30,
-            max_connection_usage: 0.8,
-            min_eol_days: 180,
-            min_binlog_retention_seconds: 86400,
-            max_long_query_time_seconds: 2.0,
-        }
-    }
-}
+use super::thresholds::Thresholds;
 
 /// A check ready to run: its expressions compiled once.
 #[derive(Debug)]

@@ -5,9 +5,10 @@
 //! every function known, and the file's own examples must come out as they say.
 
 use super::cel::walk;
-use super::eval::{CompiledCheck, Subject, Thresholds, evaluate};
+use super::eval::{CompiledCheck, Subject, evaluate};
 use super::load::{CheckSource, Diagnostic, Located};
 use super::model::Example;
+use super::thresholds::Thresholds;
 use crate::facts::schema::{self, FactType};
 use crate::facts::snapshot::TargetFacts;
 use crate::facts::{Fact, Facts};

@@ -9,6 +9,7 @@ pub mod lint;
 pub mod load;
 pub mod model;
 pub mod query;
+pub mod thresholds;
 
 use eval::CompiledCheck;
 use include_dir::{Dir, include_dir};

@@ -22,7 +22,7 @@
 
 use super::{Report, soc2};
 use crate::checks::Catalog;
-use crate::checks::eval::Thresholds;
+use crate::checks::thresholds::ThresholdSet;
 use crate::facts::snapshot::Collected;
 use chrono::{DateTime, SecondsFormat, Utc};
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
@@ -65,7 +65,7 @@ pub struct BundleInput<'a> {
     pub report_json: &'a str,
     pub collected: &'a [Collected],
     pub catalog: &'a Catalog,
-    pub thresholds: &'a Thresholds,
+    pub thresholds: &'a ThresholdSet,
     /// The config file used: (path as given, exact text).
     pub config: Option<(&'a Path, &'a str)>,
     /// The run's options, with no secret (target ids, not URIs).
@@ -167,24 +167,21 @@ pub fn files(input: &BundleInput<'_>) -> BTreeMap<String, Vec<u8>> {
         let dir = format!("targets/{:02}-{}", index + 1, slug(id));
         match outcome {
             Ok(target) => {
-                if let Some(principal) = target
-                    .principal
-                    .as_ref()
-                    .filter(|_| target.sources.is_empty())
-                {
+                // Every source that ran is listed; a null principal says
+                // the source could not tell (its raw evidence says why).
+                if target.sources.is_empty() {
                     principals.push(
-                        json!({"target": target.id, "source": target.kind, "principal": principal}),
+                        json!({"target": target.id, "source": target.kind, "principal": target.principal}),
                     );
                 }
-                for source in &target.sources {
-                    if let Some(principal) = &source.principal {
-                        principals.push(json!({"target": target.id, "source": source.kind, "source_id": source.id, "principal": principal}));
-                    }
+                for source in target.sources.iter().filter(|s| s.error.is_none()) {
+                    principals.push(json!({"target": target.id, "source": source.kind, "source_id": source.id, "principal": source.principal}));
                 }
                 let facts = json!({
                     "id": target.id, "resource": target.resource, "kind": target.kind,
                     "role": target.role, "engine": target.engine, "version": target.version,
                     "collected_at": target.collected_at, "principal": target.principal,
+                    "thresholds": input.thresholds.for_target(&target.id),
                     "sources": target.sources, "facts": target.facts,
                 });
                 files.insert(format!("{dir}/facts.json"), pretty(&facts));
@@ -211,7 +208,8 @@ pub fn files(input: &BundleInput<'_>) -> BTreeMap<String, Vec<u8>> {
         "host": host,
         "principals": principals,
         "invocation": input.invocation,
-        "thresholds": input.thresholds,
+        "thresholds": input.thresholds.run,
+        "target_thresholds": input.thresholds.overrides(),
         "config": input.config.map(|(path, text)| json!({
             "path": path.display().to_string(),
             "sha256": sha256_hex(text.as_bytes()),

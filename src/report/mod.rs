@@ -8,8 +8,9 @@ pub mod soc2;
 pub mod waivers;
 
 use crate::checks::Catalog;
-use crate::checks::eval::{Subject, Thresholds, evaluate};
+use crate::checks::eval::{Subject, evaluate};
 use crate::checks::model::{Item, Severity, Status};
+use crate::checks::thresholds::{ThresholdSet, Thresholds};
 use crate::facts::merge::{Reading, SourceRun};
 use crate::facts::snapshot::{Collected, TargetFacts, TargetFailure};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -155,14 +156,14 @@ fn rfc3339<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, 
 pub fn build(
     catalog: &Catalog,
     collected: &[Collected],
-    thresholds: &Thresholds,
+    thresholds: &ThresholdSet,
     started_at: DateTime<Utc>,
     finished_at: DateTime<Utc>,
 ) -> Report {
     let targets: Vec<TargetReport> = collected
         .iter()
         .map(|outcome| match outcome {
-            Ok(facts) => judge(catalog, facts, thresholds),
+            Ok(facts) => judge(catalog, facts, thresholds.for_target(&facts.id)),
             Err(failure) => failed(catalog, failure),
         })
         .collect();

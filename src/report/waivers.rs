@@ -234,7 +234,7 @@ fn expired_finding(covered: &Finding, waiver: &Waiver, target: &str, expires: &s
 mod tests {
     use super::*;
     use crate::checks::Catalog;
-    use crate::checks::eval::Thresholds;
+    use crate::checks::thresholds::ThresholdSet;
     use crate::facts::snapshot::Snapshot;
 
     fn report() -> Report {
@@ -248,7 +248,7 @@ mod tests {
         super::super::build(
             &catalog,
             &snapshot.into_collected(),
-            &Thresholds::default(),
+            &ThresholdSet::default(),
             now,
             now,
         )

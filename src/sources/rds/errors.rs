@@ -217,7 +217,7 @@ where
 }
 
 /// An error and its sources as one line (without the SDK's debug dump), at most 300 characters.
-fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![err.to_string()];
     let mut source = err.source();
     while let Some(inner) = source {

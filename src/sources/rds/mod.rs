@@ -12,6 +12,7 @@
 
 pub mod errors;
 pub mod facts;
+pub mod identity;
 pub mod params;
 
 pub use errors::RdsError;
@@ -56,7 +57,14 @@ pub async fn collect(spec: &RdsSpec, options: &CollectOptions) -> Vec<Collected>
         })
         .await;
     let outcome = match session {
-        Ok(session) => session.collect(spec).await,
+        Ok(session) => {
+            let (mut targets, caller) =
+                tokio::join!(session.collect(spec), session.caller_identity(&spec.region));
+            for target in targets.iter_mut().flatten() {
+                identity::stamp(target, caller);
+            }
+            targets
+        }
         Err(err) => vec![Err(failure(spec.id(), err))],
     };
     if let Ok(session) = session {
@@ -90,6 +98,8 @@ pub struct Session {
     lifecycles: Mutex<HashMap<(String, String), LifecycleCell>>,
     /// Set when DescribeDBMajorEngineVersions failed once: later look-ups use the embedded table.
     lifecycle_down: Mutex<Option<String>>,
+    /// Who the run is, asked once (see [`identity`]).
+    caller: OnceCell<identity::IdentityAnswer>,
     pub calls: Arc<CallCounter>,
 }
 
@@ -160,6 +170,7 @@ impl Session {
             groups: Mutex::default(),
             lifecycles: Mutex::default(),
             lifecycle_down: Mutex::default(),
+            caller: OnceCell::new(),
             calls: Arc::default(),
         }
     }
@@ -176,6 +187,30 @@ impl Session {
                 Client::from_conf(conf)
             })
             .clone()
+    }
+
+    /// Who the run's credentials are (`sts:GetCallerIdentity`, once per run,
+    /// through the first target's region). A failure is an answer too: the
+    /// audit goes on without a principal.
+    pub async fn caller_identity(&self, region: &str) -> &identity::IdentityAnswer {
+        self.caller
+            .get_or_init(|| async {
+                let conf = aws_sdk_sts::config::Builder::from(&self.config)
+                    .region(Region::new(region.to_string()))
+                    .interceptor(CountCalls(self.calls.clone()))
+                    .build();
+                let answer = aws_sdk_sts::Client::from_conf(conf)
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map(|output| identity::CallerIdentity::from_response(&output))
+                    .map_err(|err| identity::failure(&err));
+                if let Err(reason) = &answer {
+                    tracing::warn!("the evidence will not name the AWS caller: {reason}");
+                }
+                answer
+            })
+            .await
     }
 
     /// Collects one `rds://` target argument.
