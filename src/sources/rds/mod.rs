@@ -530,69 +530,50 @@ impl Session {
     }
 
     async fn read_group(&self, client: &Client, region: &str, group: &GroupRef) -> GroupParams {
-        let rows: Result<Vec<(String, ParamRow)>, RdsError> = if group.level == "cluster" {
-            let mut items = client
+        // Both calls page the same `Parameter` rows; only the request differs.
+        let (operation, parameters) = if group.level == "cluster" {
+            let operation = "DescribeDBClusterParameters";
+            let read = client
                 .describe_db_cluster_parameters()
                 .db_cluster_parameter_group_name(&group.name)
                 .source("user")
                 .max_records(self.page_size)
                 .into_paginator()
                 .items()
-                .send();
-            let mut rows = Vec::new();
-            let mut failed = None;
-            while let Some(item) = items.next().await {
-                match item {
-                    Ok(p) => rows.extend(param_row(
-                        p.parameter_name(),
-                        p.parameter_value(),
-                        p.apply_type(),
-                        p.source(),
-                    )),
-                    Err(err) => {
-                        failed = Some(errors::classify(
-                            &err,
-                            "DescribeDBClusterParameters",
-                            region,
-                            self.max_attempts,
-                        ));
-                        break;
-                    }
-                }
-            }
-            failed.map_or(Ok(rows), Err)
+                .send()
+                .try_collect()
+                .await;
+            let read = read.map_err(|e| errors::classify(&e, operation, region, self.max_attempts));
+            (operation, read)
         } else {
-            let mut items = client
+            let operation = "DescribeDBParameters";
+            let read = client
                 .describe_db_parameters()
                 .db_parameter_group_name(&group.name)
                 .source("user")
                 .max_records(self.page_size)
                 .into_paginator()
                 .items()
-                .send();
-            let mut rows = Vec::new();
-            let mut failed = None;
-            while let Some(item) = items.next().await {
-                match item {
-                    Ok(p) => rows.extend(param_row(
+                .send()
+                .try_collect()
+                .await;
+            let read = read.map_err(|e| errors::classify(&e, operation, region, self.max_attempts));
+            (operation, read)
+        };
+        tracing::debug!("{region}: {operation} {}", group.name);
+        let rows = parameters.map(|parameters| {
+            parameters
+                .iter()
+                .filter_map(|p| {
+                    param_row(
                         p.parameter_name(),
                         p.parameter_value(),
                         p.apply_type(),
                         p.source(),
-                    )),
-                    Err(err) => {
-                        failed = Some(errors::classify(
-                            &err,
-                            "DescribeDBParameters",
-                            region,
-                            self.max_attempts,
-                        ));
-                        break;
-                    }
-                }
-            }
-            failed.map_or(Ok(rows), Err)
-        };
+                    )
+                })
+                .collect::<Vec<_>>()
+        });
         match rows {
             Ok(rows) => GroupParams::Custom(rows.into_iter().collect()),
             Err(err) => {
