@@ -55,6 +55,7 @@ fn main() {
                 "never",
             ])
             .env("SQLREADY_CLOUDSQL_ENDPOINT", &server.url)
+            .env("SQLREADY_GOOGLE_OAUTH_ENDPOINT", &server.url)
             .env("GOOGLE_OAUTH_ACCESS_TOKEN", TOKEN)
             .env("HOME", &home)
             .env("GCE_METADATA_HOST", "127.0.0.1:9")
@@ -111,6 +112,7 @@ fn main() {
         .args(["--fail-on", "never", "--save-facts"])
         .arg(&facts)
         .env("SQLREADY_CLOUDSQL_ENDPOINT", &server.url)
+        .env("SQLREADY_GOOGLE_OAUTH_ENDPOINT", &server.url)
         .env("GOOGLE_OAUTH_ACCESS_TOKEN", TOKEN)
         .env("HOME", &home)
         .env("GCE_METADATA_HOST", "127.0.0.1:9")

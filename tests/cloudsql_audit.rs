@@ -1,7 +1,9 @@
 //! `sqlready audit cloudsql://…` end to end: the real binary and the real
 //! Cloud SQL client against a local Admin API server (support/cloudsql_server.rs)
 //! reached through SQLREADY_CLOUDSQL_ENDPOINT, with GOOGLE_OAUTH_ACCESS_TOKEN
-//! as the only bearer token the server accepts.
+//! as the bearer token the server accepts (or the credentials of a test), and
+//! the same server as Google's token info (SQLREADY_GOOGLE_OAUTH_ENDPOINT), so
+//! no run ever reaches Google.
 #![cfg(feature = "cloudsql")]
 
 #[path = "support/cli.rs"]
@@ -10,7 +12,9 @@ mod cli;
 mod cloudsql_server;
 
 use cli::{Run, finding, item, sqlready_with_env, status};
-use cloudsql_server::{Server, TOKEN, scenario_routes};
+use cloudsql_server::{
+    KEY_EMAIL, SA_EMAIL, Server, TOKEN, USER_EMAIL, USER_TOKEN, VM_EMAIL, scenario_routes,
+};
 use serde_json::Value;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -38,10 +42,16 @@ fn audit_with(targets: &[&str], extra: &[(&str, &str)]) -> Run {
 }
 
 fn audit_at(url: &str, targets: &[&str], extra: &[(&str, &str)]) -> Run {
+    audit_args(url, targets, &[], extra)
+}
+
+/// `sqlready audit TARGETS… --format json ARGS…` against the server at `url`.
+fn audit_args(url: &str, targets: &[&str], args: &[&str], extra: &[(&str, &str)]) -> Run {
     let home = tempfile::tempdir().expect("temp home");
     let home_path = home.path().display().to_string();
     let mut env: Vec<(&str, String)> = isolated_env(&home_path);
     env.push(("SQLREADY_CLOUDSQL_ENDPOINT", url.to_string()));
+    env.push(("SQLREADY_GOOGLE_OAUTH_ENDPOINT", url.to_string()));
     env.push(("GOOGLE_OAUTH_ACCESS_TOKEN", TOKEN.to_string()));
     for (key, value) in extra {
         env.retain(|(k, _)| k != key);
@@ -53,16 +63,19 @@ fn audit_at(url: &str, targets: &[&str], extra: &[(&str, &str)]) -> Run {
         .filter(|(k, v)| !(v.is_empty() && *k == "GOOGLE_APPLICATION_CREDENTIALS"))
         .map(|(k, v)| (*k, v.as_str()))
         .collect();
-    let mut args = vec!["audit"];
-    args.extend_from_slice(targets);
-    args.extend(["--format", "json"]);
-    let run = sqlready_with_env_removing(&args, &env);
-    assert!(
-        !run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN),
-        "the token leaked:\n{}\n{}",
-        run.stdout,
-        run.stderr
-    );
+    let mut command = vec!["audit"];
+    command.extend_from_slice(targets);
+    command.extend(["--format", "json"]);
+    command.extend_from_slice(args);
+    let run = sqlready_with_env_removing(&command, &env);
+    for token in [TOKEN, USER_TOKEN] {
+        assert!(
+            !run.stdout.contains(token) && !run.stderr.contains(token),
+            "the token leaked:\n{}\n{}",
+            run.stdout,
+            run.stderr
+        );
+    }
     run
 }
 
@@ -74,6 +87,8 @@ fn sqlready_with_env_removing(args: &[&str], env: &[(&str, &str)]) -> Run {
         "GOOGLE_APPLICATION_CREDENTIALS",
         "GOOGLE_OAUTH_ACCESS_TOKEN",
         "SQLREADY_CLOUDSQL_ENDPOINT",
+        "SQLREADY_GOOGLE_OAUTH_ENDPOINT",
+        "GCE_METADATA_HOST",
         "RUST_LOG",
         "NO_COLOR",
         "CLOUDSDK_CONFIG",
@@ -195,7 +210,9 @@ fn discovery_reads_every_page_and_judges_each_instance() {
             "pg-good/getLatestRecoveryTime",
         ]
     );
-    assert_eq!(own.request_count(), 7);
+    // Seven Admin API calls, and token info once for who ran the audit.
+    assert_eq!(own.requests_to("POST /tokeninfo").len(), 1, "{log:?}");
+    assert_eq!(own.request_count(), 8);
 }
 
 #[test]
@@ -601,6 +618,244 @@ fn application_default_credentials_are_used_without_a_token() {
     let t = target(&report, "cloudsql://acme-prod/pg-good");
     assert!(t["error"].is_null(), "{t:#}\n{}", run.stderr);
     assert!(!server().requests_to("POST /token").is_empty());
+    // gcloud's user login: token info on the token the refresh grant gave.
+    assert_eq!(
+        t["principal"],
+        format!("user:{USER_EMAIL}"),
+        "{}",
+        run.stderr
+    );
+    assert!(!server().requests_to("POST /tokeninfo").is_empty());
+    assert!(!run.stderr.contains("refresh-me"), "{}", run.stderr);
+}
+
+/// The `caller identity` evidence entry of every target of a facts file.
+fn caller_identity(facts: &Value) -> Vec<&Value> {
+    facts["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .map(|t| {
+            let found: Vec<&Value> = t["evidence"]
+                .as_array()
+                .expect("evidence")
+                .iter()
+                .filter(|e| e["name"] == "caller identity")
+                .collect();
+            assert_eq!(found.len(), 1, "one caller identity per target: {t:#}");
+            found[0]
+        })
+        .collect()
+}
+
+#[test]
+fn an_access_token_is_identified_by_token_info() {
+    let own = Server::start(scenario_routes(), Duration::ZERO);
+    let dir = tempfile::tempdir().unwrap();
+    let facts = dir.path().join("facts.json");
+    let facts_path = facts.display().to_string();
+    let run = audit_args(
+        &own.url,
+        &["cloudsql://acme-prod"],
+        &["--save-facts", &facts_path],
+        &[],
+    );
+    let report = run.json();
+    assert_eq!(targets(&report).len(), 6, "{}", run.stderr);
+    for t in targets(&report) {
+        assert_eq!(
+            t["principal"],
+            format!("serviceAccount:{SA_EMAIL}"),
+            "{t:#}"
+        );
+    }
+    // Once per process, whatever the number of instances.
+    assert_eq!(
+        own.requests_to("POST /tokeninfo").len(),
+        1,
+        "{:?}",
+        own.log()
+    );
+    let facts: Value = serde_json::from_str(&std::fs::read_to_string(&facts).unwrap()).unwrap();
+    for evidence in caller_identity(&facts) {
+        assert_eq!(evidence["source"], "cloudsql");
+        assert_eq!(evidence["request"], format!("POST {}/tokeninfo", own.url));
+        assert_eq!(evidence["response"]["email"], SA_EMAIL);
+        assert_eq!(evidence["response"]["email_verified"], "true");
+    }
+    let text = std::fs::read_to_string(&facts_path).unwrap();
+    assert!(!text.contains(TOKEN), "the facts file carries no token");
+    assert!(
+        !run.stderr.contains("principal is unknown"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_service_account_key_is_its_client_email() {
+    let dir = tempfile::tempdir().unwrap();
+    let pem = dir.path().join("key.pem");
+    let generated = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
+        .arg(&pem)
+        .output()
+        .expect("run openssl");
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    let private_key = std::fs::read_to_string(&pem).unwrap();
+    assert!(
+        private_key.starts_with("-----BEGIN PRIVATE KEY-----"),
+        "PKCS#8"
+    );
+    let adc = dir.path().join("sa.json");
+    let key = serde_json::json!({
+        "type": "service_account",
+        "project_id": "acme-prod",
+        "private_key_id": "0123456789abcdef",
+        "private_key": private_key,
+        "client_email": KEY_EMAIL,
+        "client_id": "104857600000000000003",
+        "token_uri": format!("{}/token", server().url),
+    });
+    std::fs::write(&adc, key.to_string()).unwrap();
+    let adc_path = adc.display().to_string();
+    let run = audit_with(
+        &["cloudsql://acme-prod/pg-good"],
+        &[
+            ("GOOGLE_OAUTH_ACCESS_TOKEN", ""),
+            ("GOOGLE_APPLICATION_CREDENTIALS", &adc_path),
+        ],
+    );
+    let report = run.json();
+    let t = target(&report, "cloudsql://acme-prod/pg-good");
+    // The Admin API accepted the key's self-signed JWT.
+    assert!(t["error"].is_null(), "{t:#}\n{}", run.stderr);
+    assert_eq!(t["principal"], format!("serviceAccount:{KEY_EMAIL}"));
+    for line in private_key.lines().filter(|l| !l.starts_with("-----")) {
+        assert!(
+            !run.stdout.contains(line) && !run.stderr.contains(line),
+            "the private key leaked"
+        );
+    }
+}
+
+#[test]
+fn the_metadata_server_names_the_default_service_account() {
+    let own = Server::start(scenario_routes(), Duration::ZERO);
+    let host = own.url.trim_start_matches("http://").to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let facts = dir.path().join("facts.json");
+    let facts_path = facts.display().to_string();
+    let run = audit_args(
+        &own.url,
+        &["cloudsql://acme-prod/pg-good"],
+        &["--save-facts", &facts_path],
+        &[
+            ("GOOGLE_OAUTH_ACCESS_TOKEN", ""),
+            ("GCE_METADATA_HOST", &host),
+        ],
+    );
+    let report = run.json();
+    let t = target(&report, "cloudsql://acme-prod/pg-good");
+    assert!(t["error"].is_null(), "{t:#}\n{}", run.stderr);
+    assert_eq!(t["principal"], format!("serviceAccount:{VM_EMAIL}"));
+    // The client's token and the identity both came from the metadata server;
+    // token info was not asked.
+    assert!(
+        !own.requests_to("GET /computeMetadata/v1/instance/service-accounts/default/token")
+            .is_empty(),
+        "{:?}",
+        own.log()
+    );
+    assert_eq!(
+        own.requests_to("GET /computeMetadata/v1/instance/service-accounts/default/email")
+            .len(),
+        1
+    );
+    assert!(own.requests_to("/tokeninfo").is_empty(), "{:?}", own.log());
+    let facts: Value = serde_json::from_str(&std::fs::read_to_string(&facts).unwrap()).unwrap();
+    let evidence = caller_identity(&facts)[0];
+    assert_eq!(
+        evidence["request"],
+        format!("GET http://{host}/computeMetadata/v1/instance/service-accounts/default/email")
+    );
+    assert_eq!(
+        evidence["response"]["principal"],
+        format!("serviceAccount:{VM_EMAIL}")
+    );
+}
+
+#[test]
+fn the_metadata_server_wants_its_header() {
+    use std::io::{Read, Write};
+    let get = |header: &str| {
+        let address = server().url.trim_start_matches("http://").to_string();
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        write!(
+            stream,
+            "GET /computeMetadata/v1/instance/service-accounts/default/email HTTP/1.1\r\nHost: {address}\r\n{header}Connection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    assert!(get("").starts_with("HTTP/1.1 403"), "{}", get(""));
+    let flavored = get("Metadata-Flavor: Google\r\n");
+    assert!(flavored.starts_with("HTTP/1.1 200"), "{flavored}");
+    assert!(flavored.ends_with(VM_EMAIL), "{flavored}");
+}
+
+#[test]
+fn a_failing_token_info_leaves_the_principal_unknown_not_the_audit() {
+    for (prefix, why) in [
+        ("unavailable", "HTTP 503"),
+        ("no-email", "104857600000000000001"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let facts = dir.path().join("facts.json");
+        let facts_path = facts.display().to_string();
+        let endpoint = format!("{}/{prefix}", server().url);
+        let run = audit_args(
+            &server().url,
+            &["cloudsql://acme-prod/pg-good"],
+            &["--save-facts", &facts_path],
+            &[("SQLREADY_GOOGLE_OAUTH_ENDPOINT", &endpoint)],
+        );
+        let report = run.json();
+        let t = target(&report, "cloudsql://acme-prod/pg-good");
+        assert!(t["error"].is_null(), "{prefix}: {t:#}");
+        assert!(t.get("principal").is_none(), "{prefix}: {t:#}");
+        assert_eq!(item(t, "backups"), "pass", "{prefix}: the audit went on");
+        let warnings: Vec<&str> = run
+            .stderr
+            .lines()
+            .filter(|l| l.contains("principal is unknown"))
+            .collect();
+        assert_eq!(warnings.len(), 1, "{prefix}: one warning: {}", run.stderr);
+        assert!(warnings[0].contains(why), "{prefix}: {}", warnings[0]);
+        assert!(warnings[0].contains("WARN"), "{prefix}: {}", warnings[0]);
+        let facts: Value = serde_json::from_str(&std::fs::read_to_string(&facts).unwrap()).unwrap();
+        let evidence = caller_identity(&facts)[0];
+        assert_eq!(evidence["request"], format!("POST {endpoint}/tokeninfo"));
+        assert!(
+            evidence["response"]["error"]
+                .as_str()
+                .is_some_and(|e| e.contains(why)),
+            "{prefix}: {evidence:#}"
+        );
+    }
 }
 
 #[test]
@@ -631,6 +886,7 @@ fn table_output_names_each_instance() {
         &["audit", "cloudsql://acme-prod/pg-bad", "--fail-on", "never"],
         &[
             ("SQLREADY_CLOUDSQL_ENDPOINT", server().url.as_str()),
+            ("SQLREADY_GOOGLE_OAUTH_ENDPOINT", server().url.as_str()),
             ("GOOGLE_OAUTH_ACCESS_TOKEN", TOKEN),
             ("HOME", &home.path().display().to_string()),
             ("GCE_METADATA_HOST", "127.0.0.1:9"),

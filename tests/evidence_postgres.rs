@@ -174,6 +174,7 @@ fn a_paired_cloud_target_keeps_the_database_facts_when_the_cloud_half_fails() {
             ("LAB_DB_PASSWORD", LAB_PASSWORD),
             // Nothing listens there: the Cloud SQL half fails at once, in any build.
             ("SQLREADY_CLOUDSQL_ENDPOINT", "http://127.0.0.1:9"),
+            ("SQLREADY_GOOGLE_OAUTH_ENDPOINT", "http://127.0.0.1:9"),
             ("GOOGLE_OAUTH_ACCESS_TOKEN", "test-token"),
         ],
     );

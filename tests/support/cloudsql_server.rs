@@ -1,14 +1,21 @@
 //! A local Cloud SQL Admin API v1 server (no emulator exists): answers the
 //! read-only calls sqlready makes with JSON shaped like the published schema
 //! (`tests/fixtures/cloudsql/`, validated in tests/cloudsql_fixtures.rs), on
-//! 127.0.0.1 only. Requests without `Authorization: Bearer TOKEN` get 401.
+//! 127.0.0.1 only. Requests without an accepted bearer token get 401: [`TOKEN`],
+//! [`USER_TOKEN`], or a self-signed service account JWT issued by [`KEY_EMAIL`].
+//!
+//! It also plays the Google endpoints around the API that the credentials and
+//! the caller identity use: the OAuth token endpoint (`POST /token`, for the
+//! `token_uri` of credentials files), token info (`POST /tokeninfo`, for
+//! `SQLREADY_GOOGLE_OAUTH_ENDPOINT`) and the metadata server
+//! (`/computeMetadata/v1/…`, for `GCE_METADATA_HOST`).
 //!
 //! Fixture strings `${now}`, `${now-30h}`, `${now-5m}` become RFC 3339 times
 //! relative to the moment the server renders them, so ages stay stable.
 #![allow(dead_code)]
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -21,8 +28,19 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// The only bearer token the server accepts.
+/// The bearer token of `GOOGLE_OAUTH_ACCESS_TOKEN` and the metadata server: a
+/// service account's ([`SA_EMAIL`] to token info).
 pub const TOKEN: &str = "sqlready-test-token";
+/// The token `POST /token` gives an authorized_user (refresh token) grant: a user's ([`USER_EMAIL`]).
+pub const USER_TOKEN: &str = "sqlready-user-login";
+/// Whose [`TOKEN`] is, as token info says.
+pub const SA_EMAIL: &str = "auditor@acme-prod.iam.gserviceaccount.com";
+/// Whose [`USER_TOKEN`] is, as token info says.
+pub const USER_EMAIL: &str = "dana@acme.example";
+/// The metadata server's default service account.
+pub const VM_EMAIL: &str = "sqlready-vm@acme-prod.iam.gserviceaccount.com";
+/// The service account whose self-signed JWTs the API accepts (a service_account key file's `client_email`).
+pub const KEY_EMAIL: &str = "sqlready-key@acme-prod.iam.gserviceaccount.com";
 
 /// One answer: HTTP status and body.
 #[derive(Debug, Clone)]
@@ -146,18 +164,29 @@ async fn answer(
     if !state.latency.is_zero() {
         tokio::time::sleep(state.latency).await;
     }
-    // The OAuth token endpoint of an authorized_user credentials file (token_uri).
-    if request.method() == hyper::Method::POST && path == "/token" {
-        let body = json!({"access_token": TOKEN, "expires_in": 3599, "token_type": "Bearer",
-            "scope": "https://www.googleapis.com/auth/cloud-platform"});
-        return Ok(respond(&Reply::json(&body)));
+    if path.starts_with("/computeMetadata/") {
+        return Ok(metadata(&request, &path));
     }
     let bearer = request
         .headers()
         .get(hyper::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if bearer != format!("Bearer {TOKEN}") {
+        .unwrap_or("")
+        .to_string();
+    let method = request.method().clone();
+    if method == hyper::Method::POST && (path == "/token" || path.ends_with("/tokeninfo")) {
+        let body = match request.into_body().collect().await {
+            Ok(body) => body.to_bytes(),
+            Err(_) => Bytes::new(),
+        };
+        let form = form(&body);
+        return Ok(if path == "/token" {
+            token(&form)
+        } else {
+            tokeninfo(&path, &form, &bearer)
+        });
+    }
+    if !accepted(&bearer) {
         return Ok(respond(&Reply::error(
             401,
             "UNAUTHENTICATED",
@@ -188,6 +217,189 @@ async fn answer(
         status: reply.status,
         body: render(&reply.body),
     }))
+}
+
+/// Whether `Authorization` carries a token the API accepts.
+fn accepted(authorization: &str) -> bool {
+    let Some(token) = authorization.strip_prefix("Bearer ") else {
+        return false;
+    };
+    token == TOKEN || token == USER_TOKEN || self_signed_by(token, KEY_EMAIL)
+}
+
+/// Whether `token` is a self-signed service account JWT issued by `email` for the
+/// cloud-platform scope and not expired, as google-cloud-auth makes from a key
+/// file. Only the claims are read: the signature is not verified.
+fn self_signed_by(token: &str, email: &str) -> bool {
+    let mut parts = token.split('.');
+    let (Some(_header), Some(claims), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let Some(claims) = base64url(claims).and_then(|c| serde_json::from_slice::<Value>(&c).ok())
+    else {
+        return false;
+    };
+    let now = chrono::Utc::now().timestamp();
+    !signature.is_empty()
+        && claims["iss"] == email
+        && claims["sub"] == email
+        && claims["scope"]
+            .as_str()
+            .is_some_and(|s| s.contains("https://www.googleapis.com/auth/cloud-platform"))
+        && claims["exp"].as_i64().is_some_and(|exp| exp > now)
+}
+
+fn base64url(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut buffer, mut bits) = (0u32, 0);
+    for byte in text.bytes() {
+        let value = match byte {
+            b'A'..=b'Z' => byte - b'A',
+            b'a'..=b'z' => byte - b'a' + 26,
+            b'0'..=b'9' => byte - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            b'=' => continue,
+            _ => return None,
+        };
+        buffer = (buffer << 6) | u32::from(value);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// The fields of an `application/x-www-form-urlencoded` or JSON body (Google's
+/// OAuth endpoints take both; google-cloud-auth sends its refresh grant as JSON).
+fn form(body: &[u8]) -> HashMap<String, String> {
+    if let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) {
+        return fields
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v.as_str()?.to_string())))
+            .collect();
+    }
+    String::from_utf8_lossy(body)
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (percent_decode(k), percent_decode(v)))
+        .collect()
+}
+
+/// `POST /token`, the OAuth token endpoint of a credentials file's `token_uri`:
+/// a refresh-token grant (authorized_user) gets [`USER_TOKEN`]; a JWT-bearer grant
+/// (a service account assertion) issued by [`KEY_EMAIL`] gets [`TOKEN`].
+fn token(form: &HashMap<String, String>) -> Response<Full<Bytes>> {
+    let grant = form.get("grant_type").map(String::as_str).unwrap_or("");
+    let issued = |token: &str| {
+        respond(&Reply::json(
+            &json!({"access_token": token, "expires_in": 3599,
+            "token_type": "Bearer", "scope": "https://www.googleapis.com/auth/cloud-platform"}),
+        ))
+    };
+    let refused = |error: &str| {
+        respond(&Reply {
+            status: 400,
+            body: json!({"error": error}).to_string(),
+        })
+    };
+    match grant {
+        "refresh_token" if form.get("refresh_token").is_some_and(|t| !t.is_empty()) => {
+            issued(USER_TOKEN)
+        }
+        "urn:ietf:params:oauth:grant-type:jwt-bearer" => match form.get("assertion") {
+            Some(assertion) if self_signed_by(assertion, KEY_EMAIL) => issued(TOKEN),
+            _ => refused("invalid_grant"),
+        },
+        _ => refused("unsupported_grant_type"),
+    }
+}
+
+/// `POST /tokeninfo` with `access_token=T` (and `Authorization: Bearer T`, when
+/// sent, must be the same token): whose token it is, as Google answers. Failing
+/// variants, for `SQLREADY_GOOGLE_OAUTH_ENDPOINT=URL/PREFIX`: `/unavailable/tokeninfo`
+/// answers 503, `/no-email/tokeninfo` as for a token without the email scope.
+fn tokeninfo(
+    path: &str,
+    form: &HashMap<String, String>,
+    authorization: &str,
+) -> Response<Full<Bytes>> {
+    if path == "/unavailable/tokeninfo" {
+        return respond(&Reply::error(
+            503,
+            "UNAVAILABLE",
+            "The service is currently unavailable.",
+        ));
+    }
+    let token = form.get("access_token").map(String::as_str).unwrap_or("");
+    let consistent = authorization.is_empty() || authorization == format!("Bearer {token}");
+    let scope = "openid https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/cloud-platform";
+    let info = |email: &str, sub: &str, azp: &str| {
+        json!({"azp": azp, "aud": azp, "sub": sub, "scope": scope,
+            "exp": (chrono::Utc::now().timestamp() + 3599).to_string(), "expires_in": "3599",
+            "email": email, "email_verified": "true", "access_type": "online"})
+    };
+    let body = match token {
+        _ if !consistent => None,
+        TOKEN if path == "/no-email/tokeninfo" => Some(json!({"azp": "104857600000000000001",
+            "aud": "104857600000000000001", "sub": "104857600000000000001",
+            "scope": "https://www.googleapis.com/auth/cloud-platform",
+            "exp": (chrono::Utc::now().timestamp() + 3599).to_string(), "expires_in": "3599",
+            "access_type": "online"})),
+        _ if path != "/tokeninfo" => None,
+        TOKEN => Some(info(
+            SA_EMAIL,
+            "104857600000000000001",
+            "104857600000000000001",
+        )),
+        USER_TOKEN => Some(info(
+            USER_EMAIL,
+            "104857600000000000002",
+            "764086051850-6qr4p6gpi6hn506pt8ejuq83di341hur.apps.googleusercontent.com",
+        )),
+        _ => None,
+    };
+    respond(&match body {
+        Some(body) => Reply::json(&body),
+        None => Reply {
+            status: 400,
+            body: json!({"error": "invalid_token", "error_description": "Invalid Value"})
+                .to_string(),
+        },
+    })
+}
+
+/// The metadata server: requires `Metadata-Flavor: Google` (else 403, as GCE does);
+/// the default service account's token and email, and the universe domain.
+fn metadata(request: &Request<Incoming>, path: &str) -> Response<Full<Bytes>> {
+    let flavored = request
+        .headers()
+        .get("metadata-flavor")
+        .is_some_and(|v| v == "Google");
+    let text = |status: u16, body: &str| {
+        Response::builder()
+            .status(status)
+            .header("content-type", "application/text")
+            .header("metadata-flavor", "Google")
+            .body(Full::new(Bytes::from(body.to_string())))
+            .expect("response")
+    };
+    if !flavored {
+        return text(403, "Missing required header: Metadata-Flavor");
+    }
+    match path {
+        "/computeMetadata/v1/instance/service-accounts/default/token" => respond(&Reply::json(
+            &json!({"access_token": TOKEN, "expires_in": 3599,
+                "token_type": "Bearer"}),
+        )),
+        "/computeMetadata/v1/instance/service-accounts/default/email" => text(200, VM_EMAIL),
+        "/computeMetadata/v1/universe/universe-domain" => text(200, "googleapis.com"),
+        _ => text(404, "Not Found"),
+    }
 }
 
 fn respond(reply: &Reply) -> Response<Full<Bytes>> {

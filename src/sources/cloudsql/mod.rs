@@ -16,9 +16,14 @@
 //! concurrency. A list warning that leaves instances out (REGION_UNREACHABLE)
 //! becomes a failure entry `cloudsql://PROJECT` next to the instances that
 //! were listed, so the run is visibly partial and exits 3.
+//!
+//! Who ran the audit (the Google principal, for the evidence run record) is
+//! found once per process, alongside the first listing (see [`identity`]),
+//! and set on every instance with a `caller identity` evidence entry.
 
 pub mod errors;
 pub mod facts;
+pub mod identity;
 pub mod versions;
 
 use super::CollectOptions;
@@ -54,6 +59,8 @@ const BACKUP_RUNS: i32 = 20;
 pub const EXTRA_CONCURRENCY: usize = 64;
 /// The credentials pre-flight never waits longer than this.
 const PREFLIGHT_CAP: Duration = Duration::from_secs(5);
+/// Finding who runs the audit never waits longer than this.
+const IDENTITY_CAP: Duration = Duration::from_secs(5);
 /// One HTTP attempt; retries (429, 5xx, connection resets) come on top.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Guards against a server that keeps handing out page tokens.
@@ -64,9 +71,13 @@ struct Api {
     instances: SqlInstancesService,
     backup_runs: SqlBackupRunsService,
     endpoint: String,
+    /// The pre-flight's credentials, for finding who they belong to.
+    credentials: Credentials,
 }
 
 static API: tokio::sync::OnceCell<Result<Api, CloudSqlError>> = tokio::sync::OnceCell::const_new();
+/// Who runs the audit, found once per process after the pre-flight.
+static IDENTITY: tokio::sync::OnceCell<identity::Identity> = tokio::sync::OnceCell::const_new();
 
 /// Collects what a `cloudsql://` target names: one instance, or every instance of the project.
 pub async fn collect(spec: &CloudSqlSpec, options: &CollectOptions) -> Vec<Collected> {
@@ -74,10 +85,19 @@ pub async fn collect(spec: &CloudSqlSpec, options: &CollectOptions) -> Vec<Colle
         Ok(api) => api,
         Err(err) => return vec![Err(failure(spec.id(), err))],
     };
-    match &spec.instance {
-        Some(instance) => vec![api.one(&spec.project, instance).await],
-        None => api.discover(&spec.project).await,
+    let targets = async {
+        match &spec.instance {
+            Some(instance) => vec![api.one(&spec.project, instance).await],
+            None => api.discover(&spec.project).await,
+        }
+    };
+    let identity = IDENTITY.get_or_init(|| api.identity(options));
+    let (mut collected, identity) = futures::join!(targets, identity);
+    for target in collected.iter_mut().flatten() {
+        target.principal = identity.principal.clone();
+        target.evidence.push(identity.evidence.clone());
     }
+    collected
 }
 
 fn failure(id: &str, err: &CloudSqlError) -> TargetFailure {
@@ -111,7 +131,7 @@ impl Api {
             .with_backoff_policy(backoff_policy())
             .with_attempt_timeout(ATTEMPT_TIMEOUT);
         let mut backup_runs = SqlBackupRunsService::builder()
-            .with_credentials(credentials)
+            .with_credentials(credentials.clone())
             .with_retry_policy(retry_policy())
             .with_backoff_policy(backoff_policy())
             .with_attempt_timeout(ATTEMPT_TIMEOUT);
@@ -123,7 +143,38 @@ impl Api {
             instances: instances.build().await.map_err(built)?,
             backup_runs: backup_runs.build().await.map_err(built)?,
             endpoint: shown,
+            credentials,
         })
+    }
+
+    /// Who the credentials belong to, in the order they were chosen; never fails.
+    async fn identity(&self, options: &CollectOptions) -> identity::Identity {
+        let token_set = std::env::var(TOKEN_VAR).is_ok_and(|t| !t.trim().is_empty());
+        // The file ADC reads: GOOGLE_APPLICATION_CREDENTIALS, else gcloud's when present.
+        let file = match std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS") {
+            _ if token_set => None,
+            Some(path) => Some(std::path::PathBuf::from(path)),
+            None => adc_file().filter(|p| p.exists()),
+        };
+        let read = file.map(|path| {
+            let text = std::fs::read_to_string(&path).map_err(|err| err.to_string());
+            (path.display().to_string(), text)
+        });
+        let plan = identity::plan(
+            token_set,
+            read.as_ref()
+                .map(|(name, text)| (name.as_str(), text.clone())),
+        );
+        let timeout = options.connect_timeout.min(IDENTITY_CAP);
+        let found = identity::resolve(plan, &self.credentials, timeout).await;
+        match (&found.principal, found.reason()) {
+            (Some(principal), _) => tracing::info!(principal, "Google principal found"),
+            (None, reason) => tracing::warn!(
+                "who runs the audit is not recorded: the Google principal is unknown ({})",
+                reason.unwrap_or("no reason given")
+            ),
+        }
+        found
     }
 
     fn classify(&self, err: &ApiError, what: &str, project: &str) -> CloudSqlError {
