@@ -28,18 +28,17 @@
 //! datadir, socket and pid file under its own temp directory.
 #![allow(dead_code)]
 
-use std::collections::HashSet;
-use std::ffi::CString;
 use std::fs;
-use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, Once, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use super::lab::{Engine, join_named, panic_message, run, wait_gone};
 
 /// Password of every lab account. Distinctive so tests can assert it never leaks.
 pub const LAB_PASSWORD: &str = "myLab-Pw-4a7e-XQ";
@@ -61,11 +60,17 @@ const CLIENT: &str = "mariadb";
 /// How long to wait for a server to start or for a scenario property to hold.
 const WAIT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Prefix of every lab directory under `std::env::temp_dir()`.
-const DIR_PREFIX: &str = "sqlready-mylab-";
-
-/// File in each lab directory holding the pid of the test process that owns it.
-const OWNER_FILE: &str = "owner.pid";
+/// The lifecycle parameters: servers run as the `mysql` OS user when we are root
+/// (mariadbd refuses root), the system servers' ports 3306 and 5432 are never
+/// handed out, roots are `sqlready-mylab-*` in the temp dir and are stopped by
+/// killing their mariadbd.
+static ENGINE: Engine = Engine::new(
+    "mysql",
+    &[3306, 5432],
+    "mylab-",
+    "sqlready-mylab-",
+    stop_servers,
+);
 
 /// One lab MariaDB server.
 pub struct MyServer {
@@ -191,10 +196,10 @@ impl MyServer {
 
 fn start_lab() -> Result<MyLab, String> {
     let started = Instant::now();
-    reap_abandoned_labs();
-    let defaults = spawn_named("defaults", start_defaults);
-    let good = spawn_named("good", start_good);
-    let replica = spawn_named("replica", start_replica_server);
+    ENGINE.reap_abandoned_labs();
+    let defaults = ENGINE.spawn_named("defaults", start_defaults);
+    let good = ENGINE.spawn_named("good", start_good);
+    let replica = ENGINE.spawn_named("replica", start_replica_server);
     let (defaults, good, replica) = (join_named(defaults), join_named(good), join_named(replica));
     let (defaults, good, replica) = match (defaults, good, replica) {
         (Ok(d), Ok(g), Ok(r)) => (d, g, r),
@@ -209,7 +214,7 @@ fn start_lab() -> Result<MyLab, String> {
     let replicate =
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| replicate(&good, &replica)));
     if let Err(payload) = replicate {
-        return Err(format!("scenario replica: {}", panic_message(&payload)));
+        return Err(format!("scenario replica: {}", panic_message(&*payload)));
     }
     Ok(MyLab {
         defaults,
@@ -336,18 +341,10 @@ impl MyServer {
     /// Makes the server's temp directory (owned by the `mysql` OS user when we are
     /// root), picks a port and registers the directory for teardown.
     fn create(name: &'static str) -> MyServer {
-        let root = tempfile::Builder::new()
-            .prefix(&format!("{DIR_PREFIX}{name}-"))
-            .tempdir()
-            .expect("could not create a lab temp dir")
-            .keep();
-        fs::write(root.join(OWNER_FILE), std::process::id().to_string())
-            .expect("could not write the lab owner pid file");
-        chown_to_server_owner(&root);
-        register_teardown(&root);
+        let root = ENGINE.create_root(name);
         MyServer {
             name,
-            port: free_port(),
+            port: ENGINE.free_port(),
             datadir: root.join("data"),
             socket: root.join("mysqld.sock"),
             pid_file: root.join("mariadbd.pid"),
@@ -359,10 +356,7 @@ impl MyServer {
     }
 
     fn owned_subdir(&self, name: &str) -> PathBuf {
-        let dir = self.root.join(name);
-        fs::create_dir(&dir).unwrap_or_else(|e| panic!("could not create {}: {e}", dir.display()));
-        chown_to_server_owner(&dir);
-        dir
+        ENGINE.owned_subdir(&self.root, name)
     }
 
     fn owned_command(&self, program: &str) -> Command {
@@ -376,7 +370,7 @@ impl MyServer {
         ] {
             cmd.env_remove(var);
         }
-        if let Some((uid, gid)) = server_owner() {
+        if let Some((uid, gid)) = ENGINE.server_owner() {
             cmd.uid(uid).gid(gid);
         }
         cmd
@@ -425,7 +419,7 @@ impl MyServer {
         let path = self.root.join("my.cnf");
         fs::write(&path, config)
             .unwrap_or_else(|e| panic!("could not write {}: {e}", path.display()));
-        chown_to_server_owner(&path);
+        ENGINE.chown_to_server_owner(&path);
     }
 
     /// A self-signed certificate for localhost / 127.0.0.1 (P-256: instant to make).
@@ -524,7 +518,7 @@ impl MyServer {
 }
 
 // ---------------------------------------------------------------------------
-// Process, user and port plumbing
+// Client and stopping (the rest of the lifecycle is in lab.rs)
 // ---------------------------------------------------------------------------
 
 /// The `mariadb` client, reading no option files and no MYSQL_* variables of ours.
@@ -542,127 +536,9 @@ fn client_command() -> Command {
     cmd
 }
 
-fn run(cmd: &mut Command, what: &str) -> String {
-    let output = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: could not run {:?}: {e}", cmd.get_program()));
-    if !output.status.success() {
-        panic!(
-            "{what} failed ({}):\nstdout: {}\nstderr: {}",
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// The (uid, gid) the servers run as: the `mysql` OS user when we are root,
-/// because mariadbd refuses to run as root; `None` (ourselves) otherwise.
-fn server_owner() -> Option<(u32, u32)> {
-    static OWNER: OnceLock<Option<(u32, u32)>> = OnceLock::new();
-    *OWNER.get_or_init(|| {
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
-            return None;
-        }
-        let name = CString::new("mysql").expect("static user name has no NUL");
-        // SAFETY: `name` is a valid C string; the record is read at once.
-        let pw = unsafe { libc::getpwnam(name.as_ptr()) };
-        assert!(
-            !pw.is_null(),
-            "running as root, but there is no `mysql` OS user to run the lab servers as"
-        );
-        // SAFETY: checked non-null above.
-        Some(unsafe { ((*pw).pw_uid, (*pw).pw_gid) })
-    })
-}
-
-fn chown_to_server_owner(path: &Path) {
-    if let Some((uid, gid)) = server_owner() {
-        std::os::unix::fs::chown(path, Some(uid), Some(gid))
-            .unwrap_or_else(|e| panic!("could not chown {}: {e}", path.display()));
-    }
-}
-
-/// A free TCP port on 127.0.0.1, never 3306 (the system server) nor one already
-/// handed out in this process.
-fn free_port() -> u16 {
-    static TAKEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
-    loop {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("could not bind 127.0.0.1:0");
-        let port = listener
-            .local_addr()
-            .expect("bound socket has an address")
-            .port();
-        let mut taken = TAKEN
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if port != 3306 && port != 5432 && taken.get_or_insert_with(HashSet::new).insert(port) {
-            return port;
-        }
-    }
-}
-
-fn spawn_named<T: Send + 'static>(
-    name: &str,
-    setup: impl FnOnce() -> T + Send + 'static,
-) -> (String, thread::JoinHandle<T>) {
-    let handle = thread::Builder::new()
-        .name(format!("mylab-{name}"))
-        .spawn(setup)
-        .expect("could not spawn a lab setup thread");
-    (name.to_string(), handle)
-}
-
-fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
-    payload
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| payload.downcast_ref::<&str>().copied())
-        .unwrap_or("(non-string panic)")
-        .to_string()
-}
-
-fn join_named<T>((name, handle): (String, thread::JoinHandle<T>)) -> Result<T, String> {
-    handle
-        .join()
-        .map_err(|payload| format!("scenario {name}: {}", panic_message(&payload)))
-}
-
-// ---------------------------------------------------------------------------
-// Teardown
-// ---------------------------------------------------------------------------
-
-static TEARDOWN: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-
-fn register_teardown(root: &Path) {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        // SAFETY: registering a plain extern "C" fn with no captured state.
-        let rc = unsafe { libc::atexit(teardown_at_exit) };
-        assert_eq!(rc, 0, "could not register the lab's atexit handler");
-    });
-    TEARDOWN
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .push(root.to_path_buf());
-}
-
-extern "C" fn teardown_at_exit() {
-    let _ = std::panic::catch_unwind(|| {
-        let roots = std::mem::take(
-            &mut *TEARDOWN
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        );
-        stop_and_remove(&roots);
-    });
-}
-
-/// Kills the mariadbd of each root (by the pid in its own pid file, and only if that
-/// process really runs with this root's my.cnf), waits for it, removes the root.
-fn stop_and_remove(roots: &[PathBuf]) {
+/// Engine stop function (see [`Engine`]): kills the mariadbd of each root (all
+/// first, then waits for each), so an immediate stop like PostgreSQL's.
+fn stop_servers(roots: &[PathBuf]) {
     let pids: Vec<i32> = roots
         .iter()
         .filter_map(|root| lab_server_pid(root))
@@ -674,12 +550,11 @@ fn stop_and_remove(roots: &[PathBuf]) {
     for pid in &pids {
         wait_gone(*pid);
     }
-    for root in roots {
-        let _ = fs::remove_dir_all(root);
-    }
 }
 
-/// The pid of the lab server of `root`, if one runs.
+/// The pid of the lab server of `root`, if one runs: the pid in its own pid file,
+/// and only if that process really runs with this root's my.cnf (a stale pid file
+/// must not get an unrelated process killed).
 fn lab_server_pid(root: &Path) -> Option<i32> {
     let pid: i32 = fs::read_to_string(root.join("mariadbd.pid"))
         .ok()?
@@ -691,50 +566,4 @@ fn lab_server_pid(root: &Path) -> Option<i32> {
     String::from_utf8_lossy(&cmdline)
         .contains(&config)
         .then_some(pid)
-}
-
-/// Waits (at most 5 s) until `pid` is gone, reaping it if it is our child.
-fn wait_gone(pid: i32) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        let mut status = 0;
-        // SAFETY: WNOHANG never blocks; a pid that is not our child just returns -1.
-        unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
-        let state = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let zombie = state
-            .rsplit_once(") ")
-            .is_some_and(|(_, rest)| rest.starts_with('Z'));
-        if state.is_empty() || zombie {
-            return;
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Stops and removes lab directories left by test processes that no longer exist.
-fn reap_abandoned_labs() {
-    let Ok(entries) = fs::read_dir(std::env::temp_dir()) else {
-        return;
-    };
-    let abandoned: Vec<PathBuf> = entries
-        .flatten()
-        .filter(|entry| entry.file_name().to_string_lossy().starts_with(DIR_PREFIX))
-        .map(|entry| entry.path())
-        .filter(|root| {
-            fs::read_to_string(root.join(OWNER_FILE))
-                .ok()
-                .and_then(|pid| pid.trim().parse::<i32>().ok())
-                .is_some_and(|pid| !process_alive(pid))
-        })
-        .collect();
-    stop_and_remove(&abandoned);
-}
-
-fn process_alive(pid: i32) -> bool {
-    if pid <= 0 {
-        return true;
-    }
-    // SAFETY: signal 0 only checks for existence and permission.
-    let exists = unsafe { libc::kill(pid, 0) } == 0;
-    exists || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }

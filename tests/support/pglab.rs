@@ -17,18 +17,18 @@
 //! runtime needed), so the lab works from both `#[test]` and `#[tokio::test]`.
 #![allow(dead_code)]
 
-use std::collections::HashSet;
-use std::ffi::{CString, OsStr};
+use std::ffi::OsStr;
 use std::fs;
 use std::io::Write;
-use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Mutex, Once, OnceLock};
+use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
+
+use super::lab::{Engine, join_named, run};
 
 /// Password of every lab role. Distinctive so tests can assert it never leaks into output.
 pub const LAB_PASSWORD: &str = "lab-S3cret-pw-9f2";
@@ -40,12 +40,10 @@ const DEFAULT_PG_BINDIR: &str = "/usr/lib/postgresql/15/bin";
 /// How long to wait for a server to start or for a scenario property to become true.
 const WAIT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Prefix of every lab directory under `std::env::temp_dir()`.
-const DIR_PREFIX: &str = "sqlready-lab-";
-
-/// File in each lab directory holding the pid of the test process that owns it,
-/// so a later process can tell abandoned directories from live ones.
-const OWNER_FILE: &str = "owner.pid";
+/// The lifecycle parameters: servers run as the `postgres` OS user when we are root
+/// (initdb and postgres refuse root), 5432 is the system server's port, roots are
+/// `sqlready-lab-*` in the temp dir and are stopped with `pg_ctl`.
+static ENGINE: Engine = Engine::new("postgres", &[5432], "pglab-", "sqlready-lab-", stop_servers);
 
 /// One lab PostgreSQL server.
 pub struct PgServer {
@@ -202,15 +200,15 @@ impl PgServer {
 /// Starts all scenarios in parallel and collects them, or every failure message.
 fn start_lab() -> Result<PgLab, String> {
     let started = Instant::now();
-    reap_abandoned_labs();
-    let bad = spawn_named("bad", start_bad);
-    let good_and_standby = spawn_named("good", || {
+    ENGINE.reap_abandoned_labs();
+    let bad = ENGINE.spawn_named("bad", start_bad);
+    let good_and_standby = ENGINE.spawn_named("good", || {
         let good = start_good();
         let standby = start_standby(&good);
         (good, standby)
     });
-    let slot = spawn_named("slot", start_slot);
-    let archive_fail = spawn_named("archive_fail", start_archive_fail);
+    let slot = ENGINE.spawn_named("slot", start_slot);
+    let archive_fail = ENGINE.spawn_named("archive_fail", start_archive_fail);
 
     let (bad, good_and_standby, slot, archive_fail) = (
         join_named(bad),
@@ -417,18 +415,10 @@ impl PgServer {
     /// Makes the server's temp directory (owned by the server's OS user), picks a
     /// port and registers the directory for teardown at process exit.
     fn create(name: &'static str) -> PgServer {
-        let root = tempfile::Builder::new()
-            .prefix(&format!("{DIR_PREFIX}{name}-"))
-            .tempdir()
-            .expect("could not create a lab temp dir")
-            .keep();
-        fs::write(root.join(OWNER_FILE), std::process::id().to_string())
-            .expect("could not write the lab owner pid file");
-        chown_to_server_owner(&root);
-        register_teardown(&root);
+        let root = ENGINE.create_root(name);
         let server = PgServer {
             name,
-            port: free_port(),
+            port: ENGINE.free_port(),
             datadir: root.join("data"),
             socket_dir: root.join("sock"),
             log_file: root.join("server.log"),
@@ -440,17 +430,14 @@ impl PgServer {
 
     /// A directory under the server root, owned by the server's OS user.
     fn owned_subdir(&self, name: &str) -> PathBuf {
-        let dir = self.root.join(name);
-        fs::create_dir(&dir).unwrap_or_else(|e| panic!("could not create {}: {e}", dir.display()));
-        chown_to_server_owner(&dir);
-        dir
+        ENGINE.owned_subdir(&self.root, name)
     }
 
     /// A command that runs as the server's OS user, in the server root.
     fn owned_command(&self, program: impl AsRef<OsStr>) -> Command {
         let mut cmd = client_command(program);
         cmd.current_dir(&self.root).env("HOME", &self.root);
-        if let Some((uid, gid)) = server_owner() {
+        if let Some((uid, gid)) = ENGINE.server_owner() {
             cmd.uid(uid).gid(gid);
         }
         cmd
@@ -626,7 +613,7 @@ impl PgServer {
 }
 
 // ---------------------------------------------------------------------------
-// Process, user and port plumbing
+// Binaries and stopping (the rest of the lifecycle is in lab.rs)
 // ---------------------------------------------------------------------------
 
 /// Path of a PostgreSQL binary.
@@ -647,133 +634,10 @@ fn client_command(program: impl AsRef<OsStr>) -> Command {
     cmd
 }
 
-/// Runs a command to completion; panics with its output if it fails.
-fn run(cmd: &mut Command, what: &str) -> String {
-    let output = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: could not run {:?}: {e}", cmd.get_program()));
-    if !output.status.success() {
-        panic!(
-            "{what} failed ({}):\nstdout: {}\nstderr: {}",
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// The (uid, gid) the servers run as: the `postgres` OS user when we are root,
-/// because initdb and postgres refuse to run as root; `None` (ourselves) otherwise.
-fn server_owner() -> Option<(u32, u32)> {
-    static OWNER: OnceLock<Option<(u32, u32)>> = OnceLock::new();
-    *OWNER.get_or_init(|| {
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
-            return None;
-        }
-        let name = CString::new("postgres").expect("static user name has no NUL");
-        // SAFETY: `name` is a valid C string; the returned record is read at once,
-        // inside this OnceLock initialiser.
-        let pw = unsafe { libc::getpwnam(name.as_ptr()) };
-        assert!(
-            !pw.is_null(),
-            "running as root, but there is no `postgres` OS user to run the lab servers as"
-        );
-        // SAFETY: checked non-null above.
-        Some(unsafe { ((*pw).pw_uid, (*pw).pw_gid) })
-    })
-}
-
-/// Gives `path` to the server's OS user (a no-op when not root).
-fn chown_to_server_owner(path: &Path) {
-    if let Some((uid, gid)) = server_owner() {
-        std::os::unix::fs::chown(path, Some(uid), Some(gid))
-            .unwrap_or_else(|e| panic!("could not chown {}: {e}", path.display()));
-    }
-}
-
-/// A free TCP port on 127.0.0.1: let the kernel pick one, then release it. Ports
-/// already handed out in this process are skipped so parallel scenarios never
-/// collide with each other; 5432 (the system server) is never handed out.
-fn free_port() -> u16 {
-    static TAKEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
-    loop {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("could not bind 127.0.0.1:0");
-        let port = listener
-            .local_addr()
-            .expect("bound socket has an address")
-            .port();
-        let mut taken = TAKEN
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if port != 5432 && taken.get_or_insert_with(HashSet::new).insert(port) {
-            return port;
-        }
-    }
-}
-
-/// Spawns a named setup thread (the name shows up in panic messages).
-fn spawn_named<T: Send + 'static>(
-    name: &str,
-    setup: impl FnOnce() -> T + Send + 'static,
-) -> (String, thread::JoinHandle<T>) {
-    let handle = thread::Builder::new()
-        .name(format!("pglab-{name}"))
-        .spawn(setup)
-        .expect("could not spawn a lab setup thread");
-    (name.to_string(), handle)
-}
-
-/// Joins a setup thread, turning its panic into an error message.
-fn join_named<T>((name, handle): (String, thread::JoinHandle<T>)) -> Result<T, String> {
-    handle.join().map_err(|payload| {
-        let message = payload
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| payload.downcast_ref::<&str>().copied())
-            .unwrap_or("(non-string panic)");
-        format!("scenario {name}: {message}")
-    })
-}
-
-// ---------------------------------------------------------------------------
-// Teardown
-// ---------------------------------------------------------------------------
-
-/// Server roots created by this process, stopped and removed at exit.
-static TEARDOWN: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-
-/// Records a server root for teardown, installing the atexit handler on first use.
-fn register_teardown(root: &Path) {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        // SAFETY: registering a plain extern "C" fn with no captured state.
-        let rc = unsafe { libc::atexit(teardown_at_exit) };
-        assert_eq!(rc, 0, "could not register the lab's atexit handler");
-    });
-    TEARDOWN
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .push(root.to_path_buf());
-}
-
-/// atexit handler: stop every lab server and remove its directory. Panics must not
-/// unwind out of an extern "C" fn, so they are caught and ignored.
-extern "C" fn teardown_at_exit() {
-    let _ = std::panic::catch_unwind(|| {
-        let roots = std::mem::take(
-            &mut *TEARDOWN
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        );
-        stop_and_remove(&roots);
-    });
-}
-
-/// `pg_ctl stop -m immediate` for every root whose server may be running (all in
-/// parallel, then waited for), then removes the roots. Best effort: errors ignored.
-fn stop_and_remove(roots: &[PathBuf]) {
+/// Engine stop function (see [`Engine`]): `pg_ctl stop -m immediate` for every
+/// root whose server may be running, all in parallel, then waited for. Best effort:
+/// errors are ignored.
+fn stop_servers(roots: &[PathBuf]) {
     let stops: Vec<_> = roots
         .iter()
         .filter(|root| root.join("data/postmaster.pid").exists())
@@ -785,7 +649,7 @@ fn stop_and_remove(roots: &[PathBuf]) {
                 .args(["-m", "immediate", "-w", "-s", "stop"])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
-            if let Some((uid, gid)) = server_owner() {
+            if let Some((uid, gid)) = ENGINE.server_owner() {
                 cmd.uid(uid).gid(gid);
             }
             cmd.spawn().ok()
@@ -794,37 +658,4 @@ fn stop_and_remove(roots: &[PathBuf]) {
     for mut stop in stops {
         let _ = stop.wait();
     }
-    for root in roots {
-        let _ = fs::remove_dir_all(root);
-    }
-}
-
-/// Stops and removes lab directories left by test processes that no longer exist
-/// (killed before their atexit handler could run), so servers do not pile up.
-fn reap_abandoned_labs() {
-    let Ok(entries) = fs::read_dir(std::env::temp_dir()) else {
-        return;
-    };
-    let abandoned: Vec<PathBuf> = entries
-        .flatten()
-        .filter(|entry| entry.file_name().to_string_lossy().starts_with(DIR_PREFIX))
-        .map(|entry| entry.path())
-        .filter(|root| {
-            fs::read_to_string(root.join(OWNER_FILE))
-                .ok()
-                .and_then(|pid| pid.trim().parse::<i32>().ok())
-                .is_some_and(|pid| !process_alive(pid))
-        })
-        .collect();
-    stop_and_remove(&abandoned);
-}
-
-/// Whether a process with this pid exists (EPERM means it exists but is not ours).
-fn process_alive(pid: i32) -> bool {
-    if pid <= 0 {
-        return true; // not a real owner pid: leave the directory alone
-    }
-    // SAFETY: signal 0 only checks for existence and permission.
-    let exists = unsafe { libc::kill(pid, 0) } == 0;
-    exists || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }

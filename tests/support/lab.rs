@@ -1,0 +1,290 @@
+//! Server-lifecycle plumbing shared by the test labs (pglab.rs for PostgreSQL,
+//! mylab.rs for MariaDB): server roots under the temp dir, the OS user the servers
+//! run as, port picking, named setup threads, and teardown — at process exit for
+//! this process's servers, at the next lab start for servers of killed processes.
+//!
+//! What differs per engine is an [`Engine`], a `static` in each lab module.
+#![allow(dead_code)]
+
+use std::any::Any;
+use std::collections::HashSet;
+use std::ffi::CString;
+use std::fs;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, Once, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// File in each server root holding the pid of the test process that owns it, so a
+/// later process can tell abandoned roots from live ones.
+const OWNER_FILE: &str = "owner.pid";
+
+/// The engine-specific parts of a lab's lifecycle.
+pub struct Engine {
+    /// OS user the servers run as when the tests run as root (the servers refuse root).
+    os_user: &'static str,
+    /// Ports never handed out: the system servers' ports.
+    reserved_ports: &'static [u16],
+    /// Prefix of setup thread names, so panic messages say which lab a thread is from.
+    thread_prefix: &'static str,
+    /// Prefix of every server root under `std::env::temp_dir()`; reaping finds an
+    /// engine's abandoned roots by it.
+    dir_prefix: &'static str,
+    /// Stops the servers of these roots, best effort (they may not run at all); the
+    /// roots are removed afterwards.
+    stop: fn(&[PathBuf]),
+    /// Cache of [`Engine::server_owner`]: the passwd lookup is done once.
+    owner: OnceLock<Option<(u32, u32)>>,
+}
+
+impl Engine {
+    pub const fn new(
+        os_user: &'static str,
+        reserved_ports: &'static [u16],
+        thread_prefix: &'static str,
+        dir_prefix: &'static str,
+        stop: fn(&[PathBuf]),
+    ) -> Engine {
+        Engine {
+            os_user,
+            reserved_ports,
+            thread_prefix,
+            dir_prefix,
+            stop,
+            owner: OnceLock::new(),
+        }
+    }
+
+    /// The (uid, gid) the servers run as: the engine's OS user when we are root,
+    /// because the servers refuse to run as root; `None` (ourselves) otherwise.
+    pub fn server_owner(&self) -> Option<(u32, u32)> {
+        *self.owner.get_or_init(|| {
+            // SAFETY: geteuid has no preconditions.
+            if unsafe { libc::geteuid() } != 0 {
+                return None;
+            }
+            let name = CString::new(self.os_user).expect("static user name has no NUL");
+            // SAFETY: `name` is a valid C string; the returned record is read at once,
+            // inside this OnceLock initialiser.
+            let pw = unsafe { libc::getpwnam(name.as_ptr()) };
+            assert!(
+                !pw.is_null(),
+                "running as root, but there is no `{}` OS user to run the lab servers as",
+                self.os_user
+            );
+            // SAFETY: checked non-null above.
+            Some(unsafe { ((*pw).pw_uid, (*pw).pw_gid) })
+        })
+    }
+
+    /// Gives `path` to the servers' OS user (a no-op when not root).
+    pub fn chown_to_server_owner(&self, path: &Path) {
+        if let Some((uid, gid)) = self.server_owner() {
+            std::os::unix::fs::chown(path, Some(uid), Some(gid))
+                .unwrap_or_else(|e| panic!("could not chown {}: {e}", path.display()));
+        }
+    }
+
+    /// Makes a server root `{dir_prefix}{name}-XXXX` in the temp dir, owned by the
+    /// servers' OS user, marked with our pid (for reaping) and registered for
+    /// teardown at process exit.
+    pub fn create_root(&'static self, name: &str) -> PathBuf {
+        let root = tempfile::Builder::new()
+            .prefix(&format!("{}{name}-", self.dir_prefix))
+            .tempdir()
+            .expect("could not create a lab temp dir")
+            .keep();
+        fs::write(root.join(OWNER_FILE), std::process::id().to_string())
+            .expect("could not write the lab owner pid file");
+        self.chown_to_server_owner(&root);
+        self.register_teardown(&root);
+        root
+    }
+
+    /// A new directory `root/name`, owned by the servers' OS user.
+    pub fn owned_subdir(&self, root: &Path, name: &str) -> PathBuf {
+        let dir = root.join(name);
+        fs::create_dir(&dir).unwrap_or_else(|e| panic!("could not create {}: {e}", dir.display()));
+        self.chown_to_server_owner(&dir);
+        dir
+    }
+
+    /// A free TCP port on 127.0.0.1: let the kernel pick one, then release it. Ports
+    /// already handed out in this process (by any engine) are skipped so parallel
+    /// scenarios never collide with each other; reserved ports are never handed out.
+    pub fn free_port(&self) -> u16 {
+        static TAKEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+        loop {
+            let listener = TcpListener::bind("127.0.0.1:0").expect("could not bind 127.0.0.1:0");
+            let port = listener
+                .local_addr()
+                .expect("bound socket has an address")
+                .port();
+            let mut taken = TAKEN
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if !self.reserved_ports.contains(&port)
+                && taken.get_or_insert_with(HashSet::new).insert(port)
+            {
+                return port;
+            }
+        }
+    }
+
+    /// Spawns a named setup thread (the name shows up in panic messages); pair with
+    /// [`join_named`].
+    pub fn spawn_named<T: Send + 'static>(
+        &self,
+        name: &str,
+        setup: impl FnOnce() -> T + Send + 'static,
+    ) -> (String, thread::JoinHandle<T>) {
+        let handle = thread::Builder::new()
+            .name(format!("{}{name}", self.thread_prefix))
+            .spawn(setup)
+            .expect("could not spawn a lab setup thread");
+        (name.to_string(), handle)
+    }
+
+    /// Records a server root for teardown, installing the atexit handler on first use.
+    pub fn register_teardown(&'static self, root: &Path) {
+        static INSTALL: Once = Once::new();
+        INSTALL.call_once(|| {
+            // SAFETY: registering a plain extern "C" fn with no captured state.
+            let rc = unsafe { libc::atexit(teardown_at_exit) };
+            assert_eq!(rc, 0, "could not register the lab's atexit handler");
+        });
+        TEARDOWN
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push((self, root.to_path_buf()));
+    }
+
+    /// Stops and removes this engine's roots left by test processes that no longer
+    /// exist (killed before their atexit handler could run), so servers do not pile up.
+    pub fn reap_abandoned_labs(&self) {
+        let Ok(entries) = fs::read_dir(std::env::temp_dir()) else {
+            return;
+        };
+        let abandoned: Vec<PathBuf> = entries
+            .flatten()
+            .filter(|entry| {
+                entry
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(self.dir_prefix)
+            })
+            .map(|entry| entry.path())
+            .filter(|root| {
+                fs::read_to_string(root.join(OWNER_FILE))
+                    .ok()
+                    .and_then(|pid| pid.trim().parse::<i32>().ok())
+                    .is_some_and(|pid| !process_alive(pid))
+            })
+            .collect();
+        self.stop_and_remove(&abandoned);
+    }
+
+    /// Stops the servers of `roots` with the engine's stop function, then removes
+    /// the roots. Best effort: errors are ignored.
+    fn stop_and_remove(&self, roots: &[PathBuf]) {
+        if roots.is_empty() {
+            return;
+        }
+        (self.stop)(roots);
+        for root in roots {
+            let _ = fs::remove_dir_all(root);
+        }
+    }
+}
+
+/// Runs a command to completion and returns its stdout; panics with its output if
+/// it fails.
+pub fn run(cmd: &mut Command, what: &str) -> String {
+    let output = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: could not run {:?}: {e}", cmd.get_program()));
+    if !output.status.success() {
+        panic!(
+            "{what} failed ({}):\nstdout: {}\nstderr: {}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The message of a panic payload (`panic!` makes a `String` or a `&str`).
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("(non-string panic)")
+        .to_string()
+}
+
+/// Joins a setup thread of [`Engine::spawn_named`], turning its panic into an error
+/// message naming the scenario.
+pub fn join_named<T>((name, handle): (String, thread::JoinHandle<T>)) -> Result<T, String> {
+    handle
+        .join()
+        .map_err(|payload| format!("scenario {name}: {}", panic_message(&*payload)))
+}
+
+/// Waits (at most 5 s) until `pid` is gone, reaping it if it is our child (a
+/// zombie counts as gone: it holds no port or files any more).
+pub fn wait_gone(pid: i32) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        let mut status = 0;
+        // SAFETY: WNOHANG never blocks; a pid that is not our child just returns -1.
+        unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        let state = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let zombie = state
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z'));
+        if state.is_empty() || zombie {
+            return;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Whether a process with this pid exists (EPERM means it exists but is not ours).
+fn process_alive(pid: i32) -> bool {
+    if pid <= 0 {
+        return true; // not a real owner pid: leave the directory alone
+    }
+    // SAFETY: signal 0 only checks for existence and permission.
+    let exists = unsafe { libc::kill(pid, 0) } == 0;
+    exists || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// Server roots created by this process, with their engine, stopped and removed at
+/// exit. One registry (and one atexit handler) serves every engine.
+static TEARDOWN: Mutex<Vec<(&'static Engine, PathBuf)>> = Mutex::new(Vec::new());
+
+/// atexit handler: stops every lab server with its engine's stop function (each
+/// engine's servers in one call, so they are stopped in parallel) and removes the
+/// roots. Panics must not unwind out of an extern "C" fn, so they are caught and
+/// ignored.
+extern "C" fn teardown_at_exit() {
+    let _ = std::panic::catch_unwind(|| {
+        let mut pending = std::mem::take(
+            &mut *TEARDOWN
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
+        while let Some(&(engine, _)) = pending.first() {
+            let (mine, rest): (Vec<_>, Vec<_>) = pending
+                .into_iter()
+                .partition(|(other, _)| std::ptr::eq(*other, engine));
+            pending = rest;
+            let roots: Vec<PathBuf> = mine.into_iter().map(|(_, root)| root).collect();
+            engine.stop_and_remove(&roots);
+        }
+    });
+}
