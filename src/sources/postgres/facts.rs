@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 pub const SOURCE: &str = "postgres";
 
@@ -125,6 +126,10 @@ pub struct HbaRow {
     pub database: Option<Vec<String>>,
     pub user_name: Option<Vec<String>>,
     pub address: Option<String>,
+    /// The mask of an IP address rule (`/8` reads `255.0.0.0`); absent for
+    /// `all`, host names and `samehost`/`samenet`.
+    #[serde(default)]
+    pub netmask: Option<String>,
     pub auth_method: Option<String>,
     pub error: Option<String>,
 }
@@ -449,38 +454,113 @@ fn slot_facts(sink: &mut FactSink<'_>, main: &MainDoc) {
     sink.known("replication.slots", "pg_replication_slots", rows);
 }
 
-/// Whether an hba address is the loopback interface (TCP that never leaves the host).
-fn is_loopback(address: &str) -> bool {
-    address.starts_with("127.") || address == "::1" || address == "localhost"
+/// The address families a pg_hba rule can match.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Family {
+    V4,
+    V6,
+    /// `all`, a host name, `samehost`, `samenet`: either family.
+    Both,
+}
+
+fn family(rule: &HbaRow) -> Family {
+    match rule.address.as_deref().map(str::parse::<IpAddr>) {
+        Some(Ok(IpAddr::V4(_))) => Family::V4,
+        Some(Ok(IpAddr::V6(_))) => Family::V6,
+        _ => Family::Both,
+    }
+}
+
+/// The prefix length of a rule's netmask, when it has one.
+fn prefix_len(rule: &HbaRow) -> Option<u32> {
+    match rule.netmask.as_deref()?.parse::<IpAddr>().ok()? {
+        IpAddr::V4(mask) => Some(u32::from(mask).leading_ones()),
+        IpAddr::V6(mask) => Some(u128::from(mask).leading_ones()),
+    }
+}
+
+/// Whether a rule only admits the loopback interface (TCP that never leaves
+/// the host): an address in 127.0.0.0/8 with at least an /8 mask, or ::1/128.
+fn is_loopback(rule: &HbaRow) -> bool {
+    let Some(address) = rule.address.as_deref() else {
+        return false;
+    };
+    let prefix = prefix_len(rule);
+    match address.parse::<IpAddr>() {
+        Ok(IpAddr::V4(ip)) => ip.is_loopback() && prefix.is_none_or(|p| p >= 8),
+        Ok(IpAddr::V6(ip)) => ip.is_loopback() && prefix.is_none_or(|p| p == 128),
+        Err(_) => address == "localhost",
+    }
+}
+
+/// Whether a rule matches every database and every user.
+fn for_everyone(rule: &HbaRow) -> bool {
+    let all = |names: &Option<Vec<String>>| names.as_deref() == Some(&["all".to_string()][..]);
+    all(&rule.database) && all(&rule.user_name)
+}
+
+/// The families a `reject` rule closes to connections without TLS: a
+/// `host`/`hostnossl` rule for everyone from every address of a family
+/// (`0.0.0.0/0`, `::/0`, `all`). pg_hba is read top down, so no later rule
+/// of that family can admit a connection without TLS.
+fn closes_plaintext(rule: &HbaRow) -> Option<Family> {
+    let rejects = rule.auth_method.as_deref() == Some("reject");
+    let plaintext = matches!(rule.conn_type.as_str(), "host" | "hostnossl");
+    if !(rejects && plaintext && for_everyone(rule)) {
+        return None;
+    }
+    match (rule.address.as_deref(), family(rule), prefix_len(rule)) {
+        (Some("all"), _, _) => Some(Family::Both),
+        (_, Family::V4 | Family::V6, Some(0)) => Some(family(rule)),
+        _ => None,
+    }
 }
 
 /// pg_hba lines that let a client in over TCP without TLS from another host.
+/// A line below a catch-all `hostnossl … reject` of its family is not
+/// counted: a connection without TLS never reaches it.
 pub fn insecure_hba_rules(rules: &[HbaRow]) -> Vec<String> {
-    rules
-        .iter()
-        .filter_map(|rule| {
-            if let Some(error) = &rule.error {
-                return Some(format!("line {}: invalid rule ({error})", rule.line));
-            }
-            let plaintext = matches!(
-                rule.conn_type.as_str(),
-                "host" | "hostnossl" | "hostnogssenc"
-            );
-            let rejects = rule.auth_method.as_deref() == Some("reject");
-            let address = rule.address.as_deref().unwrap_or("all");
-            (plaintext && !rejects && !is_loopback(address)).then(|| {
-                format!(
-                    "line {}: {} {} {} {} {}",
-                    rule.line,
-                    rule.conn_type,
-                    rule.database.as_deref().unwrap_or_default().join(","),
-                    rule.user_name.as_deref().unwrap_or_default().join(","),
-                    address,
-                    rule.auth_method.as_deref().unwrap_or("?")
-                )
-            })
-        })
-        .collect()
+    let (mut closed_v4, mut closed_v6) = (false, false);
+    let mut insecure = Vec::new();
+    for rule in rules {
+        if let Some(error) = &rule.error {
+            insecure.push(format!("line {}: invalid rule ({error})", rule.line));
+            continue;
+        }
+        let shadowed = match family(rule) {
+            Family::V4 => closed_v4,
+            Family::V6 => closed_v6,
+            Family::Both => closed_v4 && closed_v6,
+        };
+        match closes_plaintext(rule) {
+            Some(Family::V4) => closed_v4 = true,
+            Some(Family::V6) => closed_v6 = true,
+            Some(Family::Both) => (closed_v4, closed_v6) = (true, true),
+            None => {}
+        }
+        let plaintext = matches!(
+            rule.conn_type.as_str(),
+            "host" | "hostnossl" | "hostnogssenc"
+        );
+        let rejects = rule.auth_method.as_deref() == Some("reject");
+        if plaintext && !rejects && !shadowed && !is_loopback(rule) {
+            let address = match (rule.address.as_deref(), prefix_len(rule)) {
+                (Some(address), Some(prefix)) => format!("{address}/{prefix}"),
+                (Some(address), None) => address.to_string(),
+                (None, _) => "all".to_string(),
+            };
+            insecure.push(format!(
+                "line {}: {} {} {} {} {}",
+                rule.line,
+                rule.conn_type,
+                rule.database.as_deref().unwrap_or_default().join(","),
+                rule.user_name.as_deref().unwrap_or_default().join(","),
+                address,
+                rule.auth_method.as_deref().unwrap_or("?")
+            ));
+        }
+    }
+    insecure
 }
 
 fn network_facts(
@@ -496,7 +576,8 @@ fn network_facts(
                 .map(|r| {
                     json!({
                         "line": r.line, "type": r.conn_type, "database": r.database,
-                        "user_name": r.user_name, "address": r.address, "auth_method": r.auth_method,
+                        "user_name": r.user_name, "address": r.address, "netmask": r.netmask,
+                        "auth_method": r.auth_method,
                     })
                 })
                 .collect();
@@ -810,6 +891,7 @@ mod tests {
             database: Some(vec!["all".into()]),
             user_name: Some(vec!["all".into()]),
             address: address.map(str::to_string),
+            netmask: None,
             auth_method: Some(method.into()),
             error: None,
         };
@@ -829,6 +911,89 @@ mod tests {
         assert!(insecure[0].starts_with("line 5: host"));
         assert!(insecure[1].starts_with("line 6: hostnossl"));
         assert!(insecure[2].contains("invalid rule"));
+    }
+
+    fn hba(line: i64, conn_type: &str, cidr: &str, method: &str) -> HbaRow {
+        let (address, netmask) = match cidr.split_once('/') {
+            Some((address, bits)) => {
+                let bits: u32 = bits.parse().unwrap();
+                let mask = if address.contains(':') {
+                    std::net::Ipv6Addr::from(u128::MAX.checked_shl(128 - bits).unwrap_or(0))
+                        .to_string()
+                } else {
+                    std::net::Ipv4Addr::from(u32::MAX.checked_shl(32 - bits).unwrap_or(0))
+                        .to_string()
+                };
+                (Some(address.to_string()), Some(mask))
+            }
+            None => (Some(cidr.to_string()), None),
+        };
+        HbaRow {
+            line,
+            conn_type: conn_type.into(),
+            database: Some(vec!["all".into()]),
+            user_name: Some(vec!["all".into()]),
+            address,
+            netmask,
+            auth_method: Some(method.into()),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_catch_all_hostnossl_reject_protects_the_rules_below_it() {
+        // The usual way to require TLS: reject every connection without it first.
+        let rules = vec![
+            hba(1, "hostnossl", "0.0.0.0/0", "reject"),
+            hba(2, "hostnossl", "::/0", "reject"),
+            hba(3, "host", "10.0.0.0/8", "scram-sha-256"),
+            hba(4, "host", "fd00::/8", "scram-sha-256"),
+            hba(5, "host", "all", "scram-sha-256"),
+        ];
+        assert_eq!(insecure_hba_rules(&rules), Vec::<String>::new());
+        // Only IPv4 closed: IPv6 and any-address rules still admit plaintext.
+        let rules = vec![
+            hba(1, "hostnossl", "0.0.0.0/0", "reject"),
+            hba(3, "host", "10.0.0.0/8", "scram-sha-256"),
+            hba(4, "host", "fd00::/8", "scram-sha-256"),
+            hba(5, "host", "all", "scram-sha-256"),
+        ];
+        let insecure = insecure_hba_rules(&rules);
+        assert_eq!(insecure.len(), 2, "{insecure:?}");
+        assert!(
+            insecure[0].starts_with("line 4: host all all fd00::/8"),
+            "{insecure:?}"
+        );
+        assert!(
+            insecure[1].starts_with("line 5: host all all all"),
+            "{insecure:?}"
+        );
+        // A reject below the rule, or one for some users only, protects nothing.
+        let mut partial = hba(1, "hostnossl", "0.0.0.0/0", "reject");
+        partial.user_name = Some(vec!["app".into()]);
+        let rules = vec![
+            partial,
+            hba(2, "host", "10.0.0.0/8", "md5"),
+            hba(3, "hostnossl", "0.0.0.0/0", "reject"),
+        ];
+        let insecure = insecure_hba_rules(&rules);
+        assert_eq!(insecure, vec!["line 2: host all all 10.0.0.0/8 md5"]);
+    }
+
+    #[test]
+    fn loopback_means_the_loopback_network_not_its_address() {
+        let rules = vec![
+            hba(1, "host", "127.0.0.1/32", "md5"),
+            hba(2, "host", "::1/128", "md5"),
+            hba(3, "host", "127.0.0.1/0", "md5"),
+            hba(4, "host", "::1/0", "md5"),
+            hba(5, "host", "samehost", "md5"),
+        ];
+        let insecure = insecure_hba_rules(&rules);
+        assert_eq!(insecure.len(), 3, "{insecure:?}");
+        assert!(insecure[0].starts_with("line 3: host all all 127.0.0.1/0"));
+        assert!(insecure[1].starts_with("line 4: host all all ::1/0"));
+        assert!(insecure[2].starts_with("line 5: host all all samehost"));
     }
 
     #[test]

@@ -118,7 +118,7 @@ WHERE c.relkind IN ('r', 'p', 'v') AND c.relname = ANY($1)
 /// pg_hba rules (superuser, or SELECT on the view and EXECUTE on the function).
 pub const HBA: &str = "(SELECT coalesce(json_agg(json_build_object(
     'line', line_number, 'type', type, 'database', database, 'user_name', user_name,
-    'address', address, 'auth_method', auth_method, 'error', error)
+    'address', address, 'netmask', netmask, 'auth_method', auth_method, 'error', error)
     ORDER BY line_number), '[]'::json) FROM pg_catalog.pg_hba_file_rules)";
 
 /// WAL segments waiting for the archiver (pg_monitor).
