@@ -12,6 +12,11 @@ pub const TABLE_DATE: &str = "2026-11-01";
 /// (engine, major, end of life) — PostgreSQL: postgresql.org/support/versioning;
 /// MySQL: oracle lifetime support policy; MariaDB: mariadb.org/about/#maintenance-policy.
 const TABLE: &[(&str, &str, &str)] = &[
+    ("postgres", "9.3", "2018-11-08"),
+    ("postgres", "9.4", "2020-02-13"),
+    ("postgres", "9.5", "2021-02-11"),
+    ("postgres", "9.6", "2021-11-11"),
+    ("postgres", "10", "2022-11-10"),
     ("postgres", "11", "2023-11-09"),
     ("postgres", "12", "2024-11-21"),
     ("postgres", "13", "2025-11-13"),
@@ -20,12 +25,28 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("postgres", "16", "2028-11-09"),
     ("postgres", "17", "2029-11-08"),
     ("postgres", "18", "2030-11-14"),
+    ("mysql", "5.5", "2018-12-31"),
+    ("mysql", "5.6", "2021-02-28"),
     ("mysql", "5.7", "2023-10-31"),
     ("mysql", "8.0", "2026-04-30"),
     ("mysql", "8.4", "2032-04-30"),
+    ("mariadb", "5.5", "2020-04-11"),
+    ("mariadb", "10.0", "2019-03-31"),
+    ("mariadb", "10.1", "2020-10-17"),
+    ("mariadb", "10.2", "2022-05-23"),
+    ("mariadb", "10.3", "2023-05-25"),
     ("mariadb", "10.4", "2024-06-18"),
     ("mariadb", "10.5", "2025-06-24"),
     ("mariadb", "10.6", "2026-07-06"),
+    // Short-term releases, one year each.
+    ("mariadb", "10.7", "2023-02-09"),
+    ("mariadb", "10.8", "2023-05-20"),
+    ("mariadb", "10.9", "2023-08-22"),
+    ("mariadb", "10.10", "2023-11-17"),
+    ("mariadb", "11.0", "2024-06-06"),
+    ("mariadb", "11.1", "2024-08-21"),
+    ("mariadb", "11.2", "2024-11-21"),
+    ("mariadb", "11.3", "2025-05-29"),
     ("mariadb", "10.11", "2028-02-16"),
     ("mariadb", "11.4", "2029-05-29"),
     ("mariadb", "11.8", "2030-06-04"),
@@ -36,7 +57,31 @@ pub fn end_of_life(engine: &str, major: &str) -> Option<NaiveDate> {
     TABLE
         .iter()
         .find(|(e, m, _)| *e == engine && *m == major)
-        .and_then(|(_, _, date)| NaiveDate::parse_from_str(date, "%Y-%m-%d").ok())
+        .and_then(|(_, _, date)| date_of(date))
+}
+
+fn date_of(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+}
+
+/// `15` → (15, 0), `10.11` → (10, 11): majors in release order.
+fn ordinal(major: &str) -> Option<(u32, u32)> {
+    let mut parts = major.split('.');
+    let first = parts.next()?.parse().ok()?;
+    let second = parts.next().map_or(Some(0), |p| p.parse().ok())?;
+    Some((first, second))
+}
+
+/// For a major older than every one in the table (PostgreSQL 9.1, MySQL
+/// 5.1): the oldest end of life there. Support ended then at the latest.
+pub fn ended_by(engine: &str, major: &str) -> Option<NaiveDate> {
+    let wanted = ordinal(major)?;
+    let (oldest, date) = TABLE
+        .iter()
+        .filter(|(e, _, _)| *e == engine)
+        .filter_map(|(_, m, d)| Some((ordinal(m)?, *d)))
+        .min_by_key(|(ordinal, _)| *ordinal)?;
+    (wanted < oldest).then(|| date_of(date)).flatten()
 }
 
 /// The major version as the table keys it: `15.4` → `15` for PostgreSQL ≥ 10,
@@ -80,6 +125,14 @@ pub fn record_support(
             sink.known("version.eol_date", TABLE, date.to_string());
             sink.known("version.days_until_eol", TABLE, (date - today).num_days());
         }
+        None if ended_by(engine, major).is_some() => {
+            let date = ended_by(engine, major).unwrap_or(today);
+            let origin = format!(
+                "{TABLE}: {shown} {major} is older than every version listed, whose support ended by {date}"
+            );
+            sink.known("version.eol_date", &origin, date.to_string());
+            sink.known("version.days_until_eol", &origin, (date - today).num_days());
+        }
         None => {
             let mut reason =
                 format!("{shown} {major} is not in the end-of-life table dated {TABLE_DATE}");
@@ -118,8 +171,45 @@ mod tests {
             NaiveDate::from_ymd_opt(2027, 11, 11)
         );
         assert_eq!(end_of_life("postgres", "7"), None);
+        // MariaDB's short-term releases are dated too.
+        assert_eq!(
+            end_of_life("mariadb", "11.2"),
+            NaiveDate::from_ymd_opt(2024, 11, 21)
+        );
         for (engine, major, _) in TABLE {
             assert!(end_of_life(engine, major).is_some(), "{engine} {major}");
         }
+    }
+
+    #[test]
+    fn a_major_older_than_the_table_ended_by_its_oldest_date() {
+        assert_eq!(
+            ended_by("postgres", "9.1"),
+            NaiveDate::from_ymd_opt(2018, 11, 8)
+        );
+        assert_eq!(
+            ended_by("mysql", "5.1"),
+            NaiveDate::from_ymd_opt(2018, 12, 31)
+        );
+        // Newer than the table, or listed: not this rule.
+        assert_eq!(ended_by("postgres", "19"), None);
+        assert_eq!(ended_by("mysql", "9.1"), None);
+        assert_eq!(ended_by("mariadb", "10.11"), None);
+        let mut sink = crate::facts::FactSink::new("postgres");
+        let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        record_support(
+            &mut sink,
+            "postgres",
+            "PostgreSQL",
+            "8.4",
+            "server_version",
+            today,
+        );
+        let facts = sink.finish();
+        let days = facts
+            .get("version.days_until_eol")
+            .and_then(crate::facts::Fact::value)
+            .and_then(serde_json::Value::as_i64);
+        assert!(days.is_some_and(|d| d < -2900), "{days:?}");
     }
 }
