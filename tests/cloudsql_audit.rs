@@ -593,6 +593,19 @@ fn a_refused_token_says_how_to_log_in() {
     assert!(!error.contains("expired-token"), "{error}");
 }
 
+/// pg-good audited with ADC from the credentials file `path` (written from `json`), no token.
+fn audit_with_credentials_file(path: &std::path::Path, json: &Value) -> Run {
+    std::fs::write(path, json.to_string()).unwrap();
+    let path = path.display().to_string();
+    audit_with(
+        &["cloudsql://acme-prod/pg-good"],
+        &[
+            ("GOOGLE_OAUTH_ACCESS_TOKEN", ""),
+            ("GOOGLE_APPLICATION_CREDENTIALS", &path),
+        ],
+    )
+}
+
 #[test]
 fn application_default_credentials_are_used_without_a_token() {
     // An authorized_user ADC file whose token_uri is the local server: the real ADC code path.
@@ -605,15 +618,7 @@ fn application_default_credentials_are_used_without_a_token() {
         "refresh_token": "refresh-me",
         "token_uri": format!("{}/token", server().url),
     });
-    std::fs::write(&adc, adc_json.to_string()).unwrap();
-    let adc_path = adc.display().to_string();
-    let run = audit_with(
-        &["cloudsql://acme-prod/pg-good"],
-        &[
-            ("GOOGLE_OAUTH_ACCESS_TOKEN", ""),
-            ("GOOGLE_APPLICATION_CREDENTIALS", &adc_path),
-        ],
-    );
+    let run = audit_with_credentials_file(&adc, &adc_json);
     let report = run.json();
     let t = target(&report, "cloudsql://acme-prod/pg-good");
     assert!(t["error"].is_null(), "{t:#}\n{}", run.stderr);
@@ -728,15 +733,7 @@ fn a_service_account_key_is_its_client_email() {
         "client_id": "104857600000000000003",
         "token_uri": format!("{}/token", server().url),
     });
-    std::fs::write(&adc, key.to_string()).unwrap();
-    let adc_path = adc.display().to_string();
-    let run = audit_with(
-        &["cloudsql://acme-prod/pg-good"],
-        &[
-            ("GOOGLE_OAUTH_ACCESS_TOKEN", ""),
-            ("GOOGLE_APPLICATION_CREDENTIALS", &adc_path),
-        ],
-    );
+    let run = audit_with_credentials_file(&adc, &key);
     let report = run.json();
     let t = target(&report, "cloudsql://acme-prod/pg-good");
     // The Admin API accepted the key's self-signed JWT.

@@ -284,16 +284,10 @@ fn config_errors_are_located_and_exit_2() {
     );
 }
 
-#[test]
-fn thresholds_selection_and_severity_change_the_verdicts() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("sqlready.toml"),
-        "[checks]\ninclude = [\"durability\", \"connection_pooling\"]\n\n[severity]\n\"durability.data_checksums\" = \"critical\"\n\n[thresholds]\nmax_connection_usage = 0.001\n",
-    )
-    .unwrap();
+/// The JSON report on the bad example's facts, with the sqlready.toml of `dir`.
+fn judged_bad_example(dir: &Path) -> Value {
     let run = run_in(
-        dir.path(),
+        dir,
         &[
             "audit",
             "--facts",
@@ -306,7 +300,18 @@ fn thresholds_selection_and_severity_change_the_verdicts() {
         &[],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let report = run.json();
+    run.json()
+}
+
+#[test]
+fn thresholds_selection_and_severity_change_the_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("sqlready.toml"),
+        "[checks]\ninclude = [\"durability\", \"connection_pooling\"]\n\n[severity]\n\"durability.data_checksums\" = \"critical\"\n\n[thresholds]\nmax_connection_usage = 0.001\n",
+    )
+    .unwrap();
+    let report = judged_bad_example(dir.path());
     let findings = report["targets"][0]["findings"].as_array().unwrap();
     assert!(
         findings
@@ -361,21 +366,7 @@ fn a_target_entry_has_its_own_thresholds() {
     };
     let verdict = |toml: String| {
         std::fs::write(dir.path().join("sqlready.toml"), toml).unwrap();
-        let run = run_in(
-            dir.path(),
-            &[
-                "audit",
-                "--facts",
-                BAD,
-                "--format",
-                "json",
-                "--fail-on",
-                "never",
-            ],
-            &[],
-        );
-        assert_eq!(run.code, 0, "{}", run.stderr);
-        finding(&run.json(), "connections.headroom")["status"]
+        finding(&judged_bad_example(dir.path()), "connections.headroom")["status"]
             .as_str()
             .unwrap()
             .to_string()
