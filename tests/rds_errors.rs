@@ -390,3 +390,32 @@ fn no_credentials_fails_fast_with_the_fix() {
     );
     assert!(stdout.contains("no AWS credentials found"), "{stdout}");
 }
+
+#[test]
+fn a_named_instance_of_an_engine_sqlready_does_not_audit_is_an_error_not_an_empty_pass() {
+    let fake = rds(|_, _| {
+        let oracle = instance_xml("erp")
+            .replace("<Engine>postgres</Engine>", "<Engine>oracle-ee</Engine>")
+            .replace(
+                "<EngineVersion>16.3</EngineVersion>",
+                "<EngineVersion>19.0.0.0.ru-2024-07.rur-2024-07.r1</EngineVersion>",
+            );
+        (
+            200,
+            format!(
+                "<DescribeDBInstancesResponse xmlns=\"{NS}\"><DescribeDBInstancesResult><DBInstances>{oracle}</DBInstances></DescribeDBInstancesResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></DescribeDBInstancesResponse>"
+            ),
+        )
+    });
+    let run = fake.audit(&["rds://us-east-1/db/erp"], &[]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let report = run.json();
+    let failed = target(&report, "rds://us-east-1/db/erp");
+    let error = failed["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error: {failed:#}"));
+    assert!(
+        error.contains("oracle-ee") && error.contains("does not audit"),
+        "{error}"
+    );
+}

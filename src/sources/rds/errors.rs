@@ -41,6 +41,14 @@ pub enum RdsError {
     )]
     NotFound { what: String, region: String },
     #[error(
+        "{what} in {region} runs {engine}, an engine sqlready does not audit (it audits PostgreSQL, MySQL and MariaDB on RDS and Aurora): nothing was judged"
+    )]
+    UnsupportedEngine {
+        what: String,
+        region: String,
+        engine: String,
+    },
+    #[error(
         "{operation} in {region} was still throttled after {attempts} attempts ({detail}): retry later, or lower --concurrency"
     )]
     Throttled {

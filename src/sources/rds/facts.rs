@@ -396,49 +396,22 @@ pub fn cluster_target(
             true,
         );
     } else {
-        sink.unknown(
+        // AWS: Multi-AZ DB clusters don't support storage autoscaling (there is
+        // no MaxAllocatedStorage on a DB cluster); storage is scaled by hand.
+        sink.known(
             "disk.autogrow",
-            "the RDS API does not report storage autoscaling of a Multi-AZ DB cluster",
-            Some("check the cluster's storage settings in the RDS console"),
+            format!(
+                "DescribeDBClusters Engine {raw_engine}: a Multi-AZ DB cluster does not support storage autoscaling{}",
+                cluster
+                    .allocated_storage()
+                    .map(|gib| format!(" (AllocatedStorage {gib} GiB, fixed)"))
+                    .unwrap_or_default()
+            ),
+            false,
         );
     }
 
-    // Public exposure: a Multi-AZ DB cluster has the flag; an Aurora cluster is
-    // as exposed as its most exposed member.
-    match cluster.publicly_accessible() {
-        Some(public) => sink.known("network.public_ip", field("PubliclyAccessible"), public),
-        None => {
-            let flags: Vec<Option<bool>> = cluster
-                .db_cluster_members()
-                .iter()
-                .map(|member| {
-                    members
-                        .iter()
-                        .find(|db| db.db_instance_identifier() == member.db_instance_identifier())
-                        .and_then(DbInstance::publicly_accessible)
-                })
-                .collect();
-            if flags.contains(&Some(true)) {
-                sink.known(
-                    "network.public_ip",
-                    "DescribeDBInstances PubliclyAccessible of a cluster member",
-                    true,
-                );
-            } else if !flags.is_empty() && flags.iter().all(|f| *f == Some(false)) {
-                sink.known(
-                    "network.public_ip",
-                    "DescribeDBInstances PubliclyAccessible of every cluster member",
-                    false,
-                );
-            } else {
-                sink.unknown(
-                    "network.public_ip",
-                    "PubliclyAccessible is absent from the cluster and from at least one member instance",
-                    Some(IAM_HINT),
-                );
-            }
-        }
-    }
+    public_of_cluster(&mut sink, cluster, members, aurora);
     encryption_facts(
         &mut sink,
         &field("StorageEncrypted"),
@@ -565,6 +538,63 @@ pub fn cluster_target(
         evidence,
         principal: None,
         sources: Vec::new(),
+    }
+}
+
+/// Public exposure of a cluster. Aurora: DBCluster.PubliclyAccessible is only
+/// for Multi-AZ DB clusters, so an Aurora cluster is as exposed as its most
+/// exposed member instance. Multi-AZ DB cluster: the cluster's flag, unless a
+/// member says it is public.
+fn public_of_cluster(
+    sink: &mut FactSink<'_>,
+    cluster: &DbCluster,
+    members: &[DbInstance],
+    aurora: bool,
+) {
+    let flags: Vec<(String, Option<bool>)> = cluster
+        .db_cluster_members()
+        .iter()
+        .map(|member| {
+            let id = member.db_instance_identifier().unwrap_or_default();
+            let flag = members
+                .iter()
+                .find(|db| db.db_instance_identifier() == Some(id))
+                .and_then(DbInstance::publicly_accessible);
+            (id.to_string(), flag)
+        })
+        .collect();
+    if let Some((id, _)) = flags.iter().find(|(_, flag)| *flag == Some(true)) {
+        sink.known(
+            "network.public_ip",
+            format!("DescribeDBInstances PubliclyAccessible of cluster member {id}"),
+            true,
+        );
+        return;
+    }
+    if !aurora && let Some(public) = cluster.publicly_accessible() {
+        sink.known(
+            "network.public_ip",
+            "DescribeDBClusters PubliclyAccessible",
+            public,
+        );
+        return;
+    }
+    if !flags.is_empty() && flags.iter().all(|(_, flag)| *flag == Some(false)) {
+        sink.known(
+            "network.public_ip",
+            "DescribeDBInstances PubliclyAccessible of every cluster member",
+            false,
+        );
+    } else {
+        sink.unknown(
+            "network.public_ip",
+            if aurora {
+                "PubliclyAccessible is set per instance in an Aurora cluster, and at least one member's is unknown"
+            } else {
+                "PubliclyAccessible is absent from the cluster and from at least one member instance"
+            },
+            Some(IAM_HINT),
+        );
     }
 }
 
@@ -846,6 +876,8 @@ fn record_plain(sink: &mut FactSink<'_>, name: &str, resolved: &Resolved) {
             ),
         },
         "binlog_format" => sink.known(&path, origin, value.trim().to_ascii_uppercase()),
+        // `FILE`, `TABLE`, `NONE` or a list (`FILE,TABLE`), as MySQL reads it.
+        "log_output" => sink.known(&path, origin, value.trim().to_ascii_uppercase()),
         "slow_query_log" | "require_secure_transport" => match params::as_bool(value) {
             Some(on) => {
                 if name == "require_secure_transport" {

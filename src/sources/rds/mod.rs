@@ -223,7 +223,35 @@ impl Session {
             RdsScope::Cluster(id) => self.one_cluster(&client, region, id).await,
         };
         match inventory {
-            Ok(inventory) => self.judge(&client, region, inventory).await,
+            Ok(inventory) => {
+                // A target named by id whose engine sqlready skips (Oracle, SQL
+                // Server, Db2, …) must not come out as an audit with nothing to fail.
+                let named = match &spec.scope {
+                    RdsScope::Region => None,
+                    RdsScope::Instance(id) => {
+                        Some((format!("DB instance '{id}'"), inventory.engines()))
+                    }
+                    RdsScope::Cluster(id) => {
+                        Some((format!("DB cluster '{id}'"), inventory.engines()))
+                    }
+                };
+                let judged = self.judge(&client, region, inventory).await;
+                match named {
+                    Some((what, engines)) if judged.is_empty() => {
+                        let err = RdsError::UnsupportedEngine {
+                            what,
+                            region: region.into(),
+                            engine: if engines.is_empty() {
+                                "an unknown engine".into()
+                            } else {
+                                engines.join(", ")
+                            },
+                        };
+                        vec![Err(failure(spec.id(), &err))]
+                    }
+                    _ => judged,
+                }
+            }
             Err(err) => vec![Err(failure(spec.id(), &err))],
         }
     }
@@ -675,6 +703,24 @@ impl Session {
 struct Inventory {
     instances: Vec<DbInstance>,
     clusters: Vec<DbCluster>,
+}
+
+impl Inventory {
+    /// The engines named in the answer (clusters first), without repeats.
+    fn engines(&self) -> Vec<String> {
+        let mut engines: Vec<String> = Vec::new();
+        let named = self
+            .clusters
+            .iter()
+            .filter_map(DbCluster::engine)
+            .chain(self.instances.iter().filter_map(DbInstance::engine));
+        for engine in named {
+            if !engines.iter().any(|e| e == engine) {
+                engines.push(engine.to_string());
+            }
+        }
+        engines
+    }
 }
 
 enum InstanceQuery<'a> {

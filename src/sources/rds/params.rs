@@ -25,6 +25,7 @@ pub const MYSQL_PARAMS: &[&str] = &[
     "require_secure_transport",
     "slow_query_log",
     "long_query_time",
+    "log_output",
 ];
 
 /// One parameter as a group returned it (`DescribeDBParameters`, `Source=user`).
@@ -128,14 +129,20 @@ pub fn engine_default(
             Some(m) if m <= 8 => ("0", false),
             _ => return unknown(),
         },
-        // MariaDB has require_secure_transport from 10.5.
+        // MariaDB has require_secure_transport from 10.5; RDS turns it on by
+        // default from 11.8 (OFF up to 11.4; no RDS versions in between).
         ("mariadb", "require_secure_transport") => match major_minor(version) {
-            Some((10, minor)) if minor < 5 => return Ok(None),
-            Some(_) => ("0", false),
-            None => return unknown(),
+            Some((major, minor)) if major < 10 || (major == 10 && minor < 5) => return Ok(None),
+            Some((10, _)) | Some((11, 0..=4)) => ("0", false),
+            Some((major, minor)) if major > 11 || (major == 11 && minor >= 8) => ("1", false),
+            _ => return unknown(),
         },
         ("mysql" | "mariadb" | "aurora-mysql", "slow_query_log") => ("0", false),
         ("mysql" | "mariadb" | "aurora-mysql", "long_query_time") => ("10", false),
+        // RDS for MySQL and MariaDB write the slow and general logs to tables
+        // (mysql.slow_log) unless log_output is FILE; only FILE logs reach
+        // CloudWatch Logs. Aurora MySQL's default is not in the table.
+        ("mysql" | "mariadb", "log_output") => ("TABLE", false),
         _ => return unknown(),
     };
     Ok(Some(value))
@@ -388,6 +395,44 @@ mod tests {
             engine_default("aurora", "5.6.10a", "binlog_format"),
             Ok(Some(("OFF", true)))
         );
+    }
+
+    #[test]
+    fn mariadb_requires_tls_by_default_from_11_8() {
+        // RDS: OFF for 11.4 and earlier, ON from 11.8; absent before 10.5.
+        for (version, expected) in [
+            ("10.6.18", Ok(Some(("0", false)))),
+            ("11.4.5", Ok(Some(("0", false)))),
+            ("11.8.3", Ok(Some(("1", false)))),
+            ("10.4.34", Ok(None)),
+        ] {
+            assert_eq!(
+                engine_default("mariadb", version, "require_secure_transport"),
+                expected,
+                "{version}"
+            );
+        }
+        assert!(engine_default("mariadb", "11.6.1", "require_secure_transport").is_err());
+        let resolved = resolve(
+            "mariadb",
+            "11.8.3",
+            "require_secure_transport",
+            &[default_group("default.mariadb11.8")],
+        );
+        assert_eq!(resolved.value.as_deref(), Ok("1"));
+    }
+
+    #[test]
+    fn log_output_defaults_to_table_on_rds_mysql_and_mariadb() {
+        assert_eq!(
+            engine_default("mysql", "8.0.36", "log_output"),
+            Ok(Some(("TABLE", false)))
+        );
+        assert_eq!(
+            engine_default("mariadb", "10.11.6", "log_output"),
+            Ok(Some(("TABLE", false)))
+        );
+        assert!(engine_default("aurora-mysql", "8.0.mysql_aurora.3.05.2", "log_output").is_err());
     }
 
     #[test]

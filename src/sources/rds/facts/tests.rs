@@ -505,7 +505,73 @@ fn a_multi_az_db_cluster_has_standbys_by_definition() {
     assert_eq!(value(&target, "network.public_ip"), json!(false));
     assert_eq!(value(&target, "deletion_protection.enabled"), json!(false));
     assert_eq!(value(&target, "network.tls_required"), json!(true));
-    assert!(is_unknown(&target, "disk.autogrow"));
+    // AWS: Multi-AZ DB clusters don't support storage autoscaling.
+    assert_eq!(value(&target, "disk.autogrow"), json!(false));
+    assert!(
+        target.facts["disk.autogrow"]
+            .origin
+            .contains("does not support storage autoscaling")
+    );
+}
+
+#[test]
+fn a_public_member_of_a_multi_az_db_cluster_is_exposure_whatever_the_cluster_flag() {
+    let cluster = DbCluster::builder()
+        .db_cluster_identifier("orders-maz")
+        .engine("mysql")
+        .engine_version("8.0.39")
+        .multi_az(true)
+        .publicly_accessible(false)
+        .db_cluster_members(
+            DbClusterMember::builder()
+                .db_instance_identifier("orders-maz-1")
+                .is_cluster_writer(true)
+                .build(),
+        )
+        .build();
+    let public = DbInstance::builder()
+        .db_instance_identifier("orders-maz-1")
+        .db_cluster_identifier("orders-maz")
+        .publicly_accessible(true)
+        .build();
+    let lifecycle = api_lifecycle("2026-07-31");
+    let target = cluster_target(&cluster, &[public], &ctx(&[], &lifecycle));
+    assert_eq!(value(&target, "network.public_ip"), json!(true));
+    // Without the member's answer, the cluster's own flag decides.
+    let target = cluster_target(&cluster, &[], &ctx(&[], &lifecycle));
+    assert_eq!(value(&target, "network.public_ip"), json!(false));
+}
+
+#[test]
+fn an_aurora_cluster_flag_does_not_hide_a_public_member() {
+    // DBCluster.PubliclyAccessible is only for Multi-AZ DB clusters: on Aurora,
+    // exposure is per instance.
+    let mut cluster = aurora(&[("w", true), ("r", false)], "in-sync");
+    cluster.publicly_accessible = Some(false);
+    let lifecycle = api_lifecycle("2028-02-29");
+    let public_reader = DbInstance::builder()
+        .db_instance_identifier("r")
+        .availability_zone("us-east-1b")
+        .publicly_accessible(true)
+        .build();
+    let target = cluster_target(
+        &cluster,
+        &[aurora_member("w", "us-east-1a", true, 60), public_reader],
+        &ctx(&[], &lifecycle),
+    );
+    assert_eq!(value(&target, "network.public_ip"), json!(true));
+    assert!(
+        target.facts["network.public_ip"]
+            .origin
+            .contains("member r")
+    );
+    // A member whose flag is unknown leaves the cluster unknown, not private.
+    let target = cluster_target(
+        &cluster,
+        &[aurora_member("w", "us-east-1a", true, 60)],
+        &ctx(&[], &lifecycle),
+    );
+    assert!(is_unknown(&target, "network.public_ip"));
 }
 
 #[test]
@@ -589,4 +655,67 @@ fn engines_sqlready_does_not_audit_are_recognised() {
         major_version("mariadb", "10.11.6").as_deref(),
         Some("10.11")
     );
+}
+
+#[test]
+fn rds_mariadb_11_8_requires_tls_by_default() {
+    let db = DbInstance::builder()
+        .db_instance_identifier("shop")
+        .engine("mariadb")
+        .engine_version("11.8.3")
+        .backup_retention_period(7)
+        .db_parameter_groups(
+            DbParameterGroupStatus::builder()
+                .db_parameter_group_name("default.mariadb11.8")
+                .parameter_apply_status("in-sync")
+                .build(),
+        )
+        .build();
+    let groups = [group("default.mariadb11.8", "instance", "in-sync", &[])];
+    let lifecycle = api_lifecycle("2030-06-30");
+    let target = instance_target(&db, &ctx(&groups, &lifecycle));
+    assert_eq!(value(&target, "network.tls_required"), json!(true));
+    assert_eq!(
+        value(&target, "rds.parameters.require_secure_transport"),
+        json!(true)
+    );
+}
+
+#[test]
+fn rds_mysql_logs_to_a_table_unless_log_output_is_file() {
+    let db = DbInstance::builder()
+        .db_instance_identifier("shop")
+        .engine("mysql")
+        .engine_version("8.0.39")
+        .backup_retention_period(7)
+        .enabled_cloudwatch_logs_exports("slowquery")
+        .db_parameter_groups(
+            DbParameterGroupStatus::builder()
+                .db_parameter_group_name("mysql80-prod")
+                .parameter_apply_status("in-sync")
+                .build(),
+        )
+        .build();
+    let lifecycle = api_lifecycle("2026-07-31");
+    let only_slow_log = [group(
+        "mysql80-prod",
+        "instance",
+        "in-sync",
+        &[("slow_query_log", "1")],
+    )];
+    let target = instance_target(&db, &ctx(&only_slow_log, &lifecycle));
+    assert_eq!(value(&target, "rds.parameters.log_output"), json!("TABLE"));
+    assert!(
+        target.facts["rds.parameters.log_output"]
+            .origin
+            .contains("engine default")
+    );
+    let to_file = [group(
+        "mysql80-prod",
+        "instance",
+        "in-sync",
+        &[("slow_query_log", "1"), ("log_output", "file")],
+    )];
+    let target = instance_target(&db, &ctx(&to_file, &lifecycle));
+    assert_eq!(value(&target, "rds.parameters.log_output"), json!("FILE"));
 }
