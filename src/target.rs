@@ -63,6 +63,32 @@ pub enum TargetSpec {
     CloudSql(CloudSqlSpec),
     /// AWS RDS / Aurora: every instance and cluster of a region, or one of them.
     Rds(RdsSpec),
+    /// Terraform: a `.tf` file, a directory of them, or `terraform show -json` output.
+    Terraform(TerraformSpec),
+}
+
+/// A Terraform target: the path as given (ids use it) and where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TerraformSpec {
+    pub path: std::path::PathBuf,
+    /// The path as the user wrote it.
+    pub shown: String,
+    id: String,
+}
+
+impl TerraformSpec {
+    pub fn new(path: &str) -> Self {
+        TerraformSpec {
+            path: std::path::PathBuf::from(path),
+            shown: path.to_string(),
+            id: format!("terraform://{path}"),
+        }
+    }
+
+    /// `terraform://PATH`; each database in it is `terraform://PATH#ADDRESS`.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
 }
 
 /// What an `rds://` target names.
@@ -140,6 +166,7 @@ impl TargetSpec {
             TargetSpec::Cloud { uri, .. } => uri,
             TargetSpec::CloudSql(spec) => spec.id(),
             TargetSpec::Rds(spec) => spec.id(),
+            TargetSpec::Terraform(spec) => spec.id(),
         }
     }
 
@@ -148,6 +175,7 @@ impl TargetSpec {
             TargetSpec::Database { kind, .. } | TargetSpec::Cloud { kind, .. } => *kind,
             TargetSpec::CloudSql(_) => Kind::Cloudsql,
             TargetSpec::Rds(_) => Kind::Rds,
+            TargetSpec::Terraform(_) => Kind::Terraform,
         }
     }
 }
@@ -163,11 +191,11 @@ impl fmt::Debug for TargetSpec {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum TargetError {
     #[error(
-        "'{shown}' is not a target URI: expected postgres://, mysql://, rds://REGION or cloudsql://PROJECT"
+        "'{shown}' is not a target: expected postgres://, mysql://, rds://REGION, cloudsql://PROJECT, or an existing Terraform path (.tf file, module directory, terraform show -json output)"
     )]
     NotAUri { shown: String },
     #[error(
-        "unknown target scheme '{scheme}://' in '{shown}': use postgres://, postgresql://, mysql://, mariadb://, rds:// or cloudsql://"
+        "unknown target scheme '{scheme}://' in '{shown}': use postgres://, postgresql://, mysql://, mariadb://, rds://, cloudsql:// or terraform://"
     )]
     UnknownScheme { scheme: String, shown: String },
     #[error("'{shown}' has no host: write it as {example}")]
@@ -186,9 +214,24 @@ pub enum TargetError {
 /// Parses one target argument.
 pub fn parse(input: &str) -> Result<TargetSpec, TargetError> {
     let shown = redact_uri(input);
-    let Some((scheme, _)) = input.split_once("://") else {
+    let Some((scheme, rest)) = input.split_once("://") else {
+        // A path: Terraform files, a module directory or `terraform show -json` output.
+        let path = std::path::Path::new(input);
+        let named = [".tf", ".json"].iter().any(|ext| input.ends_with(ext));
+        if path.exists() || named {
+            return Ok(TargetSpec::Terraform(TerraformSpec::new(input)));
+        }
         return Err(TargetError::NotAUri { shown });
     };
+    if scheme.eq_ignore_ascii_case("terraform") {
+        if rest.is_empty() {
+            return Err(TargetError::Invalid {
+                shown,
+                reason: "write terraform://PATH (a .tf file, a directory of them, or terraform show -json output), or just the path".into(),
+            });
+        }
+        return Ok(TargetSpec::Terraform(TerraformSpec::new(rest)));
+    }
     let scheme = scheme.to_ascii_lowercase();
     match scheme.as_str() {
         "postgres" | "postgresql" => database(Kind::Postgres, input, shown, 5432),

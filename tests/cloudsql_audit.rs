@@ -13,7 +13,8 @@ mod cloudsql_server;
 
 use cli::{Run, finding, item, sqlready_with_env, status};
 use cloudsql_server::{
-    KEY_EMAIL, SA_EMAIL, Server, TOKEN, USER_EMAIL, USER_TOKEN, VM_EMAIL, scenario_routes,
+    KEY_EMAIL, Reply, Routes, SA_EMAIL, Server, TOKEN, USER_EMAIL, USER_TOKEN, VM_EMAIL, fixture,
+    fixture_json, list_page, scenario_routes,
 };
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -894,5 +895,96 @@ fn table_output_names_each_instance() {
         run.stdout.contains("cloudsql://acme-prod/pg-bad"),
         "{}",
         run.stdout
+    );
+}
+
+#[test]
+fn source_representations_are_skipped_and_backup_runs_are_read_past_on_demand_ones() {
+    // A project with a Cloud SQL primary and the source representation of an
+    // external MySQL server (instanceType ON_PREMISES_INSTANCE), which Cloud SQL
+    // neither hosts nor backs up: judging its "backups" would be a false finding.
+    let base = "/v1/projects/acme-mixed/instances";
+    let external = serde_json::json!({
+        "kind": "sql#instance",
+        "name": "onprem-source",
+        "project": "acme-mixed",
+        "instanceType": "ON_PREMISES_INSTANCE",
+        "databaseVersion": "MYSQL_8_0",
+        "region": "us-central1",
+        "state": "RUNNABLE",
+        "onPremisesConfiguration": {"kind": "sql#onPremisesConfiguration", "hostPort": "203.0.113.9:3306"}
+    });
+    let mut routes = Routes::default();
+    routes.add(
+        base,
+        vec![Reply::json(&list_page(
+            vec![fixture_json("instances/pg-good.json"), external.clone()],
+            None,
+            None,
+        ))],
+    );
+    routes.add(
+        format!("{base}/onprem-source"),
+        vec![Reply::json(&external)],
+    );
+    // Hourly on-demand backups fill the first page of backup runs; the automated one is on the second.
+    let on_demand: Vec<Value> = (0..20)
+        .map(|i| {
+            serde_json::json!({
+                "kind": "sql#backupRun", "status": "SUCCESSFUL", "type": "ON_DEMAND",
+                "id": format!("{}", 1_732_600_000_000u64 + i),
+                "enqueuedTime": "${now-1h}", "startTime": "${now-1h}", "endTime": "${now-1h}",
+                "instance": "pg-good", "location": "us"
+            })
+        })
+        .collect();
+    routes.add(
+        format!("{base}/pg-good/backupRuns"),
+        vec![Reply::json(&serde_json::json!({
+            "kind": "sql#backupRunsList", "items": on_demand, "nextPageToken": "runs-2"
+        }))],
+    );
+    routes.add(
+        format!("{base}/pg-good/backupRuns?pageToken=runs-2"),
+        vec![Reply {
+            status: 200,
+            body: fixture("backup-runs/pg-good.json"),
+        }],
+    );
+    routes.add(
+        format!("{base}/pg-good/getLatestRecoveryTime"),
+        vec![Reply {
+            status: 200,
+            body: fixture("recovery/pg-good.json"),
+        }],
+    );
+    let own = Server::start(routes, Duration::ZERO);
+
+    let report = audit_at(&own.url, &["cloudsql://acme-mixed"], &[]).json();
+    let ids: Vec<&str> = targets(&report)
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["cloudsql://acme-mixed/pg-good"], "{report:#}");
+    let t = target(&report, "cloudsql://acme-mixed/pg-good");
+    assert_eq!(status(t, "backups.cloudsql_last_success"), "pass");
+    assert!(
+        detail(t, "backups.cloudsql_last_success").contains("ended 7 hour(s) ago"),
+        "{}",
+        detail(t, "backups.cloudsql_last_success")
+    );
+    assert_eq!(own.requests_to("/pg-good/backupRuns").len(), 2);
+
+    // Named explicitly, it is a failure that says why, not a set of findings.
+    let run = audit_at(&own.url, &["cloudsql://acme-mixed/onprem-source"], &[]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let report = run.json();
+    let t = target(&report, "cloudsql://acme-mixed/onprem-source");
+    assert!(
+        t["error"]
+            .as_str()
+            .unwrap()
+            .contains("ON_PREMISES_INSTANCE"),
+        "{t:#}"
     );
 }

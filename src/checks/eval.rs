@@ -11,6 +11,7 @@ use super::model::{Check, Status};
 use crate::facts::schema;
 use crate::facts::snapshot::TargetFacts;
 use crate::facts::{Fact, FactState};
+use crate::target::Kind;
 use cel::{Context, Program, Value as CelValue};
 use serde_json::{Map as JsonMap, Value as Json};
 use std::collections::BTreeMap;
@@ -429,7 +430,25 @@ fn target_facts(facts: &TargetFacts) -> Vec<(String, Json)> {
         ("target.role".into(), Json::from(facts.role.as_str())),
         ("target.version".into(), Json::from(facts.version.clone())),
         ("target.sources".into(), Json::from(sources_of(facts))),
+        ("target.platform".into(), Json::from(platform_of(facts))),
     ]
+}
+
+/// `cloudsql` or `rds` for a cloud target or a Terraform resource planning
+/// one; empty for a database audited from inside (it cannot tell its host).
+fn platform_of(facts: &TargetFacts) -> String {
+    match facts.kind {
+        Kind::Cloudsql => "cloudsql".into(),
+        Kind::Rds => "rds".into(),
+        Kind::Terraform => facts
+            .facts
+            .get("terraform.platform")
+            .and_then(Fact::value)
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        Kind::Postgres | Kind::Mysql => String::new(),
+    }
 }
 
 /// The target's own kind and every source that reported a fact for it, so a

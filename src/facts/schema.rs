@@ -80,6 +80,8 @@ facts! {
     "target.role": String, "", "primary, replica or cluster";
     "target.version": String, "", "the engine version as reported (may be empty)";
     "target.sources": StringList, "", "the sources that fed this target (postgres, mysql, rds, cloudsql, terraform): in-database checks apply when their engine's source took part";
+    "target.platform": String, "", "where the database runs or is planned to run: cloudsql, rds, or empty when the source cannot tell (a database audited from inside); provider configuration checks apply by platform, so they judge a Terraform resource too";
+    "terraform.platform": String, "audit the Terraform configuration or plan that defines the database", "the platform a Terraform resource plans: cloudsql (google_sql_database_instance) or rds (aws_db_instance, aws_rds_cluster)";
     // Thresholds: always known, configurable.
     "thresholds.min_backup_retention_days": Int, "", "minimum automated backup retention, in days (default 7)";
     "thresholds.max_replica_lag_seconds": Int, "", "replay lag above which a replica is unhealthy (default 300)";
@@ -216,7 +218,7 @@ facts! {
     "mysql.variables.gtid_strict_mode": Bool, IN_DB, "MariaDB gtid_strict_mode";
     "mysql.variables.read_only": Bool, IN_DB, "read_only";
     "mysql.variables.super_read_only": Bool, IN_DB, "MySQL super_read_only (MariaDB has none)";
-    "mysql.variables.innodb_flush_log_at_trx_commit": Int, IN_DB, "innodb_flush_log_at_trx_commit (1 = durable at every commit)";
+    "mysql.variables.innodb_flush_log_at_trx_commit": Int, IN_DB, "innodb_flush_log_at_trx_commit (1, and MariaDB 3, = durable at every commit)";
     "mysql.variables.innodb_doublewrite": String, IN_DB, "innodb_doublewrite (ON/OFF; MySQL 8.0.30+ DETECT_AND_RECOVER/DETECT_ONLY; MariaDB 11.x FAST)";
     "mysql.variables.slow_query_log": Bool, IN_DB, "slow_query_log (MariaDB alias log_slow_query)";
     "mysql.variables.long_query_time": Number, IN_DB, "long_query_time, seconds";
@@ -257,10 +259,10 @@ facts! {
     "cloudsql.backups.retained_count": Int, CSQL, "backupRetentionSettings.retainedBackups (absent: 7); one automated backup a day";
     "cloudsql.backups.location": String, CSQL, "backupConfiguration.location; empty = the multi-region nearest the instance";
     "cloudsql.backups.off_site": Bool, CSQL, "backups are stored outside the instance's region (the default multi-region, or another region)";
-    "cloudsql.backups.last_success_age_hours": Number, CSQL, "hours since the newest SUCCESSFUL AUTOMATED backup run ended (backupRuns.list); null when none is among the runs read";
+    "cloudsql.backups.last_success_age_hours": Number, CSQL, "hours since the newest SUCCESSFUL AUTOMATED backup run ended (backupRuns.list); null when none is among the runs read and there are no older ones, unknown when older runs were not read";
     "cloudsql.backups.last_automated_status": String, CSQL, "status of the newest AUTOMATED backup run (SUCCESSFUL, FAILED, SKIPPED, …); empty when there is none";
-    "cloudsql.backups.runs_read": Int, CSQL, "backup runs read (the newest, at most 20)";
-    "cloudsql.backups.successful_runs": Int, CSQL, "SUCCESSFUL AUTOMATED runs among the backup runs read";
+    "cloudsql.backups.runs_read": Int, CSQL, "backup runs read (newest first, 20 a page, more pages until a successful automated one, at most 100)";
+    "cloudsql.backups.successful_runs": Int, CSQL, "SUCCESSFUL AUTOMATED runs among the backup runs read; unknown when none is among them and older runs were not read";
     "cloudsql.pitr.configured": Bool, CSQL, "the engine's PITR switch: PostgreSQL pointInTimeRecoveryEnabled, MySQL binaryLogEnabled (pitr.enabled also needs backups on)";
     "cloudsql.pitr.log_retention_days": Int, CSQL, "backupConfiguration.transactionLogRetentionDays (absent: 7, Enterprise Plus 14)";
     "cloudsql.pitr.latest_recovery_age_minutes": Number, CSQL, "minutes between the audit and getLatestRecoveryTime.latestRecoveryTime: how much a restore would lose now";
@@ -270,12 +272,13 @@ facts! {
     "cloudsql.postgres.logical_decoding": Bool, CSQL, "PostgreSQL flag cloudsql.logical_decoding (absent: off)";
     "cloudsql.postgres.log_min_duration_statement": Int, CSQL, "PostgreSQL flag log_min_duration_statement, ms (absent: -1, off)";
     "cloudsql.postgres.pgaudit": Bool, CSQL, "PostgreSQL flag cloudsql.enable_pgaudit (absent: off)";
+    "cloudsql.postgres.pgaudit_log": String, CSQL, "PostgreSQL flag pgaudit.log, lowercase (what pgAudit logs; default none); unknown when the flag is not set, as it may be set per database or role";
     "cloudsql.mysql.slow_query_log": Bool, CSQL, "MySQL flag slow_query_log (absent: off)";
     "cloudsql.mysql.long_query_time": Number, CSQL, "MySQL flag long_query_time, seconds (absent: 10)";
     "cloudsql.mysql.log_output": String, CSQL, "MySQL flag log_output (absent: FILE; only FILE reaches Cloud Logging)";
     "cloudsql.mysql.binlog_format": String, CSQL, "MySQL flag binlog_format (absent: ROW)";
     "cloudsql.mysql.binlog_row_image": String, CSQL, "MySQL flag binlog_row_image (absent: FULL)";
-    "cloudsql.mysql.audit_log": Bool, CSQL, "MySQL flag cloudsql_mysql_audit is ON or FORCE_PLUS_PERMANENT (absent: OFF)";
+    "cloudsql.mysql.audit_log": Bool, CSQL, "MySQL flag cloudsql_mysql_audit is ON, FORCE or FORCE_PLUS_PERMANENT (absent: OFF)";
     "cloudsql.network.ipv4_enabled": Bool, CSQL, "settings.ipConfiguration.ipv4Enabled: a public IPv4 address is assigned";
     "cloudsql.network.private_network": String, CSQL, "settings.ipConfiguration.privateNetwork (private services access); empty when none";
     "cloudsql.network.psc_enabled": Bool, CSQL, "settings.ipConfiguration.pscConfig.pscEnabled (Private Service Connect)";
@@ -285,7 +288,7 @@ facts! {
     "cloudsql.network.connector_enforcement": String, CSQL, "settings.connectorEnforcement: NOT_REQUIRED (default) or REQUIRED";
     "cloudsql.storage.disk_size_gb": Int, CSQL, "settings.dataDiskSizeGb";
     "cloudsql.storage.auto_resize_limit_gb": Int, CSQL, "settings.storageAutoResizeLimit, GB; 0 = no limit (default)";
-    "cloudsql.storage.used_ratio": Number, CSQL, "currentDiskSize / dataDiskSizeGb; null when the API omits the deprecated currentDiskSize";
+    "cloudsql.storage.used_ratio": Number, CSQL, "currentDiskSize / dataDiskSizeGb; unknown when the API omits the deprecated currentDiskSize";
     "cloudsql.storage.out_of_disk_state": String, CSQL, "outOfDiskReport.sqlOutOfDiskState: NORMAL, SOFT_SHUTDOWN, or empty";
     "cloudsql.cmek_key": String, CSQL, "diskEncryptionConfiguration.kmsKeyName; empty = Google-managed encryption key";
 
@@ -300,7 +303,7 @@ facts! {
     // ------------------------------------------------------------------
     "rds.engine": String, RDS, "Engine as RDS names it: postgres, mysql, mariadb, aurora-postgresql, aurora-mysql";
     "rds.deployment": String, RDS, "instance (a standalone DB instance or read replica), aurora (an Aurora cluster) or multi-az-cluster (a Multi-AZ DB cluster)";
-    "rds.status": String, RDS, "DBInstanceStatus / cluster Status: available, backing-up, storage-full, …";
+    "rds.status": String, RDS, "DBInstanceStatus / cluster Status: available, backing-up, storage-full, stopped, …";
     "rds.replica.source": String, RDS, "on a read replica: the source instance or cluster (an ARN when in another region)";
     "rds.replica.replication_status": String, RDS, "on a read replica: StatusInfos 'read replication' status (replicating, error, stopped, terminated), with the message if any";
     "rds.cluster.members": Rows, RDS, "cluster members: {id, writer, availability_zone, status, class}";
@@ -317,6 +320,7 @@ facts! {
     "rds.parameters.require_secure_transport": Bool, RDS, "MySQL / MariaDB / Aurora MySQL: require_secure_transport";
     "rds.parameters.slow_query_log": Bool, RDS, "MySQL / MariaDB / Aurora MySQL: slow_query_log";
     "rds.parameters.long_query_time": Number, RDS, "MySQL / MariaDB / Aurora MySQL: long_query_time, seconds (default 10)";
+    "rds.parameters.log_output": String, RDS, "MySQL / MariaDB / Aurora MySQL: log_output, upper case (TABLE, FILE, NONE or a list); RDS MySQL/MariaDB default TABLE; only FILE reaches CloudWatch Logs";
     "rds.parameters.pending_reboot": StringList, RDS, "static parameters set in a group whose changes wait for a reboot (ParameterApplyStatus pending-reboot): configured, not yet active";
     "rds.version.lifecycle_source": String, RDS, "where version support dates came from: DescribeDBMajorEngineVersions, or the embedded table and why";
 }

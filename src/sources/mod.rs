@@ -2,11 +2,15 @@
 
 #[cfg(feature = "cloudsql")]
 pub mod cloudsql;
+/// Cloud SQL's version names and support calendar: pure, shared with the Terraform source.
+#[path = "cloudsql/versions.rs"]
+pub mod cloudsql_versions;
 pub mod migrations;
 pub mod mysql;
 pub mod postgres;
 #[cfg(feature = "rds")]
 pub mod rds;
+pub mod terraform;
 
 use crate::facts::snapshot::{Collected, TargetFailure};
 use crate::target::{Kind, TargetSpec};
@@ -56,6 +60,9 @@ pub async fn collect(spec: &TargetSpec, options: &CollectOptions) -> Vec<Collect
     }
     if let TargetSpec::Rds(rds) = spec {
         return collect_rds(rds, options).await;
+    }
+    if let TargetSpec::Terraform(terraform) = spec {
+        return terraform::collect(terraform, chrono::Utc::now());
     }
     vec![collect_one(spec, options).await]
 }
@@ -123,6 +130,10 @@ async fn collect_one(spec: &TargetSpec, options: &CollectOptions) -> Collected {
             spec.id()
         ))),
         TargetSpec::Rds(spec) => Err(failure(format!(
+            "{} is collected by sources::collect, not as a single database",
+            spec.id()
+        ))),
+        TargetSpec::Terraform(spec) => Err(failure(format!(
             "{} is collected by sources::collect, not as a single database",
             spec.id()
         ))),

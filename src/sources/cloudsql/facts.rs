@@ -24,7 +24,8 @@
 //! | PostgreSQL `log_min_duration_statement` | -1 (off) |
 //! | MySQL `slow_query_log` | off; `long_query_time` 10 s; `log_output` FILE |
 //! | MySQL `binlog_format` | ROW; `binlog_row_image` FULL |
-//! | MySQL `cloudsql_mysql_audit` | OFF |
+//! | MySQL `cloudsql_mysql_audit` | OFF (ON, FORCE, FORCE_PLUS_PERMANENT load the plugin) |
+//! | PostgreSQL `pgaudit.log` | none; unknown when not a flag (it may be set per database or role) |
 
 use super::versions;
 use crate::eol;
@@ -56,14 +57,22 @@ pub enum Extra<T> {
     },
 }
 
+/// Backup runs asked for per `backupRuns.list` page.
+pub const BACKUP_RUNS_PAGE: i32 = 20;
+/// Pages of backup runs read at most while no successful automated run is among them.
+pub const BACKUP_RUNS_MAX_PAGES: usize = 5;
+
 /// Everything read about one instance.
 #[derive(Debug, Clone)]
 pub struct Readings {
     /// The project the target was named under (the instance's own `project` may carry a domain prefix).
     pub project: String,
     pub instance: DatabaseInstance,
-    /// `backupRuns.list`, newest first (first page only).
+    /// `backupRuns.list`, newest first: pages are read until a successful
+    /// automated run is among them, the list ends, or [`BACKUP_RUNS_MAX_PAGES`].
     pub backup_runs: Extra<Vec<BackupRun>>,
+    /// Older backup runs exist beyond those read (the last page read had a `nextPageToken`).
+    pub backup_runs_truncated: bool,
     /// `getLatestRecoveryTime`.
     pub recovery: Extra<SqlInstancesGetLatestRecoveryTimeResponse>,
 }
@@ -98,6 +107,19 @@ pub fn role(instance: &DatabaseInstance) -> Role {
     } else {
         Role::Primary
     }
+}
+
+/// Why an instance is not audited as a Cloud SQL database, if it is not one:
+/// `instanceType: ON_PREMISES_INSTANCE` is the source representation of a
+/// server outside Cloud SQL (for external replication or migration). Cloud SQL
+/// neither backs it up nor hosts it, so its settings say nothing about that server.
+pub fn not_audited(instance: &DatabaseInstance) -> Option<String> {
+    (instance.instance_type == SqlInstanceType::OnPremisesInstance).then(|| {
+        format!(
+            "{} is the source representation of a server outside Cloud SQL (instanceType ON_PREMISES_INSTANCE): Cloud SQL does not host or back it up; audit that server itself (postgres:// or mysql://)",
+            instance.name
+        )
+    })
 }
 
 /// The version as precisely as the API tells: installed (`15.7`), else the major.
@@ -171,7 +193,12 @@ pub fn facts(readings: &Readings, now: DateTime<Utc>) -> Facts {
     version_facts(&mut sink, instance, now);
     replica_facts(&mut sink, instance);
     backup_facts(&mut sink, instance);
-    backup_run_facts(&mut sink, &readings.backup_runs, now);
+    backup_run_facts(
+        &mut sink,
+        &readings.backup_runs,
+        readings.backup_runs_truncated,
+        now,
+    );
     pitr_facts(&mut sink, instance, &readings.recovery, now);
     flag_facts(&mut sink, instance);
     network_facts(&mut sink, instance);
@@ -388,7 +415,12 @@ fn backup_facts(sink: &mut FactSink<'_>, instance: &DatabaseInstance) {
     );
 }
 
-fn backup_run_facts(sink: &mut FactSink<'_>, runs: &Extra<Vec<BackupRun>>, now: DateTime<Utc>) {
+fn backup_run_facts(
+    sink: &mut FactSink<'_>,
+    runs: &Extra<Vec<BackupRun>>,
+    truncated: bool,
+    now: DateTime<Utc>,
+) {
     const AGE: &str = "cloudsql.backups.last_success_age_hours";
     const STATUS: &str = "cloudsql.backups.last_automated_status";
     const READ: &str = "cloudsql.backups.runs_read";
@@ -433,6 +465,18 @@ fn backup_run_facts(sink: &mut FactSink<'_>, runs: &Extra<Vec<BackupRun>>, now: 
         .filter(|run| run.status == SqlBackupRunStatus::Successful)
         .filter_map(|run| run.end_time.as_ref().and_then(timestamp))
         .collect();
+    if successful.is_empty() && truncated {
+        // On-demand runs (or failures) filled every page read, and older runs
+        // exist: the last successful automated backup may be among them.
+        let reason = format!(
+            "none of the newest {} backup run(s) read is a successful automated backup, and older runs were not read",
+            runs.len()
+        );
+        let resolve = Some("gcloud sql backups list --instance INSTANCE --filter=type=AUTOMATED");
+        sink.unknown(GOOD, reason.clone(), resolve);
+        sink.unknown(AGE, reason, resolve);
+        return;
+    }
     sink.known(GOOD, origin.clone(), successful.len() as i64);
     let last_success = successful.into_iter().max();
     match last_success {
@@ -632,6 +676,23 @@ fn flag_facts(sink: &mut FactSink<'_>, instance: &DatabaseInstance) {
                 flag_origin(instance, "cloudsql.enable_pgaudit", "off"),
                 pgaudit,
             );
+            // pgaudit.log (default none) says what is logged; without it the
+            // extension logs nothing. Set as a database flag it is visible here;
+            // ALTER DATABASE/ROLE … SET pgaudit.log is visible only from inside.
+            match flag(instance, "pgaudit.log") {
+                Some(value) => sink.known(
+                    "cloudsql.postgres.pgaudit_log",
+                    "settings.databaseFlags pgaudit.log",
+                    value.trim().to_ascii_lowercase(),
+                ),
+                None => sink.unknown(
+                    "cloudsql.postgres.pgaudit_log",
+                    "the pgaudit.log database flag is not set (PostgreSQL default none: nothing is logged); it may still be set per database or role (ALTER DATABASE … SET pgaudit.log), which the Admin API does not show",
+                    Some(
+                        "set the pgaudit.log database flag, or pair the instance with a postgres:// connection in sqlready.toml so audit.pgaudit reads pgaudit.log",
+                    ),
+                ),
+            }
         }
         "mysql" => {
             sink.known(
@@ -670,8 +731,13 @@ fn flag_facts(sink: &mut FactSink<'_>, instance: &DatabaseInstance) {
             sink.known(
                 "cloudsql.mysql.audit_log",
                 flag_origin(instance, "cloudsql_mysql_audit", "OFF"),
-                flag(instance, "cloudsql_mysql_audit")
-                    .is_some_and(|v| on(v) || v.eq_ignore_ascii_case("FORCE_PLUS_PERMANENT")),
+                // ON, FORCE and FORCE_PLUS_PERMANENT all load the plugin (FORCE: the server
+                // refuses to start without it).
+                flag(instance, "cloudsql_mysql_audit").is_some_and(|v| {
+                    on(v)
+                        || v.trim().eq_ignore_ascii_case("FORCE")
+                        || v.trim().eq_ignore_ascii_case("FORCE_PLUS_PERMANENT")
+                }),
             );
         }
         _ => {}
@@ -744,7 +810,13 @@ fn network_facts(sink: &mut FactSink<'_>, instance: &DatabaseInstance) {
             enum_name(mode.name(), mode.value()),
             "settings.ipConfiguration.sslMode".to_string(),
         ),
+        // requireSsl=true pairs with TRUSTED_CLIENT_CERTIFICATE_REQUIRED on PostgreSQL
+        // and MySQL, with ENCRYPTED_ONLY on SQL Server (which has no client certificates).
         _ => match require_ssl {
+            Some(true) if engine(instance) == "sqlserver" => (
+                "ENCRYPTED_ONLY".to_string(),
+                "settings.ipConfiguration.requireSsl = true (sslMode absent; SQL Server)".to_string(),
+            ),
             Some(true) => (
                 "TRUSTED_CLIENT_CERTIFICATE_REQUIRED".to_string(),
                 "settings.ipConfiguration.requireSsl = true (sslMode absent)".to_string(),
@@ -821,21 +893,24 @@ fn storage_facts(sink: &mut FactSink<'_>, instance: &DatabaseInstance) {
     // but the API still returns it for many instances: use it while it is there.
     #[allow(deprecated)]
     let used = instance.current_disk_size;
-    let ratio = match (used, size) {
-        (Some(used), Some(size)) if size > 0 => {
-            json!(round3(used as f64 / (size as f64 * (1u64 << 30) as f64)))
-        }
-        _ => Json::Null,
-    };
-    sink.known(
-        "cloudsql.storage.used_ratio",
-        if ratio.is_null() {
-            "currentDiskSize not returned (deprecated field; Cloud Monitoring database/disk/bytes_used has it)"
-        } else {
-            "currentDiskSize / settings.dataDiskSizeGb"
-        },
-        ratio,
-    );
+    // Unknown, not null, when it cannot be computed: how full the disk is was not read.
+    match (used, size) {
+        (Some(used), Some(size)) if size > 0 => sink.known(
+            "cloudsql.storage.used_ratio",
+            "currentDiskSize / settings.dataDiskSizeGb",
+            round3(used as f64 / (size as f64 * (1u64 << 30) as f64)),
+        ),
+        (None, _) => sink.unknown(
+            "cloudsql.storage.used_ratio",
+            "the API returned no currentDiskSize (a deprecated field): how full the disk is was not read",
+            Some("see Cloud Monitoring cloudsql.googleapis.com/database/disk/bytes_used, or turn on automatic storage increase"),
+        ),
+        (Some(_), _) => sink.unknown(
+            "cloudsql.storage.used_ratio",
+            "the API returned no settings.dataDiskSizeGb to compare currentDiskSize with",
+            None,
+        ),
+    }
     let state = instance
         .out_of_disk_report
         .as_ref()

@@ -24,7 +24,7 @@
 pub mod errors;
 pub mod facts;
 pub mod identity;
-pub mod versions;
+pub use super::cloudsql_versions as versions;
 
 use super::CollectOptions;
 use crate::facts::snapshot::{Collected, TargetFailure};
@@ -42,7 +42,10 @@ use google_cloud_gax::retry_policy::{Aip194Strict, RetryPolicy, RetryPolicyExt};
 use google_cloud_gax::retry_result::RetryResult;
 use google_cloud_gax::retry_state::RetryState;
 use google_cloud_sql_v1::client::{SqlBackupRunsService, SqlInstancesService};
-use google_cloud_sql_v1::model::{ApiWarning, DatabaseInstance, api_warning::SqlApiWarningCode};
+use google_cloud_sql_v1::model::{
+    ApiWarning, DatabaseInstance, SqlBackupRunStatus, SqlBackupRunType,
+    api_warning::SqlApiWarningCode,
+};
 use std::time::Duration;
 
 /// Replaces the API base URL (tests, private endpoints, proxies).
@@ -53,8 +56,6 @@ const DEFAULT_ENDPOINT: &str = "https://sqladmin.googleapis.com";
 
 /// Instances per list page (the API's own default and a safe maximum).
 const PAGE_SIZE: u32 = 500;
-/// Backup runs read per instance: newest first, enough to span a week of daily backups and retries.
-const BACKUP_RUNS: i32 = 20;
 /// Per-instance extras in flight at once, per project.
 pub const EXTRA_CONCURRENCY: usize = 64;
 /// The credentials pre-flight never waits longer than this.
@@ -192,7 +193,14 @@ impl Api {
             .send()
             .await;
         match response {
-            Ok(instance) => self.audit(project, instance).await,
+            Ok(instance) => match facts::not_audited(&instance) {
+                Some(why) => Err(TargetFailure {
+                    id,
+                    kind: Kind::Cloudsql,
+                    error: why,
+                }),
+                None => self.audit(project, instance).await,
+            },
             Err(err) => {
                 let what = format!("reading Cloud SQL instance {name} of project {project}");
                 Err(failure(&id, &self.classify(&err, &what, project)))
@@ -257,6 +265,14 @@ impl Api {
         if instances.is_empty() && stopped.is_none() && warnings.is_empty() {
             tracing::warn!(project, "project {project} has no Cloud SQL instances");
         }
+        // Source representations of servers outside Cloud SQL are listed too: not audited here.
+        instances.retain(|instance| match facts::not_audited(instance) {
+            Some(why) => {
+                tracing::warn!(project, "not audited: {why}");
+                false
+            }
+            None => true,
+        });
         let listed = started.elapsed();
         let count = instances.len();
         let mut collected: Vec<Collected> = stream::iter(instances)
@@ -300,25 +316,46 @@ impl Api {
         let name = instance.name.clone();
         let runs = async {
             if !primary {
-                return Extra::Skipped("a read replica has no backups of its own".into());
+                return (
+                    Extra::Skipped("a read replica has no backups of its own".into()),
+                    false,
+                );
             }
             if !backups {
-                return Extra::Skipped("automated backups are off".into());
+                return (Extra::Skipped("automated backups are off".into()), false);
             }
-            let response = self
-                .backup_runs
-                .list()
-                .set_project(project)
-                .set_instance(&name)
-                .set_max_results(BACKUP_RUNS)
-                .send()
-                .await;
-            match response {
-                Ok(page) => Extra::Read(page.items),
-                Err(err) => {
-                    self.failed(&err, &format!("listing the backup runs of {name}"), project)
+            // Newest first. One page holds the last successful automated run
+            // unless on-demand runs (or failures) crowd it out: then read on.
+            let mut items = Vec::new();
+            let mut token = String::new();
+            for _ in 0..facts::BACKUP_RUNS_MAX_PAGES {
+                let response = self
+                    .backup_runs
+                    .list()
+                    .set_project(project)
+                    .set_instance(&name)
+                    .set_max_results(facts::BACKUP_RUNS_PAGE)
+                    .set_page_token(token.clone())
+                    .send()
+                    .await;
+                let page = match response {
+                    Ok(page) => page,
+                    Err(err) => {
+                        let what = format!("listing the backup runs of {name}");
+                        return (self.failed(&err, &what, project), false);
+                    }
+                };
+                items.extend(page.items);
+                let found = items.iter().any(|run| {
+                    run.r#type == SqlBackupRunType::Automated
+                        && run.status == SqlBackupRunStatus::Successful
+                });
+                if found || page.next_page_token.is_empty() || page.next_page_token == token {
+                    return (Extra::Read(items), false);
                 }
+                token = page.next_page_token;
             }
+            (Extra::Read(items), true)
         };
         let recovery = async {
             if !primary {
@@ -345,11 +382,12 @@ impl Api {
                 ),
             }
         };
-        let (backup_runs, recovery) = futures::join!(runs, recovery);
+        let ((backup_runs, backup_runs_truncated), recovery) = futures::join!(runs, recovery);
         let readings = Readings {
             project: project.to_string(),
             instance,
             backup_runs,
+            backup_runs_truncated,
             recovery,
         };
         Ok(facts::target_facts(&readings, chrono::Utc::now()))

@@ -120,6 +120,7 @@ fn readings(instance: DatabaseInstance) -> Readings {
         project: "acme-prod".into(),
         instance,
         backup_runs: Extra::Skipped("not read in this test".into()),
+        backup_runs_truncated: false,
         recovery: Extra::Skipped("not read in this test".into()),
     }
 }
@@ -246,7 +247,11 @@ fn bad_mysql_primary_and_engine_defaults() {
         &json!("NOT_REQUIRED")
     );
     assert_eq!(value(&f, "disk.autogrow"), &json!(false));
-    assert_eq!(value(&f, "cloudsql.storage.used_ratio"), &Json::Null);
+    // currentDiskSize not returned: how full the disk is was not read.
+    assert!(matches!(
+        f["cloudsql.storage.used_ratio"].state,
+        FactState::Unknown { .. }
+    ));
     assert_eq!(value(&f, "deletion_protection.enabled"), &json!(false));
     assert_eq!(value(&f, "cloudsql.cmek_key"), &json!(""));
     assert_eq!(value(&f, "encryption.at_rest"), &json!(true));
@@ -522,4 +527,115 @@ fn evidence_never_carries_input_only_secrets() {
     for secret in ["hunter2", "s3cret", "PRIVATE KEY"] {
         assert!(!text.contains(secret), "{secret} leaked into evidence");
     }
+}
+
+#[test]
+fn pgaudit_needs_pgaudit_log_to_log_anything() {
+    // cloudsql.enable_pgaudit alone loads pgAudit; pgaudit.log (default none) says what it logs.
+    let f = facts(&readings(good_postgres()), now());
+    assert_eq!(value(&f, "cloudsql.postgres.pgaudit"), &json!(true));
+    match &f["cloudsql.postgres.pgaudit_log"].state {
+        FactState::Unknown { unknown, resolve } => {
+            assert!(unknown.contains("default none"), "{unknown}");
+            assert!(resolve.as_deref().unwrap().contains("postgres://"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut instance = good_postgres();
+    instance
+        .settings
+        .as_mut()
+        .unwrap()
+        .database_flags
+        .push(flag("pgaudit.log", "DDL,Role"));
+    let f = facts(&readings(instance), now());
+    assert_eq!(
+        value(&f, "cloudsql.postgres.pgaudit_log"),
+        &json!("ddl,role")
+    );
+}
+
+#[test]
+fn mysql_audit_plugin_force_values_load_it() {
+    let with = |value: &str| {
+        let instance = DatabaseInstance::new()
+            .set_database_version(SqlDatabaseVersion::Mysql80)
+            .set_settings(
+                Settings::new().set_database_flags([flag("cloudsql_mysql_audit", value)]),
+            );
+        value_of(
+            &facts(&readings(instance), now()),
+            "cloudsql.mysql.audit_log",
+        )
+    };
+    assert_eq!(with("ON"), json!(true));
+    assert_eq!(with("FORCE"), json!(true));
+    assert_eq!(with("force_plus_permanent"), json!(true));
+    assert_eq!(with("OFF"), json!(false));
+}
+
+fn value_of(facts: &Facts, path: &str) -> Json {
+    value(facts, path).clone()
+}
+
+#[test]
+fn sql_server_require_ssl_means_encrypted_only() {
+    let instance = DatabaseInstance::new()
+        .set_database_version(SqlDatabaseVersion::Sqlserver2019Standard)
+        .set_settings(
+            Settings::new().set_ip_configuration(IpConfiguration::new().set_require_ssl(true)),
+        );
+    let f = facts(&readings(instance), now());
+    assert_eq!(value(&f, "network.tls_required"), &json!(true));
+    assert_eq!(
+        value(&f, "cloudsql.network.ssl_mode"),
+        &json!("ENCRYPTED_ONLY")
+    );
+}
+
+#[test]
+fn backup_runs_crowded_out_by_on_demand_ones_are_unknown() {
+    use google_cloud_sql_v1::model::BackupRun;
+    // Hourly on-demand backups fill every page read; the daily automated one is older.
+    let runs: Vec<BackupRun> = (0..20)
+        .map(|hour| {
+            BackupRun::new()
+                .set_status(SqlBackupRunStatus::Successful)
+                .set_type(SqlBackupRunType::OnDemand)
+                .set_enqueued_time(ts(&format!("2026-11-26T{:02}:00:00Z", 9 - hour.min(9))))
+                .set_end_time(ts("2026-11-26T09:30:00Z"))
+        })
+        .collect();
+    let mut r = readings(good_postgres());
+    r.backup_runs = Extra::Read(runs.clone());
+    r.backup_runs_truncated = true;
+    let f = facts(&r, now());
+    for path in [
+        "cloudsql.backups.successful_runs",
+        "cloudsql.backups.last_success_age_hours",
+    ] {
+        match &f[path].state {
+            FactState::Unknown { unknown, .. } => {
+                assert!(unknown.contains("older runs were not read"), "{unknown}")
+            }
+            other => panic!("{path}: {other:?}"),
+        }
+    }
+    assert_eq!(value(&f, "cloudsql.backups.runs_read"), &json!(20));
+    // The whole history read, and none automated: that is a finding, not a gap.
+    r.backup_runs_truncated = false;
+    let f = facts(&r, now());
+    assert_eq!(value(&f, "cloudsql.backups.successful_runs"), &json!(0));
+}
+
+#[test]
+fn source_representations_are_not_audited_as_cloud_sql() {
+    let external = DatabaseInstance::new()
+        .set_name("onprem-source")
+        .set_database_version(SqlDatabaseVersion::Mysql80)
+        .set_instance_type(SqlInstanceType::OnPremisesInstance);
+    let why = not_audited(&external).expect("not audited");
+    assert!(why.contains("ON_PREMISES_INSTANCE"), "{why}");
+    assert_eq!(not_audited(&good_postgres()), None);
+    assert_eq!(not_audited(&replica_of("orders")), None);
 }

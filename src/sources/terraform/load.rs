@@ -1,0 +1,518 @@
+//! Reading a Terraform target: `.tf` files (one file, or every `.tf` file of
+//! a directory, as Terraform reads a module) or the JSON `terraform show -json`
+//! prints for a plan or a state.
+//!
+//! In `.tf` files, literals, `var.*` (values from `terraform.tfvars` and
+//! `*.auto.tfvars`, else the variable's default) and `local.*` are evaluated;
+//! anything else (another resource's attribute, a function call, a variable
+//! with no value) is recorded as unresolved with its expression. Child
+//! modules (`module` blocks) are not followed: plan JSON covers them.
+
+use super::model::{Configuration, Resource};
+use hcl::eval::{Context, Evaluate};
+use hcl::{Block, Body, Expression, Structure};
+use serde_json::{Map, Value as Json};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Why a Terraform target could not be read: what, where, and how to fix it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct LoadError(pub String);
+
+/// Reads a `.tf` file, a directory of them, or `terraform show -json` output.
+pub fn load(path: &Path) -> Result<Configuration, LoadError> {
+    let shown = path.display();
+    if path.is_dir() {
+        let mut files = list(path, |name| name.ends_with(".tf"))?;
+        if files.is_empty() {
+            return Err(LoadError(format!(
+                "{shown} holds no .tf file: point at a Terraform module directory, a .tf file, or `terraform show -json PLAN` output"
+            )));
+        }
+        files.sort();
+        return from_files(path, &files);
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| LoadError(format!("cannot read {shown}: {err}")))?;
+    let name = path
+        .file_name()
+        .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+    if name.ends_with(".json") || text.trim_start().starts_with('{') {
+        return from_json(&name, &text);
+    }
+    if name.ends_with(".tf") {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        return from_files(dir, &[path.to_path_buf()]);
+    }
+    Err(LoadError(format!(
+        "{shown} is neither a .tf file nor JSON: audit a .tf file, a directory of them, or the output of `terraform show -json PLAN`"
+    )))
+}
+
+fn list(dir: &Path, keep: impl Fn(&str) -> bool) -> Result<Vec<std::path::PathBuf>, LoadError> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|err| LoadError(format!("cannot read directory {}: {err}", dir.display())))?;
+    let mut found: Vec<_> = entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|p| p.is_file() && p.file_name().is_some_and(|n| keep(&n.to_string_lossy())))
+        .collect();
+    found.sort();
+    Ok(found)
+}
+
+fn read(path: &Path) -> Result<String, LoadError> {
+    std::fs::read_to_string(path)
+        .map_err(|err| LoadError(format!("cannot read {}: {err}", path.display())))
+}
+
+fn from_files(dir: &Path, files: &[std::path::PathBuf]) -> Result<Configuration, LoadError> {
+    let mut sources = Vec::new();
+    for file in files {
+        sources.push((file.display().to_string(), read(file)?));
+    }
+    let mut tfvars = Vec::new();
+    let var_files = list(dir, |n| {
+        n == "terraform.tfvars" || n.ends_with(".auto.tfvars")
+    })?;
+    // terraform.tfvars first, then *.auto.tfvars in lexical order: later wins.
+    let (main, auto): (Vec<_>, Vec<_>) = var_files
+        .into_iter()
+        .partition(|p| p.file_name().is_some_and(|n| n == "terraform.tfvars"));
+    for file in main.into_iter().chain(auto) {
+        tfvars.push((file.display().to_string(), read(&file)?));
+    }
+    from_hcl(&sources, &tfvars)
+}
+
+/// Parses HCL text, the error naming the file, line and column.
+fn parse(name: &str, text: &str) -> Result<Body, LoadError> {
+    hcl::parse(text).map_err(|err| {
+        let hint = if text.contains(['“', '”']) {
+            " (it contains typographic quotes “ ”: HCL strings use straight quotes \")"
+        } else {
+            ""
+        };
+        LoadError(format!("{name}: not valid HCL: {err}{hint}"))
+    })
+}
+
+/// The configuration in `.tf` sources (name, text), with variable values from `tfvars`.
+pub fn from_hcl(
+    sources: &[(String, String)],
+    tfvars: &[(String, String)],
+) -> Result<Configuration, LoadError> {
+    let mut bodies = Vec::new();
+    for (name, text) in sources {
+        bodies.push((name.clone(), parse(name, text)?));
+    }
+    let mut variables = Map::new();
+    for (_, body) in &bodies {
+        for block in blocks(body, "variable") {
+            let Some(name) = block.labels.first().map(|l| l.as_str().to_string()) else {
+                continue;
+            };
+            let default = attribute(&block.body, "default")
+                .and_then(|expr| expr.evaluate(&Context::new()).ok());
+            if let Some(value) = default.and_then(|v| serde_json::to_value(v).ok()) {
+                variables.insert(name, value);
+            }
+        }
+    }
+    for (name, text) in tfvars {
+        for structure in parse(name, text)?.into_iter() {
+            if let Structure::Attribute(attr) = structure
+                && let Ok(value) = attr.expr.evaluate(&Context::new())
+                && let Ok(value) = serde_json::to_value(value)
+            {
+                variables.insert(attr.key.to_string(), value);
+            }
+        }
+    }
+    let mut ctx = Context::new();
+    ctx.declare_var("var", hcl_value(&Json::Object(variables)));
+    let locals = evaluate_locals(&bodies, &mut ctx);
+    ctx.declare_var("local", hcl_value(&Json::Object(locals)));
+
+    let mut resources = Vec::new();
+    for (file, body) in &bodies {
+        for block in blocks(body, "resource") {
+            let [kind, name] = block.labels.as_slice() else {
+                continue;
+            };
+            let mut unresolved = BTreeMap::new();
+            let values = block_values(&block.body, "", &ctx, &mut unresolved);
+            // `count = 0` (a switched-off resource) plans nothing.
+            if values.get("count").and_then(Json::as_i64) == Some(0) {
+                continue;
+            }
+            resources.push(Resource {
+                address: format!("{}.{}", kind.as_str(), name.as_str()),
+                kind: kind.as_str().to_string(),
+                file: file.clone(),
+                values,
+                unresolved,
+            });
+        }
+    }
+    Ok(Configuration {
+        resources,
+        read: sources
+            .iter()
+            .chain(tfvars)
+            .map(|(name, _)| name.clone())
+            .collect(),
+    })
+}
+
+fn blocks<'a>(body: &'a Body, identifier: &'a str) -> impl Iterator<Item = &'a Block> + 'a {
+    body.blocks()
+        .filter(move |b| b.identifier.as_str() == identifier)
+}
+
+fn attribute<'a>(body: &'a Body, key: &str) -> Option<&'a Expression> {
+    body.attributes()
+        .find(|a| a.key.as_str() == key)
+        .map(|a| &a.expr)
+}
+
+/// Locals may use each other: evaluated in passes until nothing more resolves.
+fn evaluate_locals(bodies: &[(String, Body)], ctx: &mut Context<'_>) -> Map<String, Json> {
+    let pending: Vec<(String, Expression)> = bodies
+        .iter()
+        .flat_map(|(_, body)| blocks(body, "locals"))
+        .flat_map(|block| block.body.attributes())
+        .map(|attr| (attr.key.to_string(), attr.expr.clone()))
+        .collect();
+    let mut locals = Map::new();
+    let mut pending = pending;
+    loop {
+        ctx.declare_var("local", hcl_value(&Json::Object(locals.clone())));
+        let before = pending.len();
+        pending.retain(|(name, expr)| match expr.evaluate(ctx) {
+            Ok(value) => match serde_json::to_value(value) {
+                Ok(value) => {
+                    locals.insert(name.clone(), value);
+                    false
+                }
+                Err(_) => true,
+            },
+            Err(_) => true,
+        });
+        if pending.is_empty() || pending.len() == before {
+            return locals;
+        }
+    }
+}
+
+/// A block's attributes and nested blocks, in Terraform's JSON shape.
+fn block_values(
+    body: &Body,
+    prefix: &str,
+    ctx: &Context<'_>,
+    unresolved: &mut BTreeMap<String, String>,
+) -> Json {
+    let path = |key: &str| {
+        if prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{prefix}.{key}")
+        }
+    };
+    let mut values = Map::new();
+    for structure in body.iter() {
+        match structure {
+            Structure::Attribute(attr) => {
+                let key = attr.key.to_string();
+                match attr.expr.evaluate(ctx).map(serde_json::to_value) {
+                    Ok(Ok(value)) => {
+                        values.insert(key, value);
+                    }
+                    _ => {
+                        unresolved.insert(path(&key), attr.expr.to_string());
+                    }
+                }
+            }
+            Structure::Block(block) if block.identifier.as_str() == "dynamic" => {
+                if let Some(label) = block.labels.first() {
+                    unresolved.insert(
+                        path(label.as_str()),
+                        format!("dynamic \"{}\" block", label.as_str()),
+                    );
+                }
+            }
+            Structure::Block(block) => {
+                let key = block.identifier.to_string();
+                let nested = block_values(&block.body, &path(&key), ctx, unresolved);
+                match values.entry(key).or_insert_with(|| Json::Array(Vec::new())) {
+                    Json::Array(items) => items.push(nested),
+                    other => *other = Json::Array(vec![nested]),
+                }
+            }
+        }
+    }
+    Json::Object(values)
+}
+
+fn hcl_value(json: &Json) -> hcl::Value {
+    hcl::to_value(json).unwrap_or(hcl::Value::Null)
+}
+
+/// `terraform show -json` output: a plan (`planned_values`, with what is known
+/// only after apply in `resource_changes[].change.after_unknown`) or a state (`values`).
+pub fn from_json(name: &str, text: &str) -> Result<Configuration, LoadError> {
+    let doc: Json = serde_json::from_str(text).map_err(|err| {
+        LoadError(format!(
+            "{name}: not valid JSON (line {}, column {}): {err}",
+            err.line(),
+            err.column()
+        ))
+    })?;
+    let root = doc
+        .pointer("/planned_values/root_module")
+        .or_else(|| doc.pointer("/values/root_module"))
+        .ok_or_else(|| {
+            LoadError(format!(
+                "{name} is JSON but not `terraform show -json` output (no planned_values.root_module or values.root_module): run `terraform plan -out=plan.tfplan && terraform show -json plan.tfplan > plan.json`"
+            ))
+        })?;
+    let mut after_unknown = BTreeMap::new();
+    for change in doc["resource_changes"].as_array().into_iter().flatten() {
+        if let (Some(address), Some(unknown)) = (
+            change["address"].as_str(),
+            change.pointer("/change/after_unknown"),
+        ) {
+            after_unknown.insert(address.to_string(), unknown.clone());
+        }
+    }
+    let mut resources = Vec::new();
+    collect_module(root, name, &after_unknown, &mut resources);
+    let version = doc["format_version"].as_str().unwrap_or("?");
+    Ok(Configuration {
+        resources,
+        read: vec![format!("{name} (terraform show -json, format {version})")],
+    })
+}
+
+fn collect_module(
+    module: &Json,
+    file: &str,
+    after_unknown: &BTreeMap<String, Json>,
+    into: &mut Vec<Resource>,
+) {
+    for resource in module["resources"].as_array().into_iter().flatten() {
+        if resource["mode"].as_str() != Some("managed") {
+            continue;
+        }
+        let (Some(address), Some(kind)) = (resource["address"].as_str(), resource["type"].as_str())
+        else {
+            continue;
+        };
+        let mut unresolved = BTreeMap::new();
+        if let Some(unknown) = after_unknown.get(address) {
+            unknown_paths(unknown, "", &mut unresolved);
+        }
+        let mut values = resource["values"].clone();
+        if let Some(sensitive) = resource.get("sensitive_values") {
+            drop_sensitive(&mut values, sensitive);
+        }
+        into.push(Resource {
+            address: address.to_string(),
+            kind: kind.to_string(),
+            file: file.to_string(),
+            values,
+            unresolved,
+        });
+    }
+    for child in module["child_modules"].as_array().into_iter().flatten() {
+        collect_module(child, file, after_unknown, into);
+    }
+}
+
+/// `after_unknown` marks with `true` what is known only after apply; list
+/// indices other than the first are ignored (blocks are read at index 0).
+fn unknown_paths(node: &Json, prefix: &str, into: &mut BTreeMap<String, String>) {
+    match node {
+        Json::Bool(true) if !prefix.is_empty() => {
+            into.insert(prefix.to_string(), "known after apply".to_string());
+        }
+        Json::Object(fields) => {
+            for (key, value) in fields {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                unknown_paths(value, &path, into);
+            }
+        }
+        Json::Array(items) => {
+            if let Some(first) = items.first() {
+                unknown_paths(first, prefix, into);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Removes what Terraform marks sensitive (`sensitive_values`: `true` leaves).
+fn drop_sensitive(values: &mut Json, sensitive: &Json) {
+    match (values, sensitive) {
+        (Json::Object(fields), Json::Object(marks)) => {
+            for (key, mark) in marks {
+                if mark == &Json::Bool(true) {
+                    fields.insert(key.clone(), Json::String("(sensitive)".into()));
+                } else if let Some(inner) = fields.get_mut(key) {
+                    drop_sensitive(inner, mark);
+                }
+            }
+        }
+        (Json::Array(items), Json::Array(marks)) => {
+            for (item, mark) in items.iter_mut().zip(marks) {
+                drop_sensitive(item, mark);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::terraform::model::Attr;
+    use serde_json::json;
+
+    fn hcl(text: &str) -> Configuration {
+        from_hcl(&[("main.tf".into(), text.into())], &[]).unwrap()
+    }
+
+    #[test]
+    fn literals_variables_and_locals_are_evaluated_the_rest_is_unresolved() {
+        let config = from_hcl(
+            &[(
+                "main.tf".into(),
+                r#"
+variable "tier" { default = "db-f1-micro" }
+variable "vpc_id" {}
+variable "ha" { default = "ZONAL" }
+locals {
+  retained = local.base * 2
+  base     = 15
+}
+resource "google_sql_database_instance" "db" {
+  name             = replace("shortener-${var.tier}", "_", "-")
+  database_version = "POSTGRES_13"
+  settings {
+    tier              = var.tier
+    availability_type = var.ha
+    backup_configuration {
+      enabled = true
+      backup_retention_settings { retained_backups = local.retained }
+    }
+    ip_configuration {
+      ipv4_enabled    = false
+      private_network = var.vpc_id
+    }
+  }
+}
+"#
+                .into(),
+            )],
+            &[("terraform.tfvars".into(), "ha = \"REGIONAL\"\n".into())],
+        )
+        .unwrap();
+        let db = &config.resources[0];
+        assert_eq!(db.address, "google_sql_database_instance.db");
+        assert_eq!(db.string("settings.tier"), Some("db-f1-micro"));
+        assert_eq!(
+            db.string("settings.availability_type"),
+            Some("REGIONAL"),
+            "tfvars win over defaults"
+        );
+        assert_eq!(
+            db.attr("settings.backup_configuration.backup_retention_settings.retained_backups"),
+            Attr::Set(&json!(30))
+        );
+        assert_eq!(
+            db.attr("settings.ip_configuration.private_network"),
+            Attr::Unresolved("var.vpc_id")
+        );
+        assert!(matches!(db.attr("name"), Attr::Unresolved(e) if e.starts_with("replace(")));
+    }
+
+    #[test]
+    fn dynamic_blocks_are_unresolved_and_count_zero_plans_nothing() {
+        let config = hcl(r#"
+resource "aws_db_instance" "off" {
+  count  = 0
+  engine = "postgres"
+}
+resource "aws_db_instance" "on" {
+  engine = "postgres"
+  dynamic "blue_green_update" {
+    for_each = [1]
+    content { enabled = true }
+  }
+}
+"#);
+        assert_eq!(config.resources.len(), 1);
+        assert_eq!(
+            config.resources[0].attr("blue_green_update.enabled"),
+            Attr::Unresolved("dynamic \"blue_green_update\" block")
+        );
+    }
+
+    #[test]
+    fn bad_hcl_names_the_file_and_position_and_typographic_quotes() {
+        let err = from_hcl(&[("db.tf".into(), "variable “region” {\n".into())], &[]).unwrap_err();
+        assert!(err.0.starts_with("db.tf: not valid HCL"), "{err}");
+        assert!(err.0.contains("typographic quotes"), "{err}");
+    }
+
+    #[test]
+    fn plan_json_reads_planned_values_unknowns_and_hides_sensitive_values() {
+        let plan = json!({
+            "format_version": "1.2",
+            "planned_values": {"root_module": {
+                "resources": [{
+                    "address": "aws_db_instance.main", "mode": "managed",
+                    "type": "aws_db_instance", "name": "main",
+                    "values": {"engine": "postgres", "password": "hunter2", "multi_az": true},
+                    "sensitive_values": {"password": true}
+                }, {
+                    "address": "data.aws_caller_identity.me", "mode": "data",
+                    "type": "aws_caller_identity", "name": "me", "values": {}
+                }],
+                "child_modules": [{"address": "module.db", "resources": [{
+                    "address": "module.db.google_sql_database_instance.this", "mode": "managed",
+                    "type": "google_sql_database_instance", "name": "this",
+                    "values": {"settings": [{"ip_configuration": [{"ipv4_enabled": false}]}]}
+                }]}]
+            }},
+            "resource_changes": [{
+                "address": "module.db.google_sql_database_instance.this",
+                "change": {"after_unknown": {"settings": [{"ip_configuration": [{"private_network": true}]}]}}
+            }]
+        });
+        let config = from_json("plan.json", &plan.to_string()).unwrap();
+        assert_eq!(config.resources.len(), 2);
+        let aws = &config.resources[0];
+        assert_eq!(aws.values["password"], "(sensitive)");
+        assert_eq!(aws.attr("multi_az"), Attr::Set(&json!(true)));
+        let google = &config.resources[1];
+        assert_eq!(
+            google.address,
+            "module.db.google_sql_database_instance.this"
+        );
+        assert_eq!(
+            google.attr("settings.ip_configuration.private_network"),
+            Attr::Unresolved("known after apply")
+        );
+        let err = from_json("x.json", "{\"a\": 1}").unwrap_err();
+        assert!(err.0.contains("terraform show -json"), "{err}");
+    }
+}

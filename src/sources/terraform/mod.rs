@@ -1,0 +1,275 @@
+//! Terraform: the databases a configuration plans, audited before they exist.
+//!
+//! A target is a `.tf` file, a directory of them, or `terraform show -json`
+//! output ([`load`]). Every `google_sql_database_instance` ([`google`]),
+//! `aws_db_instance` and `aws_rds_cluster` ([`aws`]) becomes a target
+//! `terraform://PATH#ADDRESS`, judged by the same checks as the live
+//! instance would be: each fact comes from the attribute that sets it, or
+//! from the provider's documented default when it is not written, and is
+//! `unknown` when an expression sets it that only a plan resolves. What only
+//! a running instance has (backup runs, replication state) stays unknown.
+
+pub mod aws;
+pub mod google;
+pub mod load;
+pub mod model;
+
+use crate::facts::snapshot::{Collected, TargetFacts, TargetFailure};
+use crate::facts::{FactSink, RawEvidence};
+use crate::target::{Kind, TerraformSpec};
+use chrono::{DateTime, Utc};
+use model::{Attr, Configuration, Resource};
+use serde_json::{Value as Json, json};
+
+pub const SOURCE: &str = "terraform";
+
+/// How to resolve a value only a plan knows.
+pub const PLAN_FIX: &str = "audit the plan instead: terraform plan -out=plan.tfplan && terraform show -json plan.tfplan > plan.json && sqlready audit plan.json";
+
+/// Reads the target and judges every database resource in it.
+pub fn collect(spec: &TerraformSpec, now: DateTime<Utc>) -> Vec<Collected> {
+    let config = match load::load(&spec.path) {
+        Ok(config) => config,
+        Err(err) => return vec![Err(failure(spec, err.to_string()))],
+    };
+    let mut targets = Vec::new();
+    for resource in &config.resources {
+        let judged = match resource.kind.as_str() {
+            google::INSTANCE => google::target(spec, &config, resource, now),
+            aws::INSTANCE | aws::CLUSTER => aws::target(spec, &config, resource, now),
+            _ => continue,
+        };
+        targets.push(judged);
+    }
+    if targets.is_empty() {
+        return vec![Err(failure(
+            spec,
+            format!(
+                "no database resource in {} (read: {}): sqlready audits {}, {} and {}",
+                spec.shown,
+                config.read.join(", "),
+                google::INSTANCE,
+                aws::INSTANCE,
+                aws::CLUSTER
+            ),
+        ))];
+    }
+    targets
+}
+
+fn failure(spec: &TerraformSpec, error: String) -> TargetFailure {
+    TargetFailure {
+        id: spec.id().to_string(),
+        kind: Kind::Terraform,
+        error,
+    }
+}
+
+/// `terraform://PATH#ADDRESS`.
+pub fn target_id(spec: &TerraformSpec, resource: &Resource) -> String {
+    format!("{}#{}", spec.id(), resource.address)
+}
+
+/// What every Terraform target carries besides its facts.
+pub fn shell(
+    spec: &TerraformSpec,
+    resource: &Resource,
+    role: crate::target::Role,
+    engine: &str,
+    version: &str,
+    now: DateTime<Utc>,
+) -> TargetFacts {
+    TargetFacts {
+        id: target_id(spec, resource),
+        resource: Some(resource.address.clone()),
+        kind: Kind::Terraform,
+        role,
+        engine: engine.to_string(),
+        version: version.to_string(),
+        collected_at: now,
+        facts: Default::default(),
+        evidence: vec![evidence(resource)],
+        principal: None,
+        sources: Vec::new(),
+    }
+}
+
+/// The resource as read (secrets were dropped when reading), with what a plan would resolve.
+pub fn evidence(resource: &Resource) -> RawEvidence {
+    let mut values = resource.values.clone();
+    redact(&mut values);
+    RawEvidence {
+        source: SOURCE.into(),
+        name: resource.address.clone(),
+        request: resource.file.clone(),
+        response: json!({"values": values, "unresolved": resource.unresolved}),
+    }
+}
+
+/// Attribute names that hold secrets, whatever the provider.
+fn secret_name(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["password", "secret", "private_key", "token", "credentials"]
+        .iter()
+        .any(|s| key.contains(s))
+}
+
+fn redact(value: &mut Json) {
+    match value {
+        Json::Object(fields) => {
+            for (key, inner) in fields.iter_mut() {
+                if secret_name(key) && !inner.is_null() && !inner.is_boolean() {
+                    *inner = Json::String("(redacted)".into());
+                } else {
+                    redact(inner);
+                }
+            }
+        }
+        Json::Array(items) => items.iter_mut().for_each(redact),
+        _ => {}
+    }
+}
+
+/// Writes a resource's facts: each from an attribute, a default, or unknown.
+pub struct Writer<'a> {
+    pub sink: FactSink<'static>,
+    pub resource: &'a Resource,
+}
+
+impl<'a> Writer<'a> {
+    pub fn new(resource: &'a Resource) -> Self {
+        Writer {
+            sink: FactSink::new(SOURCE),
+            resource,
+        }
+    }
+
+    /// `fact` from the attribute at `path`, through `map`; when the attribute
+    /// is not written, from `default` (the provider's documented default,
+    /// named in the origin). An unresolved attribute makes the fact unknown.
+    pub fn attr(
+        &mut self,
+        fact: &str,
+        path: &str,
+        default: Option<Json>,
+        map: impl Fn(&Json) -> Json,
+    ) -> Option<Json> {
+        let address = &self.resource.address;
+        match (self.resource.attr(path), default) {
+            (Attr::Set(value), _) => {
+                let judged = map(value);
+                self.sink
+                    .known(fact, format!("{address}: {path} = {value}"), judged.clone());
+                Some(judged)
+            }
+            (Attr::Unset, Some(default)) => {
+                let judged = map(&default);
+                self.sink.known(
+                    fact,
+                    format!("{address}: {path} not set (provider default {default})"),
+                    judged.clone(),
+                );
+                Some(judged)
+            }
+            (Attr::Unset, None) => {
+                self.sink.unknown(
+                    fact,
+                    format!("{address} does not set {path}, and the provider has no fixed default"),
+                    None,
+                );
+                None
+            }
+            (Attr::Unresolved(expression), _) => {
+                self.unresolved(fact, path, expression);
+                None
+            }
+        }
+    }
+
+    /// `fact` is unknown because `path` is set by `expression`.
+    pub fn unresolved(&mut self, fact: &str, path: &str, expression: &str) {
+        self.sink.unknown(
+            fact,
+            format!(
+                "{}: {path} is set by `{expression}`, known only when Terraform plans",
+                self.resource.address
+            ),
+            Some(PLAN_FIX),
+        );
+    }
+
+    /// A fact computed from several attributes (the origin names them).
+    pub fn known(&mut self, fact: &str, origin: impl Into<String>, value: impl Into<Json>) {
+        self.sink.known(
+            fact,
+            format!("{}: {}", self.resource.address, origin.into()),
+            value.into(),
+        );
+    }
+
+    /// A fact only a running instance has.
+    pub fn not_yet(&mut self, fact: &str, what: &str) {
+        self.sink.unknown(
+            fact,
+            format!("{what}: a planned resource has none yet; audit the running instance"),
+            None,
+        );
+    }
+}
+
+/// Budgets in the configuration (`google_billing_budget`, `aws_budgets_budget`):
+/// found, the cost item is covered; none, it stays unknown (budgets often
+/// live in another configuration, with the billing account).
+pub fn budget_fact(w: &mut Writer<'_>, config: &Configuration, kind: &str) {
+    match config.of_kind(kind).next() {
+        Some(budget) => w.sink.known(
+            "cost.budget",
+            format!("{} ({})", budget.address, budget.file),
+            true,
+        ),
+        None => w.sink.unknown(
+            "cost.budget",
+            format!(
+                "no {kind} in this configuration; a budget may be defined with the billing account elsewhere"
+            ),
+            Some(&format!("define a {kind} and audit that Terraform too")),
+        ),
+    }
+}
+
+/// `terraform.platform`: which provider's checks apply (`cloudsql`, `rds`).
+pub fn platform_fact(w: &mut Writer<'_>, platform: &str) {
+    let kind = w.resource.kind.clone();
+    w.known(
+        "terraform.platform",
+        format!("resource type {kind}"),
+        platform,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_from_the_evidence_whatever_their_depth() {
+        let resource = Resource {
+            address: "aws_db_instance.main".into(),
+            kind: "aws_db_instance".into(),
+            file: "main.tf".into(),
+            values: json!({"password": "hunter2", "engine": "postgres",
+                           "nested": [{"master_password": "x", "manage_master_user_password": true}]}),
+            unresolved: Default::default(),
+        };
+        let text = evidence(&resource).response.to_string();
+        assert!(
+            !text.contains("hunter2") && !text.contains("\"x\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("manage_master_user_password\":true"),
+            "{text}"
+        );
+        assert!(text.contains("postgres"));
+    }
+}

@@ -1,0 +1,188 @@
+//! Planned resources, whichever way they were read (`.tf` files or
+//! `terraform show -json`), in one shape: Terraform's own JSON shape, where a
+//! nested block is a list of objects (`settings: [{ backup_configuration: [{…}] }]`).
+//!
+//! A value Terraform knows only when it plans (a resource's attribute, a
+//! function call, a variable without a value) is *unresolved*: the attribute
+//! is recorded with the expression that sets it, never guessed.
+
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+
+/// One resource of the configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    /// `google_sql_database_instance.main`, `module.db.aws_db_instance.this[0]`.
+    pub address: String,
+    /// `google_sql_database_instance`.
+    pub kind: String,
+    /// The file it was read from.
+    pub file: String,
+    /// Attributes and nested blocks (blocks as lists of objects).
+    pub values: Json,
+    /// Attribute path (`settings.ip_configuration.private_network`) → the
+    /// expression that sets it, for values unknown until Terraform plans.
+    pub unresolved: BTreeMap<String, String>,
+}
+
+/// What the configuration says about one attribute.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Attr<'a> {
+    /// Written in the configuration (or planned).
+    Set(&'a Json),
+    /// Not written: the provider's default applies.
+    Unset,
+    /// Set by an expression Terraform evaluates only when it plans.
+    Unresolved(&'a str),
+}
+
+impl Resource {
+    /// The attribute at a dotted path; a nested block is entered at its first
+    /// occurrence (the blocks read here appear at most once).
+    pub fn attr(&self, path: &str) -> Attr<'_> {
+        let mut prefix = String::new();
+        for part in path.split('.') {
+            if !prefix.is_empty() {
+                prefix.push('.');
+            }
+            prefix.push_str(part);
+            if let Some(expression) = self.unresolved.get(&prefix) {
+                return Attr::Unresolved(expression);
+            }
+        }
+        let mut node = &self.values;
+        for part in path.split('.') {
+            if let Json::Array(items) = node {
+                match items.first() {
+                    Some(first) => node = first,
+                    None => return Attr::Unset,
+                }
+            }
+            match node.get(part) {
+                Some(Json::Null) | None => return Attr::Unset,
+                Some(next) => node = next,
+            }
+        }
+        Attr::Set(node)
+    }
+
+    /// The attribute as a string, when it is written as one.
+    pub fn string(&self, path: &str) -> Option<&str> {
+        match self.attr(path) {
+            Attr::Set(value) => value.as_str(),
+            _ => None,
+        }
+    }
+
+    /// The number of occurrences of a nested block (0 when absent).
+    pub fn blocks(&self, path: &str) -> usize {
+        match self.attr(path) {
+            Attr::Set(Json::Array(items)) => items.len(),
+            Attr::Set(Json::Object(_)) => 1,
+            _ => 0,
+        }
+    }
+}
+
+/// Everything read from one target argument.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Configuration {
+    pub resources: Vec<Resource>,
+    /// What was read, for the evidence: file names, or the plan's format version.
+    pub read: Vec<String>,
+}
+
+impl Configuration {
+    pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Resource> + 'a {
+        self.resources.iter().filter(move |r| r.kind == kind)
+    }
+
+    /// The resource an expression such as `aws_db_instance.main.id` refers to.
+    pub fn referenced(&self, expression: &str) -> Option<&Resource> {
+        let expression = expression.trim();
+        self.resources
+            .iter()
+            .filter(|r| {
+                expression
+                    .strip_prefix(&r.address)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+            })
+            .max_by_key(|r| r.address.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn resource() -> Resource {
+        Resource {
+            address: "google_sql_database_instance.main".into(),
+            kind: "google_sql_database_instance".into(),
+            file: "main.tf".into(),
+            values: json!({
+                "database_version": "POSTGRES_15",
+                "settings": [{
+                    "tier": "db-custom-2-7680",
+                    "backup_configuration": [{"enabled": true, "location": null}],
+                    "ip_configuration": [{"ipv4_enabled": false}],
+                    "database_flags": [{"name": "a", "value": "1"}, {"name": "b", "value": "2"}]
+                }]
+            }),
+            unresolved: BTreeMap::from([(
+                "settings.ip_configuration.private_network".to_string(),
+                "var.vpc_id".to_string(),
+            )]),
+        }
+    }
+
+    #[test]
+    fn blocks_are_entered_at_their_first_occurrence() {
+        let r = resource();
+        assert_eq!(
+            r.attr("settings.backup_configuration.enabled"),
+            Attr::Set(&json!(true))
+        );
+        assert_eq!(r.string("database_version"), Some("POSTGRES_15"));
+        assert_eq!(r.blocks("settings.database_flags"), 2);
+        assert_eq!(r.blocks("settings.insights_config"), 0);
+    }
+
+    #[test]
+    fn absent_and_null_are_unset_and_expressions_are_unresolved() {
+        let r = resource();
+        assert_eq!(
+            r.attr("settings.backup_configuration.location"),
+            Attr::Unset
+        );
+        assert_eq!(r.attr("settings.availability_type"), Attr::Unset);
+        assert_eq!(r.attr("deletion_protection"), Attr::Unset);
+        assert_eq!(
+            r.attr("settings.ip_configuration.private_network"),
+            Attr::Unresolved("var.vpc_id")
+        );
+    }
+
+    #[test]
+    fn a_reference_names_the_longest_matching_address() {
+        let mut other = resource();
+        other.address = "google_sql_database_instance.main_replica".into();
+        let config = Configuration {
+            resources: vec![resource(), other],
+            read: Vec::new(),
+        };
+        let found = config
+            .referenced("google_sql_database_instance.main_replica.name")
+            .unwrap();
+        assert_eq!(found.address, "google_sql_database_instance.main_replica");
+        assert_eq!(
+            config
+                .referenced("google_sql_database_instance.main.name")
+                .unwrap()
+                .address,
+            "google_sql_database_instance.main"
+        );
+        assert!(config.referenced("var.primary").is_none());
+    }
+}
