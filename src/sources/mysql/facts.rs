@@ -159,12 +159,29 @@ pub fn name_values(answer: Option<&Answer>) -> Option<BTreeMap<String, String>> 
     )
 }
 
-/// The role a server plays: a replica when any replication channel is configured.
-/// Without the privilege to see them, MariaDB's privilege-free `Slaves_running`
-/// counter still tells a running replica; otherwise it is taken for a primary.
+/// MySQL Group Replication's own channels (`group_replication_applier`,
+/// `group_replication_recovery`) appear in `SHOW REPLICA STATUS` on every group
+/// member, the primary included, with no receiver thread of their own
+/// (`Replica_IO_Running: No`): they are not asynchronous replication from a source.
+pub fn is_group_replication_channel(row: &Row) -> bool {
+    first_text(row, &["Channel_Name", "Channel_name"])
+        .is_some_and(|name| name.starts_with("group_replication_"))
+}
+
+/// The asynchronous replication channels of a replica status answer.
+fn async_channels(rows: &[Row]) -> Vec<&Row> {
+    rows.iter()
+        .filter(|row| !is_group_replication_channel(row))
+        .collect()
+}
+
+/// The role a server plays: a replica when any asynchronous replication channel is
+/// configured (Group Replication's own channels do not count). Without the privilege
+/// to see them, MariaDB's privilege-free `Slaves_running` counter still tells a
+/// running replica; otherwise it is taken for a primary.
 pub fn role(readings: &Readings) -> Role {
     match readings.replica_status.as_ref().and_then(Answer::rows) {
-        Some(rows) if !rows.is_empty() => Role::Replica,
+        Some(rows) if !async_channels(rows).is_empty() => Role::Replica,
         Some(_) => Role::Primary,
         None => {
             let running = name_values(readings.status.as_ref())
@@ -262,6 +279,9 @@ fn absent(name: &str, version: &ServerVersion) -> Absent {
         "binlog_expire_logs_seconds" => Absent::Unknown(format!(
             "binlog_expire_logs_seconds does not exist on {on} (MySQL 8.0+, MariaDB 10.6.1+); expire_logs_days applies"
         )),
+        "have_ssl" if !mariadb && version.at_least(8, 4, 0) => Absent::Unknown(
+            "have_ssl was removed in MySQL 8.4; whether TLS is enabled is in performance_schema.tls_channel_status, which sqlready does not read yet".into(),
+        ),
         "audit_log_policy" => Absent::Unknown("the audit_log plugin (MySQL Enterprise / Percona) is not loaded".into()),
         "performance_schema" => Absent::Known(json!(false), format!("{on} was built without performance_schema")),
         _ => Absent::Unknown(format!("{name} does not exist on {on}")),
@@ -393,8 +413,19 @@ fn variable_facts(
 
 /// Binary log retention in seconds (0 = never purged automatically), and where it
 /// came from: `binlog_expire_logs_seconds` when set (MySQL 8.0+, MariaDB 10.6.1+),
-/// else `expire_logs_days` (removed in MySQL 8.4; fractional on MariaDB).
+/// else `expire_logs_days` (removed in MySQL 8.4; fractional on MariaDB). MySQL
+/// 8.0.29+ purges by neither when `binlog_expire_logs_auto_purge` is OFF.
 pub fn binlog_retention(vars: &BTreeMap<String, String>) -> Option<(i64, &'static str)> {
+    if vars
+        .get("binlog_expire_logs_auto_purge")
+        .and_then(|v| flag(v))
+        == Some(false)
+    {
+        return Some((
+            0,
+            "binlog_expire_logs_auto_purge = OFF (never purged automatically)",
+        ));
+    }
     let seconds = vars
         .get("binlog_expire_logs_seconds")
         .and_then(|v| v.trim().parse::<i64>().ok());
@@ -562,14 +593,27 @@ fn replica_facts(
     role: Role,
     status: Option<&BTreeMap<String, String>>,
 ) {
+    let group_member = readings
+        .replica_status
+        .as_ref()
+        .and_then(Answer::rows)
+        .is_some_and(|rows| rows.iter().any(is_group_replication_channel));
     // This server as a source: one Binlog Dump thread per connected replica.
     match &readings.binlog_dumps {
         Some(Answer::Rows(rows)) => {
-            sink.known(
-                "replicas.count",
-                "information_schema.PROCESSLIST: COMMAND LIKE 'Binlog Dump%'",
-                rows.len() as i64,
-            );
+            if group_member && rows.is_empty() {
+                sink.unknown(
+                    "replicas.count",
+                    "this server is a Group Replication member (group_replication_* channels): its group peers do not stream through Binlog Dump threads, so the processlist cannot count them",
+                    Some("SELECT MEMBER_HOST, MEMBER_STATE, MEMBER_ROLE FROM performance_schema.replication_group_members;"),
+                );
+            } else {
+                sink.known(
+                    "replicas.count",
+                    "information_schema.PROCESSLIST: COMMAND LIKE 'Binlog Dump%'",
+                    rows.len() as i64,
+                );
+            }
             let connections: Vec<Json> = rows
                 .iter()
                 .map(|r| {
@@ -621,7 +665,13 @@ fn replica_facts(
     );
 
     // This server as a replica.
-    match &readings.replica_status {
+    let replica_rows = match &readings.replica_status {
+        Some(Answer::Rows(rows)) => Some(Answer::Rows(
+            async_channels(rows).into_iter().cloned().collect(),
+        )),
+        other => other.clone(),
+    };
+    match &replica_rows {
         Some(Answer::Rows(rows)) if !rows.is_empty() => {
             let channels: Vec<Channel> = rows.iter().map(channel).collect();
             let origin = plan.replica_status;
@@ -653,21 +703,45 @@ fn replica_facts(
                 format!("{origin}: Slave_SQL_Running / Replica_SQL_Running"),
                 sql,
             );
-            let delay = if channels.iter().any(|c| c.seconds_behind.is_none()) {
-                None
-            } else {
-                channels
+            // Seconds_Behind_* is NULL when the SQL thread is not running, or the IO
+            // thread is not running and the relay log is used up: the delay is then
+            // not measurable (it is not PostgreSQL's "nothing replayed yet").
+            let stopped: Vec<String> = channels
+                .iter()
+                .filter(|c| c.seconds_behind.is_none())
+                .map(|c| {
+                    format!(
+                        "channel {} (IO thread {}, SQL thread {})",
+                        if c.name.is_empty() {
+                            "(default)"
+                        } else {
+                            c.name.as_str()
+                        },
+                        c.io_running,
+                        c.sql_running
+                    )
+                })
+                .collect();
+            if stopped.is_empty() {
+                let delay = channels
                     .iter()
                     .filter_map(|c| c.seconds_behind)
-                    .fold(None, |acc: Option<f64>, s| {
-                        Some(acc.map_or(s, |a| a.max(s)))
-                    })
-            };
-            sink.known(
-                "upstream.replay_delay_seconds",
-                format!("{origin}: Seconds_Behind_Master / Seconds_Behind_Source (null when a thread is stopped)"),
-                delay,
-            );
+                    .fold(0.0_f64, f64::max);
+                sink.known(
+                    "upstream.replay_delay_seconds",
+                    format!("{origin}: largest Seconds_Behind_Master / Seconds_Behind_Source"),
+                    delay,
+                );
+            } else {
+                sink.unknown(
+                    "upstream.replay_delay_seconds",
+                    format!(
+                        "{origin}: Seconds_Behind is NULL on {}: a replication thread is stopped, so the delay cannot be measured",
+                        stopped.join(", ")
+                    ),
+                    Some("START REPLICA;  (MariaDB and MySQL before 8.0.22: START SLAVE;) after fixing Last_IO_Error / Last_SQL_Error"),
+                );
+            }
             let rows: Vec<Json> = channels
                 .iter()
                 .map(|c| {
@@ -809,8 +883,29 @@ fn tls_facts(
             .and_then(|v| v.parse::<f64>().ok())
             .map(|v| v as i64)
     };
+    // Without PROCESS, the threads of other accounts may be hidden: the count would
+    // be the audit's own session, or nothing, and could never show clear text.
+    let hidden = matches!(threads, Some(Answer::Rows(_))) && !identity.has("PROCESS");
     match threads {
-        Some(Answer::Rows(rows)) if !rows.is_empty() => {
+        Some(Answer::Rows(_)) if hidden => {
+            sink.maybe(
+                "network.client_connections",
+                "SHOW GLOBAL STATUS: Threads_connected",
+                threads_connected,
+                "SHOW GLOBAL STATUS failed",
+                None,
+            );
+            sink.unknown(
+                "network.tls_connections",
+                format!(
+                    "account {} lacks PROCESS, so performance_schema.threads may list only its own sessions",
+                    identity.account
+                ),
+                Some(&identity.grant("PROCESS")),
+            );
+        }
+        Some(Answer::Rows(rows)) if rows.first().is_some_and(|r| r.contains_key("total")) => {
+            // Recorded before the per-transport form: {total, tls}.
             let origin = "performance_schema.threads (foreground, CONNECTION_TYPE)";
             sink.maybe(
                 "network.client_connections",
@@ -826,6 +921,23 @@ fn tls_facts(
                 "no count",
                 None,
             );
+        }
+        Some(Answer::Rows(rows)) => {
+            // Sessions over the network only: local transports need no TLS.
+            let origin = "performance_schema.threads: other sessions over TCP/IP or SSL/TLS";
+            let sessions = |kind: &str| -> i64 {
+                rows.iter()
+                    .filter(|r| text(r, "CONNECTION_TYPE") == Some(kind))
+                    .filter_map(|r| count(r, "sessions"))
+                    .sum()
+            };
+            let tls = sessions("SSL/TLS");
+            sink.known(
+                "network.client_connections",
+                origin,
+                sessions("TCP/IP") + tls,
+            );
+            sink.known("network.tls_connections", origin, tls);
         }
         other => {
             sink.maybe(
@@ -883,6 +995,9 @@ pub struct Account {
     pub plugin: String,
     pub empty_authentication: bool,
     pub alternatives: bool,
+    /// MariaDB `IDENTIFIED VIA … OR …`: another method is a password plugin with an
+    /// empty password.
+    pub empty_alternative: bool,
     /// TLS required: MariaDB global_priv ssl_type 1..3, mysql.user ssl_type ANY/X509/SPECIFIED.
     pub requires_tls: bool,
 }
@@ -906,6 +1021,7 @@ impl Account {
                 .to_string(),
             empty_authentication: truthy("empty_authentication"),
             alternatives: truthy("alternatives"),
+            empty_alternative: truthy("empty_alternative"),
             requires_tls: !matches!(ssl_type.as_str(), "" | "0" | "NONE"),
         }
     }
@@ -919,9 +1035,11 @@ impl Account {
         !self.locked && !self.is_role
     }
 
-    /// A named account whose password is empty. Plugins that do not take a password
-    /// (unix_socket, auth_socket, ed25519 keys, PAM, GSSAPI) are exempt, and so is a
-    /// MariaDB account with an alternative (`auth_or`, e.g. unix_socket OR password).
+    /// A named account that logs in with an empty password by one of its methods.
+    /// Plugins that do not take a password (unix_socket, auth_socket, ed25519 keys,
+    /// PAM, GSSAPI) are exempt. A MariaDB account with several methods (`IDENTIFIED VIA
+    /// unix_socket OR mysql_native_password …`) is passwordless when any password
+    /// method is: the top-level one is always one of its methods.
     pub fn empty_password(&self) -> bool {
         const PASSWORD_PLUGINS: &[&str] = &[
             "mysql_native_password",
@@ -931,9 +1049,8 @@ impl Account {
         ];
         self.active()
             && !self.user.is_empty()
-            && PASSWORD_PLUGINS.contains(&self.plugin.as_str())
-            && self.empty_authentication
-            && !self.alternatives
+            && ((PASSWORD_PLUGINS.contains(&self.plugin.as_str()) && self.empty_authentication)
+                || self.empty_alternative)
     }
 
     pub fn anonymous(&self) -> bool {
@@ -998,7 +1115,7 @@ fn account_facts(
     );
     sink.known(
         "mysql.accounts.empty_password",
-        format!("{table}: password plugin with an empty authentication string"),
+        format!("{table}: a password method with an empty authentication string"),
         names(Account::empty_password),
     );
     sink.known(
@@ -1310,7 +1427,11 @@ mod tests {
         assert!(value(&facts, "version.days_until_eol").as_i64().unwrap() < 0);
         assert_eq!(value(&facts, "upstream.io_running"), true);
         assert_eq!(value(&facts, "upstream.sql_running"), false);
-        assert_eq!(value(&facts, "upstream.replay_delay_seconds"), &Json::Null);
+        // Seconds_Behind_Source is NULL because the SQL thread stopped: not measurable,
+        // never the "nothing replayed yet" that passes replicas.replica_delay.
+        let (reason, fix) = unknown(&facts, "upstream.replay_delay_seconds");
+        assert!(reason.contains("SQL thread No"), "{reason}");
+        assert!(fix.unwrap().contains("START REPLICA"));
         let channel = &value(&facts, "upstream.channels")[0];
         assert_eq!(channel["source"], "10.0.0.5:3306");
         assert_eq!(channel["gtid"], true);
@@ -1329,6 +1450,11 @@ mod tests {
         let facts = facts(&readings, today());
         assert_eq!(value(&facts, "version.major"), "8.4");
         assert_eq!(value(&facts, "binlog.retention_seconds"), 2592000);
+        assert!(
+            unknown(&facts, "mysql.variables.have_ssl")
+                .0
+                .contains("removed in MySQL 8.4")
+        );
         assert!(
             unknown(&facts, "mysql.variables.expire_logs_days")
                 .0
@@ -1433,6 +1559,171 @@ mod tests {
             43200
         );
         assert!(binlog_retention(&vars(&[])).is_none());
+        // MySQL 8.0.29+: with automatic purging off, nothing expires whatever the period.
+        assert_eq!(
+            binlog_retention(&vars(&[
+                ("binlog_expire_logs_seconds", "86400"),
+                ("binlog_expire_logs_auto_purge", "OFF")
+            ])),
+            Some((
+                0,
+                "binlog_expire_logs_auto_purge = OFF (never purged automatically)"
+            ))
+        );
+        assert_eq!(
+            binlog_retention(&vars(&[
+                ("binlog_expire_logs_seconds", "86400"),
+                ("binlog_expire_logs_auto_purge", "ON")
+            ]))
+            .unwrap()
+            .0,
+            86400
+        );
+    }
+
+    /// Rows of `queries::ACCOUNTS_GLOBAL_PRIV` recorded on MariaDB 10.11.19 for accounts
+    /// created with `IDENTIFIED VIA … OR …`.
+    #[test]
+    fn mariadb_alternatives_with_an_empty_password_are_passwordless() {
+        let row = |user: &str, plugin: &str, empty: &str, alternatives: &str, empty_alt: &str| {
+            json!({"user": user, "host": "localhost", "locked": "0", "is_role": "0",
+                "plugin": plugin, "empty_authentication": empty, "alternatives": alternatives,
+                "empty_alternative": empty_alt, "ssl_type": "0"})
+            .as_object()
+            .unwrap()
+            .clone()
+        };
+        let rows = vec![
+            // unix_socket OR mysql_native_password USING PASSWORD('')
+            row("a", "mysql_native_password", "1", "1", "0"),
+            // unix_socket OR mysql_native_password USING PASSWORD('x')
+            row("b", "mysql_native_password", "0", "1", "0"),
+            // mysql_native_password USING PASSWORD('') OR unix_socket
+            row("c", "mysql_native_password", "1", "1", "0"),
+            // unix_socket OR mysql_native_password (no password at all)
+            row("e", "mysql_native_password", "1", "1", "0"),
+            // mysql_native_password USING PASSWORD('q') OR mysql_native_password
+            row("f", "mysql_native_password", "0", "1", "1"),
+            // unix_socket only
+            row("g", "unix_socket", "1", "0", "0"),
+            // the packaged root: mysql_native_password USING 'invalid' OR unix_socket
+            row("h", "mysql_native_password", "0", "1", "0"),
+        ];
+        let mut readings = recorded(MARIADB_DEFAULTS);
+        readings.accounts = Some(Answer::Rows(rows));
+        let facts = super::facts(&readings, today());
+        assert_eq!(
+            value(&facts, "mysql.accounts.empty_password"),
+            &json!([
+                "'a'@'localhost'",
+                "'c'@'localhost'",
+                "'e'@'localhost'",
+                "'f'@'localhost'"
+            ])
+        );
+    }
+
+    fn replica_row(channel: &str, io: &str, sql: &str, behind: Option<&str>) -> Row {
+        json!({"Channel_Name": channel, "Source_Host": "10.0.0.5", "Source_Port": "3306",
+            "Replica_IO_Running": io, "Replica_SQL_Running": sql,
+            "Seconds_Behind_Source": behind, "Last_IO_Error": "", "Last_SQL_Error": "",
+            "Auto_Position": "1", "Source_SSL_Allowed": "Yes"})
+        .as_object()
+        .unwrap()
+        .clone()
+    }
+
+    /// MySQL Group Replication members list `group_replication_applier` (no receiver
+    /// thread: `Replica_IO_Running: No`) and `group_replication_recovery` in SHOW
+    /// REPLICA STATUS; they are not asynchronous replication from a source.
+    #[test]
+    fn group_replication_channels_are_not_async_replication() {
+        let mut readings = recorded(MYSQL_84_SOURCE);
+        readings.replica_status = Some(Answer::Rows(vec![
+            replica_row("group_replication_applier", "No", "Yes", Some("0")),
+            replica_row("group_replication_recovery", "No", "No", None),
+        ]));
+        readings.binlog_dumps = Some(Answer::Rows(vec![]));
+        assert_eq!(role(&readings), Role::Primary);
+        let facts = super::facts(&readings, today());
+        assert!(
+            !facts.contains_key("upstream.io_running"),
+            "no async channel"
+        );
+        let (reason, fix) = unknown(&facts, "replicas.count");
+        assert!(reason.contains("Group Replication"), "{reason}");
+        assert!(fix.unwrap().contains("replication_group_members"));
+        // An async channel next to them is judged on its own.
+        readings.replica_status = Some(Answer::Rows(vec![
+            replica_row("", "Yes", "Yes", Some("4")),
+            replica_row("group_replication_applier", "No", "Yes", Some("0")),
+        ]));
+        assert_eq!(role(&readings), Role::Replica);
+        let facts = super::facts(&readings, today());
+        assert_eq!(value(&facts, "upstream.io_running"), true);
+        assert_eq!(value(&facts, "upstream.receiver_status"), "streaming");
+        assert_eq!(value(&facts, "upstream.replay_delay_seconds"), 4.0);
+        assert_eq!(
+            value(&facts, "upstream.channels").as_array().unwrap().len(),
+            1
+        );
+    }
+
+    #[test]
+    fn replica_delay_is_the_largest_channel_delay_or_unknown_when_one_is_null() {
+        let mut readings = recorded(MYSQL_80_REPLICA);
+        readings.replica_status = Some(Answer::Rows(vec![
+            replica_row("a", "Yes", "Yes", Some("2")),
+            replica_row("b", "Yes", "Yes", Some("30")),
+        ]));
+        let facts = super::facts(&readings, today());
+        assert_eq!(value(&facts, "upstream.replay_delay_seconds"), 30.0);
+        readings.replica_status = Some(Answer::Rows(vec![
+            replica_row("a", "Yes", "Yes", Some("2")),
+            replica_row("b", "No", "Yes", None),
+        ]));
+        let facts = super::facts(&readings, today());
+        let (reason, _) = unknown(&facts, "upstream.replay_delay_seconds");
+        assert!(reason.contains("channel b (IO thread No"), "{reason}");
+    }
+
+    /// Unix-socket (and named pipe, shared memory) sessions never cross the network:
+    /// they are not clear-text sessions, and the audit's own session is left out.
+    #[test]
+    fn only_network_sessions_count_for_tls_in_use() {
+        let mut readings = recorded(MYSQL_84_SOURCE);
+        let rows = |pairs: &[(&str, &str)]| {
+            Answer::Rows(
+                pairs
+                    .iter()
+                    .map(|(kind, n)| {
+                        json!({"CONNECTION_TYPE": kind, "sessions": n})
+                            .as_object()
+                            .unwrap()
+                            .clone()
+                    })
+                    .collect(),
+            )
+        };
+        readings.tls_threads = Some(rows(&[("SSL/TLS", "12"), ("Socket", "3")]));
+        let facts = super::facts(&readings, today());
+        assert_eq!(value(&facts, "network.client_connections"), 12);
+        assert_eq!(value(&facts, "network.tls_connections"), 12);
+        readings.tls_threads = Some(rows(&[("SSL/TLS", "9"), ("Socket", "3"), ("TCP/IP", "2")]));
+        let facts = super::facts(&readings, today());
+        assert_eq!(value(&facts, "network.client_connections"), 11);
+        assert_eq!(value(&facts, "network.tls_connections"), 9);
+        readings.tls_threads = Some(rows(&[]));
+        let facts = super::facts(&readings, today());
+        assert_eq!(value(&facts, "network.client_connections"), 0);
+        // Without PROCESS the table may hide other accounts' sessions.
+        readings
+            .identity
+            .insert("privileges".into(), json!("REPLICATION CLIENT,SELECT"));
+        readings.tls_threads = Some(rows(&[("SSL/TLS", "1")]));
+        let facts = super::facts(&readings, today());
+        let (_, fix) = unknown(&facts, "network.tls_connections");
+        assert_eq!(fix, Some("GRANT PROCESS ON *.* TO 'auditor'@'%';"));
     }
 
     #[test]
@@ -1447,7 +1738,7 @@ mod tests {
         // unix_socket OR password: exempt.
         let socket_or = Account::from_row(&row(
             json!({"user": "root", "host": "localhost", "locked": "0", "is_role": "0",
-            "plugin": "mysql_native_password", "empty_authentication": "0", "alternatives": "1", "ssl_type": "0"}),
+            "plugin": "mysql_native_password", "empty_authentication": "0", "alternatives": "1", "empty_alternative": "0", "ssl_type": "0"}),
         ));
         assert!(!socket_or.empty_password());
         let socket = Account::from_row(&row(

@@ -92,7 +92,8 @@ pub struct Plan {
     pub session: Vec<String>,
     /// The replica-side status of every replication channel.
     pub replica_status: &'static str,
-    /// Accounts: user, host, locked, is_role, plugin, empty_authentication, alternatives, ssl_type.
+    /// Accounts: user, host, locked, is_role, plugin, empty_authentication, alternatives,
+    /// empty_alternative, ssl_type.
     pub accounts: &'static str,
     /// Current client connections and how many use TLS (needs performance_schema).
     pub tls_threads: Option<&'static str>,
@@ -195,6 +196,7 @@ pub const VARIABLES: &[&str] = &[
     "binlog_checksum",
     "sync_binlog",
     "binlog_expire_logs_seconds",
+    "binlog_expire_logs_auto_purge",
     "expire_logs_days",
     "server_id",
     "gtid_mode",
@@ -273,13 +275,27 @@ WHERE PLUGIN_TYPE = 'AUDIT' ORDER BY PLUGIN_NAME";
 /// `JSON_EXTRACT` (`JSON_VALUE` turns `true` into `1`); a missing `plugin` means
 /// mysql_native_password and a missing `authentication_string` an empty password —
 /// exactly the shape of the passwordless roots `mariadb-install-db` creates
-/// (`{"access":…}` and nothing else). The authentication string itself is never read.
+/// (`{"access":…}` and nothing else). `IDENTIFIED VIA a OR b` keeps the first method
+/// at the top level (its place in `auth_or` is `{}`) and the others in `auth_or`:
+/// `empty_alternative` says whether one of those is a password plugin with an empty
+/// password (`unix_socket OR mysql_native_password` without `USING PASSWORD(…)`,
+/// seen on 10.11; the first eight methods are inspected). The authentication string
+/// itself is never read.
 pub const ACCOUNTS_GLOBAL_PRIV: &str = r#"SELECT User AS user, Host AS host,
   COALESCE(JSON_EXTRACT(Priv, '$.account_locked'), 'false') = 'true' AS locked,
   COALESCE(JSON_EXTRACT(Priv, '$.is_role'), 'false') = 'true' AS is_role,
   COALESCE(JSON_VALUE(Priv, '$.plugin'), 'mysql_native_password') AS plugin,
   COALESCE(JSON_VALUE(Priv, '$.authentication_string'), '') = '' AS empty_authentication,
   JSON_EXTRACT(Priv, '$.auth_or') IS NOT NULL AS alternatives,
+  (COALESCE(JSON_VALUE(Priv, '$.auth_or[0].plugin'), '') IN ('mysql_native_password', 'mysql_old_password') AND COALESCE(JSON_VALUE(Priv, '$.auth_or[0].authentication_string'), '') = '')
+    OR (COALESCE(JSON_VALUE(Priv, '$.auth_or[1].plugin'), '') IN ('mysql_native_password', 'mysql_old_password') AND COALESCE(JSON_VALUE(Priv, '$.auth_or[1].authentication_string'), '') = '')
+    OR (COALESCE(JSON_VALUE(Priv, '$.auth_or[2].plugin'), '') IN ('mysql_native_password', 'mysql_old_password') AND COALESCE(JSON_VALUE(Priv, '$.auth_or[2].authentication_string'), '') = '')
+    OR (COALESCE(JSON_VALUE(Priv, '$.auth_or[3].plugin'), '') IN ('mysql_native_password', 'mysql_old_password') AND COALESCE(JSON_VALUE(Priv, '$.auth_or[3].authentication_string'), '') = '')
+    OR (COALESCE(JSON_VALUE(Priv, '$.auth_or[4].plugin'), '') IN ('mysql_native_password', 'mysql_old_password') AND COALESCE(JSON_VALUE(Priv, '$.auth_or[4].authentication_string'), '') = '')
+    OR (COALESCE(JSON_VALUE(Priv, '$.auth_or[5].plugin'), '') IN ('mysql_native_password', 'mysql_old_password') AND COALESCE(JSON_VALUE(Priv, '$.auth_or[5].authentication_string'), '') = '')
+    OR (COALESCE(JSON_VALUE(Priv, '$.auth_or[6].plugin'), '') IN ('mysql_native_password', 'mysql_old_password') AND COALESCE(JSON_VALUE(Priv, '$.auth_or[6].authentication_string'), '') = '')
+    OR (COALESCE(JSON_VALUE(Priv, '$.auth_or[7].plugin'), '') IN ('mysql_native_password', 'mysql_old_password') AND COALESCE(JSON_VALUE(Priv, '$.auth_or[7].authentication_string'), '') = '')
+    AS empty_alternative,
   COALESCE(JSON_VALUE(Priv, '$.ssl_type'), '0') AS ssl_type
 FROM mysql.global_priv ORDER BY User, Host"#;
 
@@ -288,13 +304,14 @@ pub const ACCOUNTS_MARIADB_USER: &str = r#"SELECT User AS user, Host AS host, 0 
   is_role = 'Y' AS is_role,
   CASE WHEN plugin = '' THEN 'mysql_native_password' ELSE plugin END AS plugin,
   (Password = '' AND authentication_string = '') AS empty_authentication,
-  0 AS alternatives, ssl_type
+  0 AS alternatives, 0 AS empty_alternative, ssl_type
 FROM mysql.user ORDER BY User, Host"#;
 
 /// MySQL 5.7.6+ / 8.x / 9.x: `mysql.user` with `account_locked` (roles are locked rows).
 pub const ACCOUNTS_MYSQL_USER: &str = r#"SELECT User AS user, Host AS host,
   account_locked = 'Y' AS locked, 0 AS is_role, plugin,
-  authentication_string = '' AS empty_authentication, 0 AS alternatives, ssl_type
+  authentication_string = '' AS empty_authentication, 0 AS alternatives,
+  0 AS empty_alternative, ssl_type
 FROM mysql.user ORDER BY User, Host"#;
 
 /// Schemas the account can see (all of them with SELECT, SHOW DATABASES or SHOW VIEW on *.*).
@@ -317,10 +334,12 @@ ORDER BY TABLE_SCHEMA, TABLE_NAME",
 /// answers "You are not using binary logging").
 pub const BINARY_LOGS: &str = "SHOW BINARY LOGS";
 
-/// Current client connections and how many of them use TLS.
-pub const TLS_THREADS: &str = "SELECT COUNT(*) AS total, \
-COALESCE(SUM(CONNECTION_TYPE = 'SSL/TLS'), 0) AS tls FROM performance_schema.threads \
-WHERE TYPE = 'FOREGROUND' AND PROCESSLIST_ID IS NOT NULL AND CONNECTION_TYPE IS NOT NULL";
+/// Current client sessions (other than the audit's own) per transport. Only TCP/IP and
+/// SSL/TLS cross the network; Socket, Named Pipe and Shared Memory are local, and
+/// `require_secure_transport` itself accepts them as secure.
+pub const TLS_THREADS: &str = "SELECT CONNECTION_TYPE, COUNT(*) AS sessions FROM performance_schema.threads \
+WHERE TYPE = 'FOREGROUND' AND PROCESSLIST_ID IS NOT NULL AND CONNECTION_TYPE IS NOT NULL \
+AND PROCESSLIST_ID <> CONNECTION_ID() GROUP BY CONNECTION_TYPE ORDER BY CONNECTION_TYPE";
 
 /// Custom check queries run inside this (the session is read-only as well).
 pub const BEGIN_READ_ONLY: &str = "START TRANSACTION READ ONLY";
