@@ -78,6 +78,8 @@ Targets:
   rds://REGION/db/ID, rds://REGION/cluster/ID             one RDS DB instance / one DB cluster
   cloudsql://PROJECT                                      every Cloud SQL instance in PROJECT
   cloudsql://PROJECT/INSTANCE                             one Cloud SQL instance
+  PATH.tf, DIR, plan.json (or terraform://PATH)           planned databases in Terraform files or
+                                                          `terraform show -json` output
 Passwords may also come from PGPASSWORD / MYSQL_PWD; they never appear in any output.
 AWS uses the SDK's credential and region chain (AWS_PROFILE, SSO, AWS_ENDPOINT_URL);
 Google Cloud uses Application Default Credentials or GOOGLE_OAUTH_ACCESS_TOKEN.
@@ -93,7 +95,7 @@ exists (--no-config ignores it). Without TARGET arguments the config's targets
 are audited. Command-line flags override the config's [audit] settings.
 Reference: docs/compliance.md.")]
 pub struct AuditArgs {
-    /// Targets to audit (URIs; see below). Default: the config file's targets.
+    /// Targets to audit (URIs or Terraform paths; see below). Default: the config file's targets.
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
 

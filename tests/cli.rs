@@ -175,7 +175,11 @@ fn malformed_and_unknown_targets_are_usage_errors_without_secrets() {
     assert!(!run.stderr.contains("tiger-pw"));
     let run = sqlready(&["audit", "db.internal:5432"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("not a target URI"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is not a target") && run.stderr.contains("Terraform path"),
+        "{}",
+        run.stderr
+    );
     let run = sqlready(&["audit", "postgres://u:sekrit-pw@[::1/app"]);
     assert_eq!(run.code, 2);
     assert!(!run.stderr.contains("sekrit-pw"), "{}", run.stderr);

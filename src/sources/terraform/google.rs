@@ -465,10 +465,23 @@ fn flags(w: &mut Writer<'_>, engine: &str) {
                 );
                 continue;
             }
-            None => (
-                default.to_string(),
-                format!("settings.database_flags: {flag} not set (engine default {default})"),
-            ),
+            None => match default {
+                Some(default) => (
+                    default.to_string(),
+                    format!("settings.database_flags: {flag} not set (engine default {default})"),
+                ),
+                None => {
+                    w.sink.unknown(
+                        fact,
+                        format!(
+                            "{}: flag {flag} is not set here; it may be set per database or role, which only the running server shows",
+                            w.resource.address
+                        ),
+                        None,
+                    );
+                    continue;
+                }
+            },
         };
         let value = match kind {
             FlagKind::OnOff => json!(matches!(
@@ -484,6 +497,7 @@ fn flags(w: &mut Writer<'_>, engine: &str) {
                 Err(_) => continue,
             },
             FlagKind::Upper => json!(raw.to_ascii_uppercase()),
+            FlagKind::Lower => json!(raw.to_ascii_lowercase()),
         };
         w.known(fact, origin, value);
     }
@@ -494,71 +508,81 @@ enum FlagKind {
     Int,
     Number,
     Upper,
+    Lower,
 }
 
-/// (fact, flag, engine, default when absent, how to read it) — as the Cloud SQL source reads them.
-const FLAG_FACTS: &[(&str, &str, &str, &str, FlagKind)] = &[
+/// (fact, flag, engine, default when absent — none: unknown, how to read
+/// it) — as the Cloud SQL source reads them.
+const FLAG_FACTS: &[(&str, &str, &str, Option<&str>, FlagKind)] = &[
     (
         "cloudsql.postgres.logical_decoding",
         "cloudsql.logical_decoding",
         "postgres",
-        "off",
+        Some("off"),
         FlagKind::OnOff,
     ),
     (
         "cloudsql.postgres.log_min_duration_statement",
         "log_min_duration_statement",
         "postgres",
-        "-1",
+        Some("-1"),
         FlagKind::Int,
     ),
     (
         "cloudsql.postgres.pgaudit",
         "cloudsql.enable_pgaudit",
         "postgres",
-        "off",
+        Some("off"),
         FlagKind::OnOff,
+    ),
+    // Absent, pgaudit.log may still be set per database or role: unknown.
+    (
+        "cloudsql.postgres.pgaudit_log",
+        "pgaudit.log",
+        "postgres",
+        None,
+        FlagKind::Lower,
     ),
     (
         "cloudsql.mysql.slow_query_log",
         "slow_query_log",
         "mysql",
-        "off",
+        Some("off"),
         FlagKind::OnOff,
     ),
     (
         "cloudsql.mysql.long_query_time",
         "long_query_time",
         "mysql",
-        "10",
+        Some("10"),
         FlagKind::Number,
     ),
     (
         "cloudsql.mysql.log_output",
         "log_output",
         "mysql",
-        "FILE",
+        Some("FILE"),
         FlagKind::Upper,
     ),
     (
         "cloudsql.mysql.binlog_format",
         "binlog_format",
         "mysql",
-        "ROW",
+        Some("ROW"),
         FlagKind::Upper,
     ),
     (
         "cloudsql.mysql.binlog_row_image",
         "binlog_row_image",
         "mysql",
-        "FULL",
+        Some("FULL"),
         FlagKind::Upper,
     ),
     (
         "cloudsql.mysql.audit_log",
         "cloudsql_mysql_audit",
         "mysql",
-        "OFF",
+        Some("OFF"),
         FlagKind::OnOff,
     ),
 ];

@@ -1,0 +1,325 @@
+//! `sqlready audit PATH` on Terraform: `.tf` files and `terraform show -json`
+//! output, through the real binary. Each planned database is a target
+//! `terraform://PATH#ADDRESS` judged by the checks a live instance gets.
+
+mod support;
+
+use serde_json::{Value, json};
+use std::path::Path;
+use support::cli::{Run, finding, item, sqlready, status};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/terraform");
+
+fn audit(targets: &[&str]) -> Run {
+    let mut args = vec!["audit"];
+    args.extend_from_slice(targets);
+    args.extend(["--format", "json", "--fail-on", "never"]);
+    sqlready(&args)
+}
+
+fn fixture(name: &str) -> String {
+    format!("{FIXTURES}/{name}")
+}
+
+fn target<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == id)
+        .unwrap_or_else(|| panic!("no target {id} in {:#}", report["targets"]))
+}
+
+#[test]
+fn the_kutt_database_is_judged_before_it_exists() {
+    let dir = fixture("kutt");
+    let run = audit(&[&dir]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    // Only the database instance is a target; users, databases and passwords are not.
+    assert_eq!(report["targets"].as_array().unwrap().len(), 1);
+    let db = target(
+        &report,
+        &format!("terraform://{dir}#google_sql_database_instance.linkshortenerdb"),
+    );
+    assert_eq!(db["kind"], "terraform");
+    assert_eq!(db["role"], "primary");
+    assert_eq!(db["engine"], "postgres");
+    assert_eq!(
+        db["resource"],
+        "google_sql_database_instance.linkshortenerdb"
+    );
+    for (key, expected) in [
+        ("replicas", "fail"),
+        ("multi_zone", "fail"),
+        ("backups", "pass"),
+        ("pitr", "fail"),
+        ("disk_autogrow", "pass"),
+        ("network_security", "fail"),
+        ("deletion_protection", "fail"),
+        ("version_support", "fail"),
+        ("cost", "unknown"),
+        ("durability", "n/a"),
+    ] {
+        assert_eq!(item(db, key), expected, "{key}: {:#}", db["findings"]);
+    }
+    // The deciding attribute is named, with the provider default where it applied.
+    let ha = finding(db, "multi_zone.ha_enabled");
+    assert!(
+        ha["evidence"].to_string().contains("ZONAL")
+            || ha["detail"].as_str().unwrap().contains("zone"),
+        "{ha:#}"
+    );
+    assert_eq!(
+        status(db, "network.no_public_ip"),
+        "pass",
+        "ipv4_enabled = false"
+    );
+    assert_eq!(
+        status(db, "network.cloudsql_tls_required"),
+        "fail",
+        "require_ssl = false"
+    );
+    assert_eq!(
+        status(db, "backups.retention"),
+        "pass",
+        "30 retained backups"
+    );
+    // Only a running instance has backup runs.
+    assert_eq!(item(db, "monitoring"), "unknown");
+}
+
+#[test]
+fn a_ready_configuration_passes_and_its_replica_is_a_replica() {
+    let dir = fixture("orders");
+    let run = audit(&[&dir]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    let primary = target(
+        &report,
+        &format!("terraform://{dir}#google_sql_database_instance.orders"),
+    );
+    for key in [
+        "replicas",
+        "multi_zone",
+        "backups",
+        "pitr",
+        "cdc",
+        "disk_autogrow",
+        "network_security",
+        "slow_queries",
+        "deletion_protection",
+        "version_support",
+        "cost",
+    ] {
+        assert_eq!(
+            item(primary, key),
+            "pass",
+            "{key}: {:#}",
+            primary["findings"]
+        );
+    }
+    // retained_backups = var.retained_backups: the variable's default (14) is used.
+    let retention = finding(primary, "backups.retention");
+    assert_eq!(retention["status"], "pass");
+    let replica = target(
+        &report,
+        &format!("terraform://{dir}#google_sql_database_instance.orders_replica"),
+    );
+    assert_eq!(replica["role"], "replica");
+    assert_eq!(item(replica, "backups"), "n/a");
+    assert_eq!(status(replica, "replicas.present"), "n/a");
+}
+
+#[test]
+fn what_only_a_plan_knows_is_unknown_with_the_expression_and_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("db.tf"),
+        r#"
+variable "availability" {}
+resource "google_sql_database_instance" "db" {
+  database_version = "MYSQL_8_0"
+  region           = "us-central1"
+  settings {
+    tier              = "db-custom-2-7680"
+    availability_type = var.availability
+    backup_configuration {
+      enabled            = true
+      binary_log_enabled = true
+    }
+  }
+}
+"#,
+    )
+    .unwrap();
+    let path = dir.path().display().to_string();
+    let run = audit(&[&path]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    let db = target(
+        &report,
+        &format!("terraform://{path}#google_sql_database_instance.db"),
+    );
+    assert_eq!(db["engine"], "mysql");
+    let ha = finding(db, "multi_zone.ha_enabled");
+    assert_eq!(ha["status"], "unknown", "{ha:#}");
+    let text = ha.to_string();
+    assert!(text.contains("var.availability"), "{text}");
+    assert!(text.contains("terraform show -json"), "{text}");
+    // MySQL's PITR switch is the binary log.
+    assert_eq!(item(db, "pitr"), "pass");
+    // A public IP is the provider default.
+    assert_eq!(status(db, "network.no_public_ip"), "fail");
+}
+
+fn plan() -> Value {
+    json!({
+        "format_version": "1.2",
+        "terraform_version": "1.9.5",
+        "planned_values": {"root_module": {"child_modules": [{
+            "address": "module.db",
+            "resources": [{
+                "address": "module.db.google_sql_database_instance.this",
+                "mode": "managed", "type": "google_sql_database_instance", "name": "this",
+                "values": {
+                    "database_version": "POSTGRES_17",
+                    "region": "europe-west1",
+                    "root_password": "Pl4n-S3cret-Value",
+                    "settings": [{
+                        "availability_type": "REGIONAL",
+                        "deletion_protection_enabled": true,
+                        "backup_configuration": [{"enabled": true, "point_in_time_recovery_enabled": true}],
+                        "ip_configuration": [{"ipv4_enabled": false, "ssl_mode": "ENCRYPTED_ONLY"}]
+                    }]
+                },
+                "sensitive_values": {"root_password": true}
+            }]
+        }]}},
+        "resource_changes": [{
+            "address": "module.db.google_sql_database_instance.this",
+            "change": {"after_unknown": {"settings": [{"ip_configuration": [{"private_network": true}]}]}}
+        }]
+    })
+}
+
+#[test]
+fn a_plan_is_audited_with_modules_and_no_secret_leaves_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.json");
+    std::fs::write(&path, plan().to_string()).unwrap();
+    let evidence = dir.path().join("evidence");
+    let path = path.display().to_string();
+    let run = sqlready(&[
+        "audit",
+        &path,
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        "--evidence",
+        evidence.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    let db = target(
+        &report,
+        &format!("terraform://{path}#module.db.google_sql_database_instance.this"),
+    );
+    assert_eq!(db["version"], "17");
+    for key in [
+        "multi_zone",
+        "pitr",
+        "network_security",
+        "deletion_protection",
+    ] {
+        assert_eq!(item(db, key), "pass", "{key}: {:#}", db["findings"]);
+    }
+    assert!(!run.stdout.contains("Pl4n-S3cret") && !run.stderr.contains("Pl4n-S3cret"));
+    for file in walk(&evidence) {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
+        assert!(!text.contains("Pl4n-S3cret"), "{}", file.display());
+    }
+}
+
+#[test]
+fn bad_inputs_fail_their_target_only_with_what_to_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.tf");
+    std::fs::write(
+        &broken,
+        "resource \"google_sql_database_instance\" \"x\" {\n  settings {\n",
+    )
+    .unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let missing = dir.path().join("missing.tf");
+    let good = fixture("kutt");
+    let (broken, empty, missing) = (
+        broken.display().to_string(),
+        empty.display().to_string(),
+        missing.display().to_string(),
+    );
+    let run = audit(&[&broken, &empty, &missing, &good]);
+    assert_eq!(run.code, 3, "a target could not be audited: {}", run.stderr);
+    let report = run.json();
+    let error = |path: &str| {
+        target(&report, &format!("terraform://{path}"))["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{path}: {:#}", report["targets"]))
+            .to_string()
+    };
+    assert!(
+        error(&broken).contains("broken.tf: not valid HCL"),
+        "{}",
+        error(&broken)
+    );
+    assert!(
+        error(&empty).contains("holds no .tf file"),
+        "{}",
+        error(&empty)
+    );
+    assert!(
+        error(&missing).contains("cannot read"),
+        "{}",
+        error(&missing)
+    );
+    // The good configuration is still judged.
+    let db = target(
+        &report,
+        &format!("terraform://{good}#google_sql_database_instance.linkshortenerdb"),
+    );
+    assert_eq!(item(db, "backups"), "pass");
+}
+
+#[test]
+fn a_configuration_without_databases_says_what_it_looks_for() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "resource \"google_storage_bucket\" \"b\" {\n  name = \"x\"\n}\n",
+    )
+    .unwrap();
+    let path = dir.path().display().to_string();
+    let run = audit(&[&path]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let error = run.json()["targets"][0]["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("no database resource"), "{error}");
+    assert!(error.contains("google_sql_database_instance"), "{error}");
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
