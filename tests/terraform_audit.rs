@@ -132,6 +132,80 @@ fn a_ready_configuration_passes_and_its_replica_is_a_replica() {
 }
 
 #[test]
+fn aurora_and_rds_resources_are_judged_with_the_aws_defaults() {
+    let dir = fixture("aws");
+    let run = audit(&[&dir]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    // The members (aws_rds_cluster_instance) are the cluster's, not targets.
+    assert_eq!(
+        report["targets"].as_array().unwrap().len(),
+        3,
+        "{:#}",
+        report["targets"]
+    );
+    let aurora = target(
+        &report,
+        &format!("terraform://{dir}#aws_rds_cluster.orders"),
+    );
+    assert_eq!(aurora["role"], "cluster");
+    assert_eq!(aurora["engine"], "postgres");
+    for key in [
+        "replicas",
+        "multi_zone",
+        "backups",
+        "pitr",
+        "cdc",
+        "disk_autogrow",
+        "network_security",
+        "slow_queries",
+        "deletion_protection",
+        "encryption",
+    ] {
+        assert_eq!(item(aurora, key), "pass", "{key}: {:#}", aurora["findings"]);
+    }
+    // rds.force_ssl = 1 in the cluster parameter group of this configuration.
+    assert_eq!(status(aurora, "network.rds_tls_required"), "pass");
+
+    let legacy = target(
+        &report,
+        &format!("terraform://{dir}#aws_db_instance.legacy"),
+    );
+    assert_eq!(legacy["role"], "primary");
+    // backup_retention_period not written: the provider sends 0, backups are off.
+    let backups = finding(legacy, "backups.enabled");
+    assert_eq!(backups["status"], "fail", "{backups:#}");
+    for (key, expected) in [
+        ("replicas", "pass"),
+        ("multi_zone", "fail"),
+        ("pitr", "fail"),
+        ("disk_autogrow", "fail"),
+        ("deletion_protection", "fail"),
+        ("encryption", "fail"),
+    ] {
+        assert_eq!(
+            item(legacy, key),
+            expected,
+            "{key}: {:#}",
+            legacy["findings"]
+        );
+    }
+    assert_eq!(
+        status(legacy, "network.no_public_ip"),
+        "pass",
+        "publicly_accessible defaults to false"
+    );
+    let replica = target(
+        &report,
+        &format!("terraform://{dir}#aws_db_instance.legacy_replica"),
+    );
+    assert_eq!(replica["role"], "replica");
+    assert_eq!(replica["engine"], "mysql", "inherited from its source");
+    // The literal password never leaves the configuration.
+    assert!(!run.stdout.contains("Terraf0rm-Literal-Pw"));
+}
+
+#[test]
 fn what_only_a_plan_knows_is_unknown_with_the_expression_and_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

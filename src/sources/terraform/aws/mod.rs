@@ -1,0 +1,231 @@
+//! `aws_db_instance` and `aws_rds_cluster` → the facts the RDS source reports
+//! for a running instance or cluster (`sources/rds/facts.rs`), read from the
+//! configuration with the AWS provider's defaults
+//! (registry.terraform.io/providers/hashicorp/aws) and, where the provider
+//! sends nothing, the RDS API's own:
+//!
+//! - `aws_db_instance`: `backup_retention_period` not set → **0**, automated
+//!   backups off: the provider sends `d.Get("backup_retention_period")`, so 0,
+//!   to CreateDBInstance (the resource documents "Default is 0"; the API's own
+//!   default of 1 day never applies). `multi_az`, `publicly_accessible`,
+//!   `storage_encrypted`, `deletion_protection`, `performance_insights_enabled`
+//!   false, `monitoring_interval` 0, no `max_allocated_storage` (no storage
+//!   autoscaling), no log exports.
+//! - `aws_rds_cluster`: `backup_retention_period` not set → not sent, so
+//!   CreateDBCluster's default of 1 day; `storage_encrypted` false, true for
+//!   `engine_mode = "serverless"` (Aurora Serverless v1 is always encrypted);
+//!   `deletion_protection` false. Aurora members are the
+//!   `aws_rds_cluster_instance` resources that join the cluster
+//!   (`publicly_accessible` false, `monitoring_interval` 0 by default).
+//! - A read replica inherits its source's engine, version, encryption and
+//!   (in the same region) parameter group; a restored instance or cluster
+//!   (`snapshot_identifier`, `restore_to_point_in_time`) its snapshot's
+//!   retention and encryption, so those stay unknown unless written.
+//!
+//! Parameters (TLS, CDC, slow-query logging) come from the
+//! `aws_db_parameter_group` / `aws_rds_cluster_parameter_group` of this
+//! configuration, resolved with the RDS source's own table of engine defaults.
+//! What only a running instance has (status, restorable time, replication
+//! state, RDS's support calendar) stays unknown.
+
+use super::Writer;
+use super::model::{Attr, Configuration, Resource};
+use crate::eol;
+use crate::facts::snapshot::Collected;
+use crate::target::TerraformSpec;
+use chrono::{DateTime, Utc};
+use serde_json::Value as Json;
+
+mod cluster;
+mod groups;
+mod instance;
+mod read;
+#[cfg(test)]
+mod tests;
+
+use cluster::cluster;
+use instance::instance;
+use read::{Read, as_text, attr, unresolved_reason};
+
+/// The RDS source's table of engine defaults and its resolution of a
+/// parameter over a target's groups (`sources/rds/params.rs`, pure). With the
+/// `rds` feature it is that module; without it (no AWS SDK, no `sources::rds`)
+/// the very same file is compiled here, so the two can never disagree. (The
+/// RDS source reads every field of these types; this mapping does not.)
+#[cfg(not(feature = "rds"))]
+#[allow(dead_code)]
+#[path = "../../rds/params.rs"]
+mod params;
+#[cfg(feature = "rds")]
+use crate::sources::rds::params;
+
+pub const INSTANCE: &str = "aws_db_instance";
+pub const CLUSTER: &str = "aws_rds_cluster";
+pub const CLUSTER_INSTANCE: &str = "aws_rds_cluster_instance";
+const PARAMETER_GROUP: &str = "aws_db_parameter_group";
+const CLUSTER_PARAMETER_GROUP: &str = "aws_rds_cluster_parameter_group";
+const BACKUP_REPLICATION: &str = "aws_db_instance_automated_backups_replication";
+
+/// The expression `terraform show -json` records for a value only apply knows.
+const AFTER_APPLY: &str = "known after apply";
+
+/// One resource as a target, why it cannot be one, or `None` for an
+/// `aws_db_instance` that is a member of a cluster (the cluster is the target).
+pub fn target(
+    spec: &TerraformSpec,
+    config: &Configuration,
+    resource: &Resource,
+    now: DateTime<Utc>,
+) -> Option<Collected> {
+    if resource.kind == CLUSTER {
+        return Some(cluster(spec, config, resource, now));
+    }
+    if !matches!(attr(resource, "cluster_identifier"), Attr::Unset) {
+        return None;
+    }
+    Some(instance(spec, config, resource, now))
+}
+
+/// The engine family sqlready judges. Must agree with
+/// `sources::rds::facts::engine_family` (behind the `rds` feature).
+fn engine_family(engine: &str) -> Option<&'static str> {
+    match engine {
+        "postgres" | "aurora-postgresql" => Some("postgres"),
+        "mysql" | "aurora-mysql" | "aurora" => Some("mysql"),
+        "mariadb" => Some("mariadb"),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Engine and version.
+
+struct Engine {
+    /// As RDS names it: `postgres`, `aurora-mysql`, …
+    raw: String,
+    /// As sqlready judges it: `postgres`, `mysql`, `mariadb`.
+    family: &'static str,
+    origin: String,
+}
+
+/// The engine, from the resource or (a read replica) from its source.
+fn engine(resource: &Resource, source: Option<&Resource>) -> Result<Engine, String> {
+    let inherited = source.and_then(|s| Some((s, s.string("engine")?)));
+    let (raw, origin) = match (attr(resource, "engine"), inherited) {
+        (Attr::Set(Json::String(raw)), _) => (raw.to_ascii_lowercase(), format!("engine = {raw}")),
+        (_, Some((source, raw))) => (
+            raw.to_ascii_lowercase(),
+            format!(
+                "engine of the source {} (a read replica runs its source's engine)",
+                source.address
+            ),
+        ),
+        (Attr::Unresolved(expression), _) => {
+            let (reason, fix) = unresolved_reason("engine", expression);
+            return Err(format!("{reason}: {fix}"));
+        }
+        _ if !matches!(attr(resource, "replicate_source_db"), Attr::Unset) => {
+            return Err(
+                "engine is not set and the source of this read replica is not in this configuration: sqlready cannot tell its engine; audit the running replica (rds://REGION/db/ID)"
+                    .into(),
+            );
+        }
+        _ => return Err("engine is not set (the provider requires it)".into()),
+    };
+    match engine_family(&raw) {
+        Some(family) => Ok(Engine {
+            raw,
+            family,
+            origin,
+        }),
+        None => Err(format!(
+            "{raw}: sqlready audits RDS for PostgreSQL, MySQL and MariaDB and Aurora PostgreSQL and MySQL; this {} is not audited",
+            if resource.kind == CLUSTER {
+                "cluster"
+            } else {
+                "instance"
+            }
+        )),
+    }
+}
+
+/// `engine_version`, or (a read replica) its source's.
+fn version(resource: &Resource, source: Option<&Resource>) -> Read<String> {
+    let own = attr(resource, "engine_version");
+    if let Attr::Set(value) = own {
+        return match as_text(value) {
+            Some(version) => Read::Known(version, format!("engine_version = {value}")),
+            None => Read::Unknown(format!("engine_version = {value} is not a version"), None),
+        };
+    }
+    if let Some(source) = source
+        && let Some(version) = source.string("engine_version").filter(|v| !v.is_empty())
+    {
+        return Read::Known(
+            version.to_string(),
+            format!(
+                "engine_version of the source {} (a read replica runs its source's version)",
+                source.address
+            ),
+        );
+    }
+    match own {
+        Attr::Unresolved(expression) => Read::unresolved("engine_version", expression),
+        _ => Read::Unknown(
+            "engine_version is not set: RDS creates the engine's default version of the day".into(),
+            Some("set engine_version".into()),
+        ),
+    }
+}
+
+/// `version.*` from the embedded end-of-life table (RDS's own calendar,
+/// DescribeDBMajorEngineVersions, is read only for a running instance).
+fn version_facts(w: &mut Writer<'_>, engine: &Engine, version: &Read<String>, now: DateTime<Utc>) {
+    let today = now.date_naive();
+    let address = w.resource.address.clone();
+    match version {
+        Read::Known(text, origin) => {
+            match eol::major_of(engine.family, text) {
+                Some(major) => eol::record_support(
+                    &mut w.sink,
+                    engine.family,
+                    engine.family,
+                    &major,
+                    &format!("{address}: {origin}"),
+                    today,
+                ),
+                None => {
+                    for fact in [
+                        "version.major",
+                        "version.eol_date",
+                        "version.days_until_eol",
+                    ] {
+                        w.sink.unknown(
+                        fact,
+                        format!("{address}: cannot read a major version from engine_version '{text}'"),
+                        Some("set engine_version to a full version (15.7, 8.0.39)"),
+                    );
+                    }
+                }
+            }
+        }
+        Read::Unknown(reason, fix) => {
+            for fact in [
+                "version.major",
+                "version.eol_date",
+                "version.days_until_eol",
+            ] {
+                w.sink
+                    .unknown(fact, format!("{address}: {reason}"), fix.as_deref());
+            }
+        }
+    }
+    w.known(
+        "rds.version.lifecycle_source",
+        "a planned resource: RDS's calendar (DescribeDBMajorEngineVersions) is read only for a running one",
+        format!(
+            "embedded end-of-life table ({}): a planned resource is not looked up in RDS",
+            eol::TABLE_DATE
+        ),
+    );
+}
