@@ -142,6 +142,7 @@ struct RawAudit {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTarget {
+    terraform: Option<Spanned<String>>,
     database: Option<Spanned<String>>,
     password_env: Option<Spanned<String>>,
     cloud: Option<Spanned<String>>,
@@ -219,7 +220,7 @@ impl Config {
             found: Vec::new(),
         };
         let audit = audit_settings(raw.audit, path, &mut problems);
-        let targets = targets(&raw.targets, &mut problems);
+        let targets = targets(&raw.targets, path, &mut problems);
         let run_thresholds: Thresholds =
             toml::Value::Table(threshold_overrides(&raw.thresholds, &mut problems))
                 .try_into()
@@ -405,11 +406,39 @@ fn audit_settings(
     settings
 }
 
-fn targets(raw: &[Spanned<RawTarget>], problems: &mut Problems<'_>) -> Vec<TargetEntry> {
+fn targets(
+    raw: &[Spanned<RawTarget>],
+    config_path: &Path,
+    problems: &mut Problems<'_>,
+) -> Vec<TargetEntry> {
     let mut entries: Vec<TargetEntry> = Vec::new();
     for spanned in raw {
         let entry = spanned.get_ref();
         let header = header_offset(problems.text, spanned.span().start);
+        if let Some(path) = &entry.terraform {
+            if let Some(spec) = terraform_target(entry, path, config_path, problems) {
+                let id = spec.id().to_string();
+                if entries.iter().any(|e| e.id == id) {
+                    problems.at(header, format!("target {id} is listed twice"));
+                    continue;
+                }
+                let thresholds = entry
+                    .thresholds
+                    .as_ref()
+                    .map(|table| threshold_overrides(table.get_ref(), problems))
+                    .unwrap_or_default();
+                let (line, _) = position(problems.text, header);
+                entries.push(TargetEntry {
+                    id,
+                    database: Some(spec),
+                    password_env: None,
+                    cloud: None,
+                    thresholds,
+                    line,
+                });
+            }
+            continue;
+        }
         let database = entry
             .database
             .as_ref()
@@ -421,7 +450,7 @@ fn targets(raw: &[Spanned<RawTarget>], problems: &mut Problems<'_>) -> Vec<Targe
         if entry.database.is_none() && entry.cloud.is_none() {
             problems.at(
                 header,
-                "a target needs `database = \"postgres://USER@HOST/DB\"` (or mysql://), `cloud = \"cloudsql://PROJECT/INSTANCE\"` (or rds://), or both for the same server",
+                "a target needs `database = \"postgres://USER@HOST/DB\"` (or mysql://), `cloud = \"cloudsql://PROJECT/INSTANCE\"` (or rds://), both for the same server, or `terraform = \"PATH\"`",
             );
             continue;
         }
@@ -468,6 +497,39 @@ fn targets(raw: &[Spanned<RawTarget>], problems: &mut Problems<'_>) -> Vec<Targe
         });
     }
     entries
+}
+
+/// `terraform = "PATH"`: files read from the config's directory, shown as written.
+fn terraform_target(
+    entry: &RawTarget,
+    path: &Spanned<String>,
+    config_path: &Path,
+    problems: &mut Problems<'_>,
+) -> Option<TargetSpec> {
+    if entry.database.is_some() || entry.cloud.is_some() || entry.password_env.is_some() {
+        problems.at(
+            path.span().start,
+            "a `terraform` entry stands alone: it audits every database the files plan; list a running server in an entry of its own",
+        );
+        return None;
+    }
+    let written = path.get_ref().trim();
+    if written.is_empty() {
+        problems.at(
+            path.span().start,
+            "terraform names a .tf file, a module directory or `terraform show -json` output, e.g. terraform = \"infra/\"",
+        );
+        return None;
+    }
+    let resolved = match config_path.parent() {
+        Some(parent) if Path::new(written).is_relative() && !parent.as_os_str().is_empty() => {
+            parent.join(written)
+        }
+        _ => PathBuf::from(written),
+    };
+    Some(TargetSpec::Terraform(target::TerraformSpec::at(
+        resolved, written,
+    )))
 }
 
 /// The start of the `[[…]]` header of an array-of-tables entry.
@@ -812,6 +874,11 @@ fail_on = "low"
 # cloud = "cloudsql://acme-prod/orders"
 # database = "postgres://auditor@10.0.0.3:5432/orders"
 # password_env = "ORDERS_DB_PASSWORD"
+#
+# The databases a Terraform configuration plans (a module directory, a .tf
+# file or `terraform show -json` output, relative to this file):
+# [[targets]]
+# terraform = "infra/"
 #
 # Every instance of a region or project, with thresholds of its own (only the
 # keys set here differ from [thresholds] below):

@@ -78,10 +78,16 @@ pub struct TerraformSpec {
 
 impl TerraformSpec {
     pub fn new(path: &str) -> Self {
+        TerraformSpec::at(std::path::PathBuf::from(path), path)
+    }
+
+    /// A path read at `path` but shown (and identified) as `shown`: a config
+    /// file's relative paths are read from the config's directory.
+    pub fn at(path: std::path::PathBuf, shown: &str) -> Self {
         TerraformSpec {
-            path: std::path::PathBuf::from(path),
-            shown: path.to_string(),
-            id: format!("terraform://{path}"),
+            path,
+            shown: shown.to_string(),
+            id: format!("terraform://{shown}"),
         }
     }
 

@@ -448,6 +448,60 @@ fn a_bad_target_threshold_is_an_error_with_line_and_column() {
 }
 
 #[test]
+fn a_terraform_entry_audits_what_the_files_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let infra = dir.path().join("infra");
+    std::fs::create_dir(&infra).unwrap();
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/terraform/kutt/main.tf"
+        ),
+        infra.join("main.tf"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("sqlready.toml"),
+        "[[targets]]\nterraform = \"infra\"\nthresholds = { min_backup_retention_days = 45 }\n",
+    )
+    .unwrap();
+    let run = run_in(
+        dir.path(),
+        &["audit", "--format", "json", "--fail-on", "never"],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    let target = &report["targets"][0];
+    assert_eq!(
+        target["id"],
+        "terraform://infra#google_sql_database_instance.linkshortenerdb"
+    );
+    // 30 retained backups, and this entry wants 45.
+    let retention = target["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "backups.retention")
+        .unwrap();
+    assert_eq!(retention["status"], "fail", "{retention:#}");
+
+    std::fs::write(
+        dir.path().join("sqlready.toml"),
+        "[[targets]]\nterraform = \"infra\"\ndatabase = \"postgres://auditor@db/app\"\n",
+    )
+    .unwrap();
+    let run = run_in(dir.path(), &["audit"], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("sqlready.toml:2:13: a `terraform` entry stands alone"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn the_new_commands_help_texts_are_stable() {
     for args in [
         vec!["init", "--help"],

@@ -105,11 +105,12 @@ impl ThresholdSet {
 /// Whether an entry's id names the target: the same id, or a discovery URI
 /// the target's id continues (`rds://eu-west-1` covers `rds://eu-west-1/db/x`).
 fn covers(entry: &str, id: &str) -> bool {
+    let rest = id.strip_prefix(entry.trim_end_matches('/'));
     entry == id
-        || (is_discovery(entry)
-            && id
-                .strip_prefix(entry.trim_end_matches('/'))
-                .is_some_and(|rest| rest.starts_with('/')))
+        || (is_discovery(entry) && rest.is_some_and(|rest| rest.starts_with('/')))
+        // terraform://PATH covers every resource it plans, terraform://PATH#ADDRESS.
+        || (entry.starts_with("terraform://")
+            && id.strip_prefix(entry).is_some_and(|rest| rest.starts_with('#')))
 }
 
 /// `rds://REGION` or `cloudsql://PROJECT`: a target id that finds many.
@@ -172,6 +173,18 @@ mod tests {
         assert_eq!(set.for_target("rds://eu-west-1/db/legacy").min_eol_days, 0);
         assert_eq!(
             set.for_target("rds://us-east-1/db/orders").min_eol_days,
+            180
+        );
+        set.scope("terraform://infra", overrides(json!({"min_eol_days": 7})))
+            .unwrap();
+        assert_eq!(
+            set.for_target("terraform://infra#aws_db_instance.main")
+                .min_eol_days,
+            7
+        );
+        assert_eq!(
+            set.for_target("terraform://infra2#aws_db_instance.main")
+                .min_eol_days,
             180
         );
     }
