@@ -59,6 +59,7 @@ fn the_kutt_database_is_judged_before_it_exists() {
         ("deletion_protection", "fail"),
         ("version_support", "fail"),
         ("cost", "unknown"),
+        ("monitoring", "unknown"),
         ("durability", "n/a"),
     ] {
         assert_eq!(item(db, key), expected, "{key}: {:#}", db["findings"]);
@@ -111,6 +112,7 @@ fn a_ready_configuration_passes_and_its_replica_is_a_replica() {
         "deletion_protection",
         "version_support",
         "cost",
+        "monitoring",
     ] {
         assert_eq!(
             item(primary, key),

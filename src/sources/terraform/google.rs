@@ -6,7 +6,7 @@
 //! `deletion_protection_enabled` false, no flags (engine defaults).
 
 use super::model::{Attr, Configuration, Resource};
-use super::{Writer, budget_fact, platform_fact, shell};
+use super::{Writer, alerting_fact, budget_fact, platform_fact, shell};
 use crate::eol;
 use crate::facts::snapshot::{Collected, TargetFailure};
 use crate::sources::cloudsql_versions as versions;
@@ -65,6 +65,7 @@ pub fn target(
     flags(&mut w, version.engine);
     settings(&mut w);
     budget_fact(&mut w, config, "google_billing_budget");
+    alerting_fact(&mut w, config, "cloudsql");
     w.not_yet("cloudsql.backups.last_success_age_hours", "backup runs");
     target.facts = w.sink.finish();
     Ok(target)

@@ -240,6 +240,47 @@ pub fn budget_fact(w: &mut Writer<'_>, config: &Configuration, kind: &str) {
     }
 }
 
+/// Alerting in the configuration: a `google_monitoring_alert_policy` on Cloud
+/// SQL metrics, or an `aws_cloudwatch_metric_alarm` in the `AWS/RDS`
+/// namespace. None found, it stays unknown: alerts often live elsewhere.
+pub fn alerting_fact(w: &mut Writer<'_>, config: &Configuration, platform: &str) {
+    let (kind, marker, what) = match platform {
+        "cloudsql" => (
+            "google_monitoring_alert_policy",
+            "cloudsql.googleapis.com/",
+            "Cloud SQL metrics (cloudsql.googleapis.com/…)",
+        ),
+        _ => (
+            "aws_cloudwatch_metric_alarm",
+            "AWS/RDS",
+            "the AWS/RDS namespace",
+        ),
+    };
+    let on_metrics = |r: &&Resource| {
+        r.values.to_string().contains(marker) || r.unresolved.values().any(|e| e.contains(marker))
+    };
+    let found: Vec<&str> = config
+        .of_kind(kind)
+        .filter(on_metrics)
+        .map(|r| r.address.as_str())
+        .collect();
+    if found.is_empty() {
+        w.sink.unknown(
+            "monitoring.alerting",
+            format!("no {kind} on {what} in this configuration; alerts may be defined elsewhere"),
+            Some(&format!(
+                "define a {kind} on {what} and audit that Terraform too"
+            )),
+        );
+    } else {
+        w.sink.known(
+            "monitoring.alerting",
+            format!("{kind} on {what}: {}", found.join(", ")),
+            true,
+        );
+    }
+}
+
 /// `terraform.platform`: which provider's checks apply (`cloudsql`, `rds`).
 pub fn platform_fact(w: &mut Writer<'_>, platform: &str) {
     let kind = w.resource.kind.clone();

@@ -1,7 +1,7 @@
 //! `aws_rds_cluster`.
 
 use super::super::model::{Attr, Configuration, Resource};
-use super::super::{PLAN_FIX, Writer, budget_fact, platform_fact, shell};
+use super::super::{PLAN_FIX, Writer, alerting_fact, budget_fact, platform_fact, shell};
 use super::groups::{cluster_groups, parameter_facts};
 use super::instance::{backup_facts, insights, kms_key};
 use super::read::{
@@ -274,6 +274,7 @@ pub(super) fn cluster(
         put(&mut w, "binlog.enabled", &binlog);
     }
     budget_fact(&mut w, config, "aws_budgets_budget");
+    alerting_fact(&mut w, config, "rds");
     target.facts = w.sink.finish();
     target.evidence.extend(groups.evidence);
     Ok(target)

@@ -1,7 +1,7 @@
 //! `aws_db_instance`.
 
 use super::super::model::{Attr, Configuration, Resource};
-use super::super::{PLAN_FIX, Writer, budget_fact, platform_fact, shell};
+use super::super::{PLAN_FIX, Writer, alerting_fact, budget_fact, platform_fact, shell};
 use super::groups::{instance_groups, parameter_facts};
 use super::read::{
     Read, as_bool, as_int, as_strings, as_text, attr, multiplicity, names_instance, put, read,
@@ -154,6 +154,7 @@ pub(super) fn instance(
     let groups = instance_groups(config, resource, role, source);
     parameter_facts(&mut w, &engine, &version, &groups);
     budget_fact(&mut w, config, "aws_budgets_budget");
+    alerting_fact(&mut w, config, "rds");
     target.facts = w.sink.finish();
     target.evidence.extend(groups.evidence);
     Ok(target)
