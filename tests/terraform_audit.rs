@@ -399,3 +399,28 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     found
 }
+
+#[test]
+fn sarif_points_at_the_resource_block_in_its_file() {
+    // Relative to where sqlready runs (the repository root in CI), as code scanning wants.
+    let path = "tests/fixtures/terraform/kutt";
+    let run = sqlready(&["audit", path, "--format", "sarif", "--fail-on", "never"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let pitr = results
+        .iter()
+        .find(|r| r["ruleId"] == "pitr.enabled")
+        .unwrap_or_else(|| panic!("{results:#?}"));
+    let physical = &pitr["locations"][0]["physicalLocation"];
+    assert_eq!(
+        physical["artifactLocation"]["uri"],
+        "tests/fixtures/terraform/kutt/main.tf"
+    );
+    assert_eq!(physical["region"]["startLine"], 24);
+    let report = audit(&[path]).json();
+    assert_eq!(
+        report["targets"][0]["location"],
+        json!({"file": "tests/fixtures/terraform/kutt/main.tf", "line": 24})
+    );
+}

@@ -264,6 +264,7 @@ pub fn run_example(compiled: &CompiledCheck, example: &Example) -> super::eval::
         evidence: Vec::new(),
         principal: None,
         sources: Vec::new(),
+        location: None,
     };
     evaluate(compiled, &Subject::new(&target, &Thresholds::default()))
 }

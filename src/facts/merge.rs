@@ -192,6 +192,7 @@ pub fn merge(id: &str, cloud: Part, database: Part) -> Collected {
                 evidence,
                 principal: db.principal.or(api.principal),
                 sources: Vec::new(),
+                location: None,
             }
         }
     };
@@ -308,6 +309,7 @@ mod tests {
             evidence: Vec::new(),
             principal: (kind == Kind::Postgres).then(|| "auditor".to_string()),
             sources: Vec::new(),
+            location: None,
         }
     }
 

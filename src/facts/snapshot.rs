@@ -29,6 +29,18 @@ pub struct TargetFacts {
     /// connection, see [`super::merge`]): what each source did. Empty otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<super::merge::SourceRun>,
+    /// Where the target is declared in a file (a Terraform resource), for
+    /// SARIF physical locations; none for a live target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+}
+
+/// A place in a file: the path as given (relative to where sqlready ran, or
+/// absolute) and a 1-based line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
 }
 
 /// A target that could not be audited at all, with the reason.

@@ -83,6 +83,9 @@ pub struct TargetReport {
     /// facts are missing, and the run exits 3).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<SourceRun>,
+    /// Where the target is declared (a Terraform resource's file and line).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<crate::facts::snapshot::Location>,
 }
 
 /// Item statuses that serialize in checklist order.
@@ -241,6 +244,7 @@ pub fn judge(catalog: &Catalog, facts: &TargetFacts, thresholds: &Thresholds) ->
         error: None,
         principal: facts.principal.clone(),
         sources: facts.sources.clone(),
+        location: facts.location.clone(),
     }
 }
 
@@ -275,6 +279,7 @@ fn failed(_catalog: &Catalog, failure: &TargetFailure) -> TargetReport {
         error: Some(failure.error.clone()),
         principal: None,
         sources: Vec::new(),
+        location: None,
     }
 }
 

@@ -217,7 +217,12 @@ fn location(target: &TargetReport, config: Option<&ConfigLocations>) -> Json {
             "kind": "resource",
         }],
     });
-    if let Some(config) = config
+    if let Some(declared) = &target.location {
+        location["physicalLocation"] = json!({
+            "artifactLocation": {"uri": file_uri(&declared.file)},
+            "region": {"startLine": declared.line.max(1)},
+        });
+    } else if let Some(config) = config
         && let Some(line) = config.lines.get(&target.id)
     {
         location["physicalLocation"] = json!({
@@ -226,6 +231,18 @@ fn location(target: &TargetReport, config: Option<&ConfigLocations>) -> Json {
         });
     }
     location
+}
+
+/// A file path as a SARIF URI: relative paths stay relative to where sqlready
+/// ran (the repository root in CI), with `/` separators; absolute ones become `file://`.
+fn file_uri(path: &str) -> String {
+    let path = path.replace('\\', "/").replace(' ', "%20");
+    let path = path.strip_prefix("./").unwrap_or(&path);
+    if path.starts_with('/') {
+        format!("file://{path}")
+    } else {
+        path.to_string()
+    }
 }
 
 fn result(

@@ -182,6 +182,7 @@ pub fn target_facts(readings: &Readings, now: DateTime<Utc>) -> TargetFacts {
         evidence: evidence(readings),
         principal: None,
         sources: Vec::new(),
+        location: None,
     }
 }
 

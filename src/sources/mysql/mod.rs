@@ -124,6 +124,7 @@ pub async fn collect(
         evidence,
         principal: Some(user),
         sources: Vec::new(),
+        location: None,
     })
 }
 

@@ -89,6 +89,7 @@ pub async fn collect(
         evidence,
         principal: Some(readings.main.user.clone()),
         sources: Vec::new(),
+        location: None,
     })
 }
 

@@ -313,6 +313,7 @@ pub fn instance_target(db: &DbInstance, ctx: &Context<'_>) -> TargetFacts {
         evidence,
         principal: None,
         sources: Vec::new(),
+        location: None,
     }
 }
 
@@ -538,6 +539,7 @@ pub fn cluster_target(
         evidence,
         principal: None,
         sources: Vec::new(),
+        location: None,
     }
 }
 

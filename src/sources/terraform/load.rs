@@ -139,7 +139,7 @@ pub fn from_hcl(
     ctx.declare_var("local", hcl_value(&Json::Object(locals)));
 
     let mut resources = Vec::new();
-    for (file, body) in &bodies {
+    for ((file, body), (_, text)) in bodies.iter().zip(sources) {
         for block in blocks(body, "resource") {
             let [kind, name] = block.labels.as_slice() else {
                 continue;
@@ -154,6 +154,7 @@ pub fn from_hcl(
                 address: format!("{}.{}", kind.as_str(), name.as_str()),
                 kind: kind.as_str().to_string(),
                 file: file.clone(),
+                line: block_line(text, kind.as_str(), name.as_str()),
                 values,
                 unresolved,
             });
@@ -167,6 +168,19 @@ pub fn from_hcl(
             .map(|(name, _)| name.clone())
             .collect(),
     })
+}
+
+/// The line of `resource "KIND" "NAME" {` (the parser keeps no positions).
+fn block_line(text: &str, kind: &str, name: &str) -> Option<usize> {
+    let (kind, name) = (format!("\"{kind}\""), format!("\"{name}\""));
+    text.lines()
+        .position(|line| {
+            let mut words = line.split_whitespace();
+            words.next() == Some("resource")
+                && words.next() == Some(&kind)
+                && words.next() == Some(&name)
+        })
+        .map(|index| index + 1)
 }
 
 fn blocks<'a>(body: &'a Body, identifier: &'a str) -> impl Iterator<Item = &'a Block> + 'a {
@@ -324,6 +338,7 @@ fn collect_module(
             address: address.to_string(),
             kind: kind.to_string(),
             file: file.to_string(),
+            line: None,
             values,
             unresolved,
         });
@@ -427,6 +442,7 @@ resource "google_sql_database_instance" "db" {
         .unwrap();
         let db = &config.resources[0];
         assert_eq!(db.address, "google_sql_database_instance.db");
+        assert_eq!(db.line, Some(9), "the line of its resource block");
         assert_eq!(db.string("settings.tier"), Some("db-f1-micro"));
         assert_eq!(
             db.string("settings.availability_type"),

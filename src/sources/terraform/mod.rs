@@ -14,7 +14,7 @@ pub mod google;
 pub mod load;
 pub mod model;
 
-use crate::facts::snapshot::{Collected, TargetFacts, TargetFailure};
+use crate::facts::snapshot::{Collected, Location, TargetFacts, TargetFailure};
 use crate::facts::{FactSink, RawEvidence};
 use crate::target::{Kind, TerraformSpec};
 use chrono::{DateTime, Utc};
@@ -94,6 +94,10 @@ pub fn shell(
         evidence: vec![evidence(resource)],
         principal: None,
         sources: Vec::new(),
+        location: resource.line.map(|line| Location {
+            file: resource.file.clone(),
+            line,
+        }),
     }
 }
 
@@ -301,6 +305,7 @@ mod tests {
             address: "aws_db_instance.main".into(),
             kind: "aws_db_instance".into(),
             file: "main.tf".into(),
+            line: None,
             values: json!({"password": "hunter2", "engine": "postgres",
                            "nested": [{"master_password": "x", "manage_master_user_password": true}]}),
             unresolved: Default::default(),

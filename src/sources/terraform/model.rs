@@ -18,6 +18,8 @@ pub struct Resource {
     pub kind: String,
     /// The file it was read from.
     pub file: String,
+    /// The line of its `resource` block, when read from a `.tf` file.
+    pub line: Option<usize>,
     /// Attributes and nested blocks (blocks as lists of objects).
     pub values: Json,
     /// Attribute path (`settings.ip_configuration.private_network`) → the
@@ -121,6 +123,7 @@ mod tests {
             address: "google_sql_database_instance.main".into(),
             kind: "google_sql_database_instance".into(),
             file: "main.tf".into(),
+            line: Some(1),
             values: json!({
                 "database_version": "POSTGRES_15",
                 "settings": [{
