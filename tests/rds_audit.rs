@@ -12,7 +12,7 @@ mod support;
 
 use serde_json::Value;
 use std::collections::BTreeMap;
-use support::cli::{Run, finding, item, only_target, sqlready_with_env, status};
+use support::cli::{Run, files_under, finding, item, only_target, sqlready_with_env, status};
 
 /// What moto's STS says the static test credentials are.
 const MOTO_CALLER: &str = "arn:aws:sts::123456789012:user/moto";
@@ -392,7 +392,7 @@ fn the_evidence_names_the_aws_caller() {
         "{raw:?}"
     );
     // The secret key is nowhere in the bundle, the facts or the output.
-    let mut files = walk(&bundle);
+    let mut files = files_under(&bundle);
     files.push(path.clone());
     for file in files {
         let bytes = std::fs::read(&file).unwrap();
@@ -403,19 +403,6 @@ fn the_evidence_names_the_aws_caller() {
         );
     }
     assert!(!run.stdout.contains(SECRET) && !run.stderr.contains(SECRET));
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            found.extend(walk(&path));
-        } else {
-            found.push(path);
-        }
-    }
-    found
 }
 
 #[test]

@@ -5,8 +5,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use std::path::Path;
-use support::cli::{Run, finding, item, sqlready, status};
+use support::cli::{Run, files_under, finding, item, sqlready, status};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/terraform");
 
@@ -312,7 +311,7 @@ fn a_plan_is_audited_with_modules_and_no_secret_leaves_it() {
         assert_eq!(item(db, key), "pass", "{key}: {:#}", db["findings"]);
     }
     assert!(!run.stdout.contains("Pl4n-S3cret") && !run.stderr.contains("Pl4n-S3cret"));
-    for file in walk(&evidence) {
+    for file in files_under(&evidence) {
         let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
         assert!(!text.contains("Pl4n-S3cret"), "{}", file.display());
     }
@@ -385,19 +384,6 @@ fn a_configuration_without_databases_says_what_it_looks_for() {
         .to_string();
     assert!(error.contains("no database resource"), "{error}");
     assert!(error.contains("google_sql_database_instance"), "{error}");
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            found.extend(walk(&path));
-        } else {
-            found.push(path);
-        }
-    }
-    found
 }
 
 #[test]

@@ -79,3 +79,17 @@ pub fn finding<'a>(target: &'a Value, check: &str) -> &'a Value {
 pub fn status<'a>(target: &'a Value, check: &str) -> &'a str {
     finding(target, check)["status"].as_str().expect("status")
 }
+
+/// Every file below `dir` (outputs and evidence bundles searched for secrets).
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
