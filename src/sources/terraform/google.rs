@@ -36,7 +36,12 @@ pub fn target(
                 super::PLAN_FIX
             )));
         }
-        _ => {
+        Attr::Set(other) => {
+            return Err(fail(format!(
+                "database_version is {other}, not a version name such as \"POSTGRES_16\" or \"MYSQL_8_0\""
+            )));
+        }
+        Attr::Unset => {
             return Err(fail(
                 "database_version is not set (the provider requires it)".into(),
             ));
