@@ -109,7 +109,7 @@ fn no_file_of_any_output_holds_the_password() {
             "-o",
             "config-report.json",
         ],
-        &[("LAB_DB_PASSWORD", LAB_PASSWORD)],
+        &[("LAB_DB_PASSWORD", LAB_PASSWORD), ("USER", "ci-runner")],
     );
     assert!(
         run.code == 0 || run.code == 1,
@@ -133,6 +133,10 @@ fn no_file_of_any_output_holds_the_password() {
             .unwrap();
     assert_eq!(run_record["principals"][0]["principal"], "auditor");
     assert!(!run_record["host"].as_str().unwrap().is_empty());
+    assert_eq!(
+        run_record["os_user"], "ci-runner",
+        "the account on that host"
+    );
     let raw = std::fs::read_dir(dir.join("bundle-config/targets"))
         .unwrap()
         .next()

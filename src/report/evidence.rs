@@ -201,11 +201,16 @@ pub fn files(input: &BundleInput<'_>) -> BTreeMap<String, Vec<u8>> {
         }
     }
     let host = gethostname::gethostname().to_string_lossy().into_owned();
+    // The account on that host (a person at a laptop, a CI or CronJob user).
+    let os_user = ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|var| std::env::var(var).ok().filter(|v| !v.trim().is_empty()));
     let run = json!({
         "tool": report.tool,
         "started_at": report.started_at.to_rfc3339_opts(SecondsFormat::Secs, true),
         "finished_at": report.finished_at.to_rfc3339_opts(SecondsFormat::Secs, true),
         "host": host,
+        "os_user": os_user,
         "principals": principals,
         "invocation": input.invocation,
         "thresholds": input.thresholds.run,
