@@ -1001,7 +1001,8 @@ fn version_facts(sink: &mut FactSink<'_>, engine: &str, version: &str, ctx: &Con
         table.clone(),
     );
     sink.known("version.table_date", table.clone(), eol::TABLE_DATE);
-    match eol::end_of_life(family, &major) {
+    // A major older than the table ended by its oldest date at the latest.
+    match eol::end_of_life(family, &major).or_else(|| eol::ended_by(family, &major)) {
         Some(date) => {
             sink.known("version.eol_date", table.clone(), date.to_string());
             sink.known("version.days_until_eol", table, (date - today).num_days());
