@@ -181,6 +181,31 @@ fn plain_role_gets_unknowns_with_the_grant_that_fixes_them() {
     );
     // Never a confident verdict from what the role cannot see.
     assert_ne!(item(target, "audit_logging"), "pass");
+    // Other roles' sessions show no backend type, client address or TLS
+    // state to this role: counting only its own would pass falsely.
+    for check in ["connections.headroom", "network.tls_in_use"] {
+        let verdict = finding(target, check);
+        assert_eq!(verdict["status"], "unknown", "{verdict:#}");
+        assert!(
+            verdict["resolve"].to_string().contains("pg_read_all_stats"),
+            "{verdict:#}"
+        );
+    }
+}
+
+#[test]
+fn standby_hides_its_receiver_status_from_a_plain_role_which_is_unknown_not_a_failure() {
+    let report = audit_json(&lab().standby, "plain", "app");
+    let target = only_target(&report);
+    assert_eq!(target["role"], "replica");
+    let streaming = finding(target, "replicas.replica_streaming");
+    assert_eq!(streaming["status"], "unknown", "{streaming:#}");
+    assert!(
+        streaming["resolve"]
+            .to_string()
+            .contains("pg_read_all_stats"),
+        "{streaming:#}"
+    );
 }
 
 #[test]
@@ -404,4 +429,45 @@ fn facts_saved_from_a_real_server_re_evaluate_offline_identically() {
         live["targets"][0]["findings"],
         offline["targets"][0]["findings"]
     );
+}
+
+#[test]
+fn archive_commands_that_only_return_success_are_told_apart_from_real_ones() {
+    // The classification the catalog query applies to archive_command, run
+    // by PostgreSQL itself over sample commands (the text is never recorded).
+    let kind = sqlready::sources::postgres::queries::ARCHIVE_COMMAND_KIND;
+    let samples = [
+        ("", ""),
+        ("(disabled)", ""),
+        ("/bin/true", "noop"),
+        ("true", "noop"),
+        ("/usr/bin/true %p", "noop"),
+        (":", "noop"),
+        ("exit 0", "noop"),
+        ("REM", "noop"),
+        ("test ! -f /a/%f && cp %p /a/%f", "set"),
+        ("true && cp %p /a/%f", "set"),
+        ("pgbackrest --stanza=main archive-push %p", "set"),
+        ("/usr/local/bin/true-archive %p", "set"),
+        ("wal-g wal-push %p", "set"),
+    ];
+    let values = samples
+        .iter()
+        .map(|(command, _)| format!("({})", sql_literal(command)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let answer = lab().bad.psql(
+        "postgres",
+        &format!("SELECT string_agg({kind}, '|' ORDER BY n) FROM (SELECT setting, row_number() OVER () AS n FROM (VALUES {values}) AS v(setting)) AS pg_settings"),
+    );
+    let expected = samples
+        .iter()
+        .map(|(_, kind)| *kind)
+        .collect::<Vec<_>>()
+        .join("|");
+    assert_eq!(answer, expected);
+}
+
+fn sql_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }

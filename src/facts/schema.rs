@@ -180,14 +180,16 @@ facts! {
     "postgres.settings.full_page_writes": Bool, IN_DB, "full_page_writes";
     "postgres.settings.data_checksums": Bool, IN_DB, "data_checksums";
     "postgres.settings.synchronous_standby_names": String, IN_DB, "synchronous_standby_names";
-    "postgres.settings.pgaudit_log": String, IN_DB, "pgaudit.log (empty when pgaudit is not loaded)";
-    "postgres.settings.log_connections": Bool, IN_DB, "log_connections";
+    "postgres.settings.pgaudit_log": String, IN_DB, "pgaudit.log in lower case; none when it logs nothing (none, or only subtracted classes); empty when pgaudit is not loaded";
+    "postgres.settings.log_connections": Bool, IN_DB, "log_connections logs successful logins (on; from PostgreSQL 18 a list naming authentication, authorization or all)";
     "postgres.settings.log_disconnections": Bool, IN_DB, "log_disconnections";
     "postgres.settings.autovacuum_freeze_max_age": Int, IN_DB, "autovacuum_freeze_max_age";
     "postgres.settings.vacuum_failsafe_age": Int, IN_DB, "vacuum_failsafe_age";
+    "postgres.settings.compute_query_id": String, IN_DB, "compute_query_id (PostgreSQL 14+; auto before 14, where pg_stat_statements computes query ids itself): off disables pg_stat_statements";
     "postgres.pending_restart": StringList, IN_DB, "settings changed in the configuration but waiting for a restart";
     "postgres.extensions": StringList, IN_DB, "extensions created in the audited database";
     "postgres.archive_command_set": Bool, IN_DB, "archive_command is set (its text is never recorded: it may hold credentials)";
+    "postgres.archive_command_noop": Bool, IN_DB, "archive_command only returns success (/bin/true, :, exit 0, REM): it archives nothing";
 
     // ------------------------------------------------------------------
     // MySQL / MariaDB (source `mysql`). The generic facts above are reused where

@@ -28,6 +28,10 @@ pub struct MainDoc {
     pub hba_readable: bool,
     pub settings: Vec<SettingRow>,
     pub replication: Vec<ReplicationRow>,
+    /// A WAL receiver process runs (its row, with the pid, is visible to every role).
+    #[serde(default)]
+    pub receiver_running: bool,
+    /// Its status: NULL without pg_read_all_stats even when it runs.
     pub receiver_status: Option<String>,
     pub replay_delay_seconds: Option<f64>,
     pub slots: Vec<SlotRow>,
@@ -132,6 +136,12 @@ pub struct HbaRow {
     pub netmask: Option<String>,
     pub auth_method: Option<String>,
     pub error: Option<String>,
+    /// The rule's place in matching order (PostgreSQL 16+, NULL for invalid lines).
+    #[serde(default)]
+    pub rule_number: Option<i64>,
+    /// The file the rule is in (PostgreSQL 16+, where pg_hba.conf may `include` others).
+    #[serde(default)]
+    pub file_name: Option<String>,
 }
 
 /// Everything read from one server.
@@ -210,6 +220,8 @@ pub fn setting_value(row: &SettingRow) -> Option<Json> {
     let raw = row.setting.as_deref()?;
     Some(match row.vartype.as_str() {
         "bool" => Json::Bool(matches!(raw, "on" | "true" | "yes" | "1")),
+        _ if row.name == "log_connections" => Json::Bool(logs_authorized_connections(raw)),
+        _ if row.name == "pgaudit.log" => Json::from(pgaudit_classes(raw)),
         "integer" => Json::from(raw.parse::<i64>().ok()?),
         "real" => Json::from(raw.parse::<f64>().ok()?),
         _ if row.name == "shared_preload_libraries" => Json::from(
@@ -222,6 +234,43 @@ pub fn setting_value(row: &SettingRow) -> Option<Json> {
     })
 }
 
+/// PostgreSQL 18 made log_connections a list of aspects (`receipt`,
+/// `authentication`, `authorization`, `setup_durations`, `all`; `''` is off)
+/// and kept the boolean spellings. A successful login is logged with its
+/// user by `authentication` and `authorization`; `receipt` alone only logs
+/// that a connection arrived.
+fn logs_authorized_connections(raw: &str) -> bool {
+    raw.split(',')
+        .map(|aspect| aspect.trim().to_ascii_lowercase())
+        .any(|aspect| {
+            matches!(
+                aspect.as_str(),
+                "on" | "true" | "yes" | "1" | "all" | "authentication" | "authorization"
+            )
+        })
+}
+
+/// pgaudit.log in lower case (pgaudit compares class names case-insensitively),
+/// or `none` when the list logs nothing: only `none` and subtracted classes
+/// (`-ddl`), which pgaudit applies to an empty set.
+fn pgaudit_classes(raw: &str) -> String {
+    let normalized = raw
+        .split(',')
+        .map(|class| class.trim().to_ascii_lowercase())
+        .filter(|class| !class.is_empty())
+        .collect::<Vec<_>>();
+    if normalized.is_empty() {
+        return String::new();
+    }
+    if normalized
+        .iter()
+        .all(|class| class == "none" || class.starts_with('-'))
+    {
+        return "none".to_string();
+    }
+    normalized.join(",")
+}
+
 /// Settings that are absent for a reason other than privilege, with the value that applies.
 fn absent_default(name: &str, version_num: i64) -> Option<(Json, &'static str)> {
     match name {
@@ -231,6 +280,14 @@ fn absent_default(name: &str, version_num: i64) -> Option<(Json, &'static str)> 
         "archive_library" if version_num < 150000 => {
             Some((json!(""), "not in PostgreSQL before 15"))
         }
+        "max_slot_wal_keep_size" if version_num < 130000 => Some((
+            json!(-1),
+            "not in PostgreSQL before 13, where a slot retains WAL without limit; treated as -1",
+        )),
+        "compute_query_id" if version_num < 140000 => Some((
+            json!("auto"),
+            "not in PostgreSQL before 14, where pg_stat_statements computes its own query ids; treated as auto",
+        )),
         "pgaudit.log" => Some((
             json!(""),
             "pgaudit is not loaded, so pgaudit.log does not exist",
@@ -331,11 +388,26 @@ fn replica_facts(sink: &mut FactSink<'_>, main: &MainDoc) {
         );
     }
     if main.in_recovery {
-        sink.known(
-            "upstream.receiver_status",
-            "pg_stat_wal_receiver.status",
-            main.receiver_status.clone().unwrap_or_default(),
-        );
+        match (&main.receiver_status, main.receiver_running) {
+            (Some(status), _) => sink.known(
+                "upstream.receiver_status",
+                "pg_stat_wal_receiver.status",
+                status.clone(),
+            ),
+            (None, false) => sink.known(
+                "upstream.receiver_status",
+                "pg_stat_wal_receiver: no WAL receiver running",
+                "",
+            ),
+            (None, true) => sink.unknown(
+                "upstream.receiver_status",
+                format!(
+                    "a WAL receiver runs, but pg_stat_wal_receiver hides its status from role {}",
+                    main.user
+                ),
+                Some(&grant(&main.user, "pg_read_all_stats")),
+            ),
+        }
         sink.known(
             "upstream.replay_delay_seconds",
             "now() - pg_last_xact_replay_timestamp() (0 when replay has caught up with receipt)",
@@ -351,10 +423,10 @@ fn archive_facts(
     privileged: &PrivilegedDoc,
 ) {
     let mode = settings.get("archive_mode").and_then(Json::as_str);
-    let command_set = settings
-        .get("archive_command")
-        .and_then(Json::as_str)
-        .map(|s| s == "set");
+    // queries::archive_command_kind!: '', 'noop' or 'set', never the text.
+    let command_kind = settings.get("archive_command").and_then(Json::as_str);
+    let command_set = command_kind.map(|kind| !kind.is_empty());
+    let command_noop = command_kind.map(|kind| kind == "noop");
     let library_set = settings
         .get("archive_library")
         .and_then(Json::as_str)
@@ -372,10 +444,41 @@ fn archive_facts(
             Some(&grant(&main.user, "pg_read_all_settings")),
         ),
     }
+    match command_noop {
+        Some(noop) => sink.known(
+            "postgres.archive_command_noop",
+            "pg_settings.archive_command (text not recorded)",
+            noop,
+        ),
+        None => sink.unknown(
+            "postgres.archive_command_noop",
+            format!("archive_command is hidden from role {}", main.user),
+            Some(&grant(&main.user, "pg_read_all_settings")),
+        ),
+    }
     match (mode, command_set, library_set) {
         (Some("off"), _, _) => sink.known(
             "pitr.wal_archiving",
             "pg_settings.archive_mode = off",
+            false,
+        ),
+        // 15 lets archive_library win; from 16 the archiver raises an error
+        // instead of archiving, and pg_stat_archiver counts no failure.
+        (Some(mode), Some(true), Some(true)) if main.version_num >= 160000 => sink.known(
+            "pitr.wal_archiving",
+            format!(
+                "pg_settings.archive_mode = {mode}, and both archive_command and archive_library are set: PostgreSQL 16+ refuses to archive"
+            ),
+            false,
+        ),
+        // "Setting archive_command to a command that does nothing but return
+        // true, e.g. /bin/true, effectively disables archiving" (unless a
+        // library archives instead).
+        (Some(mode), Some(true), Some(false)) if command_noop == Some(true) => sink.known(
+            "pitr.wal_archiving",
+            format!(
+                "pg_settings.archive_mode = {mode}, and archive_command only returns success: it archives nothing"
+            ),
             false,
         ),
         (Some(mode), Some(command), Some(library)) => sink.known(
@@ -493,26 +596,60 @@ fn is_loopback(rule: &HbaRow) -> bool {
     }
 }
 
-/// Whether a rule matches every database and every user.
-fn for_everyone(rule: &HbaRow) -> bool {
-    let all = |names: &Option<Vec<String>>| names.as_deref() == Some(&["all".to_string()][..]);
-    all(&rule.database) && all(&rule.user_name)
+/// The kinds of connection a rule's database field can match. The keyword
+/// `all` does not match physical replication connections: only
+/// `replication` does (and `replication` matches nothing else).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct Targets {
+    databases: bool,
+    replication: bool,
 }
 
-/// The families a `reject` rule closes to connections without TLS: a
-/// `host`/`hostnossl` rule for everyone from every address of a family
-/// (`0.0.0.0/0`, `::/0`, `all`). pg_hba is read top down, so no later rule
-/// of that family can admit a connection without TLS.
-fn closes_plaintext(rule: &HbaRow) -> Option<Family> {
+fn targets(rule: &HbaRow) -> Targets {
+    let names = rule.database.as_deref().unwrap_or_default();
+    Targets {
+        databases: names.is_empty() || names.iter().any(|name| name != "replication"),
+        replication: names.is_empty() || names.iter().any(|name| name == "replication"),
+    }
+}
+
+/// The kinds of connection a rule matches for every user and every database
+/// of that kind: `all` (ordinary databases), `replication` (physical replication).
+fn for_everyone(rule: &HbaRow) -> Targets {
+    let everyone = rule.user_name.as_deref() == Some(&["all".to_string()][..]);
+    let names = rule.database.as_deref().unwrap_or_default();
+    Targets {
+        databases: everyone && names.iter().any(|name| name == "all"),
+        replication: everyone && names.iter().any(|name| name == "replication"),
+    }
+}
+
+/// The families a `reject` rule closes to connections without TLS, and for
+/// which kinds of connection: a `host`/`hostnossl` rule for everyone from
+/// every address of a family (`0.0.0.0/0`, `::/0`, `all`). pg_hba is read
+/// top down, so no later rule of that family and kind can admit a
+/// connection without TLS.
+fn closes_plaintext(rule: &HbaRow) -> Option<(Family, Targets)> {
     let rejects = rule.auth_method.as_deref() == Some("reject");
     let plaintext = matches!(rule.conn_type.as_str(), "host" | "hostnossl");
-    if !(rejects && plaintext && for_everyone(rule)) {
+    let kinds = for_everyone(rule);
+    if !(rejects && plaintext && (kinds.databases || kinds.replication)) {
         return None;
     }
     match (rule.address.as_deref(), family(rule), prefix_len(rule)) {
-        (Some("all"), _, _) => Some(Family::Both),
-        (_, Family::V4 | Family::V6, Some(0)) => Some(family(rule)),
+        (Some("all"), _, _) => Some((Family::Both, kinds)),
+        (_, Family::V4 | Family::V6, Some(0)) => Some((family(rule), kinds)),
         _ => None,
+    }
+}
+
+/// Where a rule is: its line, and its file when that is not pg_hba.conf itself.
+fn location(rule: &HbaRow) -> String {
+    match rule.file_name.as_deref() {
+        Some(file) if !file.ends_with("/pg_hba.conf") && file != "pg_hba.conf" => {
+            format!("line {} of {file}", rule.line)
+        }
+        _ => format!("line {}", rule.line),
     }
 }
 
@@ -520,23 +657,40 @@ fn closes_plaintext(rule: &HbaRow) -> Option<Family> {
 /// A line below a catch-all `hostnossl … reject` of its family is not
 /// counted: a connection without TLS never reaches it.
 pub fn insecure_hba_rules(rules: &[HbaRow]) -> Vec<String> {
-    let (mut closed_v4, mut closed_v6) = (false, false);
+    // Matching order: rule_number where the server reports it (with
+    // `include`, line numbers restart in every file), else the given order.
+    let mut ordered: Vec<&HbaRow> = rules.iter().collect();
+    ordered.sort_by_key(|rule| rule.rule_number.unwrap_or(i64::MAX));
+    // Closed families, for ordinary databases and for physical replication.
+    let (mut closed_v4, mut closed_v6) = (Targets::default(), Targets::default());
     let mut insecure = Vec::new();
-    for rule in rules {
+    for rule in ordered {
         if let Some(error) = &rule.error {
-            insecure.push(format!("line {}: invalid rule ({error})", rule.line));
+            insecure.push(format!("{}: invalid rule ({error})", location(rule)));
             continue;
         }
-        let shadowed = match family(rule) {
-            Family::V4 => closed_v4,
-            Family::V6 => closed_v6,
-            Family::Both => closed_v4 && closed_v6,
+        let reaches = targets(rule);
+        let closed = |closed: Targets| {
+            (!reaches.databases || closed.databases) && (!reaches.replication || closed.replication)
         };
-        match closes_plaintext(rule) {
-            Some(Family::V4) => closed_v4 = true,
-            Some(Family::V6) => closed_v6 = true,
-            Some(Family::Both) => (closed_v4, closed_v6) = (true, true),
-            None => {}
+        let shadowed = match family(rule) {
+            Family::V4 => closed(closed_v4),
+            Family::V6 => closed(closed_v6),
+            Family::Both => closed(closed_v4) && closed(closed_v6),
+        };
+        if let Some((family, kinds)) = closes_plaintext(rule) {
+            let close = |closed: &mut Targets| {
+                closed.databases |= kinds.databases;
+                closed.replication |= kinds.replication;
+            };
+            match family {
+                Family::V4 => close(&mut closed_v4),
+                Family::V6 => close(&mut closed_v6),
+                Family::Both => {
+                    close(&mut closed_v4);
+                    close(&mut closed_v6);
+                }
+            }
         }
         let plaintext = matches!(
             rule.conn_type.as_str(),
@@ -550,8 +704,8 @@ pub fn insecure_hba_rules(rules: &[HbaRow]) -> Vec<String> {
                 (None, _) => "all".to_string(),
             };
             insecure.push(format!(
-                "line {}: {} {} {} {} {}",
-                rule.line,
+                "{}: {} {} {} {} {}",
+                location(rule),
                 rule.conn_type,
                 rule.database.as_deref().unwrap_or_default().join(","),
                 rule.user_name.as_deref().unwrap_or_default().join(","),
@@ -611,33 +765,59 @@ fn network_facts(
             }
         }
     }
-    sink.known(
-        "network.client_connections",
-        "pg_stat_activity: other client backends over TCP",
-        main.clients.tcp,
-    );
     if main.read_all_stats {
+        sink.known(
+            "network.client_connections",
+            "pg_stat_activity: other client backends over TCP",
+            main.clients.tcp,
+        );
         sink.known(
             "network.tls_connections",
             "pg_stat_ssl.ssl",
             main.clients.tls,
         );
     } else {
+        // client_addr and pg_stat_ssl are NULL in other roles' rows.
+        let fix = grant(&main.user, "pg_read_all_stats");
+        sink.unknown(
+            "network.client_connections",
+            format!(
+                "pg_stat_activity hides the client address of other roles' sessions from role {}",
+                main.user
+            ),
+            Some(&fix),
+        );
         sink.unknown(
             "network.tls_connections",
             format!("pg_stat_ssl hides other sessions from role {}", main.user),
-            Some(&grant(&main.user, "pg_read_all_stats")),
+            Some(&fix),
         );
     }
 }
 
 fn connection_facts(sink: &mut FactSink<'_>, main: &MainDoc, settings: &BTreeMap<String, Json>) {
     let int = |name: &str| settings.get(name).and_then(Json::as_i64);
-    sink.known(
-        "connections.client_backends",
-        "pg_stat_activity.backend_type = 'client backend'",
-        main.clients.total,
-    );
+    // Without pg_read_all_stats, backend_type is NULL in other roles' rows:
+    // only the audit's own sessions would be counted.
+    let hidden = (!main.read_all_stats).then(|| {
+        (
+            format!(
+                "pg_stat_activity hides the backend type of other roles' sessions from role {}",
+                main.user
+            ),
+            grant(&main.user, "pg_read_all_stats"),
+        )
+    });
+    match &hidden {
+        None => sink.known(
+            "connections.client_backends",
+            "pg_stat_activity.backend_type = 'client backend'",
+            main.clients.total,
+        ),
+        Some((reason, fix)) => {
+            sink.unknown("connections.client_backends", reason.clone(), Some(fix))
+        }
+    }
     let (Some(max), Some(superuser_reserved)) = (
         int("max_connections"),
         int("superuser_reserved_connections"),
@@ -656,11 +836,14 @@ fn connection_facts(sink: &mut FactSink<'_>, main: &MainDoc, settings: &BTreeMap
         "superuser_reserved_connections + reserved_connections",
         reserved,
     );
-    sink.known(
-        "connections.usage_ratio",
-        "client backends / (max_connections - reserved)",
-        main.clients.total as f64 / usable as f64,
-    );
+    match &hidden {
+        None => sink.known(
+            "connections.usage_ratio",
+            "client backends / (max_connections - reserved)",
+            main.clients.total as f64 / usable as f64,
+        ),
+        Some((reason, fix)) => sink.unknown("connections.usage_ratio", reason.clone(), Some(fix)),
+    }
 }
 
 fn wraparound_facts(sink: &mut FactSink<'_>, main: &MainDoc) {
@@ -894,6 +1077,8 @@ mod tests {
             netmask: None,
             auth_method: Some(method.into()),
             error: None,
+            rule_number: None,
+            file_name: None,
         };
         let mut broken = rule(9, "host", None, "md5");
         broken.error = Some("invalid IP mask".into());
@@ -937,6 +1122,8 @@ mod tests {
             netmask,
             auth_method: Some(method.into()),
             error: None,
+            rule_number: None,
+            file_name: None,
         }
     }
 
@@ -994,6 +1181,248 @@ mod tests {
         assert!(insecure[0].starts_with("line 3: host all all 127.0.0.1/0"));
         assert!(insecure[1].starts_with("line 4: host all all ::1/0"));
         assert!(insecure[2].starts_with("line 5: host all all samehost"));
+    }
+
+    #[test]
+    fn all_does_not_cover_replication_so_its_reject_does_not_protect_replication_rules() {
+        // `all` never matches a physical replication connection: a catch-all
+        // `hostnossl all … reject` leaves `host replication` rules open.
+        let rules = vec![
+            hba(1, "hostnossl", "0.0.0.0/0", "reject"),
+            hba(2, "hostnossl", "::/0", "reject"),
+            hba(3, "host", "10.0.0.0/8", "scram-sha-256"),
+            {
+                let mut r = hba(4, "host", "10.0.0.0/8", "scram-sha-256");
+                r.database = Some(vec!["replication".into()]);
+                r
+            },
+        ];
+        assert_eq!(
+            insecure_hba_rules(&rules),
+            vec!["line 4: host replication all 10.0.0.0/8 scram-sha-256"]
+        );
+        // A reject naming replication too closes both.
+        let mut both = hba(1, "hostnossl", "0.0.0.0/0", "reject");
+        both.database = Some(vec!["all".into(), "replication".into()]);
+        let mut replication = hba(3, "host", "10.0.0.0/8", "scram-sha-256");
+        replication.database = Some(vec!["replication".into()]);
+        let rules = vec![both, hba(2, "host", "10.0.0.0/8", "md5"), replication];
+        assert_eq!(insecure_hba_rules(&rules), Vec::<String>::new());
+    }
+
+    #[test]
+    fn hba_rules_are_judged_in_rule_number_order_across_included_files() {
+        // PostgreSQL 16+: pg_hba.conf line 5 admits plaintext before the
+        // `include` on line 10 pulls in a catch-all reject (line 1 of its file).
+        let mut reject = hba(1, "hostnossl", "0.0.0.0/0", "reject");
+        reject.rule_number = Some(2);
+        reject.file_name = Some("/etc/postgresql/conf.d/tls.conf".into());
+        let mut open = hba(5, "host", "10.0.0.0/8", "scram-sha-256");
+        open.rule_number = Some(1);
+        open.file_name = Some("/etc/postgresql/pg_hba.conf".into());
+        let mut later = hba(2, "host", "10.1.0.0/16", "scram-sha-256");
+        later.rule_number = Some(3);
+        later.file_name = Some("/etc/postgresql/conf.d/tls.conf".into());
+        let insecure = insecure_hba_rules(&[reject, open, later]);
+        assert_eq!(
+            insecure,
+            vec!["line 5: host all all 10.0.0.0/8 scram-sha-256"],
+            "the rule above the include is reachable; the one below the reject is not"
+        );
+        let mut elsewhere = hba(7, "host", "10.0.0.0/8", "md5");
+        elsewhere.file_name = Some("/etc/postgresql/conf.d/apps.conf".into());
+        assert_eq!(
+            insecure_hba_rules(&[elsewhere]),
+            vec!["line 7 of /etc/postgresql/conf.d/apps.conf: host all all 10.0.0.0/8 md5"]
+        );
+    }
+
+    #[test]
+    fn without_pg_read_all_stats_connection_counts_are_unknown_not_low() {
+        // Other roles' rows show NULL backend_type and client_addr: the counts
+        // would be the audit's own sessions only (measured on 15: 1 of 4).
+        let mut main = recorded();
+        main.read_all_stats = false;
+        main.user = "plain".into();
+        main.clients = ClientsRow {
+            total: 1,
+            tcp: 0,
+            tls: 0,
+        };
+        let facts = facts(&readings(main), today());
+        for path in [
+            "connections.client_backends",
+            "connections.usage_ratio",
+            "network.client_connections",
+            "network.tls_connections",
+        ] {
+            let (_, resolve) = unknown(&facts, path);
+            assert!(
+                resolve
+                    .unwrap()
+                    .contains("GRANT pg_read_all_stats TO plain"),
+                "{path}"
+            );
+        }
+        assert_eq!(value(&facts, "connections.max_connections"), &json!(100));
+    }
+
+    #[test]
+    fn a_hidden_wal_receiver_status_is_unknown_not_stopped() {
+        let mut main = recorded();
+        main.in_recovery = true;
+        main.read_all_stats = false;
+        main.user = "plain".into();
+        main.receiver_running = true;
+        main.receiver_status = None;
+        let (reason, resolve) = unknown(
+            &facts(&readings(main.clone()), today()),
+            "upstream.receiver_status",
+        );
+        assert!(reason.contains("hides its status"), "{reason}");
+        assert!(resolve.unwrap().contains("pg_read_all_stats"));
+        main.receiver_running = false;
+        assert_eq!(
+            value(
+                &facts(&readings(main.clone()), today()),
+                "upstream.receiver_status"
+            ),
+            &json!("")
+        );
+        main.receiver_running = true;
+        main.receiver_status = Some("streaming".into());
+        assert_eq!(
+            value(&facts(&readings(main), today()), "upstream.receiver_status"),
+            &json!("streaming")
+        );
+    }
+
+    #[test]
+    fn archive_command_and_library_together_archive_nothing_from_16() {
+        let mut main = recorded();
+        set(&mut main, "archive_mode", "on");
+        set(&mut main, "archive_command", "set");
+        set(&mut main, "archive_library", "basic_archive");
+        // 15: archive_library takes precedence.
+        assert_eq!(
+            value(
+                &facts(&readings(main.clone()), today()),
+                "pitr.wal_archiving"
+            ),
+            &json!(true)
+        );
+        // 16+: "both archive_command and archive_library set" is an error.
+        main.version = "16.4".into();
+        main.version_num = 160004;
+        let facts = facts(&readings(main), today());
+        assert_eq!(value(&facts, "pitr.wal_archiving"), &json!(false));
+    }
+
+    #[test]
+    fn an_archive_command_that_only_returns_true_archives_nothing() {
+        let mut main = recorded();
+        set(&mut main, "archive_mode", "on");
+        set(&mut main, "archive_command", "noop");
+        let facts = facts(&readings(main.clone()), today());
+        assert_eq!(value(&facts, "pitr.wal_archiving"), &json!(false));
+        assert_eq!(value(&facts, "postgres.archive_command_noop"), &json!(true));
+        assert_eq!(value(&facts, "postgres.archive_command_set"), &json!(true));
+        // On 15 a library archives instead of the command.
+        set(&mut main, "archive_library", "basic_archive");
+        let facts = super::facts(&readings(main), today());
+        assert_eq!(value(&facts, "pitr.wal_archiving"), &json!(true));
+    }
+
+    #[test]
+    fn settings_older_versions_lack_get_the_behaviour_of_those_versions() {
+        let mut main = recorded();
+        main.version = "12.22".into();
+        main.version_num = 120022;
+        main.settings.retain(|r| {
+            !matches!(
+                r.name.as_str(),
+                "max_slot_wal_keep_size" | "compute_query_id" | "archive_library"
+            )
+        });
+        let facts = facts(&readings(main), today());
+        assert_eq!(
+            value(&facts, "postgres.settings.max_slot_wal_keep_size"),
+            &json!(-1)
+        );
+        assert_eq!(
+            value(&facts, "postgres.settings.compute_query_id"),
+            &json!("auto")
+        );
+    }
+
+    #[test]
+    fn the_catalog_query_reads_columns_newer_than_12_only_through_to_jsonb() {
+        // PostgreSQL 12 has no wal_status/safe_wal_size (13) and no
+        // rule_number/file_name (16): naming them as columns fails the query.
+        let queries = [super::super::queries::MAIN, super::super::queries::HBA];
+        for column in ["wal_status", "safe_wal_size", "rule_number", "file_name"] {
+            for sql in queries {
+                let direct = sql
+                    .replace(&format!("'{column}', "), "") // the JSON key
+                    .replace(&format!("->>'{column}'"), ""); // to_jsonb(row)->>'column'
+                assert!(!direct.contains(column), "{column} is read as a column");
+            }
+        }
+    }
+
+    #[test]
+    fn log_connections_as_a_list_from_postgresql_18() {
+        let row = |setting: &str, vartype: &str| SettingRow {
+            name: "log_connections".into(),
+            setting: Some(setting.into()),
+            vartype: vartype.into(),
+            unit: None,
+            pending_restart: false,
+        };
+        assert_eq!(setting_value(&row("on", "bool")), Some(json!(true)));
+        assert_eq!(setting_value(&row("off", "bool")), Some(json!(false)));
+        for (setting, logged) in [
+            ("", false),
+            ("receipt", false),
+            ("on", true),
+            ("off", false),
+            ("all", true),
+            ("receipt,authorization", true),
+            ("Authentication", true),
+            ("setup_durations", false),
+        ] {
+            assert_eq!(
+                setting_value(&row(setting, "string")),
+                Some(json!(logged)),
+                "log_connections = '{setting}'"
+            );
+        }
+    }
+
+    #[test]
+    fn pgaudit_log_is_normalized_so_none_in_any_spelling_logs_nothing() {
+        let row = |setting: &str| SettingRow {
+            name: "pgaudit.log".into(),
+            setting: Some(setting.into()),
+            vartype: "string".into(),
+            unit: None,
+            pending_restart: false,
+        };
+        for (setting, normalized) in [
+            ("NONE", "none"),
+            ("none", "none"),
+            ("-ddl", "none"),
+            ("none, -all", "none"),
+            ("DDL, Role", "ddl,role"),
+            ("all, -misc", "all,-misc"),
+            ("", ""),
+        ] {
+            assert_eq!(
+                setting_value(&row(setting)),
+                Some(json!(normalized)),
+                "pgaudit.log = '{setting}'"
+            );
+        }
     }
 
     #[test]

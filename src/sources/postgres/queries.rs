@@ -30,12 +30,34 @@ pub const SETTINGS: &[&str] = &[
     "log_disconnections",
     "autovacuum_freeze_max_age",
     "vacuum_failsafe_age",
+    "compute_query_id",
 ];
+
+/// What `archive_command` does, never its text (it may hold credentials):
+/// `''` none (`(disabled)` is how 12–14 show it with archive_mode off),
+/// `noop` a command that only returns success (`/bin/true`, `:`, `exit 0`,
+/// Windows `REM`), which the documentation says "effectively disables
+/// archiving", else `set`. Over a column named `setting`.
+macro_rules! archive_command_kind {
+    () => {
+        r#"CASE WHEN setting IN ('', '(disabled)') THEN ''
+     WHEN setting ~ '^\s*((/usr)?/bin/)?(true|:)(\s+[^;&|<>`$()]*)?\s*;?\s*$'
+       OR lower(btrim(setting, ' ;')) IN ('exit', 'exit 0', 'rem') OR lower(setting) ~ '^\s*rem(\s|$)'
+     THEN 'noop' ELSE 'set' END"#
+    };
+}
+
+/// [`archive_command_kind!`], for tests.
+pub const ARCHIVE_COMMAND_KIND: &str = archive_command_kind!();
 
 /// Everything readable by any role (PUBLIC), in one document. `$1` is the
 /// settings list, `$2` the migration table names. Ages are computed with
 /// `age()` (int4) and never multiplied in SQL, so nothing overflows.
-pub const MAIN: &str = r#"
+/// Columns that not every supported version has (PostgreSQL 12 has no
+/// `pg_replication_slots.wal_status`/`safe_wal_size`) are read through
+/// `to_jsonb(row)->>'column'`, which is NULL where the column does not exist.
+pub const MAIN: &str = concat!(
+    r#"
 SELECT json_build_object(
   'version', current_setting('server_version'),
   'version_num', current_setting('server_version_num')::int,
@@ -51,7 +73,9 @@ SELECT json_build_object(
   'settings', (SELECT coalesce(json_agg(json_build_object(
                   'name', name,
                   'setting', CASE WHEN name = 'archive_command'
-                                  THEN CASE WHEN setting IN ('', '(disabled)') THEN '' ELSE 'set' END
+                                  THEN "#,
+    archive_command_kind!(),
+    r#"
                                   ELSE setting END,
                   'vartype', vartype, 'unit', unit, 'pending_restart', pending_restart)), '[]'::json)
                FROM pg_settings WHERE name = ANY($1)),
@@ -64,19 +88,21 @@ SELECT json_build_object(
                                            THEN pg_wal_lsn_diff(pg_current_wal_lsn(), r.replay_lsn) END,
                   'replay_lag_seconds', extract(epoch FROM r.replay_lag))), '[]'::json)
                  FROM pg_stat_replication r),
+  'receiver_running', EXISTS (SELECT 1 FROM pg_stat_wal_receiver),
   'receiver_status', (SELECT status FROM pg_stat_wal_receiver LIMIT 1),
   'replay_delay_seconds', CASE WHEN pg_is_in_recovery() THEN
         CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
              ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END END,
   'slots', (SELECT coalesce(json_agg(json_build_object(
-                  'name', slot_name, 'type', slot_type, 'active', active,
-                  'wal_status', wal_status, 'safe_wal_size', safe_wal_size,
+                  'name', s.slot_name, 'type', s.slot_type, 'active', s.active,
+                  'wal_status', to_jsonb(s)->>'wal_status',
+                  'safe_wal_size', (to_jsonb(s)->>'safe_wal_size')::bigint,
                   'retained_bytes', pg_wal_lsn_diff(
                        CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn()
-                            ELSE pg_current_wal_lsn() END, restart_lsn),
-                  'xmin_age', age(xmin), 'catalog_xmin_age', age(catalog_xmin))
-                  ORDER BY slot_name), '[]'::json)
-            FROM pg_replication_slots),
+                            ELSE pg_current_wal_lsn() END, s.restart_lsn),
+                  'xmin_age', age(s.xmin), 'catalog_xmin_age', age(s.catalog_xmin))
+                  ORDER BY s.slot_name), '[]'::json)
+            FROM pg_replication_slots s),
   'archiver', (SELECT json_build_object(
                   'archived_count', archived_count, 'failed_count', failed_count,
                   'last_archived_age_seconds', extract(epoch FROM now() - last_archived_time),
@@ -105,7 +131,8 @@ SELECT json_build_object(
                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                  WHERE c.relkind IN ('r', 'p', 'v') AND c.relname = ANY($2))
 )::text
-"#;
+"#
+);
 
 /// Migration tables of another database (run over a connection to it).
 pub const MIGRATIONS: &str = r#"
@@ -115,11 +142,16 @@ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'v') AND c.relname = ANY($1)
 "#;
 
-/// pg_hba rules (superuser, or SELECT on the view and EXECUTE on the function).
+/// pg_hba rules (superuser, or SELECT on the view and EXECUTE on the function),
+/// in the order the server matches them: `rule_number` (with `file_name`,
+/// PostgreSQL 16+, where `include` directives make `line_number` a line of
+/// some file), else `line_number`.
 pub const HBA: &str = "(SELECT coalesce(json_agg(json_build_object(
-    'line', line_number, 'type', type, 'database', database, 'user_name', user_name,
-    'address', address, 'netmask', netmask, 'auth_method', auth_method, 'error', error)
-    ORDER BY line_number), '[]'::json) FROM pg_catalog.pg_hba_file_rules)";
+    'line', r.line_number, 'type', r.type, 'database', r.database, 'user_name', r.user_name,
+    'address', r.address, 'netmask', r.netmask, 'auth_method', r.auth_method, 'error', r.error,
+    'rule_number', (to_jsonb(r)->>'rule_number')::int, 'file_name', to_jsonb(r)->>'file_name')
+    ORDER BY (to_jsonb(r)->>'rule_number')::int NULLS LAST, r.line_number), '[]'::json)
+    FROM pg_catalog.pg_hba_file_rules r)";
 
 /// WAL segments waiting for the archiver (pg_monitor).
 pub const READY_COUNT: &str =
