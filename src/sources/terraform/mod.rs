@@ -164,7 +164,7 @@ impl<'a> Writer<'a> {
         let address = &self.resource.address;
         match (self.resource.attr(path), default) {
             (Attr::Set(value), _) => {
-                let judged = map(value);
+                let judged = map(&coerce(fact, value));
                 self.sink
                     .known(fact, format!("{address}: {path} = {value}"), judged.clone());
                 Some(judged)
@@ -221,6 +221,26 @@ impl<'a> Writer<'a> {
             format!("{what}: a planned resource has none yet; audit the running instance"),
             None,
         );
+    }
+}
+
+/// A value as Terraform converts it for the attribute's type: `"true"` for a
+/// bool, `"7"` for a number (HCL allows both); the fact's schema type decides.
+fn coerce(fact: &str, value: &Json) -> Json {
+    use crate::facts::schema::{FactType, spec};
+    let Json::String(text) = value else {
+        return value.clone();
+    };
+    let text = text.trim();
+    match spec(fact).map(|s| s.ty) {
+        Some(FactType::Bool) => match text {
+            "true" => Json::Bool(true),
+            "false" => Json::Bool(false),
+            _ => value.clone(),
+        },
+        Some(FactType::Int) => text.parse::<i64>().map_or(value.clone(), Json::from),
+        Some(FactType::Number) => text.parse::<f64>().map_or(value.clone(), Json::from),
+        _ => value.clone(),
     }
 }
 
@@ -298,6 +318,21 @@ pub fn platform_fact(w: &mut Writer<'_>, platform: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strings_are_converted_as_terraform_converts_them() {
+        assert_eq!(coerce("backups.enabled", &json!("true")), json!(true));
+        assert_eq!(coerce("backups.retention_days", &json!("14")), json!(14));
+        assert_eq!(
+            coerce("backups.retention_days", &json!("many")),
+            json!("many")
+        );
+        assert_eq!(
+            coerce("cloudsql.availability_type", &json!("REGIONAL")),
+            json!("REGIONAL")
+        );
+        assert_eq!(coerce("backups.enabled", &json!(false)), json!(false));
+    }
 
     #[test]
     fn secrets_are_redacted_from_the_evidence_whatever_their_depth() {
