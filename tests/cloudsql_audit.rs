@@ -857,6 +857,36 @@ fn a_failing_token_info_leaves_the_principal_unknown_not_the_audit() {
 }
 
 #[test]
+fn a_redirected_api_keeps_the_token_away_from_google() {
+    // SQLREADY_CLOUDSQL_ENDPOINT points elsewhere and no token info endpoint is
+    // named: the token is not sent to oauth2.googleapis.com, and that is no warning.
+    let own = Server::start(scenario_routes(), Duration::ZERO);
+    let dir = tempfile::tempdir().unwrap();
+    let facts = dir.path().join("facts.json");
+    let facts_path = facts.display().to_string();
+    let run = audit_args(
+        &own.url,
+        &["cloudsql://acme-prod/pg-good"],
+        &["--save-facts", &facts_path],
+        &[("SQLREADY_GOOGLE_OAUTH_ENDPOINT", "")],
+    );
+    let report = run.json();
+    let t = target(&report, "cloudsql://acme-prod/pg-good");
+    assert!(t["error"].is_null(), "{t:#}");
+    assert!(t.get("principal").is_none(), "{t:#}");
+    assert!(own.requests_to("/tokeninfo").is_empty(), "{:?}", own.log());
+    assert!(!run.stderr.contains("WARN"), "{}", run.stderr);
+    let facts: Value = serde_json::from_str(&std::fs::read_to_string(&facts).unwrap()).unwrap();
+    let evidence = caller_identity(&facts)[0];
+    assert!(
+        evidence["response"]["error"].as_str().is_some_and(
+            |e| e.contains("not asked") && e.contains("SQLREADY_GOOGLE_OAUTH_ENDPOINT")
+        ),
+        "{evidence:#}"
+    );
+}
+
+#[test]
 fn no_credentials_fail_in_seconds_with_the_fix() {
     let started = Instant::now();
     let run = audit_with(

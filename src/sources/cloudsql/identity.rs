@@ -322,13 +322,22 @@ fn percent_decode(text: &str) -> String {
         .into_owned()
 }
 
-/// The token info base URL: `SQLREADY_GOOGLE_OAUTH_ENDPOINT`, else Google's.
-pub fn oauth_endpoint() -> String {
-    std::env::var(OAUTH_ENDPOINT_VAR)
+/// The token info base URL: `SQLREADY_GOOGLE_OAUTH_ENDPOINT`, else Google's —
+/// but only while the Admin API is Google's too: with the API redirected
+/// (`SQLREADY_CLOUDSQL_ENDPOINT`: a private endpoint, a proxy, a test server)
+/// the token is not sent to a public Google endpoint it was not meant for.
+pub fn oauth_endpoint(api_is_google: bool) -> Result<String, String> {
+    match std::env::var(OAUTH_ENDPOINT_VAR)
         .ok()
         .map(|e| e.trim().trim_end_matches('/').to_string())
         .filter(|e| !e.is_empty())
-        .unwrap_or_else(|| DEFAULT_OAUTH_ENDPOINT.to_string())
+    {
+        Some(endpoint) => Ok(endpoint),
+        None if api_is_google => Ok(DEFAULT_OAUTH_ENDPOINT.to_string()),
+        None => Err(format!(
+            "token info was not asked: the Admin API is redirected (SQLREADY_CLOUDSQL_ENDPOINT) and {OAUTH_ENDPOINT_VAR} is not set, so the token is not sent to {DEFAULT_OAUTH_ENDPOINT}"
+        )),
+    }
 }
 
 fn metadata_url() -> String {
@@ -343,12 +352,21 @@ fn metadata_url() -> String {
 // The edge: the HTTP calls.
 
 /// Finds the principal as `plan` says, within `timeout`; never fails.
-pub async fn resolve(plan: Plan, credentials: &Credentials, timeout: Duration) -> Identity {
+pub async fn resolve(
+    plan: Plan,
+    credentials: &Credentials,
+    timeout: Duration,
+    api_is_google: bool,
+) -> Identity {
     let (request, asked) = match plan {
         Plan::Done(identity) => return identity,
         Plan::TokenInfo { what } => {
-            let request = format!("POST {}/tokeninfo", oauth_endpoint());
-            let asked = tokeninfo(request.clone(), what, credentials, timeout);
+            let endpoint = match oauth_endpoint(api_is_google) {
+                Ok(endpoint) => endpoint,
+                Err(reason) => return Identity::failed("token info", reason),
+            };
+            let request = format!("POST {endpoint}/tokeninfo");
+            let asked = tokeninfo(request.clone(), endpoint, what, credentials, timeout);
             (request, futures::future::Either::Left(asked))
         }
         Plan::Metadata => {
@@ -369,6 +387,7 @@ pub async fn resolve(plan: Plan, credentials: &Credentials, timeout: Duration) -
 
 async fn tokeninfo(
     request: String,
+    endpoint: String,
     what: String,
     credentials: &Credentials,
     timeout: Duration,
@@ -382,7 +401,7 @@ async fn tokeninfo(
         Err(err) => return Identity::failed(&request, format!("no HTTP client ({err})")),
     };
     let sent = client
-        .post(format!("{}/tokeninfo", oauth_endpoint()))
+        .post(format!("{endpoint}/tokeninfo"))
         .bearer_auth(&token)
         .form(&[("access_token", token.as_str())])
         .send()

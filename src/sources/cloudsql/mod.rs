@@ -167,9 +167,18 @@ impl Api {
                 .map(|(name, text)| (name.as_str(), text.clone())),
         );
         let timeout = options.connect_timeout.min(IDENTITY_CAP);
-        let found = identity::resolve(plan, &self.credentials, timeout).await;
+        let api_is_google = self.endpoint == DEFAULT_ENDPOINT;
+        // Token info not asked because the API is redirected (tests, private
+        // endpoints) is the user's setup, not a failure worth a warning.
+        let not_asked = matches!(plan, identity::Plan::TokenInfo { .. })
+            && identity::oauth_endpoint(api_is_google).is_err();
+        let found = identity::resolve(plan, &self.credentials, timeout, api_is_google).await;
         match (&found.principal, found.reason()) {
             (Some(principal), _) => tracing::info!(principal, "Google principal found"),
+            (None, reason) if not_asked => tracing::info!(
+                "the Google principal is unknown ({})",
+                reason.unwrap_or("no reason given")
+            ),
             (None, reason) => tracing::warn!(
                 "who runs the audit is not recorded: the Google principal is unknown ({})",
                 reason.unwrap_or("no reason given")
