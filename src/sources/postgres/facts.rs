@@ -19,6 +19,10 @@ pub struct MainDoc {
     pub version: String,
     pub version_num: i64,
     pub in_recovery: bool,
+    /// Aurora PostgreSQL (it has `aurora_version()`): the cluster volume keeps
+    /// the log, so WAL archiving is not how it recovers to a point in time.
+    #[serde(default)]
+    pub aurora: bool,
     pub user: String,
     pub database: String,
     pub superuser: bool,
@@ -457,6 +461,11 @@ fn archive_facts(
         ),
     }
     match (mode, command_set, library_set) {
+        _ if main.aurora => sink.unknown(
+            "pitr.wal_archiving",
+            "Aurora PostgreSQL keeps its log in the cluster volume and does not archive WAL; point-in-time recovery is the cluster's backup setting",
+            Some("audit the cluster through the RDS API: rds://REGION/cluster/ID (pair it with this connection in sqlready.toml)"),
+        ),
         (Some("off"), _, _) => sink.known(
             "pitr.wal_archiving",
             "pg_settings.archive_mode = off",
@@ -1038,6 +1047,16 @@ mod tests {
             value(&facts(&readings(main), today()), "pitr.wal_archiving"),
             &json!(true)
         );
+    }
+
+    #[test]
+    fn aurora_does_not_archive_wal_and_is_not_failed_for_it() {
+        let mut main = recorded();
+        main.aurora = true;
+        let facts = facts(&readings(main), today());
+        let (reason, resolve) = unknown(&facts, "pitr.wal_archiving");
+        assert!(reason.contains("Aurora"), "{reason}");
+        assert!(resolve.unwrap().contains("rds://REGION/cluster/ID"));
     }
 
     #[test]

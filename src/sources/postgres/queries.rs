@@ -62,6 +62,7 @@ SELECT json_build_object(
   'version', current_setting('server_version'),
   'version_num', current_setting('server_version_num')::int,
   'in_recovery', pg_is_in_recovery(),
+  'aurora', EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'aurora_version'),
   'user', current_user,
   'database', current_database(),
   'superuser', coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false),
