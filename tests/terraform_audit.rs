@@ -5,7 +5,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::cli::{Run, files_under, finding, item, sqlready, status};
+use support::cli::{Run, assert_items, files_under, finding, item, sqlready, status};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/terraform");
 
@@ -99,27 +99,24 @@ fn a_ready_configuration_passes_and_its_replica_is_a_replica() {
         &report,
         &format!("terraform://{dir}#google_sql_database_instance.orders"),
     );
-    for key in [
-        "replicas",
-        "multi_zone",
-        "backups",
-        "pitr",
-        "cdc",
-        "disk_autogrow",
-        "network_security",
-        "slow_queries",
-        "deletion_protection",
-        "version_support",
-        "cost",
-        "monitoring",
-    ] {
-        assert_eq!(
-            item(primary, key),
-            "pass",
-            "{key}: {:#}",
-            primary["findings"]
-        );
-    }
+    assert_items(
+        primary,
+        &[
+            "replicas",
+            "multi_zone",
+            "backups",
+            "pitr",
+            "cdc",
+            "disk_autogrow",
+            "network_security",
+            "slow_queries",
+            "deletion_protection",
+            "version_support",
+            "cost",
+            "monitoring",
+        ],
+        "pass",
+    );
     // retained_backups = var.retained_backups: the variable's default (14) is used.
     let retention = finding(primary, "backups.retention");
     assert_eq!(retention["status"], "pass");
@@ -151,20 +148,22 @@ fn aurora_and_rds_resources_are_judged_with_the_aws_defaults() {
     );
     assert_eq!(aurora["role"], "cluster");
     assert_eq!(aurora["engine"], "postgres");
-    for key in [
-        "replicas",
-        "multi_zone",
-        "backups",
-        "pitr",
-        "cdc",
-        "disk_autogrow",
-        "network_security",
-        "slow_queries",
-        "deletion_protection",
-        "encryption",
-    ] {
-        assert_eq!(item(aurora, key), "pass", "{key}: {:#}", aurora["findings"]);
-    }
+    assert_items(
+        aurora,
+        &[
+            "replicas",
+            "multi_zone",
+            "backups",
+            "pitr",
+            "cdc",
+            "disk_autogrow",
+            "network_security",
+            "slow_queries",
+            "deletion_protection",
+            "encryption",
+        ],
+        "pass",
+    );
     // rds.force_ssl = 1 in the cluster parameter group of this configuration.
     assert_eq!(status(aurora, "network.rds_tls_required"), "pass");
 
@@ -302,14 +301,16 @@ fn a_plan_is_audited_with_modules_and_no_secret_leaves_it() {
         &format!("terraform://{path}#module.db.google_sql_database_instance.this"),
     );
     assert_eq!(db["version"], "17");
-    for key in [
-        "multi_zone",
-        "pitr",
-        "network_security",
-        "deletion_protection",
-    ] {
-        assert_eq!(item(db, key), "pass", "{key}: {:#}", db["findings"]);
-    }
+    assert_items(
+        db,
+        &[
+            "multi_zone",
+            "pitr",
+            "network_security",
+            "deletion_protection",
+        ],
+        "pass",
+    );
     assert!(!run.stdout.contains("Pl4n-S3cret") && !run.stderr.contains("Pl4n-S3cret"));
     for file in files_under(&evidence) {
         let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();

@@ -93,3 +93,16 @@ pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     found
 }
+
+/// Asserts that every listed checklist item of a target has `expected` status.
+pub fn assert_items(target: &Value, keys: &[&str], expected: &str) {
+    for key in keys {
+        assert_eq!(
+            item(target, key),
+            expected,
+            "{} {key}: {:#}",
+            target["id"],
+            target["findings"]
+        );
+    }
+}
