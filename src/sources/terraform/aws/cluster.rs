@@ -3,7 +3,7 @@
 use super::super::model::{Attr, Configuration, Resource};
 use super::super::{PLAN_FIX, Writer, alerting_fact, budget_fact, platform_fact, shell};
 use super::groups::{cluster_groups, parameter_facts};
-use super::instance::{backup_facts, insights, kms_key};
+use super::instance::{backup_facts, insights, protection_facts};
 use super::read::{
     Read, as_bool, as_int, as_strings, as_text, attr, multiplicity, put, read, refers_to,
     restored_from, unresolved_reason,
@@ -220,18 +220,7 @@ pub(super) fn cluster(
             as_bool,
         )
     };
-    put(&mut w, "encryption.at_rest", &encrypted);
-    put(&mut w, "rds.kms_key_id", &kms_key(resource, &encrypted));
-    put(
-        &mut w,
-        "deletion_protection.enabled",
-        &read(
-            resource,
-            "deletion_protection",
-            Some((false, "provider default false")),
-            as_bool,
-        ),
-    );
+    protection_facts(&mut w, resource, &encrypted);
 
     cluster_monitoring(&mut w, resource, &members, aurora && !serverless_v1);
     put(

@@ -111,18 +111,7 @@ pub(super) fn instance(
         ),
     );
     let encrypted = instance_encryption(resource, role, source);
-    put(&mut w, "encryption.at_rest", &encrypted);
-    put(&mut w, "rds.kms_key_id", &kms_key(resource, &encrypted));
-    put(
-        &mut w,
-        "deletion_protection.enabled",
-        &read(
-            resource,
-            "deletion_protection",
-            Some((false, "provider default false")),
-            as_bool,
-        ),
-    );
+    protection_facts(&mut w, resource, &encrypted);
 
     // Monitoring and logs.
     put(
@@ -387,6 +376,23 @@ fn instance_encryption(resource: &Resource, role: Role, source: Option<&Resource
         Some((false, "provider default false: unencrypted")),
         as_bool,
     )
+}
+
+/// Encryption, its key and deletion protection: the same attributes on an
+/// instance and a cluster (how `encrypted` is decided differs).
+pub(super) fn protection_facts(w: &mut Writer<'_>, resource: &Resource, encrypted: &Read<bool>) {
+    put(w, "encryption.at_rest", encrypted);
+    put(w, "rds.kms_key_id", &kms_key(resource, encrypted));
+    put(
+        w,
+        "deletion_protection.enabled",
+        &read(
+            resource,
+            "deletion_protection",
+            Some((false, "provider default false")),
+            as_bool,
+        ),
+    );
 }
 
 /// `kms_key_id`; when not written, RDS picks the AWS managed key at creation.
