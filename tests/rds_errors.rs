@@ -238,11 +238,19 @@ fn throttling_is_retried_and_lifecycle_dates_come_from_the_api() {
     let report = run.json();
     let orders = target(&report, "rds://us-east-1/db/orders");
     assert_eq!(orders["items"]["multi_zone"], "pass");
-    // RDS's own calendar (standard support ends 2029-02-28), not the upstream table (2028-11-09).
+    // RDS's own calendar, not the upstream table (2028-11-09): enrolled in
+    // Extended Support (the default), the version is patched until 2032-02-29,
+    // and standard support (2029-02-28) is what the cost warning watches.
     let supported = finding(orders, "version.supported");
     assert!(
-        supported["detail"].as_str().unwrap().contains("2029-02-28"),
+        supported["detail"].as_str().unwrap().contains("2032-02-29"),
         "{supported:#}"
+    );
+    let standard = finding(orders, "version.rds_standard_support");
+    assert_eq!(standard["status"], "pass", "{standard:#}");
+    assert!(
+        standard["detail"].as_str().unwrap().contains("2029-02-28"),
+        "{standard:#}"
     );
     assert_eq!(
         finding(orders, "cdc.rds_logical_replication")["status"],

@@ -324,6 +324,8 @@ facts! {
     "rds.parameters.long_query_time": Number, RDS, "MySQL / MariaDB / Aurora MySQL: long_query_time, seconds (default 10)";
     "rds.parameters.log_output": String, RDS, "MySQL / MariaDB / Aurora MySQL: log_output, upper case (TABLE, FILE, NONE or a list); RDS MySQL/MariaDB default TABLE; only FILE reaches CloudWatch Logs";
     "rds.parameters.pending_reboot": StringList, RDS, "static parameters set in a group whose changes wait for a reboot (ParameterApplyStatus pending-reboot): configured, not yet active";
+    "rds.version.standard_support_end": String, RDS, "end of RDS standard support for the major version (DescribeDBMajorEngineVersions); after it, RDS Extended Support is billed";
+    "rds.version.days_until_standard_support_end": Int, RDS, "days from the audit to the end of RDS standard support; negative once in paid Extended Support";
     "rds.version.lifecycle_source": String, RDS, "where version support dates came from: DescribeDBMajorEngineVersions, or the embedded table and why";
 }
 

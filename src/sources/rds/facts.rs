@@ -289,7 +289,13 @@ pub fn instance_target(db: &DbInstance, ctx: &Context<'_>) -> TargetFacts {
         }
     }
 
-    version_facts(&mut sink, raw_engine, version, ctx);
+    version_facts(
+        &mut sink,
+        raw_engine,
+        version,
+        db.engine_lifecycle_support(),
+        ctx,
+    );
 
     let mut evidence = vec![RawEvidence {
         source: SOURCE.into(),
@@ -503,7 +509,13 @@ pub fn cluster_target(
     if matches!(engine, "mysql" | "mariadb") {
         binlog_of_cluster(&mut sink, raw_engine, version, cluster, ctx.groups);
     }
-    version_facts(&mut sink, raw_engine, version, ctx);
+    version_facts(
+        &mut sink,
+        raw_engine,
+        version,
+        cluster.engine_lifecycle_support(),
+        ctx,
+    );
 
     let mut evidence = vec![RawEvidence {
         source: SOURCE.into(),
@@ -937,9 +949,23 @@ fn binlog_of_cluster(
     }
 }
 
+/// The value of `EngineLifecycleSupport` that opts out of RDS Extended Support:
+/// the major version is then upgraded automatically when standard support ends.
+const EXTENDED_SUPPORT_DISABLED: &str = "open-source-rds-extended-support-disabled";
+
 /// Version support: RDS's own calendar from DescribeDBMajorEngineVersions
-/// (end of standard support) when it answered, else the embedded upstream table.
-fn version_facts(sink: &mut FactSink<'_>, engine: &str, version: &str, ctx: &Context<'_>) {
+/// when it answered, else the embedded upstream table. RDS keeps patching a
+/// version past its standard support while the database is enrolled in
+/// (paid) Extended Support — the default when `EngineLifecycleSupport` is
+/// absent — so security support then ends with Extended Support, and
+/// `rds.version.*standard_support_end` says since when it costs extra.
+fn version_facts(
+    sink: &mut FactSink<'_>,
+    engine: &str,
+    version: &str,
+    lifecycle_support: Option<&str>,
+    ctx: &Context<'_>,
+) {
     let Some(family) = engine_family(engine) else {
         return;
     };
@@ -958,15 +984,35 @@ fn version_facts(sink: &mut FactSink<'_>, engine: &str, version: &str, ctx: &Con
             standard_end: Some(end),
             extended_end,
         } => {
+            let enrolled = lifecycle_support != Some(EXTENDED_SUPPORT_DISABLED);
+            let support_end = match extended_end {
+                Some(extended) if enrolled => *extended,
+                _ => *end,
+            };
             let origin = format!(
-                "DescribeDBMajorEngineVersions {engine} {major}: RDS standard support ends {end}{}",
+                "DescribeDBMajorEngineVersions {engine} {major}: RDS standard support ends {end}{}; {}",
                 extended_end
-                    .map(|e| format!(", extended support (paid) until {e}"))
-                    .unwrap_or_default()
+                    .map(|e| format!(", Extended Support (paid) until {e}"))
+                    .unwrap_or_default(),
+                if enrolled {
+                    "enrolled in Extended Support (EngineLifecycleSupport absent or open-source-rds-extended-support)"
+                } else {
+                    "Extended Support disabled: RDS upgrades the major version when standard support ends"
+                }
             );
-            sink.known("version.eol_date", origin.clone(), end.to_string());
+            sink.known("version.eol_date", origin.clone(), support_end.to_string());
             sink.known(
                 "version.days_until_eol",
+                origin.clone(),
+                (support_end - today).num_days(),
+            );
+            sink.known(
+                "rds.version.standard_support_end",
+                origin.clone(),
+                end.to_string(),
+            );
+            sink.known(
+                "rds.version.days_until_standard_support_end",
                 origin.clone(),
                 (*end - today).num_days(),
             );

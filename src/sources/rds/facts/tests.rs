@@ -719,3 +719,41 @@ fn rds_mysql_logs_to_a_table_unless_log_output_is_file() {
     let target = instance_target(&db, &ctx(&to_file, &lifecycle));
     assert_eq!(value(&target, "rds.parameters.log_output"), json!("FILE"));
 }
+
+#[test]
+fn extended_support_keeps_a_version_patched_until_it_ends() {
+    // PostgreSQL 12 on RDS: standard support ended 2025-02-28, Extended
+    // Support (paid) runs to 2027-02-28. The audit is on 2026-11-26.
+    let lifecycle = Lifecycle::Api {
+        standard_end: NaiveDate::from_ymd_opt(2025, 2, 28),
+        extended_end: NaiveDate::from_ymd_opt(2027, 2, 28),
+    };
+    let enrolled = DbInstance::builder()
+        .db_instance_identifier("old")
+        .engine("postgres")
+        .engine_version("12.22")
+        .build();
+    let target = instance_target(&enrolled, &ctx(&[], &lifecycle));
+    assert_eq!(value(&target, "version.eol_date"), json!("2027-02-28"));
+    let days = value(&target, "version.days_until_eol").as_i64().unwrap();
+    assert!(days > 0 && days < 200, "{days}");
+    assert_eq!(
+        value(&target, "rds.version.standard_support_end"),
+        json!("2025-02-28")
+    );
+    assert!(
+        value(&target, "rds.version.days_until_standard_support_end")
+            .as_i64()
+            .unwrap()
+            < 0
+    );
+    // Opted out: RDS upgrades the version at the end of standard support.
+    let opted_out = DbInstance::builder()
+        .db_instance_identifier("old")
+        .engine("postgres")
+        .engine_version("12.22")
+        .engine_lifecycle_support("open-source-rds-extended-support-disabled")
+        .build();
+    let target = instance_target(&opted_out, &ctx(&[], &lifecycle));
+    assert_eq!(value(&target, "version.eol_date"), json!("2025-02-28"));
+}
