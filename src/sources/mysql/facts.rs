@@ -62,6 +62,9 @@ pub struct Readings {
     /// Not run when performance_schema is off or the version has no CONNECTION_TYPE.
     #[serde(default)]
     pub tls_threads: Option<Answer>,
+    /// RDS and Aurora only: `mysql.rds_configuration` 'binlog retention hours'.
+    #[serde(default)]
+    pub rds_binlog_retention: Option<Answer>,
     /// Custom check queries: rows, or the error.
     #[serde(skip)]
     pub custom: Vec<(String, Result<Json, String>)>,
@@ -313,6 +316,7 @@ pub fn facts(readings: &Readings, today: NaiveDate) -> Facts {
         vars.as_ref(),
         &vars_error,
         readings.binary_logs.as_ref(),
+        readings.rds_binlog_retention.as_ref(),
     );
     let role = role(readings);
     replica_facts(&mut sink, &identity, &plan, readings, role, status.as_ref());
@@ -443,6 +447,48 @@ pub fn binlog_retention(vars: &BTreeMap<String, String>) -> Option<(i64, &'stati
     }
 }
 
+/// Whether the server is RDS or Aurora (`basedir` under `/rdsdbbin/`).
+pub fn on_rds(vars: &BTreeMap<String, String>) -> bool {
+    vars.get("basedir")
+        .is_some_and(|dir| dir.starts_with("/rdsdbbin/"))
+}
+
+/// RDS purges binary logs by `binlog retention hours`; NULL (the default)
+/// keeps them only until RDS has copied them for its own backups: minutes.
+const RDS_UNRETAINED_SECONDS: i64 = 300;
+
+/// Binary log retention on RDS / Aurora, from `mysql.rds_configuration`.
+fn rds_binlog_retention(answer: Option<&Answer>) -> Result<(i64, String), (String, &'static str)> {
+    const FIX: &str = "CALL mysql.rds_show_configuration; (or GRANT SELECT ON mysql.rds_configuration to the audit account)";
+    let rows = match answer {
+        Some(Answer::Rows(rows)) => rows,
+        Some(Answer::Failed { error, .. }) => {
+            return Err((
+                format!(
+                    "on RDS binary log retention is mysql.rds_configuration 'binlog retention hours', which could not be read ({error})"
+                ),
+                FIX,
+            ));
+        }
+        None => return Err(("mysql.rds_configuration was not read".into(), FIX)),
+    };
+    let value = rows.first().and_then(|row| row.get("value"));
+    match value.and_then(|v| match v {
+        Json::String(text) => text.trim().parse::<f64>().ok(),
+        Json::Number(n) => n.as_f64(),
+        _ => None,
+    }) {
+        Some(hours) => Ok((
+            (hours * 3600.0).round() as i64,
+            format!("mysql.rds_configuration 'binlog retention hours' = {hours} (RDS purges by it, not by binlog_expire_logs_seconds)"),
+        )),
+        None => Ok((
+            RDS_UNRETAINED_SECONDS,
+            "mysql.rds_configuration 'binlog retention hours' is NULL (the default): RDS purges binary logs as soon as its own backups have them, within minutes".into(),
+        )),
+    }
+}
+
 fn binlog_facts(
     sink: &mut FactSink<'_>,
     identity: &Identity,
@@ -450,6 +496,7 @@ fn binlog_facts(
     vars: Option<&BTreeMap<String, String>>,
     vars_error: &str,
     binary_logs: Option<&Answer>,
+    rds_retention: Option<&Answer>,
 ) {
     let Some(vars) = vars else {
         for path in [
@@ -471,9 +518,14 @@ fn binlog_facts(
         "log_bin was not reported",
         None,
     );
-    match binlog_retention(vars) {
-        Some((seconds, origin)) => sink.known("binlog.retention_seconds", origin, seconds),
-        None => sink.unknown(
+    let rds = on_rds(vars).then(|| rds_binlog_retention(rds_retention));
+    match (rds, binlog_retention(vars)) {
+        (Some(Ok((seconds, origin))), _) => sink.known("binlog.retention_seconds", origin, seconds),
+        (Some(Err((reason, fix))), _) => {
+            sink.unknown("binlog.retention_seconds", reason, Some(fix))
+        }
+        (None, Some((seconds, origin))) => sink.known("binlog.retention_seconds", origin, seconds),
+        (None, None) => sink.unknown(
             "binlog.retention_seconds",
             "neither binlog_expire_logs_seconds nor expire_logs_days was reported",
             None,
@@ -1273,6 +1325,10 @@ mod tests {
             .unwrap_or_else(|| panic!("{path} is not known: {:?}", facts.get(path)))
     }
 
+    fn origin<'a>(facts: &'a Facts, path: &str) -> &'a str {
+        facts.get(path).map_or("", |f| f.origin.as_str())
+    }
+
     fn unknown<'a>(facts: &'a Facts, path: &str) -> (&'a str, Option<&'a str>) {
         match facts.get(path).map(|f| &f.state) {
             Some(FactState::Unknown { unknown, resolve }) => (unknown.as_str(), resolve.as_deref()),
@@ -1515,6 +1571,49 @@ mod tests {
         );
         assert!(value(&facts, "version.days_until_eol").as_i64().unwrap() < 0);
         assert_eq!(value(&facts, "mysql.gtid_enabled"), false);
+    }
+
+    #[test]
+    fn on_rds_binlog_retention_is_rds_own_setting() {
+        let on_rds = |retention: Option<Answer>| {
+            let mut readings = recorded(MYSQL_84_SOURCE);
+            if let Some(Answer::Rows(rows)) = readings.variables.as_mut() {
+                let mut row = Row::new();
+                row.insert("Variable_name".into(), json!("basedir"));
+                row.insert("Value".into(), json!("/rdsdbbin/mysql-8.4.3.R1/"));
+                rows.push(row);
+            }
+            readings.rds_binlog_retention = retention;
+            facts(&readings, today())
+        };
+        let hours = |value: Json| {
+            let mut row = Row::new();
+            row.insert("name".into(), json!("binlog retention hours"));
+            row.insert("value".into(), value);
+            Some(Answer::Rows(vec![row]))
+        };
+        // binlog_expire_logs_seconds (30 days in the recording) does not decide on RDS.
+        assert_eq!(
+            value(&on_rds(hours(json!("24"))), "binlog.retention_seconds"),
+            86400
+        );
+        let default = on_rds(hours(Json::Null));
+        assert_eq!(value(&default, "binlog.retention_seconds"), 300);
+        assert!(
+            origin(&default, "binlog.retention_seconds").contains("NULL"),
+            "{}",
+            origin(&default, "binlog.retention_seconds")
+        );
+        let denied = on_rds(Some(Answer::Failed {
+            error: "SELECT command denied (1142)".into(),
+            denied: true,
+        }));
+        let (reason, fix) = unknown(&denied, "binlog.retention_seconds");
+        assert!(reason.contains("rds_configuration"), "{reason}");
+        assert!(fix.unwrap().contains("rds_show_configuration"));
+        // Not RDS: the server's own variables decide.
+        let own = facts(&recorded(MYSQL_84_SOURCE), today());
+        assert!(value(&own, "binlog.retention_seconds") != 300);
     }
 
     #[test]

@@ -103,6 +103,13 @@ pub async fn collect(
     if on("log_bin") {
         readings.binary_logs = Some(reader.read("binary_logs", queries::BINARY_LOGS).await);
     }
+    if facts::on_rds(&variables) {
+        readings.rds_binlog_retention = Some(
+            reader
+                .read("rds_binlog_retention", queries::RDS_BINLOG_RETENTION)
+                .await,
+        );
+    }
     if let Some(sql) = plan.tls_threads.filter(|_| on("performance_schema")) {
         readings.tls_threads = Some(reader.read("tls_threads", sql).await);
     }

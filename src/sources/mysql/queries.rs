@@ -189,6 +189,8 @@ pub const IDENTITY: &str = r#"SELECT VERSION() AS version, @@version_comment AS 
 
 /// Server variables read (absent ones simply do not come back).
 pub const VARIABLES: &[&str] = &[
+    // `/rdsdbbin/…` on RDS and Aurora, whose binlog retention is their own setting.
+    "basedir",
     "log_bin",
     "binlog_format",
     "binlog_row_image",
@@ -343,6 +345,11 @@ AND PROCESSLIST_ID <> CONNECTION_ID() GROUP BY CONNECTION_TYPE ORDER BY CONNECTI
 
 /// Custom check queries run inside this (the session is read-only as well).
 pub const BEGIN_READ_ONLY: &str = "START TRANSACTION READ ONLY";
+
+/// RDS and Aurora MySQL keep binary logs by their own setting, not by
+/// `binlog_expire_logs_seconds` (read only where `basedir` is `/rdsdbbin/…`).
+pub const RDS_BINLOG_RETENTION: &str =
+    "SELECT name, value FROM mysql.rds_configuration WHERE name = 'binlog retention hours'";
 
 #[cfg(test)]
 mod tests {
@@ -505,7 +512,9 @@ mod tests {
     #[test]
     fn show_statements_list_the_names() {
         let sql = variables();
-        assert!(sql.starts_with("SHOW GLOBAL VARIABLES WHERE Variable_name IN ('log_bin', "));
+        assert!(
+            sql.starts_with("SHOW GLOBAL VARIABLES WHERE Variable_name IN ('basedir', 'log_bin', ")
+        );
         assert!(status().contains("'Max_used_connections'"));
         assert!(migrations().contains("'DATABASECHANGELOG'"));
     }
