@@ -334,28 +334,24 @@ impl Session {
             }
             None => request = request.max_records(self.page_size),
         }
-        let mut pages = request.into_paginator().send();
-        let mut instances = Vec::new();
-        while let Some(page) = pages.next().await {
-            match page {
-                Ok(page) => instances.extend(page.db_instances().iter().cloned()),
-                Err(err) => {
-                    if err
-                        .as_service_error()
-                        .is_some_and(|e| e.is_db_instance_not_found_fault())
-                    {
-                        return Ok(Vec::new());
-                    }
-                    return Err(errors::classify(
-                        &err,
-                        "DescribeDBInstances",
-                        region,
-                        self.max_attempts,
-                    ));
-                }
+        let listed = request.into_paginator().items().send().try_collect().await;
+        match listed {
+            Ok(instances) => Ok(instances),
+            // One named by id that does not exist: found nothing, said by the caller.
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_db_instance_not_found_fault()) =>
+            {
+                Ok(Vec::new())
             }
+            Err(err) => Err(errors::classify(
+                &err,
+                "DescribeDBInstances",
+                region,
+                self.max_attempts,
+            )),
         }
-        Ok(instances)
     }
 
     /// Every DB cluster (all pages), or one by id.
@@ -370,28 +366,24 @@ impl Session {
             Some(id) => request.db_cluster_identifier(id),
             None => request.max_records(self.page_size),
         };
-        let mut pages = request.into_paginator().send();
-        let mut clusters = Vec::new();
-        while let Some(page) = pages.next().await {
-            match page {
-                Ok(page) => clusters.extend(page.db_clusters().iter().cloned()),
-                Err(err) => {
-                    if err
-                        .as_service_error()
-                        .is_some_and(|e| e.is_db_cluster_not_found_fault())
-                    {
-                        return Ok(Vec::new());
-                    }
-                    return Err(errors::classify(
-                        &err,
-                        "DescribeDBClusters",
-                        region,
-                        self.max_attempts,
-                    ));
-                }
+        let listed = request.into_paginator().items().send().try_collect().await;
+        match listed {
+            Ok(clusters) => Ok(clusters),
+            // One named by id that does not exist: found nothing, said by the caller.
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_db_cluster_not_found_fault()) =>
+            {
+                Ok(Vec::new())
             }
+            Err(err) => Err(errors::classify(
+                &err,
+                "DescribeDBClusters",
+                region,
+                self.max_attempts,
+            )),
         }
-        Ok(clusters)
     }
 
     /// Turns an inventory into targets: reads what they need once, then converts.
