@@ -11,7 +11,7 @@ mod cli;
 #[path = "support/cloudsql_server.rs"]
 mod cloudsql_server;
 
-use cli::{Run, finding, item, sqlready_with_env, status};
+use cli::{Run, assert_items, finding, item, sqlready_with_env, status};
 use cloudsql_server::{
     KEY_EMAIL, Reply, Routes, SA_EMAIL, Server, TOKEN, USER_EMAIL, USER_TOKEN, VM_EMAIL, fixture,
     fixture_json, list_page, scenario_routes,
@@ -228,21 +228,23 @@ fn good_postgres_primary_passes_what_google_recommends() {
         ),
         (Some("primary"), Some("postgres"), Some("16.4"))
     );
-    for key in [
-        "multi_zone",
-        "backups",
-        "pitr",
-        "cdc",
-        "disk_autogrow",
-        "network_security",
-        "slow_queries",
-        "deletion_protection",
-        "encryption",
-        "audit_logging",
-        "version_support",
-    ] {
-        assert_eq!(item(t, key), "pass", "{key}: {:#}", t["findings"]);
-    }
+    assert_items(
+        t,
+        &[
+            "multi_zone",
+            "backups",
+            "pitr",
+            "cdc",
+            "disk_autogrow",
+            "network_security",
+            "slow_queries",
+            "deletion_protection",
+            "encryption",
+            "audit_logging",
+            "version_support",
+        ],
+        "pass",
+    );
     // A replica exists; its lag is judged from inside the database (replicas.lag), not here.
     assert_eq!(item(t, "replicas"), "pass");
     assert_eq!(status(t, "replicas.present"), "pass");
@@ -356,19 +358,21 @@ fn good_mysql_primary() {
         (Some("mysql"), Some("8.4.3"))
     );
     assert_eq!(status(t, "replicas.present"), "pass");
-    for key in [
-        "multi_zone",
-        "backups",
-        "pitr",
-        "cdc",
-        "disk_autogrow",
-        "network_security",
-        "slow_queries",
-        "deletion_protection",
-        "audit_logging",
-    ] {
-        assert_eq!(item(t, key), "pass", "{key}: {:#}", t["findings"]);
-    }
+    assert_items(
+        t,
+        &[
+            "multi_zone",
+            "backups",
+            "pitr",
+            "cdc",
+            "disk_autogrow",
+            "network_security",
+            "slow_queries",
+            "deletion_protection",
+            "audit_logging",
+        ],
+        "pass",
+    );
     // MySQL PITR is the binary log; its recovery window was read.
     assert_eq!(status(t, "pitr.enabled"), "pass");
     assert_eq!(status(t, "pitr.cloudsql_recovery_window"), "pass");

@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::cli::{Run, finding, item, only_target, sqlready, status};
+use support::cli::{Run, assert_items, finding, item, only_target, sqlready, status};
 use support::pglab::{LAB_PASSWORD, PgServer, lab};
 
 fn audit(server: &PgServer, user: &str, db: &str) -> Run {
@@ -85,19 +85,21 @@ fn good_server_passes_and_says_why() {
     let report = audit_json(&lab().good, "postgres", "app");
     let target = only_target(&report);
     assert_eq!(target["role"], "primary");
-    for key in [
-        "replicas",
-        "pitr",
-        "cdc",
-        "migrations",
-        "slow_queries",
-        "audit_logging",
-        "durability",
-        "version_support",
-        "connection_pooling",
-    ] {
-        assert_eq!(item(target, key), "pass", "{key}: {:#}", target["findings"]);
-    }
+    assert_items(
+        target,
+        &[
+            "replicas",
+            "pitr",
+            "cdc",
+            "migrations",
+            "slow_queries",
+            "audit_logging",
+            "durability",
+            "version_support",
+            "connection_pooling",
+        ],
+        "pass",
+    );
     let replicas = finding(target, "replicas.present");
     assert_eq!(replicas["evidence"]["replicas.count"], 1);
     let migrations = finding(target, "migrations.tool_detected");

@@ -12,7 +12,9 @@ mod support;
 
 use serde_json::Value;
 use std::collections::BTreeMap;
-use support::cli::{Run, files_under, finding, item, only_target, sqlready_with_env, status};
+use support::cli::{
+    Run, assert_items, files_under, finding, item, only_target, sqlready_with_env, status,
+};
 
 /// What moto's STS says the static test credentials are.
 const MOTO_CALLER: &str = "arn:aws:sts::123456789012:user/moto";
@@ -75,18 +77,20 @@ fn a_good_postgres_instance_passes_what_the_api_can_tell() {
         target["resource"],
         "arn:aws:rds:us-east-1:123456789012:db:pg-good"
     );
-    for key in [
-        "multi_zone",
-        "pitr",
-        "cdc",
-        "disk_autogrow",
-        "network_security",
-        "deletion_protection",
-        "encryption",
-        "version_support",
-    ] {
-        assert_eq!(item(target, key), "pass", "{key}: {:#}", target["findings"]);
-    }
+    assert_items(
+        target,
+        &[
+            "multi_zone",
+            "pitr",
+            "cdc",
+            "disk_autogrow",
+            "network_security",
+            "deletion_protection",
+            "encryption",
+            "version_support",
+        ],
+        "pass",
+    );
     assert_eq!(status(target, "replicas.present"), "pass");
     assert_eq!(status(target, "backups.retention"), "pass");
     assert_eq!(status(target, "backups.rds_cross_region"), "warn");
@@ -118,20 +122,22 @@ fn a_bad_mysql_instance_fails_and_retention_zero_means_no_pitr() {
     let report = audit_json(&["rds://us-east-1/db/mysql-bad"]);
     let target = only_target(&report);
     assert_eq!(target["engine"], "mysql");
-    for key in [
-        "multi_zone",
-        "backups",
-        "pitr",
-        "cdc",
-        "disk_autogrow",
-        "network_security",
-        "deletion_protection",
-        "encryption",
-        "slow_queries",
-        "version_support",
-    ] {
-        assert_eq!(item(target, key), "fail", "{key}: {:#}", target["findings"]);
-    }
+    assert_items(
+        target,
+        &[
+            "multi_zone",
+            "backups",
+            "pitr",
+            "cdc",
+            "disk_autogrow",
+            "network_security",
+            "deletion_protection",
+            "encryption",
+            "slow_queries",
+            "version_support",
+        ],
+        "fail",
+    );
     // moto reports a LatestRestorableTime even with retention 0: it is not judged.
     assert_eq!(status(target, "pitr.rds_restorable_recent"), "n/a");
     let cdc = finding(target, "cdc.rds_binlog_row");
@@ -184,15 +190,17 @@ fn an_aurora_cluster_is_one_target_judged_on_the_cluster() {
     let replicas = finding(target, "replicas.present");
     assert_eq!(replicas["status"], "pass");
     assert_eq!(replicas["evidence"]["replicas.count"], 1);
-    for key in [
-        "backups",
-        "pitr",
-        "disk_autogrow",
-        "deletion_protection",
-        "encryption",
-    ] {
-        assert_eq!(item(target, key), "pass", "{key}: {:#}", target["findings"]);
-    }
+    assert_items(
+        target,
+        &[
+            "backups",
+            "pitr",
+            "disk_autogrow",
+            "deletion_protection",
+            "encryption",
+        ],
+        "pass",
+    );
     // rds.logical_replication from the cluster parameter group.
     assert_eq!(status(target, "cdc.rds_logical_replication"), "pass");
     // Aurora PostgreSQL 15 does not force TLS by default.
