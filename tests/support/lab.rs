@@ -199,6 +199,26 @@ impl Engine {
     }
 }
 
+/// A self-signed certificate for localhost / 127.0.0.1 (P-256: instant to
+/// make): `server.crt` and `server.key` (mode 0600) in `dir`, made by
+/// `openssl`, a command already set up to run as the server's owner.
+pub fn self_signed_cert(openssl: &mut Command, dir: &Path, what: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    run(
+        openssl
+            .current_dir(dir)
+            .args(["req", "-new", "-x509", "-days", "3650", "-nodes"])
+            .args(["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
+            .args(["-subj", "/CN=localhost"])
+            .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+            .args(["-keyout", "server.key", "-out", "server.crt"]),
+        &format!("{what}: openssl req"),
+    );
+    let key = dir.join("server.key");
+    fs::set_permissions(&key, fs::Permissions::from_mode(0o600))
+        .unwrap_or_else(|e| panic!("could not chmod {}: {e}", key.display()));
+}
+
 /// Runs a command to completion and returns its stdout; panics with its output if
 /// it fails.
 pub fn run(cmd: &mut Command, what: &str) -> String {

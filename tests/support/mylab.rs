@@ -29,7 +29,6 @@
 #![allow(dead_code)]
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -424,18 +423,8 @@ impl MyServer {
 
     /// A self-signed certificate for localhost / 127.0.0.1 (P-256: instant to make).
     fn generate_self_signed_cert(&self) {
-        run(
-            self.owned_command("openssl")
-                .args(["req", "-new", "-x509", "-days", "3650", "-nodes"])
-                .args(["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
-                .args(["-subj", "/CN=localhost"])
-                .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
-                .args(["-keyout", "server.key", "-out", "server.crt"]),
-            &format!("{}: openssl req", self.name),
-        );
-        let key = self.root.join("server.key");
-        fs::set_permissions(&key, fs::Permissions::from_mode(0o600))
-            .unwrap_or_else(|e| panic!("could not chmod {}: {e}", key.display()));
+        let mut openssl = self.owned_command("openssl");
+        super::lab::self_signed_cert(&mut openssl, &self.root, self.name);
     }
 
     /// Starts mariadbd (as the `mysql` OS user when we are root: it refuses root)

@@ -20,7 +20,6 @@
 use std::ffi::OsStr;
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -523,19 +522,8 @@ impl PgServer {
     /// ssl_cert_file/ssl_key_file names). P-256 because key generation is instant.
     /// The key must be 0600 and owned by the server user, or PostgreSQL refuses it.
     fn generate_self_signed_cert(&self) {
-        run(
-            self.owned_command("openssl")
-                .current_dir(&self.datadir)
-                .args(["req", "-new", "-x509", "-days", "3650", "-nodes"])
-                .args(["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
-                .args(["-subj", "/CN=localhost"])
-                .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
-                .args(["-keyout", "server.key", "-out", "server.crt"]),
-            &format!("{}: openssl req", self.name),
-        );
-        let key = self.datadir.join("server.key");
-        fs::set_permissions(&key, fs::Permissions::from_mode(0o600))
-            .unwrap_or_else(|e| panic!("could not chmod {}: {e}", key.display()));
+        let mut openssl = self.owned_command("openssl");
+        super::lab::self_signed_cert(&mut openssl, &self.datadir, self.name);
     }
 
     /// `pg_ctl start`, waiting until the server accepts connections.
