@@ -9,34 +9,12 @@ use serde_json::{Value, json};
 use sqlready::report::evidence;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use support::cli::Run;
+use support::cli::{Run, sqlready_in as run_in};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const BAD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/postgres-bad.json");
 const GOOD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/postgres-good.json");
 const BAD_ID: &str = "postgres://orders-db.internal:5432/app";
-
-/// `sqlready ARGS…` run in `dir`, with a clean environment for what it reads.
-fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_sqlready"));
-    command.current_dir(dir).args(args);
-    for var in [
-        "PGPASSWORD",
-        "MYSQL_PWD",
-        "RUST_LOG",
-        "NO_COLOR",
-        "SQLREADY_CONFIG",
-    ] {
-        command.env_remove(var);
-    }
-    command.envs(env.iter().copied());
-    let output = command.output().expect("run the sqlready binary");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
 
 fn run(args: &[&str]) -> Run {
     run_in(Path::new(ROOT), args, &[])

@@ -8,31 +8,8 @@ mod support;
 
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
-use support::cli::Run;
+use support::cli::sqlready_in as run_in;
 use support::pglab::{LAB_PASSWORD, lab};
-
-fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_sqlready"));
-    command.current_dir(dir).args(args);
-    for var in [
-        "PGPASSWORD",
-        "MYSQL_PWD",
-        "RUST_LOG",
-        "NO_COLOR",
-        "SQLREADY_CONFIG",
-        "GOOGLE_APPLICATION_CREDENTIALS",
-    ] {
-        command.env_remove(var);
-    }
-    command.envs(env.iter().copied());
-    let output = command.output().expect("run the sqlready binary");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
 
 /// Every file under `dir`, with its bytes.
 fn all_files(dir: &Path) -> Vec<(String, Vec<u8>)> {

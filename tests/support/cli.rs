@@ -28,8 +28,22 @@ pub fn sqlready(args: &[&str]) -> Run {
 }
 
 pub fn sqlready_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    run_binary(None, args, env)
+}
+
+/// `sqlready ARGS…` run in `dir` (where it looks for ./sqlready.toml).
+pub fn sqlready_in(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    run_binary(Some(dir), args, env)
+}
+
+/// The binary with every variable it reads from the caller's environment
+/// removed, then `env` set.
+fn run_binary(dir: Option<&std::path::Path>, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sqlready"));
     command.args(args);
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
     for var in [
         "PGPASSWORD",
         "PGUSER",
@@ -40,6 +54,8 @@ pub fn sqlready_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
         "MYSQL_PWD",
         "RUST_LOG",
         "NO_COLOR",
+        "SQLREADY_CONFIG",
+        "GOOGLE_APPLICATION_CREDENTIALS",
     ] {
         command.env_remove(var);
     }
