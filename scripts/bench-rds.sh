@@ -15,10 +15,7 @@ n=${SQLREADY_BENCH_INSTANCES:-1000}
 runs=${SQLREADY_BENCH_RUNS:-5}
 profile=${SQLREADY_BENCH_PROFILE:-release}
 
-if [ ! -x .venv/bin/moto_server ]; then
-  python3 -m venv .venv
-  .venv/bin/pip install -q 'moto[server]==5.*'
-fi
+./scripts/test-venv.sh
 cargo build --profile "$profile" --quiet --bin sqlready
 dir=$profile; [ "$profile" = dev ] && dir=debug
 # A private copy: another build in the same target directory may replace the binary meanwhile.

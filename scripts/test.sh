@@ -29,13 +29,13 @@ if [ ${#need_packages[@]} -gt 0 ]; then
   fi
 fi
 
-# --- RDS tests (issue 4): moto, the AWS emulator, from PyPI into .venv/ (tests/support/moto.rs
-# would install it too; doing it here keeps the download out of the test timings) ---
-if [ ! -x .venv/bin/moto_server ]; then
-  python3 -m venv .venv && .venv/bin/pip install -q 'moto[server]==5.*'
-fi
+# --- RDS tests: moto, the AWS emulator, and boto3 from PyPI into .venv/, exactly as pinned (with
+# hashes) in tests/requirements.txt (tests/support/moto.rs runs the same script; doing it here keeps
+# the download out of the test timings) ---
+./scripts/test-venv.sh
 # --- end RDS ---
 
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
-cargo test --locked
+# Every test binary runs even when one fails, so a failure never hides the others.
+cargo test --locked --no-fail-fast

@@ -1,5 +1,6 @@
 //! A moto server (the AWS emulator, from PyPI) for the RDS tests: installed
-//! into `.venv/` of the repository when missing, started once per test binary
+//! into `.venv/` of the repository exactly as `tests/requirements.txt` pins
+//! it (by `scripts/test-venv.sh`), started once per test binary
 //! on 127.0.0.1 and a free port, seeded with `tests/fixtures/rds/seed.py`
 //! through boto3, and stopped when the test binary exits (the server gets
 //! SIGTERM when the thread that started it ends, which is at process exit).
@@ -13,8 +14,6 @@ use std::process::{Command, Stdio};
 use std::sync::{OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
-/// The moto release line the tests were written against.
-const MOTO: &str = "moto[server]==5.*";
 
 pub struct Moto {
     pub endpoint: String,
@@ -46,21 +45,14 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The python of the repository's venv, with moto installed in it.
+/// The python of the repository's venv, holding exactly `tests/requirements.txt`
+/// (moto and boto3, pinned with hashes) as `scripts/test-venv.sh` installs it.
 pub fn python() -> PathBuf {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
     PYTHON
         .get_or_init(|| {
-            let venv = repo().join(".venv");
-            let python = venv.join("bin/python");
-            if !venv.join("bin/moto_server").exists() {
-                eprintln!("installing {MOTO} into {}", venv.display());
-                if !python.exists() {
-                    run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
-                }
-                run(Command::new(&python).args(["-m", "pip", "install", "-q", MOTO]));
-            }
-            python
+            run(&mut Command::new(repo().join("scripts/test-venv.sh")));
+            repo().join(".venv/bin/python")
         })
         .clone()
 }
