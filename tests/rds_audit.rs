@@ -100,11 +100,9 @@ fn a_good_postgres_instance_passes_what_the_api_can_tell() {
     // rds.force_ssl is not in the custom group: the PostgreSQL 15 default (on) applies, and says so.
     let tls = finding(target, "network.rds_tls_required");
     assert_eq!(tls["status"], "pass", "{tls:#}");
-    // moto never echoes PerformanceInsightsEnabled: unknown, not off.
-    assert_eq!(
-        status(target, "slow_queries.rds_performance_insights"),
-        "unknown"
-    );
+    // Seeded with EnablePerformanceInsights; the pinned moto (tests/requirements.txt) echoes it.
+    let insights = finding(target, "slow_queries.rds_performance_insights");
+    assert_eq!(insights["status"], "pass", "{insights:#}");
     // Alarms live in CloudWatch: unknown, with what would tell.
     let alerting = finding(target, "monitoring.alerting");
     assert_eq!(alerting["status"], "unknown");
@@ -137,6 +135,11 @@ fn a_bad_mysql_instance_fails_and_retention_zero_means_no_pitr() {
             "version_support",
         ],
         "fail",
+    );
+    // Created without Performance Insights: moto echoes it off, so the check warns rather than stays unknown.
+    assert_eq!(
+        status(target, "slow_queries.rds_performance_insights"),
+        "warn"
     );
     // moto reports a LatestRestorableTime even with retention 0: it is not judged.
     assert_eq!(status(target, "pitr.rds_restorable_recent"), "n/a");
