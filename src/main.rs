@@ -211,6 +211,7 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
             "fail_on": format!("{fail_on:?}").to_lowercase(),
             "baseline": args.baseline.as_ref().map(|p| p.display().to_string()),
             "fail_on_regression": args.fail_on_regression,
+            "fail_on_unknown": args.fail_on_unknown,
             "signed": sign_key.is_some(),
         });
         let input = BundleInput {
@@ -231,6 +232,7 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
         .severity()
         .is_some_and(|severity| report.fails_at(severity))
         || (args.fail_on_regression && report.has_regressions())
+        || (args.fail_on_unknown && report.has_unjudged())
     {
         FINDINGS
     } else {

@@ -178,7 +178,10 @@ fn an_empty_subject_list_is_not_applicable_with_its_reason() {
     let c = check(HEALTHY, SLOTS);
     let verdict = judge(&c, json!({"replication.slots": []}), &[]);
     assert_eq!(verdict.status, Status::NotApplicable);
-    assert_eq!(verdict.detail, "no replication slots (replication.slots = [])");
+    assert_eq!(
+        verdict.detail,
+        "no replication slots (replication.slots = [])"
+    );
     assert_eq!(verdict.evidence["replication.slots"], json!([]));
     // Without `subjects` the same filter passes vacuously: that is what the field prevents.
     let vacuous = check(HEALTHY, "");
@@ -203,7 +206,11 @@ fn unknown_subjects_stay_unknown() {
     let c = check(HEALTHY, SLOTS);
     let verdict = judge(&c, json!({}), &["replication.slots"]);
     assert_eq!(verdict.status, Status::Unknown);
-    assert!(verdict.detail.contains("replication.slots unknown"), "{}", verdict.detail);
+    assert!(
+        verdict.detail.contains("replication.slots unknown"),
+        "{}",
+        verdict.detail
+    );
 }
 
 #[test]
@@ -212,9 +219,17 @@ fn a_count_of_zero_subjects_is_not_applicable() {
         "network.tls_connections == network.client_connections",
         "subjects = 'network.client_connections'\nno_subjects = 'no client connection'",
     );
-    let none = judge(&c, json!({"network.client_connections": 0}), &["network.tls_connections"]);
+    let none = judge(
+        &c,
+        json!({"network.client_connections": 0}),
+        &["network.tls_connections"],
+    );
     assert_eq!(none.status, Status::NotApplicable);
-    assert!(none.detail.starts_with("no client connection"), "{}", none.detail);
+    assert!(
+        none.detail.starts_with("no client connection"),
+        "{}",
+        none.detail
+    );
     let some = judge(
         &c,
         json!({"network.client_connections": 3, "network.tls_connections": 2}),

@@ -29,6 +29,8 @@ pub struct CompiledCheck {
     detail: Option<Program>,
     /// The field paths the condition reads, found once at compile time.
     condition_paths: Vec<String>,
+    /// The field paths `subjects` reads: evidence too (how many slots were judged).
+    subject_paths: Vec<String>,
 }
 
 impl CompiledCheck {
@@ -45,18 +47,30 @@ impl CompiledCheck {
             .filter(|path| !path.starts_with("target."))
             .collect();
         condition_paths.dedup();
+        let subjects = check
+            .subjects
+            .as_deref()
+            .map(|s| compile("subjects", s))
+            .transpose()?;
+        let subject_paths = subjects.as_ref().map_or_else(Vec::new, |program| {
+            let mut paths: Vec<String> = walk(program.expression())
+                .0
+                .into_iter()
+                .map(|reference| reference.path)
+                .filter(|path| !path.starts_with("target.") && !condition_paths.contains(path))
+                .collect();
+            paths.dedup();
+            paths
+        });
         Ok(CompiledCheck {
             condition_paths,
+            subject_paths,
             applies: check
                 .applies
                 .as_deref()
                 .map(|s| compile("applies", s))
                 .transpose()?,
-            subjects: check
-                .subjects
-                .as_deref()
-                .map(|s| compile("subjects", s))
-                .transpose()?,
+            subjects,
             condition,
             detail: check
                 .detail
@@ -261,6 +275,7 @@ pub fn evaluate(compiled: &CompiledCheck, subject: &Subject<'_>) -> Verdict {
         }
     };
     let mut evidence = known_evidence(&compiled.condition_paths, subject, check);
+    evidence.extend(known_evidence(&compiled.subject_paths, subject, check));
     let (status, violations) = match outcome {
         CelValue::Bool(true) => (Status::Pass, None),
         CelValue::Bool(false) => (check.violation.status(), None),

@@ -210,7 +210,12 @@ fn lint_examples(source: &CheckSource) -> Vec<Diagnostic> {
         }
     }
     for example in &source.check.examples {
-        for path in example.facts.keys().chain(&example.unknown).chain(&example.null) {
+        for path in example
+            .facts
+            .keys()
+            .chain(&example.unknown)
+            .chain(&example.null)
+        {
             let valid = if path == "query.rows" {
                 !source.check.query.is_empty()
             } else {
@@ -263,7 +268,10 @@ pub fn run_example(compiled: &CompiledCheck, example: &Example) -> super::eval::
         );
     }
     for path in &example.null {
-        facts.insert(path.clone(), Fact::known("example", "example", serde_json::Value::Null));
+        facts.insert(
+            path.clone(),
+            Fact::known("example", "example", serde_json::Value::Null),
+        );
     }
     for path in &example.unknown {
         facts.insert(
