@@ -30,8 +30,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    // Boxed: the audit's many flags would make every `Command` that large.
     /// Audit targets and print the checklist.
-    Audit(AuditArgs),
+    Audit(Box<AuditArgs>),
     /// Write a commented sqlready.toml template (never overwrites).
     Init {
         /// Where to write it.

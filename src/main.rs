@@ -58,7 +58,7 @@ fn color_on_stderr() -> bool {
 
 fn run(cli: Cli) -> Result<u8> {
     match cli.command {
-        Command::Audit(args) => run_audit(args),
+        Command::Audit(args) => run_audit(*args),
         Command::Init { path } => run_init(&path),
         Command::Evidence(command) => run_evidence(command),
         Command::Checks(command) => run_checks(command),
