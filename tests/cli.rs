@@ -400,6 +400,51 @@ fn lint_names_unknown_fact_paths_and_functions() {
 }
 
 #[test]
+fn lint_knows_subjects_and_wants_the_empty_case_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("slots.toml");
+    let head =
+        "id = \"custom.slots\"\nitem = \"cdc\"\nseverity = \"low\"\ntitle = \"t\"\nwhy = \"w\"\n";
+    let body = "subjects = \"replication.slots\"\nno_subjects = \"no replication slots\"\ncondition = \"replication.slots.filter(s, !s.active).map(s, s.name)\"\n";
+    let pass = "\n[[example]]\nname = \"active\"\nexpect = \"pass\"\nfacts = { \"replication.slots\" = [{ name = \"a\", active = true }] }\n";
+    std::fs::write(&file, format!("{head}{body}{pass}")).unwrap();
+    let run = sqlready(&["checks", "lint", file.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("slots.toml:6:13: subjects: no example shows the empty case"),
+        "{}",
+        run.stderr
+    );
+    let empty = "\n[[example]]\nname = \"none\"\nexpect = \"n/a\"\nfacts = { \"replication.slots\" = [] }\n";
+    std::fs::write(&file, format!("{head}{body}{pass}{empty}")).unwrap();
+    let run = sqlready(&["checks", "lint", file.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The field is checked like the condition: paths against the facts schema.
+    let typo = body.replace(
+        "subjects = \"replication.slots\"",
+        "subjects = \"replication.slost\"",
+    );
+    std::fs::write(&file, format!("{head}{typo}{pass}{empty}")).unwrap();
+    let run = sqlready(&["checks", "lint", file.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("slots.toml:6:13: subjects: unknown fact path 'replication.slost'"),
+        "{}",
+        run.stderr
+    );
+    let show = sqlready(&["checks", "show", "cdc.slots_healthy"]);
+    assert!(
+        show.stdout.contains(
+            "Judges: `replication.slots` — `n/a` when there are none (no replication slots)"
+        ),
+        "{}",
+        show.stdout
+    );
+}
+
+#[test]
 fn builtin_catalog_lints_clean_and_shows_documentation() {
     let run = sqlready(&[
         "checks",
