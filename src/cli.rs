@@ -30,8 +30,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    // Boxed: the audit's many flags would make every `Command` that large.
     /// Audit targets and print the checklist.
-    Audit(AuditArgs),
+    Audit(Box<AuditArgs>),
     /// Write a commented sqlready.toml template (never overwrites).
     Init {
         /// Where to write it.
@@ -86,7 +87,8 @@ Google Cloud uses Application Default Credentials or GOOGLE_OAUTH_ACCESS_TOKEN.
 
 Exit codes:
   0  nothing at or above --fail-on failed
-  1  a non-waived finding at or above --fail-on failed, or (--fail-on-regression) regressed
+  1  a non-waived finding at or above --fail-on failed, or (--fail-on-regression) regressed,
+     or (--fail-on-unknown) a non-waived item is unknown or error
   2  usage or configuration error (bad flag, bad config, bad check file, bad facts file)
   3  some target, or a source of a paired target, could not be audited (takes precedence over 1)
 
@@ -131,6 +133,12 @@ pub struct AuditArgs {
     /// Exit 1 when a non-waived check of at least this severity fails [default: low].
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,
+
+    /// Exit 1 when any item of any target is `unknown` or `error` (not judged) and no
+    /// waiver covers the findings that made it so: for a scheduled job that must
+    /// judge the whole checklist, not only pass what it could see.
+    #[arg(long)]
+    pub fail_on_unknown: bool,
 
     /// Compare with a previous JSON report: mark each finding new, regressed, improved
     /// or unchanged. A missing FILE is a first run (a warning, nothing compared).

@@ -58,7 +58,7 @@ fn color_on_stderr() -> bool {
 
 fn run(cli: Cli) -> Result<u8> {
     match cli.command {
-        Command::Audit(args) => run_audit(args),
+        Command::Audit(args) => run_audit(*args),
         Command::Init { path } => run_init(&path),
         Command::Evidence(command) => run_evidence(command),
         Command::Checks(command) => run_checks(command),
@@ -211,6 +211,7 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
             "fail_on": format!("{fail_on:?}").to_lowercase(),
             "baseline": args.baseline.as_ref().map(|p| p.display().to_string()),
             "fail_on_regression": args.fail_on_regression,
+            "fail_on_unknown": args.fail_on_unknown,
             "signed": sign_key.is_some(),
         });
         let input = BundleInput {
@@ -231,6 +232,7 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
         .severity()
         .is_some_and(|severity| report.fails_at(severity))
         || (args.fail_on_regression && report.has_regressions())
+        || (args.fail_on_unknown && report.has_unjudged())
     {
         FINDINGS
     } else {

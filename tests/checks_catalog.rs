@@ -142,3 +142,145 @@ fn example_custom_check_loads() {
     assert!(examples_hold(compiled).is_empty());
     assert_eq!(catalog.checks.len(), self::catalog().checks.len() + 1);
 }
+
+/// Checks whose `pass` over an empty list is a real judgement: the list holds
+/// the *violations* found among subjects the source did read (every account,
+/// every schema, every authorized network), so empty means "looked, none bad".
+const EMPTY_MEANS_JUDGED: &[(&str, &str)] = &[
+    (
+        "network.mysql_anonymous_accounts",
+        "every account was read; none is anonymous",
+    ),
+    (
+        "network.mysql_empty_passwords",
+        "every account was read; none has an empty password",
+    ),
+    (
+        "network.mysql_test_database",
+        "every schema was read; none is a test schema",
+    ),
+    (
+        "network.mysql_tls_required",
+        "every remote account was read; none may skip TLS",
+    ),
+    (
+        "network.cloudsql_open_authorized_networks",
+        "the authorized networks were read; none is open to the world",
+    ),
+    (
+        "pitr.archive_backlog",
+        "a backlog of 0 WAL files is a measurement, not an empty set",
+    ),
+    (
+        "pitr.archiver_healthy",
+        "judged on archiver.failing; a failure count of 0 is a measurement",
+    ),
+    (
+        "cdc.slot_headroom",
+        "free slots are judged against max_replication_slots, also with none in use",
+    ),
+    (
+        "audit.mysql_plugin",
+        "server_audit_logging alone decides it; the plugin list is an alternative",
+    ),
+    (
+        "network.tls_required",
+        "every pg_hba.conf line was read; none is insecure",
+    ),
+    (
+        "cdc.cloudsql_mysql_binlog",
+        "a list of settings found wrong, not of subjects",
+    ),
+    (
+        "slow_queries.cloudsql_mysql_slow_log",
+        "a list of settings found wrong, not of subjects",
+    ),
+    (
+        "disk_autogrow.cloudsql_headroom",
+        "a list of storage problems, not of subjects",
+    ),
+    (
+        "slow_queries.statistics",
+        "the extension list is read to find one; empty means missing",
+    ),
+    (
+        "migrations.tool_detected",
+        "the schema was read; an empty list fails",
+    ),
+];
+
+/// The whole catalogue, swept: every passing example is re-run with its lists
+/// emptied (and its counts set to 0). A check that still passes judged
+/// nothing, so it must declare `subjects` (and becomes `n/a`) unless its list
+/// is of violations among subjects it did read (listed above, with why).
+#[test]
+fn no_check_passes_over_an_empty_set() {
+    use sqlready::checks::lint::run_example;
+    use sqlready::facts::schema::{self, FactType};
+    let catalog = catalog();
+    let mut problems = Vec::new();
+    for compiled in &catalog.checks {
+        let check = &compiled.check;
+        if check.subjects.is_some() || EMPTY_MEANS_JUDGED.iter().any(|(id, _)| *id == check.id) {
+            continue;
+        }
+        for example in check.examples.iter().filter(|e| e.expect == Status::Pass) {
+            let mut emptied = example.clone();
+            let mut changed = false;
+            for (path, value) in emptied.facts.iter_mut() {
+                let ty = schema::spec(path).map(|spec| spec.ty);
+                let empty = match ty {
+                    Some(FactType::Rows | FactType::StringList) => serde_json::json!([]),
+                    Some(FactType::Int)
+                        if path.ends_with("count") || path.ends_with("_connections") =>
+                    {
+                        serde_json::json!(0)
+                    }
+                    _ => continue,
+                };
+                if *value != empty {
+                    *value = empty;
+                    changed = true;
+                }
+            }
+            if changed && run_example(compiled, &emptied).status == Status::Pass {
+                problems.push(format!(
+                    "{}: example '{}' still passes with nothing to judge; declare `subjects` and `no_subjects`",
+                    check.id, example.name
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_issue_18_checks_are_not_applicable_on_an_empty_set() {
+    let catalog = catalog();
+    for (id, reason) in [
+        ("replicas.lag", "no replica connected"),
+        ("cdc.inactive_slots", "no replication slots"),
+        ("cdc.slot_retention", "no replication slots"),
+        ("cdc.slot_wal_limit", "no replication slots"),
+        ("cdc.slots_healthy", "no replication slots"),
+        (
+            "network.tls_in_use",
+            "no client connection besides the audit itself",
+        ),
+    ] {
+        let check = &catalog
+            .checks
+            .iter()
+            .find(|c| c.check.id == id)
+            .unwrap_or_else(|| panic!("{id} missing"))
+            .check;
+        assert_eq!(check.no_subjects.as_deref(), Some(reason), "{id}");
+        assert!(
+            check
+                .examples
+                .iter()
+                .any(|e| e.expect == Status::NotApplicable && !e.facts.is_empty()),
+            "{id} has no example of the empty case"
+        );
+    }
+}

@@ -699,6 +699,80 @@ fn every_format_is_stable() {
     }
 }
 
+/// The same two numbers beside the score in every format, for both examples:
+/// `judged` (items pass/warn/fail) of `applicable` (items not n/a), counted
+/// here from the JSON report's own `items`.
+#[test]
+fn every_format_carries_the_same_score_and_coverage() {
+    for facts in [BAD, GOOD] {
+        let work = tempfile::tempdir().unwrap();
+        let dir = work.path();
+        let base = [
+            "audit",
+            "--no-config",
+            "--facts",
+            facts,
+            "--fail-on",
+            "never",
+        ];
+        let output = |format: &str| {
+            let run = run_in(dir, &[&base[..], &["--format", format]].concat(), &[]);
+            assert_eq!(run.code, 0, "{format}: {}", run.stderr);
+            run.stdout
+        };
+        let report: Value = serde_json::from_str(&output("json")).unwrap();
+        let target = &report["targets"][0];
+        let items = target["items"].as_object().unwrap();
+        let judged = items
+            .values()
+            .filter(|s| ["pass", "warn", "fail"].contains(&s.as_str().unwrap()))
+            .count();
+        let applicable = items.values().filter(|s| *s != "n/a").count();
+        assert!(
+            applicable > judged && judged > 0,
+            "{facts}: {judged} of {applicable}"
+        );
+        let coverage = json!({"judged": judged, "applicable": applicable});
+        assert_eq!(target["coverage"], coverage, "{facts}");
+        assert_eq!(report["summary"]["coverage"], coverage, "{facts}");
+        let line = format!(
+            "score {}/100 · {judged} of {applicable} items judged",
+            report["summary"]["score"]
+        );
+        let table = output("table");
+        assert!(table.lines().next().unwrap().ends_with(&line), "{table}");
+        assert!(table.contains(&format!("1 target(s), {line}:")), "{table}");
+        let markdown = output("markdown");
+        assert!(
+            markdown.starts_with(&format!("## sqlready: 1 target(s), {line}\n")),
+            "{markdown}"
+        );
+        assert!(markdown.contains(&format!(" — {line}\n")), "{markdown}");
+        let junit = output("junit");
+        for property in [
+            format!("<property name=\"items_judged\" value=\"{judged}\"/>"),
+            format!("<property name=\"items_applicable\" value=\"{applicable}\"/>"),
+            format!("<property name=\"coverage\" value=\"{line}\"/>"),
+        ] {
+            assert!(junit.contains(&property), "{property} not in {junit}");
+        }
+        let sarif: Value = serde_json::from_str(&output("sarif")).unwrap();
+        let properties = &sarif["runs"][0]["properties"];
+        assert_eq!(properties["summary"]["coverage"], coverage, "{facts}");
+        assert_eq!(properties["coverage"], line.as_str(), "{facts}");
+        let run = run_in(dir, &[&base[..], &["--evidence", "bundle"]].concat(), &[]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let bundled: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("bundle/report.json")).unwrap())
+                .unwrap();
+        assert_eq!(bundled["summary"]["coverage"], coverage, "{facts}");
+        let record: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("bundle/run.json")).unwrap())
+                .unwrap();
+        assert_eq!(record["score"], line.as_str(), "{facts}");
+    }
+}
+
 #[test]
 fn sarif_validates_against_the_sarif_2_1_0_schema() {
     // tests/fixtures/sarif-2.1.0.json is the SARIF 2.1.0 schema as Microsoft

@@ -24,6 +24,7 @@ fn judge(check: &CompiledCheck, facts: Value, unknown: &[&str]) -> Verdict {
         target: ExampleTarget::default(),
         facts,
         unknown: unknown.iter().map(|s| s.to_string()).collect(),
+        null: Vec::new(),
     };
     run_example(check, &example)
 }
@@ -167,4 +168,91 @@ fn integers_from_json_do_arithmetic() {
         &[],
     );
     assert_eq!(verdict.status, Status::Pass);
+}
+
+const SLOTS: &str = "subjects = 'replication.slots'\nno_subjects = 'no replication slots'";
+const HEALTHY: &str = "replication.slots.filter(s, s.wal_status == 'lost').map(s, s.name)";
+
+#[test]
+fn an_empty_subject_list_is_not_applicable_with_its_reason() {
+    let c = check(HEALTHY, SLOTS);
+    let verdict = judge(&c, json!({"replication.slots": []}), &[]);
+    assert_eq!(verdict.status, Status::NotApplicable);
+    assert_eq!(
+        verdict.detail,
+        "no replication slots (replication.slots = [])"
+    );
+    assert_eq!(verdict.evidence["replication.slots"], json!([]));
+    // Without `subjects` the same filter passes vacuously: that is what the field prevents.
+    let vacuous = check(HEALTHY, "");
+    assert_eq!(
+        judge(&vacuous, json!({"replication.slots": []}), &[]).status,
+        Status::Pass
+    );
+}
+
+#[test]
+fn subjects_present_go_on_to_the_condition() {
+    let c = check(HEALTHY, SLOTS);
+    let slot = |status: &str| json!({"replication.slots": [{"name": "cdc", "wal_status": status}]});
+    assert_eq!(judge(&c, slot("reserved"), &[]).status, Status::Pass);
+    let lost = judge(&c, slot("lost"), &[]);
+    assert_eq!(lost.status, Status::Fail);
+    assert_eq!(lost.detail, "cdc");
+}
+
+#[test]
+fn unknown_subjects_stay_unknown() {
+    let c = check(HEALTHY, SLOTS);
+    let verdict = judge(&c, json!({}), &["replication.slots"]);
+    assert_eq!(verdict.status, Status::Unknown);
+    assert!(
+        verdict.detail.contains("replication.slots unknown"),
+        "{}",
+        verdict.detail
+    );
+}
+
+#[test]
+fn a_count_of_zero_subjects_is_not_applicable() {
+    let c = check(
+        "network.tls_connections == network.client_connections",
+        "subjects = 'network.client_connections'\nno_subjects = 'no client connection'",
+    );
+    let none = judge(
+        &c,
+        json!({"network.client_connections": 0}),
+        &["network.tls_connections"],
+    );
+    assert_eq!(none.status, Status::NotApplicable);
+    assert!(
+        none.detail.starts_with("no client connection"),
+        "{}",
+        none.detail
+    );
+    let some = judge(
+        &c,
+        json!({"network.client_connections": 3, "network.tls_connections": 2}),
+        &[],
+    );
+    assert_eq!(some.status, Status::Fail);
+}
+
+#[test]
+fn subjects_that_are_neither_list_nor_count_are_an_error() {
+    let c = check(
+        "true",
+        "subjects = 'postgres.settings.wal_level'\nno_subjects = 'nothing'",
+    );
+    let verdict = judge(&c, json!({"postgres.settings.wal_level": "logical"}), &[]);
+    assert_eq!(verdict.status, Status::Error);
+    assert!(verdict.detail.contains("subjects"), "{}", verdict.detail);
+}
+
+#[test]
+fn subjects_without_a_reason_are_refused_with_the_location() {
+    let text = "id = \"t.check\"\nitem = \"cdc\"\nseverity = \"high\"\ntitle = \"t\"\nwhy = \"w\"\nsubjects = 'replication.slots'\ncondition = 'true'\n";
+    let problems = load::parse("t.toml", text).expect_err("refused");
+    assert_eq!(problems[0].line, 6, "{problems:?}");
+    assert!(problems[0].message.contains("no_subjects"), "{problems:?}");
 }

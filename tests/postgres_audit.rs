@@ -112,13 +112,19 @@ fn good_server_passes_and_says_why() {
         tables.contains("billing"),
         "found in the other database: {migrations:#}"
     );
-    for check in [
-        "network.tls_enabled",
-        "network.tls_required",
-        "network.tls_in_use",
-    ] {
+    for check in ["network.tls_enabled", "network.tls_required"] {
         assert_eq!(status(target, check), "pass", "{check}");
     }
+    // No client but the audit itself is connected: nothing to judge, never a pass.
+    let in_use = finding(target, "network.tls_in_use");
+    assert_eq!(in_use["status"], "n/a", "{in_use:#}");
+    assert!(
+        in_use["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("no client connection"),
+        "{in_use:#}"
+    );
     // Public exposure is a property of the hosting: unknown from inside.
     assert_eq!(status(target, "network.no_public_ip"), "unknown");
     assert_eq!(item(target, "network_security"), "unknown");

@@ -23,6 +23,13 @@ pub fn check_page(check: &Check) -> String {
     if let Some(applies) = &check.applies {
         let _ = writeln!(out, "Applies when: `{}`\n", one_line(applies));
     }
+    if let (Some(subjects), Some(reason)) = (&check.subjects, &check.no_subjects) {
+        let _ = writeln!(
+            out,
+            "Judges: `{}` — `n/a` when there are none ({reason})\n",
+            one_line(subjects)
+        );
+    }
     let _ = writeln!(out, "Passes when: `{}`\n", one_line(&check.condition));
     for (engine, sql) in &check.query {
         let _ = writeln!(out, "Reads on {engine}:\n\n```sql\n{}\n```\n", sql.trim());

@@ -24,10 +24,13 @@ use super::thresholds::Thresholds;
 pub struct CompiledCheck {
     pub check: Arc<Check>,
     applies: Option<Program>,
+    subjects: Option<Program>,
     condition: Program,
     detail: Option<Program>,
     /// The field paths the condition reads, found once at compile time.
     condition_paths: Vec<String>,
+    /// The field paths `subjects` reads: evidence too (how many slots were judged).
+    subject_paths: Vec<String>,
 }
 
 impl CompiledCheck {
@@ -44,13 +47,30 @@ impl CompiledCheck {
             .filter(|path| !path.starts_with("target."))
             .collect();
         condition_paths.dedup();
+        let subjects = check
+            .subjects
+            .as_deref()
+            .map(|s| compile("subjects", s))
+            .transpose()?;
+        let subject_paths = subjects.as_ref().map_or_else(Vec::new, |program| {
+            let mut paths: Vec<String> = walk(program.expression())
+                .0
+                .into_iter()
+                .map(|reference| reference.path)
+                .filter(|path| !path.starts_with("target.") && !condition_paths.contains(path))
+                .collect();
+            paths.dedup();
+            paths
+        });
         Ok(CompiledCheck {
             condition_paths,
+            subject_paths,
             applies: check
                 .applies
                 .as_deref()
                 .map(|s| compile("applies", s))
                 .transpose()?,
+            subjects,
             condition,
             detail: check
                 .detail
@@ -237,6 +257,11 @@ pub fn evaluate(compiled: &CompiledCheck, subject: &Subject<'_>) -> Verdict {
             }
         }
     }
+    if let Some(subjects) = &compiled.subjects
+        && let Some(verdict) = nothing_to_judge(subjects, &context, subject, check)
+    {
+        return verdict;
+    }
     let outcome = match compiled.condition.execute(&context) {
         Ok(value) => value,
         Err(err) => {
@@ -250,6 +275,7 @@ pub fn evaluate(compiled: &CompiledCheck, subject: &Subject<'_>) -> Verdict {
         }
     };
     let mut evidence = known_evidence(&compiled.condition_paths, subject, check);
+    evidence.extend(known_evidence(&compiled.subject_paths, subject, check));
     let (status, violations) = match outcome {
         CelValue::Bool(true) => (Status::Pass, None),
         CelValue::Bool(false) => (check.violation.status(), None),
@@ -287,6 +313,65 @@ pub fn evaluate(compiled: &CompiledCheck, subject: &Subject<'_>) -> Verdict {
         evidence,
         resolve: Vec::new(),
     }
+}
+
+/// The `n/a` verdict of a check whose subjects are empty (an empty list or a
+/// count of 0), with its `no_subjects` reason and the facts that showed it;
+/// `unknown` when the subjects cannot be read; `None` when there is something
+/// to judge. This runs before the condition, so a filter over an empty list
+/// can never come out as `pass`.
+fn nothing_to_judge(
+    program: &Program,
+    context: &Context<'_, 'static>,
+    subject: &Subject<'_>,
+    check: &Check,
+) -> Option<Verdict> {
+    let empty = match program.execute(context) {
+        Ok(CelValue::List(items)) => items.is_empty(),
+        Ok(CelValue::Int(count)) => count == 0,
+        Ok(CelValue::UInt(count)) => count == 0,
+        Ok(other) => {
+            return Some(misbehaved(
+                check,
+                "subjects",
+                &format!("returned {other:?}, expected a list or a count"),
+            ));
+        }
+        Err(err) => {
+            return Some(unknown_or_error(
+                program,
+                subject,
+                check,
+                "subjects",
+                &err.to_string(),
+            ));
+        }
+    };
+    if !empty {
+        return None;
+    }
+    let paths: Vec<String> = walk(program.expression())
+        .0
+        .into_iter()
+        .map(|reference| reference.path)
+        .filter(|path| !path.starts_with("target."))
+        .collect();
+    let evidence = known_evidence(&paths, subject, check);
+    let reason = check
+        .no_subjects
+        .clone()
+        .unwrap_or_else(|| "nothing to judge".to_string());
+    let facts = describe_evidence(&evidence);
+    Some(Verdict {
+        status: Status::NotApplicable,
+        detail: if facts.is_empty() {
+            reason
+        } else {
+            format!("{reason} ({facts})")
+        },
+        evidence,
+        resolve: Vec::new(),
+    })
 }
 
 /// An expression failed: `unknown` if it read an unknown fact, else the check is broken.

@@ -54,6 +54,7 @@ pub fn lint(source: &CheckSource) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     let expressions = [
         ("applies", source.applies.as_ref()),
+        ("subjects", source.subjects.as_ref()),
         ("condition", Some(&source.condition)),
         ("detail", source.detail.as_ref()),
     ];
@@ -193,8 +194,28 @@ fn lint_examples(source: &CheckSource) -> Vec<Diagnostic> {
         Err(message) => return vec![source.diagnostic(source.condition.offset, message)],
     };
     let mut problems = Vec::new();
+    if let (Some(subjects), Some(reason)) = (&source.subjects, &source.check.no_subjects) {
+        let shown = source.check.examples.iter().any(|example| {
+            let verdict = run_example(&compiled, example);
+            verdict.status == super::model::Status::NotApplicable
+                && verdict.detail.starts_with(reason.as_str())
+        });
+        if !shown {
+            problems.push(source.diagnostic(
+                subjects.offset,
+                format!(
+                    "subjects: no example shows the empty case; add an [[example]] with expect = \"n/a\" whose subjects are empty (\"{reason}\")"
+                ),
+            ));
+        }
+    }
     for example in &source.check.examples {
-        for path in example.facts.keys().chain(&example.unknown) {
+        for path in example
+            .facts
+            .keys()
+            .chain(&example.unknown)
+            .chain(&example.null)
+        {
             let valid = if path == "query.rows" {
                 !source.check.query.is_empty()
             } else {
@@ -244,6 +265,12 @@ pub fn run_example(compiled: &CompiledCheck, example: &Example) -> super::eval::
         facts.insert(
             path.clone(),
             Fact::known("example", "example", value.clone()),
+        );
+    }
+    for path in &example.null {
+        facts.insert(
+            path.clone(),
+            Fact::known("example", "example", serde_json::Value::Null),
         );
     }
     for path in &example.unknown {

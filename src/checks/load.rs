@@ -41,6 +41,7 @@ pub struct CheckSource {
     pub file: String,
     pub contents: String,
     pub applies: Option<Located>,
+    pub subjects: Option<Located>,
     pub condition: Located,
     pub detail: Option<Located>,
 }
@@ -72,6 +73,8 @@ struct RawCheck {
     #[serde(default)]
     violation: Violation,
     applies: Option<Spanned<String>>,
+    subjects: Option<Spanned<String>>,
+    no_subjects: Option<String>,
     condition: Spanned<String>,
     detail: Option<Spanned<String>>,
     why: String,
@@ -109,6 +112,7 @@ pub fn parse(file: &str, contents: &str) -> Result<CheckSource, Vec<Diagnostic>>
     };
     let condition = located(&raw.condition);
     let applies = raw.applies.as_ref().map(located);
+    let subjects = raw.subjects.as_ref().map(located);
     let detail = raw.detail.as_ref().map(located);
     let at = |needle: &str| {
         let offset = contents.find(needle).unwrap_or(0);
@@ -160,6 +164,21 @@ pub fn parse(file: &str, contents: &str) -> Result<CheckSource, Vec<Diagnostic>>
             problem("[query]", format!("query refused: {reason}"));
         }
     }
+    match (&raw.subjects, &raw.no_subjects) {
+        (Some(_), None) => problem(
+            "subjects",
+            "'subjects' needs 'no_subjects': the reason shown when there is nothing to judge (e.g. \"no replication slots\")".to_string(),
+        ),
+        (None, Some(_)) => problem(
+            "no_subjects",
+            "'no_subjects' needs 'subjects': the list (or count) of what the check judges".to_string(),
+        ),
+        (_, Some(reason)) if reason.trim().is_empty() => problem(
+            "no_subjects",
+            "'no_subjects' must say what is missing (e.g. \"no replication slots\")".to_string(),
+        ),
+        _ => {}
+    }
     if raw.why.trim().is_empty() {
         problem("why", "'why' must say why the check matters".to_string());
     }
@@ -173,6 +192,8 @@ pub fn parse(file: &str, contents: &str) -> Result<CheckSource, Vec<Diagnostic>>
         title: raw.title,
         violation: raw.violation,
         applies: applies.as_ref().map(|l| l.text.clone()),
+        subjects: subjects.as_ref().map(|l| l.text.clone()),
+        no_subjects: raw.no_subjects.map(|reason| reason.trim().to_string()),
         condition: condition.text.clone(),
         detail: detail.as_ref().map(|l| l.text.clone()),
         why: raw.why.trim().to_string(),
@@ -192,6 +213,7 @@ pub fn parse(file: &str, contents: &str) -> Result<CheckSource, Vec<Diagnostic>>
         file: file.to_string(),
         contents: contents.to_string(),
         applies,
+        subjects,
         condition,
         detail,
     })

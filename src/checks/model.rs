@@ -176,16 +176,25 @@ impl Status {
         }
     }
 
-    /// Rank for "the worst of its checks": fail > warn > error > unknown > pass > n/a.
+    /// Rank for "the worst of its checks": fail > error > warn > unknown > pass > n/a.
+    ///
+    /// `error` ranks above `warn`: a critical check that could not run must not
+    /// hide behind a piece of advice on the same item (issue 18).
     pub fn badness(self) -> u8 {
         match self {
             Status::NotApplicable => 0,
             Status::Pass => 1,
             Status::Unknown => 2,
-            Status::Error => 3,
-            Status::Warn => 4,
+            Status::Warn => 3,
+            Status::Error => 4,
             Status::Fail => 5,
         }
+    }
+
+    /// Whether the status is a judgement (`pass`, `warn`, `fail`): something
+    /// was looked at and found right or wrong. Coverage counts these.
+    pub fn is_judged(self) -> bool {
+        matches!(self, Status::Pass | Status::Warn | Status::Fail)
     }
 
     /// The worst of several statuses; `n/a` only when every one is `n/a`, `unknown` when empty.
@@ -231,6 +240,12 @@ pub struct Check {
     pub violation: Violation,
     /// CEL; when false the check is `n/a` for the target.
     pub applies: Option<String>,
+    /// CEL naming what the check judges (slots, replicas, connections): a list
+    /// or a count. When it is empty (or 0) the check is `n/a` with
+    /// `no_subjects` as the reason, so an empty set can never pass.
+    pub subjects: Option<String>,
+    /// Why the check is `n/a` when its subjects are empty ("no replication slots").
+    pub no_subjects: Option<String>,
     /// CEL: a bool (true passes) or a list of violations (empty passes).
     pub condition: String,
     /// CEL producing the `detail` string; facts-derived when absent.
@@ -275,6 +290,10 @@ pub struct Example {
     /// Facts the source explicitly could not read.
     #[serde(default)]
     pub unknown: Vec<String>,
+    /// Facts known to be null (TOML has no null literal), e.g. a delay
+    /// that is null before the first transaction is replayed.
+    #[serde(default)]
+    pub null: Vec<String>,
 }
 
 /// The target an example pretends to be.
@@ -309,5 +328,30 @@ impl Default for ExampleTarget {
             role: default_role(),
             version: String::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Status::{self, *};
+
+    #[test]
+    fn roll_up_ranks_fail_error_warn_unknown_pass() {
+        assert_eq!(Status::worst([Pass, Warn, Error]), Error);
+        assert_eq!(Status::worst([Warn, Error, Fail]), Fail);
+        assert_eq!(Status::worst([Pass, Unknown, Warn]), Warn);
+        assert_eq!(Status::worst([Pass, Unknown]), Unknown);
+        assert_eq!(Status::worst([NotApplicable, Pass]), Pass);
+        assert_eq!(Status::worst([NotApplicable, NotApplicable]), NotApplicable);
+        assert_eq!(Status::worst([]), Unknown);
+    }
+
+    #[test]
+    fn only_pass_warn_and_fail_are_judged() {
+        let judged: Vec<Status> = [Pass, Warn, Fail, Unknown, NotApplicable, Error]
+            .into_iter()
+            .filter(|s| s.is_judged())
+            .collect();
+        assert_eq!(judged, vec![Pass, Warn, Fail]);
     }
 }

@@ -1,11 +1,14 @@
 //! Drift: what changed since a previous JSON report (`--baseline FILE`).
 //!
-//! Findings are matched by (target id, check id). Statuses are ranked
-//! `pass` = `n/a` < `unknown` = `error` < `warn` < `fail`: a finding whose rank
-//! rose *regressed* (including `pass` → `unknown`: the evidence was lost), one
-//! whose rank fell *improved*, one whose status changed within a rank
-//! (`pass` ↔ `n/a`, `unknown` ↔ `error`) *changed*, and one the baseline did
-//! not have is *new*. Baseline findings with no counterpart are listed as
+//! Findings are matched by (target id, check id). Statuses are ranked as
+//! an item's roll-up ranks them (`Status::badness`), except that `pass` and
+//! `n/a` share the lowest rank: `pass` = `n/a` < `unknown` < `warn` < `error`
+//! < `fail`. A finding whose rank rose *regressed* (including `pass` →
+//! `unknown`: the evidence was lost; and `warn` → `error`: a check that could
+//! not run hides more than advice does), one whose rank fell *improved*, one
+//! whose status changed within a rank (`pass` ↔ `n/a`: a set that emptied or
+//! filled, e.g. the last replication slot dropped) *changed*, and one the
+//! baseline did not have is *new*. Baseline findings with no counterpart are listed as
 //! removed; targets that could not be audited this time are not compared.
 //! `--fail-on-regression` exits 1 when a finding no waiver covers regressed.
 
@@ -159,12 +162,11 @@ impl Baseline {
     }
 }
 
+/// The roll-up rank, with `n/a` level with `pass`: neither is a problem.
 fn rank(status: Status) -> u8 {
     match status {
-        Status::Pass | Status::NotApplicable => 0,
-        Status::Unknown | Status::Error => 1,
-        Status::Warn => 2,
-        Status::Fail => 3,
+        Status::NotApplicable => Status::Pass.badness(),
+        other => other.badness(),
     }
 }
 
@@ -281,7 +283,13 @@ mod tests {
             classify(Status::Pass, Status::NotApplicable),
             Change::Changed
         );
-        assert_eq!(classify(Status::Unknown, Status::Error), Change::Changed);
+        assert_eq!(classify(Status::Unknown, Status::Error), Change::Regressed);
+        assert_eq!(classify(Status::Warn, Status::Error), Change::Regressed);
+        assert_eq!(classify(Status::Error, Status::Warn), Change::Improved);
+        assert_eq!(
+            classify(Status::NotApplicable, Status::Pass),
+            Change::Changed
+        );
         assert_eq!(classify(Status::Fail, Status::Fail), Change::Unchanged);
     }
 

@@ -209,6 +209,8 @@ pub fn files(input: &BundleInput<'_>) -> BTreeMap<String, Vec<u8>> {
         "tool": report.tool,
         "started_at": report.started_at.to_rfc3339_opts(SecondsFormat::Secs, true),
         "finished_at": report.finished_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        // Never a score without its coverage: the numbers of report.json's summary.
+        "score": report.summary.coverage.beside(report.summary.score),
         "host": host,
         "os_user": os_user,
         "principals": principals,

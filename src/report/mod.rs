@@ -49,6 +49,8 @@ pub struct Summary {
     pub targets: usize,
     /// Mean of the target scores; null when no target could be scored.
     pub score: Option<u32>,
+    /// How much of the checklist the score stands on, over every target.
+    pub coverage: Coverage,
     pub pass: usize,
     pub warn: usize,
     pub fail: usize,
@@ -70,6 +72,8 @@ pub struct TargetReport {
     pub engine: Option<String>,
     pub version: Option<String>,
     pub score: Option<u32>,
+    /// How many items were judged, of those that apply (see [`Coverage`]).
+    pub coverage: Coverage,
     /// Every checklist item, in checklist order.
     pub items: Items,
     pub findings: Vec<Finding>,
@@ -86,6 +90,49 @@ pub struct TargetReport {
     /// Where the target is declared (a Terraform resource's file and line).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<crate::facts::snapshot::Location>,
+}
+
+/// How much of the checklist a score stands on: `judged` items (status
+/// `pass`, `warn` or `fail`) of `applicable` items (every checklist item but
+/// those that are `n/a`). `unknown` and `error` items apply but were not
+/// judged, so they lower coverage and never lift the score. A report's
+/// coverage sums its targets'. Printed as `N of M items judged`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Coverage {
+    pub judged: usize,
+    pub applicable: usize,
+}
+
+impl Coverage {
+    /// The coverage of one target's item statuses.
+    pub fn of(items: &Items) -> Coverage {
+        let statuses = items.0.iter().map(|(_, status)| *status);
+        Coverage {
+            judged: statuses.clone().filter(|s| s.is_judged()).count(),
+            applicable: statuses.filter(|s| *s != Status::NotApplicable).count(),
+        }
+    }
+
+    /// `N of M items judged`, as every format words it.
+    pub fn phrase(self) -> String {
+        format!("{} of {} items judged", self.judged, self.applicable)
+    }
+
+    /// `score S/100 · N of M items judged` (`score –` when nothing could be scored).
+    pub fn beside(self, score: Option<u32>) -> String {
+        let score = score.map_or_else(|| "–".to_string(), |s| format!("{s}/100"));
+        format!("score {score} · {}", self.phrase())
+    }
+}
+
+impl std::ops::Add for Coverage {
+    type Output = Coverage;
+    fn add(self, other: Coverage) -> Coverage {
+        Coverage {
+            judged: self.judged + other.judged,
+            applicable: self.applicable + other.applicable,
+        }
+    }
 }
 
 /// Item statuses that serialize in checklist order.
@@ -239,6 +286,7 @@ pub fn judge(catalog: &Catalog, facts: &TargetFacts, thresholds: &Thresholds) ->
         engine: Some(facts.engine.clone()),
         version: Some(facts.version.clone()).filter(|v| !v.is_empty()),
         score,
+        coverage: Coverage::of(&items),
         items,
         findings,
         error: None,
@@ -274,6 +322,10 @@ fn failed(_catalog: &Catalog, failure: &TargetFailure) -> TargetReport {
         engine: None,
         version: None,
         score: None,
+        coverage: Coverage {
+            judged: 0,
+            applicable: Item::ALL.len(),
+        },
         items: Items(Item::ALL.iter().map(|i| (*i, Status::Error)).collect()),
         findings: Vec::new(),
         error: Some(failure.error.clone()),
@@ -322,8 +374,43 @@ impl Report {
             .any(|f| f.status == Status::Fail && f.waiver.is_none() && f.severity >= threshold)
     }
 
+    /// Whether some item of some target was not judged (`unknown` or
+    /// `error`) for a reason no waiver covers (`--fail-on-unknown`, exit 1).
+    /// An item with no check at all counts: nothing judged it.
+    pub fn has_unjudged(&self) -> bool {
+        self.unjudged().next().is_some()
+    }
+
+    /// (target id, item) of every item `--fail-on-unknown` objects to.
+    pub fn unjudged(&self) -> impl Iterator<Item = (&str, Item)> {
+        self.targets.iter().flat_map(|target| {
+            target
+                .items
+                .0
+                .iter()
+                .filter(|(_, status)| matches!(status, Status::Unknown | Status::Error))
+                .filter(|(item, status)| {
+                    let mut deciding = target
+                        .findings
+                        .iter()
+                        .filter(|f| f.item == *item && f.status == *status)
+                        .peekable();
+                    deciding.peek().is_none() || deciding.any(|f| f.waiver.is_none())
+                })
+                .map(|(item, _)| (target.id.as_str(), *item))
+        })
+    }
+
     /// Recomputes the per-status counts of the summary from the findings.
     pub(crate) fn recount(&mut self) {
+        for target in &mut self.targets {
+            target.coverage = Coverage::of(&target.items);
+        }
+        self.summary.coverage = self
+            .targets
+            .iter()
+            .map(|t| t.coverage)
+            .fold(Coverage::default(), |sum, c| sum + c);
         let summary = &mut self.summary;
         summary.targets = self.targets.len();
         (

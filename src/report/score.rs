@@ -2,8 +2,11 @@
 //!
 //! Each check that reached a verdict weighs by severity (low 1, medium 3,
 //! high 5, critical 10) and earns all of it on `pass`, half on `warn`, none on
-//! `fail`. `unknown`, `error` and `n/a` are left out: they are not judged, and
-//! the report counts them separately so a score is never read as coverage.
+//! `fail`. `unknown`, `error` and `n/a` are left out: they are not judged, so
+//! an `unknown` can never lift a score (nor sink one for what the sources
+//! cannot see). Instead every score is shown beside its coverage
+//! (`report::Coverage`: N of M items judged), so a 100 that judged half the
+//! checklist says so. docs/scoring.md explains both to users.
 
 use super::{Finding, TargetReport};
 use crate::checks::model::Status;
@@ -35,4 +38,48 @@ pub fn overall(targets: &[TargetReport]) -> Option<u32> {
     let total: u32 = scores.iter().sum();
     let count = scores.len() as u32;
     Some((total + count / 2) / count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::target;
+    use crate::checks::model::{Item, Severity, Status};
+    use crate::report::Finding;
+
+    fn finding(status: Status, severity: Severity) -> Finding {
+        Finding {
+            check: "t".into(),
+            item: Item::Cdc,
+            status,
+            severity,
+            title: String::new(),
+            detail: String::new(),
+            evidence: Default::default(),
+            remediation: None,
+            controls: Vec::new(),
+            resolve: Vec::new(),
+            disagreements: Vec::new(),
+            waiver: None,
+            drift: None,
+        }
+    }
+
+    #[test]
+    fn unknown_error_and_na_neither_lift_nor_sink_the_score() {
+        let judged = [
+            finding(Status::Pass, Severity::High),
+            finding(Status::Fail, Severity::High),
+        ];
+        assert_eq!(target(&judged), Some(50));
+        let mut more = judged.to_vec();
+        for status in [Status::Unknown, Status::Error, Status::NotApplicable] {
+            more.push(finding(status, Severity::Critical));
+        }
+        assert_eq!(target(&more), Some(50));
+        let unjudged = [
+            finding(Status::Unknown, Severity::Critical),
+            finding(Status::NotApplicable, Severity::Low),
+        ];
+        assert_eq!(target(&unjudged), None, "nothing judged, no score");
+    }
 }

@@ -134,6 +134,10 @@ pub fn render(report: &Report) -> String {
         if let Some(score) = target.score {
             properties.push(("score", score.to_string()));
         }
+        // Never a score without its coverage: the same two numbers as every format.
+        properties.push(("items_judged", target.coverage.judged.to_string()));
+        properties.push(("items_applicable", target.coverage.applicable.to_string()));
+        properties.push(("coverage", target.coverage.beside(target.score)));
         let _ = writeln!(out, "    <properties>");
         for (name, value) in properties {
             let _ = writeln!(

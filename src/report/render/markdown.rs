@@ -34,9 +34,7 @@ fn cell(text: &str) -> String {
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let s = &report.summary;
-    let score = s
-        .score
-        .map_or_else(|| "no score".to_string(), |v| format!("score {v}/100"));
+    let score = s.coverage.beside(s.score);
     let _ = writeln!(out, "## sqlready: {} target(s), {score}\n", s.targets);
     let mut line = format!(
         "**{} pass · {} warn · {} fail · {} unknown · {} error**",
@@ -114,9 +112,7 @@ fn render_target(out: &mut String, target: &TargetReport) {
             let _ = write!(heading, " {version}");
         }
     }
-    if let Some(score) = target.score {
-        let _ = write!(heading, " — score {score}/100");
-    }
+    let _ = write!(heading, " — {}", target.coverage.beside(target.score));
     let _ = writeln!(out, "{heading}\n");
     if let Some(error) = &target.error {
         let _ = writeln!(out, "💥 **could not be audited:** {}\n", cell(error));

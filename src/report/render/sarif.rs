@@ -112,7 +112,10 @@ pub fn render(report: &Report, catalog: &Catalog, config: Option<&ConfigLocation
             "toolConfigurationNotifications": configuration,
         }],
         "results": results,
-        "properties": {"summary": report.summary},
+        "properties": {
+            "summary": report.summary,
+            "coverage": report.summary.coverage.beside(report.summary.score),
+        },
     });
     if let Some(drift) = &report.drift {
         run["properties"]["drift"] = serde_json::to_value(drift).unwrap_or_default();

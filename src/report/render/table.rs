@@ -16,9 +16,7 @@ pub fn render(report: &Report, color: bool) -> String {
         out.push('\n');
     }
     let s = &report.summary;
-    let score = s
-        .score
-        .map_or_else(|| "no score".to_string(), |v| format!("score {v}/100"));
+    let score = s.coverage.beside(s.score);
     let waived = s
         .waived
         .map_or_else(String::new, |n| format!(", {n} waived"));
@@ -74,9 +72,8 @@ fn render_target(out: &mut String, target: &TargetReport, color: bool) {
             let _ = write!(heading, " {version}");
         }
     }
-    if let Some(score) = target.score {
-        let _ = write!(heading, "  score {score}/100");
-    }
+    // Never a score without its coverage (shared DESIGN.md, Statuses).
+    let _ = write!(heading, "  {}", target.coverage.beside(target.score));
     let _ = writeln!(out, "{heading}");
     if let Some(error) = &target.error {
         let _ = writeln!(out, "  error: {error}");
