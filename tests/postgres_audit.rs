@@ -77,7 +77,7 @@ fn bad_server_fails_what_defaults_leave_undone() {
         "{required:#}"
     );
     // Every checklist item is present.
-    assert_eq!(target["items"].as_object().unwrap().len(), 19);
+    assert_eq!(target["items"].as_object().unwrap().len(), 20);
 }
 
 #[test]
