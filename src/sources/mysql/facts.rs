@@ -83,6 +83,8 @@ pub struct Identity {
     pub account: String,
     /// Global privileges of the account (`SELECT`, `PROCESS`, …).
     pub privileges: Vec<String>,
+    /// The server's own host name (`@@hostname`): accounts for it are as local as localhost.
+    pub hostname: Option<String>,
 }
 
 impl Identity {
@@ -106,6 +108,7 @@ impl Identity {
             version_text,
             account,
             privileges,
+            hostname: text(row, "hostname").map(str::to_ascii_lowercase),
         })
     }
 
@@ -346,6 +349,7 @@ pub fn facts(readings: &Readings, today: NaiveDate) -> Facts {
     );
     test_grant_facts(
         &mut sink,
+        &identity,
         test_databases.as_deref(),
         readings.test_grants.as_ref(),
     );
@@ -1130,9 +1134,14 @@ impl Account {
     }
 
     /// A superuser (or root) that may log in from another host: an attacker who
-    /// guesses or steals its password owns the server from anywhere the host pattern admits.
-    pub fn remote_superuser(&self) -> bool {
-        self.active() && !self.loopback() && (self.superuser || self.user == "root")
+    /// guesses or steals its password owns the server from anywhere the host pattern
+    /// admits. `hostname` is the server's own name (root@HOSTNAME from the installer).
+    pub fn remote_superuser(&self, hostname: Option<&str>) -> bool {
+        let own_name = hostname.is_some_and(|h| self.host.eq_ignore_ascii_case(h));
+        self.active()
+            && !self.loopback()
+            && !own_name
+            && (self.superuser || self.user == "root")
     }
 }
 
@@ -1213,8 +1222,12 @@ fn account_facts(
     );
     sink.known(
         "access.remote_superusers",
-        format!("{table}: SUPER or root, host not loopback, not locked"),
-        names(Account::remote_superuser),
+        format!("{table}: SUPER or root, host neither loopback nor the server's own name, not locked"),
+        accounts
+            .iter()
+            .filter(|a| a.remote_superuser(identity.hostname.as_deref()))
+            .map(Account::name)
+            .collect::<Vec<_>>(),
     );
 }
 
@@ -1237,13 +1250,30 @@ fn like(pattern: &str, name: &str) -> bool {
 }
 
 /// Grants that open an existing test schema to every account.
-fn test_grant_facts(sink: &mut FactSink<'_>, test_databases: Option<&[String]>, grants: Option<&Answer>) {
+fn test_grant_facts(
+    sink: &mut FactSink<'_>,
+    identity: &Identity,
+    test_databases: Option<&[String]>,
+    grants: Option<&Answer>,
+) {
     let path = "access.test_database_grants";
+    if test_databases.is_some_and(|schemas| schemas.is_empty()) {
+        sink.known(
+            path,
+            "information_schema.SCHEMATA: no test schema exists, so no grant opens one",
+            Vec::<String>::new(),
+        );
+        return;
+    }
     let rows = match grants {
         Some(Answer::Rows(rows)) => rows,
         Some(Answer::Failed { error, denied }) => {
-            let fix = denied.then_some("GRANT SELECT ON mysql.db TO the auditing account");
-            sink.unknown(path, format!("mysql.db could not be read: {error}"), fix);
+            let fix = denied.then(|| format!("GRANT SELECT ON mysql.db TO {};", identity.account));
+            sink.unknown(
+                path,
+                format!("mysql.db could not be read: {error}"),
+                fix.as_deref(),
+            );
             return;
         }
         None => {
@@ -1957,5 +1987,62 @@ mod tests {
             "plugin": "mysql_native_password", "empty_authentication": "1", "alternatives": "0", "ssl_type": ""}),
         ));
         assert!(!locked.anonymous() && !locked.remote_without_tls());
+    }
+
+    #[test]
+    fn superusers_count_only_from_other_hosts_and_root_always_does() {
+        let row = |v: Json| v.as_object().unwrap().clone();
+        let account = |user: &str, host: &str, sup: &str, locked: &str| {
+            Account::from_row(&row(json!({"user": user, "host": host, "locked": locked,
+                "is_role": "0", "plugin": "mysql_native_password", "empty_authentication": "0",
+                "alternatives": "0", "ssl_type": "0", "super": sup})))
+        };
+        assert!(account("root", "%", "1", "0").remote_superuser(None));
+        assert!(account("root", "10.%", "0", "0").remote_superuser(None), "root without SUPER");
+        assert!(account("app", "%", "1", "0").remote_superuser(None));
+        assert!(!account("app", "%", "0", "0").remote_superuser(None));
+        assert!(!account("root", "localhost", "1", "0").remote_superuser(None));
+        assert!(!account("root", "127.0.0.1", "1", "0").remote_superuser(None));
+        assert!(!account("root", "db1", "1", "0").remote_superuser(Some("db1")), "the server's own name");
+        assert!(!account("root", "%", "1", "1").remote_superuser(None), "locked");
+    }
+
+    #[test]
+    fn test_schema_grants_are_matched_as_like_patterns() {
+        assert!(like("test", "test"));
+        assert!(like("test\\_%", "test_orders"));
+        assert!(!like("test\\_%", "testing"), "an escaped _ is a literal underscore");
+        assert!(like("test_%", "testing"), "an unescaped _ is any character");
+        assert!(!like("test", "test2"));
+        let rows = |values: Vec<Json>| {
+            Answer::Rows(
+                values
+                    .into_iter()
+                    .map(|v| v.as_object().unwrap().clone())
+                    .collect(),
+            )
+        };
+        let schemata = |names: &[&str]| {
+            rows(names.iter().map(|n| json!({"SCHEMA_NAME": n})).collect())
+        };
+        let mut readings = recorded(MARIADB_DEFAULTS);
+        readings.test_grants = Some(rows(vec![
+            json!({"Db": "test", "User": "", "Host": "%"}),
+            json!({"Db": "test\\_%", "User": "PUBLIC", "Host": ""}),
+        ]));
+        readings.schemata = Some(schemata(&["app", "test", "test_x"]));
+        let facts = super::facts(&readings, today());
+        assert_eq!(
+            value(&facts, "access.test_database_grants"),
+            &json!([
+                "''@'%' on test (grant on `test`)",
+                "PUBLIC on test_x (grant on `test\\_%`)"
+            ])
+        );
+        // No test schema: nothing is open, whatever mysql.db says.
+        readings.schemata = Some(schemata(&["app"]));
+        readings.test_grants = None;
+        let facts = super::facts(&readings, today());
+        assert_eq!(value(&facts, "access.test_database_grants"), &json!([]));
     }
 }

@@ -180,7 +180,7 @@ pub fn plan(version: &ServerVersion, statement_timeout: Duration) -> Plan {
 /// (`USER_PRIVILEGES` rows whose grantee is `CURRENT_USER()`), which decide whether
 /// queries that silently return less (PROCESSLIST, TABLES, SCHEMATA) can be trusted.
 pub const IDENTITY: &str = r#"SELECT VERSION() AS version, @@version_comment AS version_comment,
-  CURRENT_USER() AS account,
+  CURRENT_USER() AS account, @@hostname AS hostname,
   (SELECT GROUP_CONCAT(PRIVILEGE_TYPE ORDER BY PRIVILEGE_TYPE SEPARATOR ',')
      FROM information_schema.USER_PRIVILEGES
     WHERE GRANTEE = CONCAT('''',
