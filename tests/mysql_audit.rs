@@ -132,7 +132,10 @@ fn defaults_fail_what_a_fresh_install_leaves_undone() {
     let test_db = finding(&target, "access_control.mysql_test_database");
     assert_eq!(test_db["status"], "fail", "{test_db:#}");
     assert!(
-        test_db["detail"].as_str().unwrap().contains(" on test (grant on `test`)"),
+        test_db["detail"]
+            .as_str()
+            .unwrap()
+            .contains(" on test (grant on `test`)"),
         "{test_db:#}"
     );
     // The auditor holds no SUPER; the install's roots are local only.
@@ -259,12 +262,18 @@ fn bare_account_gets_unknowns_with_the_grant_that_fixes_them() {
     // MariaDB's privilege-free Slaves_connected still counts the replica.
     assert_eq!(status(&target, "replicas.present"), "pass");
     // The account list needs SELECT on mysql.global_priv.
-    assert_eq!(status(&target, "access_control.passwordless_logins"), "unknown");
+    assert_eq!(
+        status(&target, "access_control.passwordless_logins"),
+        "unknown"
+    );
     assert!(
         resolve(&target, "access_control.passwordless_logins")
             .contains("GRANT SELECT ON mysql.global_priv TO 'bare'@'%'")
     );
-    assert_eq!(status(&target, "access_control.mysql_test_database"), "unknown");
+    assert_eq!(
+        status(&target, "access_control.mysql_test_database"),
+        "unknown"
+    );
     assert!(
         resolve(&target, "access_control.mysql_test_database")
             .contains("GRANT SELECT ON mysql.db TO 'bare'@'%'")

@@ -83,8 +83,7 @@ fn bad_server_fails_what_defaults_leave_undone() {
     let public = finding(target, "access_control.pg_public_create");
     assert_eq!(public["status"], "fail", "{public:#}");
     assert_eq!(
-        public["detail"],
-        "schema public: every role may CREATE in it",
+        public["detail"], "schema public: every role may CREATE in it",
         "{public:#}"
     );
     let supers = finding(target, "access_control.pg_superuser_logins");
@@ -94,7 +93,10 @@ fn bad_server_fails_what_defaults_leave_undone() {
         serde_json::json!(["app_admin"]),
         "the bootstrap superuser is not counted: {supers:#}"
     );
-    assert_eq!(status(target, "access_control.auditor_not_superuser"), "pass");
+    assert_eq!(
+        status(target, "access_control.auditor_not_superuser"),
+        "pass"
+    );
     // pg_authid is for superusers only: unknown, never a pass.
     let passwordless = finding(target, "access_control.passwordless_logins");
     assert_eq!(passwordless["status"], "unknown", "{passwordless:#}");
@@ -193,7 +195,10 @@ fn good_server_passes_and_says_why() {
     assert_eq!(item(target, "multi_zone"), "unknown");
     assert_eq!(item(target, "backups"), "unknown");
     // This audit connects as postgres: a superuser auditor is a finding even here.
-    assert_eq!(status(target, "access_control.auditor_not_superuser"), "fail");
+    assert_eq!(
+        status(target, "access_control.auditor_not_superuser"),
+        "fail"
+    );
 }
 
 #[test]
@@ -205,7 +210,12 @@ fn good_server_audited_by_a_pg_monitor_role_grants_nothing_too_wide() {
         "access_control.pg_superuser_logins",
         "access_control.pg_public_create",
     ] {
-        assert_eq!(status(target, check), "pass", "{check}: {:#}", finding(target, check));
+        assert_eq!(
+            status(target, check),
+            "pass",
+            "{check}: {:#}",
+            finding(target, check)
+        );
     }
     assert_eq!(
         finding(target, "access_control.auditor_not_superuser")["detail"],
@@ -213,7 +223,10 @@ fn good_server_audited_by_a_pg_monitor_role_grants_nothing_too_wide() {
     );
     // Passwords are readable only by a superuser, which the auditor rightly is not:
     // the item stays unknown rather than pass.
-    assert_eq!(status(target, "access_control.passwordless_logins"), "unknown");
+    assert_eq!(
+        status(target, "access_control.passwordless_logins"),
+        "unknown"
+    );
     assert_eq!(item(target, "access_control"), "unknown");
 }
 

@@ -88,12 +88,16 @@ facts! {
     "thresholds.max_slot_retained_bytes": Int, "", "WAL an inactive slot may retain before it is a finding (default 1 GiB)";
     "thresholds.max_connection_usage": Number, "", "share of usable connections in use above which headroom is too small (default 0.8)";
     "thresholds.min_eol_days": Int, "", "days before end-of-life from which version support warns (default 180)";
+    "thresholds.max_minor_releases_behind": Int, "", "minor releases the running version may lag behind the newest of its major before version support warns (default 1)";
 
     // Engine version support, from the embedded, dated end-of-life table.
     "version.major": String, IN_DB, "major version: '15' for PostgreSQL, '10.11' for MariaDB, '8.0' for MySQL";
     "version.eol_date": String, IN_DB, "upstream end-of-life date of the major version (YYYY-MM-DD)";
     "version.days_until_eol": Int, IN_DB, "days from the audit to end-of-life; negative once past it";
     "version.table_date": String, IN_DB, "the date the embedded end-of-life table was last reviewed";
+    "version.latest_minor": String, IN_DB, "PostgreSQL: the newest minor release of the running major in the embedded minor-release table ('15.17')";
+    "version.minor_behind": Int, IN_DB, "PostgreSQL: minor releases between the running one and the newest in the table (a lower bound: releases after the table's date add to it)";
+    "version.minor_table_current": Bool, IN_DB, "the minor-release table is recent enough (about a quarter) that 'not behind' is true today; unknown once it is older";
 
     // Replicas.
     "replicas.count": Int, IN_DB, "read replicas / standbys currently streaming from this server";

@@ -1138,10 +1138,7 @@ impl Account {
     /// admits. `hostname` is the server's own name (root@HOSTNAME from the installer).
     pub fn remote_superuser(&self, hostname: Option<&str>) -> bool {
         let own_name = hostname.is_some_and(|h| self.host.eq_ignore_ascii_case(h));
-        self.active()
-            && !self.loopback()
-            && !own_name
-            && (self.superuser || self.user == "root")
+        self.active() && !self.loopback() && !own_name && (self.superuser || self.user == "root")
     }
 }
 
@@ -1222,7 +1219,9 @@ fn account_facts(
     );
     sink.known(
         "access.remote_superusers",
-        format!("{table}: SUPER or root, host neither loopback nor the server's own name, not locked"),
+        format!(
+            "{table}: SUPER or root, host neither loopback nor the server's own name, not locked"
+        ),
         accounts
             .iter()
             .filter(|a| a.remote_superuser(identity.hostname.as_deref()))
@@ -1282,7 +1281,11 @@ fn test_grant_facts(
         }
     };
     let Some(schemas) = test_databases else {
-        sink.unknown(path, "which test schemas exist is unknown (see mysql.test_databases)", None);
+        sink.unknown(
+            path,
+            "which test schemas exist is unknown (see mysql.test_databases)",
+            None,
+        );
         return;
     };
     let mut found = Vec::new();
@@ -1998,20 +2001,32 @@ mod tests {
                 "alternatives": "0", "ssl_type": "0", "super": sup})))
         };
         assert!(account("root", "%", "1", "0").remote_superuser(None));
-        assert!(account("root", "10.%", "0", "0").remote_superuser(None), "root without SUPER");
+        assert!(
+            account("root", "10.%", "0", "0").remote_superuser(None),
+            "root without SUPER"
+        );
         assert!(account("app", "%", "1", "0").remote_superuser(None));
         assert!(!account("app", "%", "0", "0").remote_superuser(None));
         assert!(!account("root", "localhost", "1", "0").remote_superuser(None));
         assert!(!account("root", "127.0.0.1", "1", "0").remote_superuser(None));
-        assert!(!account("root", "db1", "1", "0").remote_superuser(Some("db1")), "the server's own name");
-        assert!(!account("root", "%", "1", "1").remote_superuser(None), "locked");
+        assert!(
+            !account("root", "db1", "1", "0").remote_superuser(Some("db1")),
+            "the server's own name"
+        );
+        assert!(
+            !account("root", "%", "1", "1").remote_superuser(None),
+            "locked"
+        );
     }
 
     #[test]
     fn test_schema_grants_are_matched_as_like_patterns() {
         assert!(like("test", "test"));
         assert!(like("test\\_%", "test_orders"));
-        assert!(!like("test\\_%", "testing"), "an escaped _ is a literal underscore");
+        assert!(
+            !like("test\\_%", "testing"),
+            "an escaped _ is a literal underscore"
+        );
         assert!(like("test_%", "testing"), "an unescaped _ is any character");
         assert!(!like("test", "test2"));
         let rows = |values: Vec<Json>| {
@@ -2022,9 +2037,8 @@ mod tests {
                     .collect(),
             )
         };
-        let schemata = |names: &[&str]| {
-            rows(names.iter().map(|n| json!({"SCHEMA_NAME": n})).collect())
-        };
+        let schemata =
+            |names: &[&str]| rows(names.iter().map(|n| json!({"SCHEMA_NAME": n})).collect());
         let mut readings = recorded(MARIADB_DEFAULTS);
         readings.test_grants = Some(rows(vec![
             json!({"Db": "test", "User": "", "Host": "%"}),
