@@ -97,6 +97,17 @@ fn bad_server_fails_what_defaults_leave_undone() {
         status(target, "access_control.auditor_not_superuser"),
         "pass"
     );
+    // The lab's server is newer than the embedded minor-release table: unknown, never
+    // "current" on the table's word.
+    let minor = finding(target, "access_control.minor_release");
+    assert_eq!(minor["status"], "unknown", "{minor:#}");
+    assert!(
+        minor["detail"]
+            .as_str()
+            .unwrap()
+            .contains("the table is out of date"),
+        "{minor:#}"
+    );
     // pg_authid is for superusers only: unknown, never a pass.
     let passwordless = finding(target, "access_control.passwordless_logins");
     assert_eq!(passwordless["status"], "unknown", "{passwordless:#}");
