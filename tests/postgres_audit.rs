@@ -97,6 +97,8 @@ fn bad_server_fails_what_defaults_leave_undone() {
         status(target, "access_control.auditor_not_superuser"),
         "pass"
     );
+    // Nothing logs statements, so no prefix is relied on.
+    assert_eq!(status(target, "audit.log_line_prefix"), "n/a");
     // The lab's server is newer than the embedded minor-release table: unknown, never
     // "current" on the table's word.
     let minor = finding(target, "access_control.minor_release");
@@ -205,6 +207,8 @@ fn good_server_passes_and_says_why() {
     // Items SQL cannot judge stay unknown even on a good server.
     assert_eq!(item(target, "multi_zone"), "unknown");
     assert_eq!(item(target, "backups"), "unknown");
+    // pgaudit's lines carry user, database and client through the prefix.
+    assert_eq!(status(target, "audit.log_line_prefix"), "pass");
     // This audit connects as postgres: a superuser auditor is a finding even here.
     assert_eq!(
         status(target, "access_control.auditor_not_superuser"),

@@ -283,6 +283,8 @@ fn start_good() -> PgServer {
         ("max_wal_senders", "10".to_string()),
         ("max_replication_slots", "10".to_string()),
         ("log_connections", "on".to_string()),
+        // pgaudit's lines name no user: the prefix does.
+        ("log_line_prefix", "%m [%p] %q%u@%d %r ".to_string()),
     ]);
     server.configure(&settings);
     server.write_hba(HbaTcp::SslOnly);
