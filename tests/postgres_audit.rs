@@ -209,6 +209,16 @@ fn good_server_passes_and_says_why() {
     assert_eq!(item(target, "backups"), "unknown");
     // pgaudit's lines carry user, database and client through the prefix.
     assert_eq!(status(target, "audit.log_line_prefix"), "pass");
+    // The lab's own set-up line (trust over the unix socket) is a real finding.
+    let trust = finding(target, "access_control.pg_hba_trust");
+    assert_eq!(trust["status"], "fail", "{trust:#}");
+    assert!(
+        trust["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("line 2: local trust"),
+        "{trust:#}"
+    );
     // This audit connects as postgres: a superuser auditor is a finding even here.
     assert_eq!(
         status(target, "access_control.auditor_not_superuser"),
