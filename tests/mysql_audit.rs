@@ -163,6 +163,29 @@ fn defaults_fail_what_a_fresh_install_leaves_undone() {
 }
 
 #[test]
+fn narrow_account_judges_access_control_like_the_auditor() {
+    let auditor = audit_target(&lab().defaults, "auditor");
+    let narrow = audit_target(&lab().defaults, "narrow");
+    for check in [
+        "access_control.passwordless_logins",
+        "access_control.mysql_anonymous_accounts",
+        "access_control.mysql_test_database",
+        "access_control.mysql_remote_superusers",
+    ] {
+        assert_eq!(
+            finding(&narrow, check)["detail"],
+            finding(&auditor, check)["detail"],
+            "{check}"
+        );
+    }
+    assert_eq!(
+        status(&narrow, "access_control.auditor_not_superuser"),
+        "pass"
+    );
+    assert_eq!(item(&narrow, "access_control"), "fail");
+}
+
+#[test]
 fn good_server_passes_and_says_why() {
     let target = audit_target(&lab().good, "auditor");
     assert_eq!(target["role"], "primary");
