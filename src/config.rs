@@ -892,6 +892,7 @@ max_replica_lag_seconds = {max_replica_lag_seconds}
 max_slot_retained_bytes = {max_slot_retained_bytes}
 max_connection_usage = {max_connection_usage:?}
 min_eol_days = {min_eol_days}
+max_minor_releases_behind = {max_minor_releases_behind}
 min_binlog_retention_seconds = {min_binlog_retention_seconds}
 max_long_query_time_seconds = {max_long_query_time_seconds:?}
 
@@ -923,6 +924,7 @@ exclude = []
         max_slot_retained_bytes = t.max_slot_retained_bytes,
         max_connection_usage = t.max_connection_usage,
         min_eol_days = t.min_eol_days,
+        max_minor_releases_behind = t.max_minor_releases_behind,
         min_binlog_retention_seconds = t.min_binlog_retention_seconds,
         max_long_query_time_seconds = t.max_long_query_time_seconds,
     )

@@ -81,7 +81,8 @@ fn offline_audit_json_follows_the_contract() {
             "encryption",
             "audit_logging",
             "durability",
-            "version_support"
+            "version_support",
+            "access_control"
         ],
         "every checklist key, in checklist order"
     );

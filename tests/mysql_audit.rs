@@ -80,7 +80,7 @@ fn defaults_fail_what_a_fresh_install_leaves_undone() {
         target["id"],
         format!("mysql://127.0.0.1:{}/", lab().defaults.port)
     );
-    assert_eq!(target["items"].as_object().unwrap().len(), 19);
+    assert_eq!(target["items"].as_object().unwrap().len(), 20);
 
     assert_eq!(item(&target, "replicas"), "fail");
     assert_eq!(status(&target, "replicas.present"), "fail");
@@ -117,16 +117,35 @@ fn defaults_fail_what_a_fresh_install_leaves_undone() {
 
     // Security basics of a fresh install.
     assert_eq!(item(&target, "network_security"), "fail");
-    let empty = detail(&target, "network.mysql_empty_passwords");
+    assert_eq!(item(&target, "access_control"), "fail");
+    let empty = detail(&target, "access_control.passwordless_logins");
     assert!(
         empty.contains("'root'@'localhost'") && empty.contains("'root'@'127.0.0.1'"),
         "{empty}"
     );
-    assert_eq!(status(&target, "network.mysql_anonymous_accounts"), "fail");
-    assert!(detail(&target, "network.mysql_anonymous_accounts").contains("''@'localhost'"));
     assert_eq!(
-        detail(&target, "network.mysql_test_database"),
-        "test: install-time test schema"
+        status(&target, "access_control.mysql_anonymous_accounts"),
+        "fail"
+    );
+    assert!(detail(&target, "access_control.mysql_anonymous_accounts").contains("''@'localhost'"));
+    // The test schema fails for the grant that opens it to everyone, not for existing.
+    let test_db = finding(&target, "access_control.mysql_test_database");
+    assert_eq!(test_db["status"], "fail", "{test_db:#}");
+    assert!(
+        test_db["detail"]
+            .as_str()
+            .unwrap()
+            .contains(" on test (grant on `test`)"),
+        "{test_db:#}"
+    );
+    // The auditor holds no SUPER; the install's roots are local only.
+    assert_eq!(
+        status(&target, "access_control.auditor_not_superuser"),
+        "pass"
+    );
+    assert_eq!(
+        status(&target, "access_control.mysql_remote_superusers"),
+        "pass"
     );
     assert_eq!(status(&target, "network.mysql_tls_available"), "fail");
     let tls = detail(&target, "network.mysql_tls_required");
@@ -141,6 +160,29 @@ fn defaults_fail_what_a_fresh_install_leaves_undone() {
     // What SQL cannot see stays unknown.
     assert_eq!(item(&target, "multi_zone"), "unknown");
     assert_eq!(item(&target, "backups"), "unknown");
+}
+
+#[test]
+fn narrow_account_judges_access_control_like_the_auditor() {
+    let auditor = audit_target(&lab().defaults, "auditor");
+    let narrow = audit_target(&lab().defaults, "narrow");
+    for check in [
+        "access_control.passwordless_logins",
+        "access_control.mysql_anonymous_accounts",
+        "access_control.mysql_test_database",
+        "access_control.mysql_remote_superusers",
+    ] {
+        assert_eq!(
+            finding(&narrow, check)["detail"],
+            finding(&auditor, check)["detail"],
+            "{check}"
+        );
+    }
+    assert_eq!(
+        status(&narrow, "access_control.auditor_not_superuser"),
+        "pass"
+    );
+    assert_eq!(item(&narrow, "access_control"), "fail");
 }
 
 #[test]
@@ -166,9 +208,6 @@ fn good_server_passes_and_says_why() {
     for check in [
         "network.mysql_tls_available",
         "network.mysql_tls_required",
-        "network.mysql_empty_passwords",
-        "network.mysql_anonymous_accounts",
-        "network.mysql_test_database",
         "network.tls_in_use",
     ] {
         assert_eq!(
@@ -180,6 +219,12 @@ fn good_server_passes_and_says_why() {
     }
     assert_eq!(status(&target, "network.no_public_ip"), "unknown");
     assert_eq!(item(&target, "network_security"), "unknown");
+    // Who can log in, with what rights: judged and right.
+    assert_eq!(item(&target, "access_control"), "pass");
+    assert_eq!(
+        detail(&target, "access_control.auditor_not_superuser"),
+        "'auditor'@'%' is not a superuser"
+    );
     // One replica is one (MySQLTuner counted four on MariaDB ≥ 10.5).
     let present = finding(&target, "replicas.present");
     assert_eq!(present["status"], "pass", "{present:#}");
@@ -240,16 +285,23 @@ fn bare_account_gets_unknowns_with_the_grant_that_fixes_them() {
     // MariaDB's privilege-free Slaves_connected still counts the replica.
     assert_eq!(status(&target, "replicas.present"), "pass");
     // The account list needs SELECT on mysql.global_priv.
-    assert_eq!(status(&target, "network.mysql_empty_passwords"), "unknown");
+    assert_eq!(
+        status(&target, "access_control.passwordless_logins"),
+        "unknown"
+    );
     assert!(
-        resolve(&target, "network.mysql_empty_passwords")
+        resolve(&target, "access_control.passwordless_logins")
             .contains("GRANT SELECT ON mysql.global_priv TO 'bare'@'%'")
     );
-    assert_eq!(status(&target, "network.mysql_test_database"), "unknown");
-    assert!(
-        resolve(&target, "network.mysql_test_database")
-            .contains("GRANT SHOW DATABASES ON *.* TO 'bare'@'%'")
+    assert_eq!(
+        status(&target, "access_control.mysql_test_database"),
+        "unknown"
     );
+    assert!(
+        resolve(&target, "access_control.mysql_test_database")
+            .contains("GRANT SELECT ON mysql.db TO 'bare'@'%'")
+    );
+    assert_eq!(item(&target, "access_control"), "unknown");
     // information_schema.TABLES is silently empty: unknown, never "no migrations".
     assert_eq!(item(&target, "migrations"), "unknown");
     assert!(resolve(&target, "migrations.tool_detected").contains("SHOW VIEW"));

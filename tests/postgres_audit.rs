@@ -77,7 +77,89 @@ fn bad_server_fails_what_defaults_leave_undone() {
         "{required:#}"
     );
     // Every checklist item is present.
-    assert_eq!(target["items"].as_object().unwrap().len(), 19);
+    assert_eq!(target["items"].as_object().unwrap().len(), 20);
+    // Who can log in, with what rights (the lab grants what pre-15 clusters carry).
+    assert_eq!(item(target, "access_control"), "fail");
+    let public = finding(target, "access_control.pg_public_create");
+    assert_eq!(public["status"], "fail", "{public:#}");
+    assert_eq!(
+        public["detail"], "schema public: every role may CREATE in it",
+        "{public:#}"
+    );
+    let supers = finding(target, "access_control.pg_superuser_logins");
+    assert_eq!(supers["status"], "warn", "{supers:#}");
+    assert_eq!(
+        supers["evidence"]["access.superusers"],
+        serde_json::json!(["app_admin"]),
+        "the bootstrap superuser is not counted: {supers:#}"
+    );
+    assert_eq!(
+        status(target, "access_control.auditor_not_superuser"),
+        "pass"
+    );
+    // Nothing logs statements, so no prefix is relied on.
+    assert_eq!(status(target, "audit.log_line_prefix"), "n/a");
+    // The lab's server is newer than the embedded minor-release table: unknown, never
+    // "current" on the table's word.
+    let minor = finding(target, "access_control.minor_release");
+    assert_eq!(minor["status"], "unknown", "{minor:#}");
+    assert!(
+        minor["detail"]
+            .as_str()
+            .unwrap()
+            .contains("the table is out of date"),
+        "{minor:#}"
+    );
+    // pg_authid is for superusers only: unknown, never a pass.
+    let passwordless = finding(target, "access_control.passwordless_logins");
+    assert_eq!(passwordless["status"], "unknown", "{passwordless:#}");
+    assert!(
+        passwordless["resolve"][0]
+            .as_str()
+            .unwrap()
+            .contains("pg_authid"),
+        "{passwordless:#}"
+    );
+}
+
+#[test]
+fn auditing_as_a_superuser_is_itself_a_finding() {
+    let report = audit_json(&lab().bad, "postgres", "app");
+    let target = only_target(&report);
+    let auditor = finding(target, "access_control.auditor_not_superuser");
+    assert_eq!(auditor["status"], "fail", "{auditor:#}");
+    assert!(
+        auditor["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("postgres is a superuser"),
+        "{auditor:#}"
+    );
+    // As a superuser pg_authid is readable: every lab login role has a password.
+    let passwordless = finding(target, "access_control.passwordless_logins");
+    assert_eq!(passwordless["status"], "pass", "{passwordless:#}");
+    assert_eq!(item(target, "access_control"), "fail");
+}
+
+#[test]
+fn a_role_without_a_password_is_found_by_a_superuser() {
+    let server = &lab().slot;
+    server.psql(
+        "postgres",
+        "DO $$ BEGIN
+           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'nopw') THEN
+             CREATE ROLE nopw LOGIN;
+           END IF;
+         END $$;",
+    );
+    let report = audit_json(server, "postgres", "postgres");
+    let target = only_target(&report);
+    let passwordless = finding(target, "access_control.passwordless_logins");
+    assert_eq!(passwordless["status"], "fail", "{passwordless:#}");
+    assert_eq!(
+        passwordless["detail"], "nopw: may log in and has no password",
+        "{passwordless:#}"
+    );
 }
 
 #[test]
@@ -131,6 +213,52 @@ fn good_server_passes_and_says_why() {
     // Items SQL cannot judge stay unknown even on a good server.
     assert_eq!(item(target, "multi_zone"), "unknown");
     assert_eq!(item(target, "backups"), "unknown");
+    // pgaudit's lines carry user, database and client through the prefix.
+    assert_eq!(status(target, "audit.log_line_prefix"), "pass");
+    // The lab's own set-up line (trust over the unix socket) is a real finding.
+    let trust = finding(target, "access_control.pg_hba_trust");
+    assert_eq!(trust["status"], "fail", "{trust:#}");
+    assert!(
+        trust["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("line 2: local trust"),
+        "{trust:#}"
+    );
+    // This audit connects as postgres: a superuser auditor is a finding even here.
+    assert_eq!(
+        status(target, "access_control.auditor_not_superuser"),
+        "fail"
+    );
+}
+
+#[test]
+fn good_server_audited_by_a_pg_monitor_role_grants_nothing_too_wide() {
+    let report = audit_json(&lab().good, "auditor", "app");
+    let target = only_target(&report);
+    for check in [
+        "access_control.auditor_not_superuser",
+        "access_control.pg_superuser_logins",
+        "access_control.pg_public_create",
+    ] {
+        assert_eq!(
+            status(target, check),
+            "pass",
+            "{check}: {:#}",
+            finding(target, check)
+        );
+    }
+    assert_eq!(
+        finding(target, "access_control.auditor_not_superuser")["detail"],
+        "auditor is not a superuser"
+    );
+    // Passwords are readable only by a superuser, which the auditor rightly is not:
+    // the item stays unknown rather than pass.
+    assert_eq!(
+        status(target, "access_control.passwordless_logins"),
+        "unknown"
+    );
+    assert_eq!(item(target, "access_control"), "unknown");
 }
 
 #[test]

@@ -28,10 +28,11 @@ pub enum Item {
     AuditLogging,
     Durability,
     VersionSupport,
+    AccessControl,
 }
 
 impl Item {
-    pub const ALL: [Item; 19] = [
+    pub const ALL: [Item; 20] = [
         Item::Replicas,
         Item::MultiZone,
         Item::Backups,
@@ -51,6 +52,7 @@ impl Item {
         Item::AuditLogging,
         Item::Durability,
         Item::VersionSupport,
+        Item::AccessControl,
     ];
 
     /// The canonical key, as in the JSON report.
@@ -75,6 +77,7 @@ impl Item {
             Item::AuditLogging => "audit_logging",
             Item::Durability => "durability",
             Item::VersionSupport => "version_support",
+            Item::AccessControl => "access_control",
         }
     }
 
@@ -100,6 +103,7 @@ impl Item {
             Item::AuditLogging => "who-did-what audit logging",
             Item::Durability => "durable commits, no wraparound risk",
             Item::VersionSupport => "engine version supported",
+            Item::AccessControl => "who can log in, with what rights",
         }
     }
 }

@@ -14,6 +14,8 @@ pub struct Thresholds {
     pub max_slot_retained_bytes: i64,
     pub max_connection_usage: f64,
     pub min_eol_days: i64,
+    /// Minor releases a server may lag (one quarter's rollout by default).
+    pub max_minor_releases_behind: i64,
     pub min_binlog_retention_seconds: i64,
     pub max_long_query_time_seconds: f64,
 }
@@ -26,6 +28,7 @@ impl Default for Thresholds {
             max_slot_retained_bytes: 1 << 30,
             max_connection_usage: 0.8,
             min_eol_days: 180,
+            max_minor_releases_behind: 1,
             min_binlog_retention_seconds: 86400,
             max_long_query_time_seconds: 2.0,
         }

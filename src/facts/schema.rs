@@ -88,12 +88,16 @@ facts! {
     "thresholds.max_slot_retained_bytes": Int, "", "WAL an inactive slot may retain before it is a finding (default 1 GiB)";
     "thresholds.max_connection_usage": Number, "", "share of usable connections in use above which headroom is too small (default 0.8)";
     "thresholds.min_eol_days": Int, "", "days before end-of-life from which version support warns (default 180)";
+    "thresholds.max_minor_releases_behind": Int, "", "minor releases the running version may lag behind the newest of its major before version support warns (default 1)";
 
     // Engine version support, from the embedded, dated end-of-life table.
     "version.major": String, IN_DB, "major version: '15' for PostgreSQL, '10.11' for MariaDB, '8.0' for MySQL";
     "version.eol_date": String, IN_DB, "upstream end-of-life date of the major version (YYYY-MM-DD)";
     "version.days_until_eol": Int, IN_DB, "days from the audit to end-of-life; negative once past it";
     "version.table_date": String, IN_DB, "the date the embedded end-of-life table was last reviewed";
+    "version.latest_minor": String, IN_DB, "PostgreSQL: the newest minor release of the running major in the embedded minor-release table ('15.17')";
+    "version.minor_behind": Int, IN_DB, "PostgreSQL: minor releases between the running one and the newest in the table (a lower bound: releases after the table's date add to it)";
+    "version.minor_table_current": Bool, IN_DB, "the minor-release table is recent enough (about a quarter) that 'not behind' is true today; unknown once it is older";
 
     // Replicas.
     "replicas.count": Int, IN_DB, "read replicas / standbys currently streaming from this server";
@@ -138,6 +142,16 @@ facts! {
     "network.tls_connections": Int, IN_DB, "current client connections using TLS";
     "network.client_connections": Int, IN_DB, "current client connections";
     "network.accounts_without_tls": StringList, IN_DB, "MySQL/MariaDB: accounts that may log in from remote hosts without REQUIRE SSL";
+
+    // Access control: who can log in, with what rights (item access_control).
+    "access.session_user": String, IN_DB, "the role / account the audit is connected as (PostgreSQL current_user, MySQL CURRENT_USER())";
+    "access.session_superuser": Bool, IN_DB, "the audit's own role is a superuser (PostgreSQL rolsuper; MySQL/MariaDB global SUPER or ALL PRIVILEGES)";
+    "access.superusers": StringList, IN_DB, "PostgreSQL: other login roles with SUPERUSER (the bootstrap superuser, which owns the cluster, and the session's own role excluded)";
+    "access.remote_superusers": StringList, IN_DB, "MySQL/MariaDB: active accounts with global SUPER (or ALL PRIVILEGES) that may log in from a non-loopback host, and root from any non-loopback host";
+    "access.passwordless_logins": StringList, IN_DB, "login roles / accounts with no password (PostgreSQL pg_authid, superuser only; MySQL/MariaDB password methods with an empty authentication string)";
+    "access.public_create_schemas": StringList, IN_DB, "PostgreSQL: schemas of the audited database where PUBLIC may CREATE (the public schema before PostgreSQL 15)";
+    "access.public_create_databases": StringList, IN_DB, "PostgreSQL: databases where PUBLIC may CREATE schemas";
+    "access.test_database_grants": StringList, IN_DB, "MySQL/MariaDB: database-level grants on test / test\\_% schemas that exist, to every account (anonymous or PUBLIC) ('user'@'host' on db)";
 
     // Outside any source.
     "dev_data.sanitized_copy": Bool, OUTSIDE, "a sanitized copy of production data is available to developers";
@@ -185,6 +199,7 @@ facts! {
     "postgres.settings.log_disconnections": Bool, IN_DB, "log_disconnections";
     "postgres.settings.autovacuum_freeze_max_age": Int, IN_DB, "autovacuum_freeze_max_age";
     "postgres.settings.vacuum_failsafe_age": Int, IN_DB, "vacuum_failsafe_age";
+    "postgres.settings.log_line_prefix": String, IN_DB, "log_line_prefix: what each server log line starts with (%u user, %d database, %h/%r client)";
     "postgres.settings.compute_query_id": String, IN_DB, "compute_query_id (PostgreSQL 14+; auto before 14, where pg_stat_statements computes query ids itself): off disables pg_stat_statements";
     "postgres.pending_restart": StringList, IN_DB, "settings changed in the configuration but waiting for a restart";
     "postgres.extensions": StringList, IN_DB, "extensions created in the audited database";

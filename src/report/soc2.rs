@@ -32,14 +32,20 @@ pub const CRITERIA: &[Criterion] = &[
     Criterion {
         control: "SOC2 CC6.1",
         criterion: "The entity implements logical access security software, infrastructure and architectures over protected information assets.",
-        evidences: "No public IP, TLS-only access rules, no anonymous or passwordless accounts, no world-open test schema, encryption at rest.",
-        limits: "sqlready does not review who holds which grant or role membership; access reviews need the identity provider's evidence.",
+        evidences: "No public IP, TLS-only access rules, no anonymous or passwordless accounts, no world-open test schema, PUBLIC cannot create objects, the auditor is not a superuser, encryption at rest.",
+        limits: "sqlready counts superusers and PUBLIC grants but does not review who holds which ordinary grant or role membership; access reviews need the identity provider's evidence.",
     },
     Criterion {
         control: "SOC2 CC6.2",
         criterion: "Before issuing credentials, the entity registers and authorizes users; credentials are removed when no longer needed.",
         evidences: "No anonymous accounts and no account without a password exist in the database.",
         limits: "Joiner/mover/leaver processes and periodic access reviews are outside the database's view.",
+    },
+    Criterion {
+        control: "SOC2 CC6.3",
+        criterion: "The entity authorizes, modifies or removes access to data, software, functions and other protected information assets based on roles, responsibilities or the system design, considering least privilege and segregation of duties.",
+        evidences: "The audit's own login and other login roles are not superusers (PostgreSQL SUPERUSER, MySQL SUPER/ALL), no superuser or root account is reachable from other hosts, PUBLIC holds no CREATE right.",
+        limits: "Whether each non-superuser role holds only what its job needs is a judgement the database cannot make; the role list in the evidence is the input to that review.",
     },
     Criterion {
         control: "SOC2 CC6.6",

@@ -49,6 +49,7 @@ pub const AUDITOR_GRANTS: &str = "GRANT PROCESS, BINLOG MONITOR, SLAVE MONITOR, 
 pub const NARROW_GRANTS: &[&str] = &[
     "GRANT PROCESS, BINLOG MONITOR, SLAVE MONITOR, SHOW VIEW ON *.* TO 'narrow'@'%'",
     "GRANT SELECT ON mysql.global_priv TO 'narrow'@'%'",
+    "GRANT SELECT ON mysql.db TO 'narrow'@'%'",
     "GRANT SELECT ON performance_schema.threads TO 'narrow'@'%'",
 ];
 

@@ -246,6 +246,15 @@ fn start_bad() -> PgServer {
     server.start();
     server.create_roles_and_app_db();
     server.psql("app", "CREATE TABLE orders(id int);");
+    // What clusters made before PostgreSQL 15 (and upgraded since) still carry, and an
+    // application given SUPERUSER: the access_control failures of a default install.
+    server.psql(
+        "app",
+        &format!(
+            "GRANT CREATE ON SCHEMA public TO PUBLIC;
+             CREATE ROLE app_admin LOGIN SUPERUSER PASSWORD '{LAB_PASSWORD}';"
+        ),
+    );
     server
 }
 
@@ -274,6 +283,8 @@ fn start_good() -> PgServer {
         ("max_wal_senders", "10".to_string()),
         ("max_replication_slots", "10".to_string()),
         ("log_connections", "on".to_string()),
+        // pgaudit's lines name no user: the prefix does.
+        ("log_line_prefix", "%m [%p] %q%u@%d %r ".to_string()),
     ]);
     server.configure(&settings);
     server.write_hba(HbaTcp::SslOnly);

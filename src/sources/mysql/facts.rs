@@ -55,6 +55,9 @@ pub struct Readings {
     pub audit_plugins: Option<Answer>,
     pub accounts: Option<Answer>,
     pub schemata: Option<Answer>,
+    /// `queries::TEST_GRANTS` (absent from recordings made before it existed).
+    #[serde(default)]
+    pub test_grants: Option<Answer>,
     pub migrations: Option<Answer>,
     /// Not run when log_bin is off (the statement then fails).
     #[serde(default)]
@@ -80,6 +83,8 @@ pub struct Identity {
     pub account: String,
     /// Global privileges of the account (`SELECT`, `PROCESS`, …).
     pub privileges: Vec<String>,
+    /// The server's own host name (`@@hostname`): accounts for it are as local as localhost.
+    pub hostname: Option<String>,
 }
 
 impl Identity {
@@ -103,6 +108,7 @@ impl Identity {
             version_text,
             account,
             privileges,
+            hostname: text(row, "hostname").map(str::to_ascii_lowercase),
         })
     }
 
@@ -335,11 +341,17 @@ pub fn facts(readings: &Readings, today: NaiveDate) -> Facts {
         readings.tls_threads.as_ref(),
     );
     account_facts(&mut sink, &identity, &plan, readings.accounts.as_ref());
-    schema_facts(
+    let test_databases = schema_facts(
         &mut sink,
         &identity,
         readings.schemata.as_ref(),
         readings.migrations.as_ref(),
+    );
+    test_grant_facts(
+        &mut sink,
+        &identity,
+        test_databases.as_deref(),
+        readings.test_grants.as_ref(),
     );
     audit_facts(&mut sink, readings.audit_plugins.as_ref());
     for (check_id, outcome) in &readings.custom {
@@ -1052,6 +1064,8 @@ pub struct Account {
     pub empty_alternative: bool,
     /// TLS required: MariaDB global_priv ssl_type 1..3, mysql.user ssl_type ANY/X509/SPECIFIED.
     pub requires_tls: bool,
+    /// Global SUPER (MariaDB: bit 15 of global_priv `access`, which ALL PRIVILEGES sets).
+    pub superuser: bool,
 }
 
 impl Account {
@@ -1075,6 +1089,7 @@ impl Account {
             alternatives: truthy("alternatives"),
             empty_alternative: truthy("empty_alternative"),
             requires_tls: !matches!(ssl_type.as_str(), "" | "0" | "NONE"),
+            superuser: truthy("super"),
         }
     }
 
@@ -1109,11 +1124,21 @@ impl Account {
         self.active() && self.user.is_empty()
     }
 
+    fn loopback(&self) -> bool {
+        self.host == "localhost" || self.host == "::1" || self.host.starts_with("127.")
+    }
+
     /// May log in over TCP from another host without TLS.
     pub fn remote_without_tls(&self) -> bool {
-        let loopback =
-            self.host == "localhost" || self.host == "::1" || self.host.starts_with("127.");
-        self.active() && !loopback && !self.requires_tls
+        self.active() && !self.loopback() && !self.requires_tls
+    }
+
+    /// A superuser (or root) that may log in from another host: an attacker who
+    /// guesses or steals its password owns the server from anywhere the host pattern
+    /// admits. `hostname` is the server's own name (root@HOSTNAME from the installer).
+    pub fn remote_superuser(&self, hostname: Option<&str>) -> bool {
+        let own_name = hostname.is_some_and(|h| self.host.eq_ignore_ascii_case(h));
+        self.active() && !self.loopback() && !own_name && (self.superuser || self.user == "root")
     }
 }
 
@@ -1123,10 +1148,22 @@ fn account_facts(
     plan: &Plan,
     answer: Option<&Answer>,
 ) {
+    sink.known(
+        "access.session_user",
+        "CURRENT_USER()",
+        identity.account.clone(),
+    );
+    sink.known(
+        "access.session_superuser",
+        "information_schema.USER_PRIVILEGES of CURRENT_USER(): SUPER (ALL PRIVILEGES includes it)",
+        identity.has("SUPER"),
+    );
     let paths = [
         "network.accounts_without_tls",
         "mysql.accounts.empty_password",
         "mysql.accounts.anonymous",
+        "access.passwordless_logins",
+        "access.remote_superusers",
     ];
     let rows = match answer {
         Some(Answer::Rows(rows)) => rows,
@@ -1175,6 +1212,101 @@ fn account_facts(
         format!("{table}: User = ''"),
         names(Account::anonymous),
     );
+    sink.known(
+        "access.passwordless_logins",
+        format!("{table}: a password method with an empty authentication string"),
+        names(Account::empty_password),
+    );
+    sink.known(
+        "access.remote_superusers",
+        format!(
+            "{table}: SUPER or root, host neither loopback nor the server's own name, not locked"
+        ),
+        accounts
+            .iter()
+            .filter(|a| a.remote_superuser(identity.hostname.as_deref()))
+            .map(Account::name)
+            .collect::<Vec<_>>(),
+    );
+}
+
+/// Whether a `mysql.db` pattern (LIKE syntax: `%`, `_`, `\` escapes) matches a name.
+fn like(pattern: &str, name: &str) -> bool {
+    fn go(p: &[char], n: &[char]) -> bool {
+        match p.split_first() {
+            None => n.is_empty(),
+            Some(('%', rest)) => (0..=n.len()).any(|i| go(rest, &n[i..])),
+            Some(('_', rest)) => !n.is_empty() && go(rest, &n[1..]),
+            Some(('\\', rest)) if !rest.is_empty() => {
+                n.first() == Some(&rest[0]) && go(&rest[1..], &n[1..])
+            }
+            Some((c, rest)) => n.first() == Some(c) && go(rest, &n[1..]),
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    go(&p, &n)
+}
+
+/// Grants that open an existing test schema to every account.
+fn test_grant_facts(
+    sink: &mut FactSink<'_>,
+    identity: &Identity,
+    test_databases: Option<&[String]>,
+    grants: Option<&Answer>,
+) {
+    let path = "access.test_database_grants";
+    if test_databases.is_some_and(|schemas| schemas.is_empty()) {
+        sink.known(
+            path,
+            "information_schema.SCHEMATA: no test schema exists, so no grant opens one",
+            Vec::<String>::new(),
+        );
+        return;
+    }
+    let rows = match grants {
+        Some(Answer::Rows(rows)) => rows,
+        Some(Answer::Failed { error, denied }) => {
+            let fix = denied.then(|| format!("GRANT SELECT ON mysql.db TO {};", identity.account));
+            sink.unknown(
+                path,
+                format!("mysql.db could not be read: {error}"),
+                fix.as_deref(),
+            );
+            return;
+        }
+        None => {
+            sink.unknown(path, "mysql.db was not read", None);
+            return;
+        }
+    };
+    let Some(schemas) = test_databases else {
+        sink.unknown(
+            path,
+            "which test schemas exist is unknown (see mysql.test_databases)",
+            None,
+        );
+        return;
+    };
+    let mut found = Vec::new();
+    for row in rows {
+        let db = text(row, "Db").unwrap_or_default();
+        let user = text(row, "User").unwrap_or_default();
+        let host = text(row, "Host").unwrap_or_default();
+        for schema in schemas.iter().filter(|s| like(db, s)) {
+            let who = if user == "PUBLIC" {
+                "PUBLIC".to_string()
+            } else {
+                format!("'{user}'@'{host}'")
+            };
+            found.push(format!("{who} on {schema} (grant on `{db}`)"));
+        }
+    }
+    sink.known(
+        path,
+        "mysql.db: grants to the anonymous user or PUBLIC on test schemas that exist",
+        found,
+    );
 }
 
 fn schema_facts(
@@ -1182,7 +1314,8 @@ fn schema_facts(
     identity: &Identity,
     schemata: Option<&Answer>,
     tables: Option<&Answer>,
-) {
+) -> Option<Vec<String>> {
+    let mut known_test = None;
     match schemata {
         Some(Answer::Rows(rows)) => {
             let test: Vec<String> = rows
@@ -1192,6 +1325,7 @@ fn schema_facts(
                 .map(str::to_string)
                 .collect();
             if identity.sees_all_schemas() || !test.is_empty() {
+                known_test = Some(test.clone());
                 sink.known("mysql.test_databases", "information_schema.SCHEMATA", test);
             } else {
                 sink.unknown(
@@ -1261,6 +1395,7 @@ fn schema_facts(
             sink.unknown("migrations.unreadable_databases", reason, None);
         }
     }
+    known_test
 }
 
 fn audit_facts(sink: &mut FactSink<'_>, answer: Option<&Answer>) {
@@ -1855,5 +1990,73 @@ mod tests {
             "plugin": "mysql_native_password", "empty_authentication": "1", "alternatives": "0", "ssl_type": ""}),
         ));
         assert!(!locked.anonymous() && !locked.remote_without_tls());
+    }
+
+    #[test]
+    fn superusers_count_only_from_other_hosts_and_root_always_does() {
+        let row = |v: Json| v.as_object().unwrap().clone();
+        let account = |user: &str, host: &str, sup: &str, locked: &str| {
+            Account::from_row(&row(json!({"user": user, "host": host, "locked": locked,
+                "is_role": "0", "plugin": "mysql_native_password", "empty_authentication": "0",
+                "alternatives": "0", "ssl_type": "0", "super": sup})))
+        };
+        assert!(account("root", "%", "1", "0").remote_superuser(None));
+        assert!(
+            account("root", "10.%", "0", "0").remote_superuser(None),
+            "root without SUPER"
+        );
+        assert!(account("app", "%", "1", "0").remote_superuser(None));
+        assert!(!account("app", "%", "0", "0").remote_superuser(None));
+        assert!(!account("root", "localhost", "1", "0").remote_superuser(None));
+        assert!(!account("root", "127.0.0.1", "1", "0").remote_superuser(None));
+        assert!(
+            !account("root", "db1", "1", "0").remote_superuser(Some("db1")),
+            "the server's own name"
+        );
+        assert!(
+            !account("root", "%", "1", "1").remote_superuser(None),
+            "locked"
+        );
+    }
+
+    #[test]
+    fn test_schema_grants_are_matched_as_like_patterns() {
+        assert!(like("test", "test"));
+        assert!(like("test\\_%", "test_orders"));
+        assert!(
+            !like("test\\_%", "testing"),
+            "an escaped _ is a literal underscore"
+        );
+        assert!(like("test_%", "testing"), "an unescaped _ is any character");
+        assert!(!like("test", "test2"));
+        let rows = |values: Vec<Json>| {
+            Answer::Rows(
+                values
+                    .into_iter()
+                    .map(|v| v.as_object().unwrap().clone())
+                    .collect(),
+            )
+        };
+        let schemata =
+            |names: &[&str]| rows(names.iter().map(|n| json!({"SCHEMA_NAME": n})).collect());
+        let mut readings = recorded(MARIADB_DEFAULTS);
+        readings.test_grants = Some(rows(vec![
+            json!({"Db": "test", "User": "", "Host": "%"}),
+            json!({"Db": "test\\_%", "User": "PUBLIC", "Host": ""}),
+        ]));
+        readings.schemata = Some(schemata(&["app", "test", "test_x"]));
+        let facts = super::facts(&readings, today());
+        assert_eq!(
+            value(&facts, "access.test_database_grants"),
+            &json!([
+                "''@'%' on test (grant on `test`)",
+                "PUBLIC on test_x (grant on `test\\_%`)"
+            ])
+        );
+        // No test schema: nothing is open, whatever mysql.db says.
+        readings.schemata = Some(schemata(&["app"]));
+        readings.test_grants = None;
+        let facts = super::facts(&readings, today());
+        assert_eq!(value(&facts, "access.test_database_grants"), &json!([]));
     }
 }

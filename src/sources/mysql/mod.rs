@@ -97,6 +97,7 @@ pub async fn collect(
     readings.audit_plugins = Some(reader.read("audit_plugins", queries::AUDIT_PLUGINS).await);
     readings.accounts = Some(reader.read("accounts", plan.accounts).await);
     readings.schemata = Some(reader.read("schemata", queries::SCHEMATA).await);
+    readings.test_grants = Some(reader.read("test_grants", queries::TEST_GRANTS).await);
     readings.migrations = Some(reader.read("migrations", &queries::migrations()).await);
     let variables = facts::name_values(readings.variables.as_ref()).unwrap_or_default();
     let on = |name: &str| variables.get(name).and_then(|v| facts::flag(v)) == Some(true);

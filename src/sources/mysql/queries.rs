@@ -180,7 +180,7 @@ pub fn plan(version: &ServerVersion, statement_timeout: Duration) -> Plan {
 /// (`USER_PRIVILEGES` rows whose grantee is `CURRENT_USER()`), which decide whether
 /// queries that silently return less (PROCESSLIST, TABLES, SCHEMATA) can be trusted.
 pub const IDENTITY: &str = r#"SELECT VERSION() AS version, @@version_comment AS version_comment,
-  CURRENT_USER() AS account,
+  CURRENT_USER() AS account, @@hostname AS hostname,
   (SELECT GROUP_CONCAT(PRIVILEGE_TYPE ORDER BY PRIVILEGE_TYPE SEPARATOR ',')
      FROM information_schema.USER_PRIVILEGES
     WHERE GRANTEE = CONCAT('''',
@@ -298,7 +298,8 @@ pub const ACCOUNTS_GLOBAL_PRIV: &str = r#"SELECT User AS user, Host AS host,
     OR (COALESCE(JSON_VALUE(Priv, '$.auth_or[6].plugin'), '') IN ('mysql_native_password', 'mysql_old_password') AND COALESCE(JSON_VALUE(Priv, '$.auth_or[6].authentication_string'), '') = '')
     OR (COALESCE(JSON_VALUE(Priv, '$.auth_or[7].plugin'), '') IN ('mysql_native_password', 'mysql_old_password') AND COALESCE(JSON_VALUE(Priv, '$.auth_or[7].authentication_string'), '') = '')
     AS empty_alternative,
-  COALESCE(JSON_VALUE(Priv, '$.ssl_type'), '0') AS ssl_type
+  COALESCE(JSON_VALUE(Priv, '$.ssl_type'), '0') AS ssl_type,
+  (CAST(COALESCE(JSON_VALUE(Priv, '$.access'), '0') AS UNSIGNED) & 32768) <> 0 AS super
 FROM mysql.global_priv ORDER BY User, Host"#;
 
 /// MariaDB before 10.4: the `mysql.user` table (no account locking yet).
@@ -306,15 +307,21 @@ pub const ACCOUNTS_MARIADB_USER: &str = r#"SELECT User AS user, Host AS host, 0 
   is_role = 'Y' AS is_role,
   CASE WHEN plugin = '' THEN 'mysql_native_password' ELSE plugin END AS plugin,
   (Password = '' AND authentication_string = '') AS empty_authentication,
-  0 AS alternatives, 0 AS empty_alternative, ssl_type
+  0 AS alternatives, 0 AS empty_alternative, ssl_type, Super_priv = 'Y' AS super
 FROM mysql.user ORDER BY User, Host"#;
 
 /// MySQL 5.7.6+ / 8.x / 9.x: `mysql.user` with `account_locked` (roles are locked rows).
 pub const ACCOUNTS_MYSQL_USER: &str = r#"SELECT User AS user, Host AS host,
   account_locked = 'Y' AS locked, 0 AS is_role, plugin,
   authentication_string = '' AS empty_authentication, 0 AS alternatives,
-  0 AS empty_alternative, ssl_type
+  0 AS empty_alternative, ssl_type, Super_priv = 'Y' AS super
 FROM mysql.user ORDER BY User, Host"#;
+
+/// Database-level grants that open test schemas to every account: the anonymous
+/// user (MySQL, MariaDB before 10.11) or the PUBLIC role (MariaDB 10.11+). `Db` is a
+/// LIKE pattern (`test\_%`); which existing schemas it covers is decided in Rust.
+pub const TEST_GRANTS: &str = "SELECT Db, User, Host FROM mysql.db \
+WHERE (User = '' OR User = 'PUBLIC') AND Db LIKE 'test%' ORDER BY Db, User, Host";
 
 /// Schemas the account can see (all of them with SELECT, SHOW DATABASES or SHOW VIEW on *.*).
 pub const SCHEMATA: &str =

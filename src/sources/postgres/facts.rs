@@ -45,6 +45,22 @@ pub struct MainDoc {
     pub wraparound: WraparoundRow,
     pub databases: Vec<DatabaseRow>,
     pub migrations: Vec<MigrationRow>,
+    /// Who may log in and create (absent from documents recorded before it existed).
+    #[serde(default)]
+    pub access: Option<AccessRow>,
+}
+
+/// Roles and PUBLIC grants, all from catalogs every role can read.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AccessRow {
+    /// The bootstrap superuser (oid 10), which owns the cluster and cannot be dropped.
+    pub bootstrap: Option<String>,
+    /// Other login roles with SUPERUSER (neither the bootstrap one nor the session's).
+    pub superusers: Vec<String>,
+    /// Schemas of the audited database where PUBLIC has CREATE.
+    pub public_create_schemas: Vec<String>,
+    /// Databases where PUBLIC has CREATE (create schemas in them).
+    pub public_create_databases: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -124,6 +140,9 @@ pub struct MigrationRow {
 pub struct PrivilegedDoc {
     pub hba: Option<Vec<HbaRow>>,
     pub ready_count: Option<i64>,
+    /// Login roles without a password (pg_authid; read only as superuser).
+    #[serde(default)]
+    pub passwordless: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -187,6 +206,7 @@ pub fn facts(readings: &Readings, today: NaiveDate) -> Facts {
     connection_facts(&mut sink, main, &settings);
     wraparound_facts(&mut sink, main);
     migration_facts(&mut sink, main, &readings.other_databases);
+    access_facts(&mut sink, main, &readings.privileged);
     for (check_id, outcome) in &readings.custom {
         let path = format!("query.{check_id}.rows");
         match outcome {
@@ -208,6 +228,7 @@ fn version_facts(sink: &mut FactSink<'_>, main: &MainDoc, today: NaiveDate) {
         return;
     };
     eol::record_support(sink, "postgres", "PostgreSQL", &major, origin, today);
+    eol::record_minor(sink, "postgres", &major, &main.version, today);
 }
 
 /// Setting name → typed value, for the settings the role can see.
@@ -801,6 +822,68 @@ fn network_facts(
             format!("pg_stat_ssl hides other sessions from role {}", main.user),
             Some(&fix),
         );
+    }
+}
+
+/// Who can log in and with what rights (item access_control).
+fn access_facts(sink: &mut FactSink<'_>, main: &MainDoc, privileged: &PrivilegedDoc) {
+    sink.known("access.session_user", "current_user", main.user.clone());
+    sink.known(
+        "access.session_superuser",
+        "pg_roles.rolsuper of current_user",
+        main.superuser,
+    );
+    match &main.access {
+        Some(access) => {
+            let origin = match &access.bootstrap {
+                Some(name) => format!(
+                    "pg_roles: rolsuper and rolcanlogin, except the bootstrap superuser {name} and the session's role"
+                ),
+                None => "pg_roles: rolsuper and rolcanlogin, except the session's role".to_string(),
+            };
+            sink.known("access.superusers", origin, access.superusers.clone());
+            sink.known(
+                "access.public_create_schemas",
+                format!(
+                    "pg_namespace.nspacl of database {}: PUBLIC (grantee 0) holds CREATE",
+                    main.database
+                ),
+                access.public_create_schemas.clone(),
+            );
+            sink.known(
+                "access.public_create_databases",
+                "pg_database.datacl: PUBLIC (grantee 0) holds CREATE",
+                access.public_create_databases.clone(),
+            );
+        }
+        None => {
+            for path in [
+                "access.superusers",
+                "access.public_create_schemas",
+                "access.public_create_databases",
+            ] {
+                sink.unknown(path, "the catalog document has no role section", None);
+            }
+        }
+    }
+    match &privileged.passwordless {
+        Some(roles) => sink.known(
+            "access.passwordless_logins",
+            "pg_authid: rolcanlogin, rolpassword IS NULL, not expired",
+            roles.clone(),
+        ),
+        None => sink.unknown(
+            "access.passwordless_logins",
+            format!(
+                "only a superuser can read pg_authid (pg_roles shows every password as ********), and role {} is not one; \
+                 an auditor should not be one either",
+                main.user
+            ),
+            Some(
+                "run once as a superuser: SELECT rolname FROM pg_authid WHERE rolcanlogin AND rolpassword IS NULL; \
+                 or waive the check and make sure pg_hba.conf has no trust lines",
+            ),
+        ),
     }
 }
 

@@ -141,7 +141,7 @@ async fn read_privileged(
 ) -> PrivilegedDoc {
     let hba = main.superuser || main.hba_readable;
     let ready = (main.superuser || main.monitor) && !main.in_recovery;
-    let Some(sql) = queries::privileged(hba, ready) else {
+    let Some(sql) = queries::privileged(hba, ready, main.superuser) else {
         return PrivilegedDoc::default();
     };
     // Built only from the constants in `queries`.

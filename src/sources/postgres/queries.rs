@@ -31,6 +31,7 @@ pub const SETTINGS: &[&str] = &[
     "autovacuum_freeze_max_age",
     "vacuum_failsafe_age",
     "compute_query_id",
+    "log_line_prefix",
 ];
 
 /// What `archive_command` does, never its text (it may hold credentials):
@@ -130,7 +131,20 @@ SELECT json_build_object(
   'migrations', (SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'table', c.relname)
                   ORDER BY n.nspname, c.relname), '[]'::json)
                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                 WHERE c.relkind IN ('r', 'p', 'v') AND c.relname = ANY($2))
+                 WHERE c.relkind IN ('r', 'p', 'v') AND c.relname = ANY($2)),
+  'access', json_build_object(
+     'bootstrap', (SELECT rolname FROM pg_roles WHERE oid = 10),
+     'superusers', (SELECT coalesce(json_agg(rolname ORDER BY rolname), '[]'::json)
+                    FROM pg_roles WHERE rolsuper AND rolcanlogin AND oid <> 10
+                      AND rolname <> current_user),
+     'public_create_schemas', (SELECT coalesce(json_agg(n.nspname ORDER BY n.nspname), '[]'::json)
+                    FROM pg_namespace n
+                    WHERE EXISTS (SELECT 1 FROM aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a
+                                  WHERE a.grantee = 0 AND a.privilege_type = 'CREATE')),
+     'public_create_databases', (SELECT coalesce(json_agg(d.datname ORDER BY d.datname), '[]'::json)
+                    FROM pg_database d
+                    WHERE EXISTS (SELECT 1 FROM aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
+                                  WHERE a.grantee = 0 AND a.privilege_type = 'CREATE')))
 )::text
 "#
 );
@@ -158,10 +172,16 @@ pub const HBA: &str = "(SELECT coalesce(json_agg(json_build_object(
 pub const READY_COUNT: &str =
     "(SELECT count(*) FROM pg_catalog.pg_ls_archive_statusdir() WHERE name LIKE '%.ready')";
 
+/// Login roles that have no password (pg_authid: superuser only; pg_roles
+/// shows every password as `********`). Expired roles cannot log in.
+pub const PASSWORDLESS: &str = "(SELECT coalesce(json_agg(rolname ORDER BY rolname), '[]'::json)
+    FROM pg_catalog.pg_authid WHERE rolcanlogin AND rolpassword IS NULL
+      AND (rolvaliduntil IS NULL OR rolvaliduntil > now()))";
+
 /// The privileged document: each part only when the role may read it
 /// (permissions on a view are checked even in an untaken CASE branch).
-pub fn privileged(hba: bool, ready_count: bool) -> Option<String> {
-    if !hba && !ready_count {
+pub fn privileged(hba: bool, ready_count: bool, authid: bool) -> Option<String> {
+    if !hba && !ready_count && !authid {
         return None;
     }
     let part = |allowed: bool, sql: &str| {
@@ -172,8 +192,9 @@ pub fn privileged(hba: bool, ready_count: bool) -> Option<String> {
         }
     };
     Some(format!(
-        "SELECT json_build_object('hba', {}, 'ready_count', {})::text",
+        "SELECT json_build_object('hba', {}, 'ready_count', {}, 'passwordless', {})::text",
         part(hba, HBA),
-        part(ready_count, READY_COUNT)
+        part(ready_count, READY_COUNT),
+        part(authid, PASSWORDLESS)
     ))
 }
