@@ -202,9 +202,7 @@ pub fn files(input: &BundleInput<'_>) -> BTreeMap<String, Vec<u8>> {
     }
     let host = gethostname::gethostname().to_string_lossy().into_owned();
     // The account on that host (a person at a laptop, a CI or CronJob user).
-    let os_user = ["USER", "LOGNAME", "USERNAME"]
-        .iter()
-        .find_map(|var| std::env::var(var).ok().filter(|v| !v.trim().is_empty()));
+    let os_user = os_user();
     let run = json!({
         "tool": report.tool,
         "started_at": report.started_at.to_rfc3339_opts(SecondsFormat::Secs, true),
@@ -231,6 +229,38 @@ pub fn files(input: &BundleInput<'_>) -> BTreeMap<String, Vec<u8>> {
         files.insert("config/sqlready.toml".to_string(), text.as_bytes().to_vec());
     }
     files
+}
+
+/// The account running the audit: USER/LOGNAME when set, else the name of
+/// the process's uid from the password database (containers and CronJobs
+/// often set neither variable), else `uid N` so the record is never empty.
+pub fn os_user() -> Option<String> {
+    if let Some(name) = ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|var| std::env::var(var).ok().filter(|v| !v.trim().is_empty()))
+    {
+        return Some(name);
+    }
+    // SAFETY: getuid cannot fail.
+    let uid = unsafe { libc::getuid() };
+    Some(uid_name(uid).unwrap_or_else(|| format!("uid {uid}")))
+}
+
+/// The name of `uid` in the password database (getpwuid_r: thread-safe).
+fn uid_name(uid: libc::uid_t) -> Option<String> {
+    let mut buf = vec![0 as libc::c_char; 4096];
+    // SAFETY: an all-zero passwd is a valid value for getpwuid_r to fill.
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer is valid for the call and buf's length is passed.
+    let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result) };
+    if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
+        return None;
+    }
+    // SAFETY: on success pw_name points to a NUL-terminated string inside buf.
+    let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
+    let name = name.to_string_lossy().into_owned();
+    (!name.is_empty()).then_some(name)
 }
 
 /// Writes the bundle atomically to `dir`; returns the number of files (manifest included).
@@ -515,9 +545,14 @@ pub fn keygen(private: &Path, public: &Path) -> Result<String, EvidenceError> {
     })?;
     let key = SigningKey::from_bytes(&seed);
     seed.fill(0);
-    let private_pem = key
-        .to_pkcs8_pem(LineEnding::LF)
-        .map_err(|err| failed(private, err.to_string()))?;
+    // PKCS#8 v1 (RFC 8410 without the optional public key): OpenSSL 3.0
+    // rejects the v2 form that `SigningKey::to_pkcs8_pem` writes.
+    let private_pem = ed25519_dalek::pkcs8::KeypairBytes {
+        secret_key: key.to_bytes(),
+        public_key: None,
+    }
+    .to_pkcs8_pem(LineEnding::LF)
+    .map_err(|err| failed(private, err.to_string()))?;
     let public_pem = key
         .verifying_key()
         .to_public_key_pem(LineEnding::LF)
@@ -548,6 +583,19 @@ pub fn keygen(private: &Path, public: &Path) -> Result<String, EvidenceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn os_user_of_the_running_uid() {
+        // SAFETY: getuid cannot fail.
+        let uid = unsafe { libc::getuid() };
+        let expected = fs::read_to_string("/etc/passwd").ok().and_then(|text| {
+            text.lines().find_map(|line| {
+                let fields: Vec<&str> = line.split(':').collect();
+                (fields.get(2) == Some(&uid.to_string().as_str())).then(|| fields[0].to_string())
+            })
+        });
+        assert_eq!(uid_name(uid), expected);
+    }
 
     #[test]
     fn slugs_are_safe_file_names() {

@@ -1,0 +1,237 @@
+//! The first hour of a new user (issue 18, points 4 and 5), through the real
+//! binary: usage errors exit 2 with the whole message, servers that accept
+//! TCP but do not speak the protocol are named as such, the wrong file kind
+//! is refused, and evidence keys and run records work outside a laptop.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::Command;
+use support::cli::{sqlready, sqlready_in};
+
+const BAD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/postgres-bad.json");
+
+// ---------------------------------------------------------------------------
+// Connection parameters
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_misspelt_sslmode_value_is_a_usage_error_naming_parameter_value_and_choices() {
+    let run = sqlready(&[
+        "audit",
+        "postgres://app:s3cret@127.0.0.1:1/app?sslmode=requir",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    for part in [
+        "'sslmode'",
+        "'requir'",
+        "disable, allow, prefer, require, verify-ca, verify-full",
+    ] {
+        assert!(run.stderr.contains(part), "{part}: {}", run.stderr);
+    }
+    assert!(!run.stderr.contains("s3cret"), "{}", run.stderr);
+}
+
+#[test]
+fn an_unknown_parameter_is_refused_rather_than_ignored() {
+    let run = sqlready(&["audit", "mysql://app@127.0.0.1:1/app?sslmod=REQUIRED"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("unknown connection parameter 'sslmod'")
+            && run.stderr.contains("ssl-mode"),
+        "{}",
+        run.stderr
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Ports that accept TCP but do not speak the protocol
+// ---------------------------------------------------------------------------
+
+/// A listener on 127.0.0.1 that accepts every connection and, for each,
+/// writes `banner` (maybe nothing) and then holds it open, reading and
+/// discarding whatever comes. Runs until the test process ends.
+fn impostor(banner: &'static [u8]) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let _ = stream.write_all(banner);
+                let mut buf = [0u8; 512];
+                while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+            });
+        }
+    });
+    port
+}
+
+fn target_error(uri: &str) -> String {
+    let run = sqlready(&["audit", uri, "--format", "json", "--connect-timeout", "2"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    run.json()["targets"][0]["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error: {}", run.stdout))
+        .to_string()
+}
+
+#[test]
+fn a_silent_listener_is_named_not_blamed_on_a_firewall() {
+    let port = impostor(b"");
+    for uri in [
+        format!("postgres://app:pw@127.0.0.1:{port}/app"),
+        format!("mysql://app:pw@127.0.0.1:{port}/app"),
+    ] {
+        let error = target_error(&uri);
+        assert!(
+            error.contains("accepted the TCP connection"),
+            "{uri}: {error}"
+        );
+        assert!(!error.contains("firewall"), "{uri}: {error}");
+    }
+}
+
+#[test]
+fn a_redis_like_banner_is_not_taken_for_postgres() {
+    let port = impostor(b"-ERR unknown command\r\n");
+    let error = target_error(&format!("postgres://app:pw@127.0.0.1:{port}/app"));
+    assert!(
+        error.contains("did not answer like a PostgreSQL server"),
+        "{error}"
+    );
+    assert!(!error.contains("firewall"), "{error}");
+}
+
+// ---------------------------------------------------------------------------
+// Evidence: keys OpenSSL 3.0 reads, the run record in a container
+// ---------------------------------------------------------------------------
+
+fn openssl(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the openssl binary")
+}
+
+#[test]
+fn keygen_writes_keys_openssl_reads_and_signs_with() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let keys = sqlready_in(
+        dir,
+        &[
+            "evidence",
+            "keygen",
+            "--private-key",
+            "private.pem",
+            "--public-key",
+            "public.pem",
+        ],
+        &[],
+    );
+    assert_eq!(keys.code, 0, "{}", keys.stderr);
+    let read = openssl(dir, &["pkey", "-in", "private.pem", "-noout"]);
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    // OpenSSL derives the same public key that sqlready wrote.
+    let derived = openssl(dir, &["pkey", "-in", "private.pem", "-pubout"]);
+    assert!(derived.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&derived.stdout),
+        std::fs::read_to_string(dir.join("public.pem")).unwrap()
+    );
+    // A signature made by OpenSSL with the private key verifies with the
+    // public key, and a tampered message does not.
+    std::fs::write(dir.join("msg"), b"MANIFEST").unwrap();
+    let sign = openssl(
+        dir,
+        &[
+            "pkeyutl",
+            "-sign",
+            "-rawin",
+            "-inkey",
+            "private.pem",
+            "-in",
+            "msg",
+            "-out",
+            "sig",
+        ],
+    );
+    assert!(
+        sign.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sign.stderr)
+    );
+    let verify = |file: &str| {
+        openssl(
+            dir,
+            &[
+                "pkeyutl",
+                "-verify",
+                "-rawin",
+                "-pubin",
+                "-inkey",
+                "public.pem",
+                "-in",
+                file,
+                "-sigfile",
+                "sig",
+            ],
+        )
+        .status
+        .success()
+    };
+    assert!(verify("msg"));
+    std::fs::write(dir.join("other"), b"MANIFESt").unwrap();
+    assert!(!verify("other"));
+}
+
+#[test]
+fn os_user_falls_back_to_the_uid_name_without_user_or_logname() {
+    let work = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_sqlready"))
+        .args([
+            "audit",
+            "--no-config",
+            "--facts",
+            BAD,
+            "--evidence",
+            "bundle",
+            "-o",
+            "report.json",
+        ])
+        .current_dir(work.path())
+        .env_remove("USER")
+        .env_remove("LOGNAME")
+        .env_remove("USERNAME")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.code() == Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(work.path().join("bundle/run.json")).unwrap())
+            .unwrap();
+    // SAFETY: getuid cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let expected = std::fs::read_to_string("/etc/passwd")
+        .unwrap()
+        .lines()
+        .find_map(|line| {
+            let fields: Vec<&str> = line.split(':').collect();
+            (fields[2] == uid.to_string()).then(|| fields[0].to_string())
+        })
+        .unwrap_or_else(|| format!("uid {uid}"));
+    assert_eq!(run["os_user"], expected, "{run:#}");
+}
