@@ -224,5 +224,37 @@ fn fix_texts_name_versions_of_their_own_engine() {
             }
         }
     }
+    // A fix shared by both engines (cloudsql, rds, terraform keys of a check
+    // whose `applies` does not pick an engine) names no engine's version
+    // outside a comment: it would be printed for the other engine too.
+    let version = regex::Regex::new(
+        r#"(POSTGRES_\d|MYSQL_\d|engine[-_]version[ =]+"?\d|database-version=\w*\d)"#,
+    )
+    .unwrap();
+    for compiled in &catalog().checks {
+        let check = &compiled.check;
+        if check
+            .applies
+            .as_deref()
+            .is_some_and(|a| a.contains("target.engine"))
+        {
+            continue;
+        }
+        for key in ["cloudsql", "rds", "terraform"] {
+            let Some(text) = check.fix.get(key) else {
+                continue;
+            };
+            for line in text.lines() {
+                let code = line.split('#').next().unwrap_or_default();
+                if let Some(found) = version.find(code) {
+                    problems.push(format!(
+                        "{} [{key}] is printed for PostgreSQL and MySQL targets alike but names a version ({}): {line}",
+                        check.id,
+                        found.as_str()
+                    ));
+                }
+            }
+        }
+    }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

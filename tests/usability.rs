@@ -235,3 +235,74 @@ fn os_user_falls_back_to_the_uid_name_without_user_or_logname() {
         .unwrap_or_else(|| format!("uid {uid}"));
     assert_eq!(run["os_user"], expected, "{run:#}");
 }
+
+// ---------------------------------------------------------------------------
+// Terraform fix texts and version support (issue 18 point 6)
+// ---------------------------------------------------------------------------
+
+fn finding<'a>(target: &'a serde_json::Value, check: &str) -> &'a serde_json::Value {
+    target["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == check)
+        .unwrap_or_else(|| panic!("no {check} in {target:#}"))
+}
+
+#[test]
+fn terraform_mysql_8_0_on_rds_is_not_failed_and_cloudsql_audit_has_a_terraform_fix() {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("main.tf"),
+        r#"
+resource "aws_db_instance" "shop" {
+  identifier     = "shop"
+  engine         = "mysql"
+  engine_version = "8.0.35"
+}
+resource "google_sql_database_instance" "pg" {
+  name             = "pg"
+  database_version = "POSTGRES_16"
+  settings { tier = "db-custom-1-3840" }
+}
+"#,
+    )
+    .unwrap();
+    let run = sqlready_in(
+        work.path(),
+        &["audit", "main.tf", "--no-config", "--format", "json"],
+        &[],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    let targets = report["targets"].as_array().unwrap();
+    let rds = targets
+        .iter()
+        .find(|t| t["id"].as_str().unwrap().ends_with("aws_db_instance.shop"))
+        .unwrap();
+    // RDS enrols MySQL 8.0 in Extended Support by default: still patched.
+    let supported = finding(rds, "version.supported");
+    assert_eq!(supported["status"], "unknown", "{supported:#}");
+    assert!(
+        supported["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Extended Support")
+    );
+    let cloudsql = targets
+        .iter()
+        .find(|t| {
+            t["id"]
+                .as_str()
+                .unwrap()
+                .ends_with("google_sql_database_instance.pg")
+        })
+        .unwrap();
+    let audit = finding(cloudsql, "audit.cloudsql_database_audit");
+    assert_eq!(audit["status"], "fail", "{audit:#}");
+    let fix = audit["remediation"].as_str().unwrap_or_default();
+    assert!(
+        fix.contains("cloudsql.enable_pgaudit") && fix.contains("database_flags"),
+        "{audit:#}"
+    );
+}
