@@ -306,3 +306,68 @@ resource "google_sql_database_instance" "pg" {
         "{audit:#}"
     );
 }
+
+// ---------------------------------------------------------------------------
+// The wrong file kind
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_facts_snapshot_given_as_baseline_is_refused() {
+    let run = sqlready(&["audit", "--no-config", "--facts", BAD, "--baseline", BAD]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is a facts snapshot") && run.stderr.contains("--format json"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+}
+
+#[test]
+fn a_report_given_as_facts_is_refused() {
+    let work = tempfile::tempdir().unwrap();
+    let report = sqlready_in(
+        work.path(),
+        &[
+            "audit",
+            "--no-config",
+            "--facts",
+            BAD,
+            "--format",
+            "json",
+            "-o",
+            "report.json",
+        ],
+        &[],
+    );
+    assert_eq!(report.code, 1, "{}", report.stderr);
+    let run = sqlready_in(
+        work.path(),
+        &["audit", "--no-config", "--facts", "report.json"],
+        &[],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("is a sqlready report, not a facts snapshot")
+            && run.stderr.contains("--baseline"),
+        "{}",
+        run.stderr
+    );
+    // And the report is a good baseline.
+    let baseline = sqlready_in(
+        work.path(),
+        &[
+            "audit",
+            "--no-config",
+            "--facts",
+            BAD,
+            "--baseline",
+            "report.json",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(baseline.code, 1, "{}", baseline.stderr);
+}

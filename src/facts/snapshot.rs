@@ -87,6 +87,27 @@ pub enum SnapshotError {
         "facts file {path} has schema_version {found}; this sqlready reads version {SNAPSHOT_SCHEMA_VERSION}: re-collect it with this version"
     )]
     Version { path: String, found: u32 },
+    #[error(
+        "facts file {path} is a sqlready report, not a facts snapshot: --facts re-judges facts saved with `sqlready audit TARGET --save-facts FILE`; a report is compared with --baseline {path}"
+    )]
+    Report { path: String },
+}
+
+/// Whether a JSON document is a facts snapshot: `tool_version` and targets
+/// that carry `facts` (a report has `tool`, `summary` and judged `items`).
+pub fn is_snapshot(value: &serde_json::Value) -> bool {
+    value.get("tool_version").is_some()
+        && value.get("summary").is_none()
+        && value["targets"]
+            .as_array()
+            .is_some_and(|targets| targets.iter().all(|t| t.get("facts").is_some()))
+}
+
+/// Whether a JSON document is a sqlready report (`--format json`).
+pub fn is_report(value: &serde_json::Value) -> bool {
+    value.get("summary").is_some()
+        && value.get("tool").is_some()
+        && value.get("tool_version").is_none()
 }
 
 impl Snapshot {
@@ -113,6 +134,13 @@ impl Snapshot {
     }
 
     pub fn parse(text: &str, path: &str) -> Result<Self, SnapshotError> {
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(text)
+            && is_report(&value)
+        {
+            return Err(SnapshotError::Report {
+                path: path.to_string(),
+            });
+        }
         let snapshot: Snapshot =
             serde_json::from_str(text).map_err(|err| SnapshotError::Malformed {
                 path: path.to_string(),
