@@ -115,8 +115,14 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
         None => None,
     };
     let mut audited: Vec<String> = Vec::new();
+    // The SHA-256 of a --facts file: the evidence bundle's provenance.
+    let mut facts_sha256 = None;
     let collected = match &args.facts {
-        Some(path) => Snapshot::load(path)?.into_collected(),
+        Some(path) => {
+            let (snapshot, sha256) = Snapshot::load_hashed(path)?;
+            facts_sha256 = Some(sha256);
+            snapshot.into_collected()
+        }
         None => {
             let plans = plans(&args.targets, config.as_ref())?;
             audited = plans.iter().map(|p| p.id().to_string()).collect();
@@ -221,6 +227,7 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
             thresholds: &thresholds,
             config: config.as_ref().map(|c| (c.path.as_path(), c.text.as_str())),
             invocation,
+            facts_file: args.facts.as_deref().zip(facts_sha256.as_deref()),
         };
         let files = evidence::write(dir, &input, sign_key.as_ref())?;
         eprintln!("evidence bundle: {} ({files} files)", dir.display());
@@ -329,7 +336,7 @@ fn run_evidence(command: EvidenceCommand) -> Result<u8> {
                 .map(evidence::read_verifying_key)
                 .transpose()?;
             let verification = evidence::verify(&dir, key.as_ref())?;
-            let mut out = String::new();
+            let mut out = evidence::describe_provenance(&dir);
             for path in &verification.changed {
                 out.push_str(&format!("changed: {path}\n"));
             }

@@ -371,3 +371,46 @@ fn a_report_given_as_facts_is_refused() {
     );
     assert_eq!(baseline.code, 1, "{}", baseline.stderr);
 }
+
+// ---------------------------------------------------------------------------
+// Evidence provenance: a bundle judged from a facts file says so
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_bundle_from_a_facts_file_records_and_prints_the_file_and_its_sha256() {
+    use sha2::{Digest, Sha256};
+    let work = tempfile::tempdir().unwrap();
+    let run = sqlready_in(
+        work.path(),
+        &[
+            "audit",
+            "--no-config",
+            "--facts",
+            BAD,
+            "--evidence",
+            "bundle",
+            "-o",
+            "report.txt",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let sha256: String = Sha256::digest(std::fs::read(BAD).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(work.path().join("bundle/run.json")).unwrap())
+            .unwrap();
+    let provenance = &record["provenance"];
+    assert_eq!(provenance["obtained"], "facts_file", "{record:#}");
+    assert_eq!(provenance["facts_file"]["sha256"], sha256.as_str());
+    assert_eq!(provenance["facts_file"]["path"], BAD);
+    let verify = sqlready_in(work.path(), &["evidence", "verify", "bundle"], &[]);
+    assert_eq!(verify.code, 0, "{}", verify.stderr);
+    assert!(
+        verify.stdout.contains("not observed live") && verify.stdout.contains(&sha256),
+        "{}",
+        verify.stdout
+    );
+}

@@ -157,6 +157,28 @@ impl Snapshot {
         Ok(snapshot)
     }
 
+    /// Loads a facts file and returns the SHA-256 (hex) of the exact bytes
+    /// parsed, which the evidence bundle records as the facts' provenance.
+    pub fn load_hashed(path: &Path) -> Result<(Self, String), SnapshotError> {
+        use sha2::{Digest, Sha256};
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| SnapshotError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let sha256 = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let text = String::from_utf8(bytes).map_err(|err| SnapshotError::Malformed {
+            path: shown.clone(),
+            line: 1,
+            column: 1,
+            message: format!("not UTF-8 text: {err}"),
+        })?;
+        Ok((Snapshot::parse(&text, &shown)?, sha256))
+    }
+
     pub fn load(path: &Path) -> Result<Self, SnapshotError> {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| SnapshotError::Read {
