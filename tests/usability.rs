@@ -414,3 +414,45 @@ fn a_bundle_from_a_facts_file_records_and_prints_the_file_and_its_sha256() {
         verify.stdout
     );
 }
+
+// ---------------------------------------------------------------------------
+// --facts validated against the fact types
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_facts_file_with_wrong_types_or_an_unknown_engine_is_refused_with_every_problem_located() {
+    let mut snapshot: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(BAD).unwrap()).unwrap();
+    let first = snapshot["targets"][0].clone();
+    let mut second = first.clone();
+    second["id"] = "oracle://erp:1521/ERP".into();
+    second["engine"] = "oracle".into();
+    let facts = snapshot["targets"][0]["facts"].as_object_mut().unwrap();
+    facts["replicas.count"]["value"] = "3".into();
+    facts["pitr.wal_archiving"]["value"] = "on".into();
+    snapshot["targets"].as_array_mut().unwrap().push(second);
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("facts.json"), snapshot.to_string()).unwrap();
+    let run = sqlready_in(
+        work.path(),
+        &[
+            "audit",
+            "--no-config",
+            "--facts",
+            "facts.json",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    for part in [
+        "3 problem(s)",
+        "targets[0] (postgres://orders-db.internal:5432/app): fact 'replicas.count' is a string (\"3\"), expected int",
+        "fact 'pitr.wal_archiving' is a string (\"on\"), expected bool",
+        "targets[1] (oracle://erp:1521/ERP): engine 'oracle' is not one sqlready judges; accepted: postgres, mysql, mariadb",
+    ] {
+        assert!(run.stderr.contains(part), "{part}\n{}", run.stderr);
+    }
+}

@@ -67,6 +67,28 @@ pub struct Snapshot {
 
 pub const SNAPSHOT_SCHEMA_VERSION: u32 = 1;
 
+/// The engines a target may have (`target.engine`).
+pub const ENGINES: &[&str] = &["postgres", "mysql", "mariadb"];
+
+/// A JSON value as a problem message shows it: its type and a short rendering.
+fn describe(value: &serde_json::Value) -> String {
+    use serde_json::Value as V;
+    let kind = match value {
+        V::Null => "null",
+        V::Bool(_) => "a bool",
+        V::Number(n) if n.is_f64() => "a fractional number",
+        V::Number(_) => "a number",
+        V::String(_) => "a string",
+        V::Array(_) => "a list",
+        V::Object(_) => "an object",
+    };
+    let mut shown = value.to_string();
+    if shown.len() > 40 {
+        shown = format!("{}…", shown.chars().take(40).collect::<String>());
+    }
+    format!("{kind} ({shown})")
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
     #[error("cannot read facts file {path}: {source}")]
@@ -87,6 +109,12 @@ pub enum SnapshotError {
         "facts file {path} has schema_version {found}; this sqlready reads version {SNAPSHOT_SCHEMA_VERSION}: re-collect it with this version"
     )]
     Version { path: String, found: u32 },
+    #[error(
+        "facts file {path} does not hold what sqlready collects ({} problem(s)); fix the file or re-collect it with `sqlready audit TARGET --save-facts FILE`:\n  {}",
+        problems.len(),
+        problems.join("\n  ")
+    )]
+    Invalid { path: String, problems: Vec<String> },
     #[error(
         "facts file {path} is a sqlready report, not a facts snapshot: --facts re-judges facts saved with `sqlready audit TARGET --save-facts FILE`; a report is compared with --baseline {path}"
     )]
@@ -133,6 +161,39 @@ impl Snapshot {
         self.targets.into_iter().map(Ok).chain(failures).collect()
     }
 
+    /// Everything in the snapshot that no source of sqlready would write: an
+    /// engine it does not judge, or a fact of the schema whose value has the
+    /// wrong type (a hand-edited `"replicas.count": "3"` would otherwise be
+    /// judged as if a source had said it). Each problem names the target and
+    /// the fact. Paths outside the schema (custom check queries) pass.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (index, target) in self.targets.iter().enumerate() {
+            let at = format!("targets[{index}] ({})", target.id);
+            if !ENGINES.contains(&target.engine.as_str()) {
+                problems.push(format!(
+                    "{at}: engine '{}' is not one sqlready judges; accepted: {}",
+                    target.engine,
+                    ENGINES.join(", ")
+                ));
+            }
+            for (path, fact) in &target.facts {
+                let (Some(spec), Some(value)) = (super::schema::spec(path), fact.value()) else {
+                    continue;
+                };
+                if !spec.ty.admits(value) {
+                    problems.push(format!(
+                        "{at}: fact '{path}' is {}, expected {} ({})",
+                        describe(value),
+                        spec.ty.name(),
+                        spec.doc
+                    ));
+                }
+            }
+        }
+        problems
+    }
+
     pub fn parse(text: &str, path: &str) -> Result<Self, SnapshotError> {
         if let Ok(value) = serde_json::from_str::<serde_json::Value>(text)
             && is_report(&value)
@@ -152,6 +213,13 @@ impl Snapshot {
             return Err(SnapshotError::Version {
                 path: path.to_string(),
                 found: snapshot.schema_version,
+            });
+        }
+        let problems = snapshot.problems();
+        if !problems.is_empty() {
+            return Err(SnapshotError::Invalid {
+                path: path.to_string(),
+                problems,
             });
         }
         Ok(snapshot)
