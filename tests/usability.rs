@@ -456,3 +456,37 @@ fn a_facts_file_with_wrong_types_or_an_unknown_engine_is_refused_with_every_prob
         assert!(run.stderr.contains(part), "{part}\n{}", run.stderr);
     }
 }
+
+// ---------------------------------------------------------------------------
+// Bad flag values and bad config: exit 2, everything at once
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_bad_flag_value_names_the_flag_the_value_and_the_choices() {
+    let run = sqlready(&["audit", "--facts", BAD, "--fail-on", "bogus"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    for part in ["'bogus'", "--fail-on", "low, medium, high, critical, never"] {
+        assert!(run.stderr.contains(part), "{part}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn every_config_problem_is_reported_at_once_with_file_line_and_column() {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("sqlready.toml"),
+        "[audit]\nconcurrency = \"eight\"\n\n[[targets]]\ndatabase = \"postgres://a@db/app?sslmode=requir\"\nhost = \"x\"\n",
+    )
+    .unwrap();
+    let run = sqlready_in(work.path(), &["audit", "--facts", BAD], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    for part in [
+        "3 problems",
+        "sqlready.toml:2:15: invalid type",
+        "sqlready.toml:6:1: unknown field `host`",
+        "sqlready.toml:5:12:",
+        "'sslmode' has the value 'requir'",
+    ] {
+        assert!(run.stderr.contains(part), "{part}\n{}", run.stderr);
+    }
+}
