@@ -157,10 +157,10 @@ fn gcloud_database_flags_parse_and_warn_that_they_replace_the_list() {
             continue;
         }
         for word in &words {
-            if let Some(value) = word.strip_prefix("--database-flags=") {
-                if let Err(err) = database_flags(value) {
-                    problems.push(format!("{id} [{key}]: {err}"));
-                }
+            if let Some(value) = word.strip_prefix("--database-flags=")
+                && let Err(err) = database_flags(value)
+            {
+                problems.push(format!("{id} [{key}]: {err}"));
             }
         }
     }
@@ -213,15 +213,15 @@ fn fix_texts_name_versions_of_their_own_engine() {
     let mut problems = Vec::new();
     for compiled in &catalog().checks {
         let check = &compiled.check;
-        if let Some(text) = check.fix.get("mysql") {
-            if text.contains("POSTGRES_") || text.to_lowercase().contains("postgresql 1") {
-                problems.push(format!("{} [mysql] names a PostgreSQL version", check.id));
-            }
+        if let Some(text) = check.fix.get("mysql")
+            && (text.contains("POSTGRES_") || text.to_lowercase().contains("postgresql 1"))
+        {
+            problems.push(format!("{} [mysql] names a PostgreSQL version", check.id));
         }
-        if let Some(text) = check.fix.get("postgres") {
-            if text.contains("MYSQL_") {
-                problems.push(format!("{} [postgres] names a MySQL version", check.id));
-            }
+        if let Some(text) = check.fix.get("postgres")
+            && text.contains("MYSQL_")
+        {
+            problems.push(format!("{} [postgres] names a MySQL version", check.id));
         }
     }
     // A fix shared by both engines (cloudsql, rds, terraform keys of a check
