@@ -191,24 +191,51 @@ impl Problems<'_> {
 impl Config {
     /// Reads and parses a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|err| {
-            ConfigError(vec![Diagnostic {
-                file: path.display().to_string(),
-                line: 0,
-                column: 0,
-                message: format!("cannot read the config file: {err}"),
-            }])
-        })?;
+        let text = read(path)?;
         Config::parse(path, &text)
+    }
+
+    /// Reads a config file and validates all of it at once — its shape, its
+    /// values and every check it names — before the catalog the run uses
+    /// (built-in checks plus `checks_dir`: `cli_checks_dir` when given, else
+    /// the file's) is returned with the selection and severities applied. One
+    /// report lists every problem of the file, each at file:line:column.
+    pub fn load_with_catalog(
+        path: &Path,
+        cli_checks_dir: Option<&Path>,
+    ) -> anyhow::Result<(Config, Catalog)> {
+        let text = read(path)?;
+        let (config, mut problems) = Config::parse_collect(path, &text);
+        let Some(config) = config else {
+            return Err(ConfigError(problems).into());
+        };
+        let checks_dir = cli_checks_dir.or(config.audit.checks_dir.as_deref());
+        let mut catalog = Catalog::load(checks_dir)?;
+        problems.extend(config.reference_problems(&catalog));
+        if !problems.is_empty() {
+            return Err(ConfigError(problems).into());
+        }
+        config.apply(&mut catalog)?;
+        Ok((config, catalog))
     }
 
     /// Parses and validates everything that does not need the check catalog.
     pub fn parse(path: &Path, original: &str) -> Result<Config, ConfigError> {
+        match Config::parse_collect(path, original) {
+            (Some(config), problems) if problems.is_empty() => Ok(config),
+            (_, problems) => Err(ConfigError(problems)),
+        }
+    }
+
+    /// Parses and validates what does not need the catalog, returning the
+    /// config read (its invalid parts left out) with every problem found, or
+    /// no config when the file's shape could not be read at all.
+    fn parse_collect(path: &Path, original: &str) -> (Option<Config>, Vec<Diagnostic>) {
         let text = original;
         let file = path.display().to_string();
         let (raw, found, text) = read_raw(&file, text);
         let Some(raw) = raw else {
-            return Err(ConfigError(found));
+            return (None, found);
         };
         let mut problems = Problems {
             file,
@@ -264,10 +291,8 @@ impl Config {
                 waivers.push(waiver);
             }
         }
-        if !problems.found.is_empty() {
-            return Err(ConfigError(problems.found));
-        }
-        Ok(Config {
+        let found = problems.found;
+        let config = Config {
             path: path.to_path_buf(),
             text: original.to_string(),
             audit,
@@ -278,12 +303,43 @@ impl Config {
             include,
             exclude,
             waiver_checks,
-        })
+        };
+        (Some(config), found)
     }
 
     /// Validates every reference to a check against `catalog`, then applies the
     /// selection (`[checks]`) and the severity overrides to it.
     pub fn apply(&self, catalog: &mut Catalog) -> Result<(), ConfigError> {
+        let found = self.reference_problems(catalog);
+        if !found.is_empty() {
+            return Err(ConfigError(found));
+        }
+        let ids: Vec<(String, &'static str)> = catalog
+            .checks
+            .iter()
+            .map(|c| (c.check.id.clone(), c.check.item.key()))
+            .collect();
+        let selects = |pattern: &str, (id, item): &(String, &str)| {
+            pattern == *item || glob_match(pattern, id)
+        };
+        let keep: BTreeSet<String> = ids
+            .iter()
+            .filter(|check| {
+                (self.include.is_empty() || self.include.iter().any(|e| selects(&e.text, check)))
+                    && !self.exclude.iter().any(|e| selects(&e.text, check))
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        catalog.retain(|check| keep.contains(&check.id));
+        for (pattern, severity) in &self.severity {
+            catalog.set_severity(|id| glob_match(&pattern.text, id), *severity);
+        }
+        Ok(())
+    }
+
+    /// Every reference to a check (selection, severity overrides, waivers)
+    /// that matches no check of `catalog`.
+    fn reference_problems(&self, catalog: &Catalog) -> Vec<Diagnostic> {
         let mut problems = Problems {
             file: self.path.display().to_string(),
             text: &self.text,
@@ -318,22 +374,7 @@ impl Config {
                 problems.at(entry.offset, unknown_check(&entry.text));
             }
         }
-        if !problems.found.is_empty() {
-            return Err(ConfigError(problems.found));
-        }
-        let keep: BTreeSet<String> = ids
-            .iter()
-            .filter(|check| {
-                (self.include.is_empty() || self.include.iter().any(|e| selects(&e.text, check)))
-                    && !self.exclude.iter().any(|e| selects(&e.text, check))
-            })
-            .map(|(id, _)| id.clone())
-            .collect();
-        catalog.retain(|check| keep.contains(&check.id));
-        for (pattern, severity) in &self.severity {
-            catalog.set_severity(|id| glob_match(&pattern.text, id), *severity);
-        }
-        Ok(())
+        problems.found
     }
 
     /// Where each target is declared: (id, line of its `[[targets]]` header).
@@ -343,6 +384,18 @@ impl Config {
             .map(|t| (t.id.clone(), t.line))
             .collect()
     }
+}
+
+/// The text of a config file, or the located reason it cannot be read.
+fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|err| {
+        ConfigError(vec![Diagnostic {
+            file: path.display().to_string(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read the config file: {err}"),
+        }])
+    })
 }
 
 /// At most this many type and key errors are collected from one file.

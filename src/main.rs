@@ -65,33 +65,41 @@ fn run(cli: Cli) -> Result<u8> {
     }
 }
 
-/// The config file of a run: `--config` / `$SQLREADY_CONFIG`, else
-/// `./sqlready.toml` when it exists, unless `--no-config`.
-fn load_config(args: &AuditArgs) -> Result<Option<Config>> {
+/// The config file of a run and the catalog it selects from: the file is
+/// `--config` / `$SQLREADY_CONFIG`, else `./sqlready.toml` when it exists,
+/// unless `--no-config`; every problem of the file is reported at once.
+fn load_config_and_catalog(args: &AuditArgs) -> Result<(Option<Config>, Catalog)> {
+    match config_path(args) {
+        Some(path) => {
+            let (config, catalog) = Config::load_with_catalog(&path, args.checks_dir.as_deref())?;
+            Ok((Some(config), catalog))
+        }
+        None => Ok((None, Catalog::load(args.checks_dir.as_deref())?)),
+    }
+}
+
+/// Which config file a run reads, if any.
+fn config_path(args: &AuditArgs) -> Option<PathBuf> {
     let path = match &args.config {
         Some(path) => path.clone(),
-        None if args.no_config => return Ok(None),
+        None if args.no_config => return None,
         None => {
             let default = PathBuf::from(config::DEFAULT_FILE);
             if !default.is_file() {
-                return Ok(None);
+                return None;
             }
             tracing::info!("using ./{}", config::DEFAULT_FILE);
             default
         }
     };
-    Ok(Some(Config::load(&path)?))
+    Some(path)
 }
 
 fn run_audit(args: AuditArgs) -> Result<u8> {
     let started_at = chrono::Utc::now();
-    let config = load_config(&args)?;
+    let (config, catalog) = load_config_and_catalog(&args)?;
     let settings = config.as_ref().map(|c| c.audit.clone()).unwrap_or_default();
     let checks_dir = args.checks_dir.clone().or(settings.checks_dir.clone());
-    let mut catalog = Catalog::load(checks_dir.as_deref())?;
-    if let Some(config) = &config {
-        config.apply(&mut catalog)?;
-    }
     let thresholds = config
         .as_ref()
         .map(|c| c.thresholds.clone())

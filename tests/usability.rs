@@ -475,14 +475,15 @@ fn every_config_problem_is_reported_at_once_with_file_line_and_column() {
     let work = tempfile::tempdir().unwrap();
     std::fs::write(
         work.path().join("sqlready.toml"),
-        "[audit]\nconcurrency = \"eight\"\n\n[[targets]]\ndatabase = \"postgres://a@db/app?sslmode=requir\"\nhost = \"x\"\n",
+        "[audit]\nconcurrency = \"eight\"\n\n[[targets]]\ndatabase = \"postgres://a@db/app?sslmode=requir\"\nhost = \"x\"\n\n[checks]\ninclude = [\"no_such_item\"]\n",
     )
     .unwrap();
     let run = sqlready_in(work.path(), &["audit", "--facts", BAD], &[]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     for part in [
-        "3 problems",
+        "4 problems",
         "sqlready.toml:2:15: invalid type",
+        "sqlready.toml:9:12: 'no_such_item' matches no check",
         "sqlready.toml:6:1: unknown field `host`",
         "sqlready.toml:5:12:",
         "'sslmode' has the value 'requir'",
