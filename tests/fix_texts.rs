@@ -258,3 +258,61 @@ fn fix_texts_name_versions_of_their_own_engine() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// AWS CLI shorthand (`Key=Value,Key=Value`, lists in `[{…}]`) splits at
+/// every comma, so a value holding one must be written in the JSON form.
+fn shorthand_problem(value: &str) -> Option<String> {
+    if value.starts_with('[') && value.contains('"') || value.starts_with('{') {
+        return serde_json::from_str::<serde_json::Value>(value)
+            .err()
+            .map(|err| format!("'{value}' is not valid JSON: {err}"));
+    }
+    if !value.contains('=') {
+        return None;
+    }
+    value
+        .split(',')
+        .map(|piece| piece.trim_start_matches(['[', '{']))
+        .find(|piece| !piece.contains('='))
+        .map(|piece| {
+            format!(
+                "'{piece}' in '{value}' is no Key=Value: a comma inside a value needs the JSON form"
+            )
+        })
+}
+
+#[test]
+fn aws_shorthand_values_hold_no_comma() {
+    assert!(shorthand_problem("OptionSettings=[{Name=EVENTS,Value=CONNECT,QUERY_DDL}]").is_some());
+    assert!(
+        shorthand_problem("ParameterName=log_output,ParameterValue=FILE,ApplyMethod=immediate")
+            .is_none()
+    );
+    assert!(shorthand_problem(r#"[{"Name":"EVENTS","Value":"CONNECT,QUERY_DDL"}]"#).is_none());
+    let mut problems = Vec::new();
+    for (id, key, words) in commands() {
+        if words.first().map(String::as_str) != Some("aws") {
+            continue;
+        }
+        for pair in words.windows(2) {
+            if matches!(pair[0].as_str(), "--parameters" | "--options")
+                && let Some(problem) = shorthand_problem(&pair[1])
+            {
+                problems.push(format!("{id} [{key}]: {problem}"));
+            }
+        }
+        // `--parameters A B` takes several values: check the ones after the first too.
+        if let Some(at) = words.iter().position(|w| w == "--parameters") {
+            for value in words[at + 1..]
+                .iter()
+                .take_while(|w| !w.starts_with("--"))
+                .skip(1)
+            {
+                if let Some(problem) = shorthand_problem(value) {
+                    problems.push(format!("{id} [{key}]: {problem}"));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
