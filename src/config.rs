@@ -191,33 +191,56 @@ impl Problems<'_> {
 impl Config {
     /// Reads and parses a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|err| {
-            ConfigError(vec![Diagnostic {
-                file: path.display().to_string(),
-                line: 0,
-                column: 0,
-                message: format!("cannot read the config file: {err}"),
-            }])
-        })?;
+        let text = read(path)?;
         Config::parse(path, &text)
     }
 
+    /// Reads a config file and validates all of it at once — its shape, its
+    /// values and every check it names — before the catalog the run uses
+    /// (built-in checks plus `checks_dir`: `cli_checks_dir` when given, else
+    /// the file's) is returned with the selection and severities applied. One
+    /// report lists every problem of the file, each at file:line:column.
+    pub fn load_with_catalog(
+        path: &Path,
+        cli_checks_dir: Option<&Path>,
+    ) -> anyhow::Result<(Config, Catalog)> {
+        let text = read(path)?;
+        let (config, mut problems) = Config::parse_collect(path, &text);
+        let Some(config) = config else {
+            return Err(ConfigError(problems).into());
+        };
+        let checks_dir = cli_checks_dir.or(config.audit.checks_dir.as_deref());
+        let mut catalog = Catalog::load(checks_dir)?;
+        problems.extend(config.reference_problems(&catalog));
+        if !problems.is_empty() {
+            return Err(ConfigError(problems).into());
+        }
+        config.apply(&mut catalog)?;
+        Ok((config, catalog))
+    }
+
     /// Parses and validates everything that does not need the check catalog.
-    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    pub fn parse(path: &Path, original: &str) -> Result<Config, ConfigError> {
+        match Config::parse_collect(path, original) {
+            (Some(config), problems) if problems.is_empty() => Ok(config),
+            (_, problems) => Err(ConfigError(problems)),
+        }
+    }
+
+    /// Parses and validates what does not need the catalog, returning the
+    /// config read (its invalid parts left out) with every problem found, or
+    /// no config when the file's shape could not be read at all.
+    fn parse_collect(path: &Path, original: &str) -> (Option<Config>, Vec<Diagnostic>) {
+        let text = original;
         let file = path.display().to_string();
-        let raw: RawConfig = toml::from_str(text).map_err(|err| {
-            let offset = err.span().map_or(0, |span| span.start);
-            let (line, column) = position(text, offset);
-            let mut message = err.message().trim().to_string();
-            if message.starts_with("unknown field `password`") {
-                message = "secrets are never written in sqlready.toml: remove `password` and set `password_env = \"NAME\"`, the environment variable that holds it".to_string();
-            }
-            ConfigError(vec![Diagnostic { file: file.clone(), line, column, message }])
-        })?;
+        let (raw, found, text) = read_raw(&file, text);
+        let Some(raw) = raw else {
+            return (None, found);
+        };
         let mut problems = Problems {
             file,
-            text,
-            found: Vec::new(),
+            text: &text,
+            found,
         };
         let audit = audit_settings(raw.audit, path, &mut problems);
         let targets = targets(&raw.targets, path, &mut problems);
@@ -268,12 +291,10 @@ impl Config {
                 waivers.push(waiver);
             }
         }
-        if !problems.found.is_empty() {
-            return Err(ConfigError(problems.found));
-        }
-        Ok(Config {
+        let found = problems.found;
+        let config = Config {
             path: path.to_path_buf(),
-            text: text.to_string(),
+            text: original.to_string(),
             audit,
             targets,
             thresholds,
@@ -282,12 +303,43 @@ impl Config {
             include,
             exclude,
             waiver_checks,
-        })
+        };
+        (Some(config), found)
     }
 
     /// Validates every reference to a check against `catalog`, then applies the
     /// selection (`[checks]`) and the severity overrides to it.
     pub fn apply(&self, catalog: &mut Catalog) -> Result<(), ConfigError> {
+        let found = self.reference_problems(catalog);
+        if !found.is_empty() {
+            return Err(ConfigError(found));
+        }
+        let ids: Vec<(String, &'static str)> = catalog
+            .checks
+            .iter()
+            .map(|c| (c.check.id.clone(), c.check.item.key()))
+            .collect();
+        let selects = |pattern: &str, (id, item): &(String, &str)| {
+            pattern == *item || glob_match(pattern, id)
+        };
+        let keep: BTreeSet<String> = ids
+            .iter()
+            .filter(|check| {
+                (self.include.is_empty() || self.include.iter().any(|e| selects(&e.text, check)))
+                    && !self.exclude.iter().any(|e| selects(&e.text, check))
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        catalog.retain(|check| keep.contains(&check.id));
+        for (pattern, severity) in &self.severity {
+            catalog.set_severity(|id| glob_match(&pattern.text, id), *severity);
+        }
+        Ok(())
+    }
+
+    /// Every reference to a check (selection, severity overrides, waivers)
+    /// that matches no check of `catalog`.
+    fn reference_problems(&self, catalog: &Catalog) -> Vec<Diagnostic> {
         let mut problems = Problems {
             file: self.path.display().to_string(),
             text: &self.text,
@@ -322,22 +374,7 @@ impl Config {
                 problems.at(entry.offset, unknown_check(&entry.text));
             }
         }
-        if !problems.found.is_empty() {
-            return Err(ConfigError(problems.found));
-        }
-        let keep: BTreeSet<String> = ids
-            .iter()
-            .filter(|check| {
-                (self.include.is_empty() || self.include.iter().any(|e| selects(&e.text, check)))
-                    && !self.exclude.iter().any(|e| selects(&e.text, check))
-            })
-            .map(|(id, _)| id.clone())
-            .collect();
-        catalog.retain(|check| keep.contains(&check.id));
-        for (pattern, severity) in &self.severity {
-            catalog.set_severity(|id| glob_match(&pattern.text, id), *severity);
-        }
-        Ok(())
+        problems.found
     }
 
     /// Where each target is declared: (id, line of its `[[targets]]` header).
@@ -346,6 +383,82 @@ impl Config {
             .iter()
             .map(|t| (t.id.clone(), t.line))
             .collect()
+    }
+}
+
+/// The text of a config file, or the located reason it cannot be read.
+fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|err| {
+        ConfigError(vec![Diagnostic {
+            file: path.display().to_string(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read the config file: {err}"),
+        }])
+    })
+}
+
+/// At most this many type and key errors are collected from one file.
+const MAX_SHAPE_ERRORS: usize = 50;
+
+/// Deserializes the file, collecting every unknown key and wrongly typed
+/// value rather than the first (the toml crate stops at one): each error's
+/// `key = value` line is blanked (spaces, so every offset stays put) and the
+/// file parsed again. Returns the config read from the text with those lines
+/// blanked — validated next, so that its problems join these in one report —
+/// or `None` when it still does not parse (a TOML syntax error, an error in
+/// a value spanning several lines, or a required key that was blanked).
+fn read_raw(file: &str, text: &str) -> (Option<RawConfig>, Vec<Diagnostic>, String) {
+    let mut text = text.to_string();
+    let mut found = Vec::new();
+    let mut blanked: Vec<String> = Vec::new();
+    loop {
+        let err = match toml::from_str::<RawConfig>(&text) {
+            Ok(raw) => return (Some(raw), found, text),
+            Err(err) => err,
+        };
+        let mut message = err.message().trim().to_string();
+        // A required key whose line was blanked for its own error: already reported.
+        if blanked
+            .iter()
+            .any(|key| message.starts_with(&format!("missing field `{key}`")))
+        {
+            return (None, found, text);
+        }
+        let offset = err.span().map_or(0, |span| span.start);
+        let (line, column) = position(&text, offset);
+        if message.starts_with("unknown field `password`") {
+            message = "secrets are never written in sqlready.toml: remove `password` and set `password_env = \"NAME\"`, the environment variable that holds it".to_string();
+        }
+        found.push(Diagnostic {
+            file: file.to_string(),
+            line,
+            column,
+            message,
+        });
+        // A missing key cannot be blanked away; nor can anything unlocated.
+        if err.span().is_none()
+            || err.message().starts_with("missing field")
+            || found.len() >= MAX_SHAPE_ERRORS
+        {
+            return (None, found, text);
+        }
+        // Blank the line only when it is one whole `key = value`.
+        let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+        let line_text = &text[start..end];
+        if line_text.trim_start().starts_with('[') {
+            return (None, found, text);
+        }
+        let Ok(alone) = toml::from_str::<toml::Table>(line_text) else {
+            return (None, found, text);
+        };
+        let Some(key) = alone.keys().next().cloned() else {
+            return (None, found, text);
+        };
+        blanked.push(key);
+        let spaces = " ".repeat(end - start);
+        text.replace_range(start..end, &spaces);
     }
 }
 
@@ -954,6 +1067,30 @@ mod tests {
         let before = catalog.checks.len();
         config.apply(&mut catalog).expect("template validates");
         assert_eq!(catalog.checks.len(), before);
+    }
+
+    #[test]
+    fn every_key_and_type_error_is_reported_at_once_with_the_others() {
+        let text = "[audit]\nfail_on = \"high\"\nconcurrency = \"eight\"\n\n[[targets]]\ndatabase = \"postgres://a@h/db?sslmode=requir\"\nhost = \"x\"\n\n[[waivers]]\ncheck = \"replicas.present\"\ntarget = \"*\"\nreason = \"r\"\nowner = \"o\"\nexpires = 2999-01-01\ncolour = \"red\"\n";
+        let found = errors(text);
+        assert_eq!(found.len(), 4, "{found:#?}");
+        assert!(
+            found[0].starts_with("sqlready.toml:3:15: invalid type"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].starts_with("sqlready.toml:7:1: unknown field `host`"),
+            "{found:?}"
+        );
+        assert!(
+            found[2].starts_with("sqlready.toml:15:1: unknown field `colour`"),
+            "{found:?}"
+        );
+        // The semantic problems of the rest of the file come in the same report.
+        assert!(
+            found[3].starts_with("sqlready.toml:6:") && found[3].contains("'requir'"),
+            "{found:?}"
+        );
     }
 
     #[test]

@@ -65,33 +65,41 @@ fn run(cli: Cli) -> Result<u8> {
     }
 }
 
-/// The config file of a run: `--config` / `$SQLREADY_CONFIG`, else
-/// `./sqlready.toml` when it exists, unless `--no-config`.
-fn load_config(args: &AuditArgs) -> Result<Option<Config>> {
+/// The config file of a run and the catalog it selects from: the file is
+/// `--config` / `$SQLREADY_CONFIG`, else `./sqlready.toml` when it exists,
+/// unless `--no-config`; every problem of the file is reported at once.
+fn load_config_and_catalog(args: &AuditArgs) -> Result<(Option<Config>, Catalog)> {
+    match config_path(args) {
+        Some(path) => {
+            let (config, catalog) = Config::load_with_catalog(&path, args.checks_dir.as_deref())?;
+            Ok((Some(config), catalog))
+        }
+        None => Ok((None, Catalog::load(args.checks_dir.as_deref())?)),
+    }
+}
+
+/// Which config file a run reads, if any.
+fn config_path(args: &AuditArgs) -> Option<PathBuf> {
     let path = match &args.config {
         Some(path) => path.clone(),
-        None if args.no_config => return Ok(None),
+        None if args.no_config => return None,
         None => {
             let default = PathBuf::from(config::DEFAULT_FILE);
             if !default.is_file() {
-                return Ok(None);
+                return None;
             }
             tracing::info!("using ./{}", config::DEFAULT_FILE);
             default
         }
     };
-    Ok(Some(Config::load(&path)?))
+    Some(path)
 }
 
 fn run_audit(args: AuditArgs) -> Result<u8> {
     let started_at = chrono::Utc::now();
-    let config = load_config(&args)?;
+    let (config, catalog) = load_config_and_catalog(&args)?;
     let settings = config.as_ref().map(|c| c.audit.clone()).unwrap_or_default();
     let checks_dir = args.checks_dir.clone().or(settings.checks_dir.clone());
-    let mut catalog = Catalog::load(checks_dir.as_deref())?;
-    if let Some(config) = &config {
-        config.apply(&mut catalog)?;
-    }
     let thresholds = config
         .as_ref()
         .map(|c| c.thresholds.clone())
@@ -115,8 +123,14 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
         None => None,
     };
     let mut audited: Vec<String> = Vec::new();
+    // The SHA-256 of a --facts file: the evidence bundle's provenance.
+    let mut facts_sha256 = None;
     let collected = match &args.facts {
-        Some(path) => Snapshot::load(path)?.into_collected(),
+        Some(path) => {
+            let (snapshot, sha256) = Snapshot::load_hashed(path)?;
+            facts_sha256 = Some(sha256);
+            snapshot.into_collected()
+        }
         None => {
             let plans = plans(&args.targets, config.as_ref())?;
             audited = plans.iter().map(|p| p.id().to_string()).collect();
@@ -222,6 +236,7 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
             thresholds: &thresholds,
             config: config.as_ref().map(|c| (c.path.as_path(), c.text.as_str())),
             invocation,
+            facts_file: args.facts.as_deref().zip(facts_sha256.as_deref()),
         };
         let files = evidence::write(dir, &input, sign_key.as_ref())?;
         eprintln!("evidence bundle: {} ({files} files)", dir.display());
@@ -331,7 +346,7 @@ fn run_evidence(command: EvidenceCommand) -> Result<u8> {
                 .map(evidence::read_verifying_key)
                 .transpose()?;
             let verification = evidence::verify(&dir, key.as_ref())?;
-            let mut out = String::new();
+            let mut out = evidence::describe_provenance(&dir);
             for path in &verification.changed {
                 out.push_str(&format!("changed: {path}\n"));
             }

@@ -212,6 +212,23 @@ pub enum TargetError {
     #[error("'{shown}': {reason}")]
     Invalid { shown: String, reason: String },
     #[error(
+        "'{shown}': connection parameter '{parameter}' has the value '{value}'; accepted: {accepted}"
+    )]
+    BadParameterValue {
+        shown: String,
+        parameter: String,
+        value: String,
+        accepted: String,
+    },
+    #[error(
+        "'{shown}': unknown connection parameter '{parameter}' (a misspelt parameter would be silently ignored by the driver); accepted: {accepted}"
+    )]
+    UnknownParameter {
+        shown: String,
+        parameter: String,
+        accepted: String,
+    },
+    #[error(
         "{scheme}:// targets are not available in this build yet: audit the database from inside (postgres://, mysql://) for now"
     )]
     NotAvailable { scheme: String },
@@ -270,6 +287,7 @@ fn database(
             });
         }
     };
+    check_parameters(kind, &url, &shown)?;
     let port = url.port().unwrap_or(default_port);
     let database = url.path().trim_start_matches('/');
     let database = if database.is_empty() {
@@ -287,6 +305,132 @@ fn database(
     let scheme = kind.as_str();
     let id = format!("{scheme}://{host}:{port}/{database}");
     Ok(TargetSpec::Database { kind, url, id })
+}
+
+/// What one connection parameter may hold.
+enum Accepts {
+    /// One of these words (compared case-insensitively, as the driver does).
+    OneOf(&'static [&'static str]),
+    /// A whole number in 0..=max.
+    Number(u64),
+    /// An IP address (libpq's `hostaddr`).
+    IpAddress,
+    /// Any text (paths, names, passwords: never echoed).
+    Text,
+}
+
+const PG_SSLMODES: &[&str] = &[
+    "disable",
+    "allow",
+    "prefer",
+    "require",
+    "verify-ca",
+    "verify-full",
+];
+const MYSQL_SSLMODES: &[&str] = &[
+    "DISABLED",
+    "PREFERRED",
+    "REQUIRED",
+    "VERIFY_CA",
+    "VERIFY_IDENTITY",
+];
+
+/// The URI parameters the driver (sqlx) understands, by engine. Anything else
+/// is refused: sqlx ignores unknown parameters, so `sslmod=require` would
+/// connect without the TLS its author asked for.
+fn parameters(kind: Kind) -> &'static [(&'static str, Accepts)] {
+    use Accepts::*;
+    match kind {
+        Kind::Mysql => &[
+            ("ssl-mode", OneOf(MYSQL_SSLMODES)),
+            ("sslmode", OneOf(MYSQL_SSLMODES)),
+            ("ssl-ca", Text),
+            ("sslca", Text),
+            ("ssl-cert", Text),
+            ("sslcert", Text),
+            ("ssl-key", Text),
+            ("sslkey", Text),
+            ("tls-sni-servername", Text),
+            ("charset", Text),
+            ("collation", Text),
+            ("socket", Text),
+            ("timezone", Text),
+            ("time-zone", Text),
+            ("statement-cache-capacity", Number(u32::MAX as u64)),
+        ],
+        _ => &[
+            ("sslmode", OneOf(PG_SSLMODES)),
+            ("ssl-mode", OneOf(PG_SSLMODES)),
+            ("sslrootcert", Text),
+            ("ssl-root-cert", Text),
+            ("ssl-ca", Text),
+            ("sslcert", Text),
+            ("ssl-cert", Text),
+            ("sslkey", Text),
+            ("ssl-key", Text),
+            ("host", Text),
+            ("hostaddr", IpAddress),
+            ("port", Number(u16::MAX as u64)),
+            ("dbname", Text),
+            ("user", Text),
+            ("password", Text),
+            ("application_name", Text),
+            ("options", Text),
+            ("statement-cache-capacity", Number(u32::MAX as u64)),
+        ],
+    }
+}
+
+/// Checks every query parameter of a database URI before the driver sees it,
+/// so that a typo is a usage error naming the parameter, its value and what
+/// is accepted (the driver's own message is truncated and comes as a
+/// connection failure).
+fn check_parameters(kind: Kind, url: &Url, shown: &str) -> Result<(), TargetError> {
+    let known = parameters(kind);
+    for (key, value) in url.query_pairs() {
+        // libpq-style `options[NAME]=VALUE` sets one server option.
+        if kind == Kind::Postgres && key.starts_with("options[") && key.ends_with(']') {
+            continue;
+        }
+        let Some((_, accepts)) = known.iter().find(|(name, _)| *name == key) else {
+            let names: Vec<&str> = known.iter().map(|(name, _)| *name).collect();
+            let extra = if kind == Kind::Postgres {
+                ", options[NAME]"
+            } else {
+                ""
+            };
+            return Err(TargetError::UnknownParameter {
+                shown: shown.to_string(),
+                parameter: key.into_owned(),
+                accepted: format!("{}{extra}", names.join(", ")),
+            });
+        };
+        let bad = |accepted: String| TargetError::BadParameterValue {
+            shown: shown.to_string(),
+            parameter: key.to_string(),
+            value: value.to_string(),
+            accepted,
+        };
+        match accepts {
+            Accepts::OneOf(words) => {
+                if !words.iter().any(|w| w.eq_ignore_ascii_case(&value)) {
+                    return Err(bad(words.join(", ")));
+                }
+            }
+            Accepts::Number(max) => {
+                if value.parse::<u64>().map_or(true, |n| n > *max) {
+                    return Err(bad(format!("a whole number from 0 to {max}")));
+                }
+            }
+            Accepts::IpAddress => {
+                if value.parse::<std::net::IpAddr>().is_err() {
+                    return Err(bad("an IPv4 or IPv6 address such as 10.0.0.5".into()));
+                }
+            }
+            Accepts::Text => {}
+        }
+    }
+    Ok(())
 }
 
 /// `rds://REGION[/db/ID | /cluster/ID]`. Regions look like `us-east-1`; DB
@@ -432,6 +576,40 @@ mod tests {
         let spec = parse("postgres://app:s3cret@db.internal:6432/orders?sslmode=require").unwrap();
         assert_eq!(spec.id(), "postgres://db.internal:6432/orders");
         assert!(!format!("{spec:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn bad_sslmode_names_parameter_value_and_accepted_values() {
+        let err = parse("postgres://app:s3cret@db:5432/app?sslmode=requir").unwrap_err();
+        let text = err.to_string();
+        for part in [
+            "'sslmode'",
+            "'requir'",
+            "disable, allow, prefer, require, verify-ca, verify-full",
+        ] {
+            assert!(text.contains(part), "{text}");
+        }
+        assert!(!text.contains("s3cret"), "{text}");
+        let err = parse("mysql://app@db/app?ssl-mode=required_tls").unwrap_err();
+        assert!(err.to_string().contains("VERIFY_IDENTITY"), "{err}");
+        assert!(parse("mysql://app@db/app?ssl-mode=required").is_ok());
+        assert!(parse("postgres://app@db/app?sslmode=VERIFY-FULL&options[search_path]=x").is_ok());
+    }
+
+    #[test]
+    fn misspelt_or_malformed_parameters_are_refused() {
+        let err = parse("postgres://app@db/app?sslmod=require").unwrap_err();
+        assert!(
+            matches!(&err, TargetError::UnknownParameter { parameter, .. } if parameter == "sslmod"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("sslmode"), "{err}");
+        let err = parse("postgres://app@db/app?hostaddr=db.internal").unwrap_err();
+        assert!(err.to_string().contains("IPv4 or IPv6"), "{err}");
+        let err = parse("postgres://app@db/app?port=70000").unwrap_err();
+        assert!(err.to_string().contains("0 to 65535"), "{err}");
+        // The password parameter is accepted and never echoed.
+        assert!(parse("postgres://app@db/app?password=s3cret").is_ok());
     }
 
     #[test]

@@ -67,6 +67,28 @@ pub struct Snapshot {
 
 pub const SNAPSHOT_SCHEMA_VERSION: u32 = 1;
 
+/// The engines a target may have (`target.engine`).
+pub const ENGINES: &[&str] = &["postgres", "mysql", "mariadb"];
+
+/// A JSON value as a problem message shows it: its type and a short rendering.
+fn describe(value: &serde_json::Value) -> String {
+    use serde_json::Value as V;
+    let kind = match value {
+        V::Null => "null",
+        V::Bool(_) => "a bool",
+        V::Number(n) if n.is_f64() => "a fractional number",
+        V::Number(_) => "a number",
+        V::String(_) => "a string",
+        V::Array(_) => "a list",
+        V::Object(_) => "an object",
+    };
+    let mut shown = value.to_string();
+    if shown.len() > 40 {
+        shown = format!("{}…", shown.chars().take(40).collect::<String>());
+    }
+    format!("{kind} ({shown})")
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
     #[error("cannot read facts file {path}: {source}")]
@@ -87,6 +109,33 @@ pub enum SnapshotError {
         "facts file {path} has schema_version {found}; this sqlready reads version {SNAPSHOT_SCHEMA_VERSION}: re-collect it with this version"
     )]
     Version { path: String, found: u32 },
+    #[error(
+        "facts file {path} does not hold what sqlready collects ({} problem(s)); fix the file or re-collect it with `sqlready audit TARGET --save-facts FILE`:\n  {}",
+        problems.len(),
+        problems.join("\n  ")
+    )]
+    Invalid { path: String, problems: Vec<String> },
+    #[error(
+        "facts file {path} is a sqlready report, not a facts snapshot: --facts re-judges facts saved with `sqlready audit TARGET --save-facts FILE`; a report is compared with --baseline {path}"
+    )]
+    Report { path: String },
+}
+
+/// Whether a JSON document is a facts snapshot: `tool_version` and targets
+/// that carry `facts` (a report has `tool`, `summary` and judged `items`).
+pub fn is_snapshot(value: &serde_json::Value) -> bool {
+    value.get("tool_version").is_some()
+        && value.get("summary").is_none()
+        && value["targets"]
+            .as_array()
+            .is_some_and(|targets| targets.iter().all(|t| t.get("facts").is_some()))
+}
+
+/// Whether a JSON document is a sqlready report (`--format json`).
+pub fn is_report(value: &serde_json::Value) -> bool {
+    value.get("summary").is_some()
+        && value.get("tool").is_some()
+        && value.get("tool_version").is_none()
 }
 
 impl Snapshot {
@@ -112,7 +161,47 @@ impl Snapshot {
         self.targets.into_iter().map(Ok).chain(failures).collect()
     }
 
+    /// Everything in the snapshot that no source of sqlready would write: an
+    /// engine it does not judge, or a fact of the schema whose value has the
+    /// wrong type (a hand-edited `"replicas.count": "3"` would otherwise be
+    /// judged as if a source had said it). Each problem names the target and
+    /// the fact. Paths outside the schema (custom check queries) pass.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (index, target) in self.targets.iter().enumerate() {
+            let at = format!("targets[{index}] ({})", target.id);
+            if !ENGINES.contains(&target.engine.as_str()) {
+                problems.push(format!(
+                    "{at}: engine '{}' is not one sqlready judges; accepted: {}",
+                    target.engine,
+                    ENGINES.join(", ")
+                ));
+            }
+            for (path, fact) in &target.facts {
+                let (Some(spec), Some(value)) = (super::schema::spec(path), fact.value()) else {
+                    continue;
+                };
+                if !spec.ty.admits(value) {
+                    problems.push(format!(
+                        "{at}: fact '{path}' is {}, expected {} ({})",
+                        describe(value),
+                        spec.ty.name(),
+                        spec.doc
+                    ));
+                }
+            }
+        }
+        problems
+    }
+
     pub fn parse(text: &str, path: &str) -> Result<Self, SnapshotError> {
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(text)
+            && is_report(&value)
+        {
+            return Err(SnapshotError::Report {
+                path: path.to_string(),
+            });
+        }
         let snapshot: Snapshot =
             serde_json::from_str(text).map_err(|err| SnapshotError::Malformed {
                 path: path.to_string(),
@@ -126,7 +215,36 @@ impl Snapshot {
                 found: snapshot.schema_version,
             });
         }
+        let problems = snapshot.problems();
+        if !problems.is_empty() {
+            return Err(SnapshotError::Invalid {
+                path: path.to_string(),
+                problems,
+            });
+        }
         Ok(snapshot)
+    }
+
+    /// Loads a facts file and returns the SHA-256 (hex) of the exact bytes
+    /// parsed, which the evidence bundle records as the facts' provenance.
+    pub fn load_hashed(path: &Path) -> Result<(Self, String), SnapshotError> {
+        use sha2::{Digest, Sha256};
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| SnapshotError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let sha256 = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let text = String::from_utf8(bytes).map_err(|err| SnapshotError::Malformed {
+            path: shown.clone(),
+            line: 1,
+            column: 1,
+            message: format!("not UTF-8 text: {err}"),
+        })?;
+        Ok((Snapshot::parse(&text, &shown)?, sha256))
     }
 
     pub fn load(path: &Path) -> Result<Self, SnapshotError> {

@@ -125,6 +125,10 @@ pub enum BaselineError {
         "baseline {path} has schema_version {found}; this sqlready compares against version {REPORT_SCHEMA_VERSION}"
     )]
     Version { path: String, found: u32 },
+    #[error(
+        "baseline {path} is a facts snapshot (--save-facts output), not a report: --baseline compares with a previous report; write one with `sqlready audit … --format json --output FILE`, or re-judge the snapshot with --facts {path}"
+    )]
+    FactsSnapshot { path: String },
 }
 
 impl Baseline {
@@ -145,6 +149,15 @@ impl Baseline {
     }
 
     pub fn parse(text: &str, path: &str) -> Result<Baseline, BaselineError> {
+        // A facts snapshot also has schema_version and targets, and every
+        // other field of a baseline is optional: refuse it by its own marks.
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(text)
+            && crate::facts::snapshot::is_snapshot(&value)
+        {
+            return Err(BaselineError::FactsSnapshot {
+                path: path.to_string(),
+            });
+        }
         let baseline: Baseline =
             serde_json::from_str(text).map_err(|err| BaselineError::Malformed {
                 path: path.to_string(),

@@ -4,7 +4,9 @@
 //! ```text
 //! DIR/
 //!   report.json                   the JSON report, exactly as --format json prints it
-//!   run.json                      who ran it, where from, tool version, start/end, options
+//!   run.json                      who ran it, where from, tool version, start/end, options,
+//!                                 and how the facts were obtained (live sources and their
+//!                                 principals, or a facts file and its SHA-256)
 //!   controls.json                 SOC 2 mapping of every check (src/report/soc2.rs)
 //!   config/sqlready.toml          the config file used, byte for byte (it holds no secrets)
 //!   targets/NN-<id>/facts.json    normalized facts, each with its source and origin
@@ -70,6 +72,9 @@ pub struct BundleInput<'a> {
     pub config: Option<(&'a Path, &'a str)>,
     /// The run's options, with no secret (target ids, not URIs).
     pub invocation: Json,
+    /// `--facts FILE` and the SHA-256 of the bytes judged, when the facts were
+    /// read from a file rather than observed live.
+    pub facts_file: Option<(&'a Path, &'a str)>,
 }
 
 /// One manifest entry.
@@ -202,11 +207,11 @@ pub fn files(input: &BundleInput<'_>) -> BTreeMap<String, Vec<u8>> {
     }
     let host = gethostname::gethostname().to_string_lossy().into_owned();
     // The account on that host (a person at a laptop, a CI or CronJob user).
-    let os_user = ["USER", "LOGNAME", "USERNAME"]
-        .iter()
-        .find_map(|var| std::env::var(var).ok().filter(|v| !v.trim().is_empty()));
+    let os_user = os_user();
+    let provenance = provenance(input, &principals);
     let run = json!({
         "tool": report.tool,
+        "provenance": provenance,
         "started_at": report.started_at.to_rfc3339_opts(SecondsFormat::Secs, true),
         "finished_at": report.finished_at.to_rfc3339_opts(SecondsFormat::Secs, true),
         // Never a score without its coverage: the numbers of report.json's summary.
@@ -233,6 +238,96 @@ pub fn files(input: &BundleInput<'_>) -> BTreeMap<String, Vec<u8>> {
         files.insert("config/sqlready.toml".to_string(), text.as_bytes().to_vec());
     }
     files
+}
+
+/// How the facts were obtained. A bundle judged from a facts file observed
+/// nothing itself: the file could have been written by hand, so the record
+/// says so and pins the file by its SHA-256; a live run names each source
+/// and the principal it ran as.
+fn provenance(input: &BundleInput<'_>, principals: &[Json]) -> Json {
+    match input.facts_file {
+        Some((path, sha256)) => json!({
+            "obtained": "facts_file",
+            "facts_file": {"path": path.display().to_string(), "sha256": sha256},
+            "note": "nothing was observed live by this run: the verdicts rest on the facts file as given, identified by its SHA-256",
+        }),
+        None => json!({
+            "obtained": "live",
+            "sources": principals,
+        }),
+    }
+}
+
+/// One paragraph for `evidence verify`: how the bundle's facts were
+/// obtained, read from its run.json (empty if it cannot be read; the hash
+/// check reports a damaged bundle).
+pub fn describe_provenance(dir: &Path) -> String {
+    let Ok(bytes) = fs::read(dir.join("run.json")) else {
+        return String::new();
+    };
+    let Ok(run) = serde_json::from_slice::<Json>(&bytes) else {
+        return String::new();
+    };
+    let provenance = &run["provenance"];
+    match provenance["obtained"].as_str() {
+        Some("facts_file") => format!(
+            "facts: read from the file {} (sha256 {}), not observed live: the bundle proves what was judged, not that a database said it\n",
+            provenance["facts_file"]["path"].as_str().unwrap_or("?"),
+            provenance["facts_file"]["sha256"].as_str().unwrap_or("?"),
+        ),
+        Some("live") => {
+            let mut out = String::from("facts: observed live\n");
+            for source in provenance["sources"].as_array().into_iter().flatten() {
+                let principal = match &source["principal"] {
+                    Json::String(p) => p.clone(),
+                    _ => "unknown principal".to_string(),
+                };
+                out.push_str(&format!(
+                    "  {} via {} as {}\n",
+                    source["target"].as_str().unwrap_or("?"),
+                    source["source"].as_str().unwrap_or("?"),
+                    principal
+                ));
+            }
+            out
+        }
+        _ => {
+            "facts: the bundle does not record how they were obtained (made by an older sqlready)\n"
+                .to_string()
+        }
+    }
+}
+
+/// The account running the audit: USER/LOGNAME when set, else the name of
+/// the process's uid from the password database (containers and CronJobs
+/// often set neither variable), else `uid N` so the record is never empty.
+pub fn os_user() -> Option<String> {
+    if let Some(name) = ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|var| std::env::var(var).ok().filter(|v| !v.trim().is_empty()))
+    {
+        return Some(name);
+    }
+    // SAFETY: getuid cannot fail.
+    let uid = unsafe { libc::getuid() };
+    Some(uid_name(uid).unwrap_or_else(|| format!("uid {uid}")))
+}
+
+/// The name of `uid` in the password database (getpwuid_r: thread-safe).
+fn uid_name(uid: libc::uid_t) -> Option<String> {
+    let mut buf = vec![0 as libc::c_char; 4096];
+    // SAFETY: an all-zero passwd is a valid value for getpwuid_r to fill.
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer is valid for the call and buf's length is passed.
+    let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result) };
+    if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
+        return None;
+    }
+    // SAFETY: on success pw_name points to a NUL-terminated string inside buf.
+    let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
+    let name = name.to_string_lossy().into_owned();
+    (!name.is_empty()).then_some(name)
 }
 
 /// Writes the bundle atomically to `dir`; returns the number of files (manifest included).
@@ -517,9 +612,14 @@ pub fn keygen(private: &Path, public: &Path) -> Result<String, EvidenceError> {
     })?;
     let key = SigningKey::from_bytes(&seed);
     seed.fill(0);
-    let private_pem = key
-        .to_pkcs8_pem(LineEnding::LF)
-        .map_err(|err| failed(private, err.to_string()))?;
+    // PKCS#8 v1 (RFC 8410 without the optional public key): OpenSSL 3.0
+    // rejects the v2 form that `SigningKey::to_pkcs8_pem` writes.
+    let private_pem = ed25519_dalek::pkcs8::KeypairBytes {
+        secret_key: key.to_bytes(),
+        public_key: None,
+    }
+    .to_pkcs8_pem(LineEnding::LF)
+    .map_err(|err| failed(private, err.to_string()))?;
     let public_pem = key
         .verifying_key()
         .to_public_key_pem(LineEnding::LF)
@@ -550,6 +650,19 @@ pub fn keygen(private: &Path, public: &Path) -> Result<String, EvidenceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn os_user_of_the_running_uid() {
+        // SAFETY: getuid cannot fail.
+        let uid = unsafe { libc::getuid() };
+        let expected = fs::read_to_string("/etc/passwd").ok().and_then(|text| {
+            text.lines().find_map(|line| {
+                let fields: Vec<&str> = line.split(':').collect();
+                (fields.get(2) == Some(&uid.to_string().as_str())).then(|| fields[0].to_string())
+            })
+        });
+        assert_eq!(uid_name(uid), expected);
+    }
 
     #[test]
     fn slugs_are_safe_file_names() {

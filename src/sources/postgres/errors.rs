@@ -46,6 +46,45 @@ pub enum PgError {
     Unexpected { endpoint: String, detail: String },
 }
 
+/// A connection attempt that timed out. A PostgreSQL server answers the
+/// client's first message at once, so a port that accepts TCP but stays
+/// silent is another service (or a proxy with nothing behind it), not a
+/// firewall: the error says which, after a short second TCP attempt.
+pub async fn timed_out(endpoint: &str, options: &PgConnectOptions, seconds: u64) -> PgError {
+    let endpoint = endpoint.to_string();
+    if tcp_accepts(options.get_host(), options.get_port()).await {
+        PgError::NotPostgres {
+            endpoint,
+            detail: format!(
+                "it accepted the TCP connection but sent no PostgreSQL answer within {seconds} s; something else listens on that port"
+            ),
+        }
+    } else {
+        PgError::ConnectTimeout { endpoint, seconds }
+    }
+}
+
+/// Whether a TCP connection to host:port opens within two seconds (a Unix
+/// socket path is never probed).
+async fn tcp_accepts(host: &str, port: u16) -> bool {
+    if host.starts_with('/') {
+        return false;
+    }
+    let host = host.to_string();
+    tokio::task::spawn_blocking(move || {
+        use std::net::ToSocketAddrs;
+        let Ok(addresses) = (host.as_str(), port).to_socket_addrs() else {
+            return false;
+        };
+        addresses.take(2).any(|address| {
+            std::net::TcpStream::connect_timeout(&address, std::time::Duration::from_secs(2))
+                .is_ok()
+        })
+    })
+    .await
+    .unwrap_or(false)
+}
+
 /// Classifies a connection failure.
 pub fn connect(err: sqlx::Error, endpoint: &str, options: &PgConnectOptions) -> PgError {
     let endpoint = endpoint.to_string();

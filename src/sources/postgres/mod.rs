@@ -123,10 +123,12 @@ async fn connect(
     )
     .await
     {
-        Err(_) => Err(PgError::ConnectTimeout {
-            endpoint: endpoint.to_string(),
-            seconds: options.connect_timeout.as_secs(),
-        }),
+        Err(_) => {
+            Err(
+                errors::timed_out(endpoint, connect_options, options.connect_timeout.as_secs())
+                    .await,
+            )
+        }
         Ok(Err(err)) => Err(errors::connect(err, endpoint, connect_options)),
         Ok(Ok(conn)) => Ok(conn),
     }

@@ -178,6 +178,43 @@ fn version(resource: &Resource, source: Option<&Resource>) -> Read<String> {
     }
 }
 
+/// The value of `engine_lifecycle_support` that opts out of RDS Extended Support.
+const EXTENDED_SUPPORT_DISABLED: &str = "open-source-rds-extended-support-disabled";
+
+/// RDS enrols a database in (paid) Extended Support by default, so a major
+/// version past its upstream end of life keeps getting security fixes until
+/// a date only RDS's calendar gives (read for a running instance). Judging a
+/// planned MySQL 8.0 by the upstream date would be a false `fail`: the
+/// support end is then unknown, unless the resource opts out.
+fn extended_support(w: &mut Writer<'_>, engine: &Engine, major: &str, today: chrono::NaiveDate) {
+    let Some(upstream_end) =
+        eol::end_of_life(engine.family, major).or_else(|| eol::ended_by(engine.family, major))
+    else {
+        return;
+    };
+    if upstream_end >= today {
+        return;
+    }
+    let address = w.resource.address.clone();
+    let lifecycle = match attr(w.resource, "engine_lifecycle_support") {
+        Attr::Set(Json::String(value)) if value == EXTENDED_SUPPORT_DISABLED => return,
+        Attr::Set(Json::String(value)) => format!("engine_lifecycle_support = \"{value}\""),
+        Attr::Unresolved(expression) => format!(
+            "engine_lifecycle_support is set by `{expression}`, known only when Terraform plans"
+        ),
+        _ => "engine_lifecycle_support is not set, so RDS enrols it in Extended Support".into(),
+    };
+    let reason = format!(
+        "{address}: {} {major} passed its upstream end of life on {upstream_end}, but {lifecycle}: RDS keeps patching it until the end of Extended Support, a date only RDS's calendar gives",
+        engine.family
+    );
+    let fix = Some(
+        "audit the running instance (rds://REGION/db/ID) for RDS's dates, or set engine_lifecycle_support = \"open-source-rds-extended-support-disabled\" to judge by the upstream date",
+    );
+    w.sink.unknown("version.eol_date", reason.clone(), fix);
+    w.sink.unknown("version.days_until_eol", reason, fix);
+}
+
 /// `version.*` from the embedded end-of-life table (RDS's own calendar,
 /// DescribeDBMajorEngineVersions, is read only for a running instance).
 fn version_facts(w: &mut Writer<'_>, engine: &Engine, version: &Read<String>, now: DateTime<Utc>) {
@@ -186,14 +223,17 @@ fn version_facts(w: &mut Writer<'_>, engine: &Engine, version: &Read<String>, no
     match version {
         Read::Known(text, origin) => {
             match eol::major_of(engine.family, text) {
-                Some(major) => eol::record_support(
-                    &mut w.sink,
-                    engine.family,
-                    engine.family,
-                    &major,
-                    &format!("{address}: {origin}"),
-                    today,
-                ),
+                Some(major) => {
+                    eol::record_support(
+                        &mut w.sink,
+                        engine.family,
+                        engine.family,
+                        &major,
+                        &format!("{address}: {origin}"),
+                        today,
+                    );
+                    extended_support(w, engine, &major, today);
+                }
                 None => {
                     for fact in [
                         "version.major",

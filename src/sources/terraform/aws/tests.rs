@@ -201,8 +201,33 @@ resource "aws_db_instance" "shop" {
             .contains("engine default")
     );
     assert_eq!(value(f, "version.major"), "8.0");
+    // MySQL 8.0 passed its upstream end of life (2026-04-30), but RDS enrols
+    // the instance in Extended Support by default: not a false fail.
+    let (reason, fix) = unknown(f, "version.days_until_eol");
+    assert!(reason.contains("Extended Support"), "{reason}");
+    assert!(fix.unwrap().contains("rds://"), "{fix:?}");
     assert!(unknown(f, "cost.budget").0.contains("aws_budgets_budget"));
     assert!(unknown(f, "rds.status").0.contains("planned resource"));
+}
+
+#[test]
+fn opting_out_of_extended_support_judges_by_the_upstream_date() {
+    let targets = hcl(r#"
+resource "aws_db_instance" "old" {
+  engine                   = "mysql"
+  engine_version           = "8.0.35"
+  engine_lifecycle_support = "open-source-rds-extended-support-disabled"
+}
+resource "aws_db_instance" "new" {
+  engine         = "mysql"
+  engine_version = "8.4.3"
+}
+"#);
+    let old = facts(&targets, "aws_db_instance.old");
+    assert!(value(old, "version.days_until_eol").as_i64().unwrap() < 0);
+    // A version still in upstream support keeps its known date.
+    let new = facts(&targets, "aws_db_instance.new");
+    assert!(value(new, "version.days_until_eol").as_i64().unwrap() > 0);
 }
 
 #[test]
