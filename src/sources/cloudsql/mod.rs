@@ -136,6 +136,13 @@ impl Api {
             .with_retry_policy(retry_policy())
             .with_backoff_policy(backoff_policy())
             .with_attempt_timeout(ATTEMPT_TIMEOUT);
+        // Every call carries the bearer token: a redirect is an answer, never
+        // followed (reqwest would drop the header across hosts, but a token
+        // must not depend on that). The switch is the gax client builder's
+        // `internal` module (public, not semver-covered; Cargo.lock pins it).
+        use google_cloud_gax::client_builder::internal::with_follow_redirects;
+        instances = with_follow_redirects(instances, false);
+        backup_runs = with_follow_redirects(backup_runs, false);
         if let Some(endpoint) = &endpoint {
             instances = instances.with_endpoint(endpoint.clone());
             backup_runs = backup_runs.with_endpoint(endpoint.clone());
