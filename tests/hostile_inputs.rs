@@ -3,6 +3,8 @@
 //! redirecting token endpoint, an API answering 100 MB, a server that never
 //! answers, a bundle holding a FIFO) against the real binary or the real code.
 
+#[path = "support/hostile.rs"]
+mod hostile;
 mod support;
 
 use serde_json::json;
@@ -106,4 +108,111 @@ fn the_hostile_snapshot_is_otherwise_an_ordinary_run() {
         report["targets"][0]["id"],
         "postgres://db:5432/app\n| injected | ✅ pass | `x` | forged |"
     );
+}
+
+/// The Google environment of one run: the local Admin API server, the token
+/// variable, a token info endpoint, and nothing of the caller's.
+#[cfg(feature = "cloudsql")]
+fn google_env(home: &std::path::Path, api: &str, oauth: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("HOME", home.display().to_string()),
+        ("CLOUDSDK_CONFIG", home.display().to_string()),
+        ("GCE_METADATA_HOST", "127.0.0.1:9".into()),
+        ("NO_PROXY", "*".into()),
+        ("HTTPS_PROXY", String::new()),
+        ("HTTP_PROXY", String::new()),
+        ("SQLREADY_CLOUDSQL_ENDPOINT", api.into()),
+        ("SQLREADY_GOOGLE_OAUTH_ENDPOINT", oauth.into()),
+        ("GOOGLE_OAUTH_ACCESS_TOKEN", cloudsql_server::TOKEN.into()),
+    ]
+}
+
+#[cfg(feature = "cloudsql")]
+#[path = "support/cloudsql_server.rs"]
+mod cloudsql_server;
+
+#[cfg(feature = "cloudsql")]
+#[test]
+fn a_redirecting_token_info_endpoint_never_sees_the_token_again() {
+    use cloudsql_server::{Server, TOKEN, scenario_routes};
+    let api = Server::start(scenario_routes(), std::time::Duration::ZERO);
+    let second = hostile::Peer::http(hostile::response("200 OK", &[], b"{}"));
+    let location = format!("Location: {}/tokeninfo", second.url);
+    let first = hostile::Peer::http(hostile::response(
+        "307 Temporary Redirect",
+        &[&location],
+        b"",
+    ));
+    let home = tempfile::tempdir().unwrap();
+    let env = google_env(home.path(), &api.url, &first.url);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let run = sqlready_in(
+        home.path(),
+        &[
+            "audit",
+            "--no-config",
+            "cloudsql://acme-prod/pg-good",
+            "--format",
+            "json",
+        ],
+        &env,
+    );
+    let report = run.json();
+    assert!(report["targets"][0]["principal"].is_null(), "{report:#}");
+    // The first host got the token once, in the Authorization header and nowhere else.
+    let asked = first.received_text();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    let (head, body) = asked[0].split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("POST /tokeninfo "), "{head}");
+    assert!(
+        head.lines()
+            .any(|l| l.eq_ignore_ascii_case(&format!("authorization: Bearer {TOKEN}"))),
+        "{head}"
+    );
+    assert!(
+        !head.lines().next().unwrap().contains(TOKEN),
+        "the token is not in the URL"
+    );
+    assert!(
+        !body.contains(TOKEN),
+        "the token is not in a body: {body:?}"
+    );
+    // The host the redirect named received nothing at all.
+    assert!(second.received().is_empty(), "{:?}", second.received_text());
+    assert!(run.stderr.contains("redirect"), "{}", run.stderr);
+    assert!(!run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN));
+}
+
+#[cfg(feature = "cloudsql")]
+#[test]
+fn a_redirecting_admin_api_never_gets_the_token_replayed() {
+    use cloudsql_server::TOKEN;
+    let second = hostile::Peer::http(hostile::response("200 OK", &[], b"{}"));
+    let location = format!(
+        "Location: {}/v1/projects/acme-prod/instances/pg-good",
+        second.url
+    );
+    let first = hostile::Peer::http(hostile::response(
+        "307 Temporary Redirect",
+        &[&location],
+        b"",
+    ));
+    let home = tempfile::tempdir().unwrap();
+    let env = google_env(home.path(), &first.url, &first.url);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let run = sqlready_in(
+        home.path(),
+        &[
+            "audit",
+            "--no-config",
+            "cloudsql://acme-prod/pg-good",
+            "--format",
+            "json",
+        ],
+        &env,
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(!first.received().is_empty());
+    assert!(second.received().is_empty(), "{:?}", second.received_text());
+    assert!(!run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN));
 }
