@@ -216,3 +216,106 @@ fn a_redirecting_admin_api_never_gets_the_token_replayed() {
     assert!(second.received().is_empty(), "{:?}", second.received_text());
     assert!(!run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN));
 }
+
+/// A check file around `condition`, with one example holding `facts` (TOML inline table body).
+fn check_file(condition: &str, facts: &str) -> String {
+    format!(
+        r#"id = "custom.bomb"
+item = "monitoring"
+severity = "low"
+title = "A hostile condition"
+why = "A check file that arrived by pull request."
+condition = """
+{condition}
+"""
+
+[fix]
+postgres = "nothing"
+
+[[example]]
+name = "the bomb"
+expect = "pass"
+facts = {{ {facts} }}
+"#
+    )
+}
+
+/// `checks lint FILE` within a bound, with its output.
+fn lint_quickly(dir: &std::path::Path, name: &str, contents: &str) -> support::cli::Run {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    let started = std::time::Instant::now();
+    let run = sqlready(&["checks", "lint", &path.display().to_string()]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "lint took {:?}",
+        started.elapsed()
+    );
+    run
+}
+
+#[test]
+fn a_cel_bomb_is_refused_at_load_quickly_with_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nested comprehensions over fact lists: 1000^4 steps if it ever ran.
+    let bomb = "replication.slots.exists(a, replication.slots.exists(b, replication.slots.exists(c, replication.slots.exists(d, a == d))))";
+    let run = lint_quickly(dir.path(), "bomb.toml", &check_file(bomb, ""));
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(all.contains("bomb.toml:7:1:"), "{all}");
+    assert!(all.contains("nesting .exists"), "{all}");
+    // The same with literal lists the file itself supplies.
+    let list = format!("[{}]", vec!["1"; 300].join(", "));
+    let bomb = format!("{list}.map(x, {list}.map(y, {list}.map(z, z))).size() > 0");
+    let run = lint_quickly(dir.path(), "literal.toml", &check_file(&bomb, ""));
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    // And an example whose list is far longer than any fact list.
+    let long = format!(
+        r#""replication.slots" = [{}]"#,
+        vec!["{ name = \"s\", active = true }"; 1500].join(", ")
+    );
+    let run = lint_quickly(
+        dir.path(),
+        "example.toml",
+        &check_file("replication.slots.all(s, s.active)", &long),
+    );
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        format!("{}{}", run.stdout, run.stderr).contains("list of 1500 elements"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+}
+
+#[test]
+fn a_long_chain_is_refused_not_a_stack_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = format!("1{} > 0", " + 1".repeat(1500));
+    let run = lint_quickly(dir.path(), "chain.toml", &check_file(&chain, ""));
+    assert_eq!(
+        run.code, 2,
+        "exit {}: {}{}",
+        run.code, run.stdout, run.stderr
+    );
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        all.contains("chain.toml:7:") && all.contains("deeper than 64"),
+        "{all}"
+    );
+    // Longer than the parser is asked to read: refused before parsing.
+    let chain = format!("1{} > 0", " + 1".repeat(4000));
+    let run = lint_quickly(dir.path(), "long.toml", &check_file(&chain, ""));
+    assert_eq!(run.code, 2);
+    assert!(run.stdout.contains("bytes long") || run.stderr.contains("bytes long"));
+    std::fs::remove_file(dir.path().join("long.toml")).unwrap();
+    // The same chain given to an audit as a checks directory: refused, exit 2, no abort.
+    let run = sqlready(&[
+        "audit",
+        "--no-config",
+        "--checks-dir",
+        &dir.path().display().to_string(),
+        "postgres://127.0.0.1:9/db",
+    ]);
+    assert_eq!(run.code, 2, "exit {}: {}", run.code, run.stderr);
+}
