@@ -11,6 +11,7 @@ use sqlready::facts::schema;
 use sqlready::facts::snapshot::Snapshot;
 use sqlready::report::drift::{self, Baseline};
 use sqlready::report::evidence::{self, BundleInput, SignatureCheck};
+use sqlready::report::render::escape::visible;
 use sqlready::report::render::{self, Format};
 use sqlready::report::waivers::{self, WaiverStatus};
 use sqlready::sources::CollectOptions;
@@ -331,13 +332,16 @@ fn run_evidence(command: EvidenceCommand) -> Result<u8> {
             let verification = evidence::verify(&dir, key.as_ref())?;
             let mut out = String::new();
             for path in &verification.changed {
-                out.push_str(&format!("changed: {path}\n"));
+                out.push_str(&format!("changed: {}\n", visible(path)));
             }
             for path in &verification.added {
-                out.push_str(&format!("added: {path}\n"));
+                out.push_str(&format!("added: {}\n", visible(path)));
+            }
+            for why in &verification.not_regular {
+                out.push_str(&format!("not opened: {}\n", visible(why)));
             }
             for path in &verification.removed {
-                out.push_str(&format!("removed: {path}\n"));
+                out.push_str(&format!("removed: {}\n", visible(path)));
             }
             if let Some(problem) = &verification.manifest_problem {
                 out.push_str(&format!("manifest: {problem}\n"));

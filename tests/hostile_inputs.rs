@@ -319,3 +319,113 @@ fn a_long_chain_is_refused_not_a_stack_overflow() {
     ]);
     assert_eq!(run.code, 2, "exit {}: {}", run.code, run.stderr);
 }
+
+/// A fresh evidence bundle (from the hostile snapshot) in `dir/bundle`.
+fn make_bundle(dir: &std::path::Path) -> std::path::PathBuf {
+    let facts = hostile_snapshot(dir);
+    let out = dir.join("bundle");
+    let run = sqlready_in(
+        dir,
+        &[
+            "audit",
+            "--no-config",
+            "--facts",
+            &facts,
+            "--format",
+            "json",
+            "--evidence",
+            &out.display().to_string(),
+        ],
+        &[],
+    );
+    assert!(out.join("MANIFEST.json").is_file(), "{}", run.stderr);
+    out
+}
+
+/// `evidence verify DIR`, killed (and the test failed) if it takes over 10 s.
+fn verify_within_bound(dir: &std::path::Path) -> (i32, String, String) {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_sqlready"))
+        .args(["evidence", "verify", &dir.display().to_string()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let id = child.id();
+    let (done, wait) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(child.wait_with_output());
+    });
+    match wait.recv_timeout(std::time::Duration::from_secs(10)) {
+        Ok(output) => {
+            let output = output.unwrap();
+            (
+                output.status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&output.stdout).into_owned(),
+                String::from_utf8_lossy(&output.stderr).into_owned(),
+            )
+        }
+        Err(_) => {
+            unsafe { libc::kill(id as i32, libc::SIGKILL) };
+            panic!("evidence verify hung on {}", dir.display());
+        }
+    }
+}
+
+fn mkfifo(path: &std::path::Path) {
+    let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o644) }, 0);
+}
+
+#[test]
+fn evidence_verify_never_follows_a_link_nor_opens_a_fifo() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = make_bundle(dir.path());
+    assert_eq!(verify_within_bound(&bundle).0, 0);
+
+    // A listed file replaced by a link to an endless device, another by a FIFO.
+    std::fs::remove_file(bundle.join("report.json")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", bundle.join("report.json")).unwrap();
+    std::fs::remove_file(bundle.join("run.json")).unwrap();
+    mkfifo(&bundle.join("run.json"));
+    // An unlisted FIFO and an empty directory added.
+    mkfifo(&bundle.join("extra.fifo"));
+    std::fs::create_dir(bundle.join("empty")).unwrap();
+    let (code, stdout, stderr) = verify_within_bound(&bundle);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    for line in [
+        "changed: report.json",
+        "changed: run.json",
+        "added: extra.fifo",
+        "added: empty/",
+        "not opened: report.json is a symbolic link, not followed",
+        "not opened: run.json is a FIFO, never opened",
+        "FAILED",
+    ] {
+        assert!(stdout.contains(line), "{line}:\n{stdout}");
+    }
+
+    // A listed directory swapped for a link to a copy outside the bundle.
+    let dir2 = tempfile::tempdir().unwrap();
+    let bundle2 = make_bundle(dir2.path());
+    let targets = bundle2.join("targets");
+    let outside = dir2.path().join("outside");
+    std::fs::rename(&targets, &outside).unwrap();
+    std::os::unix::fs::symlink(&outside, &targets).unwrap();
+    let (code, stdout, _) = verify_within_bound(&bundle2);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("inside a symbolic link to a directory"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("added: targets\n"), "{stdout}");
+
+    // The manifest itself a link to /dev/zero: refused at once, not read.
+    std::fs::remove_file(bundle2.join("MANIFEST.json")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", bundle2.join("MANIFEST.json")).unwrap();
+    let (code, stdout, stderr) = verify_within_bound(&bundle2);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("MANIFEST.json is a symbolic link"),
+        "{stderr}"
+    );
+}
