@@ -27,6 +27,10 @@ const USAGE: u8 = 2;
 const TARGET_FAILED: u8 = 3;
 
 fn main() -> ExitCode {
+    // First, before any thread exists: an interrupted run removes its temporary files.
+    if let Err(err) = output::remove_temporaries_on_signals() {
+        eprintln!("warning: SIGINT/SIGTERM will not remove temporary files ({err})");
+    }
     let cli = Cli::parse();
     init_logging(cli.verbose);
     match run(cli) {

@@ -429,3 +429,100 @@ fn evidence_verify_never_follows_a_link_nor_opens_a_fifo() {
         "{stderr}"
     );
 }
+
+/// Temporary entries sqlready may leave in `dir` (`.tmp*`, `.sqlready-evidence-*`).
+fn temporaries(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".tmp") || n.starts_with(".sqlready-evidence-"))
+        .collect()
+}
+
+/// Waits for `child` at most `bound`; its exit code (the test fails on a hang).
+fn exit_within(child: &mut std::process::Child, bound: std::time::Duration) -> i32 {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code().unwrap_or(-1);
+        }
+        if started.elapsed() > bound {
+            let _ = child.kill();
+            panic!("no exit within {bound:?} of the signal");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn sigint_while_the_bundle_is_written_removes_it_and_exits_130() {
+    let dir = tempfile::tempdir().unwrap();
+    // Enough failed targets that writing (and syncing) the bundle takes seconds.
+    let failures: Vec<_> = (0..3000)
+        .map(|i| json!({"id": format!("postgres://h{i}:5432/db"), "kind": "postgres", "error": "refused"}))
+        .collect();
+    let snapshot =
+        json!({"schema_version": 1, "tool_version": "0.1.0", "targets": [], "failures": failures});
+    std::fs::write(dir.path().join("many.json"), snapshot.to_string()).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sqlready"))
+        .current_dir(dir.path())
+        .args([
+            "audit",
+            "--no-config",
+            "--facts",
+            "many.json",
+            "--format",
+            "json",
+        ])
+        .args(["-o", "report.json", "--evidence", "bundle"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while temporaries(dir.path())
+        .iter()
+        .all(|n| !n.starts_with(".sqlready-evidence-"))
+    {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before its bundle was being written"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(60));
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let code = exit_within(&mut child, std::time::Duration::from_secs(10));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert_eq!(code, 130, "{stderr}");
+    assert!(stderr.contains("interrupted (SIGINT)"), "{stderr}");
+    assert_eq!(temporaries(dir.path()), Vec::<String>::new());
+    assert!(!dir.path().join("bundle").exists(), "no partial bundle");
+}
+
+#[test]
+fn sigterm_during_a_hanging_connection_exits_143_leaving_nothing() {
+    let peer = hostile::Peer::silent();
+    let dir = tempfile::tempdir().unwrap();
+    let target = format!("postgres://u:secret@127.0.0.1:{}/db", peer.port);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sqlready"))
+        .current_dir(dir.path())
+        .args(["audit", "--no-config", &target, "-o", "report.json"])
+        .args(["--evidence", "bundle", "--connect-timeout", "60"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the client is connected and waiting for the server's answer.
+    let started = std::time::Instant::now();
+    while peer.received().is_empty() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let code = exit_within(&mut child, std::time::Duration::from_secs(5));
+    assert_eq!(code, 143);
+    assert_eq!(temporaries(dir.path()), Vec::<String>::new());
+    assert!(!dir.path().join("report.json").exists());
+}

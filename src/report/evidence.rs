@@ -253,6 +253,8 @@ pub fn write(
         .prefix(".sqlready-evidence-")
         .tempdir_in(&parent)
         .map_err(failed)?;
+    // Removed by the signal handler too if the run is interrupted while building it.
+    let _pending = crate::output::Temporary::register(temp.path());
     let mut files = files(input);
     let manifest = Manifest {
         format: FORMAT.to_string(),
