@@ -526,3 +526,33 @@ fn sigterm_during_a_hanging_connection_exits_143_leaving_nothing() {
     assert_eq!(temporaries(dir.path()), Vec::<String>::new());
     assert!(!dir.path().join("report.json").exists());
 }
+
+#[test]
+fn ipv6_literal_targets_connect_to_real_servers_on_loopback() {
+    let pg = support::pglab::lab();
+    let url = pg.good.url("auditor", "app").replace("127.0.0.1", "[::1]");
+    let run = sqlready(&["audit", "--no-config", &url, "--format", "json"]);
+    let report = run.json();
+    let target = support::cli::only_target(&report);
+    assert_eq!(
+        target["id"],
+        format!("postgres://[::1]:{}/app", pg.good.port),
+        "{}",
+        run.stderr
+    );
+    assert!(target["error"].is_null(), "{target:#}\n{}", run.stderr);
+    assert!(
+        target["version"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("15")),
+        "{target:#}"
+    );
+
+    let my = support::mylab::lab();
+    let url = my.good.url("auditor").replace("127.0.0.1", "[::1]");
+    let run = sqlready(&["audit", "--no-config", &url, "--format", "json"]);
+    let report = run.json();
+    let target = support::cli::only_target(&report);
+    assert_eq!(target["id"], format!("mysql://[::1]:{}/", my.good.port));
+    assert!(target["error"].is_null(), "{target:#}\n{}", run.stderr);
+}

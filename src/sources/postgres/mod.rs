@@ -100,6 +100,11 @@ fn connect_options(url: &Url, options: &CollectOptions) -> Result<PgConnectOptio
     let parsed = PgConnectOptions::from_str(url.as_str()).map_err(|err| PgError::BadUri {
         reason: crate::target::redact_uri(&err.to_string()),
     })?;
+    // An IPv6 literal ([::1]) is connected to as the address, not looked up.
+    let parsed = match crate::target::connect_host(url) {
+        Some(host) if url.host_str().is_some_and(|h| h.starts_with('[')) => parsed.host(&host),
+        _ => parsed,
+    };
     let timeout_ms = options.statement_timeout.as_millis().to_string();
     Ok(parsed
         .application_name("sqlready")
