@@ -556,3 +556,124 @@ fn ipv6_literal_targets_connect_to_real_servers_on_loopback() {
     assert_eq!(target["id"], format!("mysql://[::1]:{}/", my.good.port));
     assert!(target["error"].is_null(), "{target:#}\n{}", run.stderr);
 }
+
+#[cfg(feature = "rds")]
+#[test]
+fn a_hanging_rds_endpoint_is_bounded_by_the_statement_timeout() {
+    let peer = hostile::Peer::silent();
+    let started = std::time::Instant::now();
+    let run = support::cli::sqlready_with_env(
+        &[
+            "audit",
+            "--no-config",
+            "rds://us-east-1/db/orders",
+            "--format",
+            "json",
+            "--statement-timeout",
+            "2",
+        ],
+        &[
+            ("AWS_ENDPOINT_URL", peer.url.as_str()),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("AWS_CONFIG_FILE", "/nonexistent/sqlready-test/config"),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/sqlready-test/credentials",
+            ),
+            ("AWS_MAX_ATTEMPTS", "4"),
+        ],
+    );
+    let elapsed = started.elapsed();
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let report = run.json();
+    let target = support::cli::only_target(&report);
+    assert!(target["error"].as_str().is_some(), "{target:#}");
+    // One call, 4 attempts allowed: still one statement timeout, not four
+    // (two calls at most run one after the other: the describe and the caller identity).
+    assert!(
+        elapsed < std::time::Duration::from_secs(2 * 2 + 2),
+        "took {elapsed:?}: {}",
+        target["error"]
+    );
+    assert!(!peer.received().is_empty(), "the endpoint was asked");
+}
+
+/// A peer answering every HTTP request with 100 MB: with a Content-Length,
+/// or (`chunked`) without one, streamed until the client hangs up.
+fn hundred_megabytes(chunked: bool) -> hostile::Peer {
+    hostile::Peer::start(
+        false,
+        std::sync::Arc::new(move |_, stream| {
+            use std::io::Write;
+            let total: usize = 100 * 1024 * 1024;
+            let head = if chunked {
+                "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    .to_string()
+            } else {
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {total}\r\n\r\n"
+                )
+            };
+            if stream.write_all(head.as_bytes()).is_err() {
+                return;
+            }
+            let block = vec![b'x'; 1024 * 1024];
+            for _ in 0..100 {
+                let sent = if chunked {
+                    stream
+                        .write_all(format!("{:x}\r\n", block.len()).as_bytes())
+                        .and_then(|()| stream.write_all(&block))
+                        .and_then(|()| stream.write_all(b"\r\n"))
+                } else {
+                    stream.write_all(&block)
+                };
+                if sent.is_err() {
+                    return;
+                }
+            }
+            let _ = stream.write_all(if chunked { b"0\r\n\r\n" } else { b"" });
+        }),
+    )
+}
+
+#[cfg(feature = "rds")]
+#[test]
+fn a_100_mb_rds_answer_is_refused_for_that_target_only() {
+    for chunked in [false, true] {
+        let peer = hundred_megabytes(chunked);
+        let run = support::cli::sqlready_with_env(
+            &[
+                "audit",
+                "--no-config",
+                "rds://us-east-1/db/orders",
+                "--format",
+                "json",
+                "--statement-timeout",
+                "30",
+            ],
+            &[
+                ("AWS_ENDPOINT_URL", peer.url.as_str()),
+                ("AWS_ACCESS_KEY_ID", "testing"),
+                ("AWS_SECRET_ACCESS_KEY", "testing"),
+                ("AWS_EC2_METADATA_DISABLED", "true"),
+                ("AWS_CONFIG_FILE", "/nonexistent/sqlready-test/config"),
+                (
+                    "AWS_SHARED_CREDENTIALS_FILE",
+                    "/nonexistent/sqlready-test/credentials",
+                ),
+                ("AWS_MAX_ATTEMPTS", "1"),
+            ],
+        );
+        assert_eq!(run.code, 3, "{}", run.stderr);
+        let report = run.json();
+        let target = support::cli::only_target(&report);
+        let error = target["error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains("limit") && !error.contains("timed out"),
+            "chunked={chunked}: {error}\n{}",
+            run.stderr
+        );
+    }
+}
