@@ -677,3 +677,53 @@ fn a_100_mb_rds_answer_is_refused_for_that_target_only() {
         );
     }
 }
+
+#[cfg(feature = "rds")]
+#[test]
+fn rds_throttling_waits_as_retry_after_says() {
+    let body = br#"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>1</RequestId></ErrorResponse>"#;
+    let peer = hostile::Peer::http(hostile::response(
+        "429 Too Many Requests",
+        &["Retry-After: 3", "Content-Type: text/xml"],
+        body,
+    ));
+    let run = support::cli::sqlready_with_env(
+        &[
+            "audit",
+            "--no-config",
+            "rds://us-east-1/db/orders",
+            "--format",
+            "json",
+        ],
+        &[
+            ("AWS_ENDPOINT_URL", peer.url.as_str()),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("AWS_CONFIG_FILE", "/nonexistent/sqlready-test/config"),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/sqlready-test/credentials",
+            ),
+            ("AWS_MAX_ATTEMPTS", "2"),
+        ],
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let describes: Vec<std::time::Instant> = peer
+        .received_at()
+        .into_iter()
+        .filter(|(_, text)| text.contains("Action=DescribeDBInstances"))
+        .map(|(at, _)| at)
+        .collect();
+    assert_eq!(describes.len(), 2, "two attempts");
+    let gap = describes[1] - describes[0];
+    // The SDK's own first backoff is at most 200 ms; the server asked for 3 s.
+    assert!(
+        gap >= std::time::Duration::from_millis(2800),
+        "retried after {gap:?}"
+    );
+    assert!(
+        gap < std::time::Duration::from_secs(6),
+        "retried after {gap:?}"
+    );
+}

@@ -7,7 +7,7 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What a peer does with one connection, given the bytes of the first request.
 pub type Answer = Arc<dyn Fn(&[u8], &mut TcpStream) + Send + Sync>;
@@ -16,7 +16,7 @@ pub type Answer = Arc<dyn Fn(&[u8], &mut TcpStream) + Send + Sync>;
 pub struct Peer {
     pub port: u16,
     pub url: String,
-    received: Arc<Mutex<Vec<Vec<u8>>>>,
+    received: Arc<Mutex<Vec<(Instant, Vec<u8>)>>>,
 }
 
 impl Peer {
@@ -40,7 +40,7 @@ impl Peer {
                     } else {
                         read_request(&mut stream)
                     };
-                    log.lock().unwrap().push(bytes.clone());
+                    log.lock().unwrap().push((Instant::now(), bytes.clone()));
                     let _ = stream.set_read_timeout(None);
                     answer(&bytes, &mut stream);
                 });
@@ -79,7 +79,22 @@ impl Peer {
 
     /// Every connection's first request, as received.
     pub fn received(&self) -> Vec<Vec<u8>> {
-        self.received.lock().unwrap().clone()
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, bytes)| bytes.clone())
+            .collect()
+    }
+
+    /// Every connection's first request as text, with when it arrived.
+    pub fn received_at(&self) -> Vec<(Instant, String)> {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(at, bytes)| (*at, String::from_utf8_lossy(bytes).into_owned()))
+            .collect()
     }
 
     /// Every received request as text.

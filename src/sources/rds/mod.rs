@@ -191,6 +191,7 @@ impl Session {
                     .region(Region::new(region.to_string()))
                     .interceptor(CountCalls(self.calls.clone()))
                     .interceptor(CapAnswers)
+                    .retry_classifier(RetryAfter)
                     .build();
                 Client::from_conf(conf)
             })
@@ -207,6 +208,7 @@ impl Session {
                     .region(Region::new(region.to_string()))
                     .interceptor(CountCalls(self.calls.clone()))
                     .interceptor(CapAnswers)
+                    .retry_classifier(RetryAfter)
                     .build();
                 let answer = aws_sdk_sts::Client::from_conf(conf)
                     .get_caller_identity()
@@ -880,6 +882,60 @@ pub fn answer_too_large(announced: Option<u64>) -> String {
     format!(
         "the API answer is over the {MAX_ANSWER_BYTES}-byte limit sqlready reads, {size}; refused (a proxy or endpoint answering something other than the RDS API?)"
     )
+}
+
+/// Honours an HTTP `Retry-After` (seconds, or an HTTP date) on 429 and 503:
+/// the SDK's own classifiers retry them after its exponential backoff only.
+/// The wait is still capped by the retry configuration's maximum backoff
+/// (5 s) and by the operation timeout (`--statement-timeout`), so a server
+/// cannot stall a run with a large value.
+#[derive(Debug)]
+struct RetryAfter;
+
+impl aws_sdk_rds::config::retry::ClassifyRetry for RetryAfter {
+    fn classify_retry(
+        &self,
+        ctx: &aws_sdk_rds::config::interceptors::InterceptorContext,
+    ) -> aws_sdk_rds::config::retry::RetryAction {
+        use aws_sdk_rds::config::retry::RetryAction;
+        use aws_smithy_types::retry::ErrorKind;
+        let Some(response) = ctx.response() else {
+            return RetryAction::NoActionIndicated;
+        };
+        let kind = match response.status().as_u16() {
+            429 => ErrorKind::ThrottlingError,
+            503 => ErrorKind::ServerError,
+            _ => return RetryAction::NoActionIndicated,
+        };
+        match response.headers().get("retry-after").and_then(retry_after) {
+            Some(delay) => RetryAction::retryable_error_with_explicit_delay(kind, delay),
+            None => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "sqlready::rds::RetryAfter"
+    }
+
+    fn priority(
+        &self,
+    ) -> aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority {
+        use aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority;
+        // After the SDK's classifiers, so that its plain "retry" gains the delay.
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
+/// A `Retry-After` value as a delay: whole seconds, or an HTTP date (a date
+/// in the past is no delay). Anything else is ignored.
+pub fn retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = date.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
 }
 
 /// Counts each HTTP attempt by its `Action`.
