@@ -213,7 +213,7 @@ pub fn check_limits(text: &str) -> Result<(), LimitError> {
         program
             .source_info()
             .offset_for(id)
-            .map_or(0, |(start, _)| start.max(0) as usize)
+            .map_or(0, |(start, _)| start as usize)
     };
     // Depth first, without recursion: the tree may be thousands of levels deep.
     let mut stack = vec![(program.expression(), 1usize)];

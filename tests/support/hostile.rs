@@ -12,11 +12,14 @@ use std::time::{Duration, Instant};
 /// What a peer does with one connection, given the bytes of the first request.
 pub type Answer = Arc<dyn Fn(&[u8], &mut TcpStream) + Send + Sync>;
 
+/// Every connection's first request, with when it arrived.
+type Log = Arc<Mutex<Vec<(Instant, Vec<u8>)>>>;
+
 /// A listening peer; every connection's received bytes are kept.
 pub struct Peer {
     pub port: u16,
     pub url: String,
-    received: Arc<Mutex<Vec<(Instant, Vec<u8>)>>>,
+    received: Log,
 }
 
 impl Peer {
@@ -26,7 +29,7 @@ impl Peer {
     pub fn start(raw: bool, answer: Answer) -> Peer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let port = listener.local_addr().unwrap().port();
-        let received = Arc::new(Mutex::new(Vec::new()));
+        let received: Log = Arc::new(Mutex::new(Vec::new()));
         let log = received.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming() {
