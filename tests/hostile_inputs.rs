@@ -727,3 +727,63 @@ fn rds_throttling_waits_as_retry_after_says() {
         "retried after {gap:?}"
     );
 }
+
+/// A PostgreSQL peer that accepts any start-up (no TLS, no password), says it
+/// is ready, and then never answers a statement.
+fn postgres_that_goes_silent() -> hostile::Peer {
+    hostile::Peer::start(
+        true,
+        std::sync::Arc::new(|_, stream| {
+            use std::io::{Read, Write};
+            let message = |tag: u8, body: &[u8]| {
+                let mut out = vec![tag];
+                out.extend_from_slice(&((body.len() + 4) as u32).to_be_bytes());
+                out.extend_from_slice(body);
+                out
+            };
+            let mut hello = message(b'R', &0u32.to_be_bytes());
+            hello.extend(message(b'S', b"server_version\x0015.0\x00"));
+            hello.extend(message(b'K', &[0, 0, 0, 1, 0, 0, 0, 2]));
+            hello.extend(message(b'Z', b"I"));
+            if stream.write_all(&hello).is_err() {
+                return;
+            }
+            let mut sink = [0u8; 4096];
+            while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+        }),
+    )
+}
+
+#[test]
+fn a_postgres_server_that_never_answers_a_statement_is_given_up() {
+    let peer = postgres_that_goes_silent();
+    let url = format!(
+        "postgres://auditor@127.0.0.1:{}/app?sslmode=disable",
+        peer.port
+    );
+    let started = std::time::Instant::now();
+    let run = sqlready(&[
+        "audit",
+        "--no-config",
+        &url,
+        "--format",
+        "json",
+        "--statement-timeout",
+        "1",
+    ]);
+    let elapsed = started.elapsed();
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let report = run.json();
+    let error = support::cli::only_target(&report)["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        error.contains("reading the catalog") && error.contains("no answer within 6 s"),
+        "{error}"
+    );
+    assert!(
+        elapsed < std::time::Duration::from_secs(12),
+        "took {elapsed:?}"
+    );
+}
