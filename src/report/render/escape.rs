@@ -55,7 +55,16 @@ pub fn markdown_text(text: &str) -> String {
 /// starts or ends with a backtick, `|` escaped (GFM splits table cells on it
 /// even inside code spans).
 pub fn markdown_code(text: &str) -> String {
-    let shown = visible(text).replace('|', "\\|");
+    code_span(&visible(text).replace('|', "\\|"))
+}
+
+/// A code span outside a table (a heading): as [`markdown_code`], but `|`
+/// kept as it is (there it ends nothing, and `\|` would show literally).
+pub fn markdown_code_outside_table(text: &str) -> String {
+    code_span(&visible(text))
+}
+
+fn code_span(shown: &str) -> String {
     let mut longest = 0;
     let mut run = 0;
     for c in shown.chars() {
@@ -97,6 +106,11 @@ mod tests {
     fn markdown_cells_cannot_be_closed_or_opened() {
         assert_eq!(markdown_text("a|b\n| x |"), "a\\|b\\n\\| x \\|");
         assert_eq!(markdown_text("<img src=x>"), "&lt;img src=x>");
+    }
+
+    #[test]
+    fn headings_keep_pipes() {
+        assert_eq!(markdown_code_outside_table("a|b\n"), "`a|b\\n`");
     }
 
     #[test]

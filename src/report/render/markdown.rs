@@ -2,7 +2,7 @@
 //! target's checklist, what to fix (with drift), what is waived, and the
 //! waiver register when something needs attention.
 
-use super::escape::{markdown_code, markdown_text, visible};
+use super::escape::{markdown_code, markdown_code_outside_table, markdown_text, visible};
 use crate::checks::model::{Item, Status};
 use crate::report::drift::Change;
 use crate::report::waivers::{EXPIRED_CHECK, WaiverStatus};
@@ -111,7 +111,7 @@ pub fn render(report: &Report) -> String {
 fn render_target(out: &mut String, target: &TargetReport) {
     // What a target said is escaped: a line break in its id must not end the
     // heading and start Markdown of its own.
-    let mut heading = format!("### {}", markdown_code(&target.id));
+    let mut heading = format!("### {}", markdown_code_outside_table(&target.id));
     if let (Some(role), Some(engine)) = (&target.role, &target.engine) {
         let _ = write!(
             heading,
@@ -135,7 +135,7 @@ fn render_target(out: &mut String, target: &TargetReport) {
         let _ = writeln!(
             out,
             "💥 source {} could not be read: {}\n",
-            markdown_code(&source.id),
+            markdown_code_outside_table(&source.id),
             cell(source.error.as_deref().unwrap_or_default())
         );
     }
@@ -182,7 +182,7 @@ fn render_target(out: &mut String, target: &TargetReport) {
                 "- {} **{}** {} [{}] {}: {}{}",
                 icon(finding.status),
                 finding.status,
-                markdown_code(&finding.check),
+                markdown_code_outside_table(&finding.check),
                 finding.severity,
                 cell(&finding.title),
                 cell(&finding.detail),
@@ -212,7 +212,7 @@ fn render_target(out: &mut String, target: &TargetReport) {
                     out,
                     "- {} {} {}: waived by {} until {}: {}",
                     finding.status,
-                    markdown_code(&finding.check),
+                    markdown_code_outside_table(&finding.check),
                     cell(&finding.title),
                     cell(&waiver.owner),
                     waiver.expires,
@@ -237,7 +237,7 @@ fn render_target(out: &mut String, target: &TargetReport) {
             let _ = writeln!(
                 out,
                 "- {} {}{}",
-                markdown_code(&finding.check),
+                markdown_code_outside_table(&finding.check),
                 finding.status,
                 drift_note(finding)
             );
