@@ -787,3 +787,39 @@ fn a_postgres_server_that_never_answers_a_statement_is_given_up() {
         "took {elapsed:?}"
     );
 }
+
+#[cfg(feature = "cloudsql")]
+#[test]
+fn a_hanging_cloudsql_api_is_bounded_by_the_statement_timeout() {
+    let peer = hostile::Peer::silent();
+    let home = tempfile::tempdir().unwrap();
+    let env = google_env(home.path(), &peer.url, &peer.url);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let started = std::time::Instant::now();
+    let run = sqlready_in(
+        home.path(),
+        &[
+            "audit",
+            "--no-config",
+            "cloudsql://acme-prod/pg-good",
+            "--format",
+            "json",
+            "--statement-timeout",
+            "2",
+        ],
+        &env,
+    );
+    let elapsed = started.elapsed();
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let report = run.json();
+    assert!(
+        support::cli::only_target(&report)["error"].is_string(),
+        "{report:#}"
+    );
+    // One call of 6 attempts at most, all within the 2 s; the caller identity
+    // (token info, at most 2 s too) runs alongside.
+    assert!(
+        elapsed < std::time::Duration::from_secs(2 + 3),
+        "took {elapsed:?}"
+    );
+}
