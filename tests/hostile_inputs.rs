@@ -344,6 +344,8 @@ fn make_bundle(dir: &std::path::Path) -> std::path::PathBuf {
 
 /// `evidence verify DIR`, killed (and the test failed) if it takes over 10 s.
 fn verify_within_bound(dir: &std::path::Path) -> (i32, String, String) {
+    // Waited for with wait4 below, for the child's own peak memory.
+    #[allow(clippy::zombie_processes)]
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_sqlready"))
         .args(["evidence", "verify", &dir.display().to_string()])
         .stdout(std::process::Stdio::piped())
@@ -860,6 +862,8 @@ fn a_server_announcing_a_huge_message_is_refused_as_such() {
         "postgres://auditor@127.0.0.1:{}/app?sslmode=disable",
         peer.port
     );
+    // Waited for with wait4 below, for the child's own peak memory.
+    #[allow(clippy::zombie_processes)]
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_sqlready"))
         .args([
             "audit",
