@@ -11,6 +11,7 @@ use sqlready::facts::schema;
 use sqlready::facts::snapshot::Snapshot;
 use sqlready::report::drift::{self, Baseline};
 use sqlready::report::evidence::{self, BundleInput, SignatureCheck};
+use sqlready::report::render::escape::visible;
 use sqlready::report::render::{self, Format};
 use sqlready::report::waivers::{self, WaiverStatus};
 use sqlready::sources::CollectOptions;
@@ -26,6 +27,10 @@ const USAGE: u8 = 2;
 const TARGET_FAILED: u8 = 3;
 
 fn main() -> ExitCode {
+    // First, before any thread exists: an interrupted run removes its temporary files.
+    if let Err(err) = output::remove_temporaries_on_signals() {
+        eprintln!("warning: SIGINT/SIGTERM will not remove temporary files ({err})");
+    }
     let cli = Cli::parse();
     init_logging(cli.verbose);
     match run(cli) {
@@ -348,13 +353,16 @@ fn run_evidence(command: EvidenceCommand) -> Result<u8> {
             let verification = evidence::verify(&dir, key.as_ref())?;
             let mut out = evidence::describe_provenance(&dir);
             for path in &verification.changed {
-                out.push_str(&format!("changed: {path}\n"));
+                out.push_str(&format!("changed: {}\n", visible(path)));
             }
             for path in &verification.added {
-                out.push_str(&format!("added: {path}\n"));
+                out.push_str(&format!("added: {}\n", visible(path)));
+            }
+            for why in &verification.not_regular {
+                out.push_str(&format!("not opened: {}\n", visible(why)));
             }
             for path in &verification.removed {
-                out.push_str(&format!("removed: {path}\n"));
+                out.push_str(&format!("removed: {}\n", visible(path)));
             }
             if let Some(problem) = &verification.manifest_problem {
                 out.push_str(&format!("manifest: {problem}\n"));

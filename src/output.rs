@@ -1,7 +1,100 @@
-//! Writing results: atomically to a file, or to stdout tolerating a closed pipe.
+//! Writing results: atomically to a file, or to stdout tolerating a closed pipe;
+//! and the temporary files of those writes removed when SIGINT or SIGTERM ends
+//! the run (exit 130 / 143), so an interrupted run leaves no `.tmp*` file and
+//! no `.sqlready-evidence-*` directory behind.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Temporary paths in the making, removed if a signal ends the run.
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// A temporary path registered for removal on SIGINT/SIGTERM while it lives;
+/// dropping it (after the rename that publishes it, or after its own clean-up)
+/// unregisters it.
+#[derive(Debug)]
+pub struct Temporary(PathBuf);
+
+impl Temporary {
+    pub fn register(path: &Path) -> Temporary {
+        if let Ok(mut pending) = PENDING.lock() {
+            pending.push(path.to_path_buf());
+        }
+        Temporary(path.to_path_buf())
+    }
+}
+
+impl Drop for Temporary {
+    fn drop(&mut self) {
+        if let Ok(mut pending) = PENDING.lock()
+            && let Some(index) = pending.iter().rposition(|p| p == &self.0)
+        {
+            pending.swap_remove(index);
+        }
+    }
+}
+
+/// Blocks SIGINT and SIGTERM in this thread and every thread started after
+/// it, and waits for them on a thread of their own: on either, the pending
+/// temporary paths are removed and the process exits 128 + the signal (130,
+/// 143). Call first thing in `main`, before any other thread exists (a
+/// thread started earlier would still take the default action and leave the
+/// files). sigwait in a normal thread, unlike a signal handler, may take
+/// locks and remove directories.
+pub fn remove_temporaries_on_signals() -> std::io::Result<()> {
+    // SAFETY: sigset_t is plain data initialised by sigemptyset; the calls
+    // only read and write the set and this thread's signal mask.
+    let set = unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        let rc = libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        if rc != 0 {
+            return Err(std::io::Error::from_raw_os_error(rc));
+        }
+        set
+    };
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            loop {
+                let mut signal: libc::c_int = 0;
+                // SAFETY: `set` lives in this closure; sigwait writes `signal`.
+                if unsafe { libc::sigwait(&set, &mut signal) } != 0 {
+                    continue;
+                }
+                let removed = remove_pending();
+                let name = if signal == libc::SIGINT {
+                    "SIGINT"
+                } else {
+                    "SIGTERM"
+                };
+                eprintln!("interrupted ({name}); {removed} temporary path(s) removed");
+                std::process::exit(128 + signal);
+            }
+        })?;
+    Ok(())
+}
+
+/// Removes every pending temporary path (a file or a whole directory).
+fn remove_pending() -> usize {
+    let paths = match PENDING.lock() {
+        Ok(mut pending) => std::mem::take(&mut *pending),
+        Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+    };
+    let mut removed = 0;
+    for path in paths {
+        let gone = match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(&path).is_ok(),
+            Ok(_) => std::fs::remove_file(&path).is_ok(),
+            Err(_) => false,
+        };
+        removed += usize::from(gone);
+    }
+    removed
+}
 
 /// Writes `contents` to `path` via a temporary file in the same directory and
 /// a rename, so readers never see a partial file.
@@ -14,6 +107,7 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let mut temp = tempfile::Builder::new()
         .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
         .tempfile_in(dir)?;
+    let _pending = Temporary::register(temp.path());
     temp.write_all(contents)?;
     temp.as_file().sync_all()?;
     temp.persist(path).map_err(|err| err.error)?;

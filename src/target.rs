@@ -433,6 +433,18 @@ fn check_parameters(kind: Kind, url: &Url, shown: &str) -> Result<(), TargetErro
     Ok(())
 }
 
+
+/// The host to connect to: the URI's host without the brackets an IPv6
+/// literal is written with (`[::1]` → `::1`). `Url::host_str` keeps them, and
+/// a bracketed name is then looked up in DNS and "fails to resolve".
+pub fn connect_host(url: &Url) -> Option<String> {
+    match url.host()? {
+        url::Host::Ipv6(address) => Some(address.to_string()),
+        url::Host::Ipv4(address) => Some(address.to_string()),
+        url::Host::Domain(name) => Some(name.to_string()),
+    }
+}
+
 /// `rds://REGION[/db/ID | /cluster/ID]`. Regions look like `us-east-1`; DB
 /// instance and cluster identifiers are 1–63 letters, digits and hyphens,
 /// starting with a letter (AWS stores them in lower case).
@@ -729,5 +741,19 @@ mod tests {
             redact_uri("mysql://u:p@w@h:1/db?password=x"),
             "mysql://h:1/db"
         );
+    }
+
+    #[test]
+    fn ipv6_literals_keep_brackets_in_the_id_and_lose_them_to_connect() {
+        let spec = parse("postgres://auditor:pw@[::1]:6543/app").unwrap();
+        assert_eq!(spec.id(), "postgres://[::1]:6543/app");
+        let TargetSpec::Database { url, .. } = &spec else {
+            panic!("a database target")
+        };
+        assert_eq!(connect_host(url).as_deref(), Some("::1"));
+        let spec = parse("mysql://root@[fe80::1]/").unwrap();
+        assert_eq!(spec.id(), "mysql://[fe80::1]:3306/");
+        let url = Url::parse("mysql://db.internal:3306/").unwrap();
+        assert_eq!(connect_host(&url).as_deref(), Some("db.internal"));
     }
 }

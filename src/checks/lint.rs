@@ -240,6 +240,22 @@ fn lint_examples(source: &CheckSource) -> Vec<Diagnostic> {
                 ));
             }
         }
+        if let Some((path, len)) = example
+            .facts
+            .iter()
+            .find_map(|(path, value)| longest_list(value).map(|len| (path, len)))
+        {
+            // The cost limit of `cel::check_limits` assumes lists of this length.
+            problems.push(source.diagnostic(
+                find_example(source, &example.name),
+                format!(
+                    "example '{}': '{path}' holds a list of {len} elements; examples are held to {}",
+                    example.name,
+                    super::cel::ASSUMED_LIST_LEN
+                ),
+            ));
+            continue;
+        }
         let verdict = run_example(&compiled, example);
         if verdict.status != example.expect {
             problems.push(source.diagnostic(
@@ -252,6 +268,27 @@ fn lint_examples(source: &CheckSource) -> Vec<Diagnostic> {
         }
     }
     problems
+}
+
+/// The length of the longest list in `value` (nested ones included), when one
+/// is longer than the cost estimate assumes.
+fn longest_list(value: &serde_json::Value) -> Option<usize> {
+    let limit = super::cel::ASSUMED_LIST_LEN as usize;
+    let mut stack = vec![value];
+    let mut longest = None;
+    while let Some(value) = stack.pop() {
+        match value {
+            serde_json::Value::Array(items) => {
+                if items.len() > limit {
+                    longest = longest.max(Some(items.len()));
+                }
+                stack.extend(items);
+            }
+            serde_json::Value::Object(fields) => stack.extend(fields.values()),
+            _ => {}
+        }
+    }
+    longest
 }
 
 fn find_example(source: &CheckSource, name: &str) -> usize {

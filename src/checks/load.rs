@@ -95,6 +95,17 @@ const QUERY_ENGINES: &[&str] = &["postgres", "mysql"];
 
 /// Parses one check file. `file` names it in diagnostics.
 pub fn parse(file: &str, contents: &str) -> Result<CheckSource, Vec<Diagnostic>> {
+    if contents.len() > MAX_CHECK_FILE_BYTES {
+        return Err(vec![Diagnostic {
+            file: file.to_string(),
+            line: 1,
+            column: 1,
+            message: format!(
+                "the check file is {} bytes long; at most {MAX_CHECK_FILE_BYTES} are accepted",
+                contents.len()
+            ),
+        }]);
+    }
     let raw: RawCheck = toml::from_str(contents).map_err(|err| {
         let offset = err.span().map_or(0, |span| span.start);
         let (line, column) = position(contents, offset);
@@ -105,7 +116,6 @@ pub fn parse(file: &str, contents: &str) -> Result<CheckSource, Vec<Diagnostic>>
             message: err.message().trim().to_string(),
         }]
     })?;
-    let mut problems = Vec::new();
     let located = |spanned: &Spanned<String>| Located {
         text: spanned.get_ref().clone(),
         offset: text_start(contents, spanned.span().start),
@@ -114,6 +124,11 @@ pub fn parse(file: &str, contents: &str) -> Result<CheckSource, Vec<Diagnostic>>
     let applies = raw.applies.as_ref().map(located);
     let subjects = raw.subjects.as_ref().map(located);
     let detail = raw.detail.as_ref().map(located);
+    let mut problems = expression_limits(file, contents, &condition, &applies, &detail);
+    if !problems.is_empty() {
+        // Nothing else may compile or evaluate an expression over the limits.
+        return Err(problems);
+    }
     let at = |needle: &str| {
         let offset = contents.find(needle).unwrap_or(0);
         let (line, column) = position(contents, offset);
@@ -217,6 +232,45 @@ pub fn parse(file: &str, contents: &str) -> Result<CheckSource, Vec<Diagnostic>>
         condition,
         detail,
     })
+}
+
+/// The largest check file read (a check with its examples is a few KiB); it
+/// bounds the TOML parser and the example data.
+pub const MAX_CHECK_FILE_BYTES: usize = 256 * 1024;
+
+/// Each expression against the CEL limits (length, depth, estimated cost),
+/// located at the place in the file that went over.
+fn expression_limits(
+    file: &str,
+    contents: &str,
+    condition: &Located,
+    applies: &Option<Located>,
+    detail: &Option<Located>,
+) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let all = [
+        ("applies", applies.as_ref()),
+        ("condition", Some(condition)),
+        ("detail", detail.as_ref()),
+    ];
+    for (name, located) in all {
+        let Some(located) = located else { continue };
+        if let Err(err) = super::cel::check_limits(&located.text) {
+            let byte = located
+                .text
+                .char_indices()
+                .nth(err.offset)
+                .map_or(0, |(i, _)| i);
+            let (line, column) = position(contents, located.offset + byte);
+            problems.push(Diagnostic {
+                file: file.to_string(),
+                line,
+                column,
+                message: format!("{name}: {}", err.message),
+            });
+        }
+    }
+    problems
 }
 
 fn valid_id(id: &str) -> bool {

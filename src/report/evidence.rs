@@ -350,6 +350,8 @@ pub fn write(
         .prefix(".sqlready-evidence-")
         .tempdir_in(&parent)
         .map_err(failed)?;
+    // Removed by the signal handler too if the run is interrupted while building it.
+    let _pending = crate::output::Temporary::register(temp.path());
     let mut files = files(input);
     let manifest = Manifest {
         format: FORMAT.to_string(),
@@ -434,6 +436,10 @@ pub struct Verification {
     pub removed: Vec<String>,
     /// A manifest that is not a valid manifest (edited by hand, truncated).
     pub manifest_problem: Option<String>,
+    /// Listed files found as something else (a symlink, a FIFO, a device, a
+    /// file behind a symlinked directory): never followed nor opened; each is
+    /// also in `changed`. Why, per file.
+    pub not_regular: Vec<String>,
     pub signature: SignatureCheck,
 }
 
@@ -447,9 +453,12 @@ impl Verification {
     }
 }
 
-/// Every file under `dir` (symlinks and other non-regular files included, never followed), relative.
+/// Every file under `dir` (symlinks and other non-regular files included, never
+/// followed), relative; an empty directory as `its/path/` (an addition too).
 fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> std::io::Result<()> {
+    let mut empty = true;
     for entry in fs::read_dir(dir)? {
+        empty = false;
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
         let relative = if prefix.is_empty() {
@@ -457,6 +466,7 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> std::io::Result<()> 
         } else {
             format!("{prefix}/{name}")
         };
+        // file_type() does not follow a symlink: a link to a directory is a leaf.
         let kind = entry.file_type()?;
         if kind.is_dir() {
             walk(&entry.path(), &relative, out)?;
@@ -464,7 +474,98 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> std::io::Result<()> 
             out.push(relative);
         }
     }
+    if empty && !prefix.is_empty() {
+        out.push(format!("{prefix}/"));
+    }
     Ok(())
+}
+
+/// The largest manifest `evidence verify` reads (a bundle of thousands of
+/// targets has a manifest of a few MiB).
+pub const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
+/// An Ed25519 signature is 64 bytes; anything much longer is not one.
+const MAX_SIGNATURE_BYTES: u64 = 1024;
+
+/// What reading one bundle file found, without ever following a link out of
+/// the bundle or opening anything but a regular file.
+enum InBundle {
+    Bytes(Vec<u8>),
+    Missing,
+    /// Present but not a regular file reached through real directories: why.
+    NotRegular(&'static str),
+}
+
+/// What `metadata` is, when it is not a regular file.
+fn not_regular(metadata: &fs::Metadata) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = metadata.file_type();
+    if kind.is_file() {
+        None
+    } else if kind.is_symlink() {
+        Some("a symbolic link, not followed")
+    } else if kind.is_dir() {
+        Some("a directory")
+    } else if kind.is_fifo() {
+        Some("a FIFO, never opened")
+    } else if kind.is_char_device() || kind.is_block_device() {
+        Some("a device, never opened")
+    } else if kind.is_socket() {
+        Some("a socket, never opened")
+    } else {
+        Some("not a regular file")
+    }
+}
+
+/// Reads `relative` (a `/`-separated path already checked to hold no `..`)
+/// under `dir`, at most `limit + 1` bytes: every directory on the way must be
+/// a real directory (not a link), the file itself is opened with O_NOFOLLOW
+/// and O_NONBLOCK (a FIFO swapped in after the check does not block) and must
+/// still be the regular file that was checked.
+fn read_in_bundle(dir: &Path, relative: &str, limit: u64) -> InBundle {
+    use std::io::Read;
+    use std::os::unix::fs::MetadataExt;
+    let parts: Vec<&str> = relative.split('/').collect();
+    let mut path = dir.to_path_buf();
+    for (index, part) in parts.iter().enumerate() {
+        path.push(part);
+        let metadata = match fs::symlink_metadata(&path) {
+            Ok(metadata) => metadata,
+            Err(_) => return InBundle::Missing,
+        };
+        let last = index + 1 == parts.len();
+        if !last {
+            if metadata.file_type().is_symlink() {
+                return InBundle::NotRegular("inside a symbolic link to a directory, not followed");
+            }
+            if !metadata.is_dir() {
+                return InBundle::Missing;
+            }
+            continue;
+        }
+        if let Some(what) = not_regular(&metadata) {
+            return InBundle::NotRegular(what);
+        }
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&path);
+        let Ok(file) = file else {
+            return InBundle::NotRegular("could not be opened as a regular file");
+        };
+        match file.metadata() {
+            Ok(opened)
+                if opened.is_file()
+                    && opened.dev() == metadata.dev()
+                    && opened.ino() == metadata.ino() => {}
+            _ => return InBundle::NotRegular("replaced while being verified"),
+        }
+        let mut bytes = Vec::new();
+        return match file.take(limit.saturating_add(1)).read_to_end(&mut bytes) {
+            Ok(_) => InBundle::Bytes(bytes),
+            Err(_) => InBundle::NotRegular("could not be read"),
+        };
+    }
+    InBundle::Missing
 }
 
 /// Recomputes every hash of the bundle at `dir`, and checks the signature with `key`.
@@ -476,21 +577,36 @@ pub fn verify(dir: &Path, key: Option<&VerifyingKey>) -> Result<Verification, Ev
     if !dir.is_dir() {
         return Err(not_a_bundle("no such directory".into()));
     }
-    let manifest_bytes = fs::read(dir.join(MANIFEST))
-        .map_err(|err| not_a_bundle(format!("cannot read {MANIFEST}: {err}")))?;
+    let manifest_bytes = match read_in_bundle(dir, MANIFEST, MAX_MANIFEST_BYTES) {
+        InBundle::Bytes(bytes) if bytes.len() as u64 > MAX_MANIFEST_BYTES => {
+            return Err(not_a_bundle(format!(
+                "{MANIFEST} is larger than {MAX_MANIFEST_BYTES} bytes"
+            )));
+        }
+        InBundle::Bytes(bytes) => bytes,
+        InBundle::Missing => return Err(not_a_bundle(format!("{MANIFEST} is missing"))),
+        InBundle::NotRegular(what) => {
+            return Err(not_a_bundle(format!("{MANIFEST} is {what}")));
+        }
+    };
     let mut present = Vec::new();
     walk(dir, "", &mut present).map_err(|err| not_a_bundle(err.to_string()))?;
     present.retain(|p| p != MANIFEST && p != SIGNATURE);
     present.sort();
-    let signature_bytes = fs::read(dir.join(SIGNATURE)).ok();
+    let signature_bytes = match read_in_bundle(dir, SIGNATURE, MAX_SIGNATURE_BYTES) {
+        InBundle::Bytes(bytes) => Some(Ok(bytes)),
+        InBundle::Missing => None,
+        InBundle::NotRegular(what) => Some(Err(what)),
+    };
     let signature = match (key, &signature_bytes) {
+        (Some(_), Some(Err(what))) => SignatureCheck::Invalid(format!("{SIGNATURE} is {what}")),
         (None, signed) => SignatureCheck::NotChecked {
             signed: signed.is_some(),
         },
         (Some(_), None) => SignatureCheck::Invalid(format!(
             "the bundle has no {SIGNATURE}, but a public key was given"
         )),
-        (Some(key), Some(bytes)) => match <[u8; 64]>::try_from(bytes.as_slice()) {
+        (Some(key), Some(Ok(bytes))) => match <[u8; 64]>::try_from(bytes.as_slice()) {
             Err(_) => SignatureCheck::Invalid(format!(
                 "{SIGNATURE} is {} bytes, not a 64-byte Ed25519 signature",
                 bytes.len()
@@ -514,6 +630,7 @@ pub fn verify(dir: &Path, key: Option<&VerifyingKey>) -> Result<Verification, Ev
                 added: present,
                 removed: Vec::new(),
                 manifest_problem: Some(format!("{MANIFEST} is not a valid manifest: {err}")),
+                not_regular: Vec::new(),
                 signature,
             });
         }
@@ -529,6 +646,7 @@ pub fn verify(dir: &Path, key: Option<&VerifyingKey>) -> Result<Verification, Ev
                 manifest.format
             )
         }),
+        not_regular: Vec::new(),
         signature,
     };
     let listed: BTreeMap<&str, &ManifestEntry> = manifest
@@ -548,18 +666,19 @@ pub fn verify(dir: &Path, key: Option<&VerifyingKey>) -> Result<Verification, Ev
             ));
             continue;
         }
-        let path = dir.join(&entry.path);
-        let is_file = fs::symlink_metadata(&path)
-            .map(|m| m.is_file())
-            .unwrap_or(false);
-        match fs::read(&path) {
-            Ok(bytes) if is_file => {
-                if sha256_hex(&bytes) != entry.sha256 || bytes.len() as u64 != entry.bytes {
+        match read_in_bundle(dir, &entry.path, entry.bytes) {
+            InBundle::Bytes(bytes) => {
+                if bytes.len() as u64 != entry.bytes || sha256_hex(&bytes) != entry.sha256 {
                     verification.changed.push(entry.path.clone());
                 }
             }
-            Ok(_) => verification.changed.push(entry.path.clone()),
-            Err(_) => verification.removed.push(entry.path.clone()),
+            InBundle::NotRegular(what) => {
+                verification.changed.push(entry.path.clone());
+                verification
+                    .not_regular
+                    .push(format!("{} is {what}", entry.path));
+            }
+            InBundle::Missing => verification.removed.push(entry.path.clone()),
         }
     }
     verification.added = present

@@ -319,8 +319,8 @@ fn token(form: &HashMap<String, String>) -> Response<Full<Bytes>> {
     }
 }
 
-/// `POST /tokeninfo` with `access_token=T` (and `Authorization: Bearer T`, when
-/// sent, must be the same token): whose token it is, as Google answers. Failing
+/// `POST /tokeninfo` with `Authorization: Bearer T` or `access_token=T` (both,
+/// when sent, must be the same token): whose token it is, as Google answers. Failing
 /// variants, for `SQLREADY_GOOGLE_OAUTH_ENDPOINT=URL/PREFIX`: `/unavailable/tokeninfo`
 /// answers 503, `/no-email/tokeninfo` as for a token without the email scope.
 fn tokeninfo(
@@ -335,7 +335,16 @@ fn tokeninfo(
             "The service is currently unavailable.",
         ));
     }
-    let token = form.get("access_token").map(String::as_str).unwrap_or("");
+    // Google reads the token from `access_token` or, as sqlready sends it, from
+    // the Authorization header; both given must agree.
+    let token = match (
+        form.get("access_token"),
+        authorization.strip_prefix("Bearer "),
+    ) {
+        (Some(token), _) => token.as_str(),
+        (None, Some(token)) => token,
+        (None, None) => "",
+    };
     let consistent = authorization.is_empty() || authorization == format!("Bearer {token}");
     let scope = "openid https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/cloud-platform";
     let info = |email: &str, sub: &str, azp: &str| {

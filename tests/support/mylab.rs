@@ -403,7 +403,7 @@ impl MyServer {
     /// instead of the anonymous `''@'localhost'`), plus the scenario's settings.
     fn write_config(&self, settings: &[(&str, String)]) {
         let mut config = format!(
-            "# sqlready test lab: {}\n[mariadbd]\ndatadir = {}\nport = {}\nbind_address = 127.0.0.1\n\
+            "# sqlready test lab: {}\n[mariadbd]\ndatadir = {}\nport = {}\nbind_address = 127.0.0.1,::1\n\
              socket = {}\npid_file = {}\nlog_error = {}\ntmpdir = {}\nskip_name_resolve = ON\n",
             self.name,
             self.datadir.display(),

@@ -478,7 +478,8 @@ impl PgServer {
     fn base_settings(&self) -> Vec<(&'static str, String)> {
         vec![
             ("port", self.port.to_string()),
-            ("listen_addresses", "127.0.0.1".to_string()),
+            // ::1 too: IPv6 literal targets (`postgres://[::1]:PORT/…`) are tested on it.
+            ("listen_addresses", "127.0.0.1,::1".to_string()),
             (
                 "unix_socket_directories",
                 self.socket_dir.display().to_string(),

@@ -2,6 +2,7 @@
 //! target's checklist, what to fix (with drift), what is waived, and the
 //! waiver register when something needs attention.
 
+use super::escape::{markdown_code, markdown_code_outside_table, markdown_text, visible};
 use crate::checks::model::{Item, Status};
 use crate::report::drift::Change;
 use crate::report::waivers::{EXPIRED_CHECK, WaiverStatus};
@@ -19,10 +20,11 @@ fn icon(status: Status) -> &'static str {
     }
 }
 
-/// Text safe inside a table cell: one line, pipes escaped.
+/// Text safe inside a table cell: one line (runs of white space become one
+/// space), control characters shown escaped, pipes and `<` escaped.
 fn cell(text: &str) -> String {
     let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let escaped = one_line.replace('|', "\\|");
+    let escaped = markdown_text(&one_line);
     if escaped.chars().count() > 160 {
         format!("{}…", escaped.chars().take(159).collect::<String>())
     } else {
@@ -88,9 +90,9 @@ pub fn render(report: &Report) -> String {
             };
             let _ = writeln!(
                 out,
-                "| {state} | `{}` | `{}` | {} | {} | {} |",
-                cell(&w.check),
-                cell(&w.target),
+                "| {state} | {} | {} | {} | {} | {} |",
+                markdown_code(&w.check),
+                markdown_code(&w.target),
                 cell(&w.owner),
                 w.expires,
                 cell(&w.note)
@@ -105,11 +107,18 @@ pub fn render(report: &Report) -> String {
 }
 
 fn render_target(out: &mut String, target: &TargetReport) {
-    let mut heading = format!("### `{}`", target.id);
+    // What a target said is escaped: a line break in its id must not end the
+    // heading and start Markdown of its own.
+    let mut heading = format!("### {}", markdown_code_outside_table(&target.id));
     if let (Some(role), Some(engine)) = (&target.role, &target.engine) {
-        let _ = write!(heading, " — {role}, {engine}");
+        let _ = write!(
+            heading,
+            " — {}, {}",
+            markdown_text(&role.to_string()),
+            markdown_text(&engine.to_string())
+        );
         if let Some(version) = &target.version {
-            let _ = write!(heading, " {version}");
+            let _ = write!(heading, " {}", markdown_text(&version.to_string()));
         }
     }
     let _ = write!(heading, " — {}", target.coverage.beside(target.score));
@@ -121,8 +130,8 @@ fn render_target(out: &mut String, target: &TargetReport) {
     for source in target.sources.iter().filter(|s| s.error.is_some()) {
         let _ = writeln!(
             out,
-            "💥 source `{}` could not be read: {}\n",
-            source.id,
+            "💥 source {} could not be read: {}\n",
+            markdown_code_outside_table(&source.id),
             cell(source.error.as_deref().unwrap_or_default())
         );
     }
@@ -143,7 +152,7 @@ fn render_target(out: &mut String, target: &TargetReport) {
             out,
             "| {} | {shown} | {} | {} |",
             item.key(),
-            deciding.map_or(String::new(), |f| format!("`{}`", f.check)),
+            deciding.map_or(String::new(), |f| markdown_code(&f.check)),
             deciding.map_or_else(
                 || "no check judged this item".to_string(),
                 |f| cell(&f.detail)
@@ -166,17 +175,18 @@ fn render_target(out: &mut String, target: &TargetReport) {
         for finding in to_fix {
             let _ = writeln!(
                 out,
-                "- {} **{}** `{}` [{}] {}: {}{}",
+                "- {} **{}** {} [{}] {}: {}{}",
                 icon(finding.status),
                 finding.status,
-                finding.check,
+                markdown_code_outside_table(&finding.check),
                 finding.severity,
-                finding.title,
+                cell(&finding.title),
                 cell(&finding.detail),
                 drift_note(finding)
             );
             if let Some(fix) = &finding.remediation {
-                let _ = writeln!(out, "\n  ```\n{}\n  ```\n", indent(fix));
+                let fence = fence_for(fix);
+                let _ = writeln!(out, "\n  {fence}\n{}\n  {fence}\n", indent(fix));
             }
         }
         let _ = writeln!(out, "</details>\n");
@@ -196,10 +206,10 @@ fn render_target(out: &mut String, target: &TargetReport) {
             if let Some(waiver) = &finding.waiver {
                 let _ = writeln!(
                     out,
-                    "- {} `{}` {}: waived by {} until {}: {}",
+                    "- {} {} {}: waived by {} until {}: {}",
                     finding.status,
-                    finding.check,
-                    finding.title,
+                    markdown_code_outside_table(&finding.check),
+                    cell(&finding.title),
                     cell(&waiver.owner),
                     waiver.expires,
                     cell(&waiver.reason)
@@ -222,8 +232,8 @@ fn render_target(out: &mut String, target: &TargetReport) {
         for finding in improved {
             let _ = writeln!(
                 out,
-                "- `{}` {}{}",
-                finding.check,
+                "- {} {}{}",
+                markdown_code_outside_table(&finding.check),
                 finding.status,
                 drift_note(finding)
             );
@@ -245,9 +255,17 @@ fn drift_note(finding: &Finding) -> String {
     }
 }
 
+/// A code fence longer than any backtick run in `text`, so no line of it
+/// closes the block early.
+fn fence_for(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat((longest + 1).max(3))
+}
+
+/// A remediation inside a fenced block: indented, control characters shown escaped.
 fn indent(text: &str) -> String {
     text.lines()
-        .map(|l| format!("  {l}"))
+        .map(|l| format!("  {}", visible(l)))
         .collect::<Vec<_>>()
         .join("\n")
 }

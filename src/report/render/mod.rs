@@ -1,5 +1,6 @@
 //! Renderers: each turns the one [`Report`](super::Report) into text.
 
+pub mod escape;
 pub mod json;
 pub mod junit;
 pub mod markdown;

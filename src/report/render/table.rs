@@ -1,6 +1,7 @@
 //! The checklist table: one line per item in checklist order, with its
 //! status and the fact that decided it; then how to fix what failed.
 
+use super::escape::{visible, visible_lines};
 use crate::checks::model::{Item, Status};
 use crate::report::drift::Change;
 use crate::report::waivers::{EXPIRED_CHECK, WaiverStatus};
@@ -38,7 +39,11 @@ pub fn render(report: &Report, color: bool) -> String {
         let _ = writeln!(
             out,
             "{state} waiver: {} on {} ({}, line {}): {}",
-            waiver.check, waiver.target, waiver.owner, waiver.line, waiver.note
+            visible(&waiver.check),
+            visible(&waiver.target),
+            visible(&waiver.owner),
+            waiver.line,
+            visible(&waiver.note)
         );
     }
     if let Some(drift) = &report.drift {
@@ -65,26 +70,33 @@ pub fn render(report: &Report, color: bool) -> String {
 }
 
 fn render_target(out: &mut String, target: &TargetReport, color: bool) {
-    let mut heading = target.id.clone();
+    // Everything a target said is shown with its control characters escaped:
+    // an id holding a line break must not start a line of its own.
+    let mut heading = visible(&target.id).into_owned();
     if let (Some(role), Some(engine)) = (&target.role, &target.engine) {
-        let _ = write!(heading, "  {role}, {engine}");
+        let _ = write!(
+            heading,
+            "  {}, {}",
+            visible(&role.to_string()),
+            visible(&engine.to_string())
+        );
         if let Some(version) = &target.version {
-            let _ = write!(heading, " {version}");
+            let _ = write!(heading, " {}", visible(&version.to_string()));
         }
     }
     // Never a score without its coverage (shared DESIGN.md, Statuses).
     let _ = write!(heading, "  {}", target.coverage.beside(target.score));
     let _ = writeln!(out, "{heading}");
     if let Some(error) = &target.error {
-        let _ = writeln!(out, "  error: {error}");
+        let _ = writeln!(out, "  error: {}", visible_lines(error).join(" / "));
         return;
     }
     for source in target.sources.iter().filter(|s| s.error.is_some()) {
         let _ = writeln!(
             out,
             "  source {} could not be read: {}",
-            source.id,
-            source.error.as_deref().unwrap_or_default()
+            visible(&source.id),
+            visible_lines(source.error.as_deref().unwrap_or_default()).join(" / ")
         );
     }
     let mut table = Table::new();
@@ -115,8 +127,10 @@ fn render_target(out: &mut String, target: &TargetReport, color: bool) {
         table.add_row(vec![
             Cell::new(item.key()),
             status_cell,
-            Cell::new(deciding.map_or("", |f| f.check.as_str())),
-            Cell::new(deciding.map_or("no check judged this item", |f| f.detail.as_str())),
+            Cell::new(visible(deciding.map_or("", |f| f.check.as_str()))),
+            Cell::new(visible(
+                deciding.map_or("no check judged this item", |f| f.detail.as_str()),
+            )),
         ]);
     }
     let _ = writeln!(out, "{table}");
@@ -141,10 +155,13 @@ fn render_target(out: &mut String, target: &TargetReport, color: bool) {
             let _ = writeln!(
                 out,
                 "  {} [{}] {}: {}{regressed}",
-                finding.status, finding.severity, finding.check, finding.title
+                finding.status,
+                finding.severity,
+                visible(&finding.check),
+                visible(&finding.title)
             );
             if let Some(fix) = &finding.remediation {
-                for line in fix.lines() {
+                for line in visible_lines(fix) {
                     let _ = writeln!(out, "      {line}");
                 }
             }
@@ -164,9 +181,9 @@ fn render_target(out: &mut String, target: &TargetReport, color: bool) {
                     "  {} [{}] {}: {} (by {} until {})",
                     finding.status,
                     finding.severity,
-                    finding.check,
-                    waiver.reason,
-                    waiver.owner,
+                    visible(&finding.check),
+                    visible(&waiver.reason),
+                    visible(&waiver.owner),
                     waiver.expires
                 );
             }

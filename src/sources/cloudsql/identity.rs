@@ -231,7 +231,8 @@ pub fn member(email: &str) -> String {
     }
 }
 
-/// What token info answered (`POST {base}/tokeninfo`), as the identity.
+/// What token info answered (`POST {base}/tokeninfo`, the token in the
+/// Authorization header), as the identity.
 pub fn from_tokeninfo(request: &str, what: &str, status: u16, body: &[u8]) -> Identity {
     let json: Option<Value> = serde_json::from_slice(body).ok();
     if !(200..300).contains(&status) {
@@ -396,14 +397,16 @@ async fn tokeninfo(
         Ok(token) => token,
         Err(reason) => return Identity::failed(&request, format!("{what}: {reason}")),
     };
-    let client = match reqwest::Client::builder().timeout(timeout).build() {
+    let client = match client(timeout, false) {
         Ok(client) => client,
         Err(err) => return Identity::failed(&request, format!("no HTTP client ({err})")),
     };
+    // The token goes in the Authorization header only: never in a body or a
+    // URL (which proxies log), and with redirects refused (see `client`) it
+    // reaches no host but the one named.
     let sent = client
         .post(format!("{endpoint}/tokeninfo"))
         .bearer_auth(&token)
-        .form(&[("access_token", token.as_str())])
         .send()
         .await;
     match read(sent).await {
@@ -414,11 +417,7 @@ async fn tokeninfo(
 
 async fn metadata(request: String, url: String, timeout: Duration) -> Identity {
     // The metadata server is link-local: never through a proxy.
-    let client = match reqwest::Client::builder()
-        .timeout(timeout)
-        .no_proxy()
-        .build()
-    {
+    let client = match client(timeout, true) {
         Ok(client) => client,
         Err(err) => return Identity::failed(&request, format!("no HTTP client ({err})")),
     };
@@ -433,14 +432,46 @@ async fn metadata(request: String, url: String, timeout: Duration) -> Identity {
     }
 }
 
-async fn read(sent: Result<reqwest::Response, reqwest::Error>) -> Result<(u16, Vec<u8>), String> {
-    let response = sent.map_err(|err| request_error(&err))?;
-    let status = response.status().as_u16();
-    let body = response.bytes().await.map_err(|err| request_error(&err))?;
-    Ok((status, body.to_vec()))
+/// The largest identity answer read (token info and the metadata server answer
+/// well under 2 KiB); a longer one is refused, not buffered.
+pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// An HTTP client that follows no redirect: a request carrying a credential
+/// (the bearer token, the metadata flavour header) must never be replayed to
+/// a host the answer names. A 3xx is read as the answer it is.
+fn client(timeout: Duration, no_proxy: bool) -> Result<reqwest::Client, reqwest::Error> {
+    let builder = reqwest::Client::builder()
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none());
+    let builder = if no_proxy {
+        builder.no_proxy()
+    } else {
+        builder
+    };
+    builder.build()
 }
 
-/// A transport error with its causes (the URL carries no token: it is in the body).
+async fn read(sent: Result<reqwest::Response, reqwest::Error>) -> Result<(u16, Vec<u8>), String> {
+    let mut response = sent.map_err(|err| request_error(&err))?;
+    let status = response.status().as_u16();
+    if (300..400).contains(&status) {
+        return Err(format!(
+            "answered HTTP {status} (a redirect); sqlready follows no redirect with a credential"
+        ));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|err| request_error(&err))? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(format!(
+                "the answer is longer than {MAX_ANSWER_BYTES} bytes; refused (HTTP {status})"
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((status, body))
+}
+
+/// A transport error with its causes (the URL carries no token: it is in a header).
 fn request_error(err: &reqwest::Error) -> String {
     let mut text = err.to_string();
     let mut source = std::error::Error::source(err);

@@ -62,8 +62,6 @@ pub const EXTRA_CONCURRENCY: usize = 64;
 const PREFLIGHT_CAP: Duration = Duration::from_secs(5);
 /// Finding who runs the audit never waits longer than this.
 const IDENTITY_CAP: Duration = Duration::from_secs(5);
-/// One HTTP attempt; retries (429, 5xx, connection resets) come on top.
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Guards against a server that keeps handing out page tokens.
 const MAX_PAGES: usize = 10_000;
 
@@ -128,14 +126,21 @@ impl Api {
         };
         let mut instances = SqlInstancesService::builder()
             .with_credentials(credentials.clone())
-            .with_retry_policy(retry_policy())
+            .with_retry_policy(retry_policy(options.statement_timeout))
             .with_backoff_policy(backoff_policy())
-            .with_attempt_timeout(ATTEMPT_TIMEOUT);
+            .with_attempt_timeout(options.statement_timeout);
         let mut backup_runs = SqlBackupRunsService::builder()
             .with_credentials(credentials.clone())
-            .with_retry_policy(retry_policy())
+            .with_retry_policy(retry_policy(options.statement_timeout))
             .with_backoff_policy(backoff_policy())
-            .with_attempt_timeout(ATTEMPT_TIMEOUT);
+            .with_attempt_timeout(options.statement_timeout);
+        // Every call carries the bearer token: a redirect is an answer, never
+        // followed (reqwest would drop the header across hosts, but a token
+        // must not depend on that). The switch is the gax client builder's
+        // `internal` module (public, not semver-covered; Cargo.lock pins it).
+        use google_cloud_gax::client_builder::internal::with_follow_redirects;
+        instances = with_follow_redirects(instances, false);
+        backup_runs = with_follow_redirects(backup_runs, false);
         if let Some(endpoint) = &endpoint {
             instances = instances.with_endpoint(endpoint.clone());
             backup_runs = backup_runs.with_endpoint(endpoint.clone());
@@ -166,7 +171,11 @@ impl Api {
             read.as_ref()
                 .map(|(name, text)| (name.as_str(), text.clone())),
         );
-        let timeout = options.connect_timeout.min(IDENTITY_CAP);
+        // Runs alongside the first listing: never longer than an API call may take.
+        let timeout = options
+            .connect_timeout
+            .min(options.statement_timeout)
+            .min(IDENTITY_CAP);
         let api_is_google = self.endpoint == DEFAULT_ENDPOINT;
         // Token info not asked because the API is redirected (tests, private
         // endpoints) is the user's setup, not a failure worth a warning.
@@ -445,7 +454,9 @@ fn partial_listing(project: &str, warnings: &[ApiWarning]) -> Option<String> {
 }
 
 /// Retries what a read may retry: 429 (quota), 500, 502, 503, 504 and
-/// connection failures, with exponential backoff, at most 6 attempts in 60 s.
+/// connection failures, with exponential backoff, at most 6 attempts, all
+/// within the statement timeout (as one RDS call): a server that accepts and
+/// never answers holds a call for that long, not attempts × it.
 #[derive(Debug)]
 struct Transient;
 
@@ -464,10 +475,8 @@ impl RetryPolicy for Transient {
     }
 }
 
-fn retry_policy() -> impl RetryPolicy {
-    Transient
-        .with_attempt_limit(6)
-        .with_time_limit(Duration::from_secs(60))
+fn retry_policy(limit: Duration) -> impl RetryPolicy {
+    Transient.with_attempt_limit(6).with_time_limit(limit)
 }
 
 fn backoff_policy() -> google_cloud_gax::exponential_backoff::ExponentialBackoff {

@@ -144,6 +144,11 @@ fn connect_options(url: &Url) -> Result<MySqlConnectOptions, MyError> {
     let parsed = MySqlConnectOptions::from_url(url).map_err(|err| MyError::BadUri {
         reason: crate::target::redact_uri(&err.to_string()),
     })?;
+    // An IPv6 literal ([::1]) is connected to as the address, not looked up.
+    let parsed = match crate::target::connect_host(url) {
+        Some(host) if url.host_str().is_some_and(|h| h.starts_with('[')) => parsed.host(&host),
+        _ => parsed,
+    };
     let parsed = match (url.password(), std::env::var("MYSQL_PWD")) {
         (None, Ok(password)) if !password.is_empty() => parsed.password(&password),
         _ => parsed,

@@ -20,6 +20,29 @@ use sqlx::{Connection, Row};
 use std::str::FromStr;
 use url::Url;
 
+/// How long past the statement timeout the client waits for a statement the
+/// server should have ended itself (as the MySQL source does).
+const CLIENT_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs one audit statement with a client-side bound of the statement
+/// timeout plus [`CLIENT_GRACE`]: `statement_timeout` is enforced by the
+/// server, and a server that completes the handshake and then never answers
+/// would otherwise hold the target (and the run) forever.
+async fn client_bound<T>(
+    options: &CollectOptions,
+    statement: impl std::future::Future<Output = T>,
+) -> Result<T, String> {
+    let limit = options.statement_timeout + CLIENT_GRACE;
+    tokio::time::timeout(limit, statement).await.map_err(|_| {
+        format!(
+            "no answer within {} s (the statement timeout of {} s, which the server did not enforce, plus {} s)",
+            limit.as_secs(),
+            options.statement_timeout.as_secs(),
+            CLIENT_GRACE.as_secs()
+        )
+    })
+}
+
 /// How many other databases are searched for migration tables at once.
 const DATABASE_CONCURRENCY: usize = 4;
 
@@ -39,12 +62,19 @@ pub async fn collect(
     let connected_at = std::time::Instant::now();
     let settings: Vec<String> = queries::SETTINGS.iter().map(|s| s.to_string()).collect();
     let tables = migrations::table_names();
-    let main_text: String = sqlx::query_scalar(queries::MAIN)
-        .bind(&settings)
-        .bind(&tables)
-        .fetch_one(&mut conn)
-        .await
-        .map_err(|err| errors::query(err, "reading the catalog", options))?;
+    let main_text: String = client_bound(
+        options,
+        sqlx::query_scalar(queries::MAIN)
+            .bind(&settings)
+            .bind(&tables)
+            .fetch_one(&mut conn),
+    )
+    .await
+    .map_err(|late| PgError::Query {
+        what: "reading the catalog".into(),
+        detail: late,
+    })?
+    .map_err(|err| errors::query(err, "reading the catalog", options))?;
     let main: MainDoc = serde_json::from_str(&main_text).map_err(|err| PgError::Unexpected {
         endpoint: endpoint.clone(),
         detail: format!("the catalog document did not have the expected shape: {err}"),
@@ -100,6 +130,11 @@ fn connect_options(url: &Url, options: &CollectOptions) -> Result<PgConnectOptio
     let parsed = PgConnectOptions::from_str(url.as_str()).map_err(|err| PgError::BadUri {
         reason: crate::target::redact_uri(&err.to_string()),
     })?;
+    // An IPv6 literal ([::1]) is connected to as the address, not looked up.
+    let parsed = match crate::target::connect_host(url) {
+        Some(host) if url.host_str().is_some_and(|h| h.starts_with('[')) => parsed.host(&host),
+        _ => parsed,
+    };
     let timeout_ms = options.statement_timeout.as_millis().to_string();
     Ok(parsed
         .application_name("sqlready")
@@ -147,10 +182,19 @@ async fn read_privileged(
         return PrivilegedDoc::default();
     };
     // Built only from the constants in `queries`.
-    match sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql.clone()))
-        .fetch_one(&mut *conn)
-        .await
-    {
+    let read = client_bound(
+        options,
+        sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql.clone())).fetch_one(&mut *conn),
+    )
+    .await;
+    let read = match read {
+        Ok(read) => read,
+        Err(late) => {
+            tracing::warn!("reading hba rules / archive status: {late}");
+            return PrivilegedDoc::default();
+        }
+    };
+    match read {
         Ok(text) => {
             let response: Json = serde_json::from_str(&text).unwrap_or(Json::Null);
             evidence.push(RawEvidence {
@@ -260,11 +304,14 @@ async fn migration_tables(
     let mut conn = connect(&per_db, options, &endpoint)
         .await
         .map_err(|err| err.to_string())?;
-    let text: String = sqlx::query_scalar(queries::MIGRATIONS)
-        .bind(tables)
-        .fetch_one(&mut conn)
-        .await
-        .map_err(|err| errors::describe_database_error(&err))?;
+    let text: String = client_bound(
+        options,
+        sqlx::query_scalar(queries::MIGRATIONS)
+            .bind(tables)
+            .fetch_one(&mut conn),
+    )
+    .await?
+    .map_err(|err| errors::describe_database_error(&err))?;
     let _ = conn.close().await;
     serde_json::from_str(&text).map_err(|err| err.to_string())
 }

@@ -24,10 +24,13 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_rds::Client;
-use aws_sdk_rds::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_rds::config::interceptors::{
+    BeforeDeserializationInterceptorContextMut, BeforeTransmitInterceptorContextRef,
+};
 use aws_sdk_rds::config::{ConfigBag, Intercept, ProvideCredentials, RuntimeComponents};
 use aws_sdk_rds::error::BoxError;
 use aws_sdk_rds::types::{DbCluster, DbInstance, Filter};
+use aws_smithy_types::body::SdkBody;
 use chrono::NaiveDate;
 use facts::{Context, GroupRef, Lifecycle};
 use futures::stream::{self, StreamExt};
@@ -135,9 +138,13 @@ impl Session {
             .with_max_attempts(max_attempts)
             .with_initial_backoff(Duration::from_millis(200))
             .with_max_backoff(Duration::from_secs(5));
+        // One API call, retries and their backoff included, ends within the
+        // statement timeout: an attempt timeout alone let a server that
+        // accepts and never answers hold a call for attempts × the timeout.
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(options.connect_timeout)
             .operation_attempt_timeout(options.statement_timeout)
+            .operation_timeout(options.statement_timeout)
             .build();
         // The region is in every target URI: setting it skips the region chain
         // (whose last resort is the instance metadata service).
@@ -183,6 +190,8 @@ impl Session {
                 let conf = aws_sdk_rds::config::Builder::from(&self.config)
                     .region(Region::new(region.to_string()))
                     .interceptor(CountCalls(self.calls.clone()))
+                    .interceptor(CapAnswers)
+                    .retry_classifier(RetryAfter)
                     .build();
                 Client::from_conf(conf)
             })
@@ -198,6 +207,8 @@ impl Session {
                 let conf = aws_sdk_sts::config::Builder::from(&self.config)
                     .region(Region::new(region.to_string()))
                     .interceptor(CountCalls(self.calls.clone()))
+                    .interceptor(CapAnswers)
+                    .retry_classifier(RetryAfter)
                     .build();
                 let answer = aws_sdk_sts::Client::from_conf(conf)
                     .get_caller_identity()
@@ -814,6 +825,119 @@ impl CallCounter {
     }
 }
 
+/// The largest RDS or STS API answer read (bytes). A page of 100 DB
+/// instances is a few MiB of XML; an answer past this is refused as what it
+/// is instead of going, whole, into memory and the facts.
+pub const MAX_ANSWER_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Refuses an answer whose Content-Length is over [`MAX_ANSWER_BYTES`], and
+/// cuts one without a length (chunked) when it grows past it.
+#[derive(Debug)]
+struct CapAnswers;
+
+impl Intercept for CapAnswers {
+    fn name(&self) -> &'static str {
+        "sqlready::rds::CapAnswers"
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let response = context.response_mut();
+        let announced = response
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if let Some(length) = announced
+            && length > MAX_ANSWER_BYTES
+        {
+            return Err(answer_too_large(Some(length)).into());
+        }
+        let body = std::mem::replace(response.body_mut(), SdkBody::taken());
+        *response.body_mut() = body.map(|body| {
+            use http_body_util::BodyExt;
+            let limited = http_body_util::Limited::new(body, MAX_ANSWER_BYTES as usize);
+            SdkBody::from_body_1_x(limited.map_err(|err| -> BoxError {
+                if err.is::<http_body_util::LengthLimitError>() {
+                    answer_too_large(None).into()
+                } else {
+                    err
+                }
+            }))
+        });
+        Ok(())
+    }
+}
+
+/// The error of an oversized answer: its announced length, or none when it
+/// came without one and was cut once it grew past the limit.
+pub fn answer_too_large(announced: Option<u64>) -> String {
+    let size = match announced {
+        Some(length) => format!("announced as {length} bytes"),
+        None => "longer than that (sent without a Content-Length; cut off)".to_string(),
+    };
+    format!(
+        "the API answer is over the {MAX_ANSWER_BYTES}-byte limit sqlready reads, {size}; refused (a proxy or endpoint answering something other than the RDS API?)"
+    )
+}
+
+/// Honours an HTTP `Retry-After` (seconds, or an HTTP date) on 429 and 503:
+/// the SDK's own classifiers retry them after its exponential backoff only.
+/// The wait is still capped by the retry configuration's maximum backoff
+/// (5 s) and by the operation timeout (`--statement-timeout`), so a server
+/// cannot stall a run with a large value.
+#[derive(Debug)]
+struct RetryAfter;
+
+impl aws_sdk_rds::config::retry::ClassifyRetry for RetryAfter {
+    fn classify_retry(
+        &self,
+        ctx: &aws_sdk_rds::config::interceptors::InterceptorContext,
+    ) -> aws_sdk_rds::config::retry::RetryAction {
+        use aws_sdk_rds::config::retry::RetryAction;
+        use aws_smithy_types::retry::ErrorKind;
+        let Some(response) = ctx.response() else {
+            return RetryAction::NoActionIndicated;
+        };
+        let kind = match response.status().as_u16() {
+            429 => ErrorKind::ThrottlingError,
+            503 => ErrorKind::ServerError,
+            _ => return RetryAction::NoActionIndicated,
+        };
+        match response.headers().get("retry-after").and_then(retry_after) {
+            Some(delay) => RetryAction::retryable_error_with_explicit_delay(kind, delay),
+            None => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "sqlready::rds::RetryAfter"
+    }
+
+    fn priority(
+        &self,
+    ) -> aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority {
+        use aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority;
+        // After the SDK's classifiers, so that its plain "retry" gains the delay.
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
+/// A `Retry-After` value as a delay: whole seconds, or an HTTP date (a date
+/// in the past is no delay). Anything else is ignored.
+pub fn retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = date.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
+}
+
 /// Counts each HTTP attempt by its `Action`.
 #[derive(Debug)]
 struct CountCalls(Arc<CallCounter>);
@@ -841,5 +965,33 @@ impl Intercept for CountCalls {
             .unwrap_or("unknown");
         self.0.record(action);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        assert_eq!(retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(retry_after(" 0 "), Some(Duration::ZERO));
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO),
+            "a date in the past is no wait"
+        );
+        let soon = (chrono::Utc::now() + chrono::Duration::seconds(30)).to_rfc2822();
+        let wait = retry_after(&soon).unwrap();
+        assert!(wait > Duration::from_secs(25) && wait <= Duration::from_secs(30));
+        assert_eq!(retry_after("soon"), None);
+        assert_eq!(retry_after("-1"), None);
+    }
+
+    #[test]
+    fn oversized_answers_say_the_limit_and_the_size() {
+        let announced = answer_too_large(Some(104_857_600));
+        assert!(announced.contains("104857600") && announced.contains("33554432"));
+        assert!(answer_too_large(None).contains("without a Content-Length"));
     }
 }
