@@ -433,7 +433,6 @@ fn check_parameters(kind: Kind, url: &Url, shown: &str) -> Result<(), TargetErro
     Ok(())
 }
 
-
 /// The host to connect to: the URI's host without the brackets an IPv6
 /// literal is written with (`[::1]` → `::1`). `Url::host_str` keeps them, and
 /// a bracketed name is then looked up in DNS and "fails to resolve".

@@ -148,6 +148,10 @@ fn example_custom_check_loads() {
 /// every schema, every authorized network), so empty means "looked, none bad".
 const EMPTY_MEANS_JUDGED: &[(&str, &str)] = &[
     (
+        "access_control.pg_hba_trust",
+        "every pg_hba.conf line was read; none trusts without a password",
+    ),
+    (
         "network.mysql_anonymous_accounts",
         "every account was read; none is anonymous",
     ),

@@ -58,6 +58,7 @@ fn every_check_has_fix_text_wherever_it_applies() {
                     },
                     facts: [("terraform.platform".to_string(), json!(platform))].into(),
                     unknown: Vec::new(),
+                    null: Vec::new(),
                 };
                 let applies = check
                     .applies

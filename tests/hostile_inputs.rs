@@ -10,7 +10,7 @@ mod support;
 use serde_json::json;
 use support::cli::{sqlready, sqlready_in};
 
-/// A facts snapshot whose target id and engine carry line breaks, pipes,
+/// A facts snapshot whose target id and version carry line breaks, pipes,
 /// backticks and a terminal escape, next to a failed target whose id and error do too.
 fn hostile_snapshot(dir: &std::path::Path) -> String {
     let snapshot = json!({
@@ -20,8 +20,8 @@ fn hostile_snapshot(dir: &std::path::Path) -> String {
             "id": "postgres://db:5432/app\n| injected | ✅ pass | `x` | forged |",
             "kind": "postgres",
             "role": "primary",
-            "engine": "postgres\u{1b}[2J",
-            "version": "15\r\n### forged heading",
+            "engine": "postgres",
+            "version": "15\u{1b}[2J\r\n### forged heading",
             "collected_at": "2026-12-01T00:00:00Z",
             "facts": {}
         }],
@@ -823,78 +823,5 @@ fn a_hanging_cloudsql_api_is_bounded_by_the_statement_timeout() {
     assert!(
         elapsed < std::time::Duration::from_secs(2 + 3),
         "took {elapsed:?}"
-    );
-}
-
-/// A PostgreSQL peer that answers the start-up with a message announcing
-/// 2 GB and then sends 200 MB of it.
-fn postgres_announcing_two_gigabytes() -> hostile::Peer {
-    hostile::Peer::start(
-        true,
-        std::sync::Arc::new(|_, stream| {
-            use std::io::Write;
-            let mut head = vec![b'R'];
-            head.extend_from_slice(&0x7fff_ffffu32.to_be_bytes());
-            if stream.write_all(&head).is_err() {
-                return;
-            }
-            let block = vec![0u8; 1024 * 1024];
-            for _ in 0..200 {
-                if stream.write_all(&block).is_err() {
-                    return;
-                }
-            }
-            std::thread::sleep(std::time::Duration::from_secs(20));
-        }),
-    )
-}
-
-/// Known limit, kept as a test to turn on when it is fixed: sqlx 0.9 reads a
-/// message's length header and buffers that much with no maximum, and offers
-/// no option or hook to set one (docs/security.md, "Database servers"). Today
-/// the run's memory follows what the server sends (~430 MB for these 200 MB)
-/// and the failure is reported as a connect timeout.
-#[test]
-#[ignore = "sqlx 0.9 has no maximum message size: see docs/security.md#limits"]
-fn a_server_announcing_a_huge_message_is_refused_as_such() {
-    let peer = postgres_announcing_two_gigabytes();
-    let url = format!(
-        "postgres://auditor@127.0.0.1:{}/app?sslmode=disable",
-        peer.port
-    );
-    // Waited for with wait4 below, for the child's own peak memory.
-    #[allow(clippy::zombie_processes)]
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_sqlready"))
-        .args([
-            "audit",
-            "--no-config",
-            &url,
-            "--format",
-            "json",
-            "--connect-timeout",
-            "5",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut status = 0;
-    // SAFETY: plain data filled by wait4 for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = child.id() as libc::pid_t;
-    let mut stdout = child.stdout.unwrap();
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut stdout, &mut text).unwrap();
-    assert_eq!(unsafe { libc::wait4(pid, &mut status, 0, &mut usage) }, pid);
-    let peak_mib = usage.ru_maxrss / 1024;
-    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let error = support::cli::only_target(&report)["error"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    assert!(peak_mib < 128, "peak memory {peak_mib} MiB: {error}");
-    assert!(
-        !error.contains("within 5 s") && error.contains("message"),
-        "reported as: {error}"
     );
 }

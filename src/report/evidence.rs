@@ -262,7 +262,8 @@ fn provenance(input: &BundleInput<'_>, principals: &[Json]) -> Json {
 /// obtained, read from its run.json (empty if it cannot be read; the hash
 /// check reports a damaged bundle).
 pub fn describe_provenance(dir: &Path) -> String {
-    let Ok(bytes) = fs::read(dir.join("run.json")) else {
+    // The same guarded read as verification: never a link, FIFO or device.
+    let InBundle::Bytes(bytes) = read_in_bundle(dir, "run.json", 64 * 1024 * 1024) else {
         return String::new();
     };
     let Ok(run) = serde_json::from_slice::<Json>(&bytes) else {
