@@ -75,6 +75,18 @@ pub fn validate(engine: &str, sql: &str, allowed: &Allowed) -> Result<(), Refusa
     if sql.trim().trim_end_matches(';').trim().is_empty() {
         return Err(Refusal::at(0, "the query is empty"));
     }
+    if sql.len() > MAX_QUERY_BYTES {
+        return Err(Refusal::at(
+            MAX_QUERY_BYTES,
+            format!("the query is longer than {MAX_QUERY_BYTES} bytes"),
+        ));
+    }
+    if let Some(offset) = too_deep(sql) {
+        return Err(Refusal::at(
+            offset,
+            format!("the query nests brackets deeper than {MAX_DEPTH}"),
+        ));
+    }
     if sql.contains('\0') {
         let offset = sql.find('\0').unwrap_or(0);
         return Err(Refusal::at(offset, "the query contains a NUL character"));
@@ -87,6 +99,33 @@ pub fn validate(engine: &str, sql: &str, allowed: &Allowed) -> Result<(), Refusa
             format!("unknown query engine '{other}': use postgres or mysql"),
         )),
     }
+}
+
+/// Longest query text accepted (a check query is a few lines; this bounds
+/// the parsers' work).
+pub const MAX_QUERY_BYTES: usize = 64 * 1024;
+
+/// Deepest bracket nesting accepted, counted over the raw text (strings
+/// included, so it over-counts): keeps the parsers and the tree walk far from
+/// their recursion limits.
+pub const MAX_DEPTH: usize = 128;
+
+/// Offset of the first bracket deeper than [`MAX_DEPTH`], if any.
+fn too_deep(sql: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (offset, c) in sql.char_indices() {
+        match c {
+            '(' | '[' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(offset);
+                }
+            }
+            ')' | ']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Line and column (1-based, in characters) of a byte offset in `text`.

@@ -227,6 +227,8 @@ const REFUSED: &[(&str, &str, &str)] = &[
     ),
     ("postgres", "SELECT 'oops", "cannot parse"),
     ("postgres", "", "empty"),
+    ("postgres", "SELECT 1\0, pg_reload_conf()", "NUL"),
+    ("mysql", "SELECT 1\0, sleep(1)", "NUL"),
     ("postgres", " ; ", "empty"),
 ];
 
@@ -395,4 +397,16 @@ fn an_operator_can_allow_a_function_deliberately() {
         validate("mysql", "SELECT SYS.FORMAT_TIME(1)", &allowed),
         Ok(())
     );
+}
+
+#[test]
+fn huge_and_deep_inputs_are_refused_before_parsing() {
+    let deep = format!("SELECT {}1{}", "(".repeat(5000), ")".repeat(5000));
+    for engine in ["postgres", "mysql"] {
+        let refusal = validate(engine, &deep, &Allowed::default()).unwrap_err();
+        assert!(refusal.message.contains("deeper"), "{}", refusal.message);
+        let long = format!("SELECT 1 {}", " ".repeat(super::MAX_QUERY_BYTES));
+        let refusal = validate(engine, &long, &Allowed::default()).unwrap_err();
+        assert!(refusal.message.contains("longer"), "{}", refusal.message);
+    }
 }
