@@ -75,7 +75,7 @@ fn hostile_postgres_check_files_are_refused_and_the_server_is_unchanged() {
     let server = &pglab().bad;
     server.psql(
         "app",
-        "CREATE TABLE IF NOT EXISTS guard_probe (n int); GRANT ALL ON guard_probe TO PUBLIC",
+        "CREATE TABLE IF NOT EXISTS guard_probe (n int)",
     );
     let before = pg_state();
     let dir = write_dir("postgres", PG_HOSTILE);
@@ -223,4 +223,44 @@ fn mysql_refuses_a_second_statement_on_the_session_itself() {
     assert_eq!(rows[0]["d"], 2.5);
     assert_eq!(rows[0]["c"], 0);
     assert!(rows[0]["z"].is_null());
+}
+
+#[test]
+fn a_session_that_can_do_more_than_read_is_said_once_on_stderr() {
+    let run = sqlready(&[
+        "audit",
+        &pglab().bad.url("postgres", "app"),
+        "--format",
+        "json",
+    ]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.matches("is a superuser").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    let run = sqlready(&[
+        "audit",
+        &pglab().good.url("auditor", "app"),
+        "--format",
+        "json",
+    ]);
+    assert!(
+        !run.stderr.contains("superuser:") && !run.stderr.contains("may write"),
+        "{}",
+        run.stderr
+    );
+
+    let run = sqlready(&["audit", &mylab().good.url("root"), "--format", "json"]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let said: Vec<&str> = run.stderr.lines().filter(|l| l.contains("holds")).collect();
+    assert_eq!(said.len(), 1, "{}", run.stderr);
+    assert!(
+        said[0].contains("SUPER") && said[0].contains("INSERT"),
+        "{}",
+        said[0]
+    );
+    let run = sqlready(&["audit", &mylab().good.url("auditor"), "--format", "json"]);
+    assert!(!run.stderr.contains("holds"), "{}", run.stderr);
 }

@@ -14,7 +14,6 @@ use std::process::{Command, Stdio};
 use std::sync::{OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
-
 pub struct Moto {
     pub endpoint: String,
 }

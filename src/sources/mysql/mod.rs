@@ -71,6 +71,7 @@ pub async fn collect(
         queries::IDENTITY,
         &Answer::Rows(vec![identity_row.clone()]),
     );
+    warn_if_privileged(id, &user, &identity);
     let plan = queries::plan(&identity.version, options.statement_timeout);
     for statement in &plan.session {
         sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone()))
@@ -186,6 +187,49 @@ async fn connect(
                 })
             }
         }
+    }
+}
+
+/// Global privileges beyond reading and monitoring.
+const BEYOND_READING: &[&str] = &[
+    "SUPER",
+    "FILE",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "DROP",
+    "CREATE",
+    "ALTER",
+    "INDEX",
+    "SHUTDOWN",
+    "CREATE USER",
+    "GRANT OPTION",
+    "EXECUTE",
+    "CREATE ROUTINE",
+    "ALTER ROUTINE",
+    "CREATE TABLESPACE",
+    "EVENT",
+    "TRIGGER",
+    "RELOAD",
+    "CONNECTION ADMIN",
+];
+
+/// sqlready needs read access only; an account with global write or admin
+/// privileges is said once per target on stderr (schema-level grants are not
+/// looked at), since the read-only session and the query guard are then the
+/// only things between a check file and the data (docs/security.md).
+fn warn_if_privileged(id: &str, user: &str, identity: &Identity) {
+    let beyond: Vec<&str> = BEYOND_READING
+        .iter()
+        .copied()
+        .filter(|p| identity.has(p))
+        .collect();
+    if !beyond.is_empty() {
+        tracing::warn!(
+            target = id,
+            "account {user} holds {}: sqlready needs only read and monitoring privileges (docs/security.md)",
+            beyond.join(", ")
+        );
     }
 }
 

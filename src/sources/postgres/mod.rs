@@ -56,6 +56,7 @@ pub async fn collect(
         request: queries::MAIN.trim().into(),
         response: serde_json::from_str(&main_text).unwrap_or(Json::Null),
     }];
+    warn_if_privileged(&mut conn, id, &main).await;
     let privileged = read_privileged(&mut conn, &main, options, &mut evidence).await;
     let custom = run_custom_queries(&mut conn, &options.queries, &mut evidence).await;
     let _ = conn.close().await;
@@ -130,6 +131,37 @@ async fn connect(
         }),
         Ok(Err(err)) => Err(errors::connect(err, endpoint, connect_options)),
         Ok(Ok(conn)) => Ok(conn),
+    }
+}
+
+/// Whether the role may write to any table of this database (owned or granted).
+const WRITE_GRANTS: &str = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c \
+     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+     WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+     AND pg_catalog.has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE'))";
+
+/// sqlready needs read access only; a session that could do more (superuser,
+/// write grants) is said once per target on stderr, since the read-only
+/// session and the query guard are then the only things between a check file
+/// and the data (docs/security.md, "The auditor's role").
+async fn warn_if_privileged(conn: &mut PgConnection, id: &str, main: &MainDoc) {
+    if main.superuser {
+        tracing::warn!(
+            target = id,
+            "role {} is a superuser: sqlready needs only pg_monitor (docs/security.md)",
+            main.user
+        );
+        return;
+    }
+    if let Ok(true) = sqlx::query_scalar::<_, bool>(WRITE_GRANTS)
+        .fetch_one(&mut *conn)
+        .await
+    {
+        tracing::warn!(
+            target = id,
+            "role {} may write to tables of this database: sqlready needs only pg_monitor (docs/security.md)",
+            main.user
+        );
     }
 }
 
