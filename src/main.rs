@@ -88,6 +88,10 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
     let config = load_config(&args)?;
     let settings = config.as_ref().map(|c| c.audit.clone()).unwrap_or_default();
     let checks_dir = args.checks_dir.clone().or(settings.checks_dir.clone());
+    if let Some(config) = &config {
+        // Before any check file is loaded: the guard reads it at load time.
+        sqlready::checks::query::set_allowed(config.allow_functions.clone());
+    }
     let mut catalog = Catalog::load(checks_dir.as_deref())?;
     if let Some(config) = &config {
         config.apply(&mut catalog)?;

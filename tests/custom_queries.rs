@@ -73,10 +73,7 @@ fn pg_state() -> String {
 #[test]
 fn hostile_postgres_check_files_are_refused_and_the_server_is_unchanged() {
     let server = &pglab().bad;
-    server.psql(
-        "app",
-        "CREATE TABLE IF NOT EXISTS guard_probe (n int)",
-    );
+    server.psql("app", "CREATE TABLE IF NOT EXISTS guard_probe (n int)");
     let before = pg_state();
     let dir = write_dir("postgres", PG_HOSTILE);
     let lint = sqlready(&["checks", "lint", dir.path().to_str().unwrap()]);
@@ -263,4 +260,57 @@ fn a_session_that_can_do_more_than_read_is_said_once_on_stderr() {
     );
     let run = sqlready(&["audit", &mylab().good.url("auditor"), "--format", "json"]);
     assert!(!run.stderr.contains("holds"), "{}", run.stderr);
+}
+
+#[test]
+fn only_the_operators_config_can_allow_another_function() {
+    let dir = tempfile::tempdir().unwrap();
+    let checks = dir.path().join("checks");
+    std::fs::create_dir(&checks).unwrap();
+    std::fs::write(
+        checks.join("int2.toml"),
+        check_file("custom.int2", "postgres", "SELECT int2(7) AS n"),
+    )
+    .unwrap();
+    let url = pglab().bad.url("auditor", "app");
+    let checks = checks.to_str().unwrap();
+    let refused = sqlready(&["audit", &url, "--format", "json", "--checks-dir", checks]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("function 'int2' is not on the read-only allowlist"),
+        "{}",
+        refused.stderr
+    );
+
+    let config = dir.path().join("sqlready.toml");
+    std::fs::write(&config, "[checks.allow_functions]\npostgres = [\"INT2\"]\n").unwrap();
+    let config = config.to_str().unwrap();
+    let run = sqlready(&[
+        "audit",
+        &url,
+        "--format",
+        "json",
+        "--checks-dir",
+        checks,
+        "--config",
+        config,
+    ]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let target = support::cli::only_target(&run.json()).clone();
+    assert_eq!(
+        support::cli::status(&target, "custom.int2"),
+        "pass",
+        "{target:#}"
+    );
+
+    std::fs::write(
+        dir.path().join("sqlready.toml"),
+        "[checks.allow_functions]\noracle = [\"x\"]\n",
+    )
+    .unwrap();
+    let bad = sqlready(&["audit", &url, "--checks-dir", checks, "--config", config]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("oracle"), "{}", bad.stderr);
 }
