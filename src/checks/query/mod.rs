@@ -157,7 +157,7 @@ fn function_allowed(
         parts.to_vec()
     };
     let full = parts.join(".");
-    if extra.iter().any(|e| *e == full) {
+    if extra.contains(&full) {
         return true;
     }
     let name = match parts.as_slice() {
