@@ -127,7 +127,7 @@ fn postgres_refuses_a_second_statement_on_the_session_itself() {
         .await;
         let plain = sqlready::sources::postgres::run_one(
             &mut conn,
-            "SELECT 5 # 3 AS x, 'a'::text AS t, 2.50::numeric AS d, now() AS at, NULL::int AS n",
+            "SELECT 5 # 3 AS x, 'a'::text AS t, 2.50::numeric AS d, now() AS at, NULL::int AS n;",
         )
         .await;
         (bypass, plain)
@@ -204,7 +204,7 @@ fn mysql_refuses_a_second_statement_on_the_session_itself() {
         .await;
         let plain = sqlready::sources::mysql::run_one(
             &mut conn,
-            "SELECT \"a\" AS t, 7 AS n, 2.5 AS d, COUNT(*) AS c, NULL AS z FROM guardtest2.probe",
+            "SELECT \"a\" AS t, 7 AS n, 2.5 AS d, COUNT(*) AS c, NULL AS z FROM guardtest2.probe;",
         )
         .await;
         (bypass, plain)

@@ -108,6 +108,8 @@ fn connect_options(url: &Url, options: &CollectOptions) -> Result<PgConnectOptio
         .statement_cache_capacity(0)
         .options([
             ("default_transaction_read_only", "on"),
+            // What `'\'` means is pinned to what the custom-query guard assumed.
+            ("standard_conforming_strings", "on"),
             ("statement_timeout", timeout_ms.as_str()),
             ("lock_timeout", timeout_ms.as_str()),
             ("idle_in_transaction_session_timeout", "60000"),
