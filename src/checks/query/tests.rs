@@ -86,6 +86,14 @@ const REFUSED: &[(&str, &str, &str)] = &[
     ),
     ("mysql", "SELECT 1 --1\n, sleep(1)", "'sleep'"),
     ("mysql", "SELECT 'oops", "cannot be parsed"),
+    ("mysql", "SELECT SLE/**/EP(1)", "cannot be parsed"),
+    ("mysql", "SELECT `mysql`.`sleep`(1)", "'mysql.sleep'"),
+    ("mysql", "SELECT 1 UNION SELECT SLEEP(1)", "'sleep'"),
+    (
+        "mysql",
+        "SELECT * FROM JSON_TABLE('[1]', '$[*]' COLUMNS (a INT PATH '$')) t WHERE SLEEP(1)",
+        "'sleep'",
+    ),
     // PostgreSQL: the grammar the old lexer did not know
     (
         "postgres",
