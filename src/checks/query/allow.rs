@@ -281,7 +281,6 @@ pub const POSTGRES_FUNCTIONS: &[&str] = &[
     "pg_tablespace_location",
     "pg_xact_commit_timestamp",
     "pg_last_committed_xact",
-    "age",
     "mxid_age",
     "txid_snapshot_xmin",
     "pg_snapshot_xmin",

@@ -418,3 +418,28 @@ fn huge_and_deep_inputs_are_refused_before_parsing() {
         assert!(refusal.message.contains("longer"), "{}", refusal.message);
     }
 }
+
+#[test]
+fn the_documented_allowlists_are_the_code() {
+    let page = include_str!("../../../docs/security.md");
+    for (engine, code) in [
+        ("postgres", super::POSTGRES_FUNCTIONS),
+        ("mysql", super::MYSQL_FUNCTIONS),
+    ] {
+        let start = format!("<!-- allowlist:{engine} -->");
+        let end = format!("<!-- /allowlist:{engine} -->");
+        let from = page.find(&start).expect("start marker") + start.len();
+        let to = page.find(&end).expect("end marker");
+        let documented: std::collections::BTreeSet<&str> = page[from..to]
+            .split(',')
+            .map(|name| name.trim().trim_matches('`'))
+            .filter(|name| !name.is_empty())
+            .collect();
+        let listed: std::collections::BTreeSet<&str> = code.iter().copied().collect();
+        assert_eq!(listed.len(), code.len(), "{engine}: duplicate entries");
+        assert_eq!(
+            documented, listed,
+            "docs/security.md's {engine} list differs from allow.rs"
+        );
+    }
+}
