@@ -9,6 +9,10 @@
 # manager, running as the unprivileged user nonroot (uid 65532).
 
 FROM rust:1.94-slim-bookworm AS build
+# pg_query compiles libpg_query (the custom-query guard): bindgen needs libclang, prost protoc.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libclang-dev protobuf-compiler \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src

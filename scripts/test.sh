@@ -12,6 +12,9 @@ pg_bin="${SQLREADY_PG_BINDIR:-/usr/lib/postgresql/15/bin}"
 [ -x "$pg_bin/initdb" ] || need_packages+=(postgresql-15)
 [ -f /usr/share/postgresql/15/extension/pgaudit.control ] || need_packages+=(postgresql-15-pgaudit)
 [ -x /usr/sbin/mariadbd ] || need_packages+=(mariadb-server)
+# Building pg_query (libpg_query, the custom-query guard) needs bindgen's libclang and protoc.
+command -v protoc >/dev/null 2>&1 || need_packages+=(protobuf-compiler)
+ls /usr/lib/llvm-*/lib/libclang.so >/dev/null 2>&1 || need_packages+=(libclang-dev)
 # RDS tests (issue 4): python3 with venv, for moto
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_packages+=(python3-venv)
 

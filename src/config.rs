@@ -90,6 +90,8 @@ pub struct Config {
     /// The run's thresholds and the per-target overrides of `[[targets]]` entries.
     pub thresholds: ThresholdSet,
     pub waivers: Vec<Waiver>,
+    /// `[checks.allow_functions]`, lower-cased.
+    pub allow_functions: crate::checks::query::Allowed,
     severity: Vec<(Located, Severity)>,
     include: Vec<Located>,
     exclude: Vec<Located>,
@@ -156,6 +158,20 @@ struct RawChecks {
     include: Vec<Spanned<String>>,
     #[serde(default)]
     exclude: Vec<Spanned<String>>,
+    #[serde(default)]
+    allow_functions: RawAllowFunctions,
+}
+
+/// `[checks.allow_functions]`: functions custom check queries may call beyond
+/// the read-only built-ins, per engine (docs/security.md). Only the operator's
+/// config can widen the guard; a check file cannot.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAllowFunctions {
+    #[serde(default)]
+    postgres: Vec<String>,
+    #[serde(default)]
+    mysql: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -210,7 +226,15 @@ impl Config {
             return Err(ConfigError(problems).into());
         };
         let checks_dir = cli_checks_dir.or(config.audit.checks_dir.as_deref());
-        let mut catalog = Catalog::load(checks_dir)?;
+        // Before any check file is loaded: the query guard reads it at load time.
+        crate::checks::query::set_allowed(config.allow_functions.clone());
+        let mut catalog = match Catalog::load(checks_dir) {
+            Ok(catalog) => catalog,
+            // A broken config (say, its allowlist) can be why check files are
+            // refused: its own problems come first.
+            Err(_) if !problems.is_empty() => return Err(ConfigError(problems).into()),
+            Err(err) => return Err(err.into()),
+        };
         problems.extend(config.reference_problems(&catalog));
         if !problems.is_empty() {
             return Err(ConfigError(problems).into());
@@ -283,6 +307,15 @@ impl Config {
             ),
             None => (Vec::new(), Vec::new()),
         };
+        let lower = |names: &[String]| names.iter().map(|n| n.to_lowercase()).collect();
+        let allow_functions = raw
+            .checks
+            .as_ref()
+            .map(|c| crate::checks::query::Allowed {
+                postgres: lower(&c.allow_functions.postgres),
+                mysql: lower(&c.allow_functions.mysql),
+            })
+            .unwrap_or_default();
         let mut waivers = Vec::new();
         let mut waiver_checks = Vec::new();
         for entry in &raw.waivers {
@@ -299,6 +332,7 @@ impl Config {
             targets,
             thresholds,
             waivers,
+            allow_functions,
             severity,
             include,
             exclude,

@@ -85,7 +85,7 @@ struct RawCheck {
     #[serde(default)]
     references: Vec<String>,
     #[serde(default)]
-    query: BTreeMap<String, String>,
+    query: BTreeMap<String, Spanned<String>>,
     #[serde(default, rename = "example")]
     examples: Vec<Example>,
 }
@@ -174,11 +174,6 @@ pub fn parse(file: &str, contents: &str) -> Result<CheckSource, Vec<Diagnostic>>
             );
         }
     }
-    for text in raw.query.values() {
-        if let Err(reason) = super::query::validate(text) {
-            problem("[query]", format!("query refused: {reason}"));
-        }
-    }
     match (&raw.subjects, &raw.no_subjects) {
         (Some(_), None) => problem(
             "subjects",
@@ -196,6 +191,30 @@ pub fn parse(file: &str, contents: &str) -> Result<CheckSource, Vec<Diagnostic>>
     }
     if raw.why.trim().is_empty() {
         problem("why", "'why' must say why the check matters".to_string());
+    }
+    let allowed = super::query::allowed();
+    for (engine, text) in &raw.query {
+        if !QUERY_ENGINES.contains(&engine.as_str()) {
+            continue;
+        }
+        if let Err(refusal) = super::query::validate(engine, text.get_ref(), &allowed) {
+            // Located in the file: the query's own line and column, counted from
+            // where its text starts (exact for literal strings and for lines
+            // without TOML escapes).
+            let start = text_start(contents, text.span().start);
+            let (start_line, start_column) = position(contents, start);
+            let (line, column) = super::query::line_column(text.get_ref(), refusal.offset);
+            problems.push(Diagnostic {
+                file: file.to_string(),
+                line: start_line + line - 1,
+                column: if line == 1 {
+                    start_column + column - 1
+                } else {
+                    column
+                },
+                message: format!("{engine} query refused: {}", refusal.message),
+            });
+        }
     }
     if !problems.is_empty() {
         return Err(problems);
@@ -219,7 +238,11 @@ pub fn parse(file: &str, contents: &str) -> Result<CheckSource, Vec<Diagnostic>>
             .collect(),
         controls: raw.controls,
         references: raw.references,
-        query: raw.query,
+        query: raw
+            .query
+            .into_iter()
+            .map(|(engine, text)| (engine, text.into_inner()))
+            .collect(),
         examples: raw.examples,
         origin: file.to_string(),
     };

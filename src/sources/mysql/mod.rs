@@ -71,6 +71,7 @@ pub async fn collect(
         queries::IDENTITY,
         &Answer::Rows(vec![identity_row.clone()]),
     );
+    warn_if_privileged(id, &user, &identity);
     let plan = queries::plan(&identity.version, options.statement_timeout);
     for statement in &plan.session {
         sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone()))
@@ -192,6 +193,49 @@ async fn connect(
                 })
             }
         }
+    }
+}
+
+/// Global privileges beyond reading and monitoring.
+const BEYOND_READING: &[&str] = &[
+    "SUPER",
+    "FILE",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "DROP",
+    "CREATE",
+    "ALTER",
+    "INDEX",
+    "SHUTDOWN",
+    "CREATE USER",
+    "GRANT OPTION",
+    "EXECUTE",
+    "CREATE ROUTINE",
+    "ALTER ROUTINE",
+    "CREATE TABLESPACE",
+    "EVENT",
+    "TRIGGER",
+    "RELOAD",
+    "CONNECTION ADMIN",
+];
+
+/// sqlready needs read access only; an account with global write or admin
+/// privileges is said once per target on stderr (schema-level grants are not
+/// looked at), since the read-only session and the query guard are then the
+/// only things between a check file and the data (docs/security.md).
+fn warn_if_privileged(id: &str, user: &str, identity: &Identity) {
+    let beyond: Vec<&str> = BEYOND_READING
+        .iter()
+        .copied()
+        .filter(|p| identity.has(p))
+        .collect();
+    if !beyond.is_empty() {
+        tracing::warn!(
+            target = id,
+            "account {user} holds {}: sqlready needs only read and monitoring privileges (docs/security.md)",
+            beyond.join(", ")
+        );
     }
 }
 
@@ -338,7 +382,8 @@ impl Reader<'_> {
     }
 
     /// Runs each custom check query inside one read-only transaction (a failed
-    /// statement does not end a MySQL transaction, so no savepoints are needed).
+    /// statement does not end a MySQL transaction, so no savepoints are needed),
+    /// each alone as a prepared statement, under the session's statement timeout.
     async fn run_custom_queries(
         &mut self,
         queries: &[CustomQuery],
@@ -376,15 +421,9 @@ impl Reader<'_> {
                 ));
                 continue;
             }
-            let body = query.sql.trim().trim_end_matches(';').to_string();
-            // Custom SQL passed `checks::query::validate` at load time and runs read-only.
-            let run = sqlx::raw_sql(sqlx::AssertSqlSafe(body)).fetch_all(&mut *self.conn);
+            let run = run_one(&mut *self.conn, &query.sql);
             let outcome = match bounded(run, self.options).await {
-                Ok(Ok(rows)) => Ok(Json::Array(
-                    rows.iter()
-                        .map(|r| Json::Object(row_json(r, true)))
-                        .collect(),
-                )),
+                Ok(Ok(rows)) => Ok(rows),
                 Ok(Err(err)) => Err(self.describe(&err)),
                 Err(waited) => {
                     self.broken = true;
@@ -409,4 +448,80 @@ impl Reader<'_> {
         }
         results
     }
+}
+
+/// One custom query, exactly as written, as a prepared statement: `sqlx::query`
+/// always prepares (COM_STMT_PREPARE), and a prepared statement is one
+/// statement — the server refuses `SELECT 1; DELETE …` even if the guard
+/// (`checks::query`) were bypassed. The session is read-only with a statement
+/// timeout (`queries::plan`); the audit reaches this only inside
+/// `START TRANSACTION READ ONLY`. Public for the tests that prove it.
+pub async fn run_one(conn: &mut MySqlConnection, sql: &str) -> Result<Json, sqlx::Error> {
+    // Custom SQL passed `checks::query::validate` at load time and runs read-only.
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_all(conn)
+        .await?;
+    Ok(Json::Array(
+        rows.iter()
+            .map(|row| Json::Object(binary_row_json(row)))
+            .collect(),
+    ))
+}
+
+/// A row of the binary protocol as JSON, typed by column: integers and floats
+/// as numbers, DECIMAL as a number (an integer when it has no fraction), dates
+/// and times as text, JSON as JSON, everything else as text.
+fn binary_row_json(row: &MySqlRow) -> Row {
+    use sqlx::ValueRef;
+    let mut out = Row::new();
+    for (index, column) in row.columns().iter().enumerate() {
+        let type_name = column.type_info().name().to_string();
+        let null = row
+            .try_get_raw(index)
+            .map(|raw| raw.is_null())
+            .unwrap_or(true);
+        let value = if null {
+            Json::Null
+        } else {
+            let base = type_name.split_whitespace().next().unwrap_or_default();
+            let unsigned = type_name.contains("UNSIGNED");
+            match base {
+                "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" | "YEAR" if unsigned => row
+                    .try_get_unchecked::<u64, _>(index)
+                    .map_or(Json::Null, Json::from),
+                "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" | "YEAR" => row
+                    .try_get_unchecked::<i64, _>(index)
+                    .map_or(Json::Null, Json::from),
+                "BOOLEAN" => row
+                    .try_get_unchecked::<i64, _>(index)
+                    .map_or(Json::Null, |v| Json::Bool(v != 0)),
+                "FLOAT" => row
+                    .try_get_unchecked::<f32, _>(index)
+                    .map_or(Json::Null, |v| Json::from(f64::from(v))),
+                "DOUBLE" => row
+                    .try_get_unchecked::<f64, _>(index)
+                    .map_or(Json::Null, Json::from),
+                "DATETIME" | "TIMESTAMP" => row
+                    .try_get_unchecked::<chrono::NaiveDateTime, _>(index)
+                    .map_or(Json::Null, |t| Json::String(t.to_string())),
+                "DATE" => row
+                    .try_get_unchecked::<chrono::NaiveDate, _>(index)
+                    .map_or(Json::Null, |t| Json::String(t.to_string())),
+                "JSON" => row
+                    .try_get_unchecked::<Option<Vec<u8>>, _>(index)
+                    .ok()
+                    .flatten()
+                    .and_then(|b| serde_json::from_slice(&b).ok())
+                    .unwrap_or(Json::Null),
+                _ => match row.try_get_unchecked::<Option<Vec<u8>>, _>(index) {
+                    Ok(Some(bytes)) => {
+                        typed_value(&type_name, String::from_utf8_lossy(&bytes).into_owned())
+                    }
+                    Ok(None) | Err(_) => Json::Null,
+                },
+            }
+        };
+        out.insert(column.name().to_string(), value);
+    }
+    out
 }

@@ -3,6 +3,7 @@
 //! the role may read it, one per other database for migrations, and the
 //! custom check queries), then pure conversion into facts.
 
+mod custom_rows;
 mod errors;
 pub mod facts;
 pub mod queries;
@@ -15,8 +16,8 @@ pub use errors::PgError;
 use facts::{MainDoc, MigrationRow, PrivilegedDoc, Readings};
 use futures::stream::{self, StreamExt};
 use serde_json::Value as Json;
+use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
-use sqlx::{Connection, Row};
 use std::str::FromStr;
 use url::Url;
 
@@ -85,6 +86,7 @@ pub async fn collect(
         request: queries::MAIN.trim().into(),
         response: serde_json::from_str(&main_text).unwrap_or(Json::Null),
     }];
+    warn_if_privileged(&mut conn, id, &main).await;
     let privileged = read_privileged(&mut conn, &main, options, &mut evidence).await;
     let custom = run_custom_queries(&mut conn, &options.queries, &mut evidence).await;
     let _ = conn.close().await;
@@ -141,6 +143,8 @@ fn connect_options(url: &Url, options: &CollectOptions) -> Result<PgConnectOptio
         .statement_cache_capacity(0)
         .options([
             ("default_transaction_read_only", "on"),
+            // What `'\'` means is pinned to what the custom-query guard assumed.
+            ("standard_conforming_strings", "on"),
             ("statement_timeout", timeout_ms.as_str()),
             ("lock_timeout", timeout_ms.as_str()),
             ("idle_in_transaction_session_timeout", "60000"),
@@ -166,6 +170,37 @@ async fn connect(
         }
         Ok(Err(err)) => Err(errors::connect(err, endpoint, connect_options)),
         Ok(Ok(conn)) => Ok(conn),
+    }
+}
+
+/// Whether the role may write to any table of this database (owned or granted).
+const WRITE_GRANTS: &str = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c \
+     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+     WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+     AND pg_catalog.has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE'))";
+
+/// sqlready needs read access only; a session that could do more (superuser,
+/// write grants) is said once per target on stderr, since the read-only
+/// session and the query guard are then the only things between a check file
+/// and the data (docs/security.md, "The auditor's role").
+async fn warn_if_privileged(conn: &mut PgConnection, id: &str, main: &MainDoc) {
+    if main.superuser {
+        tracing::warn!(
+            target = id,
+            "role {} is a superuser: sqlready needs only pg_monitor (docs/security.md)",
+            main.user
+        );
+        return;
+    }
+    if let Ok(true) = sqlx::query_scalar::<_, bool>(WRITE_GRANTS)
+        .fetch_one(&mut *conn)
+        .await
+    {
+        tracing::warn!(
+            target = id,
+            "role {} may write to tables of this database: sqlready needs only pg_monitor (docs/security.md)",
+            main.user
+        );
     }
 }
 
@@ -214,6 +249,12 @@ async fn read_privileged(
 
 /// Runs each custom check query inside one read-only transaction; a failing
 /// query is rolled back to its savepoint and reported for that check only.
+///
+/// Each query runs exactly as written, alone, through the extended protocol
+/// (`sqlx::query` always sends Parse/Bind/Execute, and a Parse message holds
+/// one statement: PostgreSQL refuses a second one), under the session's
+/// statement timeout. The guard (`checks::query`) refused anything but a
+/// single read-only statement at load time; this is the second line.
 async fn run_custom_queries(
     conn: &mut PgConnection,
     queries: &[CustomQuery],
@@ -232,27 +273,16 @@ async fn run_custom_queries(
             .collect();
     }
     for query in mine {
-        let body = query.sql.trim().trim_end_matches(';');
-        let sql = format!("SELECT coalesce(json_agg(q), '[]'::json)::text FROM ({body}) AS q");
         let _ = sqlx::raw_sql("SAVEPOINT sqlready_check")
             .execute(&mut *conn)
             .await;
-        // Custom SQL passed `checks::query::validate` at load time and runs read-only.
-        let outcome = match sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_one(&mut *conn)
-            .await
-        {
-            Ok(row) => row
-                .try_get::<String, _>(0)
-                .map_err(|err| err.to_string())
-                .and_then(|text| {
-                    serde_json::from_str::<Json>(&text).map_err(|err| err.to_string())
-                }),
-            Err(err) => {
+        let outcome = match run_one(conn, &query.sql).await {
+            Ok(rows) => Ok(rows),
+            Err(reason) => {
                 let _ = sqlx::raw_sql("ROLLBACK TO SAVEPOINT sqlready_check")
                     .execute(&mut *conn)
                     .await;
-                Err(errors::describe_database_error(&err))
+                Err(reason)
             }
         };
         if let Ok(rows) = &outcome {
@@ -267,6 +297,23 @@ async fn run_custom_queries(
     }
     let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
     results
+}
+
+/// One custom query through the extended protocol, its rows as JSON objects.
+///
+/// Public for the tests that prove the protocol refuses a second statement
+/// even when the guard is bypassed; the audit reaches it only through
+/// `run_custom_queries`, inside the read-only transaction.
+pub async fn run_one(conn: &mut PgConnection, sql: &str) -> Result<Json, String> {
+    // Custom SQL passed `checks::query::validate` at load time and runs read-only.
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|err| errors::describe_database_error(&err))?;
+    rows.iter()
+        .map(|row| custom_rows::row_json(row).map(Json::Object))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Json::Array)
 }
 
 /// Migration tables live in application databases, and PostgreSQL has no

@@ -1,0 +1,1 @@
+SELECT "\"" AS a, 1 AS b INTO OUTFILE '/tmp/x' -- "

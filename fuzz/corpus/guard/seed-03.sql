@@ -1,0 +1,1 @@
+SELECT 1 /*M! , sleep(5) */

@@ -1,0 +1,1 @@
+SELECT 1 # 2 AS a, pg_reload_conf() AS b

@@ -1,0 +1,1 @@
+SELECT 1 AS a$b$, pg_terminate_backend(1) AS c$b$

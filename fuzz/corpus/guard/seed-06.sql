@@ -1,0 +1,1 @@
+SELECT '\' AS a, pg_reload_conf() AS b -- '

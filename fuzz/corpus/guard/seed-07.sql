@@ -1,0 +1,1 @@
+SELECT 1 /* a /* nested */ , pg_reload_conf() /* b */ */

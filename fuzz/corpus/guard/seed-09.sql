@@ -1,0 +1,1 @@
+SELECT U&"pg_termin!0061te_backend" UESCAPE '!' (pid) FROM pg_stat_activity

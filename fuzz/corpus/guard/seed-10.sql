@@ -1,0 +1,1 @@
+SELECT E'\'', pg_reload_conf()

@@ -1,0 +1,1 @@
+SELECT * FROM pg_create_physical_replication_slot('s')

@@ -1,0 +1,1 @@
+SELECT dblink_connect_u('c', 'dbname=postgres')

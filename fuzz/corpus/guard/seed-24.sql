@@ -1,0 +1,1 @@
+WITH s AS (SELECT * FROM pg_stat_database) SELECT count(*) FROM s

@@ -1,0 +1,1 @@
+SELECT U&'\0041' UESCAPE '!'

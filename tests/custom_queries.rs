@@ -1,0 +1,316 @@
+//! Issue 17: read-only means read-only, on the suite's real servers.
+//!
+//! The old-form hostile check files (the bypasses of the hand-written lexer)
+//! are refused by `checks lint` and by `audit --checks-dir`, and the servers
+//! are unchanged afterwards; on the session itself, a second statement is
+//! refused by the protocol even when the guard is bypassed.
+
+mod support;
+
+use support::cli::sqlready;
+use support::mylab::lab as mylab;
+use support::pglab::{LAB_PASSWORD, lab as pglab};
+
+/// A check file around one query for `engine`.
+fn check_file(id: &str, engine: &str, sql: &str) -> String {
+    format!(
+        r#"id = "{id}"
+item = "durability"
+severity = "low"
+title = "A hostile query"
+why = "tries to write"
+condition = "size(query.rows) >= 0"
+fix = {{ {engine} = "none" }}
+[query]
+{engine} = '''
+{sql}'''
+[[example]]
+name = "rows"
+expect = "pass"
+facts = {{ "query.rows" = [] }}
+"#
+    )
+}
+
+const PG_HOSTILE: &[&str] = &[
+    "SELECT 1 # 2 AS a, pg_reload_conf() AS b",
+    "SELECT 1 AS a$b$, pg_catalog.pg_stat_reset() AS c$b$",
+    r"SELECT '\' AS a, pg_create_physical_replication_slot('guard_slot') AS b -- '",
+    r#"SELECT pg_catalog."pg_terminate_backend"(pid) FROM pg_stat_activity WHERE application_name = 'guard-victim'"#,
+    r#"SELECT U&"pg_re!0061d_file" UESCAPE '!' ('postgresql.conf')"#,
+    "WITH w AS (INSERT INTO guard_probe VALUES (1) RETURNING *) SELECT * FROM w",
+    "SELECT 1; INSERT INTO guard_probe VALUES (2)",
+];
+
+const MY_HOSTILE: &[&str] = &[
+    r#"SELECT "\"" AS a; COMMIT; SET SESSION TRANSACTION READ WRITE; INSERT INTO guardtest.probe VALUES (1); SELECT "\"" AS b"#,
+    r#"SELECT "\"" AS a, 1 AS b INTO OUTFILE '/tmp/sqlready-guard-outfile' -- ""#,
+    "SELECT 1 /*!, (SELECT GET_LOCK('guard', 1)) */",
+    "SELECT 1 AS a INTO OUTFILE '/tmp/sqlready-guard-outfile'",
+    "SELECT SLEEP(0)",
+];
+
+fn write_dir(engine: &str, queries: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, sql) in queries.iter().enumerate() {
+        std::fs::write(
+            dir.path().join(format!("hostile_{i}.toml")),
+            check_file(&format!("hostile.q{i}"), engine, sql),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+/// What a hostile query could have changed on the PostgreSQL server.
+fn pg_state() -> String {
+    pglab().bad.psql(
+        "app",
+        "SELECT (SELECT count(*) FROM guard_probe) || ' ' || (SELECT count(*) FROM pg_replication_slots) || ' ' || pg_conf_load_time() || ' ' || coalesce((SELECT stats_reset::text FROM pg_stat_database WHERE datname = 'app'), '-')",
+    )
+}
+
+#[test]
+fn hostile_postgres_check_files_are_refused_and_the_server_is_unchanged() {
+    let server = &pglab().bad;
+    server.psql("app", "CREATE TABLE IF NOT EXISTS guard_probe (n int)");
+    let before = pg_state();
+    let dir = write_dir("postgres", PG_HOSTILE);
+    let lint = sqlready(&["checks", "lint", dir.path().to_str().unwrap()]);
+    assert_eq!(lint.code, 2, "{}\n{}", lint.stdout, lint.stderr);
+    let said = format!("{}{}", lint.stdout, lint.stderr);
+    for (i, reason) in [
+        "'pg_reload_conf'",
+        "'pg_catalog.pg_stat_reset'",
+        "'pg_create_physical_replication_slot'",
+        "'pg_catalog.pg_terminate_backend'",
+        "'pg_read_file'",
+        "INSERT",
+        "single statement",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let line = said
+            .lines()
+            .find(|l| l.contains(&format!("hostile_{i}.toml:")))
+            .unwrap_or_else(|| panic!("no diagnostic for hostile_{i}.toml:\n{said}"));
+        assert!(line.contains(reason), "{line}");
+        assert!(line.contains(":10:"), "located on the query's line: {line}");
+    }
+    let run = sqlready(&[
+        "audit",
+        &server.url("postgres", "app"),
+        "--format",
+        "json",
+        "--checks-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(!run.stderr.contains(LAB_PASSWORD));
+    assert_eq!(pg_state(), before, "the server changed");
+}
+
+#[test]
+fn postgres_refuses_a_second_statement_on_the_session_itself() {
+    let server = &pglab().bad;
+    server.psql("app", "CREATE TABLE IF NOT EXISTS guard_probe2 (n int)");
+    let url = server.url("postgres", "app");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let outcome = runtime.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+        let bypass = sqlready::sources::postgres::run_one(
+            &mut conn,
+            "SELECT 1; INSERT INTO guard_probe2 VALUES (1)",
+        )
+        .await;
+        let plain = sqlready::sources::postgres::run_one(
+            &mut conn,
+            "SELECT 5 # 3 AS x, 'a'::text AS t, 2.50::numeric AS d, now() AS at, NULL::int AS n;",
+        )
+        .await;
+        (bypass, plain)
+    });
+    let err = outcome.0.expect_err("a second statement must be refused");
+    assert!(
+        err.contains("multiple commands") || err.contains("prepared statement"),
+        "{err}"
+    );
+    assert_eq!(server.psql("app", "SELECT count(*) FROM guard_probe2"), "0");
+    let rows = outcome.1.expect("a plain read runs");
+    assert_eq!(rows[0]["x"], 6);
+    assert_eq!(rows[0]["t"], "a");
+    assert_eq!(rows[0]["d"], 2.5);
+    assert!(rows[0]["at"].is_string());
+    assert!(rows[0]["n"].is_null());
+}
+
+#[test]
+fn hostile_mysql_check_files_are_refused_and_the_server_is_unchanged() {
+    let server = &mylab().good;
+    server.sql("CREATE DATABASE IF NOT EXISTS guardtest; CREATE TABLE IF NOT EXISTS guardtest.probe (n int)");
+    let dir = write_dir("mysql", MY_HOSTILE);
+    let lint = sqlready(&["checks", "lint", dir.path().to_str().unwrap()]);
+    assert_eq!(lint.code, 2, "{}\n{}", lint.stdout, lint.stderr);
+    let said = format!("{}{}", lint.stdout, lint.stderr);
+    for (i, reason) in [
+        "backslash",
+        "backslash",
+        "executable comment",
+        "cannot be parsed",
+        "'sleep'",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let line = said
+            .lines()
+            .find(|l| l.contains(&format!("hostile_{i}.toml:")))
+            .unwrap_or_else(|| panic!("no diagnostic for hostile_{i}.toml:\n{said}"));
+        assert!(line.contains(reason), "{line}");
+    }
+    let run = sqlready(&[
+        "audit",
+        &server.url("auditor"),
+        "--format",
+        "json",
+        "--checks-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(server.sql("SELECT count(*) FROM guardtest.probe"), "0");
+    assert!(!std::path::Path::new("/tmp/sqlready-guard-outfile").exists());
+}
+
+#[test]
+fn mysql_refuses_a_second_statement_on_the_session_itself() {
+    let server = &mylab().good;
+    server.sql(&format!(
+        "CREATE DATABASE IF NOT EXISTS guardtest2; CREATE TABLE IF NOT EXISTS guardtest2.probe (n int); \
+         CREATE USER IF NOT EXISTS 'guardwriter'@'%' IDENTIFIED BY '{}'; \
+         GRANT ALL ON guardtest2.* TO 'guardwriter'@'%'",
+        support::mylab::LAB_PASSWORD
+    ));
+    let url = server.url("guardwriter");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (bypass, plain) = runtime.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::MySqlConnection::connect(&url).await.unwrap();
+        let bypass = sqlready::sources::mysql::run_one(
+            &mut conn,
+            "SELECT 1; INSERT INTO guardtest2.probe VALUES (1)",
+        )
+        .await;
+        let plain = sqlready::sources::mysql::run_one(
+            &mut conn,
+            "SELECT \"a\" AS t, 7 AS n, 2.5 AS d, COUNT(*) AS c, NULL AS z FROM guardtest2.probe;",
+        )
+        .await;
+        (bypass, plain)
+    });
+    assert!(
+        bypass.is_err(),
+        "a second statement must be refused: {bypass:?}"
+    );
+    assert_eq!(server.sql("SELECT count(*) FROM guardtest2.probe"), "0");
+    let rows = plain.expect("a plain read runs");
+    assert_eq!(rows[0]["t"], "a");
+    assert_eq!(rows[0]["n"], 7);
+    assert_eq!(rows[0]["d"], 2.5);
+    assert_eq!(rows[0]["c"], 0);
+    assert!(rows[0]["z"].is_null());
+}
+
+#[test]
+fn a_session_that_can_do_more_than_read_is_said_once_on_stderr() {
+    let run = sqlready(&[
+        "audit",
+        &pglab().bad.url("postgres", "app"),
+        "--format",
+        "json",
+    ]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.matches("is a superuser").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    let run = sqlready(&[
+        "audit",
+        &pglab().good.url("auditor", "app"),
+        "--format",
+        "json",
+    ]);
+    assert!(
+        !run.stderr.contains("superuser:") && !run.stderr.contains("may write"),
+        "{}",
+        run.stderr
+    );
+
+    let run = sqlready(&["audit", &mylab().good.url("root"), "--format", "json"]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let said: Vec<&str> = run.stderr.lines().filter(|l| l.contains("holds")).collect();
+    assert_eq!(said.len(), 1, "{}", run.stderr);
+    assert!(
+        said[0].contains("SUPER") && said[0].contains("INSERT"),
+        "{}",
+        said[0]
+    );
+    let run = sqlready(&["audit", &mylab().good.url("auditor"), "--format", "json"]);
+    assert!(!run.stderr.contains("holds"), "{}", run.stderr);
+}
+
+#[test]
+fn only_the_operators_config_can_allow_another_function() {
+    let dir = tempfile::tempdir().unwrap();
+    let checks = dir.path().join("checks");
+    std::fs::create_dir(&checks).unwrap();
+    std::fs::write(
+        checks.join("int2.toml"),
+        check_file("custom.int2", "postgres", "SELECT int2(7) AS n"),
+    )
+    .unwrap();
+    let url = pglab().bad.url("auditor", "app");
+    let checks = checks.to_str().unwrap();
+    let refused = sqlready(&["audit", &url, "--format", "json", "--checks-dir", checks]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("function 'int2' is not on the read-only allowlist"),
+        "{}",
+        refused.stderr
+    );
+
+    let config = dir.path().join("sqlready.toml");
+    std::fs::write(&config, "[checks.allow_functions]\npostgres = [\"INT2\"]\n").unwrap();
+    let config = config.to_str().unwrap();
+    let run = sqlready(&[
+        "audit",
+        &url,
+        "--format",
+        "json",
+        "--checks-dir",
+        checks,
+        "--config",
+        config,
+    ]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let target = support::cli::only_target(&run.json()).clone();
+    assert_eq!(
+        support::cli::status(&target, "custom.int2"),
+        "pass",
+        "{target:#}"
+    );
+
+    std::fs::write(
+        dir.path().join("sqlready.toml"),
+        "[checks.allow_functions]\noracle = [\"x\"]\n",
+    )
+    .unwrap();
+    let bad = sqlready(&["audit", &url, "--checks-dir", checks, "--config", config]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("oracle"), "{}", bad.stderr);
+}
