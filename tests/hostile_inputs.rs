@@ -825,3 +825,32 @@ fn a_hanging_cloudsql_api_is_bounded_by_the_statement_timeout() {
         "took {elapsed:?}"
     );
 }
+
+#[test]
+fn a_refused_facts_file_names_its_target_with_control_characters_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("facts.json");
+    let snapshot = json!({
+        "schema_version": 1,
+        "tool_version": "0.1.0",
+        "targets": [{
+            "id": "postgres://db:5432/app\n\u{1b}[2Jforged",
+            "kind": "postgres",
+            "role": "primary",
+            "engine": "oracle\u{1b}[2J",
+            "collected_at": "2026-12-01T00:00:00Z",
+            "facts": {}
+        }],
+        "failures": []
+    });
+    std::fs::write(&path, snapshot.to_string()).unwrap();
+    let run = sqlready_in(
+        dir.path(),
+        &["audit", "--no-config", "--facts", path.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(!run.stderr.contains('\u{1b}'), "{}", run.stderr);
+    assert!(run.stderr.contains("\\u{1b}[2J"), "{}", run.stderr);
+    assert!(run.stderr.contains("app\\n"), "{}", run.stderr);
+}

@@ -169,11 +169,15 @@ impl Snapshot {
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
         for (index, target) in self.targets.iter().enumerate() {
-            let at = format!("targets[{index}] ({})", target.id);
+            // Ids and values come from the file: shown with control characters escaped.
+            let at = format!(
+                "targets[{index}] ({})",
+                crate::report::render::escape::visible(&target.id)
+            );
             if !ENGINES.contains(&target.engine.as_str()) {
                 problems.push(format!(
                     "{at}: engine '{}' is not one sqlready judges; accepted: {}",
-                    target.engine,
+                    crate::report::render::escape::visible(&target.engine),
                     ENGINES.join(", ")
                 ));
             }
