@@ -429,6 +429,12 @@ fn bad_mysql_primary() {
     assert!(detail(t, "disk_autogrow.cloudsql_headroom").contains("within 10%"));
     // requireSsl=false and no sslMode: unencrypted connections allowed.
     assert!(detail(t, "network.cloudsql_tls_required").contains("ALLOW_UNENCRYPTED_AND_ENCRYPTED"));
+    // No /0 in the list: 0.0.0.0/1 and 128.0.0.0/1 are judged by what they cover together.
+    let open = detail(t, "network.cloudsql_open_authorized_networks");
+    assert!(
+        open.contains("0.0.0.0/1") && open.contains("every public IPv4 address"),
+        "{open}"
+    );
 }
 
 #[test]

@@ -300,7 +300,8 @@ facts! {
     "cloudsql.network.private_network": String, CSQL, "settings.ipConfiguration.privateNetwork (private services access); empty when none";
     "cloudsql.network.psc_enabled": Bool, CSQL, "settings.ipConfiguration.pscConfig.pscEnabled (Private Service Connect)";
     "cloudsql.network.authorized_networks": StringList, CSQL, "settings.ipConfiguration.authorizedNetworks[].value (CIDR)";
-    "cloudsql.network.world_open_networks": StringList, CSQL, "authorized networks that admit every address (0.0.0.0/0, ::/0)";
+    "cloudsql.network.world_open_networks": StringList, CSQL, "authorized networks that together admit the internet (more than a /8 of public IPv4 or a /12 of public IPv6 addresses: 0.0.0.0/0, 0.0.0.0/1 + 128.0.0.0/1, ::/0…), widest first; empty when they do not";
+    "cloudsql.network.open_coverage": String, CSQL, "what the open authorized networks admit together ('every public IPv4 address', '62.5% of public IPv4 addresses'); empty when not open";
     "cloudsql.network.ssl_mode": String, CSQL, "effective TLS mode: sslMode, or the legacy requireSsl when sslMode is absent";
     "cloudsql.network.connector_enforcement": String, CSQL, "settings.connectorEnforcement: NOT_REQUIRED (default) or REQUIRED";
     "cloudsql.storage.disk_size_gb": Int, CSQL, "settings.dataDiskSizeGb";

@@ -7,6 +7,7 @@ pub mod cloudsql;
 pub mod cloudsql_versions;
 pub mod migrations;
 pub mod mysql;
+pub mod netrange;
 pub mod postgres;
 #[cfg(feature = "rds")]
 pub mod rds;

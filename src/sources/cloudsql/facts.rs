@@ -745,12 +745,8 @@ fn flag_facts(sink: &mut FactSink<'_>, instance: &DatabaseInstance) {
     }
 }
 
-/// CIDR entries that admit every address (`0.0.0.0/0`, `::/0`).
-fn world_open(cidr: &str) -> bool {
-    cidr.split_once('/')
-        .and_then(|(_, prefix)| prefix.trim().parse::<u8>().ok())
-        .is_some_and(|prefix| prefix == 0)
-}
+/// Where the open-network facts come from and how they are judged.
+const OPEN_ORIGIN: &str = "settings.ipConfiguration.authorizedNetworks[].value, judged by the public addresses they admit together (more than a /8 of IPv4 or a /12 of IPv6)";
 
 fn network_facts(sink: &mut FactSink<'_>, instance: &DatabaseInstance) {
     let ip = instance
@@ -792,16 +788,26 @@ fn network_facts(sink: &mut FactSink<'_>, instance: &DatabaseInstance) {
                 .collect()
         })
         .unwrap_or_default();
-    let open: Vec<String> = networks.iter().filter(|n| world_open(n)).cloned().collect();
+    // Judged by the addresses they cover together (0.0.0.0/1 + 128.0.0.0/1 is the internet).
+    let cidrs: Vec<&str> = networks.iter().map(String::as_str).collect();
+    let exposure = crate::sources::netrange::exposure(&cidrs);
+    sink.known(
+        "cloudsql.network.world_open_networks",
+        OPEN_ORIGIN,
+        exposure
+            .as_ref()
+            .map(|e| e.entries.clone())
+            .unwrap_or_default(),
+    );
+    sink.known(
+        "cloudsql.network.open_coverage",
+        OPEN_ORIGIN,
+        exposure.map(|e| e.covers).unwrap_or_default(),
+    );
     sink.known(
         "cloudsql.network.authorized_networks",
         "settings.ipConfiguration.authorizedNetworks[].value",
         networks,
-    );
-    sink.known(
-        "cloudsql.network.world_open_networks",
-        "settings.ipConfiguration.authorizedNetworks[].value with prefix length 0",
-        open,
     );
     // sslMode has priority over the legacy requireSsl (see IpConfiguration.sslMode).
     let ssl_mode = ip.map(|c| &c.ssl_mode);

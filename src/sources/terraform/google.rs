@@ -350,6 +350,7 @@ fn network(w: &mut Writer<'_>) {
             for fact in [
                 "cloudsql.network.authorized_networks",
                 "cloudsql.network.world_open_networks",
+                "cloudsql.network.open_coverage",
             ] {
                 w.unresolved(
                     fact,
@@ -364,17 +365,24 @@ fn network(w: &mut Writer<'_>) {
                 _ => Vec::new(),
             };
             if values.iter().any(|v| !v.is_string()) {
-                w.sink.unknown(
+                for fact in [
                     "cloudsql.network.world_open_networks",
-                    format!(
-                        "{}: an authorized network's value is known only when Terraform plans",
-                        w.resource.address
-                    ),
-                    Some(super::PLAN_FIX),
-                );
+                    "cloudsql.network.open_coverage",
+                ] {
+                    w.sink.unknown(
+                        fact,
+                        format!(
+                            "{}: an authorized network's value is known only when Terraform plans",
+                            w.resource.address
+                        ),
+                        Some(super::PLAN_FIX),
+                    );
+                }
             } else {
                 let cidrs: Vec<&str> = values.iter().filter_map(Json::as_str).collect();
-                let open: Vec<&str> = cidrs.iter().copied().filter(|c| world_open(c)).collect();
+                // Judged by the addresses they cover together, not by their spelling.
+                let exposure = crate::sources::netrange::exposure(&cidrs);
+                let origin = "settings.ip_configuration.authorized_networks, judged by the public addresses they admit together (more than a /8 of IPv4 or a /12 of IPv6)";
                 w.known(
                     "cloudsql.network.authorized_networks",
                     "settings.ip_configuration.authorized_networks",
@@ -382,8 +390,16 @@ fn network(w: &mut Writer<'_>) {
                 );
                 w.known(
                     "cloudsql.network.world_open_networks",
-                    "settings.ip_configuration.authorized_networks with prefix length 0",
-                    open,
+                    origin,
+                    exposure
+                        .as_ref()
+                        .map(|e| e.entries.clone())
+                        .unwrap_or_default(),
+                );
+                w.known(
+                    "cloudsql.network.open_coverage",
+                    origin,
+                    exposure.map(|e| e.covers).unwrap_or_default(),
                 );
             }
         }
@@ -419,13 +435,6 @@ fn network(w: &mut Writer<'_>) {
             w.unresolved("cloudsql.network.ssl_mode", path, &expression);
         }
     }
-}
-
-/// CIDR entries that admit every address (`0.0.0.0/0`, `::/0`).
-fn world_open(cidr: &str) -> bool {
-    cidr.split_once('/')
-        .and_then(|(_, prefix)| prefix.trim().parse::<u8>().ok())
-        .is_some_and(|prefix| prefix == 0)
 }
 
 /// The flags the checks read, with the engine defaults when absent.

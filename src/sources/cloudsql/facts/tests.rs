@@ -639,3 +639,38 @@ fn source_representations_are_not_audited_as_cloud_sql() {
     assert_eq!(not_audited(&good_postgres()), None);
     assert_eq!(not_audited(&replica_of("orders")), None);
 }
+
+#[test]
+fn authorized_networks_are_judged_by_what_they_cover_together() {
+    let with = |cidrs: &[&str]| {
+        let ip = IpConfiguration::new()
+            .set_ipv4_enabled(true)
+            .set_authorized_networks(cidrs.iter().map(|c| AclEntry::new().set_value(*c)));
+        let instance = DatabaseInstance::new()
+            .set_database_version(SqlDatabaseVersion::Postgres15)
+            .set_settings(Settings::new().set_ip_configuration(ip));
+        let f = facts(&readings(instance), now());
+        (
+            value(&f, "cloudsql.network.world_open_networks").clone(),
+            value(&f, "cloudsql.network.open_coverage").clone(),
+        )
+    };
+    // Two halves: no /0 anywhere, yet every address. The office /24 is public and named
+    // last (widest first).
+    assert_eq!(
+        with(&["81.2.69.0/24", "0.0.0.0/1", "128.0.0.0/1"]),
+        (
+            json!(["0.0.0.0/1", "128.0.0.0/1", "81.2.69.0/24"]),
+            json!("every public IPv4 address")
+        )
+    );
+    assert_eq!(
+        with(&["::/1", "8000::/1"]).1,
+        json!("every public IPv6 address")
+    );
+    // Private ranges and one office: not open.
+    assert_eq!(
+        with(&["10.0.0.0/8", "192.168.0.0/16", "198.51.100.0/24"]),
+        (json!([]), json!(""))
+    );
+}
