@@ -411,3 +411,126 @@ fn sarif_points_at_the_resource_block_in_its_file() {
         json!({"file": "tests/fixtures/terraform/kutt/main.tf", "line": 24})
     );
 }
+
+/// Writes `main.tf` into a temporary directory and audits it.
+fn audit_tf(text: &str) -> (tempfile::TempDir, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.tf"), text).unwrap();
+    let path = dir.path().display().to_string();
+    let run = audit(&[&path]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    (dir, report)
+}
+
+#[test]
+fn open_networks_disabled_alerts_and_silent_budgets_do_not_count() {
+    let (_dir, report) = audit_tf(
+        r#"
+resource "google_sql_database_instance" "orders" {
+  name             = "orders"
+  project          = "acme-prod"
+  region           = "europe-west1"
+  database_version = "POSTGRES_16"
+  settings {
+    tier = "db-custom-2-7680"
+    ip_configuration {
+      ipv4_enabled = true
+      authorized_networks {
+        name  = "low"
+        value = "0.0.0.0/1"
+      }
+      authorized_networks {
+        name  = "high"
+        value = "128.0.0.0/1"
+      }
+    }
+  }
+}
+resource "google_monitoring_alert_policy" "disk" {
+  display_name = "disk"
+  combiner     = "OR"
+  enabled      = false
+  conditions {
+    display_name = "disk"
+    condition_threshold {
+      filter          = "metric.type = \"cloudsql.googleapis.com/database/disk/utilization\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0.8
+      duration        = "300s"
+    }
+  }
+}
+resource "google_billing_budget" "all" {
+  billing_account = "000000-0000000-0000000-000000"
+  amount {
+    specified_amount {
+      currency_code = "USD"
+      units         = "800"
+    }
+  }
+}
+"#,
+    );
+    let t = &report["targets"][0];
+    let open = finding(t, "network.cloudsql_open_authorized_networks");
+    assert_eq!(open["status"], "fail", "{open:#}");
+    let detail = open["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("0.0.0.0/1") && detail.contains("every public IPv4 address"),
+        "{detail}"
+    );
+    let alerting = finding(t, "monitoring.alerting");
+    assert_eq!(alerting["status"], "unknown", "{alerting:#}");
+    assert!(
+        alerting.to_string().contains("enabled = false"),
+        "{alerting:#}"
+    );
+    let budget = finding(t, "cost.budget");
+    assert_eq!(budget["status"], "unknown", "{budget:#}");
+    assert!(budget.to_string().contains("threshold_rules"), "{budget:#}");
+}
+
+#[test]
+fn an_rds_alarm_counts_only_with_actions_on_and_this_instance() {
+    let tf = |actions: &str, instance: &str| {
+        format!(
+            r#"
+resource "aws_db_instance" "orders" {{
+  identifier     = "orders"
+  engine         = "postgres"
+  engine_version = "16.4"
+  instance_class = "db.t4g.medium"
+}}
+resource "aws_cloudwatch_metric_alarm" "storage" {{
+  alarm_name          = "orders-storage"
+  namespace           = "AWS/RDS"
+  metric_name         = "FreeStorageSpace"
+  comparison_operator = "LessThanThreshold"
+  threshold           = 10000000000
+  evaluation_periods  = 3
+  period              = 300
+  statistic           = "Minimum"
+  actions_enabled     = {actions}
+  dimensions = {{
+    DBInstanceIdentifier = "{instance}"
+  }}
+}}
+"#
+        )
+    };
+    let alerting = |text: &str| {
+        let (_dir, report) = audit_tf(text);
+        finding(&report["targets"][0], "monitoring.alerting").clone()
+    };
+    assert_eq!(alerting(&tf("true", "orders"))["status"], "pass");
+    let off = alerting(&tf("false", "orders"));
+    assert_eq!(off["status"], "unknown", "{off:#}");
+    assert!(
+        off.to_string().contains("actions_enabled = false"),
+        "{off:#}"
+    );
+    let other = alerting(&tf("true", "billing"));
+    assert_eq!(other["status"], "unknown", "{other:#}");
+    assert!(other.to_string().contains("watches billing"), "{other:#}");
+}

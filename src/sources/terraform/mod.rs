@@ -10,6 +10,7 @@
 //! a running instance has (backup runs, replication state) stays unknown.
 
 pub mod aws;
+pub mod coverage;
 pub mod google;
 pub mod load;
 pub mod model;
@@ -245,28 +246,35 @@ fn coerce(fact: &str, value: &Json) -> Json {
 }
 
 /// Budgets in the configuration (`google_billing_budget`, `aws_budgets_budget`):
-/// found, the cost item is covered; none, it stays unknown (budgets often
-/// live in another configuration, with the billing account).
+/// one that alerts and covers this database's spend covers the cost item; none, it
+/// stays unknown (budgets often live in another configuration, with the billing
+/// account), with the budgets that did not count named.
 pub fn budget_fact(w: &mut Writer<'_>, config: &Configuration, kind: &str) {
-    match config.of_kind(kind).next() {
-        Some(budget) => w.sink.known(
-            "cost.budget",
-            format!("{} ({})", budget.address, budget.file),
-            true,
+    let subject = coverage::Subject::of(config, w.resource);
+    let verdicts: Vec<coverage::Verdict> = config
+        .of_kind(kind)
+        .map(|budget| match kind {
+            "google_billing_budget" => coverage::google_budget(budget, &subject),
+            _ => coverage::aws_budget(budget, &subject),
+        })
+        .collect();
+    counted_fact(
+        w,
+        "cost.budget",
+        &verdicts,
+        &format!(
+            "no {kind} that alerts on this database's spend in this configuration; a budget may be defined with the billing account elsewhere"
         ),
-        None => w.sink.unknown(
-            "cost.budget",
-            format!(
-                "no {kind} in this configuration; a budget may be defined with the billing account elsewhere"
-            ),
-            Some(&format!("define a {kind} and audit that Terraform too")),
+        &format!(
+            "define a {kind} with alert rules covering this database and audit that Terraform too"
         ),
-    }
+    );
 }
 
-/// Alerting in the configuration: a `google_monitoring_alert_policy` on Cloud
-/// SQL metrics, or an `aws_cloudwatch_metric_alarm` in the `AWS/RDS`
-/// namespace. None found, it stays unknown: alerts often live elsewhere.
+/// Alerting in the configuration: an enabled `google_monitoring_alert_policy` on Cloud
+/// SQL metrics, or an `aws_cloudwatch_metric_alarm` with actions in the `AWS/RDS`
+/// namespace, covering this database. None found, it stays unknown: alerts often
+/// live elsewhere.
 pub fn alerting_fact(w: &mut Writer<'_>, config: &Configuration, platform: &str) {
     let (kind, marker, what) = match platform {
         "cloudsql" => (
@@ -283,26 +291,60 @@ pub fn alerting_fact(w: &mut Writer<'_>, config: &Configuration, platform: &str)
     let on_metrics = |r: &&Resource| {
         r.values.to_string().contains(marker) || r.unresolved.values().any(|e| e.contains(marker))
     };
-    let found: Vec<&str> = config
+    let subject = coverage::Subject::of(config, w.resource);
+    let verdicts: Vec<coverage::Verdict> = config
         .of_kind(kind)
         .filter(on_metrics)
-        .map(|r| r.address.as_str())
+        .map(|r| match platform {
+            "cloudsql" => coverage::alert_policy(r, &subject),
+            _ => coverage::alarm(r, &subject),
+        })
         .collect();
-    if found.is_empty() {
-        w.sink.unknown(
-            "monitoring.alerting",
-            format!("no {kind} on {what} in this configuration; alerts may be defined elsewhere"),
-            Some(&format!(
-                "define a {kind} on {what} and audit that Terraform too"
-            )),
-        );
-    } else {
-        w.sink.known(
-            "monitoring.alerting",
-            format!("{kind} on {what}: {}", found.join(", ")),
-            true,
-        );
+    counted_fact(
+        w,
+        "monitoring.alerting",
+        &verdicts,
+        &format!(
+            "no enabled {kind} on {what} covering this database in this configuration; alerts may be defined elsewhere"
+        ),
+        &format!("define a {kind} on {what} for this database and audit that Terraform too"),
+    );
+}
+
+/// `true` when one verdict counts; otherwise unknown, naming what did not count and why.
+fn counted_fact(
+    w: &mut Writer<'_>,
+    fact: &str,
+    verdicts: &[coverage::Verdict],
+    none: &str,
+    hint: &str,
+) {
+    use coverage::Verdict;
+    let covers: Vec<&str> = verdicts
+        .iter()
+        .filter_map(|v| match v {
+            Verdict::Covers(why) => Some(why.as_str()),
+            _ => None,
+        })
+        .collect();
+    if !covers.is_empty() {
+        w.sink.known(fact, covers.join(", "), true);
+        return;
     }
+    let mut reason = none.to_string();
+    let others: Vec<&str> = verdicts
+        .iter()
+        .filter_map(|v| match v {
+            Verdict::Ignored(why) | Verdict::Unresolved(why) => Some(why.as_str()),
+            Verdict::Covers(_) => None,
+        })
+        .collect();
+    if !others.is_empty() {
+        reason.push_str(&format!(" (not counted: {})", others.join("; ")));
+    }
+    let unresolved = verdicts.iter().any(|v| matches!(v, Verdict::Unresolved(_)));
+    let hint = if unresolved { PLAN_FIX } else { hint };
+    w.sink.unknown(fact, reason, Some(hint));
 }
 
 /// `terraform.platform`: which provider's checks apply (`cloudsql`, `rds`).

@@ -86,6 +86,13 @@ resource "aws_rds_cluster_instance" "orders" {
 }
 resource "aws_budgets_budget" "db" {
   budget_type = "COST"
+  notification {
+    comparison_operator        = "GREATER_THAN"
+    threshold                  = 80
+    threshold_type             = "PERCENTAGE"
+    notification_type          = "FORECASTED"
+    subscriber_email_addresses = ["dba@example.com"]
+  }
 }
 "#);
     assert_eq!(
