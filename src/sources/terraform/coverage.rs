@@ -278,6 +278,27 @@ pub fn google_budget(budget: &Resource, subject: &Subject) -> Verdict {
         }
         _ => {}
     }
+    // Folder / organisation and label filters cannot be matched to an instance here.
+    for narrower in ["budget_filter.resource_ancestors", "budget_filter.labels"] {
+        match budget.attr(narrower) {
+            Attr::Set(value)
+                if value.as_array().is_none_or(|a| !a.is_empty())
+                    && !value.as_object().is_some_and(|o| o.is_empty()) =>
+            {
+                return Verdict::Unresolved(format!(
+                    "{}: {narrower} is {value}; whether it takes in this instance is not known here",
+                    budget.address
+                ));
+            }
+            Attr::Unresolved(expression) => {
+                return Verdict::Unresolved(format!(
+                    "{}: {narrower} is set by `{expression}`",
+                    budget.address
+                ));
+            }
+            _ => {}
+        }
+    }
     match budget.attr("budget_filter.projects") {
         Attr::Set(Json::Array(projects)) if !projects.is_empty() => {
             let ours = subject.project.as_deref().is_some_and(|p| {
