@@ -1049,6 +1049,20 @@ fn version_facts(
     sink.known("version.table_date", table.clone(), eol::TABLE_DATE);
     // A major older than the table ended by its oldest date at the latest.
     match eol::end_of_life(family, &major).or_else(|| eol::ended_by(family, &major)) {
+        // Past the upstream date but enrolled in Extended Support (the default): RDS keeps
+        // patching it until a date only its calendar gives. Failing it as "no more security
+        // fixes" would be false; without the calendar the end is unknown.
+        Some(date) if date < today && lifecycle_support != Some(EXTENDED_SUPPORT_DISABLED) => {
+            let reason = format!(
+                "{family} {major} passed its upstream end of life on {date}, but EngineLifecycleSupport is {}: RDS keeps patching it in paid Extended Support until a date only RDS's calendar gives ({fallback_reason})",
+                lifecycle_support.unwrap_or("absent (enrolled by default)")
+            );
+            let fix = Some(
+                "grant rds:DescribeDBMajorEngineVersions so sqlready reads RDS's Extended Support end date",
+            );
+            sink.unknown("version.eol_date", reason.clone(), fix);
+            sink.unknown("version.days_until_eol", reason, fix);
+        }
         Some(date) => {
             sink.known("version.eol_date", table.clone(), date.to_string());
             sink.known("version.days_until_eol", table, (date - today).num_days());

@@ -233,11 +233,30 @@ fn retention_zero_means_no_backups_and_no_pitr_whatever_the_restorable_time() {
         ("rds.parameters.require_secure_transport", json!(false)),
         ("network.tls_required", json!(false)),
         ("version.major", json!("8.0")),
-        ("version.eol_date", json!("2026-04-30")),
         ("version.table_date", json!(eol::TABLE_DATE)),
     ] {
         assert_eq!(value(&target, path), expected, "{path}");
     }
+    // MySQL 8.0 passed its upstream end of life (2026-04-30), but without
+    // EngineLifecycleSupport RDS enrols it in paid Extended Support: the end
+    // is RDS's date, unknown without its calendar — never a false "no fixes".
+    for path in ["version.eol_date", "version.days_until_eol"] {
+        assert!(is_unknown(&target, path), "{path}");
+        assert!(
+            fact_reason(&target, path).contains("Extended Support"),
+            "{path}: {}",
+            fact_reason(&target, path)
+        );
+    }
+    // Opted out: RDS upgrades it; the upstream date is the one that counts.
+    let opted_out = DbInstance::builder()
+        .db_instance_identifier("legacy-mysql")
+        .engine("mysql")
+        .engine_version("8.0.36")
+        .engine_lifecycle_support("open-source-rds-extended-support-disabled")
+        .build();
+    let opted = instance_target(&opted_out, &ctx(&groups, &lifecycle));
+    assert_eq!(value(&opted, "version.eol_date"), json!("2026-04-30"));
     assert!(is_unknown(
         &target,
         "rds.backups.latest_restorable_age_seconds"
