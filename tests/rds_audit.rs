@@ -92,6 +92,8 @@ fn a_good_postgres_instance_passes_what_the_api_can_tell() {
         "pass",
     );
     assert_eq!(status(target, "replicas.present"), "pass");
+    // Its replica was described on its own (an instance target) and is available.
+    assert_eq!(status(target, "replicas.healthy"), "pass");
     assert_eq!(status(target, "backups.retention"), "pass");
     assert_eq!(status(target, "backups.rds_cross_region"), "warn");
     assert_eq!(status(target, "slow_queries.rds_log_min_duration"), "pass");
@@ -132,9 +134,17 @@ fn a_bad_mysql_instance_fails_and_retention_zero_means_no_pitr() {
             "deletion_protection",
             "encryption",
             "slow_queries",
-            "version_support",
         ],
         "fail",
+    );
+    // MySQL 8.0 passed its upstream end of life, but RDS enrols it in paid Extended Support
+    // by default (moto echoes no EngineLifecycleSupport) and moto has no lifecycle API: the
+    // end of support is unknown, never a false "no more security fixes".
+    let supported = finding(target, "version.supported");
+    assert_eq!(supported["status"], "unknown", "{supported:#}");
+    assert!(
+        supported.to_string().contains("Extended Support"),
+        "{supported:#}"
     );
     // Created without Performance Insights: moto echoes it off, so the check warns rather than stays unknown.
     assert_eq!(
@@ -288,8 +298,9 @@ fn every_page_is_read_and_several_regions_make_one_run() {
     assert_eq!(fleet, 45, "{:?}", targets.keys());
     assert!(targets.contains_key("rds://us-east-1/db/pg-good"));
     let calls = api_calls(&run.stderr);
-    // 45 instances in pages of 20 (3 calls) + one describe for pg-good.
-    assert_eq!(calls["DescribeDBInstances"], 4, "{calls:?}");
+    // 45 instances in pages of 20 (3 calls) + one describe for pg-good + one for its read
+    // replica (listed replicas are described: only working ones count).
+    assert_eq!(calls["DescribeDBInstances"], 5, "{calls:?}");
     // Two regions, one caller.
     assert_eq!(calls["GetCallerIdentity"], 1, "{calls:?}");
 }

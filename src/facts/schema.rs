@@ -101,6 +101,7 @@ facts! {
 
     // Replicas.
     "replicas.count": Int, IN_DB, "read replicas / standbys currently streaming from this server";
+    "replicas.unhealthy": StringList, CLOUD, "read replicas the provider lists for this server that are not working ('ID: why': stopped, failed, replication error or stopped); not counted in replicas.count";
     "replicas.connected": Rows, IN_DB, "connected replicas: {name, client_addr, state, sync_state, replay_lag_bytes, replay_lag_seconds}";
     "replicas.max_replay_lag_seconds": Number, IN_DB, "largest replay lag among connected replicas, null when there are none or lag is not measurable yet";
     "upstream.receiver_status": String, IN_DB, "on a replica: state of the WAL receiver / IO thread ('streaming'; empty when not receiving)";

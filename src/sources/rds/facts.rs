@@ -8,6 +8,7 @@
 //! backups or replicas of its own to judge.
 
 use super::params::{self, GroupParams, GroupReading, Resolved};
+use super::replicas;
 use crate::eol;
 use crate::facts::snapshot::TargetFacts;
 use crate::facts::{FactSink, RawEvidence};
@@ -16,6 +17,7 @@ use aws_sdk_rds::primitives::DateTime as AwsDateTime;
 use aws_sdk_rds::types::{DbCluster, DbInstance};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Map, Value as Json, json};
+use std::collections::HashMap;
 
 pub const SOURCE: &str = "rds";
 
@@ -42,6 +44,9 @@ pub struct Context<'a> {
     /// The parameter groups that apply, highest precedence first.
     pub groups: &'a [GroupReading],
     pub lifecycle: &'a Lifecycle,
+    /// The read replicas this target lists, as described (by the identifier it lists them
+    /// under), or why one could not be.
+    pub replicas: &'a HashMap<String, Result<DbInstance, String>>,
 }
 
 /// A parameter group a target uses: what to read before judging it.
@@ -132,6 +137,31 @@ pub fn cluster_groups(cluster: &DbCluster, members: &[DbInstance]) -> Vec<GroupR
     groups
 }
 
+/// `replicas.count` (working replicas only) and `replicas.unhealthy`. With none working
+/// and some not described, the count is unknown: neither a pass nor a false fail.
+fn replica_facts(sink: &mut FactSink<'_>, health: &replicas::Health, origin: &str) {
+    sink.known("replicas.unhealthy", origin, health.unhealthy.clone());
+    if health.healthy.is_empty() && !health.unverified.is_empty() {
+        sink.unknown(
+            "replicas.count",
+            format!(
+                "no replica was seen working, and the state of {} could not be read",
+                health.unverified.join("; ")
+            ),
+            Some("audit the replica itself (rds://REGION/db/ID), or allow rds:DescribeDBInstances in its region"),
+        );
+    } else {
+        let mut origin = origin.to_string();
+        if !health.unhealthy.is_empty() {
+            origin.push_str(&format!("; not counted: {}", health.unhealthy.join("; ")));
+        }
+        if !health.unverified.is_empty() {
+            origin.push_str(&format!("; not read: {}", health.unverified.join("; ")));
+        }
+        sink.known("replicas.count", origin, health.healthy.len() as i64);
+    }
+}
+
 /// The facts of a standalone DB instance (a primary or a read replica).
 pub fn instance_target(db: &DbInstance, ctx: &Context<'_>) -> TargetFacts {
     let raw_engine = db.engine().unwrap_or_default();
@@ -156,13 +186,19 @@ pub fn instance_target(db: &DbInstance, ctx: &Context<'_>) -> TargetFacts {
         None,
     );
 
-    // Replicas: this instance's own read replicas, or its source when it is one.
-    let replicas = db.read_replica_db_instance_identifiers().len()
-        + db.read_replica_db_cluster_identifiers().len();
-    sink.known(
-        "replicas.count",
-        field("ReadReplicaDBInstanceIdentifiers + ReadReplicaDBClusterIdentifiers"),
-        replicas as i64,
+    // Replicas: this instance's own read replicas (each described: only working ones
+    // count), or its source when it is one.
+    let listed: Vec<String> = db
+        .read_replica_db_instance_identifiers()
+        .iter()
+        .chain(db.read_replica_db_cluster_identifiers())
+        .cloned()
+        .collect();
+    let health = replicas::judge(&listed, ctx.replicas);
+    replica_facts(
+        &mut sink,
+        &health,
+        "ReadReplicaDBInstanceIdentifiers + ReadReplicaDBClusterIdentifiers, each described (DBInstanceStatus, StatusInfos)",
     );
     if role == Role::Replica {
         let source = db
@@ -375,12 +411,31 @@ pub fn cluster_target(
         field("DBClusterMembers + DescribeDBInstances"),
         rows.clone(),
     );
-    let readers = rows.iter().filter(|row| row["writer"] == false).count()
-        + cluster.read_replica_identifiers().len();
-    sink.known(
-        "replicas.count",
-        field("DBClusterMembers (readers) + ReadReplicaIdentifiers"),
-        readers as i64,
+    // Readers count when they serve; cross-region replica clusters are not described here.
+    let mut health = replicas::Health::default();
+    for row in rows.iter().filter(|row| row["writer"] == false) {
+        let id = row["id"].as_str().unwrap_or_default().to_string();
+        match row["status"].as_str() {
+            Some(status) if replicas::SERVING.contains(&status) => health.healthy.push(id),
+            Some(status) => health
+                .unhealthy
+                .push(format!("{id}: DBInstanceStatus is {status}")),
+            None => health
+                .unverified
+                .push(format!("{id}: not in the DescribeDBInstances answer")),
+        }
+    }
+    for arn in cluster.read_replica_identifiers() {
+        health.unverified.push(format!(
+            "{arn}: a replica cluster, its state is not read in this audit"
+        ));
+    }
+    replica_facts(
+        &mut sink,
+        &health,
+        &field(
+            "DBClusterMembers (readers, DescribeDBInstances DBInstanceStatus) + ReadReplicaIdentifiers",
+        ),
     );
 
     // High availability: a Multi-AZ DB cluster always has standbys in two other

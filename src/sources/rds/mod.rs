@@ -14,6 +14,7 @@ pub mod errors;
 pub mod facts;
 pub mod identity;
 pub mod params;
+pub mod replicas;
 
 pub use errors::RdsError;
 
@@ -467,6 +468,11 @@ impl Session {
             self.lifecycles_of(client, region, engines)
         );
 
+        // Every listed read replica, described: only working ones count.
+        let replicas = self
+            .replicas_of(client, region, &instances, &standalone)
+            .await;
+
         let now = chrono::Utc::now();
         let mut out = Vec::new();
         for db in standalone {
@@ -479,6 +485,7 @@ impl Session {
                 now,
                 groups: &groups,
                 lifecycle: &lifecycle,
+                replicas: &replicas,
             };
             out.push(Ok(facts::instance_target(db, &ctx)));
         }
@@ -492,11 +499,68 @@ impl Session {
                 now,
                 groups: &groups,
                 lifecycle: &lifecycle,
+                replicas: &replicas,
             };
             out.push(Ok(facts::cluster_target(cluster, members, &ctx)));
         }
         out.sort_by(|a: &Collected, b: &Collected| target_id(a).cmp(target_id(b)));
         out
+    }
+
+    /// The read replicas the standalone instances list, by the identifier they are listed
+    /// under: taken from the inventory when there, else described (by ARN in its own
+    /// region for a cross-region replica). A failure is kept as the reason, per replica.
+    async fn replicas_of(
+        &self,
+        client: &Client,
+        region: &str,
+        inventory: &[DbInstance],
+        standalone: &[&DbInstance],
+    ) -> HashMap<String, Result<DbInstance, String>> {
+        let mut found: HashMap<String, Result<DbInstance, String>> = HashMap::new();
+        let mut wanted: Vec<String> = Vec::new();
+        for id in standalone
+            .iter()
+            .flat_map(|db| db.read_replica_db_instance_identifiers())
+        {
+            match inventory
+                .iter()
+                .find(|db| db.db_instance_identifier() == Some(id.as_str()))
+            {
+                Some(db) => {
+                    found.insert(id.clone(), Ok(db.clone()));
+                }
+                None if !wanted.contains(id) => wanted.push(id.clone()),
+                None => {}
+            }
+        }
+        let described: Vec<(String, Result<DbInstance, String>)> = stream::iter(wanted)
+            .map(|id| async move {
+                let there = replicas::arn_region(&id).unwrap_or(region).to_string();
+                let regional;
+                let client = if there == region {
+                    client
+                } else {
+                    regional = self.client(&there);
+                    &regional
+                };
+                let answer = self
+                    .describe_instances(client, &there, Some(InstanceQuery::Id(&id)))
+                    .await;
+                let result = match answer {
+                    Ok(found) => found
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| format!("DescribeDBInstances in {there} did not find it")),
+                    Err(err) => Err(err.to_string()),
+                };
+                (id, result)
+            })
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        found.extend(described);
+        found
     }
 
     /// The lifecycles of a region's engines: the first alone, so that an API

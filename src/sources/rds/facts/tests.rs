@@ -30,8 +30,13 @@ fn ctx<'a>(groups: &'a [GroupReading], lifecycle: &'a Lifecycle) -> Context<'a> 
         now: now(),
         groups,
         lifecycle,
+        replicas: &NO_REPLICAS,
     }
 }
+
+static NO_REPLICAS: std::sync::LazyLock<
+    std::collections::HashMap<String, Result<DbInstance, String>>,
+> = std::sync::LazyLock::new(Default::default);
 
 fn group(name: &str, level: &'static str, status: &str, rows: &[(&str, &str)]) -> GroupReading {
     GroupReading {
@@ -134,7 +139,20 @@ fn a_good_standalone_postgres_instance() {
         ],
     )];
     let lifecycle = api_lifecycle("2027-11-30");
-    let target = instance_target(&db, &ctx(&groups, &lifecycle));
+    let replicas = std::collections::HashMap::from([(
+        "orders-db-replica-1".to_string(),
+        Ok(DbInstance::builder()
+            .db_instance_identifier("orders-db-replica-1")
+            .db_instance_status("available")
+            .build()),
+    )]);
+    let target = instance_target(
+        &db,
+        &Context {
+            replicas: &replicas,
+            ..ctx(&groups, &lifecycle)
+        },
+    );
     assert_eq!(target.id, "rds://us-east-1/db/orders-db");
     assert_eq!(target.role, Role::Primary);
     assert_eq!(target.engine, "postgres");
@@ -775,4 +793,67 @@ fn extended_support_keeps_a_version_patched_until_it_ends() {
         .build();
     let target = instance_target(&opted_out, &ctx(&[], &lifecycle));
     assert_eq!(value(&target, "version.eol_date"), json!("2025-02-28"));
+}
+
+#[test]
+fn listed_replicas_count_only_when_they_work() {
+    use aws_sdk_rds::types::DbInstanceStatusInfo;
+    let primary = DbInstance::builder()
+        .db_instance_identifier("orders")
+        .engine("postgres")
+        .engine_version("16.4")
+        .read_replica_db_instance_identifiers("orders-r1")
+        .read_replica_db_instance_identifiers("orders-r2")
+        .build();
+    let broken = DbInstance::builder()
+        .db_instance_identifier("orders-r1")
+        .db_instance_status("available")
+        .status_infos(
+            DbInstanceStatusInfo::builder()
+                .status_type("read replication")
+                .status("error")
+                .normal(false)
+                .message("Replication has stopped.")
+                .build(),
+        )
+        .build();
+    let stopped = DbInstance::builder()
+        .db_instance_identifier("orders-r2")
+        .db_instance_status("stopped")
+        .build();
+    let lifecycle = Lifecycle::Unavailable("not asked".into());
+    let replicas = std::collections::HashMap::from([
+        ("orders-r1".to_string(), Ok(broken)),
+        ("orders-r2".to_string(), Ok(stopped)),
+    ]);
+    let target = instance_target(
+        &primary,
+        &Context {
+            replicas: &replicas,
+            ..ctx(&[], &lifecycle)
+        },
+    );
+    assert_eq!(value(&target, "replicas.count"), json!(0));
+    let unhealthy = value(&target, "replicas.unhealthy");
+    assert_eq!(
+        unhealthy,
+        json!([
+            "orders-r1: read replication is error (Replication has stopped.)",
+            "orders-r2: DBInstanceStatus is stopped"
+        ])
+    );
+    // One that could not be described: not counted, not held against the primary either.
+    let replicas = std::collections::HashMap::from([(
+        "orders-r1".to_string(),
+        Err("AccessDenied".to_string()),
+    )]);
+    let target = instance_target(
+        &primary,
+        &Context {
+            replicas: &replicas,
+            ..ctx(&[], &lifecycle)
+        },
+    );
+    assert!(is_unknown(&target, "replicas.count"));
+    assert!(fact_reason(&target, "replicas.count").contains("orders-r1: AccessDenied"));
 }
