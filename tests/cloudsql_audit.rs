@@ -248,6 +248,8 @@ fn good_postgres_primary_passes_what_google_recommends() {
     // A replica exists; its lag is judged from inside the database (replicas.lag), not here.
     assert_eq!(item(t, "replicas"), "pass");
     assert_eq!(status(t, "replicas.present"), "pass");
+    // pg-replica, read with instances.get: RUNNABLE, activation ALWAYS, replicating.
+    assert_eq!(status(t, "replicas.healthy"), "pass");
     assert_eq!(status(t, "replicas.lag"), "n/a");
     assert!(
         detail(t, "backups.cloudsql_last_success").contains("ended 7 hour(s) ago"),
@@ -357,7 +359,15 @@ fn good_mysql_primary() {
         (t["engine"].as_str(), t["version"].as_str()),
         (Some("mysql"), Some("8.4.3"))
     );
-    assert_eq!(status(t, "replicas.present"), "pass");
+    // Its only replica (mysql-replica, read with instances.get) has
+    // databaseReplicationEnabled: false: listed, but no failover target.
+    assert_eq!(status(t, "replicas.present"), "fail");
+    assert_eq!(status(t, "replicas.healthy"), "fail");
+    let unhealthy = detail(t, "replicas.healthy");
+    assert!(
+        unhealthy.contains("mysql-replica") && unhealthy.contains("replication is stopped"),
+        "{unhealthy}"
+    );
     assert_items(
         t,
         &[

@@ -75,6 +75,30 @@ pub struct Readings {
     pub backup_runs_truncated: bool,
     /// `getLatestRecoveryTime`.
     pub recovery: Extra<SqlInstancesGetLatestRecoveryTimeResponse>,
+    /// Each of `replicaNames`, as read (`instances.get`, or the same listing), or why not.
+    pub replicas: Vec<(String, Result<DatabaseInstance, String>)>,
+}
+
+/// Why a read replica is not a working one, or `None` when it is: it must be `RUNNABLE`,
+/// not stopped by its owner (`activationPolicy: NEVER`; RUNNABLE also covers "stopped by
+/// owner", per the Admin API), and replicating (`databaseReplicationEnabled` not false).
+pub fn replica_problem(replica: &DatabaseInstance) -> Option<String> {
+    use google_cloud_sql_v1::model::database_instance::SqlInstanceState;
+    use google_cloud_sql_v1::model::settings::SqlActivationPolicy;
+    if replica.state != SqlInstanceState::Runnable {
+        return Some(format!(
+            "state is {}",
+            enum_name(replica.state.name(), replica.state.value())
+        ));
+    }
+    let settings = replica.settings.as_ref()?;
+    if settings.activation_policy == SqlActivationPolicy::Never {
+        return Some("stopped (activationPolicy NEVER)".into());
+    }
+    if settings.database_replication_enabled == Some(false) {
+        return Some("replication is stopped (databaseReplicationEnabled: false)".into());
+    }
+    None
 }
 
 /// An enum's name, or `UNKNOWN(n)` for a value newer than this client.
@@ -192,7 +216,7 @@ pub fn facts(readings: &Readings, now: DateTime<Utc>) -> Facts {
     let mut sink = FactSink::new(SOURCE);
     identity_facts(&mut sink, instance);
     version_facts(&mut sink, instance, now);
-    replica_facts(&mut sink, instance);
+    replica_facts(&mut sink, instance, &readings.replicas);
     backup_facts(&mut sink, instance);
     backup_run_facts(
         &mut sink,
@@ -335,7 +359,53 @@ fn version_facts(sink: &mut FactSink<'_>, instance: &DatabaseInstance, now: Date
     );
 }
 
-fn replica_facts(sink: &mut FactSink<'_>, instance: &DatabaseInstance) {
+/// `replicas.count` (working replicas only) and `replicas.unhealthy`: each of
+/// `replicaNames` is judged on its own description. With none working and some not
+/// read, the count is unknown.
+fn replica_health(
+    sink: &mut FactSink<'_>,
+    instance: &DatabaseInstance,
+    replicas: &[(String, Result<DatabaseInstance, String>)],
+) {
+    let origin = "replicaNames, each read (state, settings.activationPolicy, settings.databaseReplicationEnabled)";
+    let (mut healthy, mut unhealthy, mut unread) = (0, Vec::new(), Vec::new());
+    for name in &instance.replica_names {
+        match replicas.iter().find(|(n, _)| n == name).map(|(_, r)| r) {
+            Some(Ok(replica)) => match replica_problem(replica) {
+                None => healthy += 1,
+                Some(why) => unhealthy.push(format!("{name}: {why}")),
+            },
+            Some(Err(why)) => unread.push(format!("{name}: {why}")),
+            None => unread.push(format!("{name}: not read in this audit")),
+        }
+    }
+    sink.known("replicas.unhealthy", origin, unhealthy.clone());
+    if healthy == 0 && !unread.is_empty() {
+        sink.unknown(
+            "replicas.count",
+            format!(
+                "no replica was seen working, and {} could not be read",
+                unread.join("; ")
+            ),
+            Some(VIEWER),
+        );
+        return;
+    }
+    let mut origin = origin.to_string();
+    if !unhealthy.is_empty() {
+        origin.push_str(&format!("; not counted: {}", unhealthy.join("; ")));
+    }
+    if !unread.is_empty() {
+        origin.push_str(&format!("; not read: {}", unread.join("; ")));
+    }
+    sink.known("replicas.count", origin, healthy as i64);
+}
+
+fn replica_facts(
+    sink: &mut FactSink<'_>,
+    instance: &DatabaseInstance,
+    replicas: &[(String, Result<DatabaseInstance, String>)],
+) {
     sink.known(
         "cloudsql.master_instance",
         "masterInstanceName",
@@ -346,11 +416,7 @@ fn replica_facts(sink: &mut FactSink<'_>, instance: &DatabaseInstance) {
         "replicaNames",
         instance.replica_names.clone(),
     );
-    sink.known(
-        "replicas.count",
-        "replicaNames",
-        instance.replica_names.len() as i64,
-    );
+    replica_health(sink, instance, replicas);
     if role(instance) == Role::Replica {
         let enabled = instance
             .settings

@@ -217,7 +217,7 @@ impl Api {
                     kind: Kind::Cloudsql,
                     error: why,
                 }),
-                None => self.audit(project, instance).await,
+                None => self.audit(project, instance, &[]).await,
             },
             Err(err) => {
                 let what = format!("reading Cloud SQL instance {name} of project {project}");
@@ -293,8 +293,11 @@ impl Api {
         });
         let listed = started.elapsed();
         let count = instances.len();
+        // The listing describes the replicas too: judged from it, not read again.
+        let peers = instances.clone();
+        let peers = &peers;
         let mut collected: Vec<Collected> = stream::iter(instances)
-            .map(|instance| self.audit(project, instance))
+            .map(|instance| self.audit(project, instance, peers))
             .buffered(EXTRA_CONCURRENCY)
             .collect()
             .await;
@@ -317,8 +320,14 @@ impl Api {
         collected
     }
 
-    /// One instance: the extras it needs, then pure conversion to facts.
-    async fn audit(&self, project: &str, instance: DatabaseInstance) -> Collected {
+    /// One instance: the extras it needs, then pure conversion to facts. `peers` are the
+    /// instances already listed with it (their replicas need no second read).
+    async fn audit(
+        &self,
+        project: &str,
+        instance: DatabaseInstance,
+        peers: &[DatabaseInstance],
+    ) -> Collected {
         if instance.name.is_empty() {
             return Err(failure(
                 &format!("cloudsql://{project}"),
@@ -400,15 +409,55 @@ impl Api {
                 ),
             }
         };
-        let ((backup_runs, backup_runs_truncated), recovery) = futures::join!(runs, recovery);
+        let replicas = self.replicas_of(project, &instance, peers);
+        let ((backup_runs, backup_runs_truncated), recovery, replicas) =
+            futures::join!(runs, recovery, replicas);
         let readings = Readings {
             project: project.to_string(),
             instance,
             backup_runs,
             backup_runs_truncated,
             recovery,
+            replicas,
         };
         Ok(facts::target_facts(&readings, chrono::Utc::now()))
+    }
+
+    /// Each of `replicaNames`: from `peers` when listed there, else `instances.get`
+    /// (a name may carry its project as `PROJECT:NAME`). A failure is kept as the reason.
+    async fn replicas_of(
+        &self,
+        project: &str,
+        instance: &DatabaseInstance,
+        peers: &[DatabaseInstance],
+    ) -> Vec<(String, Result<DatabaseInstance, String>)> {
+        stream::iter(instance.replica_names.clone())
+            .map(|name| async move {
+                let (there, short) = match name.split_once(':') {
+                    Some((p, n)) => (p.to_string(), n.to_string()),
+                    None => (project.to_string(), name.clone()),
+                };
+                if there == project
+                    && let Some(peer) = peers.iter().find(|p| p.name == short)
+                {
+                    return (name, Ok(peer.clone()));
+                }
+                let response = self
+                    .instances
+                    .get()
+                    .set_project(&there)
+                    .set_instance(&short)
+                    .send()
+                    .await;
+                let result = response.map_err(|err| {
+                    let what = format!("reading read replica {short} of project {there}");
+                    self.classify(&err, &what, &there).to_string()
+                });
+                (name, result)
+            })
+            .buffered(EXTRA_CONCURRENCY)
+            .collect()
+            .await
     }
 
     fn failed<T>(&self, err: &ApiError, what: &str, project: &str) -> Extra<T> {

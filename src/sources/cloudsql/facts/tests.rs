@@ -8,6 +8,7 @@ use google_cloud_sql_v1::model::{
     AclEntry, BackupConfiguration, BackupRetentionSettings, DatabaseFlags,
     DiskEncryptionConfiguration, InsightsConfig, IpConfiguration, IpMapping, MaintenanceWindow,
     Settings, SqlAvailabilityType, SqlDatabaseVersion, SqlUpdateTrack,
+    database_instance::SqlInstanceState,
 };
 
 fn now() -> DateTime<Utc> {
@@ -122,6 +123,7 @@ fn readings(instance: DatabaseInstance) -> Readings {
         backup_runs: Extra::Skipped("not read in this test".into()),
         backup_runs_truncated: false,
         recovery: Extra::Skipped("not read in this test".into()),
+        replicas: Vec::new(),
     }
 }
 
@@ -144,7 +146,11 @@ fn origin<'a>(facts: &'a Facts, path: &str) -> &'a str {
 
 #[test]
 fn good_postgres_primary() {
-    let target = target_facts(&readings(good_postgres()), now());
+    let mut r = readings(good_postgres());
+    let mut replica = replica_of("orders").set_state(SqlInstanceState::Runnable);
+    replica.name = "orders-replica-1".into();
+    r.replicas = vec![("orders-replica-1".into(), Ok(replica))];
+    let target = target_facts(&r, now());
     assert_eq!(target.id, "cloudsql://acme-prod/orders");
     assert_eq!(
         target.resource.as_deref(),
@@ -673,4 +679,42 @@ fn authorized_networks_are_judged_by_what_they_cover_together() {
         with(&["10.0.0.0/8", "192.168.0.0/16", "198.51.100.0/24"]),
         (json!([]), json!(""))
     );
+}
+
+#[test]
+fn listed_replicas_count_only_when_they_work() {
+    use google_cloud_sql_v1::model::settings::SqlActivationPolicy;
+    let running = || replica_of("orders").set_state(SqlInstanceState::Runnable);
+    let judge = |replicas: Vec<(String, Result<DatabaseInstance, String>)>| {
+        let mut r = readings(good_postgres().set_replica_names(["a", "b"]));
+        r.replicas = replicas;
+        facts(&r, now())
+    };
+    // Replication stopped on one, the other suspended: none counts, both are named.
+    let stopped = running().set_settings(Settings::new().set_database_replication_enabled(false));
+    let suspended = replica_of("orders").set_state(SqlInstanceState::Suspended);
+    let f = judge(vec![("a".into(), Ok(stopped)), ("b".into(), Ok(suspended))]);
+    assert_eq!(value(&f, "replicas.count"), &json!(0));
+    assert_eq!(
+        value(&f, "replicas.unhealthy"),
+        &json!([
+            "a: replication is stopped (databaseReplicationEnabled: false)",
+            "b: state is SUSPENDED"
+        ])
+    );
+    // Stopped by its owner: RUNNABLE with activationPolicy NEVER.
+    let off =
+        running().set_settings(Settings::new().set_activation_policy(SqlActivationPolicy::Never));
+    let f = judge(vec![("a".into(), Ok(off)), ("b".into(), Ok(running()))]);
+    assert_eq!(value(&f, "replicas.count"), &json!(1));
+    assert_eq!(
+        value(&f, "replicas.unhealthy"),
+        &json!(["a: stopped (activationPolicy NEVER)"])
+    );
+    // Not readable and none seen working: unknown, never a pass.
+    let f = judge(vec![("a".into(), Err("PERMISSION_DENIED".into()))]);
+    assert!(matches!(
+        f.get("replicas.count").map(|x| &x.state),
+        Some(FactState::Unknown { .. })
+    ));
 }
