@@ -4,7 +4,7 @@
 /// case-insensitively (MySQL with lower_case_table_names, Liquibase upper-case).
 pub const TABLES: &[(&str, &str)] = &[
     ("_sqlx_migrations", "sqlx"),
-    ("schema_migrations", "Rails / golang-migrate / dbmate"),
+    ("schema_migrations", "Rails / Ecto / golang-migrate / dbmate"),
     ("flyway_schema_history", "Flyway"),
     ("databasechangelog", "Liquibase"),
     ("alembic_version", "Alembic"),
@@ -21,7 +21,20 @@ pub const TABLES: &[(&str, &str)] = &[
     ("mikro_orm_migrations", "MikroORM"),
     ("__drizzle_migrations", "Drizzle"),
     ("gorp_migrations", "sql-migrate"),
-    ("migrations", "Laravel / TypeORM"),
+    // Flyway before 5.0 (and tern) kept their history here.
+    ("schema_version", "Flyway (before 5) / tern"),
+    ("doctrine_migration_versions", "Doctrine Migrations"),
+    // Doctrine Migrations before 3.0.
+    ("migration_versions", "Doctrine Migrations (before 3)"),
+    ("phinxlog", "Phinx / CakePHP"),
+    ("migration", "Yii"),
+    ("pgmigrations", "node-pg-migrate"),
+    ("kysely_migration", "Kysely"),
+    ("_yoyo_migration", "yoyo-migrations"),
+    ("play_evolutions", "Play Evolutions"),
+    ("__MigrationHistory", "Entity Framework 6"),
+    ("SchemaVersions", "DbUp"),
+    ("migrations", "Laravel / TypeORM / db-migrate / Graphile Migrate"),
 ];
 
 /// Every table name to look for, as SQL wants it (one list, both cases).
@@ -54,5 +67,14 @@ mod tests {
         assert_eq!(tool_for("__efmigrationshistory"), Some("Entity Framework"));
         assert_eq!(tool_for("orders"), None);
         assert!(table_names().contains(&"DATABASECHANGELOG".to_string()));
+        // Tools beyond the first list: PHP, Node, Python, Scala, .NET.
+        assert_eq!(tool_for("doctrine_migration_versions"), Some("Doctrine Migrations"));
+        assert_eq!(tool_for("phinxlog"), Some("Phinx / CakePHP"));
+        assert_eq!(tool_for("pgmigrations"), Some("node-pg-migrate"));
+        assert_eq!(tool_for("kysely_migration"), Some("Kysely"));
+        assert_eq!(tool_for("_yoyo_migration"), Some("yoyo-migrations"));
+        assert_eq!(tool_for("__MigrationHistory"), Some("Entity Framework 6"));
+        assert_eq!(tool_for("schemaversions"), Some("DbUp"));
+        assert_eq!(tool_for("schema_migrations"), Some("Rails / Ecto / golang-migrate / dbmate"));
     }
 }
