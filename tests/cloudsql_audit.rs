@@ -439,6 +439,23 @@ fn bad_mysql_primary() {
     assert!(detail(t, "disk_autogrow.cloudsql_headroom").contains("within 10%"));
     // requireSsl=false and no sslMode: unencrypted connections allowed.
     assert!(detail(t, "network.cloudsql_tls_required").contains("ALLOW_UNENCRYPTED_AND_ENCRYPTED"));
+    // --database-flags replaces every flag: the printed fix keeps the instance's own
+    // (binlog_format=MIXED) and sets what the check wants, so applying it loses nothing.
+    let fix = finding(t, "slow_queries.cloudsql_mysql_slow_log")["remediation"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let command = fix
+        .lines()
+        .find(|l| l.starts_with("gcloud sql instances patch"))
+        .unwrap_or_else(|| panic!("{fix}"));
+    assert_eq!(
+        command,
+        "gcloud sql instances patch INSTANCE --database-flags=binlog_format=MIXED,slow_query_log=on,log_output=FILE,long_query_time=1",
+        "{fix}"
+    );
+    assert!(fix.lines().next().unwrap().contains("replaces"), "{fix}");
+    assert!(fix.contains("merged"), "{fix}");
     // No /0 in the list: 0.0.0.0/1 and 128.0.0.0/1 are judged by what they cover together.
     let open = detail(t, "network.cloudsql_open_authorized_networks");
     assert!(

@@ -2,6 +2,7 @@
 
 pub mod drift;
 pub mod evidence;
+pub mod fixmerge;
 pub mod render;
 pub mod score;
 pub mod soc2;
@@ -247,7 +248,8 @@ pub fn judge(catalog: &Catalog, facts: &TargetFacts, thresholds: &Thresholds) ->
             let remediation = matches!(verdict.status, Status::Fail | Status::Warn)
                 .then(|| check.fix_for(facts.kind.as_str(), &facts.engine))
                 .flatten()
-                .map(str::to_string);
+                // A command that replaces a whole list keeps the target's current one.
+                .map(|fix| fixmerge::for_target(fix, facts));
             let disagreements = disagreements(facts, &verdict.evidence);
             let mut detail = verdict.detail;
             for disagreement in &disagreements {

@@ -4,7 +4,10 @@
 /// case-insensitively (MySQL with lower_case_table_names, Liquibase upper-case).
 pub const TABLES: &[(&str, &str)] = &[
     ("_sqlx_migrations", "sqlx"),
-    ("schema_migrations", "Rails / Ecto / golang-migrate / dbmate"),
+    (
+        "schema_migrations",
+        "Rails / Ecto / golang-migrate / dbmate",
+    ),
     ("flyway_schema_history", "Flyway"),
     ("databasechangelog", "Liquibase"),
     ("alembic_version", "Alembic"),
@@ -34,7 +37,10 @@ pub const TABLES: &[(&str, &str)] = &[
     ("play_evolutions", "Play Evolutions"),
     ("__MigrationHistory", "Entity Framework 6"),
     ("SchemaVersions", "DbUp"),
-    ("migrations", "Laravel / TypeORM / db-migrate / Graphile Migrate"),
+    (
+        "migrations",
+        "Laravel / TypeORM / db-migrate / Graphile Migrate",
+    ),
 ];
 
 /// Every table name to look for, as SQL wants it (one list, both cases).
@@ -68,13 +74,19 @@ mod tests {
         assert_eq!(tool_for("orders"), None);
         assert!(table_names().contains(&"DATABASECHANGELOG".to_string()));
         // Tools beyond the first list: PHP, Node, Python, Scala, .NET.
-        assert_eq!(tool_for("doctrine_migration_versions"), Some("Doctrine Migrations"));
+        assert_eq!(
+            tool_for("doctrine_migration_versions"),
+            Some("Doctrine Migrations")
+        );
         assert_eq!(tool_for("phinxlog"), Some("Phinx / CakePHP"));
         assert_eq!(tool_for("pgmigrations"), Some("node-pg-migrate"));
         assert_eq!(tool_for("kysely_migration"), Some("Kysely"));
         assert_eq!(tool_for("_yoyo_migration"), Some("yoyo-migrations"));
         assert_eq!(tool_for("__MigrationHistory"), Some("Entity Framework 6"));
         assert_eq!(tool_for("schemaversions"), Some("DbUp"));
-        assert_eq!(tool_for("schema_migrations"), Some("Rails / Ecto / golang-migrate / dbmate"));
+        assert_eq!(
+            tool_for("schema_migrations"),
+            Some("Rails / Ecto / golang-migrate / dbmate")
+        );
     }
 }
