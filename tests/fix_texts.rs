@@ -1,8 +1,11 @@
 //! Fix texts (issue 18 point 6): every check has a fix for every kind of
 //! target it judges, and every command it prints parses as the shell and the
 //! client would read it (gcloud's flag-list syntax, engine-matching versions).
-//! The real clients are not installable here; the forms below are the ones
-//! their references document.
+//! `aws` commands run through the real AWS CLI v1 (pinned in tests/requirements.txt);
+//! gcloud is not installable here: its forms are the ones its reference documents.
+
+#[path = "support/moto.rs"]
+mod moto;
 
 use serde_json::json;
 use sqlready::checks::Catalog;
@@ -316,4 +319,118 @@ fn aws_shorthand_values_hold_no_comma() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Placeholders of the fix texts, and what stands in for them when a command is run.
+const PLACEHOLDERS: &[(&str, &str)] = &[
+    ("NEW_VERSION", "16.4"),
+    ("ACCOUNT", "123456789012"),
+    ("REGION", "us-east-1"),
+    ("CLUSTER", "orders-cluster"),
+    ("REPLICA", "orders-replica"),
+    ("SNAPSHOT", "orders-snapshot"),
+    ("GROUP", "orders-params"),
+    ("ID", "orders"),
+];
+
+/// Every printed `aws` command parses with the real AWS CLI: its options, shorthand and
+/// JSON values are checked against the service model (`--generate-cli-skeleton output`
+/// runs the CLI's whole argument processing and parameter validation, then stops before
+/// any request), with the placeholders filled in.
+#[test]
+fn every_aws_command_parses_with_the_real_aws_cli() {
+    let aws = moto::python().with_file_name("aws");
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog();
+    let mut problems = Vec::new();
+    let mut ran = 0;
+    for (id, key, words) in commands() {
+        if words.first().map(String::as_str) != Some("aws") {
+            continue;
+        }
+        // A file the command reads (file://params.json) holds what the fix's comment shows.
+        let fix = catalog
+            .checks
+            .iter()
+            .find(|c| c.check.id == id)
+            .unwrap()
+            .check
+            .fix[&key]
+            .as_str();
+        for word in &words {
+            if let Some(name) = word.strip_prefix("file://") {
+                match commented_json(fix, name) {
+                    Some(json) => std::fs::write(dir.path().join(name), json).unwrap(),
+                    None => problems.push(format!(
+                        "{id} [{key}]: reads {name} but its comment does not show the JSON it holds"
+                    )),
+                }
+            }
+        }
+        let args: Vec<String> = words[1..]
+            .iter()
+            .map(|w| {
+                PLACEHOLDERS
+                    .iter()
+                    .fold(w.clone(), |w, (from, to)| w.replace(from, to))
+            })
+            .collect();
+        let output = std::process::Command::new(&aws)
+            .args(&args)
+            .args(["--generate-cli-skeleton", "output"])
+            .current_dir(dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .output()
+            .expect("run the aws CLI");
+        ran += 1;
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let why: Vec<&str> = stderr
+                .lines()
+                .filter(|l| !l.trim().is_empty() && !l.contains("AWS CLI version 2"))
+                .collect();
+            problems.push(format!(
+                "{id} [{key}]: aws {}\n  {}",
+                args.join(" "),
+                why.join("\n  ")
+            ));
+        }
+    }
+    assert!(ran > 20, "only {ran} aws commands found");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The JSON a fix text's comment shows for `file` (`# params.json: [ … ]`, possibly over
+/// several comment lines), checked to be JSON.
+fn commented_json(fix: &str, file: &str) -> Option<String> {
+    let comments: String = fix
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let after = &comments[comments.find(file)? + file.len()..];
+    let start = after.find(['[', '{'])?;
+    let mut depth = 0;
+    for (i, c) in after[start..].char_indices() {
+        match c {
+            '[' | '{' => depth += 1,
+            ']' | '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    let text = &after[start..=start + i];
+                    serde_json::from_str::<serde_json::Value>(text).ok()?;
+                    return Some(text.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
