@@ -434,3 +434,190 @@ fn commented_json(fix: &str, file: &str) -> Option<String> {
     }
     None
 }
+
+/// gcloud's grammar for the commands the fix texts print: each command path (GA, as the
+/// gcloud reference pages list it under cloud.google.com/sdk/gcloud/reference/…) and the
+/// flags its reference page documents (a `--no-` form is the documented negation of a
+/// boolean flag). gcloud itself cannot be installed here; a command or flag missing from
+/// this table — a typo, a flag of another command, one only `gcloud beta` has — fails.
+const GCLOUD: &[(&str, &[&str])] = &[
+    (
+        "sql instances patch",
+        &[
+            "activation-policy",
+            "assign-ip",
+            "authorized-networks",
+            "availability-type",
+            "backup",
+            "backup-location",
+            "backup-start-time",
+            "clear-database-flags",
+            "connector-enforcement",
+            "database-flags",
+            "database-version",
+            "deletion-protection",
+            "edition",
+            "enable-bin-log",
+            "enable-connection-pooling",
+            "enable-database-replication",
+            "enable-point-in-time-recovery",
+            "insights-config-query-insights-enabled",
+            "maintenance-release-channel",
+            "maintenance-window-day",
+            "maintenance-window-hour",
+            "network",
+            "require-ssl",
+            "retained-backups-count",
+            "retained-transaction-log-days",
+            "ssl-mode",
+            "storage-auto-increase",
+            "storage-auto-increase-limit",
+            "storage-size",
+            "tier",
+        ],
+    ),
+    (
+        "sql instances create",
+        &[
+            "activation-policy",
+            "assign-ip",
+            "authorized-networks",
+            "availability-type",
+            "backup",
+            "backup-start-time",
+            "connector-enforcement",
+            "database-flags",
+            "database-version",
+            "deletion-protection",
+            "disk-encryption-key",
+            "edition",
+            "enable-bin-log",
+            "enable-point-in-time-recovery",
+            "master-instance-name",
+            "network",
+            "region",
+            "ssl-mode",
+            "storage-auto-increase",
+            "storage-size",
+            "tier",
+        ],
+    ),
+    (
+        "sql instances clone",
+        &["point-in-time", "bin-log-file-name", "bin-log-position"],
+    ),
+    ("sql instances describe", &[]),
+    (
+        "sql instances reschedule-maintenance",
+        &["reschedule-type", "schedule-time"],
+    ),
+    (
+        "sql backups list",
+        &["instance", "limit", "filter", "page-size", "sort-by"],
+    ),
+    (
+        "sql backups create",
+        &["instance", "description", "location"],
+    ),
+    (
+        "billing budgets create",
+        &[
+            "billing-account",
+            "display-name",
+            "budget-amount",
+            "last-period-amount",
+            "filter-projects",
+            "filter-services",
+            "filter-labels",
+            "threshold-rule",
+            "calendar-period",
+            "credit-types-treatment",
+            "notifications-rule-pubsub-topic",
+            "notifications-rule-monitoring-notification-channels",
+        ],
+    ),
+    (
+        "monitoring policies create",
+        &[
+            "policy",
+            "policy-from-file",
+            "notification-channels",
+            "display-name",
+            "combiner",
+        ],
+    ),
+];
+
+/// Flags every gcloud command takes (the reference's GCLOUD WIDE FLAGS) and `--async`.
+const GCLOUD_WIDE: &[&str] = &[
+    "account",
+    "async",
+    "billing-project",
+    "configuration",
+    "flags-file",
+    "flatten",
+    "format",
+    "help",
+    "impersonate-service-account",
+    "log-http",
+    "project",
+    "quiet",
+    "verbosity",
+];
+
+#[test]
+fn every_gcloud_command_uses_documented_commands_and_flags() {
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for (id, key, words) in commands() {
+        if words.first().map(String::as_str) != Some("gcloud") {
+            continue;
+        }
+        let path: Vec<&str> = words[1..]
+            .iter()
+            .take_while(|w| {
+                !w.starts_with('-') && w.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+            })
+            .map(String::as_str)
+            .collect();
+        let Some((command, flags)) = GCLOUD
+            .iter()
+            .filter(|(c, _)| path.join(" ").starts_with(c))
+            .max_by_key(|(c, _)| c.len())
+        else {
+            problems.push(format!(
+                "{id} [{key}]: gcloud {} is not a documented GA command",
+                path.join(" ")
+            ));
+            continue;
+        };
+        checked += 1;
+        for word in &words {
+            let Some(flag) = word.strip_prefix("--") else {
+                continue;
+            };
+            let name = flag.split('=').next().unwrap_or_default();
+            let base = name.strip_prefix("no-").unwrap_or(name);
+            if !flags.contains(&name) && !flags.contains(&base) && !GCLOUD_WIDE.contains(&name) {
+                problems.push(format!("{id} [{key}]: gcloud {command} has no --{name}"));
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} gcloud commands found");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_gcloud_grammar_table_refuses_what_gcloud_refuses() {
+    // The same lookups as above, on commands gcloud rejects.
+    let lookup = |command: &str, flag: &str| {
+        GCLOUD
+            .iter()
+            .find(|(c, _)| *c == command)
+            .is_some_and(|(_, flags)| flags.contains(&flag))
+    };
+    // A CMEK key is chosen when the instance is created, never patched in.
+    assert!(!lookup("sql instances patch", "disk-encryption-key"));
+    assert!(lookup("sql instances create", "disk-encryption-key"));
+    assert!(!lookup("sql instances patch", "master-instance-name"));
+}
