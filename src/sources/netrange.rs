@@ -220,7 +220,7 @@ pub fn exposure(cidrs: &[&str]) -> Option<Exposure> {
         return None;
     }
     // Widest first; equal sizes keep the order they were written in.
-    entries.sort_by(|a, b| b.0.cmp(&a.0));
+    entries.sort_by_key(|e| std::cmp::Reverse(e.0));
     Some(Exposure {
         entries: entries
             .into_iter()

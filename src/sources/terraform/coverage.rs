@@ -354,7 +354,7 @@ pub fn aws_budget(budget: &Resource, _subject: &Subject) -> Verdict {
             .as_array()
             .map(|v| v.iter().filter_map(Json::as_str).collect())
             .unwrap_or_default();
-        if !values.iter().any(|v| *v == RDS_SERVICE) {
+        if !values.contains(&RDS_SERVICE) {
             return Verdict::Ignored(format!(
                 "{}: its Service cost_filter leaves out {RDS_SERVICE}",
                 budget.address
