@@ -621,3 +621,117 @@ fn the_gcloud_grammar_table_refuses_what_gcloud_refuses() {
     assert!(lookup("sql instances create", "disk-encryption-key"));
     assert!(!lookup("sql instances patch", "master-instance-name"));
 }
+
+/// Words that start a SQL statement in a fix text (anything else is a shell command).
+const SQL_STARTS: &[&str] = &[
+    "ALTER",
+    "ANALYZE",
+    "CALL",
+    "CHANGE",
+    "CHECKPOINT",
+    "COMMENT",
+    "CREATE",
+    "DELETE",
+    "DROP",
+    "FLUSH",
+    "GRANT",
+    "INSERT",
+    "INSTALL",
+    "PURGE",
+    "REINDEX",
+    "RESET",
+    "REVOKE",
+    "SELECT",
+    "SET",
+    "SHOW",
+    "START",
+    "STOP",
+    "UNINSTALL",
+    "UPDATE",
+    "VACUUM",
+];
+
+/// A line without its `--` comment (one outside a quoted string).
+fn without_comment(line: &str) -> &str {
+    let mut quoted = false;
+    let bytes = line.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        match b {
+            b'\'' => quoted = !quoted,
+            b'-' if !quoted && bytes.get(i + 1) == Some(&b'-') => return &line[..i],
+            _ => {}
+        }
+    }
+    line
+}
+
+/// The SQL statements of a fix text: from a line starting with a SQL keyword to its `;`,
+/// without `--` comments.
+fn sql_statements(fix: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for line in fix.lines() {
+        let code = without_comment(line).trim();
+        let first = code.split_whitespace().next().unwrap_or_default();
+        if current.is_empty() && !SQL_STARTS.contains(&first) {
+            continue;
+        }
+        current.push_str(code);
+        current.push('\n');
+        if code.ends_with(';') {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.trim().is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// Every SQL statement a fix text prints for PostgreSQL parses with PostgreSQL's own parser
+/// (pg_query, libpg_query). MySQL/MariaDB statements are not parsed here: sqlparser's MySQL
+/// dialect lacks the administrative grammar the fixes use (`SET PERSIST`, `CHANGE
+/// REPLICATION SOURCE`, `ALTER USER … REQUIRE SSL`, `'user'@'host'`), so it would refuse
+/// valid statements.
+#[test]
+fn every_postgres_sql_fix_parses_with_postgresqls_grammar() {
+    let mut problems = Vec::new();
+    let mut parsed = 0;
+    for compiled in &catalog().checks {
+        let Some(fix) = compiled.check.fix.get("postgres") else {
+            continue;
+        };
+        for statement in sql_statements(fix) {
+            parsed += 1;
+            if let Err(err) = pg_query::parse(&statement, pg_query::ParserOptions::default()) {
+                problems.push(format!(
+                    "{} [postgres]: {err}\n  {}",
+                    compiled.check.id,
+                    statement.trim()
+                ));
+            }
+        }
+    }
+    assert!(parsed > 20, "only {parsed} SQL statements found");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn sql_statements_are_cut_at_their_semicolon_and_comments_outside_strings() {
+    let fix = "# shell\npg_ctl restart\nALTER SYSTEM SET archive_command = 'x --stanza=main %p';   -- restart\nSELECT 1\n  FROM t; -- two lines\n";
+    assert_eq!(
+        sql_statements(fix),
+        [
+            "ALTER SYSTEM SET archive_command = 'x --stanza=main %p';\n",
+            "SELECT 1\nFROM t;\n"
+        ]
+    );
+    // A broken statement is refused by the same parser.
+    assert!(
+        pg_query::parse(
+            "ALTER SYSTEM SET x = 'unterminated;",
+            pg_query::ParserOptions::default()
+        )
+        .is_err()
+    );
+}
