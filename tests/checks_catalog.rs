@@ -211,6 +211,14 @@ const EMPTY_MEANS_JUDGED: &[(&str, &str)] = &[
         "migrations.tool_detected",
         "the schema was read; an empty list fails",
     ),
+    (
+        "network.rds_open_security_groups",
+        "a list of open ingress rules among the rules read, not of subjects",
+    ),
+    (
+        "replicas.healthy",
+        "a list of broken replicas among those read, not of subjects",
+    ),
 ];
 
 /// The whole catalogue, swept: every passing example is re-run with its lists

@@ -534,3 +534,72 @@ resource "aws_cloudwatch_metric_alarm" "storage" {{
     assert_eq!(other["status"], "unknown", "{other:#}");
     assert!(other.to_string().contains("watches billing"), "{other:#}");
 }
+
+#[test]
+fn rds_security_groups_are_judged_by_the_addresses_they_admit() {
+    let tf = |public: bool, rules: &str| {
+        format!(
+            r#"
+resource "aws_security_group" "db" {{
+  name = "orders-db"
+  {rules}
+}}
+resource "aws_vpc_security_group_ingress_rule" "office" {{
+  security_group_id = aws_security_group.db.id
+  cidr_ipv4         = "81.2.69.0/24"
+  ip_protocol       = "tcp"
+  from_port         = 5432
+  to_port           = 5432
+}}
+resource "aws_db_instance" "orders" {{
+  identifier             = "orders"
+  engine                 = "postgres"
+  engine_version         = "16.4"
+  instance_class         = "db.t4g.medium"
+  publicly_accessible    = {public}
+  vpc_security_group_ids = [aws_security_group.db.id]
+}}
+"#
+        )
+    };
+    let judged = |text: &str| {
+        let (_dir, report) = audit_tf(text);
+        finding(&report["targets"][0], "network.rds_open_security_groups").clone()
+    };
+    // Two halves in the group's own ingress blocks: the whole internet.
+    let halves = r#"ingress {
+    from_port   = 5432
+    to_port     = 5432
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/1", "128.0.0.0/1"]
+  }"#;
+    let open = judged(&tf(true, halves));
+    assert_eq!(open["status"], "fail", "{open:#}");
+    let detail = open["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("aws_security_group.db: 0.0.0.0/1")
+            && detail.contains("every public IPv4 address"),
+        "{detail}"
+    );
+    // The same group on a database without a public endpoint: reachable only in the VPC.
+    assert_eq!(judged(&tf(false, halves))["status"], "pass");
+    // The office only (a separate rule resource): not open.
+    assert_eq!(judged(&tf(true, ""))["status"], "pass");
+    // No vpc_security_group_ids: the VPC's default group, not in the configuration.
+    let default = judged(
+        r#"
+resource "aws_db_instance" "orders" {
+  identifier          = "orders"
+  engine              = "postgres"
+  engine_version      = "16.4"
+  instance_class      = "db.t4g.medium"
+  publicly_accessible = true
+}
+"#,
+    );
+    assert_eq!(default["status"], "unknown", "{default:#}");
+    assert!(
+        default.to_string().contains("default security group"),
+        "{default:#}"
+    );
+}

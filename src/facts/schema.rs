@@ -323,6 +323,8 @@ facts! {
     "rds.engine": String, RDS, "Engine as RDS names it: postgres, mysql, mariadb, aurora-postgresql, aurora-mysql";
     "rds.deployment": String, RDS, "instance (a standalone DB instance or read replica), aurora (an Aurora cluster) or multi-az-cluster (a Multi-AZ DB cluster)";
     "rds.status": String, RDS, "DBInstanceStatus / cluster Status: available, backing-up, storage-full, stopped, …";
+    "rds.network.open_ingress": StringList, "read from Terraform: the security groups of the aws_db_instance / aws_rds_cluster and their ingress rules", "ingress CIDRs of the database's security groups that together admit the internet (more than a /8 of public IPv4 or a /12 of public IPv6), as 'RULE: CIDR', widest first; empty when they do not";
+    "rds.network.open_coverage": String, "read from Terraform: the security groups of the aws_db_instance / aws_rds_cluster and their ingress rules", "what the open ingress rules admit together ('every public IPv4 address'); empty when not open";
     "rds.replica.source": String, RDS, "on a read replica: the source instance or cluster (an ARN when in another region)";
     "rds.replica.replication_status": String, RDS, "on a read replica: StatusInfos 'read replication' status (replicating, error, stopped, terminated), with the message if any";
     "rds.cluster.members": Rows, RDS, "cluster members: {id, writer, availability_zone, status, class}";

@@ -64,7 +64,7 @@ impl Subject {
 }
 
 /// Whether an expression refers to the resource at `address` (`aws_db_instance.a.id`).
-fn references(expression: &str, address: &str) -> bool {
+pub fn references(expression: &str, address: &str) -> bool {
     expression.match_indices(address).any(|(at, _)| {
         let after = &expression[at + address.len()..];
         let before = expression[..at].chars().last();

@@ -195,6 +195,7 @@ pub(super) fn cluster(
         "network.public_ip",
         &cluster_public(resource, &members, aurora, serverless_v1),
     );
+    super::ingress::facts(&mut w, config, resource);
     let encrypted = if !matches!(attr(resource, "storage_encrypted"), Attr::Unset) {
         read(resource, "storage_encrypted", None, as_bool)
     } else if let Some(from) = restored_from(resource) {

@@ -110,6 +110,7 @@ pub(super) fn instance(
             as_bool,
         ),
     );
+    super::ingress::facts(&mut w, config, resource);
     let encrypted = instance_encryption(resource, role, source);
     protection_facts(&mut w, resource, &encrypted);
 

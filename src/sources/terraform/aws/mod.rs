@@ -38,6 +38,7 @@ use serde_json::Value as Json;
 
 mod cluster;
 mod groups;
+mod ingress;
 mod instance;
 mod read;
 #[cfg(test)]
