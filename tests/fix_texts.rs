@@ -735,3 +735,48 @@ fn sql_statements_are_cut_at_their_semicolon_and_comments_outside_strings() {
         .is_err()
     );
 }
+
+/// A fix that changes something only a restart applies says so: an RDS parameter applied
+/// `pending-reboot` names the reboot, and a PostgreSQL `ALTER SYSTEM` of a setting that
+/// needs a server start (postmaster context) names the restart.
+#[test]
+fn fixes_that_need_a_restart_say_so() {
+    // PostgreSQL settings of postmaster context the fixes set (pg_settings.context).
+    const RESTART_ONLY: &[&str] = &[
+        "shared_preload_libraries",
+        "wal_level",
+        "archive_mode",
+        "max_replication_slots",
+        "max_wal_senders",
+        "max_connections",
+        "ssl_min_protocol_version",
+    ];
+    let mut problems = Vec::new();
+    for compiled in &catalog().checks {
+        for (key, fix) in &compiled.check.fix {
+            let prose: String = fix.replace("pending-reboot", "").to_ascii_lowercase();
+            // Terraform fix texts are rewritten per resource type elsewhere (issue 20 "modules").
+            if key != "terraform" && fix.contains("pending-reboot") && !prose.contains("reboot") {
+                problems.push(format!(
+                    "{} [{key}]: applies a parameter pending-reboot but never says a reboot is needed",
+                    compiled.check.id
+                ));
+            }
+            if key == "postgres" {
+                for statement in sql_statements(fix) {
+                    let restart_only = RESTART_ONLY
+                        .iter()
+                        .any(|s| statement.contains(&format!("ALTER SYSTEM SET {s} ")));
+                    if restart_only && !prose.contains("restart") {
+                        problems.push(format!(
+                            "{} [postgres]: `{}` needs a restart and the fix does not say so",
+                            compiled.check.id,
+                            statement.trim()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
