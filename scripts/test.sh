@@ -32,7 +32,8 @@ if [ ${#need_packages[@]} -gt 0 ]; then
   fi
 fi
 
-# --- RDS tests: moto, the AWS emulator, and boto3 from PyPI into .venv/, exactly as pinned (with
+# --- RDS tests: moto, the AWS emulator, boto3 and the AWS CLI v1 (tests/fix_texts.rs runs every
+# printed aws command through it) from PyPI into .venv/, exactly as pinned (with
 # hashes) in tests/requirements.txt (tests/support/moto.rs runs the same script; doing it here keeps
 # the download out of the test timings) ---
 ./scripts/test-venv.sh
