@@ -70,8 +70,17 @@ pub fn merged(current: &[(String, String)], wanted: &[(String, String)]) -> Vec<
     out
 }
 
-/// `cloudsql.database_flags` rows as pairs; `None` unless every row has a string name.
+/// `cloudsql.database_flags` rows as pairs; `None` unless every row has a string name and
+/// no name or value holds a control character (a line break would forge a new line in a
+/// command the reader copies: then the fix is printed as written, with its warning).
 pub fn flag_rows(rows: &Json) -> Option<Vec<(String, String)>> {
+    let rows: Vec<(String, String)> = flag_rows_raw(rows)?;
+    rows.iter()
+        .all(|(n, v)| !n.chars().chain(v.chars()).any(char::is_control))
+        .then_some(rows)
+}
+
+fn flag_rows_raw(rows: &Json) -> Option<Vec<(String, String)>> {
     rows.as_array()?
         .iter()
         .map(|row| {
@@ -267,5 +276,11 @@ mod tests {
         let rows = serde_json::json!([{"name": "a", "value": "1"}, {"name": "b", "value": null}]);
         assert_eq!(flag_rows(&rows), Some(pairs(&[("a", "1"), ("b", "")])));
         assert_eq!(flag_rows(&serde_json::json!([{"value": "1"}])), None);
+        // A hostile answer cannot forge a line of its own in the printed fix.
+        let forged = serde_json::json!([{"name": "a\nrm -rf ~", "value": "1"}]);
+        assert_eq!(flag_rows(&forged), None);
+        // Shell-active values stay inside single quotes.
+        let word = render_flags(&pairs(&[("x", "$(touch /tmp/p)")]));
+        assert_eq!(word, "'--database-flags=^:^x=$(touch /tmp/p)'");
     }
 }
