@@ -455,3 +455,57 @@ fn an_unreachable_sts_leaves_the_caller_unnamed_but_audits() {
         run.stderr
     );
 }
+
+/// An Aurora reader that is not serving (stopped here, the state moto can set) is listed by
+/// the cluster but does not count: with no other reader, replicas.present fails and
+/// replicas.healthy names it. Its own moto server: the shared fleet stays untouched.
+#[test]
+fn a_stopped_aurora_reader_is_not_a_replica() {
+    let own = moto::start();
+    let script = r#"
+import sys, boto3
+c = boto3.client("rds", region_name="us-east-1", endpoint_url=sys.argv[1],
+                 aws_access_key_id="testing", aws_secret_access_key="testing")
+c.create_db_cluster(DBClusterIdentifier="ledger", Engine="aurora-postgresql", EngineVersion="15.4",
+                    MasterUsername="dbadmin", MasterUserPassword="not-a-secret-1")
+for name in ["ledger-1", "ledger-2"]:
+    c.create_db_instance(DBInstanceIdentifier=name, DBClusterIdentifier="ledger",
+                         Engine="aurora-postgresql", DBInstanceClass="db.r6g.large")
+reader = [m for m in c.describe_db_clusters(DBClusterIdentifier="ledger")["DBClusters"][0]["DBClusterMembers"]
+          if not m["IsClusterWriter"]][0]["DBInstanceIdentifier"]
+c.stop_db_instance(DBInstanceIdentifier=reader)
+print(reader)
+"#;
+    let output = std::process::Command::new(moto::python())
+        .args(["-c", script, &own.endpoint])
+        .output()
+        .expect("seed the cluster");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let reader = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    let env = own.env();
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let run = sqlready_with_env(
+        &[
+            "audit",
+            "rds://us-east-1/cluster/ledger",
+            "--format",
+            "json",
+        ],
+        &pairs,
+    );
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let report = run.json();
+    let target = only_target(&report);
+    assert_eq!(status(target, "replicas.present"), "fail", "{target:#}");
+    let healthy = finding(target, "replicas.healthy");
+    assert_eq!(healthy["status"], "fail", "{healthy:#}");
+    let detail = healthy["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&reader) && detail.contains("DBInstanceStatus is stopped"),
+        "{detail}"
+    );
+}
