@@ -202,6 +202,12 @@ facts! {
     "postgres.settings.log_line_prefix": String, IN_DB, "log_line_prefix: what each server log line starts with (%u user, %d database, %h/%r client)";
     "postgres.settings.compute_query_id": String, IN_DB, "compute_query_id (PostgreSQL 14+; auto before 14, where pg_stat_statements computes query ids itself): off disables pg_stat_statements";
     "postgres.pending_restart": StringList, IN_DB, "settings changed in the configuration but waiting for a restart";
+    "postgres.setting_overrides": Rows, IN_DB, "ALTER ROLE / ALTER DATABASE … SET overrides (pg_db_role_setting) of the settings checks judge, that reach a login role: {role ('' = every role), database ('' = every database), name, value (typed like the server's setting), scope (who gets it, in words)}";
+    "postgres.settings.log_min_messages": String, IN_DB, "log_min_messages, lower case: fatal or panic discard the LOG lines that slow-statement, connection and audit logging write";
+    "postgres.settings.logging_collector": Bool, IN_DB, "logging_collector";
+    "postgres.settings.log_destination": String, IN_DB, "log_destination, lower case (stderr, csvlog, jsonlog, syslog, eventlog)";
+    "postgres.settings.pg_stat_statements_track": String, IN_DB, "pg_stat_statements.track, lower case (top, all, none); empty when pg_stat_statements is not loaded in the audit session";
+    "network.hba_loaded": Bool, IN_DB, "pg_hba.conf on disk is what the server enforces: unchanged since the last configuration load (pg_stat_file vs pg_conf_load_time) and free of invalid lines";
     "postgres.extensions": StringList, IN_DB, "extensions created in the audited database";
     "postgres.archive_command_set": Bool, IN_DB, "archive_command is set (its text is never recorded: it may hold credentials)";
     "postgres.archive_command_noop": Bool, IN_DB, "archive_command only returns success (/bin/true, :, exit 0, REM): it archives nothing";
