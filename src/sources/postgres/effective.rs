@@ -67,6 +67,9 @@ SELECT json_build_object(
         AND (s.setdatabase = 0 OR d.datallowconn)
         AND lower(split_part(c.item, '=', 1)) = ANY($1)),
   'settings', (SELECT json_object_agg(n, current_setting(n, true)) FROM unnest($2::text[]) AS n),
+  'session_overridden', (SELECT coalesce(json_agg(json_build_object('name', name, 'source', source)), '[]'::json)
+      FROM pg_catalog.pg_settings
+      WHERE name = ANY($1) AND source IN ('database', 'user', 'database user')),
   'basic_archive_directory', current_setting('basic_archive.archive_directory', true),
   'hba_stat_allowed', (pg_has_role(current_user, 'pg_read_all_settings', 'USAGE')
         OR coalesce((SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user), false))
@@ -91,6 +94,11 @@ pub struct EffectiveDoc {
     /// Server-wide values of [`NULLIFIERS`]; NULL where a setting does not exist.
     #[serde(default)]
     pub settings: std::collections::BTreeMap<String, Option<String>>,
+    /// Settings whose value in the audit session comes from an override of
+    /// the audit's own role or database (pg_settings.source), hiding the
+    /// server-wide value.
+    #[serde(default)]
+    pub session_overridden: Vec<SessionOverride>,
     /// NULL when basic_archive.archive_directory is set nowhere.
     #[serde(default)]
     pub basic_archive_directory: Option<String>,
@@ -99,6 +107,13 @@ pub struct EffectiveDoc {
     /// Filled from [`HBA_LOAD`]; None when it was not permitted or failed.
     #[serde(default)]
     pub hba_load: Option<HbaLoad>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SessionOverride {
+    pub name: String,
+    /// `database`, `user` or `database user`.
+    pub source: String,
 }
 
 /// One `name=value` entry of pg_db_role_setting.
@@ -254,7 +269,37 @@ pub fn facts(
         };
         sink.known(&path, origin, typed);
     }
+    session_overridden(sink, doc, user);
     hba_loaded(sink, doc, privileged, user);
+}
+
+/// pg_settings shows the audit session's value: when the audit's own role or
+/// database overrides a setting, the server-wide value that every other role
+/// gets is not visible, so the setting's fact becomes unknown (its override
+/// rows still name what the audit role gets).
+fn session_overridden(sink: &mut FactSink<'_>, doc: &EffectiveDoc, user: &str) {
+    for row in &doc.session_overridden {
+        let path = nullifier_path(&row.name);
+        if crate::facts::schema::spec(&path).is_none() {
+            continue;
+        }
+        let by = match row.source.as_str() {
+            "database" => "ALTER DATABASE … SET for the audited database",
+            "user" => "ALTER ROLE … SET for the audit's role",
+            _ => "ALTER ROLE … IN DATABASE … SET for the audit's role in this database",
+        };
+        sink.unknown(
+            &path,
+            format!(
+                "role {user}'s session gets {} from {by} (pg_settings.source = {}): the server-wide value other roles get is hidden",
+                row.name, row.source
+            ),
+            Some(&format!(
+                "audit with a role and database that do not override {}, or remove the override (ALTER ROLE {user} RESET {}; ALTER DATABASE … RESET {})",
+                row.name, row.name, row.name
+            )),
+        );
+    }
 }
 
 /// The fact path of a nullifying setting (`pg_stat_statements.track` →
@@ -484,6 +529,23 @@ mod tests {
         let mut sink = FactSink::new("postgres");
         hba_loaded(&mut sink, &doc, &PrivilegedDoc::default(), "auditor");
         sink.finish()["network.hba_loaded"].value().cloned()
+    }
+
+    #[test]
+    fn a_setting_the_audit_session_gets_from_an_override_is_unknown() {
+        let doc = EffectiveDoc {
+            session_overridden: vec![SessionOverride {
+                name: "synchronous_commit".into(),
+                source: "user".into(),
+            }],
+            ..EffectiveDoc::default()
+        };
+        let mut sink = FactSink::new("postgres");
+        sink.known("postgres.settings.synchronous_commit", "pg_settings", "on");
+        session_overridden(&mut sink, &doc, "auditor");
+        let facts = sink.finish();
+        let fact = &facts["postgres.settings.synchronous_commit"];
+        assert!(fact.value().is_none(), "{fact:?}");
     }
 
     #[test]

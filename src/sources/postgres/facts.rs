@@ -1047,7 +1047,11 @@ mod tests {
         Readings {
             main,
             privileged: PrivilegedDoc::default(),
-            effective: None,
+            // basic_archive, where a test uses it, has its directory.
+            effective: Some(super::super::effective::EffectiveDoc {
+                basic_archive_directory: Some("/archive".into()),
+                ..Default::default()
+            }),
             other_databases: Vec::new(),
             custom: Vec::new(),
         }
@@ -1432,6 +1436,15 @@ mod tests {
                 "pitr.wal_archiving"
             ),
             &json!(true)
+        );
+        // basic_archive without its directory archives nothing (effective.rs).
+        let mut halted = readings(main.clone());
+        if let Some(doc) = halted.effective.as_mut() {
+            doc.basic_archive_directory = Some(String::new());
+        }
+        assert_eq!(
+            value(&facts(&halted, today()), "pitr.wal_archiving"),
+            &json!(false)
         );
         // 16+: "both archive_command and archive_library set" is an error.
         main.version = "16.4".into();
