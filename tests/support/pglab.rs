@@ -306,6 +306,7 @@ fn start_good() -> PgServer {
     ]);
     server.configure(&settings);
     server.write_hba(HbaTcp::SslOnly);
+    let hba_written = Instant::now();
     server.start();
     server.create_roles_and_app_db();
     server.psql(
@@ -334,6 +335,7 @@ fn start_good() -> PgServer {
         "pg_stat_archiver.archived_count > 0 and failed_count = 0",
         "SELECT archived_count > 0 AND failed_count = 0 FROM pg_stat_archiver",
     );
+    server.reload_after(hba_written);
     server
 }
 
@@ -554,6 +556,17 @@ impl PgServer {
     fn generate_self_signed_cert(&self) {
         let mut openssl = self.owned_command("openssl");
         super::lab::self_signed_cert(&mut openssl, &self.datadir, self.name);
+    }
+
+    /// Reloads the configuration at least a second after `written`: pg_stat_file
+    /// gives pg_hba.conf's change time in whole seconds, so a file written in
+    /// the second the server started cannot be told loaded (`network.hba_loaded`
+    /// is then unknown) until a later reload.
+    pub fn reload_after(&self, written: Instant) {
+        let wait = Duration::from_millis(1100).saturating_sub(written.elapsed());
+        thread::sleep(wait);
+        self.psql("postgres", "SELECT pg_reload_conf();");
+        thread::sleep(Duration::from_millis(200));
     }
 
     /// `pg_ctl start`, waiting until the server accepts connections.
