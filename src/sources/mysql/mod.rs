@@ -12,6 +12,7 @@
 mod errors;
 pub mod facts;
 pub mod queries;
+mod registered;
 
 use super::{CollectOptions, CustomQuery};
 use crate::facts::RawEvidence;
@@ -94,6 +95,8 @@ pub async fn collect(
     readings.replica_status = Some(reader.read("replica_status", plan.replica_status).await);
     if identity.has("PROCESS") {
         readings.binlog_dumps = Some(reader.read("binlog_dumps", queries::BINLOG_DUMPS).await);
+        let registered = registered::statement(&identity.version);
+        readings.replica_hosts = Some(reader.read("replica_hosts", registered).await);
     }
     readings.audit_plugins = Some(reader.read("audit_plugins", queries::AUDIT_PLUGINS).await);
     readings.accounts = Some(reader.read("accounts", plan.accounts).await);
