@@ -79,7 +79,10 @@ fn role_and_database_overrides_are_judged_with_the_role_and_database_named() {
     assert_eq!(status(target, "audit.connections_logged"), "pass");
     // Only the settings checks judge are read from pg_db_role_setting.
     let text = report.to_string();
-    assert!(!text.contains("not-for-the-report"), "a custom setting leaked");
+    assert!(
+        !text.contains("not-for-the-report"),
+        "a custom setting leaked"
+    );
     assert!(!text.contains("jwt_secret"), "a custom setting leaked");
 }
 
@@ -139,7 +142,12 @@ fn pg_hba_rewritten_without_a_reload_is_not_a_pass() {
     let target = only_target(&report);
     let loaded = finding(target, "network.hba_loaded");
     assert_eq!(loaded["status"], "unknown", "{loaded:#}");
-    assert!(loaded["resolve"][0].as_str().unwrap().contains("pg_stat_file"));
+    assert!(
+        loaded["resolve"][0]
+            .as_str()
+            .unwrap()
+            .contains("pg_stat_file")
+    );
 }
 
 #[test]
@@ -192,15 +200,16 @@ fn basic_archive_without_its_directory_archives_nothing_and_is_not_a_pass() {
     // Given its directory (a reload is enough), it archives and passes.
     let dir = server.owned_subdir("archive");
     // ALTER SYSTEM refuses a setting of a library this backend has not loaded.
-    server.configure(&[(
-        "basic_archive.archive_directory",
-        dir.display().to_string(),
-    )]);
+    server.configure(&[("basic_archive.archive_directory", dir.display().to_string())]);
     server.psql("postgres", "SELECT pg_reload_conf();");
     std::thread::sleep(Duration::from_millis(500));
     server.psql("postgres", "SELECT pg_switch_wal();");
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while server.psql("postgres", "SELECT archived_count > 0 FROM pg_stat_archiver") != "t" {
+    while server.psql(
+        "postgres",
+        "SELECT archived_count > 0 FROM pg_stat_archiver",
+    ) != "t"
+    {
         assert!(
             std::time::Instant::now() < deadline,
             "never archived\n{}",
@@ -212,4 +221,61 @@ fn basic_archive_without_its_directory_archives_nothing_and_is_not_a_pass() {
     let target = only_target(&report);
     assert_eq!(status(target, "pitr.wal_archiving"), "pass");
     assert_eq!(status(target, "pitr.archiver_healthy"), "pass");
+}
+
+/// A binary-log client that is not a replica (what Debezium or DMS look like
+/// to the source: a `Binlog Dump` thread) does not count as one.
+#[test]
+fn a_binlog_client_that_is_not_a_replica_is_not_counted() {
+    use support::mylab;
+    let good = &mylab::lab().good;
+    let first_log = good.sql("SHOW BINARY LOGS");
+    let first_log = first_log.split_whitespace().next().expect("a binary log");
+    /// Ends the client even when an assertion fails first.
+    struct Client(std::process::Child);
+    impl Drop for Client {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let client = std::process::Command::new("mariadb-binlog")
+        .args([
+            "--read-from-remote-server",
+            "--stop-never",
+            "--protocol=tcp",
+        ])
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-P",
+            &good.port.to_string(),
+            "-u",
+            "repl",
+        ])
+        .arg(first_log)
+        .env("MYSQL_PWD", mylab::LAB_PASSWORD)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map(Client)
+        .expect("mariadb-binlog runs");
+    let dumps =
+        "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'";
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while good.sql(dumps) != "2" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the binlog client never streamed"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let run = sqlready(&["audit", &good.url("auditor"), "--format", "json"]);
+    drop(client);
+    let report = run.json();
+    let target = only_target(&report);
+    let present = finding(target, "replicas.present");
+    // Two clients stream the binary log; one is a registered replica.
+    assert_eq!(present["evidence"]["replicas.count"], 1, "{present:#}");
+    assert_eq!(present["status"], "pass");
 }

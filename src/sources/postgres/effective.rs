@@ -508,14 +508,20 @@ mod tests {
     fn basic_archive_without_a_directory_halts_archiving() {
         let doc = EffectiveDoc::default();
         let state = |lib, doc| archive_library_state(Some(lib), doc);
-        assert!(matches!(state("basic_archive", Some(&doc)), LibraryState::Halted(_)));
+        assert!(matches!(
+            state("basic_archive", Some(&doc)),
+            LibraryState::Halted(_)
+        ));
         let set = EffectiveDoc {
             basic_archive_directory: Some("/archive".into()),
             ..EffectiveDoc::default()
         };
         assert_eq!(state("basic_archive", Some(&set)), LibraryState::Configured);
         assert_eq!(state("other_lib", Some(&doc)), LibraryState::Configured);
-        assert!(matches!(state("basic_archive", None), LibraryState::Unknown(_)));
+        assert!(matches!(
+            state("basic_archive", None),
+            LibraryState::Unknown(_)
+        ));
     }
 
     fn loaded(file_changed: f64, loaded: f64) -> Option<Json> {
