@@ -279,3 +279,38 @@ fn a_binlog_client_that_is_not_a_replica_is_not_counted() {
     assert_eq!(present["evidence"]["replicas.count"], 1, "{present:#}");
     assert_eq!(present["status"], "pass");
 }
+
+/// A role at its own CONNECTION LIMIT is refused its next connection, however
+/// much room the server has.
+#[test]
+fn a_role_at_its_connection_limit_is_a_finding_while_the_server_has_room() {
+    let server = scratch("role_limit", &[]);
+    server.psql(
+        "postgres",
+        &format!("CREATE ROLE app LOGIN PASSWORD '{LAB_PASSWORD}' CONNECTION LIMIT 1;"),
+    );
+    let report = audit(&server, "auditor");
+    let target = only_target(&report);
+    assert_eq!(status(target, "connections.role_limits"), "pass");
+    let url = server.url("app", "app");
+    let holder = std::thread::spawn(move || support::pglab::psql_url(&url, "SELECT pg_sleep(6)"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while server.psql(
+        "postgres",
+        "SELECT count(*) FROM pg_stat_activity WHERE usename = 'app'",
+    ) != "1"
+    {
+        assert!(std::time::Instant::now() < deadline, "app never connected");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let report = audit(&server, "auditor");
+    let target = only_target(&report);
+    assert_eq!(status(target, "connections.headroom"), "pass");
+    assert_eq!(status(target, "connections.role_limits"), "warn");
+    let text = detail(target, "connections.role_limits");
+    assert!(
+        text.contains("role app: 1 session(s) of its CONNECTION LIMIT 1"),
+        "{text}"
+    );
+    let _ = holder.join();
+}

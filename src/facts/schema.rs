@@ -207,6 +207,7 @@ facts! {
     "postgres.settings.logging_collector": Bool, IN_DB, "logging_collector";
     "postgres.settings.log_destination": String, IN_DB, "log_destination, lower case (stderr, csvlog, jsonlog, syslog, eventlog)";
     "postgres.settings.pg_stat_statements_track": String, IN_DB, "pg_stat_statements.track, lower case (top, all, none); empty when pg_stat_statements is not loaded in the audit session";
+    "connections.limits": Rows, IN_DB, "PostgreSQL login roles and databases with a CONNECTION LIMIT (rolconnlimit, datconnlimit) {kind (role, database), name, limit, used (their sessions now)}";
     "network.hba_loaded": Bool, IN_DB, "pg_hba.conf on disk is what the server enforces: unchanged since the last configuration load (pg_stat_file vs pg_conf_load_time) and free of invalid lines";
     "postgres.extensions": StringList, IN_DB, "extensions created in the audited database";
     "postgres.archive_command_set": Bool, IN_DB, "archive_command is set (its text is never recorded: it may hold credentials)";

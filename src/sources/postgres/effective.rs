@@ -70,6 +70,14 @@ SELECT json_build_object(
   'session_overridden', (SELECT coalesce(json_agg(json_build_object('name', name, 'source', source)), '[]'::json)
       FROM pg_catalog.pg_settings
       WHERE name = ANY($1) AND source IN ('database', 'user', 'database user')),
+  'limits', (SELECT coalesce(json_agg(l ORDER BY l.kind DESC, l.name), '[]'::json) FROM (
+      SELECT 'role' AS kind, r.rolname AS name, r.rolconnlimit AS "limit",
+             (SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.usename = r.rolname) AS used
+        FROM pg_catalog.pg_roles r WHERE r.rolcanlogin AND r.rolconnlimit >= 0
+      UNION ALL
+      SELECT 'database', d.datname, d.datconnlimit,
+             (SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.datname = d.datname)
+        FROM pg_catalog.pg_database d WHERE d.datallowconn AND d.datconnlimit >= 0) l),
   'basic_archive_directory', current_setting('basic_archive.archive_directory', true),
   'hba_stat_allowed', (pg_has_role(current_user, 'pg_read_all_settings', 'USAGE')
         OR coalesce((SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user), false))
@@ -99,6 +107,9 @@ pub struct EffectiveDoc {
     /// server-wide value.
     #[serde(default)]
     pub session_overridden: Vec<SessionOverride>,
+    /// Login roles and databases with a CONNECTION LIMIT, and their sessions now.
+    #[serde(default)]
+    pub limits: Vec<LimitRow>,
     /// NULL when basic_archive.archive_directory is set nowhere.
     #[serde(default)]
     pub basic_archive_directory: Option<String>,
@@ -107,6 +118,19 @@ pub struct EffectiveDoc {
     /// Filled from [`HBA_LOAD`]; None when it was not permitted or failed.
     #[serde(default)]
     pub hba_load: Option<HbaLoad>,
+}
+
+/// A `CONNECTION LIMIT` of a login role (`rolconnlimit`) or a database
+/// (`datconnlimit`): reached, it refuses that role's or database's next
+/// connection however much room the server has.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LimitRow {
+    /// `role` or `database`.
+    pub kind: String,
+    pub name: String,
+    pub limit: i64,
+    /// Sessions of that role / in that database now (pg_stat_activity).
+    pub used: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -234,6 +258,7 @@ pub fn facts(
         let reason = "role and database overrides could not be read (pg_db_role_setting)";
         sink.unknown("postgres.setting_overrides", reason, None);
         sink.unknown("network.hba_loaded", reason, None);
+        sink.unknown("connections.limits", reason, None);
         for name in NULLIFIERS {
             sink.unknown(&nullifier_path(name), reason, None);
         }
@@ -269,6 +294,16 @@ pub fn facts(
         };
         sink.known(&path, origin, typed);
     }
+    let limits: Vec<Json> = doc
+        .limits
+        .iter()
+        .map(|l| json!({"kind": l.kind, "name": l.name, "limit": l.limit, "used": l.used}))
+        .collect();
+    sink.known(
+        "connections.limits",
+        "pg_roles.rolconnlimit (login roles) and pg_database.datconnlimit, with their sessions in pg_stat_activity",
+        limits,
+    );
     session_overridden(sink, doc, user);
     hba_loaded(sink, doc, privileged, user);
 }
