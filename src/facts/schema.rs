@@ -223,6 +223,7 @@ facts! {
     "upstream.io_running": Bool, IN_DB, "MySQL/MariaDB replica: the IO (receiver) thread of every replication channel runs";
     "upstream.sql_running": Bool, IN_DB, "MySQL/MariaDB replica: the SQL (applier) thread of every replication channel runs";
     "upstream.channels": Rows, IN_DB, "MySQL/MariaDB replica: replication channels {name, source, io_running, sql_running, seconds_behind, last_io_error, last_sql_error, gtid, ssl}";
+    "mysql.pending_restart": StringList, IN_DB, "MySQL 8.0+: persisted variables (SET PERSIST / PERSIST_ONLY, performance_schema.persisted_variables) whose running global value differs, lower case: a restart changes them";
     "mysql.registered_replicas": Rows, IN_DB, "MySQL/MariaDB source: replicas registered with it (SHOW REPLICAS / SHOW REPLICA HOSTS / SHOW SLAVE HOSTS) {server_id, host, port}; CDC clients that stream the binary log without registering are not in it";
     "mysql.replica_connections": Rows, IN_DB, "MySQL/MariaDB source: Binlog Dump threads, one per connected replica {user, host, seconds, state} (needs PROCESS)";
     "mysql.gtid_enabled": Bool, IN_DB, "transactions carry GTIDs (MySQL gtid_mode=ON; MariaDB always, once the binary log is on)";

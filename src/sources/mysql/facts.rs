@@ -68,6 +68,9 @@ pub struct Readings {
     /// RDS and Aurora only: `mysql.rds_configuration` 'binlog retention hours'.
     #[serde(default)]
     pub rds_binlog_retention: Option<Answer>,
+    /// MySQL 8.0+: persisted variables that differ from the running ones (`persisted::QUERY`).
+    #[serde(default)]
+    pub persisted: Option<Answer>,
     /// Registered replicas (`registered::statement`), read when dump threads are.
     #[serde(default)]
     pub replica_hosts: Option<Answer>,
@@ -330,6 +333,7 @@ pub fn facts(readings: &Readings, today: NaiveDate) -> Facts {
     let role = role(readings);
     replica_facts(&mut sink, &identity, &plan, readings, role, status.as_ref());
     super::registered::facts(&mut sink, &identity, readings);
+    super::persisted::facts(&mut sink, &identity, readings);
     connection_facts(
         &mut sink,
         vars.as_ref(),

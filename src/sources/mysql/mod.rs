@@ -11,6 +11,7 @@
 
 mod errors;
 pub mod facts;
+mod persisted;
 pub mod queries;
 mod registered;
 
@@ -97,6 +98,9 @@ pub async fn collect(
         readings.binlog_dumps = Some(reader.read("binlog_dumps", queries::BINLOG_DUMPS).await);
         let registered = registered::statement(&identity.version);
         readings.replica_hosts = Some(reader.read("replica_hosts", registered).await);
+    }
+    if persisted::applies(&identity) {
+        readings.persisted = Some(reader.read("persisted", persisted::QUERY).await);
     }
     readings.audit_plugins = Some(reader.read("audit_plugins", queries::AUDIT_PLUGINS).await);
     readings.accounts = Some(reader.read("accounts", plan.accounts).await);
