@@ -121,6 +121,7 @@ facts! {
     "archiver.failing": Bool, IN_DB, "the archiver's last attempt failed (last failure after the last success, or failures and no success)";
     "archiver.ready_count": Int, IN_DB, "WAL segments waiting to be archived (.ready files; needs pg_monitor)";
     "binlog.enabled": Bool, IN_DB, "MySQL/MariaDB: the binary log is on (log_bin)";
+    "binlog.size_limit_bytes": Int, IN_DB, "MariaDB 11.4+: max_binlog_total_size (binlog_space_limit), above which the oldest binary logs are purged whatever their age; 0 = no size limit (MySQL, older MariaDB)";
     "binlog.retention_seconds": Int, IN_DB, "MySQL/MariaDB: binary log retention in seconds (0 = never purged automatically)";
 
     // Change data capture.

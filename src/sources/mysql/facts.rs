@@ -334,6 +334,7 @@ pub fn facts(readings: &Readings, today: NaiveDate) -> Facts {
     replica_facts(&mut sink, &identity, &plan, readings, role, status.as_ref());
     super::registered::facts(&mut sink, &identity, readings);
     super::persisted::facts(&mut sink, &identity, readings);
+    super::binlog_size::facts(&mut sink, readings);
     connection_facts(
         &mut sink,
         vars.as_ref(),

@@ -9,6 +9,7 @@
 //! processlist without PROCESS, information_schema.TABLES without SELECT) are
 //! judged against the account's global privileges, read first.
 
+mod binlog_size;
 mod errors;
 pub mod facts;
 mod persisted;
