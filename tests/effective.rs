@@ -72,6 +72,16 @@ fn role_and_database_overrides_are_judged_with_the_role_and_database_named() {
     assert!(logged.contains("every role in database shop"), "{logged}");
     // A longer threshold still logs slow statements: not a finding.
     assert!(!logged.contains("reports"), "{logged}");
+    // Values are typed in the setting's unit: '5s' for a setting in ms is 5000.
+    let overrides =
+        &finding(target, "slow_queries.logged")["evidence"]["postgres.setting_overrides"];
+    let reports = overrides
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["database"] == "reports")
+        .unwrap_or_else(|| panic!("{overrides:#}"));
+    assert_eq!(reports["value"], 5000, "{reports:#}");
     assert_eq!(status(target, "network.password_encryption"), "warn");
     let password = detail(target, "network.password_encryption");
     assert!(password.contains("role app in database shop"), "{password}");
@@ -313,4 +323,33 @@ fn a_role_at_its_connection_limit_is_a_finding_while_the_server_has_room() {
         "{text}"
     );
     let _ = holder.join();
+}
+
+/// pg_settings shows the audit session's own value: when the auditor's role
+/// overrides a setting, the server-wide value everyone else gets is hidden,
+/// and the check must not pass on the auditor's value.
+#[test]
+fn the_auditors_own_override_hides_the_server_value_and_is_never_a_pass() {
+    let server = scratch("auditor_override", &[("synchronous_commit", "off")]);
+    server.psql(
+        "postgres",
+        "ALTER ROLE auditor SET synchronous_commit = on;",
+    );
+    let report = audit(&server, "auditor");
+    let target = only_target(&report);
+    let sync = finding(target, "durability.synchronous_commit");
+    assert_eq!(sync["status"], "unknown", "{sync:#}");
+    assert!(
+        sync["detail"]
+            .as_str()
+            .unwrap()
+            .contains("pg_settings.source = user"),
+        "{sync:#}"
+    );
+    // Another role without the override sees the server's value.
+    let report = audit(&server, "postgres");
+    assert_eq!(
+        status(only_target(&report), "durability.synchronous_commit"),
+        "fail"
+    );
 }
