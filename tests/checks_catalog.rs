@@ -148,6 +148,14 @@ fn example_custom_check_loads() {
 /// every schema, every authorized network), so empty means "looked, none bad".
 const EMPTY_MEANS_JUDGED: &[(&str, &str)] = &[
     (
+        "durability.synchronous_commit",
+        "the server value is judged; the overrides are every pg_db_role_setting entry, and none weakens it",
+    ),
+    (
+        "slow_queries.logged",
+        "the server value is judged; the overrides are every pg_db_role_setting entry, and none weakens it",
+    ),
+    (
         "access_control.pg_hba_trust",
         "every pg_hba.conf line was read; none trusts without a password",
     ),

@@ -31,6 +31,13 @@ pub fn check_page(check: &Check) -> String {
         );
     }
     let _ = writeln!(out, "Passes when: `{}`\n", one_line(&check.condition));
+    if !check.in_effect.is_empty() {
+        let _ = writeln!(out, "In effect, not just configured — also read:\n");
+        for line in &check.in_effect {
+            let _ = writeln!(out, "- {line}");
+        }
+        out.push('\n');
+    }
     for (engine, sql) in &check.query {
         let _ = writeln!(out, "Reads on {engine}:\n\n```sql\n{}\n```\n", sql.trim());
     }

@@ -85,6 +85,8 @@ struct RawCheck {
     #[serde(default)]
     references: Vec<String>,
     #[serde(default)]
+    in_effect: Vec<String>,
+    #[serde(default)]
     query: BTreeMap<String, Spanned<String>>,
     #[serde(default, rename = "example")]
     examples: Vec<Example>,
@@ -238,6 +240,11 @@ pub fn parse(file: &str, contents: &str) -> Result<CheckSource, Vec<Diagnostic>>
             .collect(),
         controls: raw.controls,
         references: raw.references,
+        in_effect: raw
+            .in_effect
+            .into_iter()
+            .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect(),
         query: raw
             .query
             .into_iter()

@@ -259,6 +259,10 @@ pub struct Check {
     pub fix: BTreeMap<String, String>,
     pub controls: Vec<String>,
     pub references: Vec<String>,
+    /// What else is read to know the judged state is in effect and working:
+    /// the overrides, sibling settings and load state that would nullify it
+    /// (per the engine's documentation), one sentence each.
+    pub in_effect: Vec<String>,
     /// A read-only query per engine whose rows become `query.rows`.
     pub query: BTreeMap<String, String>,
     pub examples: Vec<Example>,

@@ -122,6 +122,7 @@ facts! {
     "archiver.failing": Bool, IN_DB, "the archiver's last attempt failed (last failure after the last success, or failures and no success)";
     "archiver.ready_count": Int, IN_DB, "WAL segments waiting to be archived (.ready files; needs pg_monitor)";
     "binlog.enabled": Bool, IN_DB, "MySQL/MariaDB: the binary log is on (log_bin)";
+    "binlog.size_limit_bytes": Int, IN_DB, "MariaDB 11.4+: max_binlog_total_size (binlog_space_limit), above which the oldest binary logs are purged whatever their age; 0 = no size limit (MySQL, older MariaDB)";
     "binlog.retention_seconds": Int, IN_DB, "MySQL/MariaDB: binary log retention in seconds (0 = never purged automatically)";
 
     // Change data capture.
@@ -203,6 +204,13 @@ facts! {
     "postgres.settings.log_line_prefix": String, IN_DB, "log_line_prefix: what each server log line starts with (%u user, %d database, %h/%r client)";
     "postgres.settings.compute_query_id": String, IN_DB, "compute_query_id (PostgreSQL 14+; auto before 14, where pg_stat_statements computes query ids itself): off disables pg_stat_statements";
     "postgres.pending_restart": StringList, IN_DB, "settings changed in the configuration but waiting for a restart";
+    "postgres.setting_overrides": Rows, IN_DB, "ALTER ROLE / ALTER DATABASE … SET overrides (pg_db_role_setting) of the settings checks judge, that reach a login role: {role ('' = every role), database ('' = every database), name, value (typed like the server's setting), scope (who gets it, in words)}";
+    "postgres.settings.log_min_messages": String, IN_DB, "log_min_messages, lower case: fatal or panic discard the LOG lines that slow-statement, connection and audit logging write";
+    "postgres.settings.logging_collector": Bool, IN_DB, "logging_collector";
+    "postgres.settings.log_destination": String, IN_DB, "log_destination, lower case (stderr, csvlog, jsonlog, syslog, eventlog)";
+    "postgres.settings.pg_stat_statements_track": String, IN_DB, "pg_stat_statements.track, lower case (top, all, none); empty when pg_stat_statements is not loaded in the audit session";
+    "connections.limits": Rows, IN_DB, "PostgreSQL login roles and databases with a CONNECTION LIMIT (rolconnlimit, datconnlimit) {kind (role, database), name, limit, used (their sessions now)}";
+    "network.hba_loaded": Bool, IN_DB, "pg_hba.conf on disk is what the server enforces: unchanged since the last configuration load (pg_stat_file vs pg_conf_load_time) and free of invalid lines";
     "postgres.extensions": StringList, IN_DB, "extensions created in the audited database";
     "postgres.archive_command_set": Bool, IN_DB, "archive_command is set (its text is never recorded: it may hold credentials)";
     "postgres.archive_command_noop": Bool, IN_DB, "archive_command only returns success (/bin/true, :, exit 0, REM): it archives nothing";
@@ -217,6 +225,8 @@ facts! {
     "upstream.io_running": Bool, IN_DB, "MySQL/MariaDB replica: the IO (receiver) thread of every replication channel runs";
     "upstream.sql_running": Bool, IN_DB, "MySQL/MariaDB replica: the SQL (applier) thread of every replication channel runs";
     "upstream.channels": Rows, IN_DB, "MySQL/MariaDB replica: replication channels {name, source, io_running, sql_running, seconds_behind, last_io_error, last_sql_error, gtid, ssl}";
+    "mysql.pending_restart": StringList, IN_DB, "MySQL 8.0+: persisted variables (SET PERSIST / PERSIST_ONLY, performance_schema.persisted_variables) whose running global value differs, lower case: a restart changes them";
+    "mysql.registered_replicas": Rows, IN_DB, "MySQL/MariaDB source: replicas registered with it (SHOW REPLICAS / SHOW REPLICA HOSTS / SHOW SLAVE HOSTS) {server_id, host, port}; CDC clients that stream the binary log without registering are not in it";
     "mysql.replica_connections": Rows, IN_DB, "MySQL/MariaDB source: Binlog Dump threads, one per connected replica {user, host, seconds, state} (needs PROCESS)";
     "mysql.gtid_enabled": Bool, IN_DB, "transactions carry GTIDs (MySQL gtid_mode=ON; MariaDB always, once the binary log is on)";
     "mysql.binlog.file_count": Int, IN_DB, "binary log files kept on the server (SHOW BINARY LOGS; 0 when log_bin is off)";

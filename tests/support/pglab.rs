@@ -237,6 +237,24 @@ fn start_lab() -> Result<PgLab, String> {
     }
 }
 
+/// A server of its own, for a test that changes it (ALTER ROLE, a rewritten
+/// pg_hba.conf, ALTER SYSTEM) where the shared lab must stay as it is:
+/// initdb defaults plus `settings`, TCP over any transport, the lab roles
+/// and the `app` database, and a certificate in PGDATA for `ssl = on`.
+/// Stopped at exit like the lab's servers.
+pub fn scratch(name: &'static str, settings: &[(&str, &str)]) -> PgServer {
+    let server = PgServer::create(name);
+    server.initdb(&[]);
+    server.generate_self_signed_cert();
+    let mut all: Vec<(&str, String)> = server.base_settings();
+    all.extend(settings.iter().map(|(k, v)| (*k, v.to_string())));
+    server.configure(&all);
+    server.write_hba(HbaTcp::AnyTransport);
+    server.start();
+    server.create_roles_and_app_db();
+    server
+}
+
 /// Scenario `bad`: everything left at its default.
 fn start_bad() -> PgServer {
     let server = PgServer::create("bad");
@@ -288,6 +306,7 @@ fn start_good() -> PgServer {
     ]);
     server.configure(&settings);
     server.write_hba(HbaTcp::SslOnly);
+    let hba_written = Instant::now();
     server.start();
     server.create_roles_and_app_db();
     server.psql(
@@ -316,6 +335,7 @@ fn start_good() -> PgServer {
         "pg_stat_archiver.archived_count > 0 and failed_count = 0",
         "SELECT archived_count > 0 AND failed_count = 0 FROM pg_stat_archiver",
     );
+    server.reload_after(hba_written);
     server
 }
 
@@ -439,7 +459,7 @@ impl PgServer {
     }
 
     /// A directory under the server root, owned by the server's OS user.
-    fn owned_subdir(&self, name: &str) -> PathBuf {
+    pub fn owned_subdir(&self, name: &str) -> PathBuf {
         ENGINE.owned_subdir(&self.root, name)
     }
 
@@ -489,7 +509,7 @@ impl PgServer {
 
     /// Appends `name = 'value'` lines to postgresql.conf (later lines win, so this
     /// also overrides what pg_basebackup copied from the primary).
-    fn configure(&self, settings: &[(&str, String)]) {
+    pub fn configure(&self, settings: &[(&str, String)]) {
         let mut block = format!("\n# --- sqlready test lab: {} ---\n", self.name);
         for (name, value) in settings {
             block.push_str(&format!("{name} = '{}'\n", value.replace('\'', "''")));
@@ -536,6 +556,17 @@ impl PgServer {
     fn generate_self_signed_cert(&self) {
         let mut openssl = self.owned_command("openssl");
         super::lab::self_signed_cert(&mut openssl, &self.datadir, self.name);
+    }
+
+    /// Reloads the configuration at least a second after `written`: pg_stat_file
+    /// gives pg_hba.conf's change time in whole seconds, so a file written in
+    /// the second the server started cannot be told loaded (`network.hba_loaded`
+    /// is then unknown) until a later reload.
+    pub fn reload_after(&self, written: Instant) {
+        let wait = Duration::from_millis(1100).saturating_sub(written.elapsed());
+        thread::sleep(wait);
+        self.psql("postgres", "SELECT pg_reload_conf();");
+        thread::sleep(Duration::from_millis(200));
     }
 
     /// `pg_ctl start`, waiting until the server accepts connections.

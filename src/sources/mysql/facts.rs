@@ -68,6 +68,12 @@ pub struct Readings {
     /// RDS and Aurora only: `mysql.rds_configuration` 'binlog retention hours'.
     #[serde(default)]
     pub rds_binlog_retention: Option<Answer>,
+    /// MySQL 8.0+: persisted variables that differ from the running ones (`persisted::QUERY`).
+    #[serde(default)]
+    pub persisted: Option<Answer>,
+    /// Registered replicas (`registered::statement`), read when dump threads are.
+    #[serde(default)]
+    pub replica_hosts: Option<Answer>,
     /// Custom check queries: rows, or the error.
     #[serde(skip)]
     pub custom: Vec<(String, Result<Json, String>)>,
@@ -326,6 +332,9 @@ pub fn facts(readings: &Readings, today: NaiveDate) -> Facts {
     );
     let role = role(readings);
     replica_facts(&mut sink, &identity, &plan, readings, role, status.as_ref());
+    super::registered::facts(&mut sink, &identity, readings);
+    super::persisted::facts(&mut sink, &identity, readings);
+    super::binlog_size::facts(&mut sink, readings);
     connection_facts(
         &mut sink,
         vars.as_ref(),

@@ -9,9 +9,12 @@
 //! processlist without PROCESS, information_schema.TABLES without SELECT) are
 //! judged against the account's global privileges, read first.
 
+mod binlog_size;
 mod errors;
 pub mod facts;
+mod persisted;
 pub mod queries;
+mod registered;
 
 use super::{CollectOptions, CustomQuery};
 use crate::facts::RawEvidence;
@@ -94,6 +97,11 @@ pub async fn collect(
     readings.replica_status = Some(reader.read("replica_status", plan.replica_status).await);
     if identity.has("PROCESS") {
         readings.binlog_dumps = Some(reader.read("binlog_dumps", queries::BINLOG_DUMPS).await);
+        let registered = registered::statement(&identity.version);
+        readings.replica_hosts = Some(reader.read("replica_hosts", registered).await);
+    }
+    if persisted::applies(&identity) {
+        readings.persisted = Some(reader.read("persisted", persisted::QUERY).await);
     }
     readings.audit_plugins = Some(reader.read("audit_plugins", queries::AUDIT_PLUGINS).await);
     readings.accounts = Some(reader.read("accounts", plan.accounts).await);

@@ -200,6 +200,9 @@ pub const VARIABLES: &[&str] = &[
     "binlog_expire_logs_seconds",
     "binlog_expire_logs_auto_purge",
     "expire_logs_days",
+    // MariaDB 11.4+: binary logs purged by size too (binlog_size.rs).
+    "max_binlog_total_size",
+    "binlog_space_limit",
     "server_id",
     "gtid_mode",
     "enforce_gtid_consistency",

@@ -1,6 +1,7 @@
 //! Turning what PostgreSQL answered into facts: pure functions, unit-tested
 //! on recorded documents.
 
+use super::effective::LibraryState;
 use crate::eol;
 use crate::facts::{FactSink, Facts};
 use crate::sources::migrations;
@@ -172,6 +173,8 @@ pub struct HbaRow {
 pub struct Readings {
     pub main: MainDoc,
     pub privileged: PrivilegedDoc,
+    /// Role/database overrides and nullifying settings (None: unreadable).
+    pub effective: Option<super::effective::EffectiveDoc>,
     /// Migration tables found in other databases, or why a database could not be read.
     pub other_databases: Vec<(String, Result<Vec<MigrationRow>, String>)>,
     /// Custom check queries: rows, or the error.
@@ -200,13 +203,19 @@ pub fn facts(readings: &Readings, today: NaiveDate) -> Facts {
     let settings = typed_settings(main);
     settings_facts(&mut sink, main, &settings);
     replica_facts(&mut sink, main);
-    archive_facts(&mut sink, main, &settings, &readings.privileged);
+    archive_facts(&mut sink, readings, &settings);
     slot_facts(&mut sink, main);
     network_facts(&mut sink, main, &settings, &readings.privileged);
     connection_facts(&mut sink, main, &settings);
     wraparound_facts(&mut sink, main);
     migration_facts(&mut sink, main, &readings.other_databases);
     access_facts(&mut sink, main, &readings.privileged);
+    super::effective::facts(
+        &mut sink,
+        readings.effective.as_ref(),
+        &readings.privileged,
+        &main.user,
+    );
     for (check_id, outcome) in &readings.custom {
         let path = format!("query.{check_id}.rows");
         match outcome {
@@ -441,12 +450,12 @@ fn replica_facts(sink: &mut FactSink<'_>, main: &MainDoc) {
     }
 }
 
-fn archive_facts(
-    sink: &mut FactSink<'_>,
-    main: &MainDoc,
-    settings: &BTreeMap<String, Json>,
-    privileged: &PrivilegedDoc,
-) {
+fn archive_facts(sink: &mut FactSink<'_>, readings: &Readings, settings: &BTreeMap<String, Json>) {
+    let (main, privileged) = (&readings.main, &readings.privileged);
+    let library_state = super::effective::archive_library_state(
+        settings.get("archive_library").and_then(Json::as_str),
+        readings.effective.as_ref(),
+    );
     let mode = settings.get("archive_mode").and_then(Json::as_str);
     // queries::archive_command_kind!: '', 'noop' or 'set', never the text.
     let command_kind = settings.get("archive_command").and_then(Json::as_str);
@@ -511,6 +520,16 @@ fn archive_facts(
             ),
             false,
         ),
+        // The library (which wins over archive_command on 15) archives
+        // nothing without its own settings.
+        (Some(mode), Some(_), Some(true)) if matches!(library_state, LibraryState::Halted(_)) => sink.known(
+            "pitr.wal_archiving",
+            format!("pg_settings.archive_mode = {mode}; {}", library_state.reason()),
+            false,
+        ),
+        (Some(_), Some(_), Some(true)) if matches!(library_state, LibraryState::Unknown(_)) => {
+            sink.unknown("pitr.wal_archiving", library_state.reason(), None)
+        }
         (Some(mode), Some(command), Some(library)) => sink.known(
             "pitr.wal_archiving",
             format!("pg_settings.archive_mode = {mode}, archive_command/archive_library"),
@@ -1028,6 +1047,11 @@ mod tests {
         Readings {
             main,
             privileged: PrivilegedDoc::default(),
+            // basic_archive, where a test uses it, has its directory.
+            effective: Some(super::super::effective::EffectiveDoc {
+                basic_archive_directory: Some("/archive".into()),
+                ..Default::default()
+            }),
             other_databases: Vec::new(),
             custom: Vec::new(),
         }
@@ -1412,6 +1436,15 @@ mod tests {
                 "pitr.wal_archiving"
             ),
             &json!(true)
+        );
+        // basic_archive without its directory archives nothing (effective.rs).
+        let mut halted = readings(main.clone());
+        if let Some(doc) = halted.effective.as_mut() {
+            doc.basic_archive_directory = Some(String::new());
+        }
+        assert_eq!(
+            value(&facts(&halted, today()), "pitr.wal_archiving"),
+            &json!(false)
         );
         // 16+: "both archive_command and archive_library set" is an error.
         main.version = "16.4".into();

@@ -4,6 +4,7 @@
 //! custom check queries), then pure conversion into facts.
 
 mod custom_rows;
+pub mod effective;
 mod errors;
 pub mod facts;
 pub mod queries;
@@ -88,6 +89,7 @@ pub async fn collect(
     }];
     warn_if_privileged(&mut conn, id, &main).await;
     let privileged = read_privileged(&mut conn, &main, options, &mut evidence).await;
+    let effective = effective::read(&mut conn, options, &mut evidence).await;
     let custom = run_custom_queries(&mut conn, &options.queries, &mut evidence).await;
     let _ = conn.close().await;
     let other_databases = search_other_databases(&connect_options, &main, options, &tables).await;
@@ -99,6 +101,7 @@ pub async fn collect(
     let readings = Readings {
         main,
         privileged,
+        effective,
         other_databases,
         custom,
     };
