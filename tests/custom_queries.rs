@@ -314,3 +314,74 @@ fn only_the_operators_config_can_allow_another_function() {
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     assert!(bad.stderr.contains("oracle"), "{}", bad.stderr);
 }
+
+/// `checks lint` reads the operator's `[checks.allow_functions]` as `audit`
+/// does: from `--config`, else ./sqlready.toml, never with `--no-config`.
+#[test]
+fn checks_lint_honours_the_configs_allow_functions() {
+    let dir = tempfile::tempdir().unwrap();
+    let checks = dir.path().join("checks");
+    std::fs::create_dir(&checks).unwrap();
+    std::fs::write(
+        checks.join("int2.toml"),
+        check_file("custom.int2", "postgres", "SELECT int2(7) AS n"),
+    )
+    .unwrap();
+    let checks = checks.to_str().unwrap();
+    let refused_int2 = |run: &support::cli::Run| {
+        run.code == 2
+            && run
+                .stderr
+                .contains("function 'int2' is not on the read-only allowlist")
+    };
+
+    // No config anywhere: the built-in list only.
+    let plain = support::cli::sqlready_in(dir.path(), &["checks", "lint", checks], &[]);
+    assert!(refused_int2(&plain), "{}\n{}", plain.code, plain.stderr);
+
+    let config = dir.path().join("operator.toml");
+    std::fs::write(&config, "[checks.allow_functions]\npostgres = [\"INT2\"]\n").unwrap();
+    let config = config.to_str().unwrap();
+    let with_config = sqlready(&["checks", "lint", checks, "--config", config]);
+    assert_eq!(with_config.code, 0, "{}", with_config.stderr);
+    assert!(with_config.stdout.contains("1 check file(s) OK"));
+    let from_env = support::cli::sqlready_with_env(
+        &["checks", "lint", checks],
+        &[("SQLREADY_CONFIG", config)],
+    );
+    assert_eq!(from_env.code, 0, "{}", from_env.stderr);
+
+    // ./sqlready.toml is read when present, and ignored with --no-config.
+    std::fs::copy(config, dir.path().join("sqlready.toml")).unwrap();
+    let implicit = support::cli::sqlready_in(dir.path(), &["checks", "lint", checks], &[]);
+    assert_eq!(implicit.code, 0, "{}", implicit.stderr);
+    let ignored =
+        support::cli::sqlready_in(dir.path(), &["checks", "lint", checks, "--no-config"], &[]);
+    assert!(
+        refused_int2(&ignored),
+        "{}\n{}",
+        ignored.code,
+        ignored.stderr
+    );
+
+    // An entry for another engine widens nothing; a broken config is an error of its own.
+    std::fs::write(
+        dir.path().join("sqlready.toml"),
+        "[checks.allow_functions]\nmysql = [\"int2\"]\n",
+    )
+    .unwrap();
+    let other_engine = support::cli::sqlready_in(dir.path(), &["checks", "lint", checks], &[]);
+    assert!(refused_int2(&other_engine), "{}", other_engine.stderr);
+    std::fs::write(
+        dir.path().join("sqlready.toml"),
+        "[checks.allow_functions]\noracle = [\"x\"]\n",
+    )
+    .unwrap();
+    let bad = support::cli::sqlready_in(dir.path(), &["checks", "lint", checks], &[]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("oracle") && bad.stderr.contains("sqlready.toml"),
+        "{}",
+        bad.stderr
+    );
+}
