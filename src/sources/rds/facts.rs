@@ -320,6 +320,7 @@ pub fn instance_target(db: &DbInstance, ctx: &Context<'_>) -> TargetFacts {
         principal: None,
         sources: Vec::new(),
         location: None,
+        warnings: Vec::new(),
     }
 }
 
@@ -552,6 +553,7 @@ pub fn cluster_target(
         principal: None,
         sources: Vec::new(),
         location: None,
+        warnings: Vec::new(),
     }
 }
 

@@ -98,6 +98,7 @@ pub fn shell(
             file: resource.file.clone(),
             line,
         }),
+        warnings: Vec::new(),
     }
 }
 
