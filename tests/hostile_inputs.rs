@@ -986,3 +986,65 @@ fn a_mysql_payload_reassembled_past_the_cap_is_refused_within_bounded_memory() {
         run.peak_rss >> 20
     );
 }
+
+#[cfg(feature = "cloudsql")]
+#[test]
+fn cloudsql_throttling_waits_as_retry_after_says() {
+    use cloudsql_server::{Reply, Server, fixture, scenario_routes};
+    let path = "/v1/projects/acme-prod/instances/pg-good";
+    let mut routes = scenario_routes();
+    routes.add(
+        path,
+        vec![
+            Reply::error(429, "RESOURCE_EXHAUSTED", "Quota exceeded")
+                .with_header("Retry-After", "3"),
+            Reply {
+                status: 200,
+                body: fixture("instances/pg-good.json"),
+                headers: Vec::new(),
+            },
+        ],
+    );
+    let api = Server::start(routes, std::time::Duration::ZERO);
+    let home = tempfile::tempdir().unwrap();
+    let env = google_env(home.path(), &api.url, &api.url);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let started = std::time::Instant::now();
+    let run = sqlready_in(
+        home.path(),
+        &[
+            "audit",
+            "--no-config",
+            "cloudsql://acme-prod/pg-good",
+            "--format",
+            "json",
+        ],
+        &env,
+    );
+    let elapsed = started.elapsed();
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let report = run.json();
+    assert!(
+        support::cli::only_target(&report)["error"].is_null(),
+        "{report:#}"
+    );
+    let gets: Vec<String> = api
+        .log()
+        .into_iter()
+        .filter(|line| line.starts_with(&format!("GET {path}?")))
+        .collect();
+    assert_eq!(
+        gets.len(),
+        2,
+        "one throttled attempt, one that succeeds: {gets:?}"
+    );
+    // The client's own first backoff is at most 200 ms; the server asked for 3 s.
+    assert!(
+        elapsed >= std::time::Duration::from_millis(2900),
+        "retried after {elapsed:?}"
+    );
+    assert!(
+        elapsed < std::time::Duration::from_secs(8),
+        "took {elapsed:?}"
+    );
+}

@@ -1,5 +1,7 @@
 //! Sources: the only code that does I/O. Each turns what it read into facts.
 
+pub mod api_answers;
+
 #[cfg(feature = "cloudsql")]
 pub mod cloudsql;
 /// Cloud SQL's version names and support calendar: pure, shared with the Terraform source.
