@@ -1048,3 +1048,71 @@ fn cloudsql_throttling_waits_as_retry_after_says() {
         "took {elapsed:?}"
     );
 }
+
+#[cfg(feature = "cloudsql")]
+#[test]
+fn a_100_mb_cloudsql_answer_is_refused_for_that_target_only() {
+    use cloudsql_server::{Reply, Server, scenario_routes};
+    // With a Content-Length, from the local Admin API server: a JSON instance
+    // whose one field holds 100 MB.
+    let mut routes = scenario_routes();
+    let filler = "x".repeat(100 * 1024 * 1024);
+    routes.add(
+        "/v1/projects/acme-prod/instances/pg-good",
+        vec![Reply {
+            status: 200,
+            body: format!(r#"{{"name":"pg-good","project":"acme-prod","gceZone":"{filler}"}}"#),
+            headers: Vec::new(),
+        }],
+    );
+    drop(filler);
+    let api = Server::start(routes, std::time::Duration::ZERO);
+    // Without one (chunked, streamed until the client hangs up).
+    let chunked = hundred_megabytes(true);
+    for (url, announced) in [(api.url.clone(), true), (chunked.url.clone(), false)] {
+        let home = tempfile::tempdir().unwrap();
+        let env = google_env(home.path(), &url, &api.url);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let run = sqlready_in(
+            home.path(),
+            &[
+                "audit",
+                "--no-config",
+                "cloudsql://acme-prod/pg-good",
+                "cloudsql://acme-prod/pg-bad",
+                "--format",
+                "json",
+                "--statement-timeout",
+                "30",
+            ],
+            &env,
+        );
+        assert_eq!(run.code, 3, "{}", run.stderr);
+        let report = run.json();
+        let targets = report["targets"].as_array().unwrap();
+        let good = targets
+            .iter()
+            .find(|t| t["id"] == "cloudsql://acme-prod/pg-good")
+            .unwrap();
+        let error = good["error"].as_str().unwrap_or_default();
+        let expected = if announced {
+            "announced as 1048576"
+        } else {
+            "sent without a Content-Length; cut off"
+        };
+        assert!(
+            error.contains("over the 33554432-byte limit sqlready reads")
+                && error.contains(expected)
+                && !error.contains("timed out"),
+            "announced={announced}: {error}"
+        );
+        if announced {
+            // The other instance of the same API is audited as usual.
+            let bad = targets
+                .iter()
+                .find(|t| t["id"] == "cloudsql://acme-prod/pg-bad")
+                .unwrap();
+            assert!(bad["error"].is_null(), "{bad:#}");
+        }
+    }
+}

@@ -50,6 +50,14 @@ use google_cloud_sql_v1::model::{
 };
 use std::time::Duration;
 
+// The Cloud SQL client reads answers through the patched gax HTTP layer
+// (vendor/README.md), whose cap must be the one shared with RDS; this also
+// fails the build if the patch is ever dropped.
+const _: () = assert!(
+    google_cloud_gax_internal::http::MAX_ANSWER_BYTES as u64
+        == super::api_answers::MAX_ANSWER_BYTES
+);
+
 /// Replaces the API base URL (tests, private endpoints, proxies).
 pub const ENDPOINT_VAR: &str = "SQLREADY_CLOUDSQL_ENDPOINT";
 /// An OAuth 2.0 access token sent as the bearer token instead of ADC.
