@@ -203,6 +203,8 @@ pub struct Measured {
 
 /// Runs `sqlready ARGS…` and reaps it with `wait4`, so the peak memory is that
 /// of this child only (not of every child the test process ever waited for).
+// The child is reaped by `wait4` below (std's `wait` would hide its rusage).
+#[allow(clippy::zombie_processes)]
 pub fn run_measured(args: &[&str], bound: Duration) -> Measured {
     use std::process::{Command, Stdio};
     let mut child = Command::new(env!("CARGO_BIN_EXE_sqlready"))
@@ -250,6 +252,7 @@ pub fn run_measured(args: &[&str], bound: Duration) -> Measured {
         }
         if started.elapsed() > bound {
             let _ = child.kill();
+            let _ = child.wait();
             panic!("sqlready did not exit within {bound:?}");
         }
         std::thread::sleep(Duration::from_millis(20));
