@@ -604,6 +604,7 @@ fn a_hanging_rds_endpoint_is_bounded_by_the_statement_timeout() {
 
 /// A peer answering every HTTP request with 100 MB: with a Content-Length,
 /// or (`chunked`) without one, streamed until the client hangs up.
+#[cfg(any(feature = "rds", feature = "cloudsql"))]
 fn hundred_megabytes(chunked: bool) -> hostile::Peer {
     hostile::Peer::start(
         false,
