@@ -926,6 +926,8 @@ fn a_postgres_server_announcing_2_gb_is_refused_within_bounded_memory() {
             "in_row={in_row}: {error}\n{}",
             run.stdout
         );
+        eprintln!("in_row={in_row}: peak RSS {} MiB", run.peak_rss >> 20);
+        assert!(run.peak_rss > 0, "the child's memory was sampled");
         assert!(
             run.peak_rss < RSS_BOUND,
             "in_row={in_row}: peak RSS {} MiB",
@@ -981,6 +983,8 @@ fn a_mysql_payload_reassembled_past_the_cap_is_refused_within_bounded_memory() {
         )) && !error.contains("timed out"),
         "{error}"
     );
+    eprintln!("peak RSS {} MiB", run.peak_rss >> 20);
+    assert!(run.peak_rss > 0, "the child's memory was sampled");
     assert!(
         run.peak_rss < RSS_BOUND,
         "peak RSS {} MiB",

@@ -197,14 +197,14 @@ pub struct Measured {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
-    /// `ru_maxrss` of the child alone, from `wait4`, in bytes.
+    /// The child's own peak resident memory (`VmHWM`), in bytes.
     pub peak_rss: u64,
 }
 
-/// Runs `sqlready ARGS…` and reaps it with `wait4`, so the peak memory is that
-/// of this child only (not of every child the test process ever waited for).
-// The child is reaped by `wait4` below (std's `wait` would hide its rusage).
-#[allow(clippy::zombie_processes)]
+/// Runs `sqlready ARGS…` and samples its peak resident memory (`VmHWM` in
+/// /proc/PID/status, the high-water mark of its own address space) every few
+/// milliseconds until it exits. Not `ru_maxrss`: Linux carries the spawning
+/// process's RSS into it at exec, so it would measure the test process.
 pub fn run_measured(args: &[&str], bound: Duration) -> Measured {
     use std::process::{Command, Stdio};
     let mut child = Command::new(env!("CARGO_BIN_EXE_sqlready"))
@@ -232,22 +232,17 @@ pub fn run_measured(args: &[&str], bound: Duration) -> Measured {
         s
     });
     let started = Instant::now();
+    let mut peak_rss = 0u64;
     loop {
-        let mut status = 0;
-        // SAFETY: plain libc call on our own child's pid with valid out-pointers.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        let reaped = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
-        if reaped == pid {
-            let code = if libc::WIFEXITED(status) {
-                libc::WEXITSTATUS(status)
-            } else {
-                -1
-            };
+        if let Some(hwm) = vm_hwm(pid) {
+            peak_rss = peak_rss.max(hwm);
+        }
+        if let Some(status) = child.try_wait().expect("wait for sqlready") {
             return Measured {
-                code,
+                code: status.code().unwrap_or(-1),
                 stdout: out.join().unwrap(),
                 stderr: err.join().unwrap(),
-                peak_rss: usage.ru_maxrss as u64 * 1024,
+                peak_rss,
             };
         }
         if started.elapsed() > bound {
@@ -255,6 +250,14 @@ pub fn run_measured(args: &[&str], bound: Duration) -> Measured {
             let _ = child.wait();
             panic!("sqlready did not exit within {bound:?}");
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(2));
     }
+}
+
+/// `VmHWM` of a live process, in bytes (none once it has exited).
+fn vm_hwm(pid: libc::pid_t) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
