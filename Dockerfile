@@ -16,6 +16,7 @@ RUN apt-get update \
 WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
+COPY vendor ./vendor
 COPY checks ./checks
 COPY benches ./benches
 RUN cargo build --release --locked --bin sqlready \

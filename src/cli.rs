@@ -220,6 +220,18 @@ pub enum ChecksCommand {
         /// Check files (*.toml) or directories of them.
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+        /// Read `[checks.allow_functions]` from FILE, as `audit` does (default:
+        /// $SQLREADY_CONFIG, else ./sqlready.toml when it exists).
+        #[arg(
+            long,
+            value_name = "FILE",
+            env = "SQLREADY_CONFIG",
+            conflicts_with = "no_config"
+        )]
+        config: Option<PathBuf>,
+        /// Do not read ./sqlready.toml even when it exists (built-in allowlist only).
+        #[arg(long)]
+        no_config: bool,
     },
     /// Print the documentation of every check as Markdown (docs/checks.md).
     Docs,

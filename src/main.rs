@@ -74,7 +74,7 @@ fn run(cli: Cli) -> Result<u8> {
 /// `--config` / `$SQLREADY_CONFIG`, else `./sqlready.toml` when it exists,
 /// unless `--no-config`; every problem of the file is reported at once.
 fn load_config_and_catalog(args: &AuditArgs) -> Result<(Option<Config>, Catalog)> {
-    match config_path(args) {
+    match config_path(args.config.as_deref(), args.no_config) {
         Some(path) => {
             let (config, catalog) = Config::load_with_catalog(&path, args.checks_dir.as_deref())?;
             Ok((Some(config), catalog))
@@ -84,10 +84,10 @@ fn load_config_and_catalog(args: &AuditArgs) -> Result<(Option<Config>, Catalog)
 }
 
 /// Which config file a run reads, if any.
-fn config_path(args: &AuditArgs) -> Option<PathBuf> {
-    let path = match &args.config {
-        Some(path) => path.clone(),
-        None if args.no_config => return None,
+fn config_path(config: Option<&Path>, no_config: bool) -> Option<PathBuf> {
+    let path = match config {
+        Some(path) => path.to_path_buf(),
+        None if no_config => return None,
         None => {
             let default = PathBuf::from(config::DEFAULT_FILE);
             if !default.is_file() {
@@ -422,7 +422,19 @@ fn run_checks(command: ChecksCommand) -> Result<u8> {
             };
             emit(&docs::check_page(&compiled.check), None)?;
         }
-        ChecksCommand::Lint { files } => return lint_files(&files),
+        ChecksCommand::Lint {
+            files,
+            config,
+            no_config,
+        } => {
+            // The operator's allowlist widens what custom queries may call,
+            // exactly as in `audit`: a query lint accepts is one audit runs.
+            if let Some(path) = config_path(config.as_deref(), no_config) {
+                let config = Config::load(&path)?;
+                sqlready::checks::query::set_allowed(config.allow_functions);
+            }
+            return lint_files(&files);
+        }
         ChecksCommand::Docs => emit(&docs::catalog_page(&Catalog::load(None)?), None)?,
         ChecksCommand::Facts => emit(&facts_table(), None)?,
     }

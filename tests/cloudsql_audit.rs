@@ -1016,6 +1016,7 @@ fn source_representations_are_skipped_and_backup_runs_are_read_past_on_demand_on
         vec![Reply {
             status: 200,
             body: fixture("backup-runs/pg-good.json"),
+            headers: Vec::new(),
         }],
     );
     routes.add(
@@ -1023,6 +1024,7 @@ fn source_representations_are_skipped_and_backup_runs_are_read_past_on_demand_on
         vec![Reply {
             status: 200,
             body: fixture("recovery/pg-good.json"),
+            headers: Vec::new(),
         }],
     );
     let own = Server::start(routes, Duration::ZERO);

@@ -182,7 +182,7 @@ fn every_body_the_local_server_sends_has_the_published_shape() {
     let mut problems = Vec::new();
     let mut checked = 0;
     for (key, replies) in scenario_routes().0 {
-        for Reply { status, body } in replies {
+        for Reply { status, body, .. } in replies {
             if status != 200
                 || key.contains("pg-future")
                 || key.contains("acme-broken")

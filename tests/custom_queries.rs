@@ -314,3 +314,194 @@ fn only_the_operators_config_can_allow_another_function() {
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     assert!(bad.stderr.contains("oracle"), "{}", bad.stderr);
 }
+
+/// `checks lint` reads the operator's `[checks.allow_functions]` as `audit`
+/// does: from `--config`, else ./sqlready.toml, never with `--no-config`.
+#[test]
+fn checks_lint_honours_the_configs_allow_functions() {
+    let dir = tempfile::tempdir().unwrap();
+    let checks = dir.path().join("checks");
+    std::fs::create_dir(&checks).unwrap();
+    std::fs::write(
+        checks.join("int2.toml"),
+        check_file("custom.int2", "postgres", "SELECT int2(7) AS n"),
+    )
+    .unwrap();
+    let checks = checks.to_str().unwrap();
+    let refused_int2 = |run: &support::cli::Run| {
+        run.code == 2
+            && run
+                .stderr
+                .contains("function 'int2' is not on the read-only allowlist")
+    };
+
+    // No config anywhere: the built-in list only.
+    let plain = support::cli::sqlready_in(dir.path(), &["checks", "lint", checks], &[]);
+    assert!(refused_int2(&plain), "{}\n{}", plain.code, plain.stderr);
+
+    let config = dir.path().join("operator.toml");
+    std::fs::write(&config, "[checks.allow_functions]\npostgres = [\"INT2\"]\n").unwrap();
+    let config = config.to_str().unwrap();
+    let with_config = sqlready(&["checks", "lint", checks, "--config", config]);
+    assert_eq!(with_config.code, 0, "{}", with_config.stderr);
+    assert!(with_config.stdout.contains("1 check file(s) OK"));
+    let from_env = support::cli::sqlready_with_env(
+        &["checks", "lint", checks],
+        &[("SQLREADY_CONFIG", config)],
+    );
+    assert_eq!(from_env.code, 0, "{}", from_env.stderr);
+
+    // ./sqlready.toml is read when present, and ignored with --no-config.
+    std::fs::copy(config, dir.path().join("sqlready.toml")).unwrap();
+    let implicit = support::cli::sqlready_in(dir.path(), &["checks", "lint", checks], &[]);
+    assert_eq!(implicit.code, 0, "{}", implicit.stderr);
+    let ignored =
+        support::cli::sqlready_in(dir.path(), &["checks", "lint", checks, "--no-config"], &[]);
+    assert!(
+        refused_int2(&ignored),
+        "{}\n{}",
+        ignored.code,
+        ignored.stderr
+    );
+
+    // An entry for another engine widens nothing; a broken config is an error of its own.
+    std::fs::write(
+        dir.path().join("sqlready.toml"),
+        "[checks.allow_functions]\nmysql = [\"int2\"]\n",
+    )
+    .unwrap();
+    let other_engine = support::cli::sqlready_in(dir.path(), &["checks", "lint", checks], &[]);
+    assert!(refused_int2(&other_engine), "{}", other_engine.stderr);
+    std::fs::write(
+        dir.path().join("sqlready.toml"),
+        "[checks.allow_functions]\noracle = [\"x\"]\n",
+    )
+    .unwrap();
+    let bad = support::cli::sqlready_in(dir.path(), &["checks", "lint", checks], &[]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("oracle") && bad.stderr.contains("sqlready.toml"),
+        "{}",
+        bad.stderr
+    );
+}
+
+/// `audit --format json --evidence DIR` of `url`: the report's one target and
+/// run.json, with stderr.
+fn audit_with_evidence(url: &str) -> (serde_json::Value, serde_json::Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("bundle");
+    let run = sqlready(&[
+        "audit",
+        url,
+        "--no-config",
+        "--format",
+        "json",
+        "--evidence",
+        bundle.to_str().unwrap(),
+    ]);
+    assert!(
+        run.code == 0 || run.code == 1,
+        "{url}: exit {}: {}\n{}",
+        run.code,
+        run.stderr,
+        run.stdout
+    );
+    let target = support::cli::only_target(&run.json()).clone();
+    let run_json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("run.json")).unwrap()).unwrap();
+    (target, run_json, run.stderr)
+}
+
+/// The warnings of the report's target and of run.json, which must agree.
+fn recorded_warnings(target: &serde_json::Value, run_json: &serde_json::Value) -> Vec<String> {
+    let in_report: Vec<String> = target["warnings"]
+        .as_array()
+        .map(|a| a.iter().map(|w| w.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default();
+    let in_run: Vec<String> = run_json["warnings"]
+        .as_array()
+        .expect("run.json has warnings")
+        .iter()
+        .map(|w| {
+            assert_eq!(w["target"], target["id"]);
+            w["warning"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(in_report, in_run);
+    in_report
+}
+
+#[test]
+fn a_session_that_can_do_more_than_read_is_in_the_run_record() {
+    // PostgreSQL: a superuser, a role with a write grant on one table, the auditor.
+    let bad = &pglab().bad;
+    bad.psql(
+        "app",
+        &format!(
+            "DO $$ BEGIN
+               IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'guard_writer') THEN
+                 CREATE ROLE guard_writer LOGIN PASSWORD '{LAB_PASSWORD}' IN ROLE pg_monitor;
+               END IF;
+             END $$;
+             GRANT INSERT ON orders TO guard_writer;"
+        ),
+    );
+    let (target, run_json, stderr) = audit_with_evidence(&bad.url("postgres", "app"));
+    let warnings = recorded_warnings(&target, &run_json);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("role postgres is a superuser"),
+        "{warnings:?}"
+    );
+    assert_eq!(stderr.matches("is a superuser").count(), 1, "{stderr}");
+    let (target, run_json, _) = audit_with_evidence(&bad.url("guard_writer", "app"));
+    let warnings = recorded_warnings(&target, &run_json);
+    assert!(
+        warnings.len() == 1 && warnings[0].contains("role guard_writer may write to tables"),
+        "{warnings:?}"
+    );
+    let (target, run_json, _) = audit_with_evidence(&pglab().good.url("auditor", "app"));
+    assert!(target.get("warnings").is_none(), "{target:#}");
+    assert!(recorded_warnings(&target, &run_json).is_empty());
+
+    // MariaDB: write grants per schema and per table are seen, not only global ones.
+    let server = &mylab().good;
+    let my_password = support::mylab::LAB_PASSWORD;
+    server.sql(&format!(
+        "CREATE DATABASE IF NOT EXISTS guardtest2; CREATE TABLE IF NOT EXISTS guardtest2.probe (n int); \
+         CREATE USER IF NOT EXISTS 'guardwriter'@'%' IDENTIFIED BY '{my_password}'; \
+         GRANT ALL ON guardtest2.* TO 'guardwriter'@'%'; \
+         CREATE USER IF NOT EXISTS 'guardtable'@'%' IDENTIFIED BY '{my_password}'; \
+         GRANT PROCESS, SELECT ON *.* TO 'guardtable'@'%'; \
+         GRANT UPDATE (n) ON guardtest2.probe TO 'guardtable'@'%'; \
+         GRANT DELETE ON guardtest2.probe TO 'guardtable'@'%'"
+    ));
+    let (target, run_json, stderr) = audit_with_evidence(&server.url("guardwriter"));
+    let warnings = recorded_warnings(&target, &run_json);
+    assert!(
+        warnings.len() == 1
+            && warnings[0]
+                .contains("account 'guardwriter'@'%' holds ALL PRIVILEGES ON `guardtest2`.*"),
+        "{warnings:?}"
+    );
+    assert_eq!(
+        stderr.matches("holds ALL PRIVILEGES").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(!warnings[0].contains("PASSWORD"), "{warnings:?}");
+    let (target, run_json, _) = audit_with_evidence(&server.url("guardtable"));
+    let warnings = recorded_warnings(&target, &run_json);
+    assert!(
+        warnings.len() == 1
+            && warnings[0].contains("ON `guardtest2`.`probe`")
+            && warnings[0].contains("UPDATE")
+            && warnings[0].contains("DELETE")
+            && !warnings[0].contains("PROCESS"),
+        "{warnings:?}"
+    );
+    let (target, run_json, _) = audit_with_evidence(&server.url("auditor"));
+    assert!(target.get("warnings").is_none(), "{target:#}");
+    assert!(recorded_warnings(&target, &run_json).is_empty());
+}

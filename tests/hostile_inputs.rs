@@ -604,6 +604,7 @@ fn a_hanging_rds_endpoint_is_bounded_by_the_statement_timeout() {
 
 /// A peer answering every HTTP request with 100 MB: with a Content-Length,
 /// or (`chunked`) without one, streamed until the client hangs up.
+#[cfg(any(feature = "rds", feature = "cloudsql"))]
 fn hundred_megabytes(chunked: bool) -> hostile::Peer {
     hostile::Peer::start(
         false,
@@ -853,4 +854,270 @@ fn a_refused_facts_file_names_its_target_with_control_characters_escaped() {
     assert!(!run.stderr.contains('\u{1b}'), "{}", run.stderr);
     assert!(run.stderr.contains("\\u{1b}[2J"), "{}", run.stderr);
     assert!(run.stderr.contains("app\\n"), "{}", run.stderr);
+}
+
+/// What a peer streams after a huge length header: enough that a client
+/// reading it whole would pass the memory bound below.
+const FLOOD: usize = 768 * 1024 * 1024;
+/// The peak memory a run may reach while refusing a huge message.
+const RSS_BOUND: u64 = 400 * 1024 * 1024;
+
+/// A PostgreSQL message with its tag and length header.
+fn pg_message(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    out.extend_from_slice(&((body.len() + 4) as u32).to_be_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+/// A PostgreSQL peer announcing a message of about 2 GB, then streaming
+/// filler: at start-up (`in_row` false, as the authentication request) or,
+/// after a normal start-up, as the first data row of the first statement.
+fn postgres_announcing_2_gb(in_row: bool) -> hostile::Peer {
+    hostile::Peer::start(
+        true,
+        std::sync::Arc::new(move |_, stream| {
+            use std::io::{Read, Write};
+            if in_row {
+                let mut hello = pg_message(b'R', &0u32.to_be_bytes());
+                hello.extend(pg_message(b'S', b"server_version\x0015.0\x00"));
+                hello.extend(pg_message(b'K', &[0, 0, 0, 1, 0, 0, 0, 2]));
+                hello.extend(pg_message(b'Z', b"I"));
+                if stream.write_all(&hello).is_err() {
+                    return;
+                }
+                let mut first = [0u8; 4096];
+                if !matches!(stream.read(&mut first), Ok(n) if n > 0) {
+                    return;
+                }
+            }
+            let mut header = vec![if in_row { b'D' } else { b'R' }];
+            header.extend_from_slice(&0x7fff_fff0u32.to_be_bytes());
+            if stream.write_all(&header).is_ok() {
+                hostile::stream_filler(stream, FLOOD);
+            }
+        }),
+    )
+}
+
+#[test]
+fn a_postgres_server_announcing_2_gb_is_refused_within_bounded_memory() {
+    for in_row in [false, true] {
+        let peer = postgres_announcing_2_gb(in_row);
+        let url = format!(
+            "postgres://auditor@127.0.0.1:{}/app?sslmode=disable",
+            peer.port
+        );
+        let run = hostile::run_measured(
+            &["audit", "--no-config", &url, "--format", "json"],
+            std::time::Duration::from_secs(60),
+        );
+        assert_eq!(run.code, 3, "in_row={in_row}: {}", run.stderr);
+        let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let error = support::cli::only_target(&report)["error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            error.contains("the server sent a message of 214748")
+                && error.contains("over the 67108864-byte limit")
+                && !error.contains("timed out")
+                && !error.contains("timeout"),
+            "in_row={in_row}: {error}\n{}",
+            run.stdout
+        );
+        eprintln!("in_row={in_row}: peak RSS {} MiB", run.peak_rss >> 20);
+        assert!(run.peak_rss > 0, "the child's memory was sampled");
+        assert!(
+            run.peak_rss < RSS_BOUND,
+            "in_row={in_row}: peak RSS {} MiB",
+            run.peak_rss >> 20
+        );
+    }
+}
+
+/// A MySQL peer whose handshake is a payload split into 16 MiB packets that
+/// never ends (each packet announces the maximum length, so another follows).
+fn mysql_with_an_endless_handshake() -> hostile::Peer {
+    hostile::speaks_first(std::sync::Arc::new(|_, stream| {
+        use std::io::Write;
+        let mut sent = 0usize;
+        let mut sequence = 0u8;
+        let part = 0xff_ffffusize;
+        while sent < FLOOD {
+            let header = [0xff, 0xff, 0xff, sequence];
+            // The payload starts like a v10 handshake, not like an error packet.
+            let mut first = Vec::new();
+            if sequence == 0 {
+                first.push(10u8);
+            }
+            if stream.write_all(&header).is_err() || stream.write_all(&first).is_err() {
+                return;
+            }
+            hostile::stream_filler(stream, part - first.len());
+            sent += part;
+            sequence = sequence.wrapping_add(1);
+        }
+    }))
+}
+
+#[test]
+fn a_mysql_payload_reassembled_past_the_cap_is_refused_within_bounded_memory() {
+    let peer = mysql_with_an_endless_handshake();
+    let url = format!("mysql://auditor@127.0.0.1:{}/", peer.port);
+    let run = hostile::run_measured(
+        &["audit", "--no-config", &url, "--format", "json"],
+        std::time::Duration::from_secs(60),
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let error = support::cli::only_target(&report)["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    // Five 16 MiB packets: the fifth takes the payload past 64 MiB.
+    assert!(
+        error.contains(&format!(
+            "the server sent a message of {} bytes, over the 67108864-byte limit",
+            5 * 0xff_ffff
+        )) && !error.contains("timed out"),
+        "{error}"
+    );
+    eprintln!("peak RSS {} MiB", run.peak_rss >> 20);
+    assert!(run.peak_rss > 0, "the child's memory was sampled");
+    assert!(
+        run.peak_rss < RSS_BOUND,
+        "peak RSS {} MiB",
+        run.peak_rss >> 20
+    );
+}
+
+#[cfg(feature = "cloudsql")]
+#[test]
+fn cloudsql_throttling_waits_as_retry_after_says() {
+    use cloudsql_server::{Reply, Server, fixture, scenario_routes};
+    let path = "/v1/projects/acme-prod/instances/pg-good";
+    let mut routes = scenario_routes();
+    routes.add(
+        path,
+        vec![
+            Reply::error(429, "RESOURCE_EXHAUSTED", "Quota exceeded")
+                .with_header("Retry-After", "3"),
+            Reply {
+                status: 200,
+                body: fixture("instances/pg-good.json"),
+                headers: Vec::new(),
+            },
+        ],
+    );
+    let api = Server::start(routes, std::time::Duration::ZERO);
+    let home = tempfile::tempdir().unwrap();
+    let env = google_env(home.path(), &api.url, &api.url);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let started = std::time::Instant::now();
+    let run = sqlready_in(
+        home.path(),
+        &[
+            "audit",
+            "--no-config",
+            "cloudsql://acme-prod/pg-good",
+            "--format",
+            "json",
+        ],
+        &env,
+    );
+    let elapsed = started.elapsed();
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let report = run.json();
+    assert!(
+        support::cli::only_target(&report)["error"].is_null(),
+        "{report:#}"
+    );
+    let gets: Vec<String> = api
+        .log()
+        .into_iter()
+        .filter(|line| line.starts_with(&format!("GET {path}?")))
+        .collect();
+    assert_eq!(
+        gets.len(),
+        2,
+        "one throttled attempt, one that succeeds: {gets:?}"
+    );
+    // The client's own first backoff is at most 200 ms; the server asked for 3 s.
+    assert!(
+        elapsed >= std::time::Duration::from_millis(2900),
+        "retried after {elapsed:?}"
+    );
+    assert!(
+        elapsed < std::time::Duration::from_secs(8),
+        "took {elapsed:?}"
+    );
+}
+
+#[cfg(feature = "cloudsql")]
+#[test]
+fn a_100_mb_cloudsql_answer_is_refused_for_that_target_only() {
+    use cloudsql_server::{Reply, Server, scenario_routes};
+    // With a Content-Length, from the local Admin API server: a JSON instance
+    // whose one field holds 100 MB.
+    let mut routes = scenario_routes();
+    let filler = "x".repeat(100 * 1024 * 1024);
+    routes.add(
+        "/v1/projects/acme-prod/instances/pg-good",
+        vec![Reply {
+            status: 200,
+            body: format!(r#"{{"name":"pg-good","project":"acme-prod","gceZone":"{filler}"}}"#),
+            headers: Vec::new(),
+        }],
+    );
+    drop(filler);
+    let api = Server::start(routes, std::time::Duration::ZERO);
+    // Without one (chunked, streamed until the client hangs up).
+    let chunked = hundred_megabytes(true);
+    for (url, announced) in [(api.url.clone(), true), (chunked.url.clone(), false)] {
+        let home = tempfile::tempdir().unwrap();
+        let env = google_env(home.path(), &url, &api.url);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let run = sqlready_in(
+            home.path(),
+            &[
+                "audit",
+                "--no-config",
+                "cloudsql://acme-prod/pg-good",
+                "cloudsql://acme-prod/pg-bad",
+                "--format",
+                "json",
+                "--statement-timeout",
+                "30",
+            ],
+            &env,
+        );
+        assert_eq!(run.code, 3, "{}", run.stderr);
+        let report = run.json();
+        let targets = report["targets"].as_array().unwrap();
+        let good = targets
+            .iter()
+            .find(|t| t["id"] == "cloudsql://acme-prod/pg-good")
+            .unwrap();
+        let error = good["error"].as_str().unwrap_or_default();
+        let expected = if announced {
+            "announced as 1048576"
+        } else {
+            "sent without a Content-Length; cut off"
+        };
+        assert!(
+            error.contains("over the 33554432-byte limit sqlready reads")
+                && error.contains(expected)
+                && !error.contains("timed out"),
+            "announced={announced}: {error}"
+        );
+        if announced {
+            // The other instance of the same API is audited as usual.
+            let bad = targets
+                .iter()
+                .find(|t| t["id"] == "cloudsql://acme-prod/pg-bad")
+                .unwrap();
+            assert!(bad["error"].is_null(), "{bad:#}");
+        }
+    }
 }

@@ -329,6 +329,7 @@ pub fn run_example(compiled: &CompiledCheck, example: &Example) -> super::eval::
         principal: None,
         sources: Vec::new(),
         location: None,
+        warnings: Vec::new(),
     };
     evaluate(compiled, &Subject::new(&target, &Thresholds::default()))
 }

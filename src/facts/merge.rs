@@ -193,6 +193,7 @@ pub fn merge(id: &str, cloud: Part, database: Part) -> Collected {
                 principal: db.principal.or(api.principal),
                 sources: Vec::new(),
                 location: None,
+                warnings: api.warnings.into_iter().chain(db.warnings).collect(),
             }
         }
     };
@@ -310,6 +311,7 @@ mod tests {
             principal: (kind == Kind::Postgres).then(|| "auditor".to_string()),
             sources: Vec::new(),
             location: None,
+            warnings: Vec::new(),
         }
     }
 

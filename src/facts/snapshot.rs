@@ -33,6 +33,11 @@ pub struct TargetFacts {
     /// SARIF physical locations; none for a live target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
+    /// What the run should tell the operator about how it was audited, in
+    /// words (the audit's own account could write or is a superuser); also
+    /// said on stderr. Empty when there is nothing to say.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// A place in a file: the path as given (relative to where sqlready ran, or

@@ -6,7 +6,8 @@
 //!   report.json                   the JSON report, exactly as --format json prints it
 //!   run.json                      who ran it, where from, tool version, start/end, options,
 //!                                 and how the facts were obtained (live sources and their
-//!                                 principals, or a facts file and its SHA-256)
+//!                                 principals, or a facts file and its SHA-256), and the
+//!                                 warnings about the audit's own account (superuser, writes)
 //!   controls.json                 SOC 2 mapping of every check (src/report/soc2.rs)
 //!   config/sqlready.toml          the config file used, byte for byte (it holds no secrets)
 //!   targets/NN-<id>/facts.json    normalized facts, each with its source and origin
@@ -164,6 +165,9 @@ pub fn files(input: &BundleInput<'_>) -> BTreeMap<String, Vec<u8>> {
         input.report_json.as_bytes().to_vec(),
     );
     let mut principals = Vec::new();
+    // What the run warned about on stderr (the audit's own account could
+    // write, or is a superuser), kept with the run it concerns.
+    let mut warnings = Vec::new();
     for (index, outcome) in input.collected.iter().enumerate() {
         let id = match outcome {
             Ok(target) => target.id.as_str(),
@@ -172,6 +176,9 @@ pub fn files(input: &BundleInput<'_>) -> BTreeMap<String, Vec<u8>> {
         let dir = format!("targets/{:02}-{}", index + 1, slug(id));
         match outcome {
             Ok(target) => {
+                for warning in &target.warnings {
+                    warnings.push(json!({"target": target.id, "warning": warning}));
+                }
                 // Every source that ran is listed; a null principal says
                 // the source could not tell (its raw evidence says why).
                 if target.sources.is_empty() {
@@ -219,6 +226,7 @@ pub fn files(input: &BundleInput<'_>) -> BTreeMap<String, Vec<u8>> {
         "host": host,
         "os_user": os_user,
         "principals": principals,
+        "warnings": warnings,
         "invocation": input.invocation,
         "thresholds": input.thresholds.run,
         "target_thresholds": input.thresholds.overrides(),

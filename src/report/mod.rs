@@ -91,6 +91,11 @@ pub struct TargetReport {
     /// Where the target is declared (a Terraform resource's file and line).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<crate::facts::snapshot::Location>,
+    /// Warnings about how the target was audited (the audit's own account
+    /// could write, or is a superuser: docs/security.md). An added field
+    /// (DESIGN.md allows additions), absent when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// How much of the checklist a score stands on: `judged` items (status
@@ -295,6 +300,7 @@ pub fn judge(catalog: &Catalog, facts: &TargetFacts, thresholds: &Thresholds) ->
         principal: facts.principal.clone(),
         sources: facts.sources.clone(),
         location: facts.location.clone(),
+        warnings: facts.warnings.clone(),
     }
 }
 
@@ -334,6 +340,7 @@ fn failed(_catalog: &Catalog, failure: &TargetFailure) -> TargetReport {
         principal: None,
         sources: Vec::new(),
         location: None,
+        warnings: Vec::new(),
     }
 }
 

@@ -1,5 +1,7 @@
 //! Sources: the only code that does I/O. Each turns what it read into facts.
 
+pub mod api_answers;
+
 #[cfg(feature = "cloudsql")]
 pub mod cloudsql;
 /// Cloud SQL's version names and support calendar: pure, shared with the Terraform source.
@@ -16,6 +18,16 @@ pub mod terraform;
 use crate::facts::snapshot::{Collected, TargetFailure};
 use crate::target::{Kind, TargetSpec};
 use std::time::Duration;
+
+/// The largest message (PostgreSQL) or reassembled packet payload (MySQL) a
+/// database server may send; the patched sqlx refuses anything larger before
+/// reserving memory for it (vendor/README.md, docs/security.md).
+pub const MAX_SERVER_MESSAGE_BYTES: usize = sqlx_core::net::MAX_MESSAGE_BYTES;
+
+/// Whether a sqlx protocol error is the message size cap refusing a message.
+pub fn oversized_message(detail: &str) -> bool {
+    detail.starts_with("the server sent a message of ") && detail.contains("-byte limit")
+}
 
 /// How sources connect and what extra they run.
 #[derive(Debug, Clone)]

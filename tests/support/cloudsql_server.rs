@@ -47,13 +47,22 @@ pub const KEY_EMAIL: &str = "sqlready-key@acme-prod.iam.gserviceaccount.com";
 pub struct Reply {
     pub status: u16,
     pub body: String,
+    /// Extra response headers (`Retry-After` …).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Reply {
+    /// The same reply with one more header.
+    pub fn with_header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
     pub fn json(value: &Value) -> Reply {
         Reply {
             status: 200,
             body: value.to_string(),
+            headers: Vec::new(),
         }
     }
 
@@ -64,6 +73,7 @@ impl Reply {
         Reply {
             status,
             body: body.to_string(),
+            headers: Vec::new(),
         }
     }
 }
@@ -216,6 +226,7 @@ async fn answer(
     Ok(respond(&Reply {
         status: reply.status,
         body: render(&reply.body),
+        headers: reply.headers.clone(),
     }))
 }
 
@@ -305,6 +316,7 @@ fn token(form: &HashMap<String, String>) -> Response<Full<Bytes>> {
         respond(&Reply {
             status: 400,
             body: json!({"error": error}).to_string(),
+            headers: Vec::new(),
         })
     };
     match grant {
@@ -378,6 +390,7 @@ fn tokeninfo(
             status: 400,
             body: json!({"error": "invalid_token", "error_description": "Invalid Value"})
                 .to_string(),
+            headers: Vec::new(),
         },
     })
 }
@@ -412,9 +425,13 @@ fn metadata(request: &Request<Incoming>, path: &str) -> Response<Full<Bytes>> {
 }
 
 fn respond(reply: &Reply) -> Response<Full<Bytes>> {
-    Response::builder()
+    let mut response = Response::builder()
         .status(StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
-        .header("content-type", "application/json; charset=UTF-8")
+        .header("content-type", "application/json; charset=UTF-8");
+    for (name, value) in &reply.headers {
+        response = response.header(name.as_str(), value.as_str());
+    }
+    response
         .body(Full::new(Bytes::from(reply.body.clone())))
         .expect("response")
 }
@@ -550,6 +567,7 @@ pub fn scenario_routes() -> Routes {
             vec![Reply {
                 status: 200,
                 body: fixture(&format!("instances/{name}.json")),
+                headers: Vec::new(),
             }],
         );
     }
@@ -559,6 +577,7 @@ pub fn scenario_routes() -> Routes {
             vec![Reply {
                 status: 200,
                 body: fixture(&format!("backup-runs/{name}.json")),
+                headers: Vec::new(),
             }],
         );
     }
@@ -567,6 +586,7 @@ pub fn scenario_routes() -> Routes {
         vec![Reply {
             status: 200,
             body: fixture("backup-runs/empty.json"),
+            headers: Vec::new(),
         }],
     );
     for name in ["pg-good", "mysql-good"] {
@@ -575,6 +595,7 @@ pub fn scenario_routes() -> Routes {
             vec![Reply {
                 status: 200,
                 body: fixture(&format!("recovery/{name}.json")),
+                headers: Vec::new(),
             }],
         );
     }
@@ -603,6 +624,7 @@ pub fn scenario_routes() -> Routes {
         vec![Reply {
             status: 200,
             body: fixture("backup-runs/pg-good.json"),
+            headers: Vec::new(),
         }],
     );
     routes.add(
@@ -610,6 +632,7 @@ pub fn scenario_routes() -> Routes {
         vec![Reply {
             status: 200,
             body: fixture("recovery/pg-good.json"),
+            headers: Vec::new(),
         }],
     );
     routes.add(
@@ -617,6 +640,7 @@ pub fn scenario_routes() -> Routes {
         vec![Reply {
             status: 200,
             body: r#"{"kind": "sql#instancesList", "items": "#.to_string(),
+            headers: Vec::new(),
         }],
     );
     let mut partial = fixture_json("lists/partial.json");
@@ -630,6 +654,7 @@ pub fn scenario_routes() -> Routes {
         vec![Reply {
             status: 200,
             body: fixture("backup-runs/mysql-bad.json"),
+            headers: Vec::new(),
         }],
     );
 
@@ -638,6 +663,7 @@ pub fn scenario_routes() -> Routes {
         vec![Reply {
             status: 200,
             body: fixture("instances/pg-good.json"),
+            headers: Vec::new(),
         }],
     );
     routes.add(
@@ -653,6 +679,7 @@ pub fn scenario_routes() -> Routes {
         vec![Reply {
             status: 200,
             body: r#"{"kind": "sql#getLatestRecoveryTime", "latestRecoveryTime": 42}"#.to_string(),
+            headers: Vec::new(),
         }],
     );
     routes
@@ -684,6 +711,7 @@ pub fn bench_routes(project: &str, count: usize, page_size: usize) -> Routes {
                 vec![Reply {
                     status: 200,
                     body: fixture("backup-runs/pg-good.json"),
+                    headers: Vec::new(),
                 }],
             );
             routes.add(
@@ -691,6 +719,7 @@ pub fn bench_routes(project: &str, count: usize, page_size: usize) -> Routes {
                 vec![Reply {
                     status: 200,
                     body: fixture("recovery/pg-good.json"),
+                    headers: Vec::new(),
                 }],
             );
         }

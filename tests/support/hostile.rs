@@ -158,3 +158,106 @@ fn read_request(stream: &mut TcpStream) -> Vec<u8> {
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
+
+/// A peer for protocols where the server speaks first (MySQL's handshake):
+/// `answer` gets each connection as soon as it is accepted.
+pub fn speaks_first(answer: Answer) -> Peer {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let answer = answer.clone();
+            std::thread::spawn(move || answer(&[], &mut stream));
+        }
+    });
+    Peer {
+        port,
+        url: format!("tcp://127.0.0.1:{port}"),
+        received: Arc::new(Mutex::new(Vec::new())),
+    }
+}
+
+/// Writes `total` bytes of filler to `stream` in 1 MiB blocks; stops early
+/// (without error) once the client hangs up.
+pub fn stream_filler(stream: &mut TcpStream, total: usize) {
+    let block = vec![b'x'; 1024 * 1024];
+    let mut left = total;
+    while left > 0 {
+        let n = left.min(block.len());
+        if stream.write_all(&block[..n]).is_err() {
+            return;
+        }
+        left -= n;
+    }
+}
+
+/// One run of the binary, with the peak resident memory it reached.
+pub struct Measured {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    /// The child's own peak resident memory (`VmHWM`), in bytes.
+    pub peak_rss: u64,
+}
+
+/// Runs `sqlready ARGS…` and samples its peak resident memory (`VmHWM` in
+/// /proc/PID/status, the high-water mark of its own address space) every few
+/// milliseconds until it exits. Not `ru_maxrss`: Linux carries the spawning
+/// process's RSS into it at exec, so it would measure the test process.
+pub fn run_measured(args: &[&str], bound: Duration) -> Measured {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sqlready"))
+        .args(args)
+        .env_remove("SQLREADY_CONFIG")
+        .env_remove("PGPASSWORD")
+        .env_remove("MYSQL_PWD")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run the sqlready binary");
+    let pid = child.id() as libc::pid_t;
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let started = Instant::now();
+    let mut peak_rss = 0u64;
+    loop {
+        if let Some(hwm) = vm_hwm(pid) {
+            peak_rss = peak_rss.max(hwm);
+        }
+        if let Some(status) = child.try_wait().expect("wait for sqlready") {
+            return Measured {
+                code: status.code().unwrap_or(-1),
+                stdout: out.join().unwrap(),
+                stderr: err.join().unwrap(),
+                peak_rss,
+            };
+        }
+        if started.elapsed() > bound {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("sqlready did not exit within {bound:?}");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// `VmHWM` of a live process, in bytes (none once it has exited).
+fn vm_hwm(pid: libc::pid_t) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}

@@ -207,6 +207,7 @@ pub fn target_facts(readings: &Readings, now: DateTime<Utc>) -> TargetFacts {
         principal: None,
         sources: Vec::new(),
         location: None,
+        warnings: Vec::new(),
     }
 }
 

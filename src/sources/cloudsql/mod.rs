@@ -24,6 +24,7 @@
 pub mod errors;
 pub mod facts;
 pub mod identity;
+mod throttle;
 pub use super::cloudsql_versions as versions;
 
 use super::CollectOptions;
@@ -38,6 +39,7 @@ use google_cloud_auth::credentials::{
 use google_cloud_gax::error::Error as ApiError;
 use google_cloud_gax::error::rpc::Code;
 use google_cloud_gax::exponential_backoff::ExponentialBackoffBuilder;
+use google_cloud_gax::options::RequestOptionsBuilder as _;
 use google_cloud_gax::retry_policy::{Aip194Strict, RetryPolicy, RetryPolicyExt};
 use google_cloud_gax::retry_result::RetryResult;
 use google_cloud_gax::retry_state::RetryState;
@@ -47,6 +49,14 @@ use google_cloud_sql_v1::model::{
     api_warning::SqlApiWarningCode,
 };
 use std::time::Duration;
+
+// The Cloud SQL client reads answers through the patched gax HTTP layer
+// (vendor/README.md), whose cap must be the one shared with RDS; this also
+// fails the build if the patch is ever dropped.
+const _: () = assert!(
+    google_cloud_gax_internal::http::MAX_ANSWER_BYTES as u64
+        == super::api_answers::MAX_ANSWER_BYTES
+);
 
 /// Replaces the API base URL (tests, private endpoints, proxies).
 pub const ENDPOINT_VAR: &str = "SQLREADY_CLOUDSQL_ENDPOINT";
@@ -72,6 +82,8 @@ struct Api {
     endpoint: String,
     /// The pre-flight's credentials, for finding who they belong to.
     credentials: Credentials,
+    /// One call's time bound, retries and waits included (`--statement-timeout`).
+    limit: Duration,
 }
 
 static API: tokio::sync::OnceCell<Result<Api, CloudSqlError>> = tokio::sync::OnceCell::const_new();
@@ -150,7 +162,19 @@ impl Api {
             backup_runs: backup_runs.build().await.map_err(built)?,
             endpoint: shown,
             credentials,
+            limit: options.statement_timeout,
         })
+    }
+
+    /// The retry and backoff policies of one call: the client's, plus the
+    /// `Retry-After` of a throttled answer ([`throttle`]).
+    fn policies(
+        &self,
+    ) -> (
+        throttle::NoteRetryAfter<impl RetryPolicy + use<>>,
+        throttle::HonourRetryAfter<google_cloud_gax::exponential_backoff::ExponentialBackoff>,
+    ) {
+        throttle::for_call(retry_policy(self.limit), backoff_policy())
     }
 
     /// Who the credentials belong to, in the order they were chosen; never fails.
@@ -203,11 +227,14 @@ impl Api {
     /// `cloudsql://PROJECT/INSTANCE`: one `instances.get`, then the extras.
     async fn one(&self, project: &str, name: &str) -> Collected {
         let id = facts::target_id(project, name);
+        let (retry, backoff) = self.policies();
         let response = self
             .instances
             .get()
             .set_project(project)
             .set_instance(name)
+            .with_retry_policy(retry)
+            .with_backoff_policy(backoff)
             .send()
             .await;
         match response {
@@ -238,12 +265,15 @@ impl Api {
         let mut stopped: Option<CloudSqlError> = None;
         for page_number in 1..=MAX_PAGES {
             pages = page_number;
+            let (retry, backoff) = self.policies();
             let page = self
                 .instances
                 .list()
                 .set_project(project)
                 .set_max_results(PAGE_SIZE)
                 .set_page_token(token.clone())
+                .with_retry_policy(retry)
+                .with_backoff_policy(backoff)
                 .send()
                 .await;
             let page = match page {
@@ -356,6 +386,7 @@ impl Api {
             let mut items = Vec::new();
             let mut token = String::new();
             for _ in 0..facts::BACKUP_RUNS_MAX_PAGES {
+                let (retry, backoff) = self.policies();
                 let response = self
                     .backup_runs
                     .list()
@@ -363,6 +394,8 @@ impl Api {
                     .set_instance(&name)
                     .set_max_results(facts::BACKUP_RUNS_PAGE)
                     .set_page_token(token.clone())
+                    .with_retry_policy(retry)
+                    .with_backoff_policy(backoff)
                     .send()
                     .await;
                 let page = match response {
@@ -393,11 +426,14 @@ impl Api {
             if !backups || !pitr {
                 return Extra::Skipped("point-in-time recovery is off".into());
             }
+            let (retry, backoff) = self.policies();
             let response = self
                 .instances
                 .get_latest_recovery_time()
                 .set_project(project)
                 .set_instance(&name)
+                .with_retry_policy(retry)
+                .with_backoff_policy(backoff)
                 .send()
                 .await;
             match response {

@@ -134,6 +134,10 @@ pub fn connect(err: sqlx::Error, endpoint: &str, options: &MySqlConnectOptions) 
                 detail: io.to_string(),
             },
         },
+        // The message size cap of the patched sqlx (vendor/README.md).
+        sqlx::Error::Protocol(detail) if crate::sources::oversized_message(&detail) => {
+            MyError::Unexpected { endpoint, detail }
+        }
         sqlx::Error::Protocol(detail) => MyError::NotMysql { endpoint, detail },
         other => MyError::Unexpected {
             endpoint,
@@ -152,6 +156,10 @@ fn describe_database_error_message(message: &str, number: Option<u16>) -> String
 /// A database error as one line, with its error number.
 pub fn describe(err: &sqlx::Error) -> String {
     match err {
+        // The message size cap's own words, whole (not cut like an unknown error).
+        sqlx::Error::Protocol(detail) if crate::sources::oversized_message(detail) => {
+            detail.clone()
+        }
         sqlx::Error::Database(db) => describe_database_error_message(db.message(), number(err)),
         other => crate::target::redact_uri(&other.to_string()),
     }

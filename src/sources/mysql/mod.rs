@@ -13,6 +13,7 @@ mod binlog_size;
 mod errors;
 pub mod facts;
 mod persisted;
+mod privileges;
 pub mod queries;
 mod registered;
 
@@ -74,7 +75,10 @@ pub async fn collect(
         queries::IDENTITY,
         &Answer::Rows(vec![identity_row.clone()]),
     );
-    warn_if_privileged(id, &user, &identity);
+    let warnings: Vec<String> = privilege_warning(&mut conn, id, &identity, options)
+        .await
+        .into_iter()
+        .collect();
     let plan = queries::plan(&identity.version, options.statement_timeout);
     for statement in &plan.session {
         sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone()))
@@ -142,6 +146,7 @@ pub async fn collect(
         principal: Some(user),
         sources: Vec::new(),
         location: None,
+        warnings,
     })
 }
 
@@ -204,47 +209,54 @@ async fn connect(
     }
 }
 
-/// Global privileges beyond reading and monitoring.
-const BEYOND_READING: &[&str] = &[
-    "SUPER",
-    "FILE",
-    "INSERT",
-    "UPDATE",
-    "DELETE",
-    "DROP",
-    "CREATE",
-    "ALTER",
-    "INDEX",
-    "SHUTDOWN",
-    "CREATE USER",
-    "GRANT OPTION",
-    "EXECUTE",
-    "CREATE ROUTINE",
-    "ALTER ROUTINE",
-    "CREATE TABLESPACE",
-    "EVENT",
-    "TRIGGER",
-    "RELOAD",
-    "CONNECTION ADMIN",
-];
-
-/// sqlready needs read access only; an account with global write or admin
-/// privileges is said once per target on stderr (schema-level grants are not
-/// looked at), since the read-only session and the query guard are then the
-/// only things between a check file and the data (docs/security.md).
-fn warn_if_privileged(id: &str, user: &str, identity: &Identity) {
-    let beyond: Vec<&str> = BEYOND_READING
+/// What the account may do beyond reading (`privileges`): its grants per
+/// schema, table, column and routine from `SHOW GRANTS`, and its global ones
+/// from `SHOW GRANTS` and information_schema. Said once on stderr and
+/// returned for the run record. `SHOW GRANTS` not answering leaves the global
+/// privileges only (a warning is a courtesy; the session is read-only anyway).
+async fn privilege_warning(
+    conn: &mut MySqlConnection,
+    id: &str,
+    identity: &Identity,
+    options: &CollectOptions,
+) -> Option<String> {
+    let lines: Vec<String> = match bounded(fetch(conn, "SHOW GRANTS"), options).await {
+        Ok(Ok(rows)) => rows
+            .iter()
+            .filter_map(|row| row.values().next()?.as_str().map(str::to_string))
+            .collect(),
+        Ok(Err(err)) => {
+            tracing::info!(error = %errors::describe(&err), "SHOW GRANTS failed; only global privileges are looked at");
+            Vec::new()
+        }
+        Err(_) => Vec::new(),
+    };
+    let mut beyond = privileges::beyond_reading(&lines);
+    let global: Vec<String> = privileges::BEYOND_READING_GLOBAL
         .iter()
-        .copied()
         .filter(|p| identity.has(p))
+        .map(|p| p.to_string())
         .collect();
-    if !beyond.is_empty() {
-        tracing::warn!(
-            target = id,
-            "account {user} holds {}: sqlready needs only read and monitoring privileges (docs/security.md)",
-            beyond.join(", ")
-        );
+    match beyond.iter_mut().find(|b| b.on == "*.*") {
+        Some(on_all) => {
+            for privilege in global {
+                if !on_all.privileges.contains(&privilege) {
+                    on_all.privileges.push(privilege);
+                }
+            }
+        }
+        None if !global.is_empty() => beyond.insert(
+            0,
+            privileges::Beyond {
+                privileges: global,
+                on: "*.*".into(),
+            },
+        ),
+        None => {}
     }
+    let warning = privileges::warning(&identity.account, &beyond)?;
+    tracing::warn!(target = id, "{warning}");
+    Some(warning)
 }
 
 /// Whether a TCP connection to host:port opens within two seconds (only asked

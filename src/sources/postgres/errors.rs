@@ -152,6 +152,11 @@ pub fn connect(err: sqlx::Error, endpoint: &str, options: &PgConnectOptions) -> 
                 detail: io.to_string(),
             },
         },
+        // The message size cap of the patched sqlx (vendor/README.md): a hostile
+        // or broken server, not a wrong port.
+        sqlx::Error::Protocol(detail) if crate::sources::oversized_message(&detail) => {
+            PgError::Unexpected { endpoint, detail }
+        }
         sqlx::Error::Protocol(detail)
             if detail
                 .to_lowercase()
@@ -209,6 +214,10 @@ pub fn query(err: sqlx::Error, what: &str, options: &CollectOptions) -> PgError 
 /// A database error as one line, with its SQLSTATE.
 pub fn describe_database_error(err: &sqlx::Error) -> String {
     match err {
+        // The message size cap's own words, whole (not cut like an unknown error).
+        sqlx::Error::Protocol(detail) if crate::sources::oversized_message(detail) => {
+            detail.clone()
+        }
         sqlx::Error::Database(db) => match db.code() {
             Some(code) => format!("{} (SQLSTATE {code})", db.message()),
             None => db.message().to_string(),

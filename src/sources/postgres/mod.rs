@@ -87,7 +87,10 @@ pub async fn collect(
         request: queries::MAIN.trim().into(),
         response: serde_json::from_str(&main_text).unwrap_or(Json::Null),
     }];
-    warn_if_privileged(&mut conn, id, &main).await;
+    let warnings: Vec<String> = privilege_warning(&mut conn, id, &main)
+        .await
+        .into_iter()
+        .collect();
     let privileged = read_privileged(&mut conn, &main, options, &mut evidence).await;
     let effective = effective::read(&mut conn, options, &mut evidence).await;
     let custom = run_custom_queries(&mut conn, &options.queries, &mut evidence).await;
@@ -125,6 +128,7 @@ pub async fn collect(
         principal: Some(readings.main.user.clone()),
         sources: Vec::new(),
         location: None,
+        warnings,
     })
 }
 
@@ -183,28 +187,29 @@ const WRITE_GRANTS: &str = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c \
      AND pg_catalog.has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE'))";
 
 /// sqlready needs read access only; a session that could do more (superuser,
-/// write grants) is said once per target on stderr, since the read-only
-/// session and the query guard are then the only things between a check file
-/// and the data (docs/security.md, "The auditor's role").
-async fn warn_if_privileged(conn: &mut PgConnection, id: &str, main: &MainDoc) {
-    if main.superuser {
-        tracing::warn!(
-            target = id,
+/// write grants) is said once per target on stderr and in the run record
+/// (the target's `warnings`), since the read-only session and the query guard
+/// are then the only things between a check file and the data
+/// (docs/security.md, "The auditor's role").
+async fn privilege_warning(conn: &mut PgConnection, id: &str, main: &MainDoc) -> Option<String> {
+    let warning = if main.superuser {
+        format!(
             "role {} is a superuser: sqlready needs only pg_monitor (docs/security.md)",
             main.user
-        );
-        return;
-    }
-    if let Ok(true) = sqlx::query_scalar::<_, bool>(WRITE_GRANTS)
+        )
+    } else if let Ok(true) = sqlx::query_scalar::<_, bool>(WRITE_GRANTS)
         .fetch_one(&mut *conn)
         .await
     {
-        tracing::warn!(
-            target = id,
+        format!(
             "role {} may write to tables of this database: sqlready needs only pg_monitor (docs/security.md)",
             main.user
-        );
-    }
+        )
+    } else {
+        return None;
+    };
+    tracing::warn!(target = id, "{warning}");
+    Some(warning)
 }
 
 /// hba rules and the archive backlog, each only when the role may read it.

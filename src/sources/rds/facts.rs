@@ -356,6 +356,7 @@ pub fn instance_target(db: &DbInstance, ctx: &Context<'_>) -> TargetFacts {
         principal: None,
         sources: Vec::new(),
         location: None,
+        warnings: Vec::new(),
     }
 }
 
@@ -607,6 +608,7 @@ pub fn cluster_target(
         principal: None,
         sources: Vec::new(),
         location: None,
+        warnings: Vec::new(),
     }
 }
 

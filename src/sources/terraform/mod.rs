@@ -99,6 +99,7 @@ pub fn shell(
             file: resource.file.clone(),
             line,
         }),
+        warnings: Vec::new(),
     }
 }
 

@@ -1,0 +1,8 @@
+mod socket;
+pub mod tls;
+
+pub use socket::{
+    connect_tcp, connect_uds, BufferedSocket, Socket, SocketIntoBox, WithSocket, WriteBuffer,
+};
+// sqlready patch: the message size cap (see vendor/README.md).
+pub use socket::{message_too_large, MAX_MESSAGE_BYTES};
