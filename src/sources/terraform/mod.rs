@@ -10,9 +10,11 @@
 //! a running instance has (backup runs, replication state) stays unknown.
 
 pub mod aws;
+mod functions;
 pub mod google;
 pub mod load;
 pub mod model;
+pub mod modules;
 
 use crate::facts::snapshot::{Collected, Location, TargetFacts, TargetFailure};
 use crate::facts::{FactSink, RawEvidence};
@@ -42,7 +44,15 @@ pub fn collect(spec: &TerraformSpec, now: DateTime<Utc>) -> Vec<Collected> {
             },
             _ => continue,
         };
-        targets.push(judged);
+        targets.push(judged.map(|facts| with_existence(facts, resource)));
+    }
+    // A module that was not read may hold databases: each is listed, not an error of the others.
+    for skipped in &config.skipped {
+        targets.push(Err(TargetFailure {
+            id: format!("{}#{}", spec.id(), skipped.address),
+            kind: Kind::Terraform,
+            error: format!("{}: not read: {}", skipped.address, skipped.reason),
+        }));
     }
     if targets.is_empty() {
         return vec![Err(failure(
@@ -58,6 +68,27 @@ pub fn collect(spec: &TerraformSpec, now: DateTime<Utc>) -> Vec<Collected> {
         ))];
     }
     targets
+}
+
+/// A resource whose `count` / `for_each` (or its module's) only a plan
+/// resolves may not exist at all: it is audited as written, and says so.
+fn with_existence(mut facts: TargetFacts, resource: &Resource) -> TargetFacts {
+    for meta in ["count", "for_each"] {
+        if let Some(expression) = resource.unresolved.get(meta) {
+            tracing::warn!(resource = %resource.address, "existence unknown: {meta} = {expression}");
+            facts.evidence.push(RawEvidence {
+                source: SOURCE.into(),
+                name: format!("{} (existence unknown)", resource.address),
+                request: resource.file.clone(),
+                response: json!({
+                    "existence": "unknown",
+                    "why": format!("{meta} is set by `{expression}`, known only when Terraform plans: this resource may plan zero instances or several"),
+                    "fix": PLAN_FIX,
+                }),
+            });
+        }
+    }
+    facts
 }
 
 fn failure(spec: &TerraformSpec, error: String) -> TargetFailure {

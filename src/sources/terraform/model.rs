@@ -92,6 +92,16 @@ pub struct Configuration {
     pub resources: Vec<Resource>,
     /// What was read, for the evidence: file names, or the plan's format version.
     pub read: Vec<String>,
+    /// Module calls whose module could not be read (not downloaded, not on disk).
+    pub skipped: Vec<Skipped>,
+}
+
+/// A module call that was not read, and why (with the command that fixes it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Skipped {
+    /// `module.db`, `module.app.module.db`.
+    pub address: String,
+    pub reason: String,
 }
 
 impl Configuration {
@@ -173,7 +183,7 @@ mod tests {
         other.address = "google_sql_database_instance.main_replica".into();
         let config = Configuration {
             resources: vec![resource(), other],
-            read: Vec::new(),
+            ..Default::default()
         };
         let found = config
             .referenced("google_sql_database_instance.main_replica.name")

@@ -289,7 +289,9 @@ resource "aws_db_instance" "reporting" {
             .contains("planned")
     );
 
-    let reporting = targets["aws_db_instance.reporting"].as_ref().unwrap();
+    // `count = 2`: one target per instance, at Terraform's addresses.
+    assert!(!targets.contains_key("aws_db_instance.reporting"));
+    let reporting = targets["aws_db_instance.reporting[1]"].as_ref().unwrap();
     assert_eq!(reporting.role, Role::Replica);
     assert_eq!(value(&reporting.facts, "rds.engine"), "postgres");
 }
