@@ -411,3 +411,141 @@ fn sarif_points_at_the_resource_block_in_its_file() {
         json!({"file": "tests/fixtures/terraform/kutt/main.tf", "line": 24})
     );
 }
+
+/// Every finding of a report, by (address, check): its status.
+fn verdicts(report: &Value) -> std::collections::BTreeMap<(String, String), String> {
+    let mut found = std::collections::BTreeMap::new();
+    for target in report["targets"].as_array().unwrap() {
+        let address = target["id"].as_str().unwrap().split('#').nth(1).unwrap();
+        for finding in target["findings"].as_array().into_iter().flatten() {
+            found.insert(
+                (
+                    address.to_string(),
+                    finding["check"].as_str().unwrap().to_string(),
+                ),
+                finding["status"].as_str().unwrap().to_string(),
+            );
+        }
+    }
+    found
+}
+
+#[test]
+fn modules_are_followed_and_the_files_and_the_plan_agree() {
+    let dir = fixture("modules");
+    let plan = fixture("modules.plan.json");
+    let (tf, planned) = (audit(&[&dir]), audit(&[&plan]));
+    assert_eq!(tf.code, 0, "{}", tf.stderr);
+    assert_eq!(planned.code, 0, "{}", planned.stderr);
+    let (tf, planned) = (tf.json(), planned.json());
+    let db = "module.db.module.db_instance.aws_db_instance.this[0]";
+    let aurora = "module.aurora.aws_rds_cluster.this[0]";
+    for report in [&tf, &planned] {
+        let mut ids: Vec<&str> = report["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().split('#').nth(1).unwrap())
+            .collect();
+        ids.sort();
+        // `module.disabled` (count = 0) plans no database; members are judged as their cluster.
+        assert_eq!(ids, [aurora, db], "{:#}", report["targets"]);
+    }
+    let by_address = |report: &Value, address: &str| {
+        report["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["resource"] == address)
+            .cloned()
+            .unwrap()
+    };
+    for report in [&tf, &planned] {
+        let db = by_address(report, db);
+        assert_eq!(db["engine"], "postgres");
+        assert_eq!(
+            item(&db, "multi_zone"),
+            "pass",
+            "multi_az from var.environment"
+        );
+        assert_eq!(item(&db, "backups"), "pass");
+        assert_eq!(item(&db, "deletion_protection"), "pass");
+        assert_eq!(item(&db, "replicas"), "fail");
+        let aurora = by_address(report, aurora);
+        assert_eq!(aurora["role"], "cluster");
+        assert_eq!(
+            item(&aurora, "replicas"),
+            "pass",
+            "two members of the for_each map join the cluster"
+        );
+        assert_eq!(item(&aurora, "deletion_protection"), "fail");
+    }
+    // The .tf files' target points at the module's file and line.
+    let tf_db = by_address(&tf, db);
+    assert!(
+        tf_db["location"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("modules/rds/modules/db_instance/main.tf"),
+        "{:#}",
+        tf_db["location"]
+    );
+    let (a, b) = (verdicts(&tf), verdicts(&planned));
+    assert!(a.len() > 100, "{}", a.len());
+    let differ: Vec<_> = a
+        .iter()
+        .filter(|(k, v)| b.get(*k) != Some(*v))
+        .map(|(k, v)| format!("{k:?}: .tf {v}, plan {:?}", b.get(k)))
+        .collect();
+    assert!(differ.is_empty(), "{differ:#?}");
+    assert_eq!(a.len(), b.len());
+}
+
+#[test]
+fn a_module_not_downloaded_is_listed_as_not_read_and_the_rest_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"
+module "vpc" {
+  source  = "terraform-aws-modules/vpc/aws"
+  version = "5.8.1"
+}
+resource "aws_db_instance" "main" {
+  engine         = "postgres"
+  engine_version = "16.3"
+  instance_class = "db.t4g.micro"
+}
+variable "with_replica" {}
+resource "aws_db_instance" "replica" {
+  count               = var.with_replica ? 1 : 0
+  replicate_source_db = aws_db_instance.main.identifier
+  instance_class      = "db.t4g.micro"
+}
+"#,
+    )
+    .unwrap();
+    let path = dir.path().display().to_string();
+    let run = audit(&[&path]);
+    assert_eq!(run.code, 3, "a module that was not read: {}", run.stderr);
+    let report = run.json();
+    let vpc = target(&report, &format!("terraform://{path}#module.vpc"));
+    let error = vpc["error"].as_str().unwrap();
+    assert!(
+        error.contains("not read") && error.contains("terraform init"),
+        "{error}"
+    );
+    let main = target(&report, &format!("terraform://{path}#aws_db_instance.main"));
+    assert_eq!(item(main, "backups"), "fail");
+    // A count only a plan knows: reported, with its existence unknown.
+    let replica = target(
+        &report,
+        &format!("terraform://{path}#aws_db_instance.replica"),
+    );
+    assert_eq!(replica["engine"], "postgres", "inherited from its source");
+    assert!(
+        run.stderr.contains("existence unknown") && run.stderr.contains("var.with_replica"),
+        "{}",
+        run.stderr
+    );
+}

@@ -8,7 +8,7 @@
 //! as unresolved with its expression.
 
 use super::model::{Configuration, Resource};
-use super::modules;
+use super::{modules, plan_config};
 use hcl::eval::{Context, Evaluate};
 use hcl::{Body, Structure};
 use serde_json::{Map, Value as Json};
@@ -172,6 +172,12 @@ pub fn from_json(name: &str, text: &str) -> Result<Configuration, LoadError> {
     }
     let mut resources = Vec::new();
     collect_module(root, name, &after_unknown, &mut resources);
+    let written = plan_config::expressions(&doc);
+    for resource in &mut resources {
+        if let Some(expressions) = written.get(&plan_config::without_keys(&resource.address)) {
+            plan_config::refine(resource, expressions);
+        }
+    }
     let version = doc["format_version"].as_str().unwrap_or("?");
     Ok(Configuration {
         resources,

@@ -15,6 +15,7 @@ pub mod google;
 pub mod load;
 pub mod model;
 pub mod modules;
+mod plan_config;
 
 use crate::facts::snapshot::{Collected, Location, TargetFacts, TargetFailure};
 use crate::facts::{FactSink, RawEvidence};

@@ -391,7 +391,7 @@ impl Tree {
             .unwrap_or_default();
         let local = source.starts_with("./") || source.starts_with("../");
         let dir = if local {
-            m.dir.as_ref().map(|d| d.join(&source))
+            m.dir.as_ref().map(|d| joined(d, &source))
         } else {
             self.manifest.get(&key).cloned()
         };
@@ -495,6 +495,25 @@ impl Tree {
         }
         Ok(outputs)
     }
+}
+
+/// `base` joined with a relative module source, `.` and `..` resolved
+/// lexically (as Terraform does), so file names in reports stay readable.
+fn joined(base: &Path, relative: &str) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in base.join(relative).components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// A module's `.tf` files (`(path, text)`), sorted as Terraform reads them.
@@ -828,7 +847,142 @@ mod tests {
     fn modules_are_followed_to_terraform_addresses() {
         let found = root(&fixture("modules"));
         let addresses: Vec<&str> = found.resources.iter().map(|r| r.address.as_str()).collect();
-        eprintln!("{addresses:#?} {:?}", found.skipped);
-        assert!(addresses.contains(&"module.db.module.db_instance.aws_db_instance.this[0]"));
+        assert_eq!(
+            addresses,
+            [
+                "module.db.module.db_parameter_group.aws_db_parameter_group.this[0]",
+                "module.db.module.db_instance.aws_db_instance.this[0]",
+                // `create_db_instance = false`: the instance has count 0, its group is still created.
+                "module.disabled.module.db_parameter_group.aws_db_parameter_group.this[0]",
+                "module.aurora.aws_rds_cluster.this[0]",
+                r#"module.aurora.aws_rds_cluster_instance.this["one"]"#,
+                r#"module.aurora.aws_rds_cluster_instance.this["two"]"#,
+            ]
+        );
+        assert!(found.skipped.is_empty(), "{:?}", found.skipped);
+        let db = &found.resources[1];
+        // Call arguments bind variables; the module's defaults fill the rest.
+        assert_eq!(db.values["multi_az"], true, "var.environment == \"prod\"");
+        assert_eq!(db.values["backup_retention_period"], 14);
+        assert_eq!(
+            db.values["publicly_accessible"], false,
+            "the module's default"
+        );
+        assert_eq!(db.values["tags"]["Name"], "orders", "merge() and format()");
+        // The parameter group is expanded from its dynamic block, named by prefix.
+        let group = &found.resources[0];
+        assert_eq!(group.values["name_prefix"], "orders-");
+        assert_eq!(group.values["parameter"][0]["name"], "rds.force_ssl");
+        // A member's reference to its cluster names the cluster of this module instance.
+        let two = &found.resources[5];
+        assert_eq!(
+            two.values["instance_class"], "db.r6g.xlarge",
+            "try(each.value…)"
+        );
+        assert_eq!(found.resources[4].values["instance_class"], "db.r6g.large");
+        assert_eq!(
+            two.unresolved["cluster_identifier"],
+            "module.aurora.aws_rds_cluster.this[0].id"
+        );
+    }
+
+    fn text(files: &[(&str, &str)]) -> Evaluated {
+        evaluate(Module {
+            dir: None,
+            sources: files
+                .iter()
+                .map(|(n, t)| (n.to_string(), t.to_string()))
+                .collect(),
+            inputs: Map::new(),
+            unresolved_inputs: BTreeMap::new(),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn count_and_for_each_plan_one_resource_per_instance_or_none() {
+        let found = text(&[(
+            "main.tf",
+            r#"
+variable "replicas" { default = {} }
+variable "on" {}
+resource "aws_db_instance" "none" {
+  for_each = var.replicas
+  engine   = "postgres"
+}
+resource "aws_db_instance" "maybe" {
+  count  = var.on ? 1 : 0
+  engine = "postgres"
+}
+resource "aws_db_instance" "set" {
+  for_each   = toset(["a", "b"])
+  identifier = "db-${each.key}"
+}
+resource "aws_db_instance" "third" {
+  count      = 3
+  identifier = "r${count.index}"
+}
+"#,
+        )]);
+        let addresses: Vec<&str> = found.resources.iter().map(|r| r.address.as_str()).collect();
+        assert_eq!(
+            addresses,
+            [
+                "aws_db_instance.maybe",
+                r#"aws_db_instance.set["a"]"#,
+                r#"aws_db_instance.set["b"]"#,
+                "aws_db_instance.third[0]",
+                "aws_db_instance.third[1]",
+                "aws_db_instance.third[2]",
+            ]
+        );
+        assert_eq!(found.resources[0].unresolved["count"], "var.on ? 1 : 0");
+        assert_eq!(found.resources[2].values["identifier"], "db-b");
+        assert_eq!(found.resources[5].values["identifier"], "r2");
+    }
+
+    #[test]
+    fn try_never_falls_back_past_an_unknown_value() {
+        let found = text(&[(
+            "main.tf",
+            r#"
+variable "cfg" { default = {} }
+resource "aws_rds_cluster" "c" { engine = "aurora-postgresql" }
+resource "aws_db_instance" "i" {
+  instance_class    = try(var.cfg.class, "db.t4g.micro")
+  kms_key_id        = try(aws_rds_cluster.c.kms_key_id, "none")
+  storage_encrypted = try(data.aws_x.y.enc, false)
+}
+"#,
+        )]);
+        let i = &found.resources[1];
+        assert_eq!(
+            i.values["instance_class"], "db.t4g.micro",
+            "a known map lacks the key"
+        );
+        assert!(
+            i.unresolved.contains_key("kms_key_id"),
+            "computed: unknown, not \"none\""
+        );
+        assert!(i.unresolved.contains_key("storage_encrypted"));
+    }
+
+    #[test]
+    fn a_module_not_downloaded_is_listed_with_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("main.tf"),
+            "module \"db\" {\n  source = \"terraform-aws-modules/rds/aws\"\n  engine = \"postgres\"\n}\n",
+        )
+        .unwrap();
+        let found = root(dir.path());
+        assert!(found.resources.is_empty());
+        assert_eq!(found.skipped.len(), 1);
+        assert_eq!(found.skipped[0].address, "module.db");
+        assert!(
+            found.skipped[0].reason.contains("terraform init"),
+            "{:?}",
+            found.skipped
+        );
     }
 }
