@@ -133,6 +133,7 @@ fn evaluate(
         sources: sources.to_vec(),
         inputs,
         unresolved_inputs: BTreeMap::new(),
+        defaulted_inputs: BTreeMap::new(),
     })?;
     let mut read = evaluated.read;
     read.extend(tfvars.iter().map(|(name, _)| name.clone()));
@@ -215,6 +216,7 @@ fn collect_module(
             line: None,
             values,
             unresolved,
+            defaults: BTreeMap::new(),
         });
     }
     for child in module["child_modules"].as_array().into_iter().flatten() {

@@ -197,8 +197,12 @@ impl<'a> Writer<'a> {
         match (self.resource.attr(path), default) {
             (Attr::Set(value), _) => {
                 let judged = map(&coerce(fact, value));
-                self.sink
-                    .known(fact, format!("{address}: {path} = {value}"), judged.clone());
+                let from = self.resource.default_note(path);
+                self.sink.known(
+                    fact,
+                    format!("{address}: {path} = {value}{from}"),
+                    judged.clone(),
+                );
                 Some(judged)
             }
             (Attr::Unset, Some(default)) => {
@@ -376,6 +380,7 @@ mod tests {
             values: json!({"password": "hunter2", "engine": "postgres",
                            "nested": [{"master_password": "x", "manage_master_user_password": true}]}),
             unresolved: Default::default(),
+            defaults: Default::default(),
         };
         let text = evidence(&resource).response.to_string();
         assert!(

@@ -55,6 +55,8 @@ pub struct Module {
     pub inputs: Map<String, Json>,
     /// Variables the caller sets with an expression that did not resolve.
     pub unresolved_inputs: BTreeMap<String, String>,
+    /// Inputs the caller derived from a root variable's default → that variable.
+    pub defaulted_inputs: BTreeMap<String, String>,
 }
 
 /// Evaluates the root module and every module it calls.
@@ -153,6 +155,9 @@ struct Scope {
     /// Resource type → name → values (a list for `count`, a map for `for_each`).
     resources: BTreeMap<String, Map<String, Json>>,
     path_module: String,
+    /// Variables whose value is a root variable's default (tfvars or `-var`
+    /// may set it otherwise) → which default (`var.public in main.tf`).
+    defaulted: BTreeMap<String, String>,
 }
 
 impl Scope {
@@ -170,6 +175,20 @@ impl Scope {
             ctx.declare_var(kind.clone(), hcl_value(&Json::Object(named.clone())));
         }
         ctx
+    }
+
+    /// The root variable default an expression reads, if it reads one.
+    fn defaulted_in(&self, expr: &Expression) -> Option<String> {
+        let text = expr.to_string();
+        self.defaulted.iter().find_map(|(name, label)| {
+            let needle = format!("var.{name}");
+            text.match_indices(&needle)
+                .any(|(at, _)| {
+                    !text[at + needle.len()..]
+                        .starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == '-')
+                })
+                .then(|| label.clone())
+        })
     }
 
     /// Whether a failure to evaluate `expr` can only be an error, not an
@@ -224,6 +243,9 @@ impl Tree {
                     continue;
                 };
                 if let Some(value) = m.inputs.get(&name) {
+                    if let Some(label) = m.defaulted_inputs.get(&name) {
+                        scope.defaulted.insert(name.clone(), label.clone());
+                    }
                     scope.var.insert(name, value.clone());
                 } else if m.unresolved_inputs.contains_key(&name) {
                     // Set by the caller with an expression only a plan resolves.
@@ -231,6 +253,15 @@ impl Tree {
                     .and_then(|e| e.evaluate(&Context::new()).ok())
                     .and_then(|v| serde_json::to_value(v).ok())
                 {
+                    if depth == 0 {
+                        let file = bodies
+                            .iter()
+                            .find(|(_, _, b)| blocks(b, "variable").any(|v| std::ptr::eq(v, block)))
+                            .map_or("", |(f, _, _)| f.as_str());
+                        scope
+                            .defaulted
+                            .insert(name.clone(), format!("var.{name} (default in {file})"));
+                    }
                     scope.var.insert(name, value);
                 }
             }
@@ -293,13 +324,14 @@ impl Tree {
                 let (kind, name) = (kind.as_str(), name.as_str());
                 let base = format!("{}{kind}.{name}", at.prefix());
                 let line = block_line(text, kind, name);
-                let planned = |suffix: &str, values: Json, unresolved| Resource {
+                let planned = |suffix: &str, p: Planned| Resource {
                     address: format!("{base}{suffix}"),
                     kind: kind.to_string(),
                     file: file.clone(),
                     line,
-                    values,
-                    unresolved: qualified(unresolved, &at.prefix(), &kinds),
+                    values: p.values,
+                    unresolved: qualified(p.unresolved, &at.prefix(), &kinds),
+                    defaults: p.defaults,
                 };
                 let add = |resource: Resource, out: &mut Outcome| {
                     out.unresolved += resource.unresolved.len();
@@ -314,9 +346,9 @@ impl Tree {
                 let entry = resources.entry(kind.to_string()).or_default();
                 match instances(&block.body, &ctx) {
                     Instances::Single => {
-                        let (values, unresolved) = resource_values(&block.body, &ctx, scope);
-                        entry.insert(name.to_string(), values.clone());
-                        add(planned("", values, unresolved), &mut out);
+                        let p = resource_values(&block.body, &ctx, scope);
+                        entry.insert(name.to_string(), p.values.clone());
+                        add(planned("", p), &mut out);
                     }
                     Instances::Known(list) => {
                         let keyed = block_keyed(&block.body);
@@ -327,22 +359,22 @@ impl Tree {
                         };
                         for (suffix, each) in list {
                             let ctx = with_instance(&ctx, keyed, &each);
-                            let (values, unresolved) = resource_values(&block.body, &ctx, scope);
+                            let p = resource_values(&block.body, &ctx, scope);
                             match &mut collected {
                                 Json::Object(map) => {
-                                    map.insert(key_text(&each), values.clone());
+                                    map.insert(key_text(&each), p.values.clone());
                                 }
-                                Json::Array(items) => items.push(values.clone()),
+                                Json::Array(items) => items.push(p.values.clone()),
                                 _ => {}
                             }
-                            add(planned(&suffix, values, unresolved), &mut out);
+                            add(planned(&suffix, p), &mut out);
                         }
                         entry.insert(name.to_string(), collected);
                     }
                     Instances::Unknown(meta, expression) => {
-                        let (values, mut unresolved) = resource_values(&block.body, &ctx, scope);
-                        unresolved.insert(meta, expression);
-                        add(planned("", values, unresolved), &mut out);
+                        let mut p = resource_values(&block.body, &ctx, scope);
+                        p.unresolved.insert(meta, expression);
+                        add(planned("", p), &mut out);
                     }
                 }
             }
@@ -423,7 +455,8 @@ impl Tree {
         }
         let list = instances(&call.body, ctx);
         let keyed = block_keyed(&call.body);
-        let runs: Vec<(String, Option<Json>, Option<(String, String)>)> = match list {
+        type Run = (String, Option<Json>, Option<(String, String)>);
+        let runs: Vec<Run> = match list {
             Instances::Single => vec![(String::new(), None, at.existence.clone())],
             Instances::Known(list) => list
                 .into_iter()
@@ -448,6 +481,7 @@ impl Tree {
             };
             let mut inputs = Map::new();
             let mut unresolved_inputs = BTreeMap::new();
+            let mut defaulted_inputs = BTreeMap::new();
             for attr in call.body.attributes() {
                 let arg = attr.key.as_str();
                 if matches!(arg, "source" | "version" | "providers") || META.contains(&arg) {
@@ -455,6 +489,9 @@ impl Tree {
                 }
                 match value(&attr.expr, &ctx, scope) {
                     Some(value) => {
+                        if let Some(label) = scope.defaulted_in(&attr.expr) {
+                            defaulted_inputs.insert(arg.to_string(), label);
+                        }
                         inputs.insert(arg.to_string(), value);
                     }
                     None => {
@@ -467,6 +504,7 @@ impl Tree {
                 sources: sources.clone(),
                 inputs,
                 unresolved_inputs,
+                defaulted_inputs,
             };
             let instance = Instance {
                 address: format!("{address}{suffix}"),
@@ -645,20 +683,28 @@ fn value(expr: &Expression, ctx: &Context<'_>, scope: &Scope) -> Option<Json> {
 
 /// A resource's attributes and nested blocks in Terraform's JSON shape,
 /// without its meta-arguments, with what did not resolve.
-fn resource_values(
-    body: &Body,
-    ctx: &Context<'_>,
-    scope: &Scope,
-) -> (Json, BTreeMap<String, String>) {
+fn resource_values(body: &Body, ctx: &Context<'_>, scope: &Scope) -> Planned {
     let mut unresolved = BTreeMap::new();
-    let mut values = block_values(body, "", ctx, scope, &mut unresolved);
+    let mut defaults = BTreeMap::new();
+    let mut values = block_values(body, "", ctx, scope, &mut unresolved, &mut defaults);
     if let Json::Object(fields) = &mut values {
         for meta in META {
             fields.remove(meta);
         }
     }
     unresolved.retain(|path, _| !META.contains(&path.as_str()));
-    (values, unresolved)
+    Planned {
+        values,
+        unresolved,
+        defaults,
+    }
+}
+
+/// A resource instance's values, what did not resolve, what came from a root default.
+struct Planned {
+    values: Json,
+    unresolved: BTreeMap<String, String>,
+    defaults: BTreeMap<String, String>,
 }
 
 /// A block's attributes and nested blocks, in Terraform's JSON shape.
@@ -668,6 +714,7 @@ fn block_values(
     ctx: &Context<'_>,
     scope: &Scope,
     unresolved: &mut BTreeMap<String, String>,
+    defaults: &mut BTreeMap<String, String>,
 ) -> Json {
     let path = |key: &str| {
         if prefix.is_empty() {
@@ -683,6 +730,9 @@ fn block_values(
                 let key = attr.key.to_string();
                 match value(&attr.expr, ctx, scope) {
                     Some(value) => {
+                        if let Some(label) = scope.defaulted_in(&attr.expr) {
+                            defaults.insert(path(&key), label);
+                        }
                         values.insert(key, value);
                     }
                     None => {
@@ -709,6 +759,7 @@ fn block_values(
                                 &ctx,
                                 scope,
                                 unresolved,
+                                defaults,
                             ));
                         }
                         values.insert(label, Json::Array(expanded));
@@ -720,7 +771,8 @@ fn block_values(
             }
             Structure::Block(block) => {
                 let key = block.identifier.to_string();
-                let nested = block_values(&block.body, &path(&key), ctx, scope, unresolved);
+                let nested =
+                    block_values(&block.body, &path(&key), ctx, scope, unresolved, defaults);
                 match values.entry(key).or_insert_with(|| Json::Array(Vec::new())) {
                     Json::Array(items) => items.push(nested),
                     other => *other = Json::Array(vec![nested]),
@@ -839,6 +891,7 @@ mod tests {
             sources: tf_files(dir).unwrap(),
             inputs: Map::new(),
             unresolved_inputs: BTreeMap::new(),
+            defaulted_inputs: BTreeMap::new(),
         })
         .unwrap()
     }
@@ -864,6 +917,22 @@ mod tests {
         // Call arguments bind variables; the module's defaults fill the rest.
         assert_eq!(db.values["multi_az"], true, "var.environment == \"prod\"");
         assert_eq!(db.values["backup_retention_period"], 14);
+        // …through two calls from the root's `var.environment`, whose default tfvars may override.
+        assert_eq!(
+            db.defaults["multi_az"],
+            format!(
+                "var.environment (default in {})",
+                fixture("modules/main.tf").display()
+            )
+        );
+        assert!(
+            !db.defaults.contains_key("backup_retention_period"),
+            "a literal"
+        );
+        assert!(
+            !db.defaults.contains_key("publicly_accessible"),
+            "the module's own default is fixed by its call"
+        );
         assert_eq!(
             db.values["publicly_accessible"], false,
             "the module's default"
@@ -895,6 +964,7 @@ mod tests {
                 .collect(),
             inputs: Map::new(),
             unresolved_inputs: BTreeMap::new(),
+            defaulted_inputs: BTreeMap::new(),
         })
         .unwrap()
     }

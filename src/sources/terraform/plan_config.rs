@@ -146,6 +146,7 @@ mod tests {
             .into_iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect(),
+            defaults: BTreeMap::new(),
         };
         refine(
             &mut member,

@@ -450,3 +450,32 @@ resource "aws_rds_cluster_instance" "b" {
             .contains("shared-aurora-mysql8")
     );
 }
+
+#[test]
+fn a_fact_from_a_variable_default_says_so() {
+    let targets = hcl(r#"
+variable "public" { default = false }
+resource "aws_db_instance" "main" {
+  engine              = "postgres"
+  engine_version      = "16.3"
+  publicly_accessible = var.public
+  deletion_protection = true
+}
+"#);
+    let f = facts(&targets, "aws_db_instance.main");
+    let public = f
+        .iter()
+        .find(|(_, fact)| fact.origin.contains("publicly_accessible = false"))
+        .map(|(_, fact)| fact.origin.clone())
+        .expect("a fact read from publicly_accessible");
+    assert!(
+        public.contains("from the default of var.public (default in main.tf)"),
+        "{public}"
+    );
+    let protected = f
+        .iter()
+        .find(|(_, fact)| fact.origin.contains("deletion_protection = true"))
+        .map(|(_, fact)| fact.origin.clone())
+        .unwrap();
+    assert!(!protected.contains("default of"), "a literal: {protected}");
+}
