@@ -490,6 +490,22 @@ fn modules_are_followed_and_the_files_and_the_plan_agree() {
         "{:#}",
         tf_db["location"]
     );
+    // Fixes are for the resource at hand: an AWS target gets no Google snippet.
+    for report in [&tf, &planned] {
+        let fixes: Vec<&str> = report["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|t| t["findings"].as_array().unwrap())
+            .filter_map(|f| f["remediation"].as_str())
+            .collect();
+        assert!(
+            fixes
+                .iter()
+                .any(|f| f.contains("deletion_protection = true"))
+        );
+        assert!(fixes.iter().all(|f| !f.contains("google_")), "{fixes:#?}");
+    }
     let (a, b) = (verdicts(&tf), verdicts(&planned));
     assert!(a.len() > 100, "{}", a.len());
     let differ: Vec<_> = a

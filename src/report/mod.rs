@@ -247,7 +247,13 @@ pub fn judge(catalog: &Catalog, facts: &TargetFacts, thresholds: &Thresholds) ->
             let remediation = matches!(verdict.status, Status::Fail | Status::Warn)
                 .then(|| check.fix_for(facts.kind.as_str(), &facts.engine))
                 .flatten()
-                .map(str::to_string);
+                .map(|fix| match (&facts.kind, &facts.resource) {
+                    // Only the snippets for this resource's provider.
+                    (crate::target::Kind::Terraform, Some(address)) => {
+                        crate::sources::terraform::fix::for_resource(fix, address)
+                    }
+                    _ => fix.to_string(),
+                });
             let disagreements = disagreements(facts, &verdict.evidence);
             let mut detail = verdict.detail;
             for disagreement in &disagreements {

@@ -10,6 +10,7 @@
 //! a running instance has (backup runs, replication state) stays unknown.
 
 pub mod aws;
+pub mod fix;
 mod functions;
 pub mod google;
 pub mod load;
