@@ -565,3 +565,57 @@ resource "aws_db_instance" "replica" {
         run.stderr
     );
 }
+
+#[test]
+fn a_cloud_sql_replica_written_as_the_fix_suggests_is_judged_from_its_primary() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"
+resource "google_sql_database_instance" "primary" {
+  name             = "orders"
+  database_version = "POSTGRES_16"
+  region           = "europe-west1"
+  settings {
+    tier              = "db-custom-2-7680"
+    availability_type = "REGIONAL"
+  }
+}
+
+resource "google_sql_database_instance" "replica" {
+  name                 = "orders-replica-1"
+  master_instance_name = google_sql_database_instance.primary.name
+  database_version     = google_sql_database_instance.primary.database_version
+  region               = google_sql_database_instance.primary.region
+  settings {
+    tier = "db-custom-2-7680"
+  }
+}
+"#,
+    )
+    .unwrap();
+    let path = dir.path().display().to_string();
+    let run = audit(&[&path]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    let replica = target(
+        &report,
+        &format!("terraform://{path}#google_sql_database_instance.replica"),
+    );
+    assert!(replica.get("error").is_none(), "{replica:#}");
+    assert_eq!(replica["role"], "replica");
+    assert_eq!(
+        replica["engine"], "postgres",
+        "database_version of its primary"
+    );
+    let primary = target(
+        &report,
+        &format!("terraform://{path}#google_sql_database_instance.primary"),
+    );
+    assert_eq!(
+        item(primary, "replicas"),
+        "pass",
+        "{:#}",
+        primary["findings"]
+    );
+}
