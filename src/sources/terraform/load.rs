@@ -174,9 +174,13 @@ pub fn from_json(name: &str, text: &str) -> Result<Configuration, LoadError> {
     let mut resources = Vec::new();
     collect_module(root, name, &after_unknown, &mut resources);
     let written = plan_config::expressions(&doc);
+    let config_root = doc
+        .pointer("/configuration/root_module")
+        .cloned()
+        .unwrap_or_default();
     for resource in &mut resources {
         if let Some(expressions) = written.get(&plan_config::without_keys(&resource.address)) {
-            plan_config::refine(resource, expressions);
+            plan_config::refine(resource, expressions, &config_root);
         }
     }
     let version = doc["format_version"].as_str().unwrap_or("?");

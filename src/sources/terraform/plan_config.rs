@@ -82,9 +82,79 @@ fn module_prefix(resource: &Resource) -> &str {
     }
 }
 
+/// The configuration of the module at `prefix` (`module.a.module.b.`, no keys).
+fn module_at<'a>(root: &'a Json, prefix: &str) -> Option<&'a Json> {
+    let mut module = root;
+    for name in prefix.split('.').collect::<Vec<_>>().chunks(2) {
+        match name {
+            ["module", call] => module = module.pointer(&format!("/module_calls/{call}/module"))?,
+            [""] | [] => {}
+            _ => return None,
+        }
+    }
+    Some(module)
+}
+
+/// The resource an output of the module at `prefix` passes on
+/// (`module.master.db_instance_arn` → `module.master.aws_db_instance.this[0].arn`),
+/// through nested modules' outputs.
+fn output_reference(root: &Json, prefix: &str, output: &str, depth: usize) -> Option<String> {
+    if depth > 16 {
+        return None;
+    }
+    let module = module_at(root, &without_keys(prefix))?;
+    let references = module.pointer(&format!("/outputs/{output}/expression/references"))?;
+    references
+        .as_array()?
+        .iter()
+        .filter_map(Json::as_str)
+        .find_map(|r| resource_reference(root, prefix, r, depth + 1))
+}
+
+/// A reference as a resource address with `prefix`, following module outputs.
+fn resource_reference(root: &Json, prefix: &str, reference: &str, depth: usize) -> Option<String> {
+    if depth > 16 {
+        return None;
+    }
+    let mut parts = reference.split('.');
+    let first = parts.next()?;
+    if first == "var" {
+        // A module's variable: what its caller passed, resolved in the caller.
+        let name = parts.next()?;
+        let inner = prefix.strip_suffix('.')?;
+        let (parent, call) = inner.rsplit_once(".module.").map_or_else(
+            || inner.strip_prefix("module.").map(|c| ("", c)),
+            |(p, c)| Some((p, c)),
+        )?;
+        let parent = if parent.is_empty() {
+            String::new()
+        } else {
+            format!("{parent}.")
+        };
+        let call = call.split('[').next()?;
+        let caller = module_at(root, &without_keys(&parent))?;
+        let references = caller.pointer(&format!(
+            "/module_calls/{call}/expressions/{name}/references"
+        ))?;
+        return references
+            .as_array()?
+            .iter()
+            .filter_map(Json::as_str)
+            .find_map(|r| resource_reference(root, &parent, r, depth + 1));
+    }
+    if first == "module" {
+        let (call, output) = (parts.next()?, parts.next()?);
+        let call = call.split('[').next()?;
+        return output_reference(root, &format!("{prefix}module.{call}."), output, depth);
+    }
+    (!NOT_RESOURCES.contains(&first) && reference.contains('.'))
+        .then(|| format!("{prefix}{reference}"))
+}
+
 /// Resolves `after_unknown` attributes of `resource` with what its
-/// configuration wrote (top-level attributes only: blocks are left as planned).
-pub fn refine(resource: &mut Resource, expressions: &Json) {
+/// configuration wrote (top-level attributes only: blocks are left as planned);
+/// `root` is the configuration's root module, to follow module outputs.
+pub fn refine(resource: &mut Resource, expressions: &Json, root: &Json) {
     let prefix = module_prefix(resource).to_string();
     let open: Vec<String> = resource
         .unresolved
@@ -103,14 +173,9 @@ pub fn refine(resource: &mut Resource, expressions: &Json) {
                     .into_iter()
                     .flatten()
                     .filter_map(Json::as_str)
-                    .find(|r| {
-                        let root = r.split('.').next().unwrap_or_default();
-                        !NOT_RESOURCES.contains(&root) && r.contains('.')
-                    });
+                    .find_map(|r| resource_reference(root, &prefix, r, 0));
                 if let Some(reference) = reference {
-                    resource
-                        .unresolved
-                        .insert(path, format!("{prefix}{reference}"));
+                    resource.unresolved.insert(path, reference);
                 }
             }
         }
@@ -121,6 +186,50 @@ pub fn refine(resource: &mut Resource, expressions: &Json) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_replica_by_arn_follows_the_source_module_outputs_to_the_instance() {
+        let root = json!({"module_calls": {
+            "replica": {
+                "expressions": {"replicate_source_db": {"references": ["module.master.db_instance_arn", "module.master"]}},
+                "module": {"module_calls": {"db_instance": {
+                    "expressions": {"replicate_source_db": {"references": ["var.replicate_source_db"]}},
+                    "module": {}
+                }}}
+            },
+            "master": {"module": {
+                "outputs": {"db_instance_arn": {"expression": {"references": ["module.db_instance.db_instance_arn", "module.db_instance"]}}},
+                "module_calls": {"db_instance": {"module": {
+                    "outputs": {"db_instance_arn": {"expression": {"references": ["aws_db_instance.this[0].arn", "aws_db_instance.this[0]", "aws_db_instance.this"]}}}
+                }}}
+            }}
+        }});
+        let mut replica = Resource {
+            address: "module.replica.module.db_instance.aws_db_instance.this[0]".into(),
+            kind: "aws_db_instance".into(),
+            file: "plan.json".into(),
+            line: None,
+            values: json!({}),
+            unresolved: [("replicate_source_db".to_string(), AFTER_APPLY.to_string())].into(),
+            defaults: BTreeMap::new(),
+        };
+        // In the root: `replicate_source_db = module.master.db_instance_arn`, passed down by variables.
+        let at_root = resource_reference(&root, "", "module.master.db_instance_arn", 0);
+        assert_eq!(
+            at_root.as_deref(),
+            Some("module.master.module.db_instance.aws_db_instance.this[0].arn")
+        );
+        refine(
+            &mut replica,
+            &json!({"replicate_source_db": {"references": ["var.replicate_source_db"]}}),
+            &root,
+        );
+        assert_eq!(
+            replica.unresolved["replicate_source_db"],
+            "module.master.module.db_instance.aws_db_instance.this[0].arn",
+            "through the variables of both calls, then the outputs of the source's modules"
+        );
+    }
 
     #[test]
     fn instance_keys_are_dropped_whatever_they_hold() {
@@ -154,6 +263,7 @@ mod tests {
                 "cluster_identifier": {"references": ["aws_rds_cluster.this[0].id", "aws_rds_cluster.this[0]", "aws_rds_cluster.this"]},
                 "db_parameter_group_name": {"references": ["var.db_parameter_group_name"]}
             }),
+            &json!({}),
         );
         assert_eq!(
             member.unresolved.get("cluster_identifier").unwrap(),
