@@ -619,3 +619,68 @@ resource "google_sql_database_instance" "replica" {
         primary["findings"]
     );
 }
+
+#[test]
+fn a_replica_by_arn_in_another_module_inherits_its_source_engine_in_both_modes() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("modules/db");
+    std::fs::create_dir_all(&module).unwrap();
+    std::fs::write(
+        module.join("main.tf"),
+        r#"
+variable "identifier" {}
+variable "engine" { default = null }
+variable "engine_version" { default = null }
+variable "replicate_source_db" { default = null }
+resource "aws_db_instance" "this" {
+  identifier          = var.identifier
+  engine              = var.engine
+  engine_version      = var.engine_version
+  replicate_source_db = var.replicate_source_db
+  instance_class      = "db.t4g.large"
+  storage_encrypted   = true
+}
+output "db_instance_arn" {
+  value = try(aws_db_instance.this.arn, null)
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"
+module "master" {
+  source         = "./modules/db"
+  identifier     = "orders"
+  engine         = "postgres"
+  engine_version = "16.3"
+}
+module "replica" {
+  source              = "./modules/db"
+  identifier          = "orders-replica"
+  replicate_source_db = module.master.db_instance_arn
+}
+"#,
+    )
+    .unwrap();
+    let path = dir.path().display().to_string();
+    let run = audit(&[&path]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    let replica = target(
+        &report,
+        &format!("terraform://{path}#module.replica.aws_db_instance.this"),
+    );
+    assert!(replica.get("error").is_none(), "{replica:#}");
+    assert_eq!(replica["role"], "replica");
+    assert_eq!(
+        replica["engine"], "postgres",
+        "its source's, through the ARN"
+    );
+    assert_eq!(replica["version"], "16.3");
+    let master = target(
+        &report,
+        &format!("terraform://{path}#module.master.aws_db_instance.this"),
+    );
+    assert_eq!(item(master, "replicas"), "pass", "{:#}", master["findings"]);
+}

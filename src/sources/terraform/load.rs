@@ -134,6 +134,7 @@ fn evaluate(
         inputs,
         unresolved_inputs: BTreeMap::new(),
         defaulted_inputs: BTreeMap::new(),
+        input_refs: BTreeMap::new(),
     })?;
     let mut read = evaluated.read;
     read.extend(tfvars.iter().map(|(name, _)| name.clone()));

@@ -31,8 +31,9 @@ use std::path::{Path, PathBuf};
 
 /// Module calls nest at most this deep (a cycle of local sources would not end).
 const MAX_DEPTH: usize = 16;
-/// Passes over one module before what is still unresolved stays so.
-const MAX_PASSES: usize = 6;
+/// Passes over one module before what is still unresolved stays so (each
+/// pass re-evaluates the modules it calls).
+const MAX_PASSES: usize = 4;
 /// Meta-arguments: how Terraform plans the resource, not its attributes.
 const META: [&str; 4] = ["count", "for_each", "depends_on", "provider"];
 
@@ -57,6 +58,8 @@ pub struct Module {
     pub unresolved_inputs: BTreeMap<String, String>,
     /// Inputs the caller derived from a root variable's default → that variable.
     pub defaulted_inputs: BTreeMap<String, String>,
+    /// Inputs the caller set to a resource attribute only a plan knows → its address.
+    pub input_refs: BTreeMap<String, String>,
 }
 
 /// Evaluates the root module and every module it calls.
@@ -142,7 +145,11 @@ struct Outcome {
     resources: Vec<Resource>,
     skipped: Vec<Skipped>,
     outputs: Map<String, Json>,
-    /// How many expressions stayed unresolved (the passes stop when it stops falling).
+    /// Outputs that did not resolve but pass on a resource's attribute → its address.
+    output_refs: BTreeMap<String, String>,
+    /// `CALL.OUTPUT` of this module's calls → the resource attribute it passes on.
+    module_refs: BTreeMap<String, String>,
+    /// How many expressions stayed unresolved in this module and the ones it calls.
     unresolved: usize,
 }
 
@@ -158,6 +165,13 @@ struct Scope {
     /// Variables whose value is a root variable's default (tfvars or `-var`
     /// may set it otherwise) → which default (`var.public in main.tf`).
     defaulted: BTreeMap<String, String>,
+    /// Variables set to another resource's attribute only a plan knows → its address.
+    var_refs: BTreeMap<String, String>,
+    /// `CALL.OUTPUT` → the resource attribute the output passes on.
+    module_refs: BTreeMap<String, String>,
+    /// This module instance's address prefix (`module.db.`), and its resource types.
+    prefix: String,
+    kinds: Vec<String>,
 }
 
 impl Scope {
@@ -175,6 +189,35 @@ impl Scope {
             ctx.declare_var(kind.clone(), hcl_value(&Json::Object(named.clone())));
         }
         ctx
+    }
+
+    /// The resource attribute an unresolved expression stands for, when it is
+    /// one (`aws_rds_cluster.this[0].id`, a variable or module output set to
+    /// one), written with its full address so it links the two resources.
+    fn reference(&self, expr: &Expression) -> Option<String> {
+        let expr = match expr {
+            Expression::FuncCall(call) if call.name.name.as_str() == "try" => call.args.first()?,
+            other => other,
+        };
+        let Expression::Traversal(traversal) = expr else {
+            return None;
+        };
+        let Expression::Variable(root) = &traversal.expr else {
+            return None;
+        };
+        let attr = |i: usize| match traversal.operators.get(i) {
+            Some(TraversalOperator::GetAttr(name)) => Some(name.as_str()),
+            _ => None,
+        };
+        match root.as_str() {
+            "var" => self.var_refs.get(attr(0)?).cloned(),
+            "module" => self
+                .module_refs
+                .get(&format!("{}.{}", attr(0)?, attr(1)?))
+                .cloned(),
+            kind if self.kinds.iter().any(|k| k == kind) => Some(format!("{}{expr}", self.prefix)),
+            _ => None,
+        }
     }
 
     /// The root variable default an expression reads, if it reads one.
@@ -235,6 +278,13 @@ impl Tree {
                 .dir
                 .as_ref()
                 .map_or(".".into(), |d| d.display().to_string()),
+            var_refs: m.input_refs.clone(),
+            prefix: at.prefix(),
+            kinds: bodies
+                .iter()
+                .flat_map(|(_, _, body)| blocks(body, "resource"))
+                .filter_map(|b| b.labels.first().map(|l| l.as_str().to_string()))
+                .collect(),
             ..Scope::default()
         };
         for (_, _, body) in &bodies {
@@ -272,18 +322,21 @@ impl Tree {
                 scope.var.entry(name.clone()).or_insert(value.clone());
             }
         }
-        let mut best: Option<Outcome> = None;
+        // Until a pass changes nothing (a fixpoint), or the pass budget is spent.
+        let mut last: Option<Outcome> = None;
         for _ in 0..MAX_PASSES {
             let outcome = self.pass(m, &bodies, &mut scope, at, depth)?;
-            let done = best
-                .as_ref()
-                .is_some_and(|b| outcome.unresolved >= b.unresolved);
-            if done {
+            let settled = last.as_ref().is_some_and(|l| {
+                l.resources == outcome.resources
+                    && l.outputs == outcome.outputs
+                    && l.output_refs == outcome.output_refs
+            });
+            last = Some(outcome);
+            if settled {
                 break;
             }
-            best = Some(outcome);
         }
-        Ok(best.unwrap_or_default())
+        Ok(last.unwrap_or_default())
     }
 
     /// One pass: locals, module calls, resources and outputs with what the scope knows.
@@ -309,6 +362,7 @@ impl Tree {
             }
         }
         scope.module = modules;
+        scope.module_refs = std::mem::take(&mut out.module_refs);
         let ctx = scope.context();
         let mut resources: BTreeMap<String, Map<String, Json>> = BTreeMap::new();
         let kinds: Vec<String> = bodies
@@ -386,11 +440,19 @@ impl Tree {
                 let Some(name) = output.labels.first() else {
                     continue;
                 };
-                match attribute(&output.body, "value").and_then(|e| value(e, &ctx, scope)) {
+                let Some(expr) = attribute(&output.body, "value") else {
+                    continue;
+                };
+                match value(expr, &ctx, scope) {
                     Some(value) => {
                         out.outputs.insert(name.as_str().to_string(), value);
                     }
-                    None => out.unresolved += 1,
+                    None => {
+                        out.unresolved += 1;
+                        if let Some(reference) = scope.reference(expr) {
+                            out.output_refs.insert(name.as_str().to_string(), reference);
+                        }
+                    }
                 }
             }
         }
@@ -482,6 +544,7 @@ impl Tree {
             let mut inputs = Map::new();
             let mut unresolved_inputs = BTreeMap::new();
             let mut defaulted_inputs = BTreeMap::new();
+            let mut input_refs = BTreeMap::new();
             for attr in call.body.attributes() {
                 let arg = attr.key.as_str();
                 if matches!(arg, "source" | "version" | "providers") || META.contains(&arg) {
@@ -495,6 +558,9 @@ impl Tree {
                         inputs.insert(arg.to_string(), value);
                     }
                     None => {
+                        if let Some(reference) = scope.reference(&attr.expr) {
+                            input_refs.insert(arg.to_string(), reference);
+                        }
                         unresolved_inputs.insert(arg.to_string(), attr.expr.to_string());
                     }
                 }
@@ -505,6 +571,7 @@ impl Tree {
                 inputs,
                 unresolved_inputs,
                 defaulted_inputs,
+                input_refs,
             };
             let instance = Instance {
                 address: format!("{address}{suffix}"),
@@ -521,6 +588,10 @@ impl Tree {
             out.unresolved += result.unresolved;
             let produced = Json::Object(result.outputs);
             if single {
+                for (output, reference) in result.output_refs {
+                    out.module_refs
+                        .insert(format!("{name}.{output}"), reference);
+                }
                 return Ok(produced);
             }
             match (&mut outputs, each) {
@@ -736,7 +807,10 @@ fn block_values(
                         values.insert(key, value);
                     }
                     None => {
-                        unresolved.insert(path(&key), attr.expr.to_string());
+                        let written = scope
+                            .reference(&attr.expr)
+                            .unwrap_or_else(|| attr.expr.to_string());
+                        unresolved.insert(path(&key), written);
                     }
                 }
             }
@@ -892,6 +966,7 @@ mod tests {
             inputs: Map::new(),
             unresolved_inputs: BTreeMap::new(),
             defaulted_inputs: BTreeMap::new(),
+            input_refs: BTreeMap::new(),
         })
         .unwrap()
     }
@@ -965,6 +1040,7 @@ mod tests {
             inputs: Map::new(),
             unresolved_inputs: BTreeMap::new(),
             defaulted_inputs: BTreeMap::new(),
+            input_refs: BTreeMap::new(),
         })
         .unwrap()
     }
