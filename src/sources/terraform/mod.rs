@@ -40,10 +40,12 @@ pub fn collect(spec: &TerraformSpec, now: DateTime<Utc>) -> Vec<Collected> {
     for resource in &config.resources {
         let judged = match resource.kind.as_str() {
             google::INSTANCE => google::target(spec, &config, resource, now),
-            aws::INSTANCE | aws::CLUSTER => match aws::target(spec, &config, resource, now) {
-                Some(judged) => judged,
-                None => continue,
-            },
+            aws::INSTANCE | aws::CLUSTER | aws::CLUSTER_INSTANCE => {
+                match aws::target(spec, &config, resource, now) {
+                    Some(judged) => judged,
+                    None => continue,
+                }
+            }
             _ => continue,
         };
         targets.push(judged.map(|facts| with_existence(facts, resource)));
