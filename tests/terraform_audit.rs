@@ -621,7 +621,7 @@ resource "google_sql_database_instance" "replica" {
 }
 
 #[test]
-fn a_replica_by_arn_in_another_module_inherits_its_source_engine_in_both_modes() {
+fn a_replica_by_arn_in_another_module_inherits_its_source_engine() {
     let dir = tempfile::tempdir().unwrap();
     let module = dir.path().join("modules/db");
     std::fs::create_dir_all(&module).unwrap();

@@ -33,8 +33,16 @@ pub fn load(path: &Path) -> Result<Configuration, LoadError> {
         files.sort();
         return from_files(path, &files);
     }
-    let text = std::fs::read_to_string(path)
-        .map_err(|err| LoadError(format!("cannot read {shown}: {err}")))?;
+    let text = std::fs::read_to_string(path).map_err(|err| {
+        if err.kind() == std::io::ErrorKind::InvalidData {
+            // A saved plan (`terraform plan -out`) is a binary (zip) file.
+            LoadError(format!(
+                "{shown} is not text (a binary plan saved by `terraform plan -out`?): convert it with `terraform show -json {shown} > plan.json` and audit plan.json"
+            ))
+        } else {
+            LoadError(format!("cannot read {shown}: {err}"))
+        }
+    })?;
     let name = path
         .file_name()
         .map_or(String::new(), |n| n.to_string_lossy().into_owned());
@@ -361,6 +369,18 @@ resource "aws_db_instance" "on" {
             config.resources[0].attr("blue_green_update.enabled"),
             Attr::Unresolved("dynamic \"blue_green_update\" block")
         );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_and_a_binary_plan_says_how_to_convert_it() {
+        let config =
+            hcl("\u{feff}resource \"aws_db_instance\" \"a\" {\n  engine = \"postgres\"\n}\n");
+        assert_eq!(config.resources[0].string("engine"), Some("postgres"));
+        let dir = tempfile::tempdir().unwrap();
+        let plan = dir.path().join("plan.tfplan");
+        std::fs::write(&plan, b"PK\x03\x04\xff\xfe\x00binary").unwrap();
+        let err = load(&plan).unwrap_err();
+        assert!(err.0.contains("terraform show -json"), "{err}");
     }
 
     #[test]
