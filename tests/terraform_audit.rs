@@ -684,3 +684,82 @@ module "replica" {
     );
     assert_eq!(item(master, "replicas"), "pass", "{:#}", master["findings"]);
 }
+
+#[test]
+fn a_cloud_sql_module_with_replicas_for_each_is_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("modules/postgresql");
+    std::fs::create_dir_all(&module).unwrap();
+    // As terraform-google-modules/sql-db's postgresql module writes it: replicas by for_each.
+    std::fs::write(
+        module.join("main.tf"),
+        r#"
+variable "name" {}
+variable "database_version" {}
+variable "availability_type" { default = "ZONAL" }
+variable "read_replicas" { default = [] }
+locals {
+  replicas = { for x in var.read_replicas : "${var.name}-replica${x.name}" => x }
+}
+resource "google_sql_database_instance" "default" {
+  name             = var.name
+  database_version = var.database_version
+  settings {
+    tier              = "db-custom-2-7680"
+    availability_type = var.availability_type
+    backup_configuration {
+      enabled                        = true
+      point_in_time_recovery_enabled = true
+    }
+  }
+}
+resource "google_sql_database_instance" "replicas" {
+  for_each             = local.replicas
+  name                 = each.key
+  database_version     = var.database_version
+  master_instance_name = google_sql_database_instance.default.name
+  settings {
+    tier = lookup(each.value, "tier", "db-custom-2-7680")
+  }
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"
+module "pg" {
+  source            = "./modules/postgresql"
+  name              = "orders"
+  database_version  = "POSTGRES_16"
+  availability_type = "REGIONAL"
+  read_replicas     = [{ name = "0" }, { name = "1", tier = "db-custom-4-15360" }]
+}
+"#,
+    )
+    .unwrap();
+    let path = dir.path().display().to_string();
+    let run = audit(&[&path]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["targets"].as_array().unwrap().len(), 3);
+    let primary = target(
+        &report,
+        &format!("terraform://{path}#module.pg.google_sql_database_instance.default"),
+    );
+    assert_eq!(
+        item(primary, "replicas"),
+        "pass",
+        "{:#}",
+        primary["findings"]
+    );
+    assert_eq!(item(primary, "multi_zone"), "pass");
+    let replica = target(
+        &report,
+        &format!(
+            "terraform://{path}#module.pg.google_sql_database_instance.replicas[\"orders-replica1\"]"
+        ),
+    );
+    assert_eq!(replica["role"], "replica");
+    assert_eq!(replica["engine"], "postgres");
+}
