@@ -292,7 +292,16 @@ impl Tree {
                 let Some(name) = block.labels.first().map(|l| l.as_str().to_string()) else {
                     continue;
                 };
-                if let Some(value) = m.inputs.get(&name) {
+                // `nullable = false`: a null from the caller means the default.
+                let not_nullable = matches!(
+                    attribute(&block.body, "nullable"),
+                    Some(Expression::Bool(false))
+                );
+                let given = m
+                    .inputs
+                    .get(&name)
+                    .filter(|v| !(v.is_null() && not_nullable));
+                if let Some(value) = given {
                     if let Some(label) = m.defaulted_inputs.get(&name) {
                         scope.defaulted.insert(name.clone(), label.clone());
                     }
@@ -1085,6 +1094,27 @@ resource "aws_db_instance" "third" {
         assert_eq!(found.resources[0].unresolved["count"], "var.on ? 1 : 0");
         assert_eq!(found.resources[2].values["identifier"], "db-b");
         assert_eq!(found.resources[5].values["identifier"], "r2");
+    }
+
+    #[test]
+    fn a_null_argument_to_a_non_nullable_variable_takes_its_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let child = dir.path().join("m");
+        std::fs::create_dir_all(&child).unwrap();
+        std::fs::write(
+            child.join("main.tf"),
+            "variable \"strict\" {\n  default  = 7\n  nullable = false\n}\nvariable \"loose\" { default = 7 }\nresource \"aws_db_instance\" \"a\" {\n  backup_retention_period = var.strict\n  port                    = var.loose\n}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("main.tf"),
+            "module \"m\" {\n  source = \"./m\"\n  strict = null\n  loose  = null\n}\n",
+        )
+        .unwrap();
+        let found = root(dir.path());
+        let a = &found.resources[0];
+        assert_eq!(a.values["backup_retention_period"], 7);
+        assert!(a.values["port"].is_null(), "nullable: null stays null");
     }
 
     #[test]
