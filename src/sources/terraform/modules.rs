@@ -73,8 +73,10 @@ pub fn evaluate(root: Module) -> Result<Evaluated, LoadError> {
         read: Vec::new(),
     };
     let result = tree.module(&root, &Instance::root(), 0)?;
+    // Each file once, in the order first read (modules are evaluated in passes).
+    let mut seen = std::collections::BTreeSet::new();
     let mut read = tree.read;
-    read.dedup();
+    read.retain(|name| seen.insert(name.clone()));
     Ok(Evaluated {
         resources: result.resources,
         skipped: result.skipped,
@@ -997,6 +999,10 @@ mod tests {
             ]
         );
         assert!(found.skipped.is_empty(), "{:?}", found.skipped);
+        let mut once = found.read.clone();
+        once.sort();
+        once.dedup();
+        assert_eq!(once.len(), found.read.len(), "each file listed once");
         let db = &found.resources[1];
         // Call arguments bind variables; the module's defaults fill the rest.
         assert_eq!(db.values["multi_az"], true, "var.environment == \"prod\"");
