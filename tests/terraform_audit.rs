@@ -603,3 +603,355 @@ resource "aws_db_instance" "orders" {
         "{default:#}"
     );
 }
+
+/// Every finding of a report, by (address, check): its status.
+fn verdicts(report: &Value) -> std::collections::BTreeMap<(String, String), String> {
+    let mut found = std::collections::BTreeMap::new();
+    for target in report["targets"].as_array().unwrap() {
+        let address = target["id"].as_str().unwrap().split('#').nth(1).unwrap();
+        for finding in target["findings"].as_array().into_iter().flatten() {
+            found.insert(
+                (
+                    address.to_string(),
+                    finding["check"].as_str().unwrap().to_string(),
+                ),
+                finding["status"].as_str().unwrap().to_string(),
+            );
+        }
+    }
+    found
+}
+
+#[test]
+fn modules_are_followed_and_the_files_and_the_plan_agree() {
+    let dir = fixture("modules");
+    let plan = fixture("modules.plan.json");
+    let (tf, planned) = (audit(&[&dir]), audit(&[&plan]));
+    assert_eq!(tf.code, 0, "{}", tf.stderr);
+    assert_eq!(planned.code, 0, "{}", planned.stderr);
+    let (tf, planned) = (tf.json(), planned.json());
+    let db = "module.db.module.db_instance.aws_db_instance.this[0]";
+    let aurora = "module.aurora.aws_rds_cluster.this[0]";
+    for report in [&tf, &planned] {
+        let mut ids: Vec<&str> = report["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().split('#').nth(1).unwrap())
+            .collect();
+        ids.sort();
+        // `module.disabled` (count = 0) plans no database; members are judged as their cluster.
+        assert_eq!(ids, [aurora, db], "{:#}", report["targets"]);
+    }
+    let by_address = |report: &Value, address: &str| {
+        report["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["resource"] == address)
+            .cloned()
+            .unwrap()
+    };
+    for report in [&tf, &planned] {
+        let db = by_address(report, db);
+        assert_eq!(db["engine"], "postgres");
+        assert_eq!(
+            item(&db, "multi_zone"),
+            "pass",
+            "multi_az from var.environment"
+        );
+        assert_eq!(item(&db, "backups"), "pass");
+        assert_eq!(item(&db, "deletion_protection"), "pass");
+        assert_eq!(item(&db, "replicas"), "fail");
+        let aurora = by_address(report, aurora);
+        assert_eq!(aurora["role"], "cluster");
+        assert_eq!(
+            item(&aurora, "replicas"),
+            "pass",
+            "two members of the for_each map join the cluster"
+        );
+        assert_eq!(item(&aurora, "deletion_protection"), "fail");
+    }
+    // The .tf files' target points at the module's file and line.
+    let tf_db = by_address(&tf, db);
+    assert!(
+        tf_db["location"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("modules/rds/modules/db_instance/main.tf"),
+        "{:#}",
+        tf_db["location"]
+    );
+    // Fixes are for the resource at hand: an AWS target gets no Google snippet.
+    for report in [&tf, &planned] {
+        let fixes: Vec<&str> = report["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|t| t["findings"].as_array().unwrap())
+            .filter_map(|f| f["remediation"].as_str())
+            .collect();
+        assert!(
+            fixes
+                .iter()
+                .any(|f| f.contains("deletion_protection = true"))
+        );
+        assert!(fixes.iter().all(|f| !f.contains("google_")), "{fixes:#?}");
+    }
+    let (a, b) = (verdicts(&tf), verdicts(&planned));
+    assert!(a.len() > 100, "{}", a.len());
+    let differ: Vec<_> = a
+        .iter()
+        .filter(|(k, v)| b.get(*k) != Some(*v))
+        .map(|(k, v)| format!("{k:?}: .tf {v}, plan {:?}", b.get(k)))
+        .collect();
+    assert!(differ.is_empty(), "{differ:#?}");
+    assert_eq!(a.len(), b.len());
+}
+
+#[test]
+fn a_module_not_downloaded_is_listed_as_not_read_and_the_rest_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"
+module "vpc" {
+  source  = "terraform-aws-modules/vpc/aws"
+  version = "5.8.1"
+}
+resource "aws_db_instance" "main" {
+  engine         = "postgres"
+  engine_version = "16.3"
+  instance_class = "db.t4g.micro"
+}
+variable "with_replica" {}
+resource "aws_db_instance" "replica" {
+  count               = var.with_replica ? 1 : 0
+  replicate_source_db = aws_db_instance.main.identifier
+  instance_class      = "db.t4g.micro"
+}
+"#,
+    )
+    .unwrap();
+    let path = dir.path().display().to_string();
+    let run = audit(&[&path]);
+    assert_eq!(run.code, 3, "a module that was not read: {}", run.stderr);
+    let report = run.json();
+    let vpc = target(&report, &format!("terraform://{path}#module.vpc"));
+    let error = vpc["error"].as_str().unwrap();
+    assert!(
+        error.contains("not read") && error.contains("terraform init"),
+        "{error}"
+    );
+    let main = target(&report, &format!("terraform://{path}#aws_db_instance.main"));
+    assert_eq!(item(main, "backups"), "fail");
+    // A count only a plan knows: reported, with its existence unknown.
+    let replica = target(
+        &report,
+        &format!("terraform://{path}#aws_db_instance.replica"),
+    );
+    assert_eq!(replica["engine"], "postgres", "inherited from its source");
+    assert!(
+        run.stderr.contains("existence unknown") && run.stderr.contains("var.with_replica"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_cloud_sql_replica_written_as_the_fix_suggests_is_judged_from_its_primary() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"
+resource "google_sql_database_instance" "primary" {
+  name             = "orders"
+  database_version = "POSTGRES_16"
+  region           = "europe-west1"
+  settings {
+    tier              = "db-custom-2-7680"
+    availability_type = "REGIONAL"
+  }
+}
+
+resource "google_sql_database_instance" "replica" {
+  name                 = "orders-replica-1"
+  master_instance_name = google_sql_database_instance.primary.name
+  database_version     = google_sql_database_instance.primary.database_version
+  region               = google_sql_database_instance.primary.region
+  settings {
+    tier = "db-custom-2-7680"
+  }
+}
+"#,
+    )
+    .unwrap();
+    let path = dir.path().display().to_string();
+    let run = audit(&[&path]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    let replica = target(
+        &report,
+        &format!("terraform://{path}#google_sql_database_instance.replica"),
+    );
+    assert!(replica.get("error").is_none(), "{replica:#}");
+    assert_eq!(replica["role"], "replica");
+    assert_eq!(
+        replica["engine"], "postgres",
+        "database_version of its primary"
+    );
+    let primary = target(
+        &report,
+        &format!("terraform://{path}#google_sql_database_instance.primary"),
+    );
+    assert_eq!(
+        item(primary, "replicas"),
+        "pass",
+        "{:#}",
+        primary["findings"]
+    );
+}
+
+#[test]
+fn a_replica_by_arn_in_another_module_inherits_its_source_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("modules/db");
+    std::fs::create_dir_all(&module).unwrap();
+    std::fs::write(
+        module.join("main.tf"),
+        r#"
+variable "identifier" {}
+variable "engine" { default = null }
+variable "engine_version" { default = null }
+variable "replicate_source_db" { default = null }
+resource "aws_db_instance" "this" {
+  identifier          = var.identifier
+  engine              = var.engine
+  engine_version      = var.engine_version
+  replicate_source_db = var.replicate_source_db
+  instance_class      = "db.t4g.large"
+  storage_encrypted   = true
+}
+output "db_instance_arn" {
+  value = try(aws_db_instance.this.arn, null)
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"
+module "master" {
+  source         = "./modules/db"
+  identifier     = "orders"
+  engine         = "postgres"
+  engine_version = "16.3"
+}
+module "replica" {
+  source              = "./modules/db"
+  identifier          = "orders-replica"
+  replicate_source_db = module.master.db_instance_arn
+}
+"#,
+    )
+    .unwrap();
+    let path = dir.path().display().to_string();
+    let run = audit(&[&path]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    let replica = target(
+        &report,
+        &format!("terraform://{path}#module.replica.aws_db_instance.this"),
+    );
+    assert!(replica.get("error").is_none(), "{replica:#}");
+    assert_eq!(replica["role"], "replica");
+    assert_eq!(
+        replica["engine"], "postgres",
+        "its source's, through the ARN"
+    );
+    assert_eq!(replica["version"], "16.3");
+    let master = target(
+        &report,
+        &format!("terraform://{path}#module.master.aws_db_instance.this"),
+    );
+    assert_eq!(item(master, "replicas"), "pass", "{:#}", master["findings"]);
+}
+
+#[test]
+fn a_cloud_sql_module_with_replicas_for_each_is_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("modules/postgresql");
+    std::fs::create_dir_all(&module).unwrap();
+    // As terraform-google-modules/sql-db's postgresql module writes it: replicas by for_each.
+    std::fs::write(
+        module.join("main.tf"),
+        r#"
+variable "name" {}
+variable "database_version" {}
+variable "availability_type" { default = "ZONAL" }
+variable "read_replicas" { default = [] }
+locals {
+  replicas = { for x in var.read_replicas : "${var.name}-replica${x.name}" => x }
+}
+resource "google_sql_database_instance" "default" {
+  name             = var.name
+  database_version = var.database_version
+  settings {
+    tier              = "db-custom-2-7680"
+    availability_type = var.availability_type
+    backup_configuration {
+      enabled                        = true
+      point_in_time_recovery_enabled = true
+    }
+  }
+}
+resource "google_sql_database_instance" "replicas" {
+  for_each             = local.replicas
+  name                 = each.key
+  database_version     = var.database_version
+  master_instance_name = google_sql_database_instance.default.name
+  settings {
+    tier = lookup(each.value, "tier", "db-custom-2-7680")
+  }
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"
+module "pg" {
+  source            = "./modules/postgresql"
+  name              = "orders"
+  database_version  = "POSTGRES_16"
+  availability_type = "REGIONAL"
+  read_replicas     = [{ name = "0" }, { name = "1", tier = "db-custom-4-15360" }]
+}
+"#,
+    )
+    .unwrap();
+    let path = dir.path().display().to_string();
+    let run = audit(&[&path]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["targets"].as_array().unwrap().len(), 3);
+    let primary = target(
+        &report,
+        &format!("terraform://{path}#module.pg.google_sql_database_instance.default"),
+    );
+    assert_eq!(
+        item(primary, "replicas"),
+        "pass",
+        "{:#}",
+        primary["findings"]
+    );
+    assert_eq!(item(primary, "multi_zone"), "pass");
+    let replica = target(
+        &report,
+        &format!(
+            "terraform://{path}#module.pg.google_sql_database_instance.replicas[\"orders-replica1\"]"
+        ),
+    );
+    assert_eq!(replica["role"], "replica");
+    assert_eq!(replica["engine"], "postgres");
+}

@@ -253,8 +253,15 @@ pub fn judge(catalog: &Catalog, facts: &TargetFacts, thresholds: &Thresholds) ->
             let remediation = matches!(verdict.status, Status::Fail | Status::Warn)
                 .then(|| check.fix_for(facts.kind.as_str(), &facts.engine))
                 .flatten()
+                .map(|fix| match (&facts.kind, &facts.resource) {
+                    // Only the snippets for this resource's provider.
+                    (crate::target::Kind::Terraform, Some(address)) => {
+                        crate::sources::terraform::fix::for_resource(fix, address)
+                    }
+                    _ => fix.to_string(),
+                })
                 // A command that replaces a whole list keeps the target's current one.
-                .map(|fix| fixmerge::for_target(fix, facts));
+                .map(|fix| fixmerge::for_target(&fix, facts));
             let disagreements = disagreements(facts, &verdict.evidence);
             let mut detail = verdict.detail;
             for disagreement in &disagreements {

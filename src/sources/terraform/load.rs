@@ -2,15 +2,15 @@
 //! a directory, as Terraform reads a module) or the JSON `terraform show -json`
 //! prints for a plan or a state.
 //!
-//! In `.tf` files, literals, `var.*` (values from `terraform.tfvars` and
-//! `*.auto.tfvars`, else the variable's default) and `local.*` are evaluated;
-//! anything else (another resource's attribute, a function call, a variable
-//! with no value) is recorded as unresolved with its expression. Child
-//! modules (`module` blocks) are not followed: plan JSON covers them.
+//! `.tf` files are evaluated with the modules they call ([`super::modules`]):
+//! variable values come from `terraform.tfvars` and `*.auto.tfvars` (later
+//! files win), else the variable's default; what does not resolve is recorded
+//! as unresolved with its expression.
 
 use super::model::{Configuration, Resource};
+use super::{modules, plan_config};
 use hcl::eval::{Context, Evaluate};
-use hcl::{Block, Body, Expression, Structure};
+use hcl::{Body, Structure};
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -33,8 +33,16 @@ pub fn load(path: &Path) -> Result<Configuration, LoadError> {
         files.sort();
         return from_files(path, &files);
     }
-    let text = std::fs::read_to_string(path)
-        .map_err(|err| LoadError(format!("cannot read {shown}: {err}")))?;
+    let text = std::fs::read_to_string(path).map_err(|err| {
+        if err.kind() == std::io::ErrorKind::InvalidData {
+            // A saved plan (`terraform plan -out`) is a binary (zip) file.
+            LoadError(format!(
+                "{shown} is not text (a binary plan saved by `terraform plan -out`?): convert it with `terraform show -json {shown} > plan.json` and audit plan.json"
+            ))
+        } else {
+            LoadError(format!("cannot read {shown}: {err}"))
+        }
+    })?;
     let name = path
         .file_name()
         .map_or(String::new(), |n| n.to_string_lossy().into_owned());
@@ -65,7 +73,7 @@ fn list(dir: &Path, keep: impl Fn(&str) -> bool) -> Result<Vec<std::path::PathBu
     Ok(found)
 }
 
-fn read(path: &Path) -> Result<String, LoadError> {
+pub(super) fn read(path: &Path) -> Result<String, LoadError> {
     std::fs::read_to_string(path)
         .map_err(|err| LoadError(format!("cannot read {}: {err}", path.display())))
 }
@@ -86,11 +94,13 @@ fn from_files(dir: &Path, files: &[std::path::PathBuf]) -> Result<Configuration,
     for file in main.into_iter().chain(auto) {
         tfvars.push((file.display().to_string(), read(&file)?));
     }
-    from_hcl(&sources, &tfvars)
+    evaluate(Some(dir.to_path_buf()), &sources, &tfvars)
 }
 
-/// Parses HCL text, the error naming the file, line and column.
-fn parse(name: &str, text: &str) -> Result<Body, LoadError> {
+/// Parses HCL text, the error naming the file, line and column. A UTF-8
+/// byte-order mark is skipped, as Terraform skips it.
+pub(super) fn parse(name: &str, text: &str) -> Result<Body, LoadError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     hcl::parse(text).map_err(|err| {
         let hint = if text.contains(['“', '”']) {
             " (it contains typographic quotes “ ”: HCL strings use straight quotes \")"
@@ -101,179 +111,46 @@ fn parse(name: &str, text: &str) -> Result<Body, LoadError> {
     })
 }
 
-/// The configuration in `.tf` sources (name, text), with variable values from `tfvars`.
+/// The configuration in `.tf` sources (name, text) of one module, with
+/// variable values from `tfvars`; module calls are read only with a folder.
 pub fn from_hcl(
     sources: &[(String, String)],
     tfvars: &[(String, String)],
 ) -> Result<Configuration, LoadError> {
-    let mut bodies = Vec::new();
-    for (name, text) in sources {
-        bodies.push((name.clone(), parse(name, text)?));
-    }
-    let mut variables = Map::new();
-    for (_, body) in &bodies {
-        for block in blocks(body, "variable") {
-            let Some(name) = block.labels.first().map(|l| l.as_str().to_string()) else {
-                continue;
-            };
-            let default = attribute(&block.body, "default")
-                .and_then(|expr| expr.evaluate(&Context::new()).ok());
-            if let Some(value) = default.and_then(|v| serde_json::to_value(v).ok()) {
-                variables.insert(name, value);
-            }
-        }
-    }
+    evaluate(None, sources, tfvars)
+}
+
+fn evaluate(
+    dir: Option<std::path::PathBuf>,
+    sources: &[(String, String)],
+    tfvars: &[(String, String)],
+) -> Result<Configuration, LoadError> {
+    let mut inputs = Map::new();
     for (name, text) in tfvars {
         for structure in parse(name, text)?.into_iter() {
             if let Structure::Attribute(attr) = structure
                 && let Ok(value) = attr.expr.evaluate(&Context::new())
                 && let Ok(value) = serde_json::to_value(value)
             {
-                variables.insert(attr.key.to_string(), value);
+                inputs.insert(attr.key.to_string(), value);
             }
         }
     }
-    let mut ctx = Context::new();
-    ctx.declare_var("var", hcl_value(&Json::Object(variables)));
-    let locals = evaluate_locals(&bodies, &mut ctx);
-    ctx.declare_var("local", hcl_value(&Json::Object(locals)));
-
-    let mut resources = Vec::new();
-    for ((file, body), (_, text)) in bodies.iter().zip(sources) {
-        for block in blocks(body, "resource") {
-            let [kind, name] = block.labels.as_slice() else {
-                continue;
-            };
-            let mut unresolved = BTreeMap::new();
-            let values = block_values(&block.body, "", &ctx, &mut unresolved);
-            // `count = 0` (a switched-off resource) plans nothing.
-            if values.get("count").and_then(Json::as_i64) == Some(0) {
-                continue;
-            }
-            resources.push(Resource {
-                address: format!("{}.{}", kind.as_str(), name.as_str()),
-                kind: kind.as_str().to_string(),
-                file: file.clone(),
-                line: block_line(text, kind.as_str(), name.as_str()),
-                values,
-                unresolved,
-            });
-        }
-    }
+    let evaluated = modules::evaluate(modules::Module {
+        dir,
+        sources: sources.to_vec(),
+        inputs,
+        unresolved_inputs: BTreeMap::new(),
+        defaulted_inputs: BTreeMap::new(),
+        input_refs: BTreeMap::new(),
+    })?;
+    let mut read = evaluated.read;
+    read.extend(tfvars.iter().map(|(name, _)| name.clone()));
     Ok(Configuration {
-        resources,
-        read: sources
-            .iter()
-            .chain(tfvars)
-            .map(|(name, _)| name.clone())
-            .collect(),
+        resources: evaluated.resources,
+        read,
+        skipped: evaluated.skipped,
     })
-}
-
-/// The line of `resource "KIND" "NAME" {` (the parser keeps no positions).
-fn block_line(text: &str, kind: &str, name: &str) -> Option<usize> {
-    let (kind, name) = (format!("\"{kind}\""), format!("\"{name}\""));
-    text.lines()
-        .position(|line| {
-            let mut words = line.split_whitespace();
-            words.next() == Some("resource")
-                && words.next() == Some(&kind)
-                && words.next() == Some(&name)
-        })
-        .map(|index| index + 1)
-}
-
-fn blocks<'a>(body: &'a Body, identifier: &'a str) -> impl Iterator<Item = &'a Block> + 'a {
-    body.blocks()
-        .filter(move |b| b.identifier.as_str() == identifier)
-}
-
-fn attribute<'a>(body: &'a Body, key: &str) -> Option<&'a Expression> {
-    body.attributes()
-        .find(|a| a.key.as_str() == key)
-        .map(|a| &a.expr)
-}
-
-/// Locals may use each other: evaluated in passes until nothing more resolves.
-fn evaluate_locals(bodies: &[(String, Body)], ctx: &mut Context<'_>) -> Map<String, Json> {
-    let pending: Vec<(String, Expression)> = bodies
-        .iter()
-        .flat_map(|(_, body)| blocks(body, "locals"))
-        .flat_map(|block| block.body.attributes())
-        .map(|attr| (attr.key.to_string(), attr.expr.clone()))
-        .collect();
-    let mut locals = Map::new();
-    let mut pending = pending;
-    loop {
-        ctx.declare_var("local", hcl_value(&Json::Object(locals.clone())));
-        let before = pending.len();
-        pending.retain(|(name, expr)| match expr.evaluate(ctx) {
-            Ok(value) => match serde_json::to_value(value) {
-                Ok(value) => {
-                    locals.insert(name.clone(), value);
-                    false
-                }
-                Err(_) => true,
-            },
-            Err(_) => true,
-        });
-        if pending.is_empty() || pending.len() == before {
-            return locals;
-        }
-    }
-}
-
-/// A block's attributes and nested blocks, in Terraform's JSON shape.
-fn block_values(
-    body: &Body,
-    prefix: &str,
-    ctx: &Context<'_>,
-    unresolved: &mut BTreeMap<String, String>,
-) -> Json {
-    let path = |key: &str| {
-        if prefix.is_empty() {
-            key.to_string()
-        } else {
-            format!("{prefix}.{key}")
-        }
-    };
-    let mut values = Map::new();
-    for structure in body.iter() {
-        match structure {
-            Structure::Attribute(attr) => {
-                let key = attr.key.to_string();
-                match attr.expr.evaluate(ctx).map(serde_json::to_value) {
-                    Ok(Ok(value)) => {
-                        values.insert(key, value);
-                    }
-                    _ => {
-                        unresolved.insert(path(&key), attr.expr.to_string());
-                    }
-                }
-            }
-            Structure::Block(block) if block.identifier.as_str() == "dynamic" => {
-                if let Some(label) = block.labels.first() {
-                    unresolved.insert(
-                        path(label.as_str()),
-                        format!("dynamic \"{}\" block", label.as_str()),
-                    );
-                }
-            }
-            Structure::Block(block) => {
-                let key = block.identifier.to_string();
-                let nested = block_values(&block.body, &path(&key), ctx, unresolved);
-                match values.entry(key).or_insert_with(|| Json::Array(Vec::new())) {
-                    Json::Array(items) => items.push(nested),
-                    other => *other = Json::Array(vec![nested]),
-                }
-            }
-        }
-    }
-    Json::Object(values)
-}
-
-fn hcl_value(json: &Json) -> hcl::Value {
-    hcl::to_value(json).unwrap_or(hcl::Value::Null)
 }
 
 /// `terraform show -json` output: a plan (`planned_values`, with what is known
@@ -305,10 +182,21 @@ pub fn from_json(name: &str, text: &str) -> Result<Configuration, LoadError> {
     }
     let mut resources = Vec::new();
     collect_module(root, name, &after_unknown, &mut resources);
+    let written = plan_config::expressions(&doc);
+    let config_root = doc
+        .pointer("/configuration/root_module")
+        .cloned()
+        .unwrap_or_default();
+    for resource in &mut resources {
+        if let Some(expressions) = written.get(&plan_config::without_keys(&resource.address)) {
+            plan_config::refine(resource, expressions, &config_root);
+        }
+    }
     let version = doc["format_version"].as_str().unwrap_or("?");
     Ok(Configuration {
         resources,
         read: vec![format!("{name} (terraform show -json, format {version})")],
+        skipped: Vec::new(),
     })
 }
 
@@ -341,6 +229,7 @@ fn collect_module(
             line: None,
             values,
             unresolved,
+            defaults: BTreeMap::new(),
         });
     }
     for child in module["child_modules"].as_array().into_iter().flatten() {
@@ -470,7 +359,7 @@ resource "aws_db_instance" "off" {
 resource "aws_db_instance" "on" {
   engine = "postgres"
   dynamic "blue_green_update" {
-    for_each = [1]
+    for_each = var.switches
     content { enabled = true }
   }
 }
@@ -480,6 +369,18 @@ resource "aws_db_instance" "on" {
             config.resources[0].attr("blue_green_update.enabled"),
             Attr::Unresolved("dynamic \"blue_green_update\" block")
         );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_and_a_binary_plan_says_how_to_convert_it() {
+        let config =
+            hcl("\u{feff}resource \"aws_db_instance\" \"a\" {\n  engine = \"postgres\"\n}\n");
+        assert_eq!(config.resources[0].string("engine"), Some("postgres"));
+        let dir = tempfile::tempdir().unwrap();
+        let plan = dir.path().join("plan.tfplan");
+        std::fs::write(&plan, b"PK\x03\x04\xff\xfe\x00binary").unwrap();
+        let err = load(&plan).unwrap_err();
+        assert!(err.0.contains("terraform show -json"), "{err}");
     }
 
     #[test]

@@ -11,9 +11,13 @@
 
 pub mod aws;
 pub mod coverage;
+pub mod fix;
+mod functions;
 pub mod google;
 pub mod load;
 pub mod model;
+pub mod modules;
+mod plan_config;
 
 use crate::facts::snapshot::{Collected, Location, TargetFacts, TargetFailure};
 use crate::facts::{FactSink, RawEvidence};
@@ -37,13 +41,23 @@ pub fn collect(spec: &TerraformSpec, now: DateTime<Utc>) -> Vec<Collected> {
     for resource in &config.resources {
         let judged = match resource.kind.as_str() {
             google::INSTANCE => google::target(spec, &config, resource, now),
-            aws::INSTANCE | aws::CLUSTER => match aws::target(spec, &config, resource, now) {
-                Some(judged) => judged,
-                None => continue,
-            },
+            aws::INSTANCE | aws::CLUSTER | aws::CLUSTER_INSTANCE => {
+                match aws::target(spec, &config, resource, now) {
+                    Some(judged) => judged,
+                    None => continue,
+                }
+            }
             _ => continue,
         };
-        targets.push(judged);
+        targets.push(judged.map(|facts| with_existence(facts, resource)));
+    }
+    // A module that was not read may hold databases: each is listed, not an error of the others.
+    for skipped in &config.skipped {
+        targets.push(Err(TargetFailure {
+            id: format!("{}#{}", spec.id(), skipped.address),
+            kind: Kind::Terraform,
+            error: format!("{}: not read: {}", skipped.address, skipped.reason),
+        }));
     }
     if targets.is_empty() {
         return vec![Err(failure(
@@ -59,6 +73,27 @@ pub fn collect(spec: &TerraformSpec, now: DateTime<Utc>) -> Vec<Collected> {
         ))];
     }
     targets
+}
+
+/// A resource whose `count` / `for_each` (or its module's) only a plan
+/// resolves may not exist at all: it is audited as written, and says so.
+fn with_existence(mut facts: TargetFacts, resource: &Resource) -> TargetFacts {
+    for meta in ["count", "for_each"] {
+        if let Some(expression) = resource.unresolved.get(meta) {
+            tracing::warn!(resource = %resource.address, "existence unknown: {meta} = {expression}");
+            facts.evidence.push(RawEvidence {
+                source: SOURCE.into(),
+                name: format!("{} (existence unknown)", resource.address),
+                request: resource.file.clone(),
+                response: json!({
+                    "existence": "unknown",
+                    "why": format!("{meta} is set by `{expression}`, known only when Terraform plans: this resource may plan zero instances or several"),
+                    "fix": PLAN_FIX,
+                }),
+            });
+        }
+    }
+    facts
 }
 
 fn failure(spec: &TerraformSpec, error: String) -> TargetFailure {
@@ -167,8 +202,12 @@ impl<'a> Writer<'a> {
         match (self.resource.attr(path), default) {
             (Attr::Set(value), _) => {
                 let judged = map(&coerce(fact, value));
-                self.sink
-                    .known(fact, format!("{address}: {path} = {value}"), judged.clone());
+                let from = self.resource.default_note(path);
+                self.sink.known(
+                    fact,
+                    format!("{address}: {path} = {value}{from}"),
+                    judged.clone(),
+                );
                 Some(judged)
             }
             (Attr::Unset, Some(default)) => {
@@ -387,6 +426,7 @@ mod tests {
             values: json!({"password": "hunter2", "engine": "postgres",
                            "nested": [{"master_password": "x", "manage_master_user_password": true}]}),
             unresolved: Default::default(),
+            defaults: Default::default(),
         };
         let text = evidence(&resource).response.to_string();
         assert!(

@@ -25,6 +25,10 @@ pub struct Resource {
     /// Attribute path (`settings.ip_configuration.private_network`) → the
     /// expression that sets it, for values unknown until Terraform plans.
     pub unresolved: BTreeMap<String, String>,
+    /// Attribute path → the variable default it was taken from
+    /// (`var.multi_az`, default in `modules/rds/variables.tf`): a caller may
+    /// set it otherwise, so the fact's origin says so.
+    pub defaults: BTreeMap<String, String>,
 }
 
 /// What the configuration says about one attribute.
@@ -68,6 +72,18 @@ impl Resource {
         Attr::Set(node)
     }
 
+    /// For an origin: the root variable default the attribute at `path` was
+    /// taken from, if it was (a module folder audited on its own is judged on
+    /// such defaults; its callers or tfvars may set them otherwise).
+    pub fn default_note(&self, path: &str) -> String {
+        match self.defaults.get(path) {
+            Some(default) => {
+                format!(" (from the default of {default}: tfvars or a caller may set it otherwise)")
+            }
+            None => String::new(),
+        }
+    }
+
     /// The attribute as a string, when it is written as one.
     pub fn string(&self, path: &str) -> Option<&str> {
         match self.attr(path) {
@@ -92,6 +108,16 @@ pub struct Configuration {
     pub resources: Vec<Resource>,
     /// What was read, for the evidence: file names, or the plan's format version.
     pub read: Vec<String>,
+    /// Module calls whose module could not be read (not downloaded, not on disk).
+    pub skipped: Vec<Skipped>,
+}
+
+/// A module call that was not read, and why (with the command that fixes it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Skipped {
+    /// `module.db`, `module.app.module.db`.
+    pub address: String,
+    pub reason: String,
 }
 
 impl Configuration {
@@ -137,6 +163,7 @@ mod tests {
                 "settings.ip_configuration.private_network".to_string(),
                 "var.vpc_id".to_string(),
             )]),
+            defaults: BTreeMap::new(),
         }
     }
 
@@ -173,7 +200,7 @@ mod tests {
         other.address = "google_sql_database_instance.main_replica".into();
         let config = Configuration {
             resources: vec![resource(), other],
-            read: Vec::new(),
+            ..Default::default()
         };
         let found = config
             .referenced("google_sql_database_instance.main_replica.name")

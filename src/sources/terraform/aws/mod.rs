@@ -70,8 +70,8 @@ const BACKUP_REPLICATION: &str = "aws_db_instance_automated_backups_replication"
 /// The expression `terraform show -json` records for a value only apply knows.
 const AFTER_APPLY: &str = "known after apply";
 
-/// One resource as a target, why it cannot be one, or `None` for an
-/// `aws_db_instance` that is a member of a cluster (the cluster is the target).
+/// One resource as a target, why it cannot be one, or `None` for a member
+/// of a cluster of this configuration (the cluster is the target).
 pub fn target(
     spec: &TerraformSpec,
     config: &Configuration,
@@ -81,10 +81,57 @@ pub fn target(
     if resource.kind == CLUSTER {
         return Some(cluster(spec, config, resource, now));
     }
-    if !matches!(attr(resource, "cluster_identifier"), Attr::Unset) {
-        return None;
+    if resource.kind == CLUSTER_INSTANCE
+        || !matches!(attr(resource, "cluster_identifier"), Attr::Unset)
+    {
+        return orphan_member(spec, config, resource);
     }
     Some(instance(spec, config, resource, now))
+}
+
+/// A cluster member is judged as its cluster. One whose cluster is not in
+/// this configuration is listed, not dropped: its cluster decides backups,
+/// encryption and parameters, so it cannot be judged on its own.
+fn orphan_member(
+    spec: &TerraformSpec,
+    config: &Configuration,
+    member: &Resource,
+) -> Option<Collected> {
+    let path = "cluster_identifier";
+    let mut undecided = false;
+    for cluster in config.of_kind(CLUSTER) {
+        match read::refers_to(config, attr(member, path), cluster, path, |a, b| a == b) {
+            Some(true) => return None,
+            Some(false) => {}
+            // The cluster reports its member count unknown, naming this one.
+            None => undecided = true,
+        }
+    }
+    if undecided {
+        return None;
+    }
+    let named = match attr(member, path) {
+        Attr::Set(value) => as_text(value).unwrap_or_else(|| value.to_string()),
+        Attr::Unresolved(expression) => expression.to_string(),
+        Attr::Unset => "?".into(),
+    };
+    let public = matches!(
+        attr(member, "publicly_accessible"),
+        Attr::Set(Json::Bool(true))
+    );
+    Some(Err(crate::facts::snapshot::TargetFailure {
+        id: super::target_id(spec, member),
+        kind: crate::target::Kind::Terraform,
+        error: format!(
+            "{}: not audited on its own: a member of DB cluster {named}, which is not in this configuration, and the cluster decides its backups, encryption and parameters{}: audit the configuration that declares the cluster together with this one, or the running cluster (rds://REGION/cluster/ID)",
+            member.address,
+            if public {
+                " (note: it sets publicly_accessible = true)"
+            } else {
+                ""
+            }
+        ),
+    }))
 }
 
 /// The engine family sqlready judges. Must agree with

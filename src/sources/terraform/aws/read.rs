@@ -72,7 +72,10 @@ pub(super) fn read<T>(
 ) -> Read<T> {
     match attr(resource, path) {
         Attr::Set(value) => match parse(value) {
-            Some(parsed) => Read::Known(parsed, format!("{path} = {value}")),
+            Some(parsed) => Read::Known(
+                parsed,
+                format!("{path} = {value}{}", resource.default_note(path)),
+            ),
             None => Read::Unknown(
                 format!("{path} = {value} is not a value sqlready reads"),
                 None,

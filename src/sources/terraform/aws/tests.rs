@@ -15,7 +15,7 @@ fn judge(config: &Configuration) -> BTreeMap<String, Collected> {
     config
         .resources
         .iter()
-        .filter(|r| r.kind == INSTANCE || r.kind == CLUSTER)
+        .filter(|r| [INSTANCE, CLUSTER, CLUSTER_INSTANCE].contains(&r.kind.as_str()))
         .filter_map(|r| Some((r.address.clone(), target(&spec, config, r, now())?)))
         .collect()
 }
@@ -296,7 +296,9 @@ resource "aws_db_instance" "reporting" {
             .contains("planned")
     );
 
-    let reporting = targets["aws_db_instance.reporting"].as_ref().unwrap();
+    // `count = 2`: one target per instance, at Terraform's addresses.
+    assert!(!targets.contains_key("aws_db_instance.reporting"));
+    let reporting = targets["aws_db_instance.reporting[1]"].as_ref().unwrap();
     assert_eq!(reporting.role, Role::Replica);
     assert_eq!(value(&reporting.facts, "rds.engine"), "postgres");
 }
@@ -326,7 +328,7 @@ resource "aws_db_instance" "db" {
 }
 
 #[test]
-fn oracle_and_an_unresolved_engine_are_failures_and_aurora_members_are_skipped() {
+fn oracle_an_unresolved_engine_and_a_member_without_its_cluster_are_listed() {
     let targets = hcl(r#"
 variable "engine" {}
 resource "aws_db_instance" "erp" {
@@ -354,7 +356,13 @@ resource "aws_db_instance" "member" {
         "{}",
         any.error
     );
-    assert!(!targets.contains_key("aws_db_instance.member"));
+    // Its cluster is not in this configuration: listed, not dropped.
+    let member = targets["aws_db_instance.member"].as_ref().unwrap_err();
+    assert!(
+        member.error.contains("DB cluster orders"),
+        "{}",
+        member.error
+    );
 }
 
 #[test]
@@ -453,5 +461,64 @@ resource "aws_rds_cluster_instance" "b" {
         unknown(f, "binlog.enabled")
             .0
             .contains("shared-aurora-mysql8")
+    );
+}
+
+#[test]
+fn a_fact_from_a_variable_default_says_so() {
+    let targets = hcl(r#"
+variable "public" { default = false }
+resource "aws_db_instance" "main" {
+  engine              = "postgres"
+  engine_version      = "16.3"
+  publicly_accessible = var.public
+  deletion_protection = true
+}
+"#);
+    let f = facts(&targets, "aws_db_instance.main");
+    let public = f
+        .iter()
+        .find(|(_, fact)| fact.origin.contains("publicly_accessible = false"))
+        .map(|(_, fact)| fact.origin.clone())
+        .expect("a fact read from publicly_accessible");
+    assert!(
+        public.contains("from the default of var.public (default in main.tf)"),
+        "{public}"
+    );
+    let protected = f
+        .iter()
+        .find(|(_, fact)| fact.origin.contains("deletion_protection = true"))
+        .map(|(_, fact)| fact.origin.clone())
+        .unwrap();
+    assert!(!protected.contains("default of"), "a literal: {protected}");
+}
+
+#[test]
+fn a_member_whose_cluster_is_elsewhere_is_listed_not_dropped() {
+    let targets = hcl(r#"
+resource "aws_rds_cluster_instance" "reader" {
+  cluster_identifier  = "ledger"
+  engine              = "aurora-postgresql"
+  instance_class      = "db.r6g.large"
+  publicly_accessible = true
+}
+"#);
+    let failure = targets["aws_rds_cluster_instance.reader"]
+        .as_ref()
+        .expect_err("listed as not audited");
+    assert!(
+        failure.error.contains("DB cluster ledger"),
+        "{}",
+        failure.error
+    );
+    assert!(
+        failure.error.contains("publicly_accessible = true"),
+        "{}",
+        failure.error
+    );
+    assert!(
+        failure.error.contains("rds://REGION/cluster/ID"),
+        "{}",
+        failure.error
     );
 }

@@ -1,0 +1,283 @@
+//! A plan's `configuration` section: what the code wrote for each resource,
+//! used to resolve what `after_unknown` leaves open the way `.tf` mode does.
+//!
+//! - An attribute known only after apply that the configuration does not
+//!   write is computed by the provider: its documented default applies, as
+//!   for an unwritten attribute in `.tf` mode (it becomes unset).
+//! - One written as a reference to another resource
+//!   (`cluster_identifier = aws_rds_cluster.this[0].id`) names that resource,
+//!   at the address of the same module instance, so a cluster member links
+//!   to its cluster and a replica to its source, as in `.tf` mode.
+
+use super::model::Resource;
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+
+/// Roots of references that are not another resource.
+const NOT_RESOURCES: [&str; 8] = [
+    "var", "local", "each", "count", "data", "path", "module", "self",
+];
+
+/// The expression Terraform's JSON records for a value only apply knows.
+const AFTER_APPLY: &str = "known after apply";
+
+/// Every resource of the configuration, by its address without instance
+/// keys (`module.db.module.db_instance.aws_db_instance.this`) → its `expressions`.
+pub fn expressions(doc: &Json) -> BTreeMap<String, Json> {
+    let mut found = BTreeMap::new();
+    if let Some(root) = doc.pointer("/configuration/root_module") {
+        walk(root, "", &mut found);
+    }
+    found
+}
+
+fn walk(module: &Json, prefix: &str, into: &mut BTreeMap<String, Json>) {
+    for resource in module["resources"].as_array().into_iter().flatten() {
+        if resource["mode"].as_str() != Some("managed") {
+            continue;
+        }
+        if let Some(address) = resource["address"].as_str() {
+            into.insert(
+                format!("{prefix}{address}"),
+                resource["expressions"].clone(),
+            );
+        }
+    }
+    for (name, call) in module["module_calls"].as_object().into_iter().flatten() {
+        walk(&call["module"], &format!("{prefix}module.{name}."), into);
+    }
+}
+
+/// `module.a["k"].aws_x.y[0]` → `module.a.aws_x.y` (quoted keys may hold anything).
+pub fn without_keys(address: &str) -> String {
+    let mut out = String::new();
+    let (mut depth, mut quoted, mut escaped) = (0, false, false);
+    for c in address.chars() {
+        if depth > 0 {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if quoted => escaped = true,
+                '"' => quoted = !quoted,
+                ']' if !quoted => depth -= 1,
+                _ => {}
+            }
+            continue;
+        }
+        if c == '[' {
+            depth = 1;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The address of the module instance a resource sits in, with a trailing
+/// dot (`module.aurora.`), empty at the root.
+fn module_prefix(resource: &Resource) -> &str {
+    let marker = format!(".{}.", resource.kind);
+    match resource.address.rfind(&marker) {
+        Some(at) => &resource.address[..=at],
+        None => "",
+    }
+}
+
+/// The configuration of the module at `prefix` (`module.a.module.b.`, no keys).
+fn module_at<'a>(root: &'a Json, prefix: &str) -> Option<&'a Json> {
+    let mut module = root;
+    for name in prefix.split('.').collect::<Vec<_>>().chunks(2) {
+        match name {
+            ["module", call] => module = module.pointer(&format!("/module_calls/{call}/module"))?,
+            [""] | [] => {}
+            _ => return None,
+        }
+    }
+    Some(module)
+}
+
+/// The resource an output of the module at `prefix` passes on
+/// (`module.master.db_instance_arn` → `module.master.aws_db_instance.this[0].arn`),
+/// through nested modules' outputs.
+fn output_reference(root: &Json, prefix: &str, output: &str, depth: usize) -> Option<String> {
+    if depth > 16 {
+        return None;
+    }
+    let module = module_at(root, &without_keys(prefix))?;
+    let references = module.pointer(&format!("/outputs/{output}/expression/references"))?;
+    references
+        .as_array()?
+        .iter()
+        .filter_map(Json::as_str)
+        .find_map(|r| resource_reference(root, prefix, r, depth + 1))
+}
+
+/// A reference as a resource address with `prefix`, following module outputs.
+fn resource_reference(root: &Json, prefix: &str, reference: &str, depth: usize) -> Option<String> {
+    if depth > 16 {
+        return None;
+    }
+    let mut parts = reference.split('.');
+    let first = parts.next()?;
+    if first == "var" {
+        // A module's variable: what its caller passed, resolved in the caller.
+        let name = parts.next()?;
+        let inner = prefix.strip_suffix('.')?;
+        let (parent, call) = inner.rsplit_once(".module.").map_or_else(
+            || inner.strip_prefix("module.").map(|c| ("", c)),
+            |(p, c)| Some((p, c)),
+        )?;
+        let parent = if parent.is_empty() {
+            String::new()
+        } else {
+            format!("{parent}.")
+        };
+        let call = call.split('[').next()?;
+        let caller = module_at(root, &without_keys(&parent))?;
+        let references = caller.pointer(&format!(
+            "/module_calls/{call}/expressions/{name}/references"
+        ))?;
+        return references
+            .as_array()?
+            .iter()
+            .filter_map(Json::as_str)
+            .find_map(|r| resource_reference(root, &parent, r, depth + 1));
+    }
+    if first == "module" {
+        let (call, output) = (parts.next()?, parts.next()?);
+        let call = call.split('[').next()?;
+        return output_reference(root, &format!("{prefix}module.{call}."), output, depth);
+    }
+    (!NOT_RESOURCES.contains(&first) && reference.contains('.'))
+        .then(|| format!("{prefix}{reference}"))
+}
+
+/// Resolves `after_unknown` attributes of `resource` with what its
+/// configuration wrote (top-level attributes only: blocks are left as planned);
+/// `root` is the configuration's root module, to follow module outputs.
+pub fn refine(resource: &mut Resource, expressions: &Json, root: &Json) {
+    let prefix = module_prefix(resource).to_string();
+    let open: Vec<String> = resource
+        .unresolved
+        .iter()
+        .filter(|(path, why)| !path.contains('.') && why.as_str() == AFTER_APPLY)
+        .map(|(path, _)| path.clone())
+        .collect();
+    for path in open {
+        match expressions.get(&path) {
+            None => {
+                resource.unresolved.remove(&path);
+            }
+            Some(written) => {
+                let reference = written["references"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Json::as_str)
+                    .find_map(|r| resource_reference(root, &prefix, r, 0));
+                if let Some(reference) = reference {
+                    resource.unresolved.insert(path, reference);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_replica_by_arn_follows_the_source_module_outputs_to_the_instance() {
+        let root = json!({"module_calls": {
+            "replica": {
+                "expressions": {"replicate_source_db": {"references": ["module.master.db_instance_arn", "module.master"]}},
+                "module": {"module_calls": {"db_instance": {
+                    "expressions": {"replicate_source_db": {"references": ["var.replicate_source_db"]}},
+                    "module": {}
+                }}}
+            },
+            "master": {"module": {
+                "outputs": {"db_instance_arn": {"expression": {"references": ["module.db_instance.db_instance_arn", "module.db_instance"]}}},
+                "module_calls": {"db_instance": {"module": {
+                    "outputs": {"db_instance_arn": {"expression": {"references": ["aws_db_instance.this[0].arn", "aws_db_instance.this[0]", "aws_db_instance.this"]}}}
+                }}}
+            }}
+        }});
+        let mut replica = Resource {
+            address: "module.replica.module.db_instance.aws_db_instance.this[0]".into(),
+            kind: "aws_db_instance".into(),
+            file: "plan.json".into(),
+            line: None,
+            values: json!({}),
+            unresolved: [("replicate_source_db".to_string(), AFTER_APPLY.to_string())].into(),
+            defaults: BTreeMap::new(),
+        };
+        // In the root: `replicate_source_db = module.master.db_instance_arn`, passed down by variables.
+        let at_root = resource_reference(&root, "", "module.master.db_instance_arn", 0);
+        assert_eq!(
+            at_root.as_deref(),
+            Some("module.master.module.db_instance.aws_db_instance.this[0].arn")
+        );
+        refine(
+            &mut replica,
+            &json!({"replicate_source_db": {"references": ["var.replicate_source_db"]}}),
+            &root,
+        );
+        assert_eq!(
+            replica.unresolved["replicate_source_db"],
+            "module.master.module.db_instance.aws_db_instance.this[0].arn",
+            "through the variables of both calls, then the outputs of the source's modules"
+        );
+    }
+
+    #[test]
+    fn instance_keys_are_dropped_whatever_they_hold() {
+        assert_eq!(
+            without_keys(r#"module.a["x.]y"].aws_db_instance.this[0]"#),
+            "module.a.aws_db_instance.this"
+        );
+    }
+
+    #[test]
+    fn unwritten_computed_attributes_take_the_default_and_references_name_the_resource() {
+        let mut member = Resource {
+            address: r#"module.aurora.aws_rds_cluster_instance.this["one"]"#.into(),
+            kind: "aws_rds_cluster_instance".into(),
+            file: "plan.json".into(),
+            line: None,
+            values: json!({}),
+            unresolved: [
+                ("cluster_identifier", AFTER_APPLY),
+                ("performance_insights_enabled", AFTER_APPLY),
+                ("db_parameter_group_name", AFTER_APPLY),
+            ]
+            .into_iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect(),
+            defaults: BTreeMap::new(),
+        };
+        refine(
+            &mut member,
+            &json!({
+                "cluster_identifier": {"references": ["aws_rds_cluster.this[0].id", "aws_rds_cluster.this[0]", "aws_rds_cluster.this"]},
+                "db_parameter_group_name": {"references": ["var.db_parameter_group_name"]}
+            }),
+            &json!({}),
+        );
+        assert_eq!(
+            member.unresolved.get("cluster_identifier").unwrap(),
+            "module.aurora.aws_rds_cluster.this[0].id"
+        );
+        assert!(
+            !member
+                .unresolved
+                .contains_key("performance_insights_enabled")
+        );
+        assert_eq!(
+            member.unresolved.get("db_parameter_group_name").unwrap(),
+            AFTER_APPLY,
+            "a variable only apply resolves stays unknown"
+        );
+    }
+}
