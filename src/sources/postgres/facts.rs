@@ -228,7 +228,7 @@ fn version_facts(sink: &mut FactSink<'_>, main: &MainDoc, today: NaiveDate) {
         return;
     };
     eol::record_support(sink, "postgres", "PostgreSQL", &major, origin, today);
-    eol::record_minor(sink, "postgres", &major, &main.version, today);
+    eol::record_minor(sink, "postgres", &main.version, today);
 }
 
 /// Setting name → typed value, for the settings the role can see.
