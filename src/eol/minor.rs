@@ -224,16 +224,19 @@ pub fn record_minor(
     } else if age <= window {
         sink.known(
             "version.minor_table_current",
-            format!("{ORIGIN}, {major}.{latest} confirmed newest {age} day(s) ago"),
+            format!("{ORIGIN}: {major}.{latest}, released {age} day(s) ago, within {engine}'s release cadence"),
             true,
         );
     } else {
+        let standing = match latest - running {
+            0 => format!("{major}.{running} is the newest the table knows, but"),
+            behind => format!("{major}.{running} is at least {behind} behind, and"),
+        };
         sink.unknown(
             "version.minor_table_current",
             format!(
-                "{major}.{latest} was confirmed newest on {}, {age} days ago, longer than {engine}'s release cadence ({window} days): newer releases may exist, so {major}.{running} is at least {} behind, not known to be current",
-                row.as_of,
-                latest - running
+                "{major}.{latest}, the newest in the table, dates from {}, {age} days ago, longer than {engine}'s release cadence ({window} days): {standing} newer releases may exist, so it is not known to be current",
+                row.as_of
             ),
             Some("upgrade sqlready for a newer minor-release table, or compare with the project's release notes"),
         );
@@ -273,6 +276,8 @@ mod tests {
         // Provider lineages are never read as upstream numbers.
         assert!(parse("mysql", "8.0.mysql_aurora.3.05.2").is_err());
         assert!(parse("mysql", "8.0.31-google").is_err());
+        assert!(parse("mysql", "8.0.32 (Aurora MySQL 3.05.2)").is_err());
+        assert!(parse("postgres", "15.4 (Aurora PostgreSQL)").is_err());
         assert!(parse("postgres", "9.6.24").is_err());
         assert!(parse("mysql", "8.0").is_err());
     }

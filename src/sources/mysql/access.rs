@@ -81,6 +81,29 @@ fn client_host(host: &str) -> &str {
     }
 }
 
+/// The minor-release facts (crate::eol) of this server. Aurora MySQL reports
+/// the MySQL version it is compatible with (`8.0.32`) while its releases follow
+/// Aurora's own lineage (`@@aurora_version`, 3.05.2): it is never compared with
+/// MySQL's minor releases.
+pub fn minor_release(
+    identity: &super::facts::Identity,
+    variables: &std::collections::BTreeMap<String, String>,
+    today: chrono::NaiveDate,
+) -> Facts {
+    let version = match variables.get("aurora_version") {
+        Some(aurora) => format!("{} (Aurora MySQL {aurora})", identity.version_text),
+        None => identity.version_text.clone(),
+    };
+    let mut sink = crate::facts::FactSink::new(super::facts::SOURCE);
+    crate::eol::record_minor(
+        &mut sink,
+        identity.version.flavour.engine(),
+        &version,
+        today,
+    );
+    sink.finish()
+}
+
 /// Records [`PATH`] from [`superuser_sessions`].
 pub fn record(facts: &mut Facts, source: &str, sessions: Result<Vec<String>, String>) {
     let fact = match sessions {

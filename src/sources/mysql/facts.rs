@@ -394,7 +394,6 @@ fn version_facts(sink: &mut FactSink<'_>, identity: &Identity, today: NaiveDate)
         "VERSION()",
         today,
     );
-    eol::record_minor(sink, engine, &identity.version_text, today);
 }
 
 fn variable_facts(

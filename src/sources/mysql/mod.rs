@@ -140,6 +140,11 @@ pub async fn collect(
             let sessions =
                 access::superuser_sessions(readings.accounts.as_ref(), processlist.as_ref());
             access::record(&mut all, facts::SOURCE, sessions);
+            all.extend(access::minor_release(
+                &identity,
+                &variables,
+                now.date_naive(),
+            ));
             all
         },
         evidence,
