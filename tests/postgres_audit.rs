@@ -667,3 +667,23 @@ fn an_application_connected_as_a_superuser_is_named() {
     let sessions = finding(only_target(&report), "access_control.superuser_sessions");
     assert_eq!(sessions["status"], "pass", "{sessions:#}");
 }
+
+/// PUBLIC's CREATE on a database is found from its ACL; PUBLIC's TEMPORARY, which
+/// every database grants by default (acldefault), is deliberately not judged.
+#[test]
+fn public_create_on_a_database_is_found_and_default_temp_is_not() {
+    let server = &lab().slot;
+    server.psql("postgres", "GRANT CREATE ON DATABASE app TO PUBLIC");
+    let granted = server.psql(
+        "postgres",
+        "SELECT has_database_privilege('plain', 'postgres', 'TEMP')",
+    );
+    assert_eq!(granted, "t", "the default TEMP grant to PUBLIC is in place");
+    let report = audit_json(server, "auditor", "postgres");
+    let public = finding(only_target(&report), "access_control.pg_public_create");
+    assert_eq!(public["status"], "fail", "{public:#}");
+    assert_eq!(
+        public["detail"], "database app: every role may CREATE schemas in it",
+        "{public:#}"
+    );
+}
