@@ -6,6 +6,9 @@
 
 use chrono::NaiveDate;
 
+mod minor;
+pub use minor::{fresh_days, parse as parse_minor, record_minor};
+
 /// When this table was last checked against the projects' own policies.
 pub const TABLE_DATE: &str = "2026-11-01";
 
@@ -51,118 +54,6 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("mariadb", "11.4", "2029-05-29"),
     ("mariadb", "11.8", "2030-06-04"),
 ];
-
-/// The day of the newest minor releases recorded in [`LATEST_MINOR`]: the
-/// out-of-cycle PostgreSQL release of 2026-02-26 (18.3, 17.9, 16.13, 15.17,
-/// 14.22; postgresql.org/about/news). Later releases are not recorded because
-/// they were not confirmed when the table was reviewed: past
-/// [`MINOR_FRESH_DAYS`] the table can only say "at least N behind".
-pub const MINOR_TABLE_DATE: &str = "2026-02-26";
-
-/// PostgreSQL releases minors at least quarterly: a table older than a quarter
-/// and a few weeks may be missing one.
-pub const MINOR_FRESH_DAYS: i64 = 100;
-
-/// (engine, major, newest minor as of [`MINOR_TABLE_DATE`]). MySQL and MariaDB
-/// are left out until their releases are confirmed: their check stays unknown.
-const LATEST_MINOR: &[(&str, &str, u32)] = &[
-    ("postgres", "18", 3),
-    ("postgres", "17", 9),
-    ("postgres", "16", 13),
-    ("postgres", "15", 17),
-    ("postgres", "14", 22),
-];
-
-/// The minor number of a PostgreSQL 10+ version text (`15.2 (Debian …)` → 2).
-fn postgres_minor(version: &str) -> Option<u32> {
-    let numeric: String = version
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '.')
-        .collect();
-    numeric.split('.').nth(1)?.parse().ok()
-}
-
-/// Records how far the running minor release is behind the newest of its major:
-/// `version.latest_minor`, `version.minor_behind` (a lower bound once the table is
-/// old) and `version.minor_table_current` (known only while the table is fresh, so a
-/// check can pass only when "not behind" is true today).
-pub fn record_minor(
-    sink: &mut crate::facts::FactSink<'_>,
-    engine: &str,
-    major: &str,
-    version: &str,
-    today: NaiveDate,
-) {
-    const ORIGIN: &str = "embedded minor-release table";
-    let paths = [
-        "version.latest_minor",
-        "version.minor_behind",
-        "version.minor_table_current",
-    ];
-    let latest = LATEST_MINOR
-        .iter()
-        .find(|(e, m, _)| *e == engine && *m == major)
-        .map(|(_, _, minor)| *minor);
-    let (Some(latest), Some(running)) = (
-        latest,
-        postgres_minor(version).filter(|_| engine == "postgres"),
-    ) else {
-        let reason = format!(
-            "{engine} {major} is not in the minor-release table dated {MINOR_TABLE_DATE} (only PostgreSQL 14–18 are recorded)"
-        );
-        for path in paths {
-            sink.unknown(
-                path,
-                reason.clone(),
-                Some("compare the version with the project's release notes"),
-            );
-        }
-        return;
-    };
-    let table_date = date_of(MINOR_TABLE_DATE).unwrap_or(today);
-    let age = (today - table_date).num_days();
-    if running > latest {
-        let reason = format!(
-            "{major}.{running} is newer than {major}.{latest}, the newest in the minor-release table dated {MINOR_TABLE_DATE}: the table is out of date"
-        );
-        for path in paths {
-            sink.unknown(
-                path,
-                reason.clone(),
-                Some("upgrade sqlready for a newer minor-release table"),
-            );
-        }
-        return;
-    }
-    sink.known(
-        "version.latest_minor",
-        format!("{ORIGIN} dated {MINOR_TABLE_DATE}"),
-        format!("{major}.{latest}"),
-    );
-    sink.known(
-        "version.minor_behind",
-        format!(
-            "{major}.{running} against {major}.{latest}, the newest as of {MINOR_TABLE_DATE} (releases after it would add to the count)"
-        ),
-        i64::from(latest - running),
-    );
-    if age <= MINOR_FRESH_DAYS {
-        sink.known(
-            "version.minor_table_current",
-            format!("{ORIGIN} dated {MINOR_TABLE_DATE}, {age} day(s) old"),
-            true,
-        );
-    } else {
-        sink.unknown(
-            "version.minor_table_current",
-            format!(
-                "the minor-release table is dated {MINOR_TABLE_DATE}, {age} days ago: newer releases than {major}.{latest} may exist, so {major}.{running} is at least {} behind, not known to be current",
-                latest - running
-            ),
-            Some("upgrade sqlready for a newer minor-release table, or compare with https://www.postgresql.org/support/versioning/"),
-        );
-    }
-}
 
 /// The end-of-life date of an engine's major version, if the table has it.
 pub fn end_of_life(engine: &str, major: &str) -> Option<NaiveDate> {
@@ -261,68 +152,6 @@ pub fn record_support(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn minor_facts(version: &str, today: NaiveDate) -> crate::facts::Facts {
-        let mut sink = crate::facts::FactSink::new("postgres");
-        let major = major_of("postgres", version).unwrap();
-        record_minor(&mut sink, "postgres", &major, version, today);
-        sink.finish()
-    }
-
-    #[test]
-    fn a_minor_behind_is_counted_against_the_newest_of_its_major() {
-        let fresh = date_of(MINOR_TABLE_DATE).unwrap() + chrono::Days::new(30);
-        let facts = minor_facts("15.2", fresh);
-        let value = |path: &str| facts.get(path).and_then(crate::facts::Fact::value).cloned();
-        assert_eq!(value("version.minor_behind"), Some(serde_json::json!(15)));
-        assert_eq!(
-            value("version.latest_minor"),
-            Some(serde_json::json!("15.17"))
-        );
-        assert_eq!(
-            value("version.minor_table_current"),
-            Some(serde_json::json!(true))
-        );
-        let current = minor_facts("17.9 (Debian 17.9-1)", fresh);
-        assert_eq!(
-            current
-                .get("version.minor_behind")
-                .and_then(crate::facts::Fact::value),
-            Some(&serde_json::json!(0))
-        );
-    }
-
-    #[test]
-    fn an_old_table_gives_only_a_lower_bound_and_never_says_current() {
-        let late = date_of(MINOR_TABLE_DATE).unwrap() + chrono::Days::new(200);
-        let facts = minor_facts("15.2", late);
-        assert_eq!(
-            facts
-                .get("version.minor_behind")
-                .and_then(crate::facts::Fact::value),
-            Some(&serde_json::json!(15))
-        );
-        assert!(
-            facts
-                .get("version.minor_table_current")
-                .unwrap()
-                .value()
-                .is_none()
-        );
-        // A server newer than the table proves the table old: nothing is claimed.
-        let facts = minor_facts("15.20", late);
-        assert!(facts.get("version.minor_behind").unwrap().value().is_none());
-        // Majors without confirmed release data stay unknown.
-        let mut sink = crate::facts::FactSink::new("mysql");
-        record_minor(&mut sink, "mariadb", "10.11", "10.11.19-MariaDB", late);
-        assert!(
-            sink.finish()
-                .get("version.minor_behind")
-                .unwrap()
-                .value()
-                .is_none()
-        );
-    }
 
     #[test]
     fn majors_follow_each_engine_numbering() {

@@ -85,6 +85,159 @@ fn every_check_has_fix_text_wherever_it_applies() {
     );
 }
 
+/// A representative target of each kind a check could meet: (kind, engine,
+/// the in-database source paired with it, the Terraform platform).
+fn representative_targets() -> Vec<(Kind, &'static str, Option<&'static str>, &'static str)> {
+    let mut out = vec![
+        (Kind::Postgres, "postgres", None, ""),
+        (Kind::Mysql, "mysql", None, ""),
+        (Kind::Mysql, "mariadb", None, ""),
+    ];
+    for (kind, engines) in [
+        (Kind::Rds, &["postgres", "mysql", "mariadb"][..]),
+        (Kind::Cloudsql, &["postgres", "mysql"][..]),
+    ] {
+        for engine in engines {
+            let inside = if *engine == "postgres" {
+                "postgres"
+            } else {
+                "mysql"
+            };
+            out.push((kind, engine, None, ""));
+            out.push((kind, engine, Some(inside), ""));
+        }
+    }
+    for platform in ["cloudsql", "rds", ""] {
+        for engine in ["postgres", "mysql"] {
+            out.push((Kind::Terraform, engine, None, platform));
+        }
+    }
+    out
+}
+
+/// Whether a fact, by where the schema says it comes from, can be read on a
+/// target of `kind` (with an in-database source paired or not).
+fn readable(path: &str, kind: Kind, inside: bool) -> bool {
+    use sqlready::facts::schema;
+    let Some(spec) = schema::spec(path).or_else(|| schema::fact_prefix_of(path)) else {
+        return false;
+    };
+    let hint = spec.hint;
+    let in_db = hint.starts_with("connect to the database");
+    let outside = hint.starts_with("outside the database");
+    let cloud = hint.starts_with("a hosting property") || hint.starts_with("base backups");
+    match kind {
+        Kind::Postgres | Kind::Mysql => in_db,
+        Kind::Rds => (inside && in_db) || cloud || hint.starts_with("read from the RDS API"),
+        Kind::Cloudsql => (inside && in_db) || cloud || hint.starts_with("the Cloud SQL Admin API"),
+        Kind::Terraform => !in_db && !outside,
+    }
+}
+
+/// The fact paths a check's condition and applies name.
+fn referenced_facts(check: &sqlready::checks::model::Check) -> Vec<String> {
+    let pattern = regex::Regex::new(r"[a-z_]+(?:\.[a-z_0-9]+)+").unwrap();
+    let text = format!(
+        "{} {}",
+        check.condition,
+        check.applies.as_deref().unwrap_or("")
+    );
+    pattern
+        .find_iter(&text)
+        .map(|m| m.as_str().to_string())
+        .filter(|p| !p.starts_with("target.") && !p.starts_with("thresholds."))
+        .collect()
+}
+
+/// Issue 18 point 6, derived from `applies` rather than from the examples: for
+/// every representative target where a check's `applies` admits it (its
+/// verdict is anything but `n/a` with no facts but the source's presence) and
+/// one of the facts it reads can come from that target's sources, the check has
+/// fix text for that kind and engine. (A check whose facts no source of the
+/// target can read is only ever `unknown` there; its unknown says which source
+/// would tell, as the facts schema's hint.)
+#[test]
+fn fix_text_exists_for_every_target_kind_applies_admits() {
+    use sqlready::checks::eval::{Subject, evaluate};
+    use sqlready::checks::thresholds::Thresholds;
+    use sqlready::facts::snapshot::TargetFacts;
+    use sqlready::facts::{Fact, Facts};
+    use sqlready::target::Role;
+    let catalog = catalog();
+    let mut missing = std::collections::BTreeSet::new();
+    let mut admitted = 0;
+    for (kind, engine, inside, platform) in representative_targets() {
+        let mut facts = Facts::new();
+        if let Some(source) = inside {
+            // Any fact from the in-database source marks it present in target.sources.
+            facts.insert(
+                "access.session_user".to_string(),
+                Fact::unknown(source, "not read in this test", None),
+            );
+        }
+        if !platform.is_empty() {
+            facts.insert(
+                "terraform.platform".to_string(),
+                Fact::known("terraform", "test", platform),
+            );
+        }
+        let target = TargetFacts {
+            id: "fix-texts://representative".into(),
+            resource: None,
+            kind,
+            role: Role::Primary,
+            engine: engine.into(),
+            version: String::new(),
+            collected_at: chrono::DateTime::UNIX_EPOCH,
+            facts,
+            evidence: Vec::new(),
+            principal: None,
+            sources: Vec::new(),
+            location: None,
+        };
+        let subject = Subject::new(&target, &Thresholds::default());
+        for compiled in &catalog.checks {
+            if evaluate(compiled, &subject).status == Status::NotApplicable {
+                continue;
+            }
+            let check = &compiled.check;
+            if !referenced_facts(check)
+                .iter()
+                .any(|path| readable(path, kind, inside.is_some()))
+            {
+                continue;
+            }
+            admitted += 1;
+            if check
+                .fix_for(kind.as_str(), engine)
+                .is_none_or(|t| t.trim().is_empty())
+            {
+                let paired = inside.map(|s| format!(" + {s}")).unwrap_or_default();
+                let platform = if platform.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({platform})")
+                };
+                missing.insert(format!(
+                    "{} on {}/{engine}{paired}{platform}",
+                    check.id,
+                    kind.as_str()
+                ));
+            }
+        }
+    }
+    // The grid must reach checks at all, or it proves nothing.
+    assert!(
+        admitted > 100,
+        "only {admitted} (check, target) pairs admitted"
+    );
+    assert!(
+        missing.is_empty(),
+        "checks whose applies admits a target they have no fix text for:\n  {}",
+        missing.into_iter().collect::<Vec<_>>().join("\n  ")
+    );
+}
+
 /// Each printed shell command of every fix text: (check, fix key, words).
 fn commands() -> Vec<(String, String, Vec<String>)> {
     let mut out = Vec::new();

@@ -99,17 +99,22 @@ fn bad_server_fails_what_defaults_leave_undone() {
     );
     // Nothing logs statements, so no prefix is relied on.
     assert_eq!(status(target, "audit.log_line_prefix"), "n/a");
-    // The lab's server is newer than the embedded minor-release table: unknown, never
-    // "current" on the table's word.
+    // The lab's 15.20 is the newest 15.x the embedded table records (2026-11-12):
+    // pass while that row is within PostgreSQL's quarterly cadence, unknown (never
+    // pass on the table's word) once it is older.
     let minor = finding(target, "access_control.minor_release");
-    assert_eq!(minor["status"], "unknown", "{minor:#}");
+    assert_eq!(minor["evidence"]["version.minor_behind"], 0, "{minor:#}");
     assert!(
-        minor["detail"]
-            .as_str()
-            .unwrap()
-            .contains("the table is out of date"),
+        minor["detail"].as_str().unwrap().contains("15.20"),
         "{minor:#}"
     );
+    let fresh =
+        chrono::Utc::now().date_naive() <= chrono::NaiveDate::from_ymd_opt(2027, 2, 20).unwrap();
+    if fresh {
+        assert_eq!(minor["status"], "pass", "{minor:#}");
+    } else {
+        assert_eq!(minor["status"], "unknown", "{minor:#}");
+    }
     // pg_authid is for superusers only: unknown, never a pass.
     let passwordless = finding(target, "access_control.passwordless_logins");
     assert_eq!(passwordless["status"], "unknown", "{passwordless:#}");
@@ -608,4 +613,77 @@ fn archive_commands_that_only_return_success_are_told_apart_from_real_ones() {
 
 fn sql_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
+}
+
+/// An application connected as a superuser (issue 18: "applications … connecting
+/// as a superuser") is named with its client address and program; the audit's own
+/// session is not counted, and a server where only the audit is connected passes.
+#[test]
+fn an_application_connected_as_a_superuser_is_named() {
+    let server = &lab().bad;
+    let app_url = server.url_with(
+        "app_admin",
+        "app",
+        "sslmode=disable&application_name=orders-api",
+    );
+    let held =
+        std::thread::spawn(move || support::pglab::psql_url(&app_url, "SELECT pg_sleep(60)"));
+    // Wait until the application's session is visible.
+    let mut seen = false;
+    for _ in 0..100 {
+        let count = server.psql(
+            "postgres",
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'orders-api' AND state = 'active'",
+        );
+        if count == "1" {
+            seen = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(seen, "the application's session never appeared");
+    let report = audit_json(server, "auditor", "app");
+    server.psql(
+        "postgres",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'orders-api'",
+    );
+    let _ = held.join();
+    let target = only_target(&report);
+    let sessions = finding(target, "access_control.superuser_sessions");
+    assert_eq!(sessions["status"], "warn", "{sessions:#}");
+    let detail = sessions["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("app_admin from 127.0.0.1 (orders-api): connected as a superuser"),
+        "{sessions:#}"
+    );
+    assert!(
+        !detail.contains("sqlready"),
+        "the audit counted itself: {sessions:#}"
+    );
+
+    // A server where only the audit (as pg_monitor) is connected. (Not the good
+    // server: another test counts its client connections at the same time.)
+    let report = audit_json(&lab().archive_fail, "auditor", "postgres");
+    let sessions = finding(only_target(&report), "access_control.superuser_sessions");
+    assert_eq!(sessions["status"], "pass", "{sessions:#}");
+}
+
+/// PUBLIC's CREATE on a database is found from its ACL; PUBLIC's TEMPORARY, which
+/// every database grants by default (acldefault), is deliberately not judged.
+#[test]
+fn public_create_on_a_database_is_found_and_default_temp_is_not() {
+    let server = &lab().slot;
+    server.psql("postgres", "GRANT CREATE ON DATABASE app TO PUBLIC");
+    let granted = server.psql(
+        "postgres",
+        "SELECT has_database_privilege('plain', 'postgres', 'TEMP')",
+    );
+    assert_eq!(granted, "t", "the default TEMP grant to PUBLIC is in place");
+    let report = audit_json(server, "auditor", "postgres");
+    let public = finding(only_target(&report), "access_control.pg_public_create");
+    assert_eq!(public["status"], "fail", "{public:#}");
+    assert_eq!(
+        public["detail"], "database app: every role may CREATE schemas in it",
+        "{public:#}"
+    );
 }

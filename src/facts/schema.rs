@@ -151,6 +151,7 @@ facts! {
     "access.superusers": StringList, IN_DB, "PostgreSQL: other login roles with SUPERUSER (the bootstrap superuser, which owns the cluster, and the session's own role excluded)";
     "access.remote_superusers": StringList, IN_DB, "MySQL/MariaDB: active accounts with global SUPER (or ALL PRIVILEGES) that may log in from a non-loopback host, and root from any non-loopback host";
     "access.passwordless_logins": StringList, IN_DB, "login roles / accounts with no password (PostgreSQL pg_authid, superuser only; MySQL/MariaDB password methods with an empty authentication string)";
+    "access.superuser_sessions": StringList, IN_DB, "client sessions connected now as a superuser, other than the audit's own ('role from address (application)'; PostgreSQL pg_stat_activity, MySQL/MariaDB processlist)";
     "access.public_create_schemas": StringList, IN_DB, "PostgreSQL: schemas of the audited database where PUBLIC may CREATE (the public schema before PostgreSQL 15)";
     "access.public_create_databases": StringList, IN_DB, "PostgreSQL: databases where PUBLIC may CREATE schemas";
     "access.test_database_grants": StringList, IN_DB, "MySQL/MariaDB: database-level grants on test / test\\_% schemas that exist, to every account (anonymous or PUBLIC) ('user'@'host' on db)";

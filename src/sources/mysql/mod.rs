@@ -9,6 +9,7 @@
 //! processlist without PROCESS, information_schema.TABLES without SELECT) are
 //! judged against the account's global privileges, read first.
 
+pub mod access;
 mod binlog_size;
 mod errors;
 pub mod facts;
@@ -127,6 +128,11 @@ pub async fn collect(
     if let Some(sql) = plan.tls_threads.filter(|_| on("performance_schema")) {
         readings.tls_threads = Some(reader.read("tls_threads", sql).await);
     }
+    let processlist = if identity.has("PROCESS") {
+        Some(reader.read("processlist", access::PROCESSLIST).await)
+    } else {
+        None
+    };
     readings.custom = reader.run_custom_queries(&options.queries).await;
     let broken = reader.broken;
     if !broken {
@@ -141,7 +147,18 @@ pub async fn collect(
         engine: identity.version.flavour.engine().to_string(),
         version: identity.version.number(),
         collected_at: now,
-        facts: facts::facts(&readings, now.date_naive()),
+        facts: {
+            let mut all = facts::facts(&readings, now.date_naive());
+            let sessions =
+                access::superuser_sessions(readings.accounts.as_ref(), processlist.as_ref());
+            access::record(&mut all, facts::SOURCE, sessions);
+            all.extend(access::minor_release(
+                &identity,
+                &variables,
+                now.date_naive(),
+            ));
+            all
+        },
         evidence,
         principal: Some(user),
         sources: Vec::new(),

@@ -230,6 +230,8 @@ pub const VARIABLES: &[&str] = &[
     "rpl_semi_sync_master_enabled",
     "rpl_semi_sync_source_enabled",
     "lower_case_table_names",
+    // Aurora MySQL only: its own release lineage (the minor-release table does not apply).
+    "aurora_version",
 ];
 
 /// Status counters read.

@@ -237,7 +237,13 @@ fn version_facts(sink: &mut FactSink<'_>, main: &MainDoc, today: NaiveDate) {
         return;
     };
     eol::record_support(sink, "postgres", "PostgreSQL", &major, origin, today);
-    eol::record_minor(sink, "postgres", &major, &main.version, today);
+    // Aurora PostgreSQL releases follow Aurora's own lineage, not the community's.
+    let version = if main.aurora {
+        format!("{} (Aurora PostgreSQL)", main.version)
+    } else {
+        main.version.clone()
+    };
+    eol::record_minor(sink, "postgres", &version, today);
 }
 
 /// Setting name → typed value, for the settings the role can see.

@@ -3,6 +3,7 @@
 //! the role may read it, one per other database for migrations, and the
 //! custom check queries), then pure conversion into facts.
 
+pub mod access;
 mod custom_rows;
 pub mod effective;
 mod errors;
@@ -94,6 +95,7 @@ pub async fn collect(
     let privileged = read_privileged(&mut conn, &main, options, &mut evidence).await;
     let effective = effective::read(&mut conn, options, &mut evidence).await;
     let custom = run_custom_queries(&mut conn, &options.queries, &mut evidence).await;
+    let superuser_sessions = access::read_superuser_sessions(&mut conn).await;
     let _ = conn.close().await;
     let other_databases = search_other_databases(&connect_options, &main, options, &tables).await;
     tracing::debug!(
@@ -123,7 +125,11 @@ pub async fn collect(
             .unwrap_or_default()
             .to_string(),
         collected_at: now,
-        facts: facts::facts(&readings, now.date_naive()),
+        facts: {
+            let mut all = facts::facts(&readings, now.date_naive());
+            access::record(&mut all, facts::SOURCE, &superuser_sessions);
+            all
+        },
         evidence,
         principal: Some(readings.main.user.clone()),
         sources: Vec::new(),
