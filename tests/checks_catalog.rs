@@ -152,6 +152,10 @@ const EMPTY_MEANS_JUDGED: &[(&str, &str)] = &[
         "every pg_hba.conf line was read; none trusts without a password",
     ),
     (
+        "access_control.pg_hba_md5",
+        "every pg_hba.conf line was read; none asks for md5",
+    ),
+    (
         "access_control.pg_hba_weak_methods",
         "every pg_hba.conf line was read; none sends a clear-text password unencrypted or uses ident over TCP",
     ),
