@@ -149,7 +149,11 @@ fn example_custom_check_loads() {
 const EMPTY_MEANS_JUDGED: &[(&str, &str)] = &[
     (
         "access_control.pg_hba_trust",
-        "every pg_hba.conf line was read; none trusts without a password",
+        "every pg_hba.conf line was read; no TCP line trusts without a password",
+    ),
+    (
+        "access_control.pg_hba_trust_local",
+        "every pg_hba.conf line was read; no local line trusts without a credential",
     ),
     (
         "access_control.pg_hba_md5",
