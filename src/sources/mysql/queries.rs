@@ -227,6 +227,12 @@ pub const VARIABLES: &[&str] = &[
     "rpl_semi_sync_master_enabled",
     "rpl_semi_sync_source_enabled",
     "lower_case_table_names",
+    // Where it listens (facts/listening.rs): the classic protocol, the admin
+    // interface (MySQL 8.0.14+) and X Protocol (MySQL 8).
+    "bind_address",
+    "skip_networking",
+    "admin_address",
+    "mysqlx_bind_address",
 ];
 
 /// Status counters read.

@@ -17,6 +17,7 @@ mod accounts;
 mod audit;
 mod binlog;
 mod connections;
+mod listening;
 mod replication;
 mod schemas;
 #[cfg(test)]
@@ -28,6 +29,8 @@ pub use accounts::*;
 use audit::*;
 pub use binlog::*;
 use connections::*;
+use listening::listening_facts;
+pub use listening::unreachable_from_network;
 pub use replication::*;
 use schemas::*;
 use tls::*;
@@ -261,6 +264,7 @@ pub fn facts(readings: &Readings, today: NaiveDate) -> Facts {
         &vars_error,
         &status_error,
     );
+    listening_facts(&mut sink, vars.as_ref());
     tls_facts(
         &mut sink,
         &identity,
