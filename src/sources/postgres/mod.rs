@@ -6,6 +6,7 @@
 mod custom_rows;
 mod errors;
 pub mod facts;
+mod listening;
 pub mod queries;
 
 use super::{CollectOptions, CustomQuery};
