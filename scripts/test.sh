@@ -15,6 +15,10 @@ pg_bin="${SQLREADY_PG_BINDIR:-/usr/lib/postgresql/15/bin}"
 # Building pg_query (libpg_query, the custom-query guard) needs bindgen's libclang and protoc.
 command -v protoc >/dev/null 2>&1 || need_packages+=(protobuf-compiler)
 ls /usr/lib/llvm-*/lib/libclang.so >/dev/null 2>&1 || need_packages+=(libclang-dev)
+# Database TLS goes through OpenSSL (sqlx's native-tls backend, docs/tls.md): openssl-sys
+# links libssl, found by pkg-config.
+[ -f /usr/include/openssl/ssl.h ] || need_packages+=(libssl-dev)
+command -v pkg-config >/dev/null 2>&1 || need_packages+=(pkg-config)
 # RDS tests (issue 4): python3 with venv, for moto
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_packages+=(python3-venv)
 

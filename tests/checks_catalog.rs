@@ -157,7 +157,19 @@ const EMPTY_MEANS_JUDGED: &[(&str, &str)] = &[
     ),
     (
         "access_control.pg_hba_trust",
-        "every pg_hba.conf line was read; none trusts without a password",
+        "every pg_hba.conf line was read; no TCP line trusts without a password",
+    ),
+    (
+        "access_control.pg_hba_trust_local",
+        "every pg_hba.conf line was read; no local line trusts without a credential",
+    ),
+    (
+        "access_control.pg_hba_md5",
+        "every pg_hba.conf line was read; none asks for md5",
+    ),
+    (
+        "access_control.pg_hba_weak_methods",
+        "every pg_hba.conf line was read; none sends a clear-text password unencrypted or uses ident over TCP",
     ),
     (
         "network.mysql_anonymous_accounts",

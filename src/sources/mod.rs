@@ -14,6 +14,7 @@ pub mod postgres;
 #[cfg(feature = "rds")]
 pub mod rds;
 pub mod terraform;
+pub mod tls_errors;
 
 use crate::facts::snapshot::{Collected, TargetFailure};
 use crate::target::{Kind, TargetSpec};

@@ -219,6 +219,123 @@ pub fn self_signed_cert(openssl: &mut Command, dir: &Path, what: &str) {
         .unwrap_or_else(|e| panic!("could not chmod {}: {e}", key.display()));
 }
 
+/// Certificates made the way the PostgreSQL manual's "Creating Certificates"
+/// section makes them: a root CA (`root.crt`, `root.key`; `openssl x509 -req
+/// -signkey` with the v3_ca extensions) and a server certificate for
+/// `server_cn` signed by it (`server.crt`, `server.key`; `openssl x509 -req
+/// -CA` with no extension file, which OpenSSL 3.0 writes as X.509 **v1**:
+/// rustls/webpki refuse it, libpq accepts it). Keys are mode 0600. `openssl`
+/// makes a command already set up to run as the server's owner.
+pub fn manual_ca_signed_certs(openssl: &dyn Fn() -> Command, dir: &Path, server_cn: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let step = |args: &[&str]| {
+        run(
+            openssl().current_dir(dir).args(args),
+            &format!("openssl {}", args.join(" ")),
+        );
+    };
+    // Each root its own name: OpenSSL finds an issuer by name.
+    let root_subject = format!("/CN=root.{server_cn}");
+    step(&[
+        "req",
+        "-new",
+        "-nodes",
+        "-text",
+        "-out",
+        "root.csr",
+        "-keyout",
+        "root.key",
+        "-subj",
+        &root_subject,
+    ]);
+    step(&[
+        "x509",
+        "-req",
+        "-in",
+        "root.csr",
+        "-text",
+        "-days",
+        "3650",
+        "-extfile",
+        "/etc/ssl/openssl.cnf",
+        "-extensions",
+        "v3_ca",
+        "-signkey",
+        "root.key",
+        "-out",
+        "root.crt",
+    ]);
+    let subject = format!("/CN={server_cn}");
+    step(&[
+        "req",
+        "-new",
+        "-nodes",
+        "-text",
+        "-out",
+        "server.csr",
+        "-keyout",
+        "server.key",
+        "-subj",
+        &subject,
+    ]);
+    step(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-text",
+        "-days",
+        "365",
+        "-CA",
+        "root.crt",
+        "-CAkey",
+        "root.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+    ]);
+    for key in ["root.key", "server.key"] {
+        let key = dir.join(key);
+        fs::set_permissions(&key, fs::Permissions::from_mode(0o600))
+            .unwrap_or_else(|e| panic!("could not chmod {}: {e}", key.display()));
+    }
+}
+
+/// Signs `server.csr` again with `root.crt` (as [`manual_ca_signed_certs`]
+/// left them in `dir`) for 2020-01-01 to 2020-01-02 only: `server.crt` is then
+/// expired. `openssl ca`, since `openssl x509` sets no start date on OpenSSL 3.0.
+pub fn expire_server_cert(openssl: &dyn Fn() -> Command, dir: &Path) {
+    let config = "[ca]\ndefault_ca = lab\n[lab]\ndatabase = index.txt\nnew_certs_dir = .\n\
+                  serial = ca.srl\ndefault_md = sha256\npolicy = any\n[any]\ncommonName = supplied\n";
+    for (name, content) in [("ca.cnf", config), ("index.txt", ""), ("ca.srl", "1000\n")] {
+        let path = dir.join(name);
+        fs::write(&path, content)
+            .unwrap_or_else(|e| panic!("could not write {}: {e}", path.display()));
+    }
+    run(
+        openssl().current_dir(dir).args([
+            "ca",
+            "-batch",
+            "-notext",
+            "-config",
+            "ca.cnf",
+            "-cert",
+            "root.crt",
+            "-keyfile",
+            "root.key",
+            "-in",
+            "server.csr",
+            "-out",
+            "server.crt",
+            "-startdate",
+            "20200101000000Z",
+            "-enddate",
+            "20200102000000Z",
+        ]),
+        "openssl ca (expired server certificate)",
+    );
+}
+
 /// Runs a command to completion and returns its stdout; panics with its output if
 /// it fails.
 pub fn run(cmd: &mut Command, what: &str) -> String {

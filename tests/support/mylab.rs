@@ -224,6 +224,35 @@ fn start_lab() -> Result<MyLab, String> {
     })
 }
 
+/// A server outside the shared lab, for the TLS tests: TLS required
+/// (`require_secure_transport`) with certificates made the PostgreSQL manual's
+/// way ([`super::lab::manual_ca_signed_certs`], a v1 server certificate) for
+/// `server_cn`; `root.crt` is in its root directory.
+pub fn start_manual_tls(name: &'static str, server_cn: &str) -> MyServer {
+    ENGINE.reap_abandoned_labs();
+    let server = MyServer::create(name);
+    server.install_db(true);
+    super::lab::manual_ca_signed_certs(
+        &|| server.owned_command("openssl"),
+        &server.root,
+        server_cn,
+    );
+    server.write_config(&[
+        ("require_secure_transport", "ON".into()),
+        (
+            "ssl_cert",
+            server.root.join("server.crt").display().to_string(),
+        ),
+        (
+            "ssl_key",
+            server.root.join("server.key").display().to_string(),
+        ),
+    ]);
+    server.start();
+    server.create_audit_accounts();
+    server
+}
+
 /// Scenario `defaults`: a fresh install, made lossy.
 fn start_defaults() -> MyServer {
     let server = MyServer::create("defaults");

@@ -255,6 +255,29 @@ pub fn scratch(name: &'static str, settings: &[(&str, &str)]) -> PgServer {
     server
 }
 
+/// A server outside the shared lab, for the TLS tests: TLS-only TCP with
+/// certificates made the PostgreSQL manual's way
+/// ([`super::lab::manual_ca_signed_certs`]) for `server_cn`. `root.crt`,
+/// `server.crt` are in its PGDATA.
+/// With `expired`, the server certificate's validity ended in 2020.
+pub fn start_manual_tls(name: &'static str, server_cn: &str, expired: bool) -> PgServer {
+    ENGINE.reap_abandoned_labs();
+    let server = PgServer::create(name);
+    server.initdb(&[]);
+    let openssl = || server.owned_command("openssl");
+    super::lab::manual_ca_signed_certs(&openssl, &server.datadir, server_cn);
+    if expired {
+        super::lab::expire_server_cert(&openssl, &server.datadir);
+    }
+    let mut settings = server.base_settings();
+    settings.push(("ssl", "on".to_string()));
+    server.configure(&settings);
+    server.write_hba(HbaTcp::SslOnly);
+    server.start();
+    server.create_roles_and_app_db();
+    server
+}
+
 /// Scenario `bad`: everything left at its default.
 fn start_bad() -> PgServer {
     let server = PgServer::create("bad");

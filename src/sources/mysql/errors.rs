@@ -112,15 +112,14 @@ pub fn connect(err: sqlx::Error, endpoint: &str, options: &MySqlConnectOptions) 
         }
         sqlx::Error::Tls(inner) => {
             let detail = inner.to_string();
-            let hint = if detail.contains("does not support TLS") {
-                " (the client requires TLS but the server offers none: configure ssl_cert/ssl_key on the server, or use ssl-mode=PREFERRED)"
+            let detail = if detail.contains("does not support TLS") {
+                format!(
+                    "{detail} (the client requires TLS but the server offers none: configure ssl_cert/ssl_key on the server, or use ssl-mode=PREFERRED)"
+                )
             } else {
-                ""
+                crate::sources::tls_errors::describe(&detail, &crate::sources::tls_errors::MYSQL)
             };
-            MyError::Tls {
-                endpoint,
-                detail: format!("{detail}{hint}"),
-            }
+            MyError::Tls { endpoint, detail }
         }
         sqlx::Error::Io(io) => match io.kind() {
             std::io::ErrorKind::UnexpectedEof

@@ -232,6 +232,12 @@ pub const VARIABLES: &[&str] = &[
     "lower_case_table_names",
     // Aurora MySQL only: its own release lineage (the minor-release table does not apply).
     "aurora_version",
+    // Where it listens (facts/listening.rs): the classic protocol, the admin
+    // interface (MySQL 8.0.14+) and X Protocol (MySQL 8).
+    "bind_address",
+    "skip_networking",
+    "admin_address",
+    "mysqlx_bind_address",
 ];
 
 /// Status counters read.

@@ -136,10 +136,18 @@ pub fn connect(err: sqlx::Error, endpoint: &str, options: &PgConnectOptions) -> 
                 detail: "it did not answer the PostgreSQL SSL request".into(),
             }
         }
-        sqlx::Error::Tls(inner) => PgError::Tls {
-            endpoint,
-            detail: inner.to_string(),
-        },
+        sqlx::Error::Tls(inner) => {
+            let detail = inner.to_string();
+            let detail = if detail.contains("server does not support TLS") {
+                format!(
+                    "the server offers no TLS but the URI requires it (sslmode={}): enable ssl on the server, or use sslmode=prefer",
+                    mode_name(options.get_ssl_mode())
+                )
+            } else {
+                crate::sources::tls_errors::describe(&detail, &crate::sources::tls_errors::POSTGRES)
+            };
+            PgError::Tls { endpoint, detail }
+        }
         sqlx::Error::Io(io) => match io.kind() {
             std::io::ErrorKind::UnexpectedEof
             | std::io::ErrorKind::ConnectionReset
@@ -182,6 +190,18 @@ pub fn connect(err: sqlx::Error, endpoint: &str, options: &PgConnectOptions) -> 
             endpoint,
             detail: crate::target::redact_uri(&other.to_string()),
         },
+    }
+}
+
+/// An sslmode as libpq spells it.
+pub fn mode_name(mode: PgSslMode) -> &'static str {
+    match mode {
+        PgSslMode::Disable => "disable",
+        PgSslMode::Allow => "allow",
+        PgSslMode::Prefer => "prefer",
+        PgSslMode::Require => "require",
+        PgSslMode::VerifyCa => "verify-ca",
+        PgSslMode::VerifyFull => "verify-full",
     }
 }
 

@@ -206,6 +206,7 @@ pub fn facts(readings: &Readings, today: NaiveDate) -> Facts {
     archive_facts(&mut sink, readings, &settings);
     slot_facts(&mut sink, main);
     network_facts(&mut sink, main, &settings, &readings.privileged);
+    super::listening::listening_facts(&mut sink, &settings);
     connection_facts(&mut sink, main, &settings);
     wraparound_facts(&mut sink, main);
     migration_facts(&mut sink, main, &readings.other_databases);

@@ -8,6 +8,7 @@ mod custom_rows;
 pub mod effective;
 mod errors;
 pub mod facts;
+mod listening;
 pub mod queries;
 
 use super::{CollectOptions, CustomQuery};
@@ -19,7 +20,7 @@ use facts::{MainDoc, MigrationRow, PrivilegedDoc, Readings};
 use futures::stream::{self, StreamExt};
 use serde_json::Value as Json;
 use sqlx::Connection;
-use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgSslMode};
 use std::str::FromStr;
 use url::Url;
 
@@ -150,6 +151,7 @@ fn connect_options(url: &Url, options: &CollectOptions) -> Result<PgConnectOptio
         Some(host) if url.host_str().is_some_and(|h| h.starts_with('[')) => parsed.host(&host),
         _ => parsed,
     };
+    let parsed = require_with_root_cert_verifies(parsed, url);
     let timeout_ms = options.statement_timeout.as_millis().to_string();
     Ok(parsed
         .application_name("sqlready")
@@ -164,7 +166,58 @@ fn connect_options(url: &Url, options: &CollectOptions) -> Result<PgConnectOptio
         ]))
 }
 
+/// libpq: "if a root CA file exists, the behavior of sslmode=require will be
+/// the same as that of verify-ca". The root CA file is `sslrootcert` (or
+/// PGSSLROOTCERT), else `~/.postgresql/root.crt`; sqlx does not apply the rule
+/// itself, so a URI that psql verifies would otherwise go unverified.
+fn require_with_root_cert_verifies(parsed: PgConnectOptions, url: &Url) -> PgConnectOptions {
+    if !matches!(parsed.get_ssl_mode(), PgSslMode::Require) {
+        return parsed;
+    }
+    let named = url
+        .query_pairs()
+        .find(|(key, _)| matches!(key.as_ref(), "sslrootcert" | "ssl-root-cert" | "ssl-ca"))
+        .map(|(_, value)| value.into_owned())
+        .or_else(|| {
+            std::env::var("PGSSLROOTCERT")
+                .ok()
+                .filter(|v| !v.is_empty())
+        });
+    match named {
+        Some(path) if std::path::Path::new(&path).is_file() => parsed.ssl_mode(PgSslMode::VerifyCa),
+        Some(_) => parsed,
+        None => match std::env::var_os("HOME")
+            .map(|home| std::path::Path::new(&home).join(".postgresql/root.crt"))
+        {
+            Some(default) if default.is_file() => {
+                parsed.ssl_root_cert(default).ssl_mode(PgSslMode::VerifyCa)
+            }
+            _ => parsed,
+        },
+    }
+}
+
+/// Connects as libpq would for the URI's sslmode. sqlx treats `allow` as
+/// `disable`; libpq's `allow` tries without TLS first and with TLS when the
+/// server refuses that, which is done here.
 async fn connect(
+    connect_options: &PgConnectOptions,
+    options: &CollectOptions,
+    endpoint: &str,
+) -> Result<PgConnection, PgError> {
+    match connect_once(connect_options, options, endpoint).await {
+        Err(PgError::Refused { detail, .. })
+            if matches!(connect_options.get_ssl_mode(), PgSslMode::Allow)
+                && detail.contains("no encryption") =>
+        {
+            let with_tls = connect_options.clone().ssl_mode(PgSslMode::Require);
+            connect_once(&with_tls, options, endpoint).await
+        }
+        other => other,
+    }
+}
+
+async fn connect_once(
     connect_options: &PgConnectOptions,
     options: &CollectOptions,
     endpoint: &str,

@@ -32,6 +32,8 @@ pub const SETTINGS: &[&str] = &[
     "vacuum_failsafe_age",
     "compute_query_id",
     "log_line_prefix",
+    // Where it listens (listening.rs).
+    "listen_addresses",
 ];
 
 /// What `archive_command` does, never its text (it may hold credentials):
