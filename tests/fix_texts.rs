@@ -194,6 +194,7 @@ fn fix_text_exists_for_every_target_kind_applies_admits() {
             principal: None,
             sources: Vec::new(),
             location: None,
+            warnings: Vec::new(),
         };
         let subject = Subject::new(&target, &Thresholds::default());
         for compiled in &catalog.checks {
