@@ -662,6 +662,10 @@ const GCLOUD: &[(&str, &[&str])] = &[
     ),
     ("sql instances describe", &[]),
     (
+        "sql users create",
+        &["instance", "host", "password", "type", "database-roles"],
+    ),
+    (
         "sql instances reschedule-maintenance",
         &["reschedule-type", "schedule-time"],
     ),
