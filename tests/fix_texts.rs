@@ -938,3 +938,40 @@ fn fixes_that_need_a_restart_say_so() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// A MariaDB server reached as `mysql://` is told MariaDB's syntax where a check
+/// has it (CHANGE MASTER TO, SET GLOBAL plus my.cnf: MariaDB has no SET PERSIST
+/// and no CHANGE REPLICATION SOURCE), and MySQL is not told MariaDB's.
+#[test]
+fn a_mariadb_server_gets_mariadb_syntax_and_mysql_keeps_its_own() {
+    let catalog = catalog();
+    let check = |id: &str| {
+        &catalog
+            .checks
+            .iter()
+            .find(|c| c.check.id == id)
+            .unwrap_or_else(|| panic!("{id} is in the catalogue"))
+            .check
+    };
+    let present = check("replicas.present");
+    let mariadb = present.fix_for("mysql", "mariadb").unwrap();
+    assert!(mariadb.contains("CHANGE MASTER TO"), "{mariadb}");
+    assert!(!mariadb.contains("CHANGE REPLICATION SOURCE"), "{mariadb}");
+    let mysql = present.fix_for("mysql", "mysql").unwrap();
+    assert!(mysql.contains("CHANGE REPLICATION SOURCE"), "{mysql}");
+    assert!(!mysql.contains("CHANGE MASTER"), "{mysql}");
+
+    let slow_log = check("slow_queries.mysql_slow_log");
+    let mariadb = slow_log.fix_for("mysql", "mariadb").unwrap();
+    assert!(
+        !mariadb.lines().any(|l| l.starts_with("SET PERSIST")),
+        "{mariadb}"
+    );
+    assert!(
+        mariadb.contains("SET GLOBAL slow_query_log = ON"),
+        "{mariadb}"
+    );
+    // A cloud platform's own command still wins over the engine's SQL.
+    let rds = slow_log.fix_for("rds", "mariadb").unwrap();
+    assert!(rds.contains("aws rds"), "{rds}");
+}

@@ -92,7 +92,15 @@ struct RawCheck {
     examples: Vec<Example>,
 }
 
-const FIX_KEYS: &[&str] = &["postgres", "mysql", "cloudsql", "rds", "terraform"];
+/// `mariadb` is for MariaDB syntax (no SET PERSIST, CHANGE MASTER TO); without it MariaDB gets `mysql`.
+const FIX_KEYS: &[&str] = &[
+    "postgres",
+    "mysql",
+    "mariadb",
+    "cloudsql",
+    "rds",
+    "terraform",
+];
 const QUERY_ENGINES: &[&str] = &["postgres", "mysql"];
 
 /// Parses one check file. `file` names it in diagnostics.

@@ -271,10 +271,16 @@ pub struct Check {
 }
 
 impl Check {
-    /// The fix for a target of this kind and engine: the kind's own, else the engine's.
+    /// The fix for a target of this kind and engine: a MariaDB server reached as
+    /// `mysql://` gets the `mariadb` fix where a check has one (its syntax differs:
+    /// no SET PERSIST, CHANGE MASTER TO); otherwise the kind's own (a cloud
+    /// platform's command), else the engine's, and MariaDB falls back to MySQL's.
     pub fn fix_for(&self, kind: &str, engine: &str) -> Option<&str> {
-        self.fix
-            .get(kind)
+        let mariadb_inside = (kind == "mysql" && engine == "mariadb")
+            .then(|| self.fix.get("mariadb"))
+            .flatten();
+        mariadb_inside
+            .or_else(|| self.fix.get(kind))
             .or_else(|| self.fix.get(engine))
             .or_else(|| match engine {
                 "mariadb" => self.fix.get("mysql"),
