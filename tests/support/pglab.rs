@@ -58,6 +58,9 @@ pub struct PgServer {
     pub socket_dir: PathBuf,
     /// Server log (stderr of the postmaster, via `pg_ctl -l`).
     pub log_file: PathBuf,
+    /// Directory of this server's initdb, pg_ctl and postgres (the lab's default, or
+    /// another major's for [`scratch_in`]).
+    pub bindir: PathBuf,
 }
 
 /// The whole lab; see the module docs for what each server exhibits.
@@ -243,7 +246,15 @@ fn start_lab() -> Result<PgLab, String> {
 /// and the `app` database, and a certificate in PGDATA for `ssl = on`.
 /// Stopped at exit like the lab's servers.
 pub fn scratch(name: &'static str, settings: &[(&str, &str)]) -> PgServer {
-    let server = PgServer::create(name);
+    scratch_in(name, &default_bindir(), settings)
+}
+
+/// Like [`scratch`], with the server binaries (initdb, pg_ctl, postgres) of `bindir`,
+/// e.g. another PostgreSQL major from `.pg-versions/` (scripts/pg-versions.sh). The
+/// lab's psql (the default major) still does the setup: psql talks to every major.
+pub fn scratch_in(name: &'static str, bindir: &Path, settings: &[(&str, &str)]) -> PgServer {
+    ENGINE.reap_abandoned_labs();
+    let server = PgServer::create_in(name, bindir.to_path_buf());
     server.initdb(&[]);
     server.generate_self_signed_cert();
     let mut all: Vec<(&str, String)> = server.base_settings();
@@ -468,8 +479,18 @@ impl PgServer {
     /// Makes the server's temp directory (owned by the server's OS user), picks a
     /// port and registers the directory for teardown at process exit.
     fn create(name: &'static str) -> PgServer {
+        PgServer::create_in(name, default_bindir())
+    }
+
+    /// Like [`PgServer::create`] with the server binaries of `bindir`, recorded in
+    /// the root (`bindir`) so the teardown stops it with its own pg_ctl.
+    fn create_in(name: &'static str, bindir: PathBuf) -> PgServer {
         let root = ENGINE.create_root(name);
+        let marker = root.join("bindir");
+        fs::write(&marker, bindir.as_os_str().as_encoded_bytes())
+            .unwrap_or_else(|e| panic!("could not write {}: {e}", marker.display()));
         let server = PgServer {
+            bindir,
             name,
             port: ENGINE.free_port(),
             datadir: root.join("data"),
@@ -498,9 +519,11 @@ impl PgServer {
 
     /// initdb with superuser `postgres` and trust auth (pg_hba.conf is rewritten
     /// afterwards). `--no-sync` only skips initdb's final fsync; it changes no setting.
+    /// (No `--no-instructions`: PostgreSQL 13's initdb does not know it, and the
+    /// instructions only go to the captured stdout.)
     fn initdb(&self, extra_args: &[&str]) {
         run(
-            self.owned_command(pg_bin("initdb"))
+            self.owned_command(self.bindir.join("initdb"))
                 .arg("-D")
                 .arg(&self.datadir)
                 .args([
@@ -510,7 +533,7 @@ impl PgServer {
                     "--encoding=UTF8",
                     "--locale=C",
                 ])
-                .args(["--no-sync", "--no-instructions"])
+                .arg("--no-sync")
                 .args(extra_args),
             &format!("{}: initdb", self.name),
         );
@@ -595,7 +618,7 @@ impl PgServer {
     /// `pg_ctl start`, waiting until the server accepts connections.
     fn start(&self) {
         let output = self
-            .owned_command(pg_bin("pg_ctl"))
+            .owned_command(self.bindir.join("pg_ctl"))
             .arg("-D")
             .arg(&self.datadir)
             .arg("-l")
@@ -670,10 +693,16 @@ impl PgServer {
 // Binaries and stopping (the rest of the lifecycle is in lab.rs)
 // ---------------------------------------------------------------------------
 
-/// Path of a PostgreSQL binary.
+/// The lab's PostgreSQL binaries: `SQLREADY_PG_BINDIR`, else [`DEFAULT_PG_BINDIR`].
+fn default_bindir() -> PathBuf {
+    std::env::var_os("SQLREADY_PG_BINDIR")
+        .unwrap_or_else(|| DEFAULT_PG_BINDIR.into())
+        .into()
+}
+
+/// Path of a PostgreSQL binary of the lab's default major (psql, pg_basebackup).
 fn pg_bin(name: &str) -> PathBuf {
-    let dir = std::env::var_os("SQLREADY_PG_BINDIR").unwrap_or_else(|| DEFAULT_PG_BINDIR.into());
-    Path::new(&dir).join(name)
+    default_bindir().join(name)
 }
 
 /// A command for a PostgreSQL client or tool with every `PG*` variable of the
@@ -696,7 +725,12 @@ fn stop_servers(roots: &[PathBuf]) {
         .iter()
         .filter(|root| root.join("data/postmaster.pid").exists())
         .filter_map(|root| {
-            let mut cmd = client_command(pg_bin("pg_ctl"));
+            // The server's own pg_ctl (create_in recorded its bindir).
+            let pg_ctl = fs::read(root.join("bindir"))
+                .ok()
+                .map(|dir| PathBuf::from(String::from_utf8_lossy(&dir).into_owned()).join("pg_ctl"))
+                .unwrap_or_else(|| pg_bin("pg_ctl"));
+            let mut cmd = client_command(pg_ctl);
             cmd.current_dir(root)
                 .arg("-D")
                 .arg(root.join("data"))
