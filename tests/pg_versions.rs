@@ -138,10 +138,10 @@ fn start_major(major: u32, bindir: &Path) -> PgServer {
     server
 }
 
-/// The audit's report, its saved facts and its stderr for one server, as the superuser.
-fn audit(server: &PgServer) -> (Value, Value, String) {
+/// The audit's report, its saved facts and its stderr for one server, as `user`.
+fn audit(server: &PgServer, user: &str) -> (Value, Value, String) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = server.url("postgres", "app");
+    let url = server.url(user, "app");
     let run = sqlready_in(
         dir.path(),
         &[
@@ -185,7 +185,7 @@ fn every_major_audits_without_sql_errors_and_knows_its_facts() {
     assert_eq!(majors, [13, 14, 16, 17, 18, 15]);
     for (major, server) in &servers {
         let major = *major;
-        let (report, facts, stderr) = audit(server);
+        let (report, facts, stderr) = audit(server, "postgres");
         let target = only_target(&report);
         assert_eq!(
             target["version"].as_str().and_then(|v| v.split('.').next()),
@@ -275,5 +275,38 @@ fn every_major_audits_without_sql_errors_and_knows_its_facts() {
         }
         assert!(known(&facts, "postgres.settings.compute_query_id", major).is_string());
         assert!(known(&facts, "connections.reserved", major).is_i64());
+
+        // A pg_monitor role (what the README recommends) runs the same queries
+        // on every major without an SQL error; what it may not read is unknown
+        // with a grant, never an error.
+        let (report, facts, stderr) = audit(server, "auditor");
+        for finding in only_target(&report)["findings"]
+            .as_array()
+            .expect("findings")
+        {
+            assert_ne!(
+                finding["status"], "error",
+                "PostgreSQL {major} as auditor: a finding is an error: {finding}"
+            );
+        }
+        for (key, fact) in facts.as_object().expect("facts is an object") {
+            if let Some(reason) = fact.get("unknown").and_then(Value::as_str) {
+                assert!(
+                    !reason.contains("SQLSTATE"),
+                    "PostgreSQL {major} as auditor: {key} is unknown because of an SQL error: {reason}"
+                );
+            }
+        }
+        assert!(
+            !stderr.contains("SQLSTATE"),
+            "PostgreSQL {major} as auditor: a query failed:\n{stderr}"
+        );
+        let slots = known(&facts, "replication.slots", major);
+        assert!(
+            slots
+                .as_array()
+                .is_some_and(|s| s.iter().any(|s| s["wal_status"] == "reserved")),
+            "PostgreSQL {major} as auditor: {slots}"
+        );
     }
 }
