@@ -13,7 +13,17 @@ cd "$(dirname "$0")/.."
 
 root=.pg-versions
 lockfile=tests/pg-versions.lock
-mkdir -p "$root"
+if [ "$(id -u)" -eq 0 ] && [ ! -L "$root" ]; then
+  # As root the test servers run as an unprivileged OS user, who may not be able to
+  # enter this checkout (under /root, say): keep the binaries in a world-readable
+  # cache outside it and link it here.
+  shared=/var/tmp/sqlready-pg-versions
+  mkdir -p "$shared"
+  chmod 755 "$shared"
+  rm -rf "$root"
+  ln -s "$shared" "$root"
+fi
+mkdir -p "$root/"
 exec 9>"$root/.lock"
 flock 9
 
