@@ -3,15 +3,17 @@
 # Run:          docker run --rm -v "$PWD:/work" -w /work -e APP_DB_PASSWORD sqlready \
 #                   audit --config sqlready.toml --format sarif --output sqlready.sarif
 #
-# Stage 1 compiles a release binary. It links glibc dynamically and nothing
-# else (TLS is rustls, the check catalog is compiled in), so stage 2 is
-# distroless "cc": glibc, libgcc, CA certificates, no shell, no package
-# manager, running as the unprivileged user nonroot (uid 65532).
+# Stage 1 compiles a release binary. It links glibc and OpenSSL (libssl3,
+# database TLS as psql does it: docs/tls.md; the cloud APIs use rustls; the
+# check catalog is compiled in), so stage 2 is distroless "cc": glibc, libssl,
+# libgcc, CA certificates, no shell, no package manager, running as the
+# unprivileged user nonroot (uid 65532).
 
 FROM rust:1.94-slim-bookworm AS build
-# pg_query compiles libpg_query (the custom-query guard): bindgen needs libclang, prost protoc.
+# pg_query compiles libpg_query (the custom-query guard): bindgen needs libclang, prost protoc;
+# openssl-sys (database TLS) needs libssl-dev, found through pkg-config.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libclang-dev protobuf-compiler \
+ && apt-get install -y --no-install-recommends libclang-dev protobuf-compiler libssl-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs ./
