@@ -758,6 +758,49 @@ resource "aws_db_instance" "replica" {
     );
 }
 
+/// A broken `.terraform/modules/modules.json` costs only the downloaded modules:
+/// each is listed as not read with the file, the problem and the fix; the root's
+/// own databases are still audited.
+#[test]
+fn a_broken_module_manifest_fails_only_the_downloaded_modules() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".terraform/modules")).unwrap();
+    std::fs::write(
+        dir.path().join(".terraform/modules/modules.json"),
+        "{not json",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"
+module "db" {
+  source  = "terraform-aws-modules/rds/aws"
+  version = "6.10.0"
+}
+resource "aws_db_instance" "main" {
+  engine         = "postgres"
+  engine_version = "16.3"
+  instance_class = "db.t4g.micro"
+}
+"#,
+    )
+    .unwrap();
+    let path = dir.path().display().to_string();
+    let run = audit(&[&path]);
+    assert_eq!(run.code, 3, "a module that was not read: {}", run.stderr);
+    let report = run.json();
+    let db = target(&report, &format!("terraform://{path}#module.db"));
+    let error = db["error"].as_str().unwrap();
+    assert!(
+        error.contains("modules.json")
+            && error.contains("not valid JSON")
+            && error.contains("terraform init"),
+        "{error}"
+    );
+    let main = target(&report, &format!("terraform://{path}#aws_db_instance.main"));
+    assert_eq!(item(main, "backups"), "fail", "{main:#}");
+}
+
 #[test]
 fn a_cloud_sql_replica_written_as_the_fix_suggests_is_judged_from_its_primary() {
     let dir = tempfile::tempdir().unwrap();

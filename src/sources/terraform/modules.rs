@@ -64,12 +64,16 @@ pub struct Module {
 
 /// Evaluates the root module and every module it calls.
 pub fn evaluate(root: Module) -> Result<Evaluated, LoadError> {
-    let manifest = match &root.dir {
-        Some(dir) => manifest(dir)?,
-        None => BTreeMap::new(),
+    // An unreadable manifest costs only the downloaded modules (each listed as not
+    // read, with why); the root's own resources and local modules are still audited.
+    let (manifest, manifest_problem) = match root.dir.as_deref().map(manifest) {
+        Some(Ok(found)) => (found, None),
+        Some(Err(LoadError(problem))) => (BTreeMap::new(), Some(problem)),
+        None => (BTreeMap::new(), None),
     };
     let mut tree = Tree {
         manifest,
+        manifest_problem,
         read: Vec::new(),
     };
     let result = tree.module(&root, &Instance::root(), 0)?;
@@ -110,6 +114,8 @@ fn manifest(root: &Path) -> Result<BTreeMap<String, PathBuf>, LoadError> {
 
 struct Tree {
     manifest: BTreeMap<String, PathBuf>,
+    /// Why `.terraform/modules/modules.json` could not be read, if it could not.
+    manifest_problem: Option<String>,
     read: Vec<String>,
 }
 
@@ -506,6 +512,8 @@ impl Tree {
                 format!(
                     "module source {source:?} is not a folder of .tf files next to the calling module"
                 )
+            } else if let Some(problem) = &self.manifest_problem {
+                format!("module source {source:?} is not read: {problem}")
             } else {
                 format!(
                     "module source {source:?} is not downloaded: run `terraform init` in the root module, or {}",
