@@ -134,6 +134,33 @@ fn disable_against_a_tls_only_server_names_sslmode() {
     assert!(error.contains("remove sslmode=disable"), "{error}");
 }
 
+/// A certificate file that is not there is named with its parameter, not
+/// reported as an unreachable host; the other target of the run is audited.
+#[test]
+fn a_missing_root_certificate_file_is_named_and_the_other_target_audited() {
+    let missing = url("sslmode=verify-ca&sslrootcert=/nonexistent/root.crt");
+    let good = url(&format!(
+        "sslmode=verify-ca&sslrootcert={}",
+        root_crt().display()
+    ));
+    let run = sqlready(&["audit", &missing, &good, "--format", "json"]);
+    let report = run.json();
+    let targets = report["targets"].as_array().unwrap();
+    assert_eq!(targets.len(), 2, "{report:#}");
+    let errors: Vec<&str> = targets.iter().filter_map(|t| t["error"].as_str()).collect();
+    assert_eq!(
+        errors.len(),
+        1,
+        "only the missing file's target fails: {report:#}"
+    );
+    assert!(
+        errors[0].contains("sslrootcert=/nonexistent/root.crt cannot be read")
+            && errors[0].contains("readable PEM file"),
+        "{}",
+        errors[0]
+    );
+}
+
 mod expired {
     //! A certificate whose validity ended: libpq encrypts without looking at
     //! it under require, and refuses it under verify-ca.

@@ -95,6 +95,20 @@ pub fn describe(detail: &str, params: &Params) -> String {
     format!("{detail}; check {mode}, {ca} and {client_cert}")
 }
 
+/// The first certificate or key file a URI names (`names`, as written in the
+/// URI) that cannot be read, as a message naming the parameter, the path and
+/// the cause. Checked before connecting because the driver's own error ("No
+/// such file or directory") names neither and reads like an unreachable host.
+pub fn unreadable_file(url: &url::Url, names: &[&str]) -> Option<String> {
+    url.query_pairs()
+        .filter(|(key, _)| names.contains(&key.as_ref()))
+        .find_map(|(key, path)| {
+            std::fs::File::open(path.as_ref()).err().map(|err| {
+                format!("{key}={path} cannot be read ({err}): give the path of a readable PEM file")
+            })
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +140,19 @@ mod tests {
         let text = describe("handshake went sideways", &MYSQL);
         assert!(text.starts_with("handshake went sideways"), "{text}");
         assert!(text.contains("ssl-mode"), "{text}");
+    }
+
+    #[test]
+    fn an_unreadable_certificate_file_is_named_with_its_parameter() {
+        let url = url::Url::parse(
+            "postgres://h/db?sslmode=verify-ca&sslrootcert=/nonexistent/root.crt&application_name=x",
+        )
+        .unwrap();
+        let message = super::unreadable_file(&url, &["sslrootcert", "sslcert"]).unwrap();
+        assert!(
+            message.starts_with("sslrootcert=/nonexistent/root.crt cannot be read ("),
+            "{message}"
+        );
+        assert!(super::unreadable_file(&url, &["sslcert"]).is_none());
     }
 }

@@ -180,6 +180,13 @@ fn connect_options(url: &Url) -> Result<MySqlConnectOptions, MyError> {
         Some(host) if url.host_str().is_some_and(|h| h.starts_with('[')) => parsed.host(&host),
         _ => parsed,
     };
+    // sqlx reads every file named: say which one is missing before connecting.
+    let files = &[
+        "ssl-ca", "sslca", "ssl-cert", "sslcert", "ssl-key", "sslkey",
+    ];
+    if let Some(reason) = crate::sources::tls_errors::unreadable_file(url, files) {
+        return Err(MyError::BadUri { reason });
+    }
     let parsed = match (url.password(), std::env::var("MYSQL_PWD")) {
         (None, Ok(password)) if !password.is_empty() => parsed.password(&password),
         _ => parsed,

@@ -152,6 +152,20 @@ fn connect_options(url: &Url, options: &CollectOptions) -> Result<PgConnectOptio
         _ => parsed,
     };
     let parsed = require_with_root_cert_verifies(parsed, url);
+    // sqlx reads every file named, even the CA file under require (where libpq
+    // would ignore a missing one): say which one is missing before connecting.
+    let files = &[
+        "sslrootcert",
+        "ssl-root-cert",
+        "ssl-ca",
+        "sslcert",
+        "ssl-cert",
+        "sslkey",
+        "ssl-key",
+    ];
+    if let Some(reason) = crate::sources::tls_errors::unreadable_file(url, files) {
+        return Err(PgError::BadUri { reason });
+    }
     let timeout_ms = options.statement_timeout.as_millis().to_string();
     Ok(parsed
         .application_name("sqlready")
