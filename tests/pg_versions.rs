@@ -262,6 +262,52 @@ fn every_major_audits_without_sql_errors_and_knows_its_facts() {
             log_connections(major)
         );
 
+        // Checkpoint and I/O counters, from the view each major keeps them in.
+        for (path, view) in [
+            (
+                "postgres.checkpoints.timed",
+                if major >= 17 {
+                    "pg_stat_checkpointer"
+                } else {
+                    "pg_stat_bgwriter"
+                },
+            ),
+            (
+                "postgres.checkpoints.requested",
+                if major >= 17 {
+                    "pg_stat_checkpointer"
+                } else {
+                    "pg_stat_bgwriter"
+                },
+            ),
+            (
+                "postgres.io.backend_fsyncs",
+                if major >= 16 {
+                    "pg_stat_io"
+                } else {
+                    "pg_stat_bgwriter"
+                },
+            ),
+        ] {
+            assert!(
+                known(&facts, path, major).is_i64(),
+                "PostgreSQL {major}: {path}"
+            );
+            let origin = facts[path]["origin"].as_str().unwrap_or_default();
+            assert!(
+                origin.starts_with(view),
+                "PostgreSQL {major}: {path} from {origin}"
+            );
+        }
+
+        // Where it listens: the lab's TCP port, socket directory and loopback addresses.
+        assert_eq!(
+            known(&facts, "postgres.settings.port", major),
+            i64::from(server.port)
+        );
+        assert!(known(&facts, "postgres.settings.unix_socket_directories", major).is_string());
+        assert_eq!(known(&facts, "network.public_ip", major), false);
+
         // Settings a major does not have are known with their effect, or unknown
         // saying so, never an error.
         let failsafe = &facts["postgres.settings.vacuum_failsafe_age"];

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use support::cli::{only_target, sqlready};
-use support::pglab::{LAB_PASSWORD, PgServer, psql_url, start_manual_tls};
+use support::pglab::{LAB_PASSWORD, PgServer, psql_url, psql_url_env, start_manual_tls};
 
 /// The name in the server certificate: not the 127.0.0.1 the tests connect to.
 const SERVER_CN: &str = "db.sqlready.test";
@@ -250,6 +250,64 @@ mod mariadb {
         assert!(error.contains("ssl-mode=VERIFY_CA"), "{error}");
     }
 
+    /// The mysql client: `--ssl-ca` without `--ssl-mode` implies VERIFY_CA.
+    #[test]
+    fn ssl_ca_without_ssl_mode_verifies_the_chain() {
+        let ca = server().root.join("root.crt");
+        assert_eq!(audit_error(&format!("ssl-ca={}", ca.display())), None);
+        let error = audit_error(&format!("ssl-ca={}", other_root_crt().display()))
+            .expect("verified, so refused");
+        assert!(error.contains("not signed by a CA"), "{error}");
+    }
+
+    mod client_certificates {
+        //! An account made `REQUIRE X509`: it logs in only with a client
+        //! certificate signed by the server's CA (`ssl_ca`).
+
+        use super::*;
+        use support::mylab::CERT_USER;
+
+        fn certs() -> &'static Path {
+            static MADE: OnceLock<()> = OnceLock::new();
+            let dir = server().root.as_path();
+            MADE.get_or_init(|| {
+                support::lab::client_cert(&|| Command::new("openssl"), dir, CERT_USER, "client");
+            });
+            dir
+        }
+
+        fn error(params: &str) -> Option<String> {
+            let run = sqlready(&[
+                "audit",
+                &server().url_with(CERT_USER, params),
+                "--format",
+                "json",
+            ]);
+            only_target(&run.json())["error"]
+                .as_str()
+                .map(str::to_string)
+        }
+
+        #[test]
+        fn the_client_certificate_is_sent_and_accepted() {
+            for key in ["client.key", "client.pkcs1.key"] {
+                let params = format!(
+                    "ssl-mode=REQUIRED&ssl-cert={}&ssl-key={}",
+                    certs().join("client.crt").display(),
+                    certs().join(key).display()
+                );
+                assert_eq!(error(&params), None, "{key}");
+            }
+        }
+
+        #[test]
+        fn without_it_the_error_names_ssl_cert_and_ssl_key() {
+            let error = error("ssl-mode=REQUIRED").expect("refused");
+            assert!(error.contains("client certificate"), "{error}");
+            assert!(error.contains("ssl-cert=PATH and ssl-key=PATH"), "{error}");
+        }
+    }
+
     #[test]
     fn verify_ca_with_another_root_names_ssl_ca() {
         let params = format!("ssl-mode=VERIFY_CA&ssl-ca={}", other_root_crt().display());
@@ -257,5 +315,256 @@ mod mariadb {
         assert!(error.contains("not signed by a CA"), "{error}");
         assert!(error.contains("ssl-ca=PATH"), "{error}");
         assert!(!error.contains("did not answer like"), "{error}");
+    }
+}
+
+/// The target's error from a JSON audit run with `env` set.
+fn audit_error_env(url: &str, env: &[(&str, &str)]) -> Option<String> {
+    let run = support::cli::sqlready_with_env(&["audit", url, "--format", "json"], env);
+    assert!(!run.stdout.contains(LAB_PASSWORD) && !run.stderr.contains(LAB_PASSWORD));
+    only_target(&run.json())["error"]
+        .as_str()
+        .map(str::to_string)
+}
+
+mod root_certificates {
+    //! Where the root CA comes from, as libpq decides it: `sslrootcert`, else
+    //! `~/.postgresql/root.crt`; `sslrootcert=system`; CA bundles.
+
+    use super::*;
+
+    /// A HOME with `.postgresql/root.crt` (the server's root) when `with_root`.
+    fn home(with_root: bool) -> tempfile::TempDir {
+        let home = tempfile::tempdir().unwrap();
+        if with_root {
+            std::fs::create_dir(home.path().join(".postgresql")).unwrap();
+            std::fs::copy(root_crt(), home.path().join(".postgresql/root.crt")).unwrap();
+        }
+        home
+    }
+
+    #[test]
+    fn verify_ca_without_sslrootcert_and_without_the_default_file_says_where_libpq_looked() {
+        let home = home(false);
+        let home_str = home.path().to_str().unwrap();
+        let url = url("sslmode=verify-ca");
+        let psql = psql_url_env(&url, "SELECT 1", &[("HOME", home_str)]).unwrap_err();
+        assert!(psql.contains("root.crt"), "psql: {psql}");
+        let error = audit_error_env(&url, &[("HOME", home_str)]).expect("refused");
+        assert!(
+            error.contains(&format!("{home_str}/.postgresql/root.crt does not exist")),
+            "{error}"
+        );
+        assert!(
+            error.contains("sslrootcert=PATH") && error.contains("sslmode=require"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn verify_ca_without_sslrootcert_uses_the_default_file_as_libpq_does() {
+        let home = home(true);
+        let env = [("HOME", home.path().to_str().unwrap())];
+        let url = url("sslmode=verify-ca");
+        psql_url_env(&url, "SELECT 1", &env).expect("psql connects");
+        assert_eq!(audit_error_env(&url, &env), None);
+    }
+
+    #[test]
+    fn require_with_the_default_root_file_verifies_it_as_libpq_does() {
+        // The default file holds a root that did not sign the server's certificate.
+        let home = tempfile::tempdir().unwrap();
+        std::fs::create_dir(home.path().join(".postgresql")).unwrap();
+        std::fs::copy(other_root_crt(), home.path().join(".postgresql/root.crt")).unwrap();
+        let env = [("HOME", home.path().to_str().unwrap())];
+        let url = url("sslmode=require");
+        assert!(
+            psql_url_env(&url, "SELECT 1", &env).is_err(),
+            "psql refuses"
+        );
+        let error = audit_error_env(&url, &env).expect("refused like psql");
+        assert!(error.contains("not signed by a CA"), "{error}");
+    }
+
+    #[test]
+    fn require_ignores_a_named_root_file_that_does_not_exist_as_libpq_does() {
+        let params = "sslmode=require&sslrootcert=/nonexistent/root.crt";
+        psql_url(&url(params), "SELECT 1").expect("psql connects");
+        assert_eq!(audit_error(params), None);
+    }
+
+    #[test]
+    fn a_bundle_is_read_whole() {
+        // The root that signed the server's certificate is the second of the file.
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = dir.path().join("bundle.crt");
+        let mut pem = std::fs::read(other_root_crt()).unwrap();
+        pem.extend(std::fs::read(root_crt()).unwrap());
+        std::fs::write(&bundle, pem).unwrap();
+        let params = format!("sslmode=verify-ca&sslrootcert={}", bundle.display());
+        psql_url(&url(&params), "SELECT 1").expect("psql reads the bundle");
+        assert_eq!(audit_error(&params), None);
+    }
+
+    #[test]
+    fn only_the_named_root_is_trusted_not_the_system_store_as_well() {
+        // OpenSSL's default store (SSL_CERT_FILE) holds the signer; sslrootcert does not.
+        let system = root_crt();
+        let env = [("SSL_CERT_FILE", system.to_str().unwrap())];
+        let params = format!(
+            "sslmode=verify-ca&sslrootcert={}",
+            other_root_crt().display()
+        );
+        assert!(psql_url_env(&url(&params), "SELECT 1", &env).is_err());
+        let error = audit_error_env(&url(&params), &env).expect("refused like psql");
+        assert!(error.contains("not signed by a CA"), "{error}");
+    }
+
+    /// libpq 16+ (the lab's psql is older, so the libpq manual is the reference):
+    /// `sslrootcert=system` loads the system's CAs (OpenSSL's default store,
+    /// moved with SSL_CERT_FILE) and forces verify-full.
+    #[test]
+    fn system_trusts_the_system_store_and_implies_verify_full() {
+        let error = audit_error_env(
+            &url("sslrootcert=system"),
+            &[("SSL_CERT_FILE", "/nonexistent")],
+        )
+        .expect("refused: no system CA signed it");
+        assert!(error.contains("not signed by a CA"), "{error}");
+        let system = root_crt();
+        let env = [("SSL_CERT_FILE", system.to_str().unwrap())];
+        // The chain is now trusted; the host name (127.0.0.1, not the certificate's) is checked.
+        let error = audit_error_env(&url("sslrootcert=system"), &env).expect("refused");
+        assert!(error.contains("not issued for the host name"), "{error}");
+    }
+
+    #[test]
+    fn system_with_a_weaker_sslmode_is_refused_as_libpq_16_does() {
+        let error = audit_error("sslrootcert=system&sslmode=require").expect("refused");
+        assert!(
+            error.contains("sslrootcert=system") && error.contains("sslmode=verify-full"),
+            "{error}"
+        );
+    }
+}
+
+mod client_certificates {
+    //! A role that logs in only with a client certificate (pg_hba `hostssl …
+    //! cert`), made the manual's way and signed by the server's root.
+
+    use super::*;
+    use support::pglab::CERT_USER;
+
+    /// `client.crt`/`client.key` (+ `client.pkcs1.key`) for CERT_USER, and
+    /// `stranger.*` for `auditor`, in the server's directory.
+    fn certs() -> &'static Path {
+        static MADE: OnceLock<()> = OnceLock::new();
+        let dir = server().datadir.as_path();
+        MADE.get_or_init(|| {
+            let openssl = || Command::new("openssl");
+            support::lab::client_cert(&openssl, dir, CERT_USER, "client");
+            support::lab::client_cert(&openssl, dir, "auditor", "stranger");
+        });
+        dir
+    }
+
+    fn cert_url(params: &str) -> String {
+        server().url_with(CERT_USER, "app", params)
+    }
+
+    fn error(params: &str) -> Option<String> {
+        audit_error_env(&cert_url(params), &[])
+    }
+
+    fn with_cert(name: &str, key: &str) -> String {
+        let dir = certs();
+        format!(
+            "sslmode=require&sslcert={}&sslkey={}",
+            dir.join(format!("{name}.crt")).display(),
+            dir.join(key).display()
+        )
+    }
+
+    #[test]
+    fn the_client_certificate_is_sent_and_accepted() {
+        let params = with_cert("client", "client.key");
+        psql_url(&cert_url(&params), "SELECT 1").expect("psql connects with it");
+        assert_eq!(error(&params), None);
+    }
+
+    #[test]
+    fn a_key_in_the_older_rsa_form_is_read_as_libpq_reads_it() {
+        let params = with_cert("client", "client.pkcs1.key");
+        let key = std::fs::read_to_string(certs().join("client.pkcs1.key")).unwrap();
+        assert!(key.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+        psql_url(&cert_url(&params), "SELECT 1").expect("psql connects with it");
+        assert_eq!(error(&params), None);
+    }
+
+    #[test]
+    fn without_a_client_certificate_the_error_names_sslcert_and_sslkey() {
+        assert!(psql_url(&cert_url("sslmode=require"), "SELECT 1").is_err());
+        let error = error("sslmode=require").expect("refused");
+        assert!(error.contains("client certificate"), "{error}");
+        assert!(error.contains("sslcert=PATH and sslkey=PATH"), "{error}");
+    }
+
+    #[test]
+    fn a_certificate_for_another_user_is_named() {
+        let params = with_cert("stranger", "stranger.key");
+        assert!(psql_url(&cert_url(&params), "SELECT 1").is_err());
+        let error = error(&params).expect("refused");
+        assert!(
+            error.contains("certificate authentication failed"),
+            "{error}"
+        );
+        assert!(error.contains("common name"), "{error}");
+    }
+
+    #[test]
+    fn an_unreadable_key_file_is_named_with_its_parameter() {
+        let params = format!(
+            "sslmode=require&sslcert={}&sslkey=/nonexistent/client.key",
+            certs().join("client.crt").display()
+        );
+        let error = error(&params).expect("refused");
+        assert!(
+            error.contains("sslkey=/nonexistent/client.key cannot be read"),
+            "{error}"
+        );
+    }
+}
+
+mod server_without_tls {
+    //! A server with ssl = off: prefer and allow connect in plain text, as
+    //! psql does; require and stronger refuse, naming sslmode.
+
+    use super::*;
+
+    fn server() -> &'static PgServer {
+        static SERVER: OnceLock<PgServer> = OnceLock::new();
+        SERVER.get_or_init(|| support::pglab::start_without_tls("tls_none"))
+    }
+
+    fn error(params: &str) -> Option<String> {
+        audit_error_env(&server().url_with("auditor", "app", params), &[])
+    }
+
+    #[test]
+    fn prefer_and_allow_fall_back_to_plaintext() {
+        for mode in ["sslmode=prefer", "sslmode=allow"] {
+            let url = server().url_with("auditor", "app", mode);
+            psql_url(&url, "SELECT 1").expect("psql connects");
+            assert_eq!(error(mode), None, "{mode}");
+        }
+    }
+
+    #[test]
+    fn require_says_the_server_offers_no_tls() {
+        let url = server().url_with("auditor", "app", "sslmode=require");
+        assert!(psql_url(&url, "SELECT 1").is_err());
+        let error = error("sslmode=require").expect("refused");
+        assert!(error.contains("offers no TLS"), "{error}");
+        assert!(error.contains("sslmode=prefer"), "{error}");
     }
 }

@@ -209,6 +209,12 @@ facts! {
     "postgres.settings.log_min_messages": String, IN_DB, "log_min_messages, lower case: fatal or panic discard the LOG lines that slow-statement, connection and audit logging write";
     "postgres.settings.logging_collector": Bool, IN_DB, "logging_collector";
     "postgres.settings.log_destination": String, IN_DB, "log_destination, lower case (stderr, csvlog, jsonlog, syslog, eventlog)";
+    "postgres.settings.listen_addresses": String, IN_DB, "listen_addresses: the interfaces the server accepts TCP on ('' = Unix-domain socket only, * = every interface)";
+    "postgres.settings.port": Int, IN_DB, "port: the TCP port (and the Unix-domain socket's file name)";
+    "postgres.settings.unix_socket_directories": String, IN_DB, "unix_socket_directories: where the Unix-domain socket is ('' = none; then only TCP)";
+    "postgres.checkpoints.timed": Int, IN_DB, "checkpoints started by checkpoint_timeout since the statistics reset (pg_stat_checkpointer on 17+, pg_stat_bgwriter before)";
+    "postgres.checkpoints.requested": Int, IN_DB, "checkpoints forced (max_wal_size reached, CHECKPOINT, backups) since the statistics reset (pg_stat_checkpointer on 17+, pg_stat_bgwriter before)";
+    "postgres.io.backend_fsyncs": Int, IN_DB, "fsyncs client backends had to do themselves because the checkpointer's queue was full, since the statistics reset (pg_stat_io on 16+, pg_stat_bgwriter.buffers_backend_fsync before)";
     "postgres.settings.pg_stat_statements_track": String, IN_DB, "pg_stat_statements.track, lower case (top, all, none); empty when pg_stat_statements is not loaded in the audit session";
     "connections.limits": Rows, IN_DB, "PostgreSQL login roles and databases with a CONNECTION LIMIT (rolconnlimit, datconnlimit) {kind (role, database), name, limit, used (their sessions now)}";
     "network.hba_loaded": Bool, IN_DB, "pg_hba.conf on disk is what the server enforces: unchanged since the last configuration load (pg_stat_file vs pg_conf_load_time) and free of invalid lines";

@@ -1,6 +1,7 @@
 //! Sources: the only code that does I/O. Each turns what it read into facts.
 
 pub mod api_answers;
+pub mod client_key;
 
 #[cfg(feature = "cloudsql")]
 pub mod cloudsql;

@@ -301,6 +301,55 @@ pub fn manual_ca_signed_certs(openssl: &dyn Fn() -> Command, dir: &Path, server_
     }
 }
 
+/// A client certificate for the database user `user`, made and signed the
+/// way the PostgreSQL manual's "Creating Certificates" section makes one:
+/// `{name}.crt` and `{name}.key` (PKCS#8, what OpenSSL 3 writes) in `dir`,
+/// signed by `root.crt` / `root.key` there ([`manual_ca_signed_certs`]), and
+/// `{name}.pkcs1.key`, the same key in the older `BEGIN RSA PRIVATE KEY` form
+/// (`openssl pkey -traditional`). Keys are mode 0600.
+pub fn client_cert(openssl: &dyn Fn() -> Command, dir: &Path, user: &str, name: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let (csr, key, crt, pkcs1) = (
+        format!("{name}.csr"),
+        format!("{name}.key"),
+        format!("{name}.crt"),
+        format!("{name}.pkcs1.key"),
+    );
+    let subject = format!("/CN={user}");
+    let steps: [&[&str]; 3] = [
+        &[
+            "req", "-new", "-nodes", "-out", &csr, "-keyout", &key, "-subj", &subject,
+        ],
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-days",
+            "365",
+            "-CA",
+            "root.crt",
+            "-CAkey",
+            "root.key",
+            "-CAcreateserial",
+            "-out",
+            &crt,
+        ],
+        &["pkey", "-in", &key, "-traditional", "-out", &pkcs1],
+    ];
+    for args in steps {
+        run(
+            openssl().current_dir(dir).args(args),
+            &format!("openssl {}", args.join(" ")),
+        );
+    }
+    for key in [key, pkcs1] {
+        let key = dir.join(key);
+        fs::set_permissions(&key, fs::Permissions::from_mode(0o600))
+            .unwrap_or_else(|e| panic!("could not chmod {}: {e}", key.display()));
+    }
+}
+
 /// Signs `server.csr` again with `root.crt` (as [`manual_ca_signed_certs`]
 /// left them in `dir`) for 2020-01-01 to 2020-01-02 only: `server.crt` is then
 /// expired. `openssl ca`, since `openssl x509` sets no start date on OpenSSL 3.0.

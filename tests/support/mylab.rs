@@ -247,11 +247,22 @@ pub fn start_manual_tls(name: &'static str, server_cn: &str) -> MyServer {
             "ssl_key",
             server.root.join("server.key").display().to_string(),
         ),
+        // Client certificates signed by root.crt are verified (REQUIRE X509 needs it).
+        ("ssl_ca", server.root.join("root.crt").display().to_string()),
     ]);
     server.start();
     server.create_audit_accounts();
+    server.sql(&format!(
+        "CREATE USER '{CERT_USER}'@'%' IDENTIFIED BY '{LAB_PASSWORD}' REQUIRE X509;
+         {}",
+        AUDITOR_GRANTS.replace("'auditor'", &format!("'{CERT_USER}'"))
+    ));
     server
 }
+
+/// The account of [`start_manual_tls`] servers that must present a client
+/// certificate signed by the server's CA (`REQUIRE X509`).
+pub const CERT_USER: &str = "certified";
 
 /// Scenario `defaults`: a fresh install, made lossy.
 fn start_defaults() -> MyServer {

@@ -107,6 +107,27 @@ pub fn psql_url(url: &str, sql: &str) -> Result<String, String> {
     psql_result(output)
 }
 
+/// Like [`psql_url`], with `env` set for psql (e.g. `HOME`, where libpq looks
+/// for `.postgresql/root.crt`, or `SSL_CERT_FILE`).
+pub fn psql_url_env(url: &str, sql: &str, env: &[(&str, &str)]) -> Result<String, String> {
+    let output = client_command(pg_bin("psql"))
+        .args([
+            "-X",
+            "-q",
+            "-tA",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            url,
+            "-c",
+            sql,
+        ])
+        .envs(env.iter().copied())
+        .output()
+        .expect("could not run psql");
+    psql_result(output)
+}
+
 /// psql's trimmed stdout on success, its stderr on failure.
 fn psql_result(output: std::process::Output) -> Result<String, String> {
     if output.status.success() {
@@ -282,8 +303,33 @@ pub fn start_manual_tls(name: &'static str, server_cn: &str, expired: bool) -> P
     }
     let mut settings = server.base_settings();
     settings.push(("ssl", "on".to_string()));
+    // Client certificates signed by root.crt are verified (a `cert` hba line needs it).
+    settings.push(("ssl_ca_file", "root.crt".to_string()));
     server.configure(&settings);
     server.write_hba(HbaTcp::SslOnly);
+    server.require_client_cert(CERT_USER);
+    server.start();
+    server.create_roles_and_app_db();
+    server.psql(
+        "app",
+        &format!("CREATE ROLE {CERT_USER} LOGIN PASSWORD '{LAB_PASSWORD}' IN ROLE pg_monitor;"),
+    );
+    server
+}
+
+/// The role of [`start_manual_tls`] servers that logs in over TCP only with a
+/// client certificate (pg_hba `hostssl … cert`, the manual's way): its
+/// certificate's common name must be the role's name.
+pub const CERT_USER: &str = "certified";
+
+/// A server outside the shared lab with `ssl = off` (initdb's default), for
+/// what clients do when the server offers no TLS.
+pub fn start_without_tls(name: &'static str) -> PgServer {
+    ENGINE.reap_abandoned_labs();
+    let server = PgServer::create(name);
+    server.initdb(&[]);
+    server.configure(&server.base_settings());
+    server.write_hba(HbaTcp::AnyTransport);
     server.start();
     server.create_roles_and_app_db();
     server
@@ -594,6 +640,20 @@ impl PgServer {
         }
         let path = self.datadir.join("pg_hba.conf");
         fs::write(&path, hba).unwrap_or_else(|e| panic!("could not write {}: {e}", path.display()));
+    }
+
+    /// Puts `hostssl all USER … cert` lines before the others of pg_hba.conf
+    /// (the first matching line decides): `user` logs in over TCP with a
+    /// client certificate and nothing else.
+    fn require_client_cert(&self, user: &str) {
+        let path = self.datadir.join("pg_hba.conf");
+        let hba = fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("could not read {}: {e}", path.display()));
+        let cert_lines = format!(
+            "hostssl all          {user}  127.0.0.1/32 cert\nhostssl all          {user}  ::1/128      cert\n"
+        );
+        fs::write(&path, format!("{cert_lines}{hba}"))
+            .unwrap_or_else(|e| panic!("could not write {}: {e}", path.display()));
     }
 
     /// A self-signed certificate for `localhost`/127.0.0.1 in PGDATA (the default

@@ -94,7 +94,8 @@ pub fn connect(err: sqlx::Error, endpoint: &str, options: &MySqlConnectOptions) 
                     hint: if disabled {
                         " — or, since ssl-mode=DISABLED: a MariaDB server with require_secure_transport=ON refuses connections without TLS with this same message; remove ssl-mode=DISABLED".into()
                     } else {
-                        String::new()
+                        // Indistinguishable from a wrong password on the wire (MariaDB and MySQL alike).
+                        " — or, if the account requires a client certificate (REQUIRE X509, SUBJECT or ISSUER): give it with ssl-cert=PATH and ssl-key=PATH".into()
                     },
                 },
                 // MySQL ER_SECURE_TRANSPORT_REQUIRED.

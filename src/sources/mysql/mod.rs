@@ -187,6 +187,19 @@ fn connect_options(url: &Url) -> Result<MySqlConnectOptions, MyError> {
     if let Some(reason) = crate::sources::tls_errors::unreadable_file(url, files) {
         return Err(MyError::BadUri { reason });
     }
+    let parsed = ssl_ca_implies_verify_ca(parsed, url);
+    let parsed = match url
+        .query_pairs()
+        .find(|(key, _)| matches!(key.as_ref(), "ssl-key" | "sslkey"))
+    {
+        Some((param, path)) => match crate::sources::client_key::read_converted(&param, &path)
+            .map_err(|reason| MyError::BadUri { reason })?
+        {
+            Some(pkcs8) => parsed.ssl_client_key_from_pem(pkcs8),
+            None => parsed,
+        },
+        None => parsed,
+    };
     let parsed = match (url.password(), std::env::var("MYSQL_PWD")) {
         (None, Ok(password)) if !password.is_empty() => parsed.password(&password),
         _ => parsed,
@@ -197,6 +210,22 @@ fn connect_options(url: &Url) -> Result<MySqlConnectOptions, MyError> {
         .statement_cache_capacity(0)
         .pipes_as_concat(false)
         .no_engine_substitution(false))
+}
+
+/// The mysql client: "specifying `--ssl-ca` without `--ssl-mode` implies
+/// `VERIFY_CA`" — a CA file is given to be checked against. sqlx keeps its
+/// default (PREFERRED, nothing verified) instead, so the URI that the mysql
+/// client verifies would go unverified here.
+fn ssl_ca_implies_verify_ca(parsed: MySqlConnectOptions, url: &Url) -> MySqlConnectOptions {
+    let names = |wanted: &[&str]| {
+        url.query_pairs()
+            .any(|(key, _)| wanted.contains(&key.as_ref()))
+    };
+    if names(&["ssl-ca", "sslca"]) && !names(&["ssl-mode", "sslmode"]) {
+        parsed.ssl_mode(sqlx::mysql::MySqlSslMode::VerifyCa)
+    } else {
+        parsed
+    }
 }
 
 async fn connect(

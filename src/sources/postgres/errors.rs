@@ -110,6 +110,25 @@ pub fn connect(err: sqlx::Error, endpoint: &str, options: &PgConnectOptions) -> 
                         ),
                     }
                 }
+                // pg_hba `cert` or `clientcert=verify-ca|verify-full`: the TLS session
+                // was set up, then authentication wanted the client's certificate.
+                Some("28000") if detail.contains("client certificate") => PgError::Refused {
+                    endpoint,
+                    user,
+                    detail: format!(
+                        "{detail} (the server's pg_hba.conf requires a client certificate for this connection: give it with sslcert=PATH and sslkey=PATH, signed by a CA in the server's ssl_ca_file)"
+                    ),
+                },
+                Some("28000") if detail.contains("certificate authentication failed") => {
+                    let detail = format!(
+                        "{detail} (the client certificate given with sslcert was accepted, but its common name is not the user name '{user}' nor mapped to it in pg_ident.conf: connect as the certificate's user or use a certificate made for this one)"
+                    );
+                    PgError::Refused {
+                        endpoint,
+                        user,
+                        detail,
+                    }
+                }
                 Some(code) if code.starts_with("28") || code == "3D000" || code == "42501" => {
                     PgError::Refused {
                         endpoint,

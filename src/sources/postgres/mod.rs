@@ -4,10 +4,12 @@
 //! custom check queries), then pure conversion into facts.
 
 pub mod access;
+mod activity_stats;
 mod custom_rows;
 pub mod effective;
 mod errors;
 pub mod facts;
+mod libpq_tls;
 mod listening;
 pub mod queries;
 
@@ -97,6 +99,7 @@ pub async fn collect(
     let effective = effective::read(&mut conn, options, &mut evidence).await;
     let custom = run_custom_queries(&mut conn, &options.queries, &mut evidence).await;
     let superuser_sessions = access::read_superuser_sessions(&mut conn).await;
+    let activity = activity_stats::read(&mut conn, main.version_num).await;
     let _ = conn.close().await;
     let other_databases = search_other_databases(&connect_options, &main, options, &tables).await;
     tracing::debug!(
@@ -129,6 +132,7 @@ pub async fn collect(
         facts: {
             let mut all = facts::facts(&readings, now.date_naive());
             access::record(&mut all, facts::SOURCE, &superuser_sessions);
+            activity_stats::record(&mut all, facts::SOURCE, &activity);
             all
         },
         evidence,
@@ -139,21 +143,55 @@ pub async fn collect(
     })
 }
 
-/// Connection options from the URI (sslmode and friends honoured; libpq's
-/// PG* variables such as PGPASSWORD fill what the URI leaves out), plus a
-/// read-only session with a statement timeout set at connection start.
+/// Connection options from the URI (sslmode and friends honoured as libpq
+/// does, [`libpq_tls`]; libpq's PG* variables such as PGPASSWORD fill what the
+/// URI leaves out), plus a read-only session with a statement timeout set at
+/// connection start.
 fn connect_options(url: &Url, options: &CollectOptions) -> Result<PgConnectOptions, PgError> {
-    let parsed = PgConnectOptions::from_str(url.as_str()).map_err(|err| PgError::BadUri {
-        reason: crate::target::redact_uri(&err.to_string()),
-    })?;
-    // An IPv6 literal ([::1]) is connected to as the address, not looked up.
-    let parsed = match crate::target::connect_host(url) {
-        Some(host) if url.host_str().is_some_and(|h| h.starts_with('[')) => parsed.host(&host),
-        _ => parsed,
+    let bad = |reason: String| PgError::BadUri { reason };
+    let parse = |url: &Url| {
+        PgConnectOptions::from_str(url.as_str()).map_err(|err| PgError::BadUri {
+            reason: crate::target::redact_uri(&err.to_string()),
+        })
     };
-    let parsed = require_with_root_cert_verifies(parsed, url);
-    // sqlx reads every file named, even the CA file under require (where libpq
-    // would ignore a missing one): say which one is missing before connecting.
+    let parsed = parse(url)?;
+    let sslmode_env = std::env::var("PGSSLMODE").ok();
+    let sslrootcert_env = std::env::var("PGSSLROOTCERT")
+        .ok()
+        .filter(|v| !v.is_empty());
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let decision = libpq_tls::decide(
+        url,
+        parsed.get_ssl_mode(),
+        &libpq_tls::Env {
+            sslmode: sslmode_env.as_deref(),
+            sslrootcert: sslrootcert_env.as_deref(),
+            home: home.as_deref(),
+        },
+        &|path| path.is_file(),
+    )
+    .map_err(bad)?;
+    let read_url = if decision.strip_root {
+        libpq_tls::without_root(url)
+    } else {
+        url.clone()
+    };
+    let mut parsed = if decision.strip_root {
+        parse(&read_url)?
+    } else {
+        parsed
+    };
+    parsed = parsed.ssl_mode(decision.mode);
+    if let Some(root) = &decision.default_root {
+        parsed = parsed.ssl_root_cert(root);
+    }
+    // An IPv6 literal ([::1]) is connected to as the address, not looked up.
+    if let Some(host) = crate::target::connect_host(url)
+        && url.host_str().is_some_and(|h| h.starts_with('['))
+    {
+        parsed = parsed.host(&host);
+    }
+    // sqlx reads every file named: say which one cannot be read before connecting.
     let files = &[
         "sslrootcert",
         "ssl-root-cert",
@@ -163,8 +201,16 @@ fn connect_options(url: &Url, options: &CollectOptions) -> Result<PgConnectOptio
         "sslkey",
         "ssl-key",
     ];
-    if let Some(reason) = crate::sources::tls_errors::unreadable_file(url, files) {
-        return Err(PgError::BadUri { reason });
+    if let Some(reason) = crate::sources::tls_errors::unreadable_file(&read_url, files) {
+        return Err(bad(reason));
+    }
+    if let Some((param, path)) = read_url
+        .query_pairs()
+        .find(|(key, _)| matches!(key.as_ref(), "sslkey" | "ssl-key"))
+        && let Some(pkcs8) =
+            crate::sources::client_key::read_converted(&param, &path).map_err(bad)?
+    {
+        parsed = parsed.ssl_client_key_from_pem(pkcs8);
     }
     let timeout_ms = options.statement_timeout.as_millis().to_string();
     Ok(parsed
@@ -178,37 +224,6 @@ fn connect_options(url: &Url, options: &CollectOptions) -> Result<PgConnectOptio
             ("lock_timeout", timeout_ms.as_str()),
             ("idle_in_transaction_session_timeout", "60000"),
         ]))
-}
-
-/// libpq: "if a root CA file exists, the behavior of sslmode=require will be
-/// the same as that of verify-ca". The root CA file is `sslrootcert` (or
-/// PGSSLROOTCERT), else `~/.postgresql/root.crt`; sqlx does not apply the rule
-/// itself, so a URI that psql verifies would otherwise go unverified.
-fn require_with_root_cert_verifies(parsed: PgConnectOptions, url: &Url) -> PgConnectOptions {
-    if !matches!(parsed.get_ssl_mode(), PgSslMode::Require) {
-        return parsed;
-    }
-    let named = url
-        .query_pairs()
-        .find(|(key, _)| matches!(key.as_ref(), "sslrootcert" | "ssl-root-cert" | "ssl-ca"))
-        .map(|(_, value)| value.into_owned())
-        .or_else(|| {
-            std::env::var("PGSSLROOTCERT")
-                .ok()
-                .filter(|v| !v.is_empty())
-        });
-    match named {
-        Some(path) if std::path::Path::new(&path).is_file() => parsed.ssl_mode(PgSslMode::VerifyCa),
-        Some(_) => parsed,
-        None => match std::env::var_os("HOME")
-            .map(|home| std::path::Path::new(&home).join(".postgresql/root.crt"))
-        {
-            Some(default) if default.is_file() => {
-                parsed.ssl_root_cert(default).ssl_mode(PgSslMode::VerifyCa)
-            }
-            _ => parsed,
-        },
-    }
 }
 
 /// Connects as libpq would for the URI's sslmode. sqlx treats `allow` as

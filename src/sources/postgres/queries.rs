@@ -34,6 +34,8 @@ pub const SETTINGS: &[&str] = &[
     "log_line_prefix",
     // Where it listens (listening.rs).
     "listen_addresses",
+    "port",
+    "unix_socket_directories",
 ];
 
 /// What `archive_command` does, never its text (it may hold credentials):

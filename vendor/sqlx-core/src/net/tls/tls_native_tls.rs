@@ -51,7 +51,12 @@ pub async fn handshake<S: Socket>(
 
     if let Some(root_cert_path) = config.root_cert_path {
         let data = root_cert_path.data().await?;
-        builder.add_root_certificate(native_tls::Certificate::from_pem(&data).map_err(Error::tls)?);
+        // sqlready patch: every certificate of a CA bundle (not only the first), and only
+        // them (not the system CAs as well), as libpq and the mysql client read a CA file.
+        builder.disable_built_in_roots(true);
+        for cert in native_tls::Certificate::stack_from_pem(&data).map_err(Error::tls)? {
+            builder.add_root_certificate(cert);
+        }
     }
 
     // authentication using user's key-file and its associated certificate
