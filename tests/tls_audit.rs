@@ -211,7 +211,7 @@ mod mariadb {
 
     fn server() -> &'static MyServer {
         static SERVER: OnceLock<MyServer> = OnceLock::new();
-        SERVER.get_or_init(|| start_manual_tls("tls_v1_maria", SERVER_CN))
+        SERVER.get_or_init(|| start_manual_tls("tls_v1_maria", SERVER_CN, false))
     }
 
     fn audit_error(params: &str) -> Option<String> {
@@ -248,6 +248,40 @@ mod mariadb {
             .expect("refused");
         assert!(error.contains("not issued for the host name"), "{error}");
         assert!(error.contains("ssl-mode=VERIFY_CA"), "{error}");
+    }
+
+    mod expired {
+        //! A certificate whose validity ended: REQUIRED encrypts without
+        //! looking at it, VERIFY_CA refuses it, as the mysql client does.
+
+        use super::*;
+
+        fn server() -> &'static MyServer {
+            static SERVER: OnceLock<MyServer> = OnceLock::new();
+            SERVER.get_or_init(|| start_manual_tls("tls_expired_maria", SERVER_CN, true))
+        }
+
+        fn error(params: &str) -> Option<String> {
+            let run = sqlready(&[
+                "audit",
+                &server().url_with("auditor", params),
+                "--format",
+                "json",
+            ]);
+            only_target(&run.json())["error"]
+                .as_str()
+                .map(str::to_string)
+        }
+
+        #[test]
+        fn required_connects_and_verify_ca_says_it_expired() {
+            assert_eq!(error("ssl-mode=REQUIRED"), None);
+            let ca = server().root.join("root.crt");
+            let error =
+                error(&format!("ssl-mode=VERIFY_CA&ssl-ca={}", ca.display())).expect("refused");
+            assert!(error.contains("outside its validity dates"), "{error}");
+            assert!(error.contains("ssl-mode=REQUIRED"), "{error}");
+        }
     }
 
     /// The mysql client: `--ssl-ca` without `--ssl-mode` implies VERIFY_CA.

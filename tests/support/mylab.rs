@@ -228,15 +228,16 @@ fn start_lab() -> Result<MyLab, String> {
 /// (`require_secure_transport`) with certificates made the PostgreSQL manual's
 /// way ([`super::lab::manual_ca_signed_certs`], a v1 server certificate) for
 /// `server_cn`; `root.crt` is in its root directory.
-pub fn start_manual_tls(name: &'static str, server_cn: &str) -> MyServer {
+/// With `expired`, the server certificate's validity ended in 2020.
+pub fn start_manual_tls(name: &'static str, server_cn: &str, expired: bool) -> MyServer {
     ENGINE.reap_abandoned_labs();
     let server = MyServer::create(name);
     server.install_db(true);
-    super::lab::manual_ca_signed_certs(
-        &|| server.owned_command("openssl"),
-        &server.root,
-        server_cn,
-    );
+    let openssl = || server.owned_command("openssl");
+    super::lab::manual_ca_signed_certs(&openssl, &server.root, server_cn);
+    if expired {
+        super::lab::expire_server_cert(&openssl, &server.root);
+    }
     server.write_config(&[
         ("require_secure_transport", "ON".into()),
         (
