@@ -535,6 +535,21 @@ mod client_certificates {
         assert_eq!(error(&params), None);
     }
 
+    /// libpq sends ~/.postgresql/postgresql.crt (with postgresql.key) when no
+    /// sslcert is given.
+    #[test]
+    fn the_default_client_certificate_in_home_is_sent_as_libpq_sends_it() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = home.path().join(".postgresql");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::copy(certs().join("client.crt"), dir.join("postgresql.crt")).unwrap();
+        std::fs::copy(certs().join("client.pkcs1.key"), dir.join("postgresql.key")).unwrap();
+        let env = [("HOME", home.path().to_str().unwrap())];
+        let url = cert_url("sslmode=require");
+        psql_url_env(&url, "SELECT 1", &env).expect("psql sends it");
+        assert_eq!(audit_error_env(&url, &env), None);
+    }
+
     #[test]
     fn without_a_client_certificate_the_error_names_sslcert_and_sslkey() {
         assert!(psql_url(&cert_url("sslmode=require"), "SELECT 1").is_err());

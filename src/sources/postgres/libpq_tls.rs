@@ -9,7 +9,9 @@
 //! - `verify-ca` / `verify-full` without any root CA file is an error naming
 //!   the file libpq looked for;
 //! - `sslrootcert=system` (libpq 16+) trusts the system's CAs and implies
-//!   `verify-full`; a weaker sslmode given with it is an error.
+//!   `verify-full`; a weaker sslmode given with it is an error;
+//! - with no `sslcert`, `~/.postgresql/postgresql.crt` and `postgresql.key`
+//!   are the client certificate when they exist.
 //!
 //! Pure: the caller passes the environment and the home directory in.
 
@@ -122,6 +124,36 @@ pub fn decide(
             }
         }
     }
+}
+
+/// libpq's default client certificate: `~/.postgresql/postgresql.crt` and
+/// `postgresql.key`, sent when neither the URI (`sslcert`) nor `PGSSLCERT`
+/// names one and the file exists. `None` when there is none to send; an error
+/// when the certificate is there without its key (libpq refuses that too).
+pub fn default_client_cert(
+    url: &Url,
+    env_cert: bool,
+    home: Option<&Path>,
+    is_file: &dyn Fn(&Path) -> bool,
+) -> Result<Option<(PathBuf, PathBuf)>, String> {
+    let named = url
+        .query_pairs()
+        .any(|(key, _)| matches!(key.as_ref(), "sslcert" | "ssl-cert"));
+    let Some(dir) = home.map(|home| home.join(".postgresql")) else {
+        return Ok(None);
+    };
+    let (cert, key) = (dir.join("postgresql.crt"), dir.join("postgresql.key"));
+    if named || env_cert || !is_file(&cert) {
+        return Ok(None);
+    }
+    if !is_file(&key) {
+        return Err(format!(
+            "{} is there (libpq's default client certificate, sent as psql sends it) but its key {} is not: add the key, or move the certificate away",
+            cert.display(),
+            key.display()
+        ));
+    }
+    Ok(Some((cert, key)))
 }
 
 /// The URI with the root CA parameters taken out.
@@ -264,6 +296,32 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(decided.mode, PgSslMode::VerifyCa));
+    }
+
+    #[test]
+    fn the_default_client_certificate_is_sent_only_when_none_is_named() {
+        let home = Path::new("/home/me");
+        let both = files(&[
+            "/home/me/.postgresql/postgresql.crt",
+            "/home/me/.postgresql/postgresql.key",
+        ]);
+        let found = default_client_cert(&url("sslmode=require"), false, Some(home), &both)
+            .unwrap()
+            .expect("sent");
+        assert_eq!(found.1, Path::new("/home/me/.postgresql/postgresql.key"));
+        assert!(
+            default_client_cert(&url("sslcert=/c.crt"), false, Some(home), &both)
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            default_client_cert(&url(""), true, Some(home), &both)
+                .unwrap()
+                .is_none()
+        );
+        let cert_only = files(&["/home/me/.postgresql/postgresql.crt"]);
+        let err = default_client_cert(&url(""), false, Some(home), &cert_only).unwrap_err();
+        assert!(err.contains("postgresql.key is not"), "{err}");
     }
 
     #[test]

@@ -204,9 +204,22 @@ fn connect_options(url: &Url, options: &CollectOptions) -> Result<PgConnectOptio
     if let Some(reason) = crate::sources::tls_errors::unreadable_file(&read_url, files) {
         return Err(bad(reason));
     }
-    if let Some((param, path)) = read_url
+    let mut key_file: Option<(String, String)> = read_url
         .query_pairs()
         .find(|(key, _)| matches!(key.as_ref(), "sslkey" | "ssl-key"))
+        .map(|(key, path)| (key.into_owned(), path.into_owned()));
+    if let Some((cert, key)) = libpq_tls::default_client_cert(
+        &read_url,
+        std::env::var_os("PGSSLCERT").is_some(),
+        home.as_deref(),
+        &|path| path.is_file(),
+    )
+    .map_err(bad)?
+    {
+        parsed = parsed.ssl_client_cert(&cert).ssl_client_key(&key);
+        key_file = Some(("sslkey".into(), key.display().to_string()));
+    }
+    if let Some((param, path)) = key_file
         && let Some(pkcs8) =
             crate::sources::client_key::read_converted(&param, &path).map_err(bad)?
     {
