@@ -72,8 +72,13 @@ pub fn is_timeout(err: &sqlx::Error) -> bool {
     matches!(number(err), Some(1969 | 3024))
 }
 
-/// Classifies a connection failure.
-pub fn connect(err: sqlx::Error, endpoint: &str, options: &MySqlConnectOptions) -> MyError {
+/// Classifies a connection failure; `client_cert`: the URI gave one (`ssl-cert`).
+pub fn connect(
+    err: sqlx::Error,
+    endpoint: &str,
+    options: &MySqlConnectOptions,
+    client_cert: bool,
+) -> MyError {
     let endpoint = endpoint.to_string();
     let user = options.get_username().to_string();
     let disabled = matches!(options.get_ssl_mode(), MySqlSslMode::Disabled);
@@ -93,6 +98,8 @@ pub fn connect(err: sqlx::Error, endpoint: &str, options: &MySqlConnectOptions) 
                     detail,
                     hint: if disabled {
                         " — or, since ssl-mode=DISABLED: a MariaDB server with require_secure_transport=ON refuses connections without TLS with this same message; remove ssl-mode=DISABLED".into()
+                    } else if client_cert {
+                        String::new()
                     } else {
                         // Indistinguishable from a wrong password on the wire (MariaDB and MySQL alike).
                         " — or, if the account requires a client certificate (REQUIRE X509, SUBJECT or ISSUER): give it with ssl-cert=PATH and ssl-key=PATH".into()

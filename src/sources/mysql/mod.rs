@@ -45,7 +45,10 @@ pub async fn collect(
         connect_options.get_host(),
         connect_options.get_port()
     );
-    let mut conn = connect(&connect_options, options, &endpoint).await?;
+    let client_cert = url
+        .query_pairs()
+        .any(|(key, _)| matches!(key.as_ref(), "ssl-cert" | "sslcert"));
+    let mut conn = connect(&connect_options, options, &endpoint, client_cert).await?;
     let user = connect_options.get_username().to_string();
     let mut evidence = Vec::new();
     let identity_row = match bounded(fetch(&mut conn, queries::IDENTITY), options).await {
@@ -228,10 +231,13 @@ fn ssl_ca_implies_verify_ca(parsed: MySqlConnectOptions, url: &Url) -> MySqlConn
     }
 }
 
+/// `client_cert`: the URI gives a client certificate (`ssl-cert`), so a
+/// refusal is not for the lack of one.
 async fn connect(
     connect_options: &MySqlConnectOptions,
     options: &CollectOptions,
     endpoint: &str,
+    client_cert: bool,
 ) -> Result<MySqlConnection, MyError> {
     match tokio::time::timeout(
         options.connect_timeout,
@@ -240,7 +246,7 @@ async fn connect(
     .await
     {
         Ok(Ok(conn)) => Ok(conn),
-        Ok(Err(err)) => Err(errors::connect(err, endpoint, connect_options)),
+        Ok(Err(err)) => Err(errors::connect(err, endpoint, connect_options, client_cert)),
         Err(_) => {
             // MySQL servers speak first. A port that accepts TCP but never sends a
             // handshake is something else (a PostgreSQL server waits for the client).
