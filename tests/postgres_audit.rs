@@ -444,7 +444,9 @@ fn session_is_read_only() {
     assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
     let count = lab().bad.psql(
         "app",
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sqlready'",
+        // Only this test's role: the other tests of this binary audit `bad` as
+        // auditor at the same time.
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sqlready' AND usename = 'postgres'",
     );
     assert_eq!(count, "0", "the audit session is closed afterwards");
 }
