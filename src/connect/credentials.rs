@@ -159,10 +159,12 @@ mod tests {
     #[tokio::test]
     async fn an_rds_token_is_a_presigned_connect_url_for_the_host_and_user() {
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .credentials_provider(aws_credential_types::Credentials::from_keys(
+            .credentials_provider(aws_credential_types::Credentials::new(
                 "AKIDEXAMPLE",
                 "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
                 None,
+                None,
+                "test",
             ))
             .region(aws_config::Region::new("eu-west-1"))
             .load()
