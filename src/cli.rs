@@ -189,7 +189,12 @@ pub struct AuditArgs {
     /// The environment variable holding the --connect user's password. Without it
     /// (or --connect-password-file), IAM database authentication is used where the
     /// instance allows it.
-    #[arg(long, value_name = "VAR", requires = "connect", conflicts_with = "connect_password_file")]
+    #[arg(
+        long,
+        value_name = "VAR",
+        requires = "connect",
+        conflicts_with = "connect_password_file"
+    )]
     pub connect_password_env: Option<String>,
 
     /// A file holding the --connect user's password (one trailing newline ignored).

@@ -161,6 +161,7 @@ struct RawTarget {
     connect_password_env: Option<Spanned<String>>,
     connect_password_file: Option<Spanned<String>>,
     connect_ca_file: Option<Spanned<String>>,
+    connect_sslmode: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -565,7 +566,10 @@ fn audit_settings(
     for rule in &raw.resolve {
         match crate::target::Resolve::parse(rule.get_ref()) {
             Ok(parsed) => settings.resolve.push(parsed),
-            Err(message) => problems.at(rule.span().start, message.replacen("--resolve", "resolve", 1)),
+            Err(message) => problems.at(
+                rule.span().start,
+                message.replacen("--resolve", "resolve", 1),
+            ),
         }
     }
     settings
@@ -585,13 +589,16 @@ fn connect_settings(
         ("connect_password_env", &entry.connect_password_env),
         ("connect_password_file", &entry.connect_password_file),
         ("connect_ca_file", &entry.connect_ca_file),
+        ("connect_sslmode", &entry.connect_sslmode),
     ];
     if !on {
         for (name, value) in keys {
             if let Some(value) = value {
                 problems.at(
                     value.span().start,
-                    format!("{name} applies with `connect = true`, and this target does not set it"),
+                    format!(
+                        "{name} applies with `connect = true`, and this target does not set it"
+                    ),
                 );
             }
         }
@@ -609,7 +616,9 @@ fn connect_settings(
     let relative = |text: &str| {
         let path = PathBuf::from(text);
         match config_path.parent() {
-            Some(parent) if path.is_relative() && !parent.as_os_str().is_empty() => parent.join(path),
+            Some(parent) if path.is_relative() && !parent.as_os_str().is_empty() => {
+                parent.join(path)
+            }
             _ => path,
         }
     };
@@ -641,6 +650,19 @@ fn connect_settings(
             .filter(|u| !u.is_empty()),
         password,
         ca_file: entry.connect_ca_file.as_ref().map(|f| relative(f.get_ref())),
+        tls: entry.connect_sslmode.as_ref().and_then(|mode| {
+            let parsed = crate::connect::endpoint::TlsMode::parse(mode.get_ref());
+            if parsed.is_none() {
+                problems.at(
+                    mode.span().start,
+                    format!(
+                        "unknown connect_sslmode '{}': use prefer, require, verify-ca or verify-full",
+                        mode.get_ref()
+                    ),
+                );
+            }
+            parsed
+        }),
     })
 }
 
@@ -747,7 +769,11 @@ fn terraform_target(
     config_path: &Path,
     problems: &mut Problems<'_>,
 ) -> Option<TargetSpec> {
-    if entry.database.is_some() || entry.cloud.is_some() || entry.password_env.is_some() || entry.connect.is_some() {
+    if entry.database.is_some()
+        || entry.cloud.is_some()
+        || entry.password_env.is_some()
+        || entry.connect.is_some()
+    {
         problems.at(
             path.span().start,
             "a `terraform` entry stands alone: it audits every database the files plan; list a running server in an entry of its own",

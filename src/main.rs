@@ -138,7 +138,8 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
         }
         None => {
             let mut plans = plans(&args.targets, config.as_ref())?;
-            let connect_run = connect_plans(&mut plans, &args, &settings, usize::from(concurrency))?;
+            let connect_run =
+                connect_plans(&mut plans, &args, &settings, usize::from(concurrency))?;
             audited = plans.iter().map(|p| p.id().to_string()).collect();
             let options = CollectOptions {
                 connect_timeout: Duration::from_secs(
@@ -281,10 +282,13 @@ fn plans(targets: &[String], config: Option<&Config>) -> Result<Vec<Plan>> {
                 database: entry.database.clone(),
                 password_env: entry.password_env.clone(),
                 cloud: entry.cloud.clone(),
-                connect: entry.connect.clone().map(|settings| sqlready::connect::Connect {
-                    settings,
-                    run: std::sync::Arc::new(sqlready::connect::Run::new(Vec::new(), 1)),
-                }),
+                connect: entry
+                    .connect
+                    .clone()
+                    .map(|settings| sqlready::connect::Connect {
+                        settings,
+                        run: std::sync::Arc::new(sqlready::connect::Run::new(Vec::new(), 1)),
+                    }),
             })
             .collect()),
         Some(config) => bail!(
@@ -315,6 +319,7 @@ fn connect_plans(
             (None, None) => None,
         },
         ca_file: args.connect_ca_file.clone(),
+        tls: None,
     };
     let wanted = args.connect || plans.iter().any(|p| p.connect.is_some());
     if !wanted {
@@ -336,6 +341,7 @@ fn connect_plans(
                 user: from_flags.user.clone().or(entry.user),
                 password: from_flags.password.clone().or(entry.password),
                 ca_file: from_flags.ca_file.clone().or(entry.ca_file),
+                tls: entry.tls,
             }),
             None if args.connect => Some(from_flags.clone()),
             None => None,

@@ -775,7 +775,9 @@ impl Resolve {
     /// Parses `HOST:PORT:ADDR[:PORT2]`; the error says what is wrong and shows the form.
     pub fn parse(text: &str) -> Result<Resolve, String> {
         let bad = |why: &str| {
-            format!("--resolve '{text}': {why}; write HOST:PORT:ADDR, e.g. db-1.abc.eu-west-1.rds.amazonaws.com:5432:127.0.0.1 (ADDR may carry a port: 127.0.0.1:6543)")
+            format!(
+                "--resolve '{text}': {why}; write HOST:PORT:ADDR, e.g. db-1.abc.eu-west-1.rds.amazonaws.com:5432:127.0.0.1 (ADDR may carry a port: 127.0.0.1:6543)"
+            )
         };
         let (host, rest) = match text.strip_prefix('[') {
             Some(v6) => {
@@ -855,11 +857,19 @@ mod resolve_tests {
     fn curls_form_and_an_address_with_its_own_port_parse() {
         let rule = Resolve::parse("DB.example.com:5432:127.0.0.1").unwrap();
         assert_eq!(
-            (rule.host.as_str(), rule.port, rule.addr.as_str(), rule.addr_port),
+            (
+                rule.host.as_str(),
+                rule.port,
+                rule.addr.as_str(),
+                rule.addr_port
+            ),
             ("db.example.com", 5432, "127.0.0.1", None)
         );
         let rule = Resolve::parse("db:3306:127.0.0.1:40001").unwrap();
-        assert_eq!((rule.addr.as_str(), rule.addr_port), ("127.0.0.1", Some(40001)));
+        assert_eq!(
+            (rule.addr.as_str(), rule.addr_port),
+            ("127.0.0.1", Some(40001))
+        );
         let rule = Resolve::parse("db:3306:[::1]:40001").unwrap();
         assert_eq!((rule.addr.as_str(), rule.addr_port), ("::1", Some(40001)));
         let rule = Resolve::parse("db:3306:::1").unwrap();
@@ -877,7 +887,10 @@ mod resolve_tests {
             ("db:5432:1.2.3.4:x", "not a port number"),
         ] {
             let err = Resolve::parse(text).unwrap_err();
-            assert!(err.contains(why) && err.contains("HOST:PORT:ADDR"), "{text}: {err}");
+            assert!(
+                err.contains(why) && err.contains("HOST:PORT:ADDR"),
+                "{text}: {err}"
+            );
         }
     }
 

@@ -136,12 +136,20 @@ pub async fn cloudsql_token() -> Result<String, String> {
         .with_scopes(["https://www.googleapis.com/auth/sqlservice.login"])
         .build_access_token_credentials()
         .map_err(|err| format!("no Google credentials for Cloud SQL IAM authentication: {err}"))?;
-    match tokio::time::timeout(std::time::Duration::from_secs(15), credentials.access_token()).await {
+    match tokio::time::timeout(
+        std::time::Duration::from_secs(15),
+        credentials.access_token(),
+    )
+    .await
+    {
         Ok(Ok(token)) => Ok(token.token),
         Ok(Err(err)) => Err(format!(
             "cannot get a Google access token for Cloud SQL IAM authentication: {err}"
         )),
-        Err(_) => Err("getting a Google access token for Cloud SQL IAM authentication took more than 15 s".into()),
+        Err(_) => Err(
+            "getting a Google access token for Cloud SQL IAM authentication took more than 15 s"
+                .into(),
+        ),
     }
 }
 

@@ -139,28 +139,38 @@ fn rds_cluster(answer: &Json, engine: Kind, region: Option<String>) -> Result<En
 /// public one; the server CA from `serverCaCert`; IAM auth from the
 /// `cloudsql.iam_authentication` (PostgreSQL) / `cloudsql_iam_authentication`
 /// (MySQL) flag.
+///
+/// The evidence holds the client's serialization, where enums are the API's
+/// numbers (`SqlIpAddressType` PRIMARY = 1, PRIVATE = 3; `SqlInstanceState`
+/// RUNNABLE = 1; `SqlActivationPolicy` NEVER = 2); the names are accepted too.
 fn cloudsql(answer: &Json, engine: Kind) -> Result<Endpoint, String> {
-    let state = answer["state"].as_str().unwrap_or_default();
-    if !state.is_empty() && state != "RUNNABLE" {
+    let is = |value: &Json, name: &str, number: i64| {
+        value.as_str() == Some(name) || value.as_i64() == Some(number)
+    };
+    let state = &answer["state"];
+    if !state.is_null() && !is(state, "RUNNABLE", 1) {
         return Err(format!(
-            "the instance's state is {state}: only a RUNNABLE instance can be audited from inside"
+            "the instance's state is {state}, not RUNNABLE: only a running instance can be audited from inside"
         ));
     }
-    if answer["settings"]["activationPolicy"].as_str() == Some("NEVER") {
+    if is(&answer["settings"]["activationPolicy"], "NEVER", 2) {
         return Err(
             "settings.activationPolicy is NEVER (the instance is stopped): start it to audit it from inside"
                 .into(),
         );
     }
-    let addresses = answer["ipAddresses"].as_array().cloned().unwrap_or_default();
-    let address = |kind: &str| {
+    let addresses = answer["ipAddresses"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let address = |kind: &str, number: i64| {
         addresses
             .iter()
-            .find(|a| a["type"].as_str() == Some(kind))
+            .find(|a| is(&a["type"], kind, number))
             .and_then(|a| a["ipAddress"].as_str())
             .map(str::to_string)
     };
-    let (host, from) = match (address("PRIVATE"), address("PRIMARY")) {
+    let (host, from) = match (address("PRIVATE", 3), address("PRIMARY", 1)) {
         (Some(private), _) => (private, "ipAddresses[type=PRIVATE]"),
         (None, Some(public)) => (public, "ipAddresses[type=PRIMARY] (no private IP)"),
         (None, None) => {
@@ -177,7 +187,9 @@ fn cloudsql(answer: &Json, engine: Kind) -> Result<Endpoint, String> {
         matches!(
             f["name"].as_str(),
             Some("cloudsql.iam_authentication" | "cloudsql_iam_authentication")
-        ) && f["value"].as_str().is_some_and(|v| v.eq_ignore_ascii_case("on"))
+        ) && f["value"]
+            .as_str()
+            .is_some_and(|v| v.eq_ignore_ascii_case("on"))
     });
     Ok(Endpoint {
         provider: Kind::Cloudsql,
@@ -194,9 +206,25 @@ fn cloudsql(answer: &Json, engine: Kind) -> Result<Endpoint, String> {
     })
 }
 
+impl TlsMode {
+    /// `connect_sslmode`'s words (libpq's names).
+    pub fn parse(text: &str) -> Option<TlsMode> {
+        match text {
+            "prefer" => Some(TlsMode::Prefer),
+            "require" => Some(TlsMode::Require),
+            "verify-ca" => Some(TlsMode::VerifyCa),
+            "verify-full" => Some(TlsMode::VerifyFull),
+            _ => None,
+        }
+    }
+}
+
 /// How the session's TLS is set up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TlsMode {
+    /// TLS when the server offers it (`connect_sslmode = "prefer"` only: a
+    /// server without TLS would get the password in the clear).
+    Prefer,
     /// Encrypted, the server not verified (no CA known).
     Require,
     /// Encrypted, the server's certificate checked against the CA.
@@ -240,6 +268,7 @@ pub fn url(
             "ssl-mode",
             "ssl-ca",
             match tls {
+                TlsMode::Prefer => "PREFERRED",
                 TlsMode::Require => "REQUIRED",
                 TlsMode::VerifyCa => "VERIFY_CA",
                 TlsMode::VerifyFull => "VERIFY_IDENTITY",
@@ -251,6 +280,7 @@ pub fn url(
             "sslmode",
             "sslrootcert",
             match tls {
+                TlsMode::Prefer => "prefer",
                 TlsMode::Require => "require",
                 TlsMode::VerifyCa => "verify-ca",
                 TlsMode::VerifyFull => "verify-full",
@@ -326,8 +356,20 @@ mod tests {
         );
         let e = of(&t).unwrap();
         assert_eq!(
-            (e.host.as_str(), e.port, e.engine, e.iam, e.region.as_deref()),
-            ("orders.abc.eu-west-1.rds.amazonaws.com", 5432, Kind::Postgres, Some(true), Some("eu-west-1"))
+            (
+                e.host.as_str(),
+                e.port,
+                e.engine,
+                e.iam,
+                e.region.as_deref()
+            ),
+            (
+                "orders.abc.eu-west-1.rds.amazonaws.com",
+                5432,
+                Kind::Postgres,
+                Some(true),
+                Some("eu-west-1")
+            )
         );
         assert_eq!(tls_mode(&e, true, false), TlsMode::VerifyFull);
         assert_eq!(tls_mode(&e, true, true), TlsMode::VerifyCa);
@@ -341,18 +383,30 @@ mod tests {
             "mysql",
             "rds://us-east-1/cluster/ledger",
             vec![
-                ("DescribeDBClusters", json!({"Status": "available", "Endpoint": "ledger.cluster-x.rds.amazonaws.com",
-                                               "ReaderEndpoint": "ledger.cluster-ro-x.rds.amazonaws.com", "Port": 3306})),
-                ("DescribeDBInstances", json!({"Endpoint": {"Address": "ledger-2.x", "Port": 3306}})),
+                (
+                    "DescribeDBClusters",
+                    json!({"Status": "available", "Endpoint": "ledger.cluster-x.rds.amazonaws.com",
+                                               "ReaderEndpoint": "ledger.cluster-ro-x.rds.amazonaws.com", "Port": 3306}),
+                ),
+                (
+                    "DescribeDBInstances",
+                    json!({"Endpoint": {"Address": "ledger-2.x", "Port": 3306}}),
+                ),
             ],
         );
         let e = of(&t).unwrap();
-        assert_eq!((e.host.as_str(), e.engine), ("ledger.cluster-x.rds.amazonaws.com", Kind::Mysql));
+        assert_eq!(
+            (e.host.as_str(), e.engine),
+            ("ledger.cluster-x.rds.amazonaws.com", Kind::Mysql)
+        );
         let stopped = target(
             Kind::Rds,
             "postgres",
             "rds://us-east-1/db/x",
-            vec![("DescribeDBInstances", json!({"DBInstanceStatus": "stopped", "Endpoint": {"Address": "x", "Port": 5432}}))],
+            vec![(
+                "DescribeDBInstances",
+                json!({"DBInstanceStatus": "stopped", "Endpoint": {"Address": "x", "Port": 5432}}),
+            )],
         );
         assert!(of(&stopped).unwrap_err().contains("stopped"));
     }
@@ -361,16 +415,31 @@ mod tests {
     fn cloud_sql_prefers_the_private_ip_and_takes_the_server_ca() {
         let answer = json!({
             "state": "RUNNABLE",
-            "ipAddresses": [{"type": "PRIMARY", "ipAddress": "34.1.2.3"}, {"type": "PRIVATE", "ipAddress": "10.0.0.3"}],
+            "ipAddresses": [{"type": 1, "ipAddress": "34.1.2.3"}, {"type": "PRIVATE", "ipAddress": "10.0.0.3"}],
             "serverCaCert": {"cert": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"},
             "settings": {"databaseFlags": [{"name": "cloudsql.iam_authentication", "value": "on"}]}
         });
-        let e = of(&target(Kind::Cloudsql, "postgres", "cloudsql://p/i", vec![("instances.get", answer)])).unwrap();
-        assert_eq!((e.host.as_str(), e.port, e.iam), ("10.0.0.3", 5432, Some(true)));
+        let e = of(&target(
+            Kind::Cloudsql,
+            "postgres",
+            "cloudsql://p/i",
+            vec![("instances.get", answer)],
+        ))
+        .unwrap();
+        assert_eq!(
+            (e.host.as_str(), e.port, e.iam),
+            ("10.0.0.3", 5432, Some(true))
+        );
         assert!(e.ca_pem.is_some());
         assert_eq!(tls_mode(&e, true, false), TlsMode::VerifyCa);
         let none = json!({"state": "RUNNABLE", "ipAddresses": [{"type": "OUTGOING", "ipAddress": "1.1.1.1"}]});
-        let err = of(&target(Kind::Cloudsql, "mysql", "cloudsql://p/j", vec![("instances.get", none)])).unwrap_err();
+        let err = of(&target(
+            Kind::Cloudsql,
+            "mysql",
+            "cloudsql://p/j",
+            vec![("instances.get", none)],
+        ))
+        .unwrap_err();
         assert!(err.contains("--resolve"), "{err}");
     }
 
@@ -386,7 +455,15 @@ mod tests {
             iam: None,
             region: None,
         };
-        let url = url(&e, "::1", 4000, "sqlready_auditor", TlsMode::VerifyCa, Some(Path::new("/tmp/ca.pem"))).unwrap();
+        let url = url(
+            &e,
+            "::1",
+            4000,
+            "sqlready_auditor",
+            TlsMode::VerifyCa,
+            Some(Path::new("/tmp/ca.pem")),
+        )
+        .unwrap();
         assert_eq!(
             url.as_str(),
             "mysql://sqlready_auditor@[::1]:4000/?ssl-mode=VERIFY_CA&ssl-ca=%2Ftmp%2Fca.pem"

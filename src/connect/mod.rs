@@ -40,6 +40,8 @@ pub struct Settings {
     /// A CA bundle for the servers' certificates (`connect_ca_file`; the RDS
     /// bundle named by `CACertificateIdentifier`, which the API does not serve).
     pub ca_file: Option<PathBuf>,
+    /// `connect_sslmode`: replaces the mode chosen from what the API publishes.
+    pub tls: Option<endpoint::TlsMode>,
 }
 
 impl Settings {
@@ -115,7 +117,10 @@ impl Run {
                     .map_err(|err| format!("cannot create a directory for server CAs: {err}"))?,
             );
         }
-        let dir = guard.as_ref().map(|d| d.path().to_path_buf()).unwrap_or_default();
+        let dir = guard
+            .as_ref()
+            .map(|d| d.path().to_path_buf())
+            .unwrap_or_default();
         let name: String = id
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
@@ -191,9 +196,13 @@ async fn session(
         (None, Some(pem)) => Some(connect.run.ca_file(&api.id, pem).map_err(fail)?),
         (None, None) => None,
     };
-    let tls = endpoint::tls_mode(&endpoint, ca_file.is_some(), resolved);
+    let tls = connect
+        .settings
+        .tls
+        .unwrap_or_else(|| endpoint::tls_mode(&endpoint, ca_file.is_some(), resolved));
     let user = connect.settings.user();
-    let mut url = endpoint::url(&endpoint, &host, port, user, tls, ca_file.as_deref()).map_err(fail)?;
+    let mut url =
+        endpoint::url(&endpoint, &host, port, user, tls, ca_file.as_deref()).map_err(fail)?;
     let password = credentials::password(connect.settings.password.as_ref(), &endpoint, user)
         .await
         .map_err(fail)?;

@@ -17,20 +17,22 @@ pub const RESOLVE: &str = "run sqlready where the instance's address is reachabl
 pub fn target(api: TargetFacts, source_id: &str, reason: &str) -> TargetFacts {
     let mut facts = api.facts;
     let why = format!("not read from inside: the --connect session failed: {reason}");
-    for spec in schema::FACTS.iter().filter(|s| s.hint == schema::IN_DB) {
-        let known = facts.get(spec.path).is_some_and(|f| f.value().is_some());
-        if !known {
-            facts.insert(
-                spec.path.to_string(),
-                Fact::unknown("connect", why.clone(), Some(RESOLVE.to_string())),
-            );
-        }
-    }
     let engine_kind = if matches!(api.engine.as_str(), "mysql" | "mariadb") {
         Kind::Mysql
     } else {
         Kind::Postgres
     };
+    // Attributed to the engine's source, so the in-database checks apply (and
+    // are `unknown` with this reason) rather than being `n/a` for an API-only target.
+    for spec in schema::FACTS.iter().filter(|s| s.hint == schema::IN_DB) {
+        let known = facts.get(spec.path).is_some_and(|f| f.value().is_some());
+        if !known {
+            facts.insert(
+                spec.path.to_string(),
+                Fact::unknown(engine_kind.as_str(), why.clone(), Some(RESOLVE.to_string())),
+            );
+        }
+    }
     let sources = vec![
         SourceRun {
             kind: api.kind,
@@ -84,7 +86,10 @@ mod tests {
             warnings: Vec::new(),
         };
         let out = target(api, "postgres://x:5432", "connection refused");
-        assert_eq!(out.facts["ha.enabled"].value(), Some(&serde_json::json!(true)));
+        assert_eq!(
+            out.facts["ha.enabled"].value(),
+            Some(&serde_json::json!(true))
+        );
         let in_db = schema::FACTS
             .iter()
             .find(|s| s.hint == schema::IN_DB)
@@ -94,7 +99,10 @@ mod tests {
             matches!(&fact.state, crate::facts::FactState::Unknown { unknown, resolve: Some(_) } if unknown.contains("connection refused")),
             "{fact:?}"
         );
-        assert_eq!(out.sources[1].unreached.as_deref(), Some("connection refused"));
+        assert_eq!(
+            out.sources[1].unreached.as_deref(),
+            Some("connection refused")
+        );
         assert!(out.sources.iter().all(|s| s.error.is_none()));
     }
 }

@@ -1225,7 +1225,10 @@ pub fn instance_evidence(db: &DbInstance) -> Json {
     // Where `--connect` opens the in-database session (src/connect).
     put(
         "Endpoint",
-        json!(db.endpoint().map(|e| json!({"Address": e.address(), "Port": e.port()}))),
+        json!(
+            db.endpoint()
+                .map(|e| json!({"Address": e.address(), "Port": e.port()}))
+        ),
     );
     put(
         "ReadReplicaSourceDBInstanceIdentifier",
