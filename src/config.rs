@@ -604,14 +604,14 @@ fn connect_settings(
         }
         return None;
     }
-    if let Some(connect) = &entry.connect {
-        if entry.cloud.is_none() || entry.database.is_some() {
-            problems.at(
-                connect.span().start,
-                "`connect = true` applies to a `cloud` entry without a `database`: discovery gives each instance's address (a hand-written pairing names its `database` itself)",
-            );
-            return None;
-        }
+    if let Some(connect) = &entry.connect
+        && (entry.cloud.is_none() || entry.database.is_some())
+    {
+        problems.at(
+            connect.span().start,
+            "`connect = true` applies to a `cloud` entry without a `database`: discovery gives each instance's address (a hand-written pairing names its `database` itself)",
+        );
+        return None;
     }
     let relative = |text: &str| {
         let path = PathBuf::from(text);
@@ -623,12 +623,11 @@ fn connect_settings(
         }
     };
     let password = match (&entry.connect_password_env, &entry.connect_password_file) {
-        (Some(env), Some(file)) => {
+        (Some(_), Some(file)) => {
             problems.at(
                 file.span().start,
                 "name one of connect_password_env and connect_password_file, not both",
             );
-            let _ = env;
             None
         }
         (Some(env), None) if !valid_env_name(env.get_ref()) => {
