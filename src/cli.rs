@@ -90,7 +90,8 @@ Exit codes:
   1  a non-waived finding at or above --fail-on failed, or (--fail-on-regression) regressed,
      or (--fail-on-unknown) a non-waived item is unknown or error
   2  usage or configuration error (bad flag, bad config, bad check file, bad facts file)
-  3  some target, or a source of a paired target, could not be audited (takes precedence over 1)
+  3  some target, or a source of a paired target, could not be audited (takes precedence over 1);
+     an unreached --connect session is not: its in-database items are unknown (docs/connect.md)
 
 Configuration: --config FILE, else $SQLREADY_CONFIG, else ./sqlready.toml when it
 exists (--no-config ignores it). Without TARGET arguments the config's targets
