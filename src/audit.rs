@@ -51,7 +51,7 @@ pub async fn collect_plans(
     options: &CollectOptions,
     concurrency: usize,
 ) -> Vec<Collected> {
-    stream::iter(plans)
+    let mut collected = stream::iter(plans)
         .map(|plan| async move {
             tracing::info!(target = plan.id(), "auditing");
             let outcomes = collect_plan(plan, options).await;
@@ -65,7 +65,10 @@ pub async fn collect_plans(
         .await
         .into_iter()
         .flatten()
-        .collect()
+        .collect::<Vec<Collected>>();
+    // A MySQL/MariaDB source's replica lag, from its replicas audited in this run.
+    crate::connect::join::replicas(&mut collected);
+    collected
 }
 
 async fn collect_plan(plan: &Plan, options: &CollectOptions) -> Vec<Collected> {

@@ -72,6 +72,8 @@ struct Fleet {
     code: i32,
     /// Every file the run wrote (facts, evidence bundle), concatenated.
     written: String,
+    /// The saved facts snapshot.
+    facts: Value,
 }
 
 fn run_fleet() -> Fleet {
@@ -172,6 +174,10 @@ connect_password_env = "FLEET_DB_PASSWORD"
             written.push_str(&text);
         }
     }
+    let facts: Value = std::fs::read_to_string(dir.path().join("facts.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or(Value::Null);
     let report: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|err| {
         panic!(
             "not a JSON report ({err}); exit {}\nstderr:\n{}\nstdout:\n{}",
@@ -184,6 +190,7 @@ connect_password_env = "FLEET_DB_PASSWORD"
         stderr: run.stderr,
         code: run.code,
         written,
+        facts,
     }
 }
 
@@ -318,4 +325,37 @@ fn no_password_or_token_appears_in_any_output() {
         fleet.written.contains("\"connected_to\""),
         "the evidence records each session"
     );
+}
+
+/// The MariaDB source cannot see its replica's delay; the replica audited in
+/// the same run names it (Source_Host:Source_Port = the address the source was
+/// reached at), so the source's replicas.connected comes from the replica.
+#[test]
+fn a_mariadb_replica_of_the_run_completes_its_sources_replicas_item() {
+    let fleet = fleet();
+    let facts = fleet.facts["targets"]
+        .as_array()
+        .and_then(|targets| {
+            targets
+                .iter()
+                .find(|t| t["id"] == "rds://us-east-2/db/my-main")
+        })
+        .unwrap_or_else(|| panic!("no my-main in the facts: {:#}", fleet.facts));
+    let connected = &facts["facts"]["replicas.connected"];
+    assert!(
+        connected["origin"]
+            .as_str()
+            .is_some_and(|o| o.contains("rds://us-east-2/db/my-replica")),
+        "{connected:#}"
+    );
+    assert_eq!(
+        connected["value"][0]["name"],
+        "rds://us-east-2/db/my-replica"
+    );
+    let main = target(fleet, "rds://us-east-2/db/my-main");
+    let lag = main["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["check"] == "replicas.lag"))
+        .expect("replicas.lag finding");
+    assert_eq!(lag["status"], "pass", "{lag:#}");
 }

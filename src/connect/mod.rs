@@ -14,6 +14,7 @@
 
 pub mod credentials;
 pub mod endpoint;
+pub mod join;
 pub mod unreached;
 
 use crate::facts::merge::{self, Part};
