@@ -85,11 +85,28 @@ pub async fn password(
 /// address), signed locally by the SDK's generator from the credential chain.
 #[cfg(feature = "rds")]
 pub async fn rds_token(endpoint: &Endpoint, user: &str) -> Result<String, String> {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Some(region) = &endpoint.region {
-        loader = loader.region(aws_config::Region::new(region.clone()));
-    }
-    sign_rds_token(endpoint, user, &loader.load().await).await
+    // One SDK configuration per region for the whole run: its credentials
+    // provider caches (an IRSA / SSO chain is not asked again per instance).
+    type Cache = std::sync::Mutex<std::collections::BTreeMap<String, aws_config::SdkConfig>>;
+    static CONFIGS: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+    let cache = CONFIGS.get_or_init(Default::default);
+    let key = endpoint.region.clone().unwrap_or_default();
+    let cached = cache.lock().ok().and_then(|map| map.get(&key).cloned());
+    let sdk = match cached {
+        Some(sdk) => sdk,
+        None => {
+            let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+            if let Some(region) = &endpoint.region {
+                loader = loader.region(aws_config::Region::new(region.clone()));
+            }
+            let sdk = loader.load().await;
+            if let Ok(mut map) = cache.lock() {
+                map.insert(key, sdk.clone());
+            }
+            sdk
+        }
+    };
+    sign_rds_token(endpoint, user, &sdk).await
 }
 
 /// [`rds_token`] with the given SDK configuration (credentials, region, clock).
