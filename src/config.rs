@@ -1303,6 +1303,48 @@ mod tests {
     }
 
     #[test]
+    fn discovery_entries_take_connect_keys_and_misplaced_ones_are_located() {
+        let config = parse(
+            "[audit]\nresolve = [\"db.x:5432:127.0.0.1:6543\"]\n\n[[targets]]\ncloud = \"rds://eu-west-1\"\nconnect = true\nconnect_user = \"auditor\"\nconnect_password_file = \"pw\"\nconnect_sslmode = \"verify-full\"\n\n[[targets]]\ncloud = \"cloudsql://acme-prod\"\nconnect = true\n",
+        )
+        .unwrap();
+        assert_eq!(config.audit.resolve[0].addr_port, Some(6543));
+        let rds = config.targets[0]
+            .connect
+            .as_ref()
+            .expect("connect settings");
+        assert_eq!(rds.user(), "auditor");
+        assert_eq!(
+            rds.password,
+            Some(crate::connect::credentials::PasswordSource::File(
+                "pw".into()
+            ))
+        );
+        assert_eq!(rds.tls, Some(crate::connect::endpoint::TlsMode::VerifyFull));
+        let cloudsql = config.targets[1]
+            .connect
+            .as_ref()
+            .expect("connect settings");
+        assert_eq!(
+            (cloudsql.user(), &cloudsql.password),
+            ("sqlready_auditor", &None)
+        );
+        let found = errors(
+            "[audit]\nresolve = [\"db.x:5432\"]\n\n[[targets]]\ncloud = \"rds://eu-west-1\"\nconnect_user = \"a\"\n\n[[targets]]\ncloud = \"rds://us-east-1/db/x\"\ndatabase = \"postgres://a@h/app\"\nconnect = true\n\n[[targets]]\ncloud = \"rds://eu-west-2\"\nconnect = true\nconnect_password_env = \"1BAD\"\nconnect_sslmode = \"sometimes\"\n",
+        );
+        let all = found.join("\n");
+        for expected in [
+            "sqlready.toml:2:12: resolve 'db.x:5432': no ADDR",
+            "sqlready.toml:6:16: connect_user applies with `connect = true`",
+            "sqlready.toml:11:11: `connect = true` applies to a `cloud` entry without a `database`",
+            "sqlready.toml:16:24: connect_password_env names an environment variable",
+            "sqlready.toml:17:19: unknown connect_sslmode 'sometimes'",
+        ] {
+            assert!(all.contains(expected), "{expected}\nin:\n{all}");
+        }
+    }
+
+    #[test]
     fn a_cloud_target_pairs_with_a_database_connection() {
         let config = parse(
             "[[targets]]\ncloud = \"cloudsql://acme-prod/orders\"\ndatabase = \"postgres://auditor@10.0.0.3/app\"\npassword_env = \"APP_DB_PASSWORD\"\n\n[[targets]]\ncloud = \"rds://eu-west-1/db/orders\"\n",

@@ -359,3 +359,33 @@ fn a_mariadb_replica_of_the_run_completes_its_sources_replicas_item() {
         .expect("replicas.lag finding");
     assert_eq!(lag["status"], "pass", "{lag:#}");
 }
+
+/// Usage errors, before any connection: --connect without a cloud target, a
+/// malformed --resolve, a connect flag without --connect.
+#[test]
+fn connect_usage_errors_exit_2_and_say_what_to_write() {
+    for (args, expected) in [
+        (
+            vec!["audit", "postgres://a@127.0.0.1:9/x", "--connect"],
+            "--connect applies to cloud targets",
+        ),
+        (
+            vec![
+                "audit",
+                "rds://us-east-1",
+                "--connect",
+                "--resolve",
+                "db:5432",
+            ],
+            "HOST:PORT:ADDR",
+        ),
+        (
+            vec!["audit", "rds://us-east-1", "--connect-user", "u"],
+            "--connect",
+        ),
+    ] {
+        let run = support::cli::sqlready(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(expected), "{args:?}: {}", run.stderr);
+    }
+}
