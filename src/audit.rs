@@ -154,7 +154,7 @@ fn with_password(spec: &TargetSpec, env: Option<&str>) -> Result<TargetSpec, Str
     match spec {
         TargetSpec::Database { kind, url, id } => {
             let mut url = url.clone();
-            url.set_password(Some(&password))
+            url.set_password(Some(&crate::connect::credentials::url_encoded(&password)))
                 .map_err(|()| format!("cannot set the password from {env} on {id}"))?;
             Ok(TargetSpec::Database {
                 kind: *kind,

@@ -65,6 +65,68 @@ fn closed_port() -> u16 {
     listener.local_addr().expect("address").port()
 }
 
+/// A PostgreSQL-protocol endpoint that asks for the password in clear text
+/// (AuthenticationCleartextPassword, as RDS does for IAM users), keeps what the
+/// client sent, and refuses the login: the IAM token as it travels on the wire.
+fn capture_password() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+            let mut read_message = |stream: &mut std::net::TcpStream| -> Option<Vec<u8>> {
+                let mut len = [0u8; 4];
+                stream.read_exact(&mut len).ok()?;
+                let len = u32::from_be_bytes(len) as usize;
+                let mut body = vec![0u8; len.checked_sub(4)?];
+                stream.read_exact(&mut body).ok()?;
+                Some(body)
+            };
+            // SSLRequest (code 80877103): no TLS here; then the StartupMessage.
+            let Some(first) = read_message(&mut stream) else {
+                continue;
+            };
+            if first == 80877103u32.to_be_bytes() {
+                let _ = stream.write_all(b"N");
+                if read_message(&mut stream).is_none() {
+                    continue;
+                }
+            }
+            let _ = stream.write_all(&[b'R', 0, 0, 0, 8, 0, 0, 0, 3]);
+            let mut tag = [0u8; 1];
+            if stream.read_exact(&mut tag).is_err() || tag[0] != b'p' {
+                continue;
+            }
+            if let Some(body) = read_message(&mut stream) {
+                let password = String::from_utf8_lossy(body.strip_suffix(&[0]).unwrap_or(&body));
+                if let Ok(mut seen) = keep.lock() {
+                    seen.push(password.into_owned());
+                }
+            }
+            let mut fields = Vec::new();
+            for (code, text) in [
+                (b'S', "FATAL"),
+                (b'C', "28P01"),
+                (b'M', "token captured by the test"),
+            ] {
+                fields.push(code);
+                fields.extend_from_slice(text.as_bytes());
+                fields.push(0);
+            }
+            fields.push(0);
+            let mut message = vec![b'E'];
+            message.extend_from_slice(&((fields.len() + 4) as u32).to_be_bytes());
+            message.extend_from_slice(&fields);
+            let _ = stream.write_all(&message);
+        }
+    });
+    (port, seen)
+}
+
 struct Fleet {
     report: Value,
     stdout: String,
@@ -74,6 +136,10 @@ struct Fleet {
     written: String,
     /// The saved facts snapshot.
     facts: Value,
+    /// The passwords the IAM instance's endpoint received.
+    iam_passwords: Vec<String>,
+    /// pg-iam's API host name.
+    iam_host: String,
 }
 
 fn run_fleet() -> Fleet {
@@ -82,6 +148,7 @@ fn run_fleet() -> Fleet {
     let pg = &pglab::lab().good;
     let my = mylab::lab();
     let closed = closed_port();
+    let (capture, iam_passwords) = capture_password();
     let to = |name: &str, port: u16| {
         let (host, api_port) = &endpoints[name];
         format!("\"{host}:{api_port}:127.0.0.1:{port}\"")
@@ -91,7 +158,7 @@ fn run_fleet() -> Fleet {
         to("my-main", my.good.port),
         to("my-replica", my.replica.port),
         to("pg-down", closed),
-        to("pg-iam", pg.port),
+        to("pg-iam", capture),
         to("pg-noiam", pg.port),
         // Cloud SQL pg-good's private IP (tests/fixtures/cloudsql/instances/pg-good.json).
         format!("\"10.20.0.5:5432:127.0.0.1:{}\"", pg.port),
@@ -118,6 +185,8 @@ connect_sslmode = "prefer"
 cloud = "rds://us-west-2"
 connect = true
 connect_user = "auditor"
+# The capturing endpoint speaks no TLS (RDS requires it for IAM users).
+connect_sslmode = "prefer"
 
 [[targets]]
 cloud = "cloudsql://acme-prod/pg-good"
@@ -191,6 +260,8 @@ connect_password_env = "FLEET_DB_PASSWORD"
         code: run.code,
         written,
         facts,
+        iam_passwords: iam_passwords.lock().map(|p| p.clone()).unwrap_or_default(),
+        iam_host: endpoints["pg-iam"].0.clone(),
     }
 }
 
@@ -284,13 +355,75 @@ fn an_unreachable_instance_keeps_its_api_verdicts_and_says_why_the_rest_is_unkno
 #[test]
 fn iam_authentication_is_tried_where_enabled_and_said_where_not() {
     let fleet = fleet();
-    // The token was generated and sent as auditor's password: the real server refused it.
+    // The token was generated and sent as auditor's password.
     let iam = target(fleet, "rds://us-west-2/db/pg-iam");
     let reason = session(iam)["unreached"].as_str().unwrap_or_default();
     assert!(
         reason.contains("RDS IAM database authentication token")
-            && reason.contains("password authentication failed"),
+            && reason.contains("token captured by the test"),
         "{reason}"
+    );
+    assert_eq!(fleet.iam_passwords.len(), 1, "{:?}", fleet.iam_passwords);
+    let sent = &fleet.iam_passwords[0];
+    // The SDK's own generator, same credentials, host, port and user: the
+    // tokens differ only in X-Amz-Date and X-Amz-Signature.
+    let expected = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async {
+            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .credentials_provider(aws_credential_types::Credentials::new(
+                    "testing", "testing", None, None, "test",
+                ))
+                .region(aws_config::Region::new("us-west-2"))
+                .load()
+                .await;
+            let config = aws_sdk_rds::auth_token::Config::builder()
+                .hostname(&fleet.iam_host)
+                .port(5432)
+                .username("auditor")
+                .build()
+                .expect("config");
+            aws_sdk_rds::auth_token::AuthTokenGenerator::new(config)
+                .auth_token(&sdk)
+                .await
+                .expect("the SDK signs")
+                .as_str()
+                .to_string()
+        });
+    let shape = |token: &str| -> Vec<String> {
+        token
+            .split('&')
+            .map(|part| match part.split_once('=') {
+                Some(("X-Amz-Date", v)) => format!("X-Amz-Date=<{} chars>", v.len()),
+                Some(("X-Amz-Signature", v)) => format!(
+                    "X-Amz-Signature=<{} hex>",
+                    v.chars().filter(char::is_ascii_hexdigit).count()
+                ),
+                Some(("X-Amz-Credential", v)) => {
+                    let mut parts: Vec<&str> = v.split("%2F").collect();
+                    if parts.len() > 1 {
+                        parts[1] = "<date>";
+                    }
+                    format!("X-Amz-Credential={}", parts.join("%2F"))
+                }
+                _ => part.to_string(),
+            })
+            .collect()
+    };
+    // Byte for byte as the SDK makes it (a `%2F` stays `%2F` on the wire).
+    assert_eq!(
+        shape(sent),
+        shape(&expected),
+        "sent {sent}\nSDK  {expected}"
+    );
+    assert!(
+        sent.starts_with(&format!(
+            "{}:5432/?Action=connect&DBUser=auditor&",
+            fleet.iam_host
+        )),
+        "{sent}"
     );
     let off = target(fleet, "rds://us-west-2/db/pg-noiam");
     let reason = session(off)["unreached"].as_str().unwrap_or_default();

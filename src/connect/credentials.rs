@@ -47,6 +47,22 @@ pub fn named(source: &PasswordSource) -> Result<String, String> {
     }
 }
 
+/// A password for [`url::Url::set_password`], which takes it already
+/// percent-encoded (a literal `%2F` in an RDS token would otherwise reach the
+/// server as `/`): every byte but RFC 3986's unreserved ones is encoded.
+pub fn url_encoded(password: &str) -> String {
+    password
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 /// How the session authenticates, in words for the evidence (never the secret).
 pub fn method(source: Option<&PasswordSource>, endpoint: &Endpoint) -> String {
     match (source, endpoint.provider) {
@@ -173,6 +189,34 @@ pub async fn cloudsql_token() -> Result<String, String> {
 #[cfg(not(feature = "cloudsql"))]
 pub async fn cloudsql_token() -> Result<String, String> {
     Err("this sqlready was built without the `cloudsql` feature".into())
+}
+
+#[cfg(test)]
+mod encoding_tests {
+    #[test]
+    fn a_password_survives_the_url_byte_for_byte() {
+        let token = "h:5432/?Action=connect&X-Amz-Credential=a%2Fb p@ss";
+        let mut url = url::Url::parse("postgres://u@h:5432/db").unwrap();
+        url.set_password(Some(&super::url_encoded(token))).unwrap();
+        let decoded = percent_decode(url.password().unwrap());
+        assert_eq!(decoded, token);
+    }
+
+    fn percent_decode(text: &str) -> String {
+        let bytes = text.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%' {
+                out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap());
+                i += 3;
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8(out).unwrap()
+    }
 }
 
 #[cfg(all(test, feature = "rds"))]

@@ -207,7 +207,7 @@ async fn session(
     let password = credentials::password(connect.settings.password.as_ref(), &endpoint, user)
         .await
         .map_err(fail)?;
-    url.set_password(Some(&password))
+    url.set_password(Some(&credentials::url_encoded(&password)))
         .map_err(|()| fail("cannot put the password into the connection URL".into()))?;
     let spec = target::parse(url.as_str()).map_err(|err| fail(err.to_string()))?;
     let _permit = connect
