@@ -78,7 +78,7 @@ fn capture_password() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
             let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-            let mut read_message = |stream: &mut std::net::TcpStream| -> Option<Vec<u8>> {
+            let read_message = |stream: &mut std::net::TcpStream| -> Option<Vec<u8>> {
                 let mut len = [0u8; 4];
                 stream.read_exact(&mut len).ok()?;
                 let len = u32::from_be_bytes(len) as usize;
