@@ -9,6 +9,9 @@
 #   SQLREADY_BENCH_INSTANCES  fleet size (default 1000)
 #   SQLREADY_BENCH_PROFILE    cargo profile to build (default release; dev reuses the test build)
 #   SQLREADY_BENCH_RUNS       timed runs (default 5)
+#   SQLREADY_BENCH_CONNECT    1: also time `--connect` once, every instance's endpoint
+#                             resolved to a closed loopback port, --connect-timeout 2
+#                             (docs/connect.md: must finish in under 30 s for 1,000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${SQLREADY_BENCH_INSTANCES:-1000}
@@ -74,3 +77,29 @@ start=$(date +%s%N)
 end=$(date +%s%N)
 rm -f "$out.facts"
 echo "of which judging and rendering $n targets (no API): $(( (end - start) / 1000000 )) ms"
+
+if [ "${SQLREADY_BENCH_CONNECT:-0}" = 1 ]; then
+  closed=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  # One rule per discovered endpoint (curl's HOST:PORT:ADDR), all to the closed port.
+  rules=()
+  while read -r host port; do
+    rules+=(--resolve "$host:$port:127.0.0.1:$closed")
+  done < <(.venv/bin/python - "$endpoint" <<'PY'
+import sys, boto3
+c = boto3.client("rds", region_name="us-east-1", endpoint_url=sys.argv[1],
+                 aws_access_key_id="testing", aws_secret_access_key="testing")
+for page in c.get_paginator("describe_db_instances").paginate():
+    for db in page["DBInstances"]:
+        e = db.get("Endpoint") or {}
+        if e.get("Address"):
+            print(e["Address"], e["Port"])
+PY
+)
+  export SQLREADY_BENCH_PW=not-used-closed-port
+  start=$(date +%s%N)
+  "$bin" audit rds://us-east-1 --connect --connect-password-env SQLREADY_BENCH_PW \
+    --connect-timeout 2 "${rules[@]}" --format json --fail-on never >"$out" 2>"$err" || true
+  end=$(date +%s%N)
+  echo "--connect, $(( ${#rules[@]} / 2 )) resolve rules to closed port $closed, --connect-timeout 2: $(( (end - start) / 1000000 )) ms"
+  grep '^connect: ' "$err" || tail -3 "$err"
+fi

@@ -17,6 +17,9 @@ pub struct Plan {
     /// The environment variable holding the database password (config `password_env`).
     pub password_env: Option<String>,
     pub cloud: Option<TargetSpec>,
+    /// `--connect`: every instance the cloud target discovers is also audited
+    /// from inside (only for a cloud target without a paired `database`).
+    pub connect: Option<crate::connect::Connect>,
 }
 
 impl Plan {
@@ -27,6 +30,7 @@ impl Plan {
             database: (!cloud).then(|| spec.clone()),
             password_env: None,
             cloud: cloud.then_some(spec),
+            connect: None,
         }
     }
 
@@ -47,7 +51,7 @@ pub async fn collect_plans(
     options: &CollectOptions,
     concurrency: usize,
 ) -> Vec<Collected> {
-    stream::iter(plans)
+    let mut collected = stream::iter(plans)
         .map(|plan| async move {
             tracing::info!(target = plan.id(), "auditing");
             let outcomes = collect_plan(plan, options).await;
@@ -61,10 +65,24 @@ pub async fn collect_plans(
         .await
         .into_iter()
         .flatten()
-        .collect()
+        .collect::<Vec<Collected>>();
+    // A MySQL/MariaDB source's replica lag, from its replicas audited in this run.
+    crate::connect::join::replicas(&mut collected);
+    collected
 }
 
 async fn collect_plan(plan: &Plan, options: &CollectOptions) -> Vec<Collected> {
+    if let (Some(connect), Some(cloud), None) = (&plan.connect, &plan.cloud, &plan.database) {
+        // Discovery first (one listing), then every instance's session; the
+        // run-wide semaphore in `connect` bounds the sessions open at once.
+        let discovered = sources::collect(cloud, options).await;
+        let width = options.api_concurrency.max(1);
+        return stream::iter(discovered)
+            .map(|outcome| crate::connect::pair(outcome, connect, options))
+            .buffered(width)
+            .collect()
+            .await;
+    }
     let database = async {
         let spec = plan.database.as_ref()?;
         Some(match with_password(spec, plan.password_env.as_deref()) {
@@ -136,7 +154,7 @@ fn with_password(spec: &TargetSpec, env: Option<&str>) -> Result<TargetSpec, Str
     match spec {
         TargetSpec::Database { kind, url, id } => {
             let mut url = url.clone();
-            url.set_password(Some(&password))
+            url.set_password(Some(&crate::connect::credentials::url_encoded(&password)))
                 .map_err(|()| format!("cannot set the password from {env} on {id}"))?;
             Ok(TargetSpec::Database {
                 kind: *kind,

@@ -90,7 +90,8 @@ Exit codes:
   1  a non-waived finding at or above --fail-on failed, or (--fail-on-regression) regressed,
      or (--fail-on-unknown) a non-waived item is unknown or error
   2  usage or configuration error (bad flag, bad config, bad check file, bad facts file)
-  3  some target, or a source of a paired target, could not be audited (takes precedence over 1)
+  3  some target, or a source of a paired target, could not be audited (takes precedence over 1);
+     an unreached --connect session is not: its in-database items are unknown (docs/connect.md)
 
 Configuration: --config FILE, else $SQLREADY_CONFIG, else ./sqlready.toml when it
 exists (--no-config ignores it). Without TARGET arguments the config's targets
@@ -174,6 +175,43 @@ pub struct AuditArgs {
     /// Seconds any single audit statement may run [default: 10].
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=600))]
     pub statement_timeout: Option<u64>,
+
+    /// Also audit every discovered cloud instance (rds://, cloudsql://) from inside:
+    /// a read-only session at the address, engine and CA the API gives, merged into
+    /// one target. Unreachable instances keep their API verdicts; their in-database
+    /// items are unknown with the reason (docs/connect.md).
+    #[arg(long)]
+    pub connect: bool,
+
+    /// The database user of --connect sessions [default: sqlready_auditor].
+    #[arg(long, value_name = "USER", requires = "connect")]
+    pub connect_user: Option<String>,
+
+    /// The environment variable holding the --connect user's password. Without it
+    /// (or --connect-password-file), IAM database authentication is used where the
+    /// instance allows it.
+    #[arg(
+        long,
+        value_name = "VAR",
+        requires = "connect",
+        conflicts_with = "connect_password_file"
+    )]
+    pub connect_password_env: Option<String>,
+
+    /// A file holding the --connect user's password (one trailing newline ignored).
+    #[arg(long, value_name = "FILE", requires = "connect")]
+    pub connect_password_file: Option<PathBuf>,
+
+    /// The CA bundle that signed the servers' certificates (e.g. the RDS bundle for
+    /// the instances' CACertificateIdentifier), for verified TLS on --connect sessions.
+    #[arg(long, value_name = "FILE", requires = "connect")]
+    pub connect_ca_file: Option<PathBuf>,
+
+    /// Connect to ADDR instead of HOST:PORT (curl's form; repeatable; ADDR may carry
+    /// its own port, e.g. 127.0.0.1:6543; HOST '*' matches any host): for the Cloud
+    /// SQL Auth Proxy, SSM port forwarding and other tunnels.
+    #[arg(long, value_name = "HOST:PORT:ADDR", value_parser = crate::target::Resolve::parse)]
+    pub resolve: Vec<crate::target::Resolve>,
 }
 
 #[derive(Debug, Subcommand)]

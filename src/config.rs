@@ -60,6 +60,8 @@ pub struct AuditSettings {
     pub concurrency: Option<u16>,
     pub connect_timeout: Option<u64>,
     pub statement_timeout: Option<u64>,
+    /// `resolve = ["HOST:PORT:ADDR", …]`: added to the `--resolve` rules.
+    pub resolve: Vec<crate::target::Resolve>,
 }
 
 /// One `[[targets]]` entry: a database, a cloud instance, or both for the same server.
@@ -76,6 +78,9 @@ pub struct TargetEntry {
     pub thresholds: toml::Table,
     /// Line of the entry's `[[targets]]` header, for SARIF locations.
     pub line: usize,
+    /// `connect = true` (with `connect_user`, `connect_password_env`,
+    /// `connect_password_file`, `connect_ca_file`) on a cloud entry.
+    pub connect: Option<crate::connect::Settings>,
 }
 
 /// A parsed, validated config file.
@@ -139,6 +144,8 @@ struct RawAudit {
     concurrency: Option<Spanned<i64>>,
     connect_timeout: Option<Spanned<i64>>,
     statement_timeout: Option<Spanned<i64>>,
+    #[serde(default)]
+    resolve: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -149,6 +156,12 @@ struct RawTarget {
     password_env: Option<Spanned<String>>,
     cloud: Option<Spanned<String>>,
     thresholds: Option<Spanned<BTreeMap<Spanned<String>, Spanned<toml::Value>>>>,
+    connect: Option<Spanned<bool>>,
+    connect_user: Option<Spanned<String>>,
+    connect_password_env: Option<Spanned<String>>,
+    connect_password_file: Option<Spanned<String>>,
+    connect_ca_file: Option<Spanned<String>>,
+    connect_sslmode: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -550,7 +563,106 @@ fn audit_settings(
         ranged(&raw.connect_timeout, "connect_timeout", 1, 600).map(|v| v as u64);
     settings.statement_timeout =
         ranged(&raw.statement_timeout, "statement_timeout", 1, 600).map(|v| v as u64);
+    for rule in &raw.resolve {
+        match crate::target::Resolve::parse(rule.get_ref()) {
+            Ok(parsed) => settings.resolve.push(parsed),
+            Err(message) => problems.at(
+                rule.span().start,
+                message.replacen("--resolve", "resolve", 1),
+            ),
+        }
+    }
     settings
+}
+
+/// `connect = true` and its `connect_*` keys on a `[[targets]]` entry: only
+/// on a cloud entry without a paired `database` (discovery names the address).
+fn connect_settings(
+    entry: &RawTarget,
+    config_path: &Path,
+    problems: &mut Problems<'_>,
+) -> Option<crate::connect::Settings> {
+    use crate::connect::credentials::PasswordSource;
+    let on = entry.connect.as_ref().is_some_and(|c| *c.get_ref());
+    let keys = [
+        ("connect_user", &entry.connect_user),
+        ("connect_password_env", &entry.connect_password_env),
+        ("connect_password_file", &entry.connect_password_file),
+        ("connect_ca_file", &entry.connect_ca_file),
+        ("connect_sslmode", &entry.connect_sslmode),
+    ];
+    if !on {
+        for (name, value) in keys {
+            if let Some(value) = value {
+                problems.at(
+                    value.span().start,
+                    format!(
+                        "{name} applies with `connect = true`, and this target does not set it"
+                    ),
+                );
+            }
+        }
+        return None;
+    }
+    if let Some(connect) = &entry.connect
+        && (entry.cloud.is_none() || entry.database.is_some())
+    {
+        problems.at(
+            connect.span().start,
+            "`connect = true` applies to a `cloud` entry without a `database`: discovery gives each instance's address (a hand-written pairing names its `database` itself)",
+        );
+        return None;
+    }
+    let relative = |text: &str| {
+        let path = PathBuf::from(text);
+        match config_path.parent() {
+            Some(parent) if path.is_relative() && !parent.as_os_str().is_empty() => {
+                parent.join(path)
+            }
+            _ => path,
+        }
+    };
+    let password = match (&entry.connect_password_env, &entry.connect_password_file) {
+        (Some(_), Some(file)) => {
+            problems.at(
+                file.span().start,
+                "name one of connect_password_env and connect_password_file, not both",
+            );
+            None
+        }
+        (Some(env), None) if !valid_env_name(env.get_ref()) => {
+            problems.at(
+                env.span().start,
+                "connect_password_env names an environment variable (letters, digits and '_', not starting with a digit), e.g. connect_password_env = \"AUDITOR_DB_PASSWORD\"",
+            );
+            None
+        }
+        (Some(env), None) => Some(PasswordSource::Env(env.get_ref().clone())),
+        (None, Some(file)) => Some(PasswordSource::File(relative(file.get_ref()))),
+        (None, None) => None,
+    };
+    Some(crate::connect::Settings {
+        user: entry
+            .connect_user
+            .as_ref()
+            .map(|u| u.get_ref().clone())
+            .filter(|u| !u.is_empty()),
+        password,
+        ca_file: entry.connect_ca_file.as_ref().map(|f| relative(f.get_ref())),
+        tls: entry.connect_sslmode.as_ref().and_then(|mode| {
+            let parsed = crate::connect::endpoint::TlsMode::parse(mode.get_ref());
+            if parsed.is_none() {
+                problems.at(
+                    mode.span().start,
+                    format!(
+                        "unknown connect_sslmode '{}': use prefer, require, verify-ca or verify-full",
+                        mode.get_ref()
+                    ),
+                );
+            }
+            parsed
+        }),
+    })
 }
 
 fn targets(
@@ -582,6 +694,7 @@ fn targets(
                     cloud: None,
                     thresholds,
                     line,
+                    connect: None,
                 });
             }
             continue;
@@ -634,6 +747,7 @@ fn targets(
             .as_ref()
             .map(|table| threshold_overrides(table.get_ref(), problems))
             .unwrap_or_default();
+        let connect = connect_settings(entry, config_path, problems);
         entries.push(TargetEntry {
             id,
             database,
@@ -641,6 +755,7 @@ fn targets(
             cloud,
             thresholds,
             line,
+            connect,
         });
     }
     entries
@@ -653,7 +768,11 @@ fn terraform_target(
     config_path: &Path,
     problems: &mut Problems<'_>,
 ) -> Option<TargetSpec> {
-    if entry.database.is_some() || entry.cloud.is_some() || entry.password_env.is_some() {
+    if entry.database.is_some()
+        || entry.cloud.is_some()
+        || entry.password_env.is_some()
+        || entry.connect.is_some()
+    {
         problems.at(
             path.span().start,
             "a `terraform` entry stands alone: it audits every database the files plan; list a running server in an entry of its own",
@@ -1032,6 +1151,14 @@ fail_on = "low"
 # [[targets]]
 # cloud = "rds://eu-west-1"
 # thresholds = {{ min_backup_retention_days = 30 }}
+#
+# Every instance of a project, also audited from inside (docs/connect.md): the
+# API gives each address, engine and CA; without a password, IAM database
+# authentication is used where the instance allows it.
+# [[targets]]
+# cloud = "cloudsql://acme-prod"
+# connect = true
+# connect_user = "sqlready-auditor@acme-prod.iam"
 
 [thresholds]
 min_backup_retention_days = {min_backup_retention_days}
@@ -1173,6 +1300,48 @@ mod tests {
             "{found:?}"
         );
         assert!(!found[0].contains("hunter2"));
+    }
+
+    #[test]
+    fn discovery_entries_take_connect_keys_and_misplaced_ones_are_located() {
+        let config = parse(
+            "[audit]\nresolve = [\"db.x:5432:127.0.0.1:6543\"]\n\n[[targets]]\ncloud = \"rds://eu-west-1\"\nconnect = true\nconnect_user = \"auditor\"\nconnect_password_file = \"pw\"\nconnect_sslmode = \"verify-full\"\n\n[[targets]]\ncloud = \"cloudsql://acme-prod\"\nconnect = true\n",
+        )
+        .unwrap();
+        assert_eq!(config.audit.resolve[0].addr_port, Some(6543));
+        let rds = config.targets[0]
+            .connect
+            .as_ref()
+            .expect("connect settings");
+        assert_eq!(rds.user(), "auditor");
+        assert_eq!(
+            rds.password,
+            Some(crate::connect::credentials::PasswordSource::File(
+                "pw".into()
+            ))
+        );
+        assert_eq!(rds.tls, Some(crate::connect::endpoint::TlsMode::VerifyFull));
+        let cloudsql = config.targets[1]
+            .connect
+            .as_ref()
+            .expect("connect settings");
+        assert_eq!(
+            (cloudsql.user(), &cloudsql.password),
+            ("sqlready_auditor", &None)
+        );
+        let found = errors(
+            "[audit]\nresolve = [\"db.x:5432\"]\n\n[[targets]]\ncloud = \"rds://eu-west-1\"\nconnect_user = \"a\"\n\n[[targets]]\ncloud = \"rds://us-east-1/db/x\"\ndatabase = \"postgres://a@h/app\"\nconnect = true\n\n[[targets]]\ncloud = \"rds://eu-west-2\"\nconnect = true\nconnect_password_env = \"1BAD\"\nconnect_sslmode = \"sometimes\"\n",
+        );
+        let all = found.join("\n");
+        for expected in [
+            "sqlready.toml:2:12: resolve 'db.x:5432': no ADDR",
+            "sqlready.toml:6:16: connect_user applies with `connect = true`",
+            "sqlready.toml:11:11: `connect = true` applies to a `cloud` entry without a `database`",
+            "sqlready.toml:16:24: connect_password_env names an environment variable",
+            "sqlready.toml:17:19: unknown connect_sslmode 'sometimes'",
+        ] {
+            assert!(all.contains(expected), "{expected}\nin:\n{all}");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod checks;
 pub mod cli;
 pub mod config;
+pub mod connect;
 pub mod eol;
 pub mod facts;
 pub mod output;

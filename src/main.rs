@@ -137,7 +137,9 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
             snapshot.into_collected()
         }
         None => {
-            let plans = plans(&args.targets, config.as_ref())?;
+            let mut plans = plans(&args.targets, config.as_ref())?;
+            let connect_run =
+                connect_plans(&mut plans, &args, &settings, usize::from(concurrency))?;
             audited = plans.iter().map(|p| p.id().to_string()).collect();
             let options = CollectOptions {
                 connect_timeout: Duration::from_secs(
@@ -158,11 +160,15 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
                 .enable_all()
                 .build()
                 .context("cannot start the async runtime")?;
-            runtime.block_on(audit::collect_plans(
+            let collected = runtime.block_on(audit::collect_plans(
                 &plans,
                 &options,
                 usize::from(concurrency),
-            ))
+            ));
+            if let Some(summary) = connect_run.as_ref().and_then(|run| run.summary()) {
+                eprintln!("{summary}");
+            }
+            collected
         }
     };
     if let Some(path) = &args.save_facts {
@@ -276,6 +282,13 @@ fn plans(targets: &[String], config: Option<&Config>) -> Result<Vec<Plan>> {
                 database: entry.database.clone(),
                 password_env: entry.password_env.clone(),
                 cloud: entry.cloud.clone(),
+                connect: entry
+                    .connect
+                    .clone()
+                    .map(|settings| sqlready::connect::Connect {
+                        settings,
+                        run: std::sync::Arc::new(sqlready::connect::Run::new(Vec::new(), 1)),
+                    }),
             })
             .collect()),
         Some(config) => bail!(
@@ -286,6 +299,65 @@ fn plans(targets: &[String], config: Option<&Config>) -> Result<Vec<Plan>> {
             "no targets: give TARGET arguments or --facts FILE, or list [[targets]] in sqlready.toml (`sqlready init` writes a template)"
         ),
     }
+}
+
+/// `--connect` and `connect = true`: every cloud plan without a paired
+/// database gets the run's shared connect state (`--resolve` and the
+/// config's `resolve` rules, the session bound). Returns it for the summary.
+fn connect_plans(
+    plans: &mut [Plan],
+    args: &AuditArgs,
+    settings: &config::AuditSettings,
+    concurrency: usize,
+) -> Result<Option<std::sync::Arc<sqlready::connect::Run>>> {
+    use sqlready::connect::{Connect, Run, Settings, credentials::PasswordSource};
+    let from_flags = Settings {
+        user: args.connect_user.clone(),
+        password: match (&args.connect_password_env, &args.connect_password_file) {
+            (Some(env), _) => Some(PasswordSource::Env(env.clone())),
+            (None, Some(file)) => Some(PasswordSource::File(file.clone())),
+            (None, None) => None,
+        },
+        ca_file: args.connect_ca_file.clone(),
+        tls: None,
+    };
+    let wanted = args.connect || plans.iter().any(|p| p.connect.is_some());
+    if !wanted {
+        if !args.resolve.is_empty() {
+            eprintln!("warning: --resolve applies to --connect sessions, and --connect is not on");
+        }
+        return Ok(None);
+    }
+    let mut resolve = args.resolve.clone();
+    resolve.extend(settings.resolve.iter().cloned());
+    let run = std::sync::Arc::new(Run::new(resolve, concurrency));
+    let mut cloud = 0;
+    for plan in plans.iter_mut() {
+        let eligible = plan.cloud.is_some() && plan.database.is_none();
+        let entry = plan.connect.take().map(|c| c.settings);
+        let chosen = match entry {
+            // Flags override the entry's keys they set.
+            Some(entry) => Some(Settings {
+                user: from_flags.user.clone().or(entry.user),
+                password: from_flags.password.clone().or(entry.password),
+                ca_file: from_flags.ca_file.clone().or(entry.ca_file),
+                tls: entry.tls,
+            }),
+            None if args.connect => Some(from_flags.clone()),
+            None => None,
+        };
+        if eligible && let Some(settings) = chosen {
+            cloud += 1;
+            plan.connect = Some(Connect {
+                settings,
+                run: run.clone(),
+            });
+        }
+    }
+    if cloud == 0 {
+        bail!("--connect applies to cloud targets (rds://…, cloudsql://…), and none is given");
+    }
+    Ok(Some(run))
 }
 
 /// Physical locations for SARIF: the config file and its targets' lines.

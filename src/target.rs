@@ -756,3 +756,158 @@ mod tests {
         assert_eq!(connect_host(&url).as_deref(), Some("db.internal"));
     }
 }
+
+/// One `--resolve HOST:PORT:ADDR` rule (curl's form): a connection to
+/// HOST:PORT goes to ADDR instead, for proxies, tunnels (Cloud SQL Auth Proxy,
+/// SSM port forwarding) and tests. ADDR may carry its own port
+/// (`127.0.0.1:6543`, `[::1]:6543`) when the tunnel listens elsewhere, as
+/// curl's `--connect-to` allows; HOST `*` matches every host on PORT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolve {
+    pub host: String,
+    pub port: u16,
+    pub addr: String,
+    /// The port to connect to instead of PORT, when ADDR names one.
+    pub addr_port: Option<u16>,
+}
+
+impl Resolve {
+    /// Parses `HOST:PORT:ADDR[:PORT2]`; the error says what is wrong and shows the form.
+    pub fn parse(text: &str) -> Result<Resolve, String> {
+        let bad = |why: &str| {
+            format!(
+                "--resolve '{text}': {why}; write HOST:PORT:ADDR, e.g. db-1.abc.eu-west-1.rds.amazonaws.com:5432:127.0.0.1 (ADDR may carry a port: 127.0.0.1:6543)"
+            )
+        };
+        let (host, rest) = match text.strip_prefix('[') {
+            Some(v6) => {
+                let (host, rest) = v6.split_once(']').ok_or_else(|| bad("'[' without ']'"))?;
+                (host, rest.strip_prefix(':').ok_or_else(|| bad("no PORT"))?)
+            }
+            None => text.split_once(':').ok_or_else(|| bad("no PORT"))?,
+        };
+        if host.is_empty() {
+            return Err(bad("HOST is empty"));
+        }
+        let (port, addr) = rest.split_once(':').ok_or_else(|| bad("no ADDR"))?;
+        let port: u16 = port
+            .parse()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| bad(&format!("PORT '{port}' is not a port number")))?;
+        if addr.contains(',') {
+            return Err(bad("only one ADDR per rule is supported"));
+        }
+        let (addr, addr_port) = split_addr(addr).map_err(|why| bad(&why))?;
+        if addr.is_empty() {
+            return Err(bad("ADDR is empty"));
+        }
+        Ok(Resolve {
+            host: host.to_ascii_lowercase(),
+            port,
+            addr,
+            addr_port,
+        })
+    }
+
+    /// Where a connection to `host:port` goes under `rules`: the first rule
+    /// naming the host exactly, else the first `*` rule for the port.
+    pub fn apply(rules: &[Resolve], host: &str, port: u16) -> Option<(String, u16)> {
+        let host = host.to_ascii_lowercase();
+        rules
+            .iter()
+            .find(|r| r.port == port && r.host == host)
+            .or_else(|| rules.iter().find(|r| r.port == port && r.host == "*"))
+            .map(|r| (r.addr.clone(), r.addr_port.unwrap_or(port)))
+    }
+}
+
+/// ADDR, or ADDR:PORT; IPv6 addresses bare (`::1`) or bracketed (`[::1]:6543`).
+fn split_addr(addr: &str) -> Result<(String, Option<u16>), String> {
+    let port_of = |p: &str| {
+        p.parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| format!("'{p}' after ADDR is not a port number"))
+    };
+    if let Some(v6) = addr.strip_prefix('[') {
+        let (ip, rest) = v6.split_once(']').ok_or("'[' without ']' in ADDR")?;
+        return match rest.strip_prefix(':') {
+            Some(p) => Ok((ip.to_string(), Some(port_of(p)?))),
+            None if rest.is_empty() => Ok((ip.to_string(), None)),
+            None => Err(format!("'{rest}' after ']' in ADDR")),
+        };
+    }
+    match addr.matches(':').count() {
+        0 => Ok((addr.to_string(), None)),
+        1 => {
+            let (ip, p) = addr.split_once(':').unwrap_or((addr, ""));
+            Ok((ip.to_string(), Some(port_of(p)?)))
+        }
+        // A bare IPv6 address.
+        _ => Ok((addr.to_string(), None)),
+    }
+}
+
+#[cfg(test)]
+mod resolve_tests {
+    use super::Resolve;
+
+    #[test]
+    fn curls_form_and_an_address_with_its_own_port_parse() {
+        let rule = Resolve::parse("DB.example.com:5432:127.0.0.1").unwrap();
+        assert_eq!(
+            (
+                rule.host.as_str(),
+                rule.port,
+                rule.addr.as_str(),
+                rule.addr_port
+            ),
+            ("db.example.com", 5432, "127.0.0.1", None)
+        );
+        let rule = Resolve::parse("db:3306:127.0.0.1:40001").unwrap();
+        assert_eq!(
+            (rule.addr.as_str(), rule.addr_port),
+            ("127.0.0.1", Some(40001))
+        );
+        let rule = Resolve::parse("db:3306:[::1]:40001").unwrap();
+        assert_eq!((rule.addr.as_str(), rule.addr_port), ("::1", Some(40001)));
+        let rule = Resolve::parse("db:3306:::1").unwrap();
+        assert_eq!((rule.addr.as_str(), rule.addr_port), ("::1", None));
+    }
+
+    #[test]
+    fn bad_rules_say_what_is_wrong_and_the_form() {
+        for (text, why) in [
+            ("db", "no PORT"),
+            ("db:http:1.2.3.4", "not a port number"),
+            ("db:5432", "no ADDR"),
+            ("db:5432:", "ADDR is empty"),
+            ("db:5432:1.2.3.4,5.6.7.8", "one ADDR"),
+            ("db:5432:1.2.3.4:x", "not a port number"),
+        ] {
+            let err = Resolve::parse(text).unwrap_err();
+            assert!(
+                err.contains(why) && err.contains("HOST:PORT:ADDR"),
+                "{text}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn exact_host_wins_over_the_wildcard_and_the_port_must_match() {
+        let rules = [
+            Resolve::parse("*:5432:10.0.0.9").unwrap(),
+            Resolve::parse("a.example:5432:127.0.0.1:7000").unwrap(),
+        ];
+        assert_eq!(
+            Resolve::apply(&rules, "A.example", 5432),
+            Some(("127.0.0.1".to_string(), 7000))
+        );
+        assert_eq!(
+            Resolve::apply(&rules, "b.example", 5432),
+            Some(("10.0.0.9".to_string(), 5432))
+        );
+        assert_eq!(Resolve::apply(&rules, "a.example", 3306), None);
+    }
+}

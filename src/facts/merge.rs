@@ -55,6 +55,12 @@ pub struct SourceRun {
     /// Why the source could not be read; its facts are missing from the target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// `--connect` only: why the in-database session discovery asked for
+    /// could not be opened (a private address, a firewall, IAM auth off). Not
+    /// an `error`: the target keeps its API verdicts, its in-database items
+    /// are `unknown` with this reason, and the run does not exit 3 for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreached: Option<String>,
 }
 
 /// One source's outcome, to be merged.
@@ -145,6 +151,7 @@ pub fn merge(id: &str, cloud: Part, database: Part) -> Collected {
         id: part.id.clone(),
         principal: part.outcome.as_ref().ok().and_then(|t| t.principal.clone()),
         error: part.outcome.as_ref().err().map(|f| f.error.clone()),
+        unreached: None,
     };
     let sources = vec![run(&cloud), run(&database)];
     let merged = match (cloud.outcome, database.outcome) {

@@ -57,7 +57,7 @@ pub struct FactSpec {
     pub hint: &'static str,
 }
 
-const IN_DB: &str = "connect to the database (postgres:// or mysql://) so sqlready can read it";
+pub const IN_DB: &str = "connect to the database (postgres:// or mysql://) so sqlready can read it";
 const CLOUD: &str = "a hosting property, invisible from inside the database; the cloud provider's API (Cloud SQL, RDS) tells";
 const BACKUPS: &str = "base backups are invisible from SQL; the API of the service that takes them (Cloud SQL, RDS) tells";
 const CSQL: &str = "the Cloud SQL Admin API tells: audit it as cloudsql://PROJECT/INSTANCE";

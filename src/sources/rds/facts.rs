@@ -1222,6 +1222,14 @@ pub fn instance_evidence(db: &DbInstance) -> Json {
         "IAMDatabaseAuthenticationEnabled",
         json!(db.iam_database_authentication_enabled()),
     );
+    // Where `--connect` opens the in-database session (src/connect).
+    put(
+        "Endpoint",
+        json!(
+            db.endpoint()
+                .map(|e| json!({"Address": e.address(), "Port": e.port()}))
+        ),
+    );
     put(
         "ReadReplicaSourceDBInstanceIdentifier",
         json!(db.read_replica_source_db_instance_identifier()),
@@ -1271,6 +1279,14 @@ pub fn cluster_evidence(cluster: &DbCluster) -> Json {
     );
     put("DBClusterArn", json!(cluster.db_cluster_arn()));
     put("Status", json!(cluster.status()));
+    // Where `--connect` opens the in-database session (src/connect).
+    put("Endpoint", json!(cluster.endpoint()));
+    put("ReaderEndpoint", json!(cluster.reader_endpoint()));
+    put("Port", json!(cluster.port()));
+    put(
+        "IAMDatabaseAuthenticationEnabled",
+        json!(cluster.iam_database_authentication_enabled()),
+    );
     put("Engine", json!(cluster.engine()));
     put("EngineVersion", json!(cluster.engine_version()));
     put("EngineMode", json!(cluster.engine_mode()));

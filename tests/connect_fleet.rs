@@ -1,0 +1,524 @@
+//! `--connect` end to end: a fleet discovered through moto's RDS API and the
+//! local Cloud SQL Admin API server, each instance's published address
+//! redirected with `--resolve` (config `resolve`) to a real throwaway
+//! PostgreSQL or MariaDB server of the labs (or a closed port), audited by the
+//! real binary. Every output is grepped for the password and the tokens.
+#![cfg(all(feature = "rds", feature = "cloudsql"))]
+
+#[path = "support/cloudsql_server.rs"]
+mod cloudsql_server;
+#[path = "support/moto.rs"]
+mod moto;
+mod support;
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use support::cli::{files_under, item, sqlready_in};
+use support::{mylab, pglab};
+
+/// Seeds moto: in us-east-1 a Multi-AZ PostgreSQL primary and a PostgreSQL
+/// instance nothing listens for; in us-east-2 a MariaDB primary and its read
+/// replica; in us-west-2 one PostgreSQL instance with IAM database
+/// authentication and one without. Prints each instance's endpoint as JSON.
+const SEED: &str = r#"
+import sys, json, boto3
+def client(region):
+    return boto3.client("rds", region_name=region, endpoint_url=sys.argv[1],
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+def make(c, name, engine, version, **kw):
+    c.create_db_instance(DBInstanceIdentifier=name, DBInstanceClass="db.m6g.large", AllocatedStorage=100,
+                         Engine=engine, EngineVersion=version, MasterUsername="dbadmin",
+                         MasterUserPassword="not-a-secret-1", BackupRetentionPeriod=7, **kw)
+east, east2, west = client("us-east-1"), client("us-east-2"), client("us-west-2")
+make(east, "pg-main", "postgres", "16.4", MultiAZ=True)
+make(east2, "my-main", "mariadb", "10.11.8")
+east2.create_db_instance_read_replica(DBInstanceIdentifier="my-replica", SourceDBInstanceIdentifier="my-main")
+make(east, "pg-down", "postgres", "16.4", MultiAZ=True)
+make(west, "pg-iam", "postgres", "16.4", EnableIAMDatabaseAuthentication=True)
+make(west, "pg-noiam", "postgres", "16.4")
+out = {}
+for c in (east, east2, west):
+    for db in c.describe_db_instances()["DBInstances"]:
+        out[db["DBInstanceIdentifier"]] = [db["Endpoint"]["Address"], db["Endpoint"]["Port"]]
+print(json.dumps(out))
+"#;
+
+fn seed(moto: &moto::Moto) -> BTreeMap<String, (String, u16)> {
+    let output = std::process::Command::new(moto::python())
+        .args(["-c", SEED, &moto.endpoint])
+        .output()
+        .expect("run the seed script");
+    assert!(
+        output.status.success(),
+        "seeding moto failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let endpoints: BTreeMap<String, (String, u16)> =
+        serde_json::from_slice(&output.stdout).expect("the seed prints the endpoints");
+    endpoints
+}
+
+/// A loopback port nothing listens on.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("address").port()
+}
+
+/// A PostgreSQL-protocol endpoint that asks for the password in clear text
+/// (AuthenticationCleartextPassword, as RDS does for IAM users), keeps what the
+/// client sent, and refuses the login: the IAM token as it travels on the wire.
+fn capture_password() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+            let read_message = |stream: &mut std::net::TcpStream| -> Option<Vec<u8>> {
+                let mut len = [0u8; 4];
+                stream.read_exact(&mut len).ok()?;
+                let len = u32::from_be_bytes(len) as usize;
+                let mut body = vec![0u8; len.checked_sub(4)?];
+                stream.read_exact(&mut body).ok()?;
+                Some(body)
+            };
+            // SSLRequest (code 80877103): no TLS here; then the StartupMessage.
+            let Some(first) = read_message(&mut stream) else {
+                continue;
+            };
+            if first == 80877103u32.to_be_bytes() {
+                let _ = stream.write_all(b"N");
+                if read_message(&mut stream).is_none() {
+                    continue;
+                }
+            }
+            let _ = stream.write_all(&[b'R', 0, 0, 0, 8, 0, 0, 0, 3]);
+            let mut tag = [0u8; 1];
+            if stream.read_exact(&mut tag).is_err() || tag[0] != b'p' {
+                continue;
+            }
+            if let Some(body) = read_message(&mut stream) {
+                let password = String::from_utf8_lossy(body.strip_suffix(&[0]).unwrap_or(&body));
+                if let Ok(mut seen) = keep.lock() {
+                    seen.push(password.into_owned());
+                }
+            }
+            let mut fields = Vec::new();
+            for (code, text) in [
+                (b'S', "FATAL"),
+                (b'C', "28P01"),
+                (b'M', "token captured by the test"),
+            ] {
+                fields.push(code);
+                fields.extend_from_slice(text.as_bytes());
+                fields.push(0);
+            }
+            fields.push(0);
+            let mut message = vec![b'E'];
+            message.extend_from_slice(&((fields.len() + 4) as u32).to_be_bytes());
+            message.extend_from_slice(&fields);
+            let _ = stream.write_all(&message);
+        }
+    });
+    (port, seen)
+}
+
+struct Fleet {
+    report: Value,
+    stdout: String,
+    stderr: String,
+    code: i32,
+    /// Every file the run wrote (facts, evidence bundle), concatenated.
+    written: String,
+    /// The saved facts snapshot.
+    facts: Value,
+    /// The passwords the IAM instance's endpoint received.
+    iam_passwords: Vec<String>,
+    /// pg-iam's API host name.
+    iam_host: String,
+}
+
+fn run_fleet() -> Fleet {
+    let moto = moto::start();
+    let endpoints = seed(&moto);
+    let pg = &pglab::lab().good;
+    let my = mylab::lab();
+    let closed = closed_port();
+    let (capture, iam_passwords) = capture_password();
+    let to = |name: &str, port: u16| {
+        let (host, api_port) = &endpoints[name];
+        format!("\"{host}:{api_port}:127.0.0.1:{port}\"")
+    };
+    let resolve = [
+        to("pg-main", pg.port),
+        to("my-main", my.good.port),
+        to("my-replica", my.replica.port),
+        to("pg-down", closed),
+        to("pg-iam", capture),
+        to("pg-noiam", pg.port),
+        // Cloud SQL pg-good's private IP (tests/fixtures/cloudsql/instances/pg-good.json).
+        format!("\"10.20.0.5:5432:127.0.0.1:{}\"", pg.port),
+    ];
+    let config = format!(
+        r#"[audit]
+resolve = [{}]
+
+[[targets]]
+cloud = "rds://us-east-1"
+connect = true
+connect_user = "auditor"
+connect_password_env = "FLEET_DB_PASSWORD"
+
+[[targets]]
+cloud = "rds://us-east-2"
+connect = true
+connect_user = "auditor"
+connect_password_file = "mariadb-password"
+# The lab's replica offers no TLS.
+connect_sslmode = "prefer"
+
+[[targets]]
+cloud = "rds://us-west-2"
+connect = true
+connect_user = "auditor"
+# The capturing endpoint speaks no TLS (RDS requires it for IAM users).
+connect_sslmode = "prefer"
+
+[[targets]]
+cloud = "cloudsql://acme-prod/pg-good"
+connect = true
+connect_user = "auditor"
+connect_password_env = "FLEET_DB_PASSWORD"
+"#,
+        resolve.join(", ")
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("sqlready.toml"), config).expect("write config");
+    // As a mounted secret holds it: with a trailing newline.
+    std::fs::write(
+        dir.path().join("mariadb-password"),
+        format!("{}\n", mylab::LAB_PASSWORD),
+    )
+    .expect("write the password file");
+    let api = cloudsql_server::Server::start(cloudsql_server::scenario_routes(), Duration::ZERO);
+    let mut env: Vec<(&str, String)> = moto.env();
+    env.extend([
+        ("FLEET_DB_PASSWORD", pglab::LAB_PASSWORD.to_string()),
+        ("SQLREADY_CLOUDSQL_ENDPOINT", api.url.clone()),
+        ("SQLREADY_GOOGLE_OAUTH_ENDPOINT", api.url.clone()),
+        (
+            "GOOGLE_OAUTH_ACCESS_TOKEN",
+            cloudsql_server::TOKEN.to_string(),
+        ),
+        ("GCE_METADATA_HOST", "127.0.0.1:9".to_string()),
+        ("HOME", dir.path().display().to_string()),
+        ("NO_PROXY", "*".to_string()),
+    ]);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let run = sqlready_in(
+        dir.path(),
+        &[
+            "audit",
+            "--format",
+            "json",
+            "--connect-timeout",
+            "5",
+            "--save-facts",
+            "facts.json",
+            "--evidence",
+            "bundle",
+        ],
+        &env,
+    );
+    let mut written = String::new();
+    for file in files_under(dir.path()) {
+        if file.ends_with("mariadb-password") {
+            continue;
+        }
+        if let Ok(text) = std::fs::read_to_string(&file) {
+            written.push_str(&text);
+        }
+    }
+    let facts: Value = std::fs::read_to_string(dir.path().join("facts.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or(Value::Null);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|err| {
+        panic!(
+            "not a JSON report ({err}); exit {}\nstderr:\n{}\nstdout:\n{}",
+            run.code, run.stderr, run.stdout
+        )
+    });
+    Fleet {
+        report,
+        stdout: run.stdout,
+        stderr: run.stderr,
+        code: run.code,
+        written,
+        facts,
+        iam_passwords: iam_passwords.lock().map(|p| p.clone()).unwrap_or_default(),
+        iam_host: endpoints["pg-iam"].0.clone(),
+    }
+}
+
+fn fleet() -> &'static Fleet {
+    static FLEET: std::sync::OnceLock<Fleet> = std::sync::OnceLock::new();
+    FLEET.get_or_init(run_fleet)
+}
+
+fn target<'a>(fleet: &'a Fleet, id: &str) -> &'a Value {
+    fleet.report["targets"]
+        .as_array()
+        .and_then(|targets| targets.iter().find(|t| t["id"] == id))
+        .unwrap_or_else(|| panic!("no target {id} in {:#}", fleet.report["targets"]))
+}
+
+/// The in-database session's record in a target's `sources`.
+fn session(target: &Value) -> &Value {
+    &target["sources"][1]
+}
+
+#[test]
+fn reachable_instances_are_one_target_fed_by_the_api_and_the_database() {
+    let fleet = fleet();
+    assert!(
+        fleet.code == 0 || fleet.code == 1,
+        "an unreached --connect session is not a failed target (exit {}):\n{}",
+        fleet.code,
+        fleet.stderr
+    );
+    for id in [
+        "rds://us-east-1/db/pg-main",
+        "rds://us-east-2/db/my-main",
+        "rds://us-east-2/db/my-replica",
+        "cloudsql://acme-prod/pg-good",
+    ] {
+        let t = target(fleet, id);
+        assert_eq!(t["sources"].as_array().map(Vec::len), Some(2), "{t:#}");
+        assert!(
+            session(t).get("unreached").is_none() && session(t).get("error").is_none(),
+            "{id}: {:#}",
+            t["sources"]
+        );
+        assert_eq!(t["principal"], "auditor", "{id}");
+    }
+    // One row, both halves: multi_zone from the API (MultiAZ), cdc from inside
+    // (wal_level, slots) — neither source alone judges both.
+    let main = target(fleet, "rds://us-east-1/db/pg-main");
+    assert_eq!(item(main, "multi_zone"), "pass", "{main:#}");
+    assert_ne!(item(main, "cdc"), "unknown", "{main:#}");
+    assert_ne!(item(main, "durability"), "unknown", "{main:#}");
+    // MariaDB: the engine came from the API and the session spoke MySQL.
+    let my = target(fleet, "rds://us-east-2/db/my-main");
+    assert_eq!(my["engine"], "mariadb", "{my:#}");
+    assert_ne!(item(my, "slow_queries"), "unknown", "{my:#}");
+    let replica = target(fleet, "rds://us-east-2/db/my-replica");
+    assert_eq!(replica["role"], "replica", "{replica:#}");
+    assert!(
+        fleet
+            .stderr
+            .contains("connect: 4 of 7 instances reached from inside"),
+        "{}",
+        fleet.stderr
+    );
+}
+
+#[test]
+fn an_unreachable_instance_keeps_its_api_verdicts_and_says_why_the_rest_is_unknown() {
+    let fleet = fleet();
+    let down = target(fleet, "rds://us-east-1/db/pg-down");
+    assert!(down["error"].is_null(), "{down:#}");
+    assert_eq!(item(down, "multi_zone"), "pass", "{down:#}");
+    assert_ne!(item(down, "backups"), "unknown", "{down:#}");
+    assert_eq!(item(down, "connection_pooling"), "unknown", "{down:#}");
+    let unreached = session(down)["unreached"].as_str().unwrap_or_default();
+    assert!(
+        unreached.contains("Endpoint.Address") && unreached.contains("127.0.0.1"),
+        "{unreached}"
+    );
+    let text = down.to_string();
+    assert!(
+        text.contains("the --connect session failed"),
+        "the unknown items say why: {down:#}"
+    );
+    assert!(
+        fleet.stderr.contains("rds://us-east-1/db/pg-down: "),
+        "{}",
+        fleet.stderr
+    );
+}
+
+#[test]
+fn iam_authentication_is_tried_where_enabled_and_said_where_not() {
+    let fleet = fleet();
+    // The token was generated and sent as auditor's password.
+    let iam = target(fleet, "rds://us-west-2/db/pg-iam");
+    let reason = session(iam)["unreached"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("RDS IAM database authentication token")
+            && reason.contains("token captured by the test"),
+        "{reason}"
+    );
+    assert_eq!(fleet.iam_passwords.len(), 1, "{:?}", fleet.iam_passwords);
+    let sent = &fleet.iam_passwords[0];
+    // The SDK's own generator, same credentials, host, port and user: the
+    // tokens differ only in X-Amz-Date and X-Amz-Signature.
+    let expected = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async {
+            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .credentials_provider(aws_credential_types::Credentials::new(
+                    "testing", "testing", None, None, "test",
+                ))
+                .region(aws_config::Region::new("us-west-2"))
+                .load()
+                .await;
+            let config = aws_sdk_rds::auth_token::Config::builder()
+                .hostname(&fleet.iam_host)
+                .port(5432)
+                .username("auditor")
+                .build()
+                .expect("config");
+            aws_sdk_rds::auth_token::AuthTokenGenerator::new(config)
+                .auth_token(&sdk)
+                .await
+                .expect("the SDK signs")
+                .as_str()
+                .to_string()
+        });
+    let shape = |token: &str| -> Vec<String> {
+        token
+            .split('&')
+            .map(|part| match part.split_once('=') {
+                Some(("X-Amz-Date", v)) => format!("X-Amz-Date=<{} chars>", v.len()),
+                Some(("X-Amz-Signature", v)) => format!(
+                    "X-Amz-Signature=<{} hex>",
+                    v.chars().filter(char::is_ascii_hexdigit).count()
+                ),
+                Some(("X-Amz-Credential", v)) => {
+                    let mut parts: Vec<&str> = v.split("%2F").collect();
+                    if parts.len() > 1 {
+                        parts[1] = "<date>";
+                    }
+                    format!("X-Amz-Credential={}", parts.join("%2F"))
+                }
+                _ => part.to_string(),
+            })
+            .collect()
+    };
+    // Byte for byte as the SDK makes it (a `%2F` stays `%2F` on the wire).
+    assert_eq!(
+        shape(sent),
+        shape(&expected),
+        "sent {sent}\nSDK  {expected}"
+    );
+    assert!(
+        sent.starts_with(&format!(
+            "{}:5432/?Action=connect&DBUser=auditor&",
+            fleet.iam_host
+        )),
+        "{sent}"
+    );
+    let off = target(fleet, "rds://us-west-2/db/pg-noiam");
+    let reason = session(off)["unreached"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("IAMDatabaseAuthenticationEnabled = false"),
+        "{reason}"
+    );
+    assert_eq!(item(off, "multi_zone"), "fail", "{off:#}");
+}
+
+#[test]
+fn no_password_or_token_appears_in_any_output() {
+    let fleet = fleet();
+    for (what, text) in [
+        ("stdout", &fleet.stdout),
+        ("stderr", &fleet.stderr),
+        ("written files", &fleet.written),
+    ] {
+        assert!(!text.is_empty() || what == "stderr", "{what} is empty");
+        for secret in [
+            pglab::LAB_PASSWORD,
+            mylab::LAB_PASSWORD,
+            cloudsql_server::TOKEN,
+            "X-Amz-Signature",
+            "Action=connect",
+            "X-Amz-Credential",
+        ] {
+            assert!(!text.contains(secret), "{what} contains {secret}");
+        }
+    }
+    assert!(
+        fleet.written.contains("\"connected_to\""),
+        "the evidence records each session"
+    );
+}
+
+/// The MariaDB source cannot see its replica's delay; the replica audited in
+/// the same run names it (Source_Host:Source_Port = the address the source was
+/// reached at), so the source's replicas.connected comes from the replica.
+#[test]
+fn a_mariadb_replica_of_the_run_completes_its_sources_replicas_item() {
+    let fleet = fleet();
+    let facts = fleet.facts["targets"]
+        .as_array()
+        .and_then(|targets| {
+            targets
+                .iter()
+                .find(|t| t["id"] == "rds://us-east-2/db/my-main")
+        })
+        .unwrap_or_else(|| panic!("no my-main in the facts: {:#}", fleet.facts));
+    let connected = &facts["facts"]["replicas.connected"];
+    assert!(
+        connected["origin"]
+            .as_str()
+            .is_some_and(|o| o.contains("rds://us-east-2/db/my-replica")),
+        "{connected:#}"
+    );
+    assert_eq!(
+        connected["value"][0]["name"],
+        "rds://us-east-2/db/my-replica"
+    );
+    let main = target(fleet, "rds://us-east-2/db/my-main");
+    let lag = main["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["check"] == "replicas.lag"))
+        .expect("replicas.lag finding");
+    assert_eq!(lag["status"], "pass", "{lag:#}");
+}
+
+/// Usage errors, before any connection: --connect without a cloud target, a
+/// malformed --resolve, a connect flag without --connect.
+#[test]
+fn connect_usage_errors_exit_2_and_say_what_to_write() {
+    for (args, expected) in [
+        (
+            vec!["audit", "postgres://a@127.0.0.1:9/x", "--connect"],
+            "--connect applies to cloud targets",
+        ),
+        (
+            vec![
+                "audit",
+                "rds://us-east-1",
+                "--connect",
+                "--resolve",
+                "db:5432",
+            ],
+            "HOST:PORT:ADDR",
+        ),
+        (
+            vec!["audit", "rds://us-east-1", "--connect-user", "u"],
+            "--connect",
+        ),
+    ] {
+        let run = support::cli::sqlready(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(expected), "{args:?}: {}", run.stderr);
+    }
+}
