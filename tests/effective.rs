@@ -353,3 +353,100 @@ fn the_auditors_own_override_hides_the_server_value_and_is_never_a_pass() {
         "fail"
     );
 }
+
+/// MySQL/MariaDB refuse an account's next connection at its own
+/// MAX_USER_CONNECTIONS however much room max_connections leaves: judged like
+/// a PostgreSQL role's CONNECTION LIMIT, with the account named.
+#[test]
+fn an_account_at_its_max_user_connections_is_a_finding_while_the_server_has_room() {
+    use support::mylab;
+    let good = &mylab::lab().good;
+    good.sql(&format!(
+        "CREATE USER 'limited'@'%' IDENTIFIED BY '{}' WITH MAX_USER_CONNECTIONS 1 MAX_CONNECTIONS_PER_HOUR 500",
+        mylab::LAB_PASSWORD
+    ));
+    /// Drops the account and ends its session even when an assertion fails first.
+    struct Account<'a>(&'a mylab::MyServer, Option<std::process::Child>);
+    impl Drop for Account<'_> {
+        fn drop(&mut self) {
+            if let Some(child) = &mut self.1 {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            let _ = self.0.try_sql("DROP USER IF EXISTS 'limited'@'%'");
+        }
+    }
+    let mut account = Account(good, None);
+    let run = sqlready(&["audit", &good.url("auditor"), "--format", "json"]);
+    let report = run.json();
+    let target = only_target(&report);
+    let limits = finding(target, "connections.role_limits");
+    assert_eq!(limits["status"], "pass", "{limits:#}");
+    let rows = limits["evidence"]["connections.limits"].to_string();
+    assert!(rows.contains("'limited'@'%'"), "{rows}");
+    account.1 = Some(
+        std::process::Command::new("mariadb")
+            .args(["--protocol=tcp", "-h", "127.0.0.1", "-P"])
+            .arg(good.port.to_string())
+            .args(["-u", "limited", "-e", "SELECT SLEEP(20)"])
+            .env("MYSQL_PWD", mylab::LAB_PASSWORD)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("mariadb runs"),
+    );
+    good.wait_for(
+        "the limited account's session",
+        "SELECT COUNT(*) = 1 FROM information_schema.PROCESSLIST WHERE USER = 'limited'",
+    );
+    let run = sqlready(&["audit", &good.url("auditor"), "--format", "json"]);
+    let report = run.json();
+    let target = only_target(&report);
+    assert_eq!(status(target, "connections.headroom"), "pass");
+    assert_eq!(status(target, "connections.role_limits"), "warn");
+    let text = detail(target, "connections.role_limits");
+    assert!(
+        text.contains("account 'limited'@'%': 1 session(s) of its MAX_USER_CONNECTIONS 1"),
+        "{text}"
+    );
+    // The hourly allowance has room: not named.
+    assert!(!text.contains("MAX_CONNECTIONS_PER_HOUR"), "{text}");
+}
+
+/// Slots, roles, settings overrides and transaction-ID age are cluster-wide:
+/// the audit connected to `app` sees what was created from `postgres` (issue
+/// 20 point 5: cluster-wide facts read from any database).
+#[test]
+fn cluster_wide_facts_are_the_same_from_any_database() {
+    let server = scratch("cluster_wide", &[("wal_level", "logical")]);
+    server.psql(
+        "postgres",
+        "SELECT pg_create_logical_replication_slot('cdc_from_postgres', 'test_decoding');
+         SELECT pg_create_physical_replication_slot('standby_slot');
+         CREATE ROLE batch LOGIN SUPERUSER;
+         ALTER DATABASE postgres SET synchronous_commit = off;",
+    );
+    // audit() connects to the database `app`.
+    let report = audit(&server, "postgres");
+    let target = only_target(&report);
+    let slots = finding(target, "cdc.slots_healthy");
+    let names = slots["evidence"]["replication.slots"].to_string();
+    assert!(names.contains("cdc_from_postgres"), "{slots:#}");
+    assert!(names.contains("standby_slot"), "{slots:#}");
+    let headroom = detail(target, "cdc.slot_headroom");
+    assert!(headroom.starts_with("2 of "), "{headroom}");
+    // A superuser login created from another database is a login of the cluster.
+    let supers = detail(target, "access_control.pg_superuser_logins");
+    assert!(supers.contains("batch"), "{supers}");
+    // An override of another database reaches every role that logs in there.
+    assert_eq!(status(target, "durability.synchronous_commit"), "fail");
+    let sync = detail(target, "durability.synchronous_commit");
+    assert!(sync.contains("every role in database postgres"), "{sync}");
+    // The oldest database is named whichever database the audit uses.
+    let xid = finding(target, "durability.xid_wraparound");
+    assert_eq!(xid["status"], "pass", "{xid:#}");
+    assert!(
+        xid["evidence"]["wraparound.max_xid_age_database"].is_string(),
+        "{xid:#}"
+    );
+}

@@ -874,6 +874,35 @@ fn every_postgres_sql_fix_parses_with_postgresqls_grammar() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// Every SQL statement a fix text prints for MySQL or MariaDB parses with sqlparser's
+/// MySQL dialect.
+#[test]
+fn every_mysql_sql_fix_parses_with_the_mysql_dialect() {
+    use sqlparser::dialect::MySqlDialect;
+    use sqlparser::parser::Parser;
+    let mut problems = Vec::new();
+    let mut parsed = 0;
+    for compiled in &catalog().checks {
+        for key in ["mysql", "mariadb"] {
+            let Some(fix) = compiled.check.fix.get(key) else {
+                continue;
+            };
+            for statement in sql_statements(fix) {
+                parsed += 1;
+                if let Err(err) = Parser::parse_sql(&MySqlDialect {}, &statement) {
+                    problems.push(format!(
+                        "{} [{key}]: {err}\n  {}",
+                        compiled.check.id,
+                        statement.trim()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(parsed > 20, "only {parsed} SQL statements found");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 #[test]
 fn sql_statements_are_cut_at_their_semicolon_and_comments_outside_strings() {
     let fix = "# shell\npg_ctl restart\nALTER SYSTEM SET archive_command = 'x --stanza=main %p';   -- restart\nSELECT 1\n  FROM t; -- two lines\n";

@@ -13,6 +13,7 @@ pub mod access;
 mod binlog_size;
 mod errors;
 pub mod facts;
+mod limits;
 mod persisted;
 mod privileges;
 pub mod queries;
@@ -110,6 +111,7 @@ pub async fn collect(
     }
     readings.audit_plugins = Some(reader.read("audit_plugins", queries::AUDIT_PLUGINS).await);
     readings.accounts = Some(reader.read("accounts", plan.accounts).await);
+    let account_limits = reader.read("account_limits", limits::QUERY).await;
     readings.schemata = Some(reader.read("schemata", queries::SCHEMATA).await);
     readings.test_grants = Some(reader.read("test_grants", queries::TEST_GRANTS).await);
     readings.migrations = Some(reader.read("migrations", &queries::migrations()).await);
@@ -152,6 +154,12 @@ pub async fn collect(
             let sessions =
                 access::superuser_sessions(readings.accounts.as_ref(), processlist.as_ref());
             access::record(&mut all, facts::SOURCE, sessions);
+            let limit_rows = limits::limit_rows(
+                Some(&account_limits),
+                processlist.as_ref(),
+                readings.variables.as_ref(),
+            );
+            limits::record(&mut all, facts::SOURCE, limit_rows);
             all.extend(access::minor_release(
                 &identity,
                 &variables,

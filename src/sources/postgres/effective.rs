@@ -30,6 +30,7 @@ pub const OVERRIDABLE: &[&str] = &[
     "log_connections",
     "log_disconnections",
     "pgaudit.log",
+    "pgaudit.log_level",
     "password_encryption",
     "pg_stat_statements.track",
     "compute_query_id",
@@ -41,6 +42,7 @@ pub const NULLIFIERS: &[&str] = &[
     "logging_collector",
     "log_destination",
     "pg_stat_statements.track",
+    "pgaudit.log_level",
 ];
 
 /// Overrides and nullifying settings: every part readable by PUBLIC. `$1`
