@@ -12,6 +12,7 @@
 //! name has several accounts but never misses one at its limit.
 
 use super::facts::{Answer, Row, name_values, text};
+use super::queries::{Flavour, ServerVersion};
 use crate::facts::{Fact, Facts};
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
@@ -19,9 +20,28 @@ use std::collections::BTreeMap;
 /// Path of the fact this module records.
 pub const PATH: &str = "connections.limits";
 
-/// Accounts with a limit of their own (readable with SELECT on mysql.user, like
-/// the account list; MariaDB 10.4+ keeps mysql.user as a view with the same columns).
-pub const QUERY: &str = "SELECT User AS user, Host AS host, \
+/// Accounts with a limit of their own, where the account list is read from
+/// (MariaDB 10.4+ keeps them in mysql.global_priv's JSON, which the
+/// least-privilege account may read; mysql.user elsewhere), with the grant
+/// that lets the audit read it.
+pub fn statement(version: &ServerVersion) -> (&'static str, &'static str) {
+    match version.flavour {
+        Flavour::Mariadb if version.at_least(10, 4, 0) => {
+            (GLOBAL_PRIV, "GRANT SELECT ON mysql.global_priv")
+        }
+        _ => (USER_TABLE, "GRANT SELECT ON mysql.user"),
+    }
+}
+
+/// MariaDB 10.4+: `max_user_connections` and `max_connections` (per hour) in `Priv`.
+const GLOBAL_PRIV: &str = "SELECT User AS user, Host AS host, \
+CAST(COALESCE(JSON_VALUE(Priv, '$.max_user_connections'), '0') AS SIGNED) AS per_account, \
+CAST(COALESCE(JSON_VALUE(Priv, '$.max_connections'), '0') AS SIGNED) AS per_hour \
+FROM mysql.global_priv \
+HAVING per_account <> 0 OR per_hour <> 0 ORDER BY User, Host";
+
+/// MySQL and older MariaDB: the columns of mysql.user.
+const USER_TABLE: &str = "SELECT User AS user, Host AS host, \
 max_user_connections AS per_account, max_connections AS per_hour \
 FROM mysql.user WHERE max_user_connections <> 0 OR max_connections <> 0 \
 ORDER BY User, Host";
@@ -93,8 +113,8 @@ pub fn limit_rows(
     Ok(out)
 }
 
-/// Records [`PATH`].
-pub fn record(facts: &mut Facts, source: &str, rows: Result<Vec<Json>, String>) {
+/// Records [`PATH`]; `fix` is what lets the audit account read what failed.
+pub fn record(facts: &mut Facts, source: &str, rows: Result<Vec<Json>, String>, fix: &str) {
     let fact = match rows {
         Ok(rows) => Fact::known(
             source,
@@ -104,7 +124,7 @@ pub fn record(facts: &mut Facts, source: &str, rows: Result<Vec<Json>, String>) 
         Err(reason) => Fact::unknown(
             source,
             reason,
-            Some("GRANT PROCESS ON *.* TO the audit account; GRANT SELECT ON mysql.user TO it".to_string()),
+            Some(fix.to_string()),
         ),
     };
     facts.insert(PATH.to_string(), fact);

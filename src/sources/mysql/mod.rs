@@ -111,7 +111,8 @@ pub async fn collect(
     }
     readings.audit_plugins = Some(reader.read("audit_plugins", queries::AUDIT_PLUGINS).await);
     readings.accounts = Some(reader.read("accounts", plan.accounts).await);
-    let account_limits = reader.read("account_limits", limits::QUERY).await;
+    let (limits_sql, limits_grant) = limits::statement(&identity.version);
+    let account_limits = reader.read("account_limits", limits_sql).await;
     readings.schemata = Some(reader.read("schemata", queries::SCHEMATA).await);
     readings.test_grants = Some(reader.read("test_grants", queries::TEST_GRANTS).await);
     readings.migrations = Some(reader.read("migrations", &queries::migrations()).await);
@@ -159,7 +160,11 @@ pub async fn collect(
                 processlist.as_ref(),
                 readings.variables.as_ref(),
             );
-            limits::record(&mut all, facts::SOURCE, limit_rows);
+            let limits_fix = format!(
+                "GRANT PROCESS ON *.* TO {account}; {limits_grant} TO {account};",
+                account = identity.account
+            );
+            limits::record(&mut all, facts::SOURCE, limit_rows, &limits_fix);
             all.extend(access::minor_release(
                 &identity,
                 &variables,
