@@ -350,7 +350,9 @@ fn lint_requires_in_effect_in_the_builtin_namespaces() {
         )
     };
     let builtin = Catalog::from_files(&[("cdc_new.toml".into(), body("cdc.new_check"))]);
-    let message = builtin.expect_err("a built-in namespace needs in_effect").to_string();
+    let message = builtin
+        .expect_err("a built-in namespace needs in_effect")
+        .to_string();
     assert!(message.contains("in_effect"), "{message}");
     let team = Catalog::from_files(&[("acme.toml".into(), body("acme.slot_count"))]);
     assert!(team.is_ok(), "{:?}", team.err());

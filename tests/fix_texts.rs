@@ -908,11 +908,14 @@ fn mysql_statement_problem(statement: &str, server: &support::mylab::MyServer) -
         Err(err) => err.to_string(),
     };
     let quoted = trimmed.replace('\\', "\\\\").replace('\'', "''");
-    match server.try_sql(&format!("PREPARE fix_text FROM '{quoted}'; DEALLOCATE PREPARE fix_text")) {
+    match server.try_sql(&format!(
+        "PREPARE fix_text FROM '{quoted}'; DEALLOCATE PREPARE fix_text"
+    )) {
         Ok(_) => None,
-        Err(err) if err.contains("1064") || err.contains("1295") => {
-            Some(format!("MariaDB: {} (sqlparser: {sqlparser_error})", err.trim()))
-        }
+        Err(err) if err.contains("1064") || err.contains("1295") => Some(format!(
+            "MariaDB: {} (sqlparser: {sqlparser_error})",
+            err.trim()
+        )),
         // Anything else (an unknown table or user) was parsed and refused later.
         Err(_) => None,
     }
@@ -945,7 +948,9 @@ fn change_replication_source_problem(options: &str) -> Option<String> {
         };
         let (name, value) = (name.trim(), value.trim());
         if !OPTIONS.contains(&name) {
-            return Some(format!("{name} is not an option of CHANGE REPLICATION SOURCE TO"));
+            return Some(format!(
+                "{name} is not an option of CHANGE REPLICATION SOURCE TO"
+            ));
         }
         let quoted = value.len() >= 2 && value.starts_with('\'') && value.ends_with('\'');
         if !quoted && value.parse::<u64>().is_err() {
@@ -1011,8 +1016,14 @@ fn every_mysql_sql_fix_parses() {
 #[test]
 fn the_mysql_statement_check_refuses_broken_statements() {
     let server = &support::mylab::lab().good;
-    assert_eq!(mysql_statement_problem("SET PERSIST sync_binlog = 1;", server), None);
-    assert_eq!(mysql_statement_problem("ALTER USER 'app'@'%' REQUIRE SSL;", server), None);
+    assert_eq!(
+        mysql_statement_problem("SET PERSIST sync_binlog = 1;", server),
+        None
+    );
+    assert_eq!(
+        mysql_statement_problem("ALTER USER 'app'@'%' REQUIRE SSL;", server),
+        None
+    );
     assert!(mysql_statement_problem("SET PERSIST sync_binlog 1;", server).is_some());
     assert!(mysql_statement_problem("ALTER USER 'app'@'%' REQUIRES SSL;", server).is_some());
     assert!(mysql_statement_problem("GRANT PROCESS ON *.* 'auditor'@'%';", server).is_some());

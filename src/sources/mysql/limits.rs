@@ -106,7 +106,9 @@ pub fn limit_rows(
     if global > 0 {
         for (user, count) in &sessions {
             if !own_limit.contains(user) {
-                out.push(json!({"kind": "every account", "name": user, "limit": global, "used": count}));
+                out.push(
+                    json!({"kind": "every account", "name": user, "limit": global, "used": count}),
+                );
             }
         }
     }
@@ -121,11 +123,7 @@ pub fn record(facts: &mut Facts, source: &str, rows: Result<Vec<Json>, String>, 
             "mysql.user max_user_connections / max_connections (per hour) and the global max_user_connections, against each user's sessions in information_schema.PROCESSLIST",
             rows,
         ),
-        Err(reason) => Fact::unknown(
-            source,
-            reason,
-            Some(fix.to_string()),
-        ),
+        Err(reason) => Fact::unknown(source, reason, Some(fix.to_string())),
     };
     facts.insert(PATH.to_string(), fact);
 }
