@@ -451,3 +451,70 @@ fn cluster_wide_facts_are_the_same_from_any_database() {
     assert!(oldest.starts_with("oldest database "), "{xid:#}");
     assert!(!oldest.starts_with("oldest database app "), "{xid:#}");
 }
+
+/// pgaudit writes at pgaudit.log_level: a level below log_min_messages is
+/// discarded server-wide or for the role that sets it, and a role that logs
+/// statements makes the log line prefix matter even when the server logs none.
+#[test]
+fn pgaudit_lines_below_log_min_messages_are_not_an_audit_trail() {
+    let server = scratch(
+        "pgaudit_level",
+        &[
+            ("shared_preload_libraries", "pgaudit"),
+            ("pgaudit.log", "ddl,role"),
+        ],
+    );
+    let report = audit(&server, "postgres");
+    let target = only_target(&report);
+    assert_eq!(
+        status(target, "audit.pgaudit"),
+        "pass",
+        "{}",
+        detail(target, "audit.pgaudit")
+    );
+
+    server.psql(
+        "postgres",
+        "ALTER SYSTEM SET pgaudit.log_level = 'notice'; SELECT pg_reload_conf();",
+    );
+    let report = audit(&server, "postgres");
+    let target = only_target(&report);
+    assert_eq!(status(target, "audit.pgaudit"), "fail");
+    let text = detail(target, "audit.pgaudit");
+    assert!(
+        text.contains("pgaudit.log_level = notice") && text.contains("log_min_messages = warning"),
+        "{text}"
+    );
+
+    server.psql(
+        "postgres",
+        "ALTER SYSTEM RESET pgaudit.log_level; SELECT pg_reload_conf();
+         CREATE ROLE appuser LOGIN;
+         ALTER ROLE appuser SET pgaudit.log_level = 'debug1';",
+    );
+    let report = audit(&server, "postgres");
+    let target = only_target(&report);
+    assert_eq!(status(target, "audit.pgaudit"), "fail");
+    let text = detail(target, "audit.pgaudit");
+    assert!(
+        text.contains("role appuser (every database) (pgaudit.log_level = debug1)"),
+        "{text}"
+    );
+}
+
+/// log_statement set for one role writes statement lines: their prefix must
+/// say who ran them although the server-wide log_statement is none.
+#[test]
+fn a_role_that_logs_statements_makes_the_log_line_prefix_apply() {
+    let server = scratch("log_statement_role", &[("log_line_prefix", "%m [%p] ")]);
+    let report = audit(&server, "postgres");
+    let target = only_target(&report);
+    assert_eq!(status(target, "audit.log_line_prefix"), "n/a");
+    server.psql(
+        "postgres",
+        "CREATE ROLE admin LOGIN; ALTER ROLE admin SET log_statement = 'ddl';",
+    );
+    let report = audit(&server, "postgres");
+    let target = only_target(&report);
+    assert_eq!(status(target, "audit.log_line_prefix"), "fail");
+}

@@ -31,6 +31,7 @@ pub const OVERRIDABLE: &[&str] = &[
     "log_disconnections",
     "pgaudit.log",
     "pgaudit.log_level",
+    "log_statement",
     "password_encryption",
     "pg_stat_statements.track",
     "compute_query_id",
