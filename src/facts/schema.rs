@@ -263,6 +263,7 @@ facts! {
     "mysql.variables.server_audit_events": String, IN_DB, "server_audit_events (empty = all events)";
     "mysql.variables.server_audit_incl_users": String, IN_DB, "server_audit_incl_users: when not empty, only these users are audited (empty when the plugin is not loaded)";
     "mysql.variables.server_audit_excl_users": String, IN_DB, "server_audit_excl_users: users never audited (empty when the plugin is not loaded)";
+    "mysql.variables.innodb_flush_method": String, IN_DB, "innodb_flush_method, upper case (NOSYNC and LITTLESYNC skip fsync); empty where the variable does not exist";
     "mysql.variables.min_examined_row_limit": Int, IN_DB, "min_examined_row_limit: statements examining fewer rows are not written to the slow log";
     "mysql.variables.log_slow_rate_limit": Int, IN_DB, "MariaDB log_slow_rate_limit: only one in this many sessions or queries is written to the slow log (1 on MySQL, which has none)";
     "mysql.variables.audit_log_policy": String, IN_DB, "MySQL Enterprise / Percona audit_log_policy (ALL, LOGINS, QUERIES, NONE)";

@@ -45,6 +45,7 @@ pub(super) const VARIABLE_FACTS: &[(&str, VarType)] = &[
     ("server_audit_excl_users", VarType::Text),
     ("min_examined_row_limit", VarType::Int),
     ("log_slow_rate_limit", VarType::Int),
+    ("innodb_flush_method", VarType::Upper),
 ];
 
 pub(super) fn typed(value: &str, ty: VarType) -> Option<Json> {
@@ -76,6 +77,10 @@ pub(super) fn absent(name: &str, version: &ServerVersion) -> Absent {
         "server_audit_incl_users" | "server_audit_excl_users" => {
             Absent::Known(json!(""), "the server_audit plugin is not loaded".into())
         }
+        "innodb_flush_method" => Absent::Known(
+            json!(""),
+            format!("innodb_flush_method does not exist on {on}: InnoDB chooses how it syncs"),
+        ),
         "log_slow_rate_limit" if !mariadb => Absent::Known(
             json!(1),
             format!("{on} has no log_slow_rate_limit: every slow statement is written"),
