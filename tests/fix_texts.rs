@@ -1135,3 +1135,49 @@ fn a_mariadb_server_gets_mariadb_syntax_and_mysql_keeps_its_own() {
     let rds = slow_log.fix_for("rds", "mariadb").unwrap();
     assert!(rds.contains("aws rds"), "{rds}");
 }
+
+/// A MySQL/MariaDB fix that sets a variable only a server start reads (in
+/// my.cnf: it is not dynamic) says a restart is needed.
+#[test]
+fn mysql_fixes_of_start_only_variables_say_a_restart_is_needed() {
+    // Not dynamic on MySQL 8.4 and MariaDB 11.4 (their server system variable references).
+    const START_ONLY: &[&str] = &[
+        "log_bin",
+        "performance_schema",
+        "plugin_load_add",
+        "innodb_doublewrite",
+        "innodb_flush_method",
+        "skip_networking",
+        "bind_address",
+        "file_key_management_filename",
+    ];
+    let mut problems = Vec::new();
+    let mut seen = 0;
+    for compiled in &catalog().checks {
+        for key in ["mysql", "mariadb"] {
+            let Some(fix) = compiled.check.fix.get(key) else {
+                continue;
+            };
+            let sets = |name: &str| {
+                fix.lines().any(|line| {
+                    let line = line.trim_start_matches(['#', '-', ' ']);
+                    line.split('=').next().map(str::trim) == Some(name) && line.contains('=')
+                })
+            };
+            for name in START_ONLY.iter().filter(|name| sets(name)) {
+                seen += 1;
+                if !fix.to_ascii_lowercase().contains("restart") {
+                    problems.push(format!(
+                        "{} [{key}]: sets {name}, which only a server start reads, and never says restart",
+                        compiled.check.id
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        seen >= 5,
+        "only {seen} start-only settings found in the fixes"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
