@@ -518,3 +518,47 @@ fn a_role_that_logs_statements_makes_the_log_line_prefix_apply() {
     let target = only_target(&report);
     assert_eq!(status(target, "audit.log_line_prefix"), "fail");
 }
+
+/// Settings that leave statements out of the MariaDB slow log and the audit
+/// log are read: min_examined_row_limit and log_slow_rate_limit make the slow
+/// log a `warn`, server_audit_excl_users is named in the audit detail.
+#[test]
+fn mariadb_slow_log_and_audit_narrowing_is_read() {
+    use support::mylab;
+    let good = &mylab::lab().good;
+    /// Puts the globals back even when an assertion fails first.
+    struct Restore<'a>(&'a mylab::MyServer);
+    impl Drop for Restore<'_> {
+        fn drop(&mut self) {
+            let _ = self.0.try_sql(
+                "SET GLOBAL min_examined_row_limit = 0; SET GLOBAL log_slow_rate_limit = 1; \
+                 SET GLOBAL server_audit_excl_users = ''",
+            );
+        }
+    }
+    let _restore = Restore(good);
+    let audit = || {
+        let run = sqlready(&["audit", &good.url("auditor"), "--format", "json"]);
+        run.json()
+    };
+    let report = audit();
+    let target = only_target(&report);
+    assert_eq!(status(target, "slow_queries.mysql_long_query_time"), "pass");
+    good.sql(
+        "SET GLOBAL min_examined_row_limit = 1000; SET GLOBAL log_slow_rate_limit = 10; \
+         SET GLOBAL server_audit_excl_users = 'app'",
+    );
+    let report = audit();
+    let target = only_target(&report);
+    assert_eq!(status(target, "slow_queries.mysql_long_query_time"), "warn");
+    let text = detail(target, "slow_queries.mysql_long_query_time");
+    assert!(
+        text.contains("min_examined_row_limit = 1000") && text.contains("log_slow_rate_limit = 10"),
+        "{text}"
+    );
+    let audit_detail = detail(target, "audit.mysql_plugin");
+    assert!(
+        audit_detail.contains("users app are never audited"),
+        "{audit_detail}"
+    );
+}
