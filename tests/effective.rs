@@ -413,15 +413,22 @@ fn an_account_at_its_max_user_connections_is_a_finding_while_the_server_has_room
     assert!(!text.contains("MAX_CONNECTIONS_PER_HOUR"), "{text}");
 }
 
-/// Slots, roles, settings overrides and transaction-ID age are cluster-wide:
+/// Slots, roles, settings overrides, transaction-ID age and pg_stat_statements' statistics are cluster-wide:
 /// the audit connected to `app` sees what was created from `postgres` (issue
 /// 20 point 5: cluster-wide facts read from any database).
 #[test]
 fn cluster_wide_facts_are_the_same_from_any_database() {
-    let server = scratch("cluster_wide", &[("wal_level", "logical")]);
+    let server = scratch(
+        "cluster_wide",
+        &[
+            ("wal_level", "logical"),
+            ("shared_preload_libraries", "pg_stat_statements"),
+        ],
+    );
     server.psql(
         "postgres",
-        "SELECT pg_create_logical_replication_slot('cdc_from_postgres', 'test_decoding');
+        "CREATE EXTENSION pg_stat_statements;
+         SELECT pg_create_logical_replication_slot('cdc_from_postgres', 'test_decoding');
          SELECT pg_create_physical_replication_slot('standby_slot');
          CREATE ROLE batch LOGIN SUPERUSER;
          ALTER DATABASE postgres SET synchronous_commit = off;",
@@ -442,6 +449,10 @@ fn cluster_wide_facts_are_the_same_from_any_database() {
     assert_eq!(status(target, "durability.synchronous_commit"), "fail");
     let sync = detail(target, "durability.synchronous_commit");
     assert!(sync.contains("every role in database postgres"), "{sync}");
+    // pg_stat_statements collects for the cluster; created in postgres, it is
+    // readable there, though not in app.
+    let statistics = finding(target, "slow_queries.statistics");
+    assert_eq!(statistics["status"], "pass", "{statistics:#}");
     // The oldest database is named whichever database the audit uses.
     let xid = finding(target, "durability.xid_wraparound");
     assert_eq!(xid["status"], "pass", "{xid:#}");

@@ -209,6 +209,7 @@ facts! {
     "postgres.settings.log_min_messages": String, IN_DB, "log_min_messages, lower case: fatal or panic discard the LOG lines that slow-statement, connection and audit logging write";
     "postgres.settings.logging_collector": Bool, IN_DB, "logging_collector";
     "postgres.settings.log_destination": String, IN_DB, "log_destination, lower case (stderr, csvlog, jsonlog, syslog, eventlog)";
+    "postgres.pg_stat_statements_databases": StringList, IN_DB, "databases of the cluster where CREATE EXTENSION pg_stat_statements ran (pg_extension of every connectable database); unknown when it is in none of those read and some could not be read";
     "postgres.settings.pgaudit_log_level": String, IN_DB, "pgaudit.log_level, lower case (log by default; debug5..warning); empty when pgaudit is not loaded. Lines below log_min_messages are discarded";
     "postgres.settings.pg_stat_statements_track": String, IN_DB, "pg_stat_statements.track, lower case (top, all, none); empty when pg_stat_statements is not loaded in the audit session";
     "connections.limits": Rows, IN_DB, "Connection limits below the server-wide one: PostgreSQL login roles and databases with a CONNECTION LIMIT (rolconnlimit, datconnlimit); MySQL/MariaDB accounts with MAX_USER_CONNECTIONS or MAX_CONNECTIONS_PER_HOUR, and the global max_user_connections per user name with sessions {kind (role, database, account, account per hour, every account), name, limit, used (their sessions now)}";
