@@ -316,3 +316,50 @@ fn the_issue_18_checks_are_not_applicable_on_an_empty_set() {
         );
     }
 }
+
+/// Every built-in check says what it reads to know the judged state is in
+/// effect (issue 20), and lives in a namespace `checks lint` holds to that,
+/// so a new check without `in_effect` is refused by lint too.
+#[test]
+fn every_check_says_what_it_reads_to_know_the_state_is_in_effect() {
+    use sqlready::checks::lint::BUILTIN_NAMESPACES;
+    let mut problems = Vec::new();
+    for compiled in &catalog().checks {
+        let check = &compiled.check;
+        if check.in_effect.iter().all(|line| line.trim().is_empty()) {
+            problems.push(format!("{}: no in_effect", check.id));
+        }
+        let namespace = check.id.split('.').next().unwrap_or_default();
+        if !BUILTIN_NAMESPACES.contains(&namespace) {
+            problems.push(format!(
+                "{}: namespace '{namespace}' is not in lint::BUILTIN_NAMESPACES",
+                check.id
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// `checks lint` refuses a check in a built-in namespace without `in_effect`,
+/// and leaves a team's own namespace alone.
+#[test]
+fn lint_requires_in_effect_in_the_builtin_namespaces() {
+    let body = |id: &str| {
+        format!(
+            "id = \"{id}\"\nitem = \"cdc\"\nseverity = \"low\"\ntitle = \"t\"\nwhy = \"w\"\ncondition = \"replication.slot_count < 5\"\n\n[[example]]\nname = \"few\"\nexpect = \"pass\"\nfacts = {{ \"replication.slot_count\" = 1 }}\n"
+        )
+    };
+    let builtin = Catalog::from_files(&[("cdc_new.toml".into(), body("cdc.new_check"))]);
+    let message = builtin
+        .expect_err("a built-in namespace needs in_effect")
+        .to_string();
+    assert!(message.contains("in_effect"), "{message}");
+    let team = Catalog::from_files(&[("acme.toml".into(), body("acme.slot_count"))]);
+    assert!(team.is_ok(), "{:?}", team.err());
+    let with = body("cdc.new_check").replace(
+        "condition =",
+        "in_effect = [\"pg_replication_slots, cluster-wide\"]\ncondition =",
+    );
+    let builtin = Catalog::from_files(&[("cdc_new.toml".into(), with)]);
+    assert!(builtin.is_ok(), "{:?}", builtin.err());
+}

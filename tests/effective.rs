@@ -353,3 +353,223 @@ fn the_auditors_own_override_hides_the_server_value_and_is_never_a_pass() {
         "fail"
     );
 }
+
+/// MySQL/MariaDB refuse an account's next connection at its own
+/// MAX_USER_CONNECTIONS however much room max_connections leaves: judged like
+/// a PostgreSQL role's CONNECTION LIMIT, with the account named.
+#[test]
+fn an_account_at_its_max_user_connections_is_a_finding_while_the_server_has_room() {
+    use support::mylab;
+    let good = &mylab::lab().good;
+    good.sql(&format!(
+        "CREATE USER 'limited'@'%' IDENTIFIED BY '{}' WITH MAX_USER_CONNECTIONS 1 MAX_CONNECTIONS_PER_HOUR 500",
+        mylab::LAB_PASSWORD
+    ));
+    /// Drops the account and ends its session even when an assertion fails first.
+    struct Account<'a>(&'a mylab::MyServer, Option<std::process::Child>);
+    impl Drop for Account<'_> {
+        fn drop(&mut self) {
+            if let Some(child) = &mut self.1 {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            let _ = self.0.try_sql("DROP USER IF EXISTS 'limited'@'%'");
+        }
+    }
+    let mut account = Account(good, None);
+    let run = sqlready(&["audit", &good.url("auditor"), "--format", "json"]);
+    let report = run.json();
+    let target = only_target(&report);
+    let limits = finding(target, "connections.role_limits");
+    assert_eq!(limits["status"], "pass", "{limits:#}");
+    let rows = limits["evidence"]["connections.limits"].to_string();
+    assert!(rows.contains("'limited'@'%'"), "{rows}");
+    account.1 = Some(
+        std::process::Command::new("mariadb")
+            .args(["--protocol=tcp", "-h", "127.0.0.1", "-P"])
+            .arg(good.port.to_string())
+            .args(["-u", "limited", "-e", "SELECT SLEEP(20)"])
+            .env("MYSQL_PWD", mylab::LAB_PASSWORD)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("mariadb runs"),
+    );
+    good.wait_for(
+        "the limited account's session",
+        "SELECT COUNT(*) = 1 FROM information_schema.PROCESSLIST WHERE USER = 'limited'",
+    );
+    let run = sqlready(&["audit", &good.url("auditor"), "--format", "json"]);
+    let report = run.json();
+    let target = only_target(&report);
+    assert_eq!(status(target, "connections.headroom"), "pass");
+    assert_eq!(status(target, "connections.role_limits"), "warn");
+    let text = detail(target, "connections.role_limits");
+    assert!(
+        text.contains("account 'limited'@'%': 1 session(s) of its MAX_USER_CONNECTIONS 1"),
+        "{text}"
+    );
+    // The hourly allowance has room: not named.
+    assert!(!text.contains("MAX_CONNECTIONS_PER_HOUR"), "{text}");
+}
+
+/// Slots, roles, settings overrides, transaction-ID age and pg_stat_statements' statistics are cluster-wide:
+/// the audit connected to `app` sees what was created from `postgres` (issue
+/// 20 point 5: cluster-wide facts read from any database).
+#[test]
+fn cluster_wide_facts_are_the_same_from_any_database() {
+    let server = scratch(
+        "cluster_wide",
+        &[
+            ("wal_level", "logical"),
+            ("shared_preload_libraries", "pg_stat_statements"),
+        ],
+    );
+    server.psql(
+        "postgres",
+        "CREATE EXTENSION pg_stat_statements;
+         SELECT pg_create_logical_replication_slot('cdc_from_postgres', 'test_decoding');
+         SELECT pg_create_physical_replication_slot('standby_slot');
+         CREATE ROLE batch LOGIN SUPERUSER;
+         ALTER DATABASE postgres SET synchronous_commit = off;",
+    );
+    // audit() connects to the database `app`.
+    let report = audit(&server, "postgres");
+    let target = only_target(&report);
+    let slots = finding(target, "cdc.slots_healthy");
+    let names = slots["evidence"]["replication.slots"].to_string();
+    assert!(names.contains("cdc_from_postgres"), "{slots:#}");
+    assert!(names.contains("standby_slot"), "{slots:#}");
+    let headroom = detail(target, "cdc.slot_headroom");
+    assert!(headroom.starts_with("2 of "), "{headroom}");
+    // A superuser login created from another database is a login of the cluster.
+    let supers = detail(target, "access_control.pg_superuser_logins");
+    assert!(supers.contains("batch"), "{supers}");
+    // An override of another database reaches every role that logs in there.
+    assert_eq!(status(target, "durability.synchronous_commit"), "fail");
+    let sync = detail(target, "durability.synchronous_commit");
+    assert!(sync.contains("every role in database postgres"), "{sync}");
+    // pg_stat_statements collects for the cluster; created in postgres, it is
+    // readable there, though not in app.
+    let statistics = finding(target, "slow_queries.statistics");
+    assert_eq!(statistics["status"], "pass", "{statistics:#}");
+    // The oldest database is named whichever database the audit uses.
+    let xid = finding(target, "durability.xid_wraparound");
+    assert_eq!(xid["status"], "pass", "{xid:#}");
+    // pg_database covers every database: the oldest is not the one connected to
+    // (app was created last, from template1).
+    let oldest = xid["detail"].as_str().unwrap_or_default();
+    assert!(oldest.starts_with("oldest database "), "{xid:#}");
+    assert!(!oldest.starts_with("oldest database app "), "{xid:#}");
+}
+
+/// pgaudit writes at pgaudit.log_level: a level below log_min_messages is
+/// discarded server-wide or for the role that sets it, and a role that logs
+/// statements makes the log line prefix matter even when the server logs none.
+#[test]
+fn pgaudit_lines_below_log_min_messages_are_not_an_audit_trail() {
+    let server = scratch(
+        "pgaudit_level",
+        &[
+            ("shared_preload_libraries", "pgaudit"),
+            ("pgaudit.log", "ddl,role"),
+        ],
+    );
+    let report = audit(&server, "postgres");
+    let target = only_target(&report);
+    assert_eq!(
+        status(target, "audit.pgaudit"),
+        "pass",
+        "{}",
+        detail(target, "audit.pgaudit")
+    );
+
+    server.psql(
+        "postgres",
+        "ALTER SYSTEM SET pgaudit.log_level = 'notice'; SELECT pg_reload_conf();",
+    );
+    let report = audit(&server, "postgres");
+    let target = only_target(&report);
+    assert_eq!(status(target, "audit.pgaudit"), "fail");
+    let text = detail(target, "audit.pgaudit");
+    assert!(
+        text.contains("pgaudit.log_level = notice") && text.contains("log_min_messages = warning"),
+        "{text}"
+    );
+
+    server.psql(
+        "postgres",
+        "ALTER SYSTEM RESET pgaudit.log_level; SELECT pg_reload_conf();
+         CREATE ROLE appuser LOGIN;
+         ALTER ROLE appuser SET pgaudit.log_level = 'debug1';",
+    );
+    let report = audit(&server, "postgres");
+    let target = only_target(&report);
+    assert_eq!(status(target, "audit.pgaudit"), "fail");
+    let text = detail(target, "audit.pgaudit");
+    assert!(
+        text.contains("role appuser (every database) (pgaudit.log_level = debug1)"),
+        "{text}"
+    );
+}
+
+/// log_statement set for one role writes statement lines: their prefix must
+/// say who ran them although the server-wide log_statement is none.
+#[test]
+fn a_role_that_logs_statements_makes_the_log_line_prefix_apply() {
+    let server = scratch("log_statement_role", &[("log_line_prefix", "%m [%p] ")]);
+    let report = audit(&server, "postgres");
+    let target = only_target(&report);
+    assert_eq!(status(target, "audit.log_line_prefix"), "n/a");
+    server.psql(
+        "postgres",
+        "CREATE ROLE admin LOGIN; ALTER ROLE admin SET log_statement = 'ddl';",
+    );
+    let report = audit(&server, "postgres");
+    let target = only_target(&report);
+    assert_eq!(status(target, "audit.log_line_prefix"), "fail");
+}
+
+/// Settings that leave statements out of the MariaDB slow log and the audit
+/// log are read: min_examined_row_limit and log_slow_rate_limit make the slow
+/// log a `warn`, server_audit_excl_users is named in the audit detail.
+#[test]
+fn mariadb_slow_log_and_audit_narrowing_is_read() {
+    use support::mylab;
+    let good = &mylab::lab().good;
+    /// Puts the globals back even when an assertion fails first.
+    struct Restore<'a>(&'a mylab::MyServer);
+    impl Drop for Restore<'_> {
+        fn drop(&mut self) {
+            let _ = self.0.try_sql(
+                "SET GLOBAL min_examined_row_limit = 0; SET GLOBAL log_slow_rate_limit = 1; \
+                 SET GLOBAL server_audit_excl_users = ''",
+            );
+        }
+    }
+    let _restore = Restore(good);
+    let audit = || {
+        let run = sqlready(&["audit", &good.url("auditor"), "--format", "json"]);
+        run.json()
+    };
+    let report = audit();
+    let target = only_target(&report);
+    assert_eq!(status(target, "slow_queries.mysql_long_query_time"), "pass");
+    good.sql(
+        "SET GLOBAL min_examined_row_limit = 1000; SET GLOBAL log_slow_rate_limit = 10; \
+         SET GLOBAL server_audit_excl_users = 'app'",
+    );
+    let report = audit();
+    let target = only_target(&report);
+    assert_eq!(status(target, "slow_queries.mysql_long_query_time"), "warn");
+    let text = detail(target, "slow_queries.mysql_long_query_time");
+    assert!(
+        text.contains("min_examined_row_limit = 1000") && text.contains("log_slow_rate_limit = 10"),
+        "{text}"
+    );
+    let audit_detail = detail(target, "audit.mysql_plugin");
+    assert!(
+        audit_detail.contains("users app are never audited"),
+        "{audit_detail}"
+    );
+}

@@ -6,6 +6,7 @@
 
 #[path = "support/moto.rs"]
 mod moto;
+mod support;
 
 use serde_json::json;
 use sqlready::checks::Catalog;
@@ -847,10 +848,7 @@ fn sql_statements(fix: &str) -> Vec<String> {
 }
 
 /// Every SQL statement a fix text prints for PostgreSQL parses with PostgreSQL's own parser
-/// (pg_query, libpg_query). MySQL/MariaDB statements are not parsed here: sqlparser's MySQL
-/// dialect lacks the administrative grammar the fixes use (`SET PERSIST`, `CHANGE
-/// REPLICATION SOURCE`, `ALTER USER … REQUIRE SSL`, `'user'@'host'`), so it would refuse
-/// valid statements.
+/// (pg_query, libpg_query). MySQL/MariaDB statements: [`every_mysql_sql_fix_parses`].
 #[test]
 fn every_postgres_sql_fix_parses_with_postgresqls_grammar() {
     let mut problems = Vec::new();
@@ -872,6 +870,168 @@ fn every_postgres_sql_fix_parses_with_postgresqls_grammar() {
     }
     assert!(parsed > 20, "only {parsed} SQL statements found");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Why a MySQL/MariaDB statement of a fix text does not parse, if it does not.
+///
+/// sqlparser's MySQL dialect reads the statement first. It lacks the
+/// administrative grammar the fixes use (`'user'@'host'`, `ALTER USER`,
+/// `GRANT PROCESS`, `SET PERSIST`), so what it refuses is then given to a real
+/// MariaDB server as `PREPARE` (parsed, never run): error 1064 is a syntax
+/// error. MySQL-only forms MariaDB lacks are read as MySQL's grammar defines
+/// them: `SET PERSIST[_ONLY] x = v` is `SET GLOBAL x = v` with a persist
+/// flag, `RESET PERSIST [IF EXISTS] name`.
+fn mysql_statement_problem(statement: &str, server: &support::mylab::MyServer) -> Option<String> {
+    use sqlparser::dialect::MySqlDialect;
+    use sqlparser::parser::Parser;
+    let trimmed = statement.trim().trim_end_matches(';').trim();
+    let upper = trimmed.to_ascii_uppercase();
+    let as_global = ["SET PERSIST_ONLY ", "SET PERSIST "]
+        .iter()
+        .find(|prefix| upper.starts_with(*prefix))
+        .map(|prefix| format!("SET GLOBAL {}", &trimmed[prefix.len()..]));
+    if let Some(global) = &as_global {
+        return Parser::parse_sql(&MySqlDialect {}, global)
+            .err()
+            .map(|err| format!("{err} (read as {global})"));
+    }
+    if let Some(options) = upper.strip_prefix("CHANGE REPLICATION SOURCE TO ") {
+        return change_replication_source_problem(options);
+    }
+    if let Some(rest) = upper.strip_prefix("RESET PERSIST") {
+        let name = rest.trim().trim_start_matches("IF EXISTS").trim();
+        let ok = name.is_empty() || name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        return (!ok).then(|| "RESET PERSIST [IF EXISTS] takes one variable name".to_string());
+    }
+    let sqlparser_error = match Parser::parse_sql(&MySqlDialect {}, trimmed) {
+        Ok(_) => return None,
+        Err(err) => err.to_string(),
+    };
+    let quoted = trimmed.replace('\\', "\\\\").replace('\'', "''");
+    match server.try_sql(&format!(
+        "PREPARE fix_text FROM '{quoted}'; DEALLOCATE PREPARE fix_text"
+    )) {
+        Ok(_) => None,
+        Err(err) if err.contains("1064") || err.contains("1295") => Some(format!(
+            "MariaDB: {} (sqlparser: {sqlparser_error})",
+            err.trim()
+        )),
+        // Anything else (an unknown table or user) was parsed and refused later.
+        Err(_) => None,
+    }
+}
+
+/// `CHANGE REPLICATION SOURCE TO option = value, …` (MySQL 8.0.23+; MariaDB
+/// has only CHANGE MASTER TO): each option one MySQL's reference lists, each
+/// value a quoted string or a number.
+fn change_replication_source_problem(options: &str) -> Option<String> {
+    const OPTIONS: &[&str] = &[
+        "SOURCE_HOST",
+        "SOURCE_USER",
+        "SOURCE_PASSWORD",
+        "SOURCE_PORT",
+        "SOURCE_AUTO_POSITION",
+        "SOURCE_SSL",
+        "SOURCE_SSL_CA",
+        "SOURCE_LOG_FILE",
+        "SOURCE_LOG_POS",
+        "SOURCE_DELAY",
+        "SOURCE_CONNECT_RETRY",
+        "SOURCE_RETRY_COUNT",
+        "SOURCE_HEARTBEAT_PERIOD",
+        "GET_SOURCE_PUBLIC_KEY",
+    ];
+    let options = options.split(" FOR CHANNEL ").next().unwrap_or_default();
+    for option in split_outside_quotes(options, ',') {
+        let Some((name, value)) = option.split_once('=') else {
+            return Some(format!("'{}' is not option = value", option.trim()));
+        };
+        let (name, value) = (name.trim(), value.trim());
+        if !OPTIONS.contains(&name) {
+            return Some(format!(
+                "{name} is not an option of CHANGE REPLICATION SOURCE TO"
+            ));
+        }
+        let quoted = value.len() >= 2 && value.starts_with('\'') && value.ends_with('\'');
+        if !quoted && value.parse::<u64>().is_err() {
+            return Some(format!("{name} = {value}: not a quoted string or a number"));
+        }
+    }
+    None
+}
+
+/// `text` cut at every `separator` outside single quotes.
+fn split_outside_quotes(text: &str, separator: char) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    let mut quoted = false;
+    for c in text.chars() {
+        match c {
+            '\'' => quoted = !quoted,
+            c if c == separator && !quoted => {
+                parts.push(String::new());
+                continue;
+            }
+            _ => {}
+        }
+        parts.last_mut().expect("one part").push(c);
+    }
+    parts.retain(|part| !part.trim().is_empty());
+    parts
+}
+
+/// Every SQL statement a fix text prints for MySQL or MariaDB parses: with
+/// sqlparser's MySQL dialect, or, for the administrative grammar it lacks,
+/// with a real MariaDB server's own parser (see [`mysql_statement_problem`]).
+#[test]
+fn every_mysql_sql_fix_parses() {
+    let server = &support::mylab::lab().good;
+    let mut problems = Vec::new();
+    let mut parsed = 0;
+    for compiled in &catalog().checks {
+        for key in ["mysql", "mariadb"] {
+            let Some(fix) = compiled.check.fix.get(key) else {
+                continue;
+            };
+            let statements = sql_statements(fix)
+                .iter()
+                .flat_map(|line| split_outside_quotes(line, ';'))
+                .collect::<Vec<_>>();
+            for statement in statements {
+                parsed += 1;
+                if let Some(problem) = mysql_statement_problem(&statement, server) {
+                    problems.push(format!(
+                        "{} [{key}]: {problem}\n  {}",
+                        compiled.check.id,
+                        statement.trim()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(parsed > 20, "only {parsed} SQL statements found");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The MySQL statement check refuses what the parsers refuse.
+#[test]
+fn the_mysql_statement_check_refuses_broken_statements() {
+    let server = &support::mylab::lab().good;
+    assert_eq!(
+        mysql_statement_problem("SET PERSIST sync_binlog = 1;", server),
+        None
+    );
+    assert_eq!(
+        mysql_statement_problem("ALTER USER 'app'@'%' REQUIRE SSL;", server),
+        None
+    );
+    assert!(mysql_statement_problem("SET PERSIST sync_binlog 1;", server).is_some());
+    assert!(mysql_statement_problem("ALTER USER 'app'@'%' REQUIRES SSL;", server).is_some());
+    assert!(mysql_statement_problem("GRANT PROCESS ON *.* 'auditor'@'%';", server).is_some());
+    assert!(mysql_statement_problem("RESET PERSIST IF EXISTS a b;", server).is_some());
+    let source = "CHANGE REPLICATION SOURCE TO SOURCE_HOST = 'db', SOURCE_AUTO_POSITION = 1;";
+    assert_eq!(mysql_statement_problem(source, server), None);
+    let typo = "CHANGE REPLICATION SOURCE TO SOURCE_HOSTNAME = 'db';";
+    assert!(mysql_statement_problem(typo, server).is_some());
 }
 
 #[test]
@@ -974,4 +1134,50 @@ fn a_mariadb_server_gets_mariadb_syntax_and_mysql_keeps_its_own() {
     // A cloud platform's own command still wins over the engine's SQL.
     let rds = slow_log.fix_for("rds", "mariadb").unwrap();
     assert!(rds.contains("aws rds"), "{rds}");
+}
+
+/// A MySQL/MariaDB fix that sets a variable only a server start reads (in
+/// my.cnf: it is not dynamic) says a restart is needed.
+#[test]
+fn mysql_fixes_of_start_only_variables_say_a_restart_is_needed() {
+    // Not dynamic on MySQL 8.4 and MariaDB 11.4 (their server system variable references).
+    const START_ONLY: &[&str] = &[
+        "log_bin",
+        "performance_schema",
+        "plugin_load_add",
+        "innodb_doublewrite",
+        "innodb_flush_method",
+        "skip_networking",
+        "bind_address",
+        "file_key_management_filename",
+    ];
+    let mut problems = Vec::new();
+    let mut seen = 0;
+    for compiled in &catalog().checks {
+        for key in ["mysql", "mariadb"] {
+            let Some(fix) = compiled.check.fix.get(key) else {
+                continue;
+            };
+            let sets = |name: &str| {
+                fix.lines().any(|line| {
+                    let line = line.trim_start_matches(['#', '-', ' ']);
+                    line.split('=').next().map(str::trim) == Some(name) && line.contains('=')
+                })
+            };
+            for name in START_ONLY.iter().filter(|name| sets(name)) {
+                seen += 1;
+                if !fix.to_ascii_lowercase().contains("restart") {
+                    problems.push(format!(
+                        "{} [{key}]: sets {name}, which only a server start reads, and never says restart",
+                        compiled.check.id
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        seen >= 5,
+        "only {seen} start-only settings found in the fixes"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

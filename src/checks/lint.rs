@@ -76,10 +76,57 @@ pub fn lint(source: &CheckSource) -> Vec<Diagnostic> {
             "the check has no [[example]]: add at least a pass, a fail and an unknown example",
         ));
     }
+    problems.extend(missing_in_effect(source));
     if compiled_ok && problems.is_empty() {
         problems.extend(lint_examples(source));
     }
     problems
+}
+
+/// The id namespaces of sqlready's own checks (`durability.fsync`,
+/// `network.tls_required`, …). A check in one of them must say what it reads
+/// to know the judged state is in effect; a team's own checks (`acme.…`)
+/// are not held to it, so existing check directories keep loading.
+pub const BUILTIN_NAMESPACES: &[&str] = &[
+    "access_control",
+    "audit",
+    "backups",
+    "cdc",
+    "config",
+    "connections",
+    "cost",
+    "deletion_protection",
+    "dev_data",
+    "disk_autogrow",
+    "durability",
+    "encryption",
+    "migrations",
+    "monitoring",
+    "multi_zone",
+    "network",
+    "pitr",
+    "replicas",
+    "restore_tested",
+    "slow_queries",
+    "staging",
+    "version",
+];
+
+/// `in_effect` is required in the built-in namespaces (rendered into
+/// docs/checks.md: the overrides, sibling settings and load state read).
+fn missing_in_effect(source: &CheckSource) -> Option<Diagnostic> {
+    let check = &source.check;
+    let namespace = check.id.split('.').next().unwrap_or_default();
+    let builtin = check.id.contains('.') && BUILTIN_NAMESPACES.contains(&namespace);
+    (builtin && check.in_effect.iter().all(|line| line.trim().is_empty())).then(|| {
+        source.diagnostic(
+            0,
+            format!(
+                "in_effect: '{}' does not say what it reads to know the state is in effect; add in_effect = [\"…\"] naming the overrides, sibling settings and load state it reads (or \"not read yet: …\"), one sentence each",
+                check.id
+            ),
+        )
+    })
 }
 
 fn parse_error(

@@ -215,8 +215,10 @@ facts! {
     "postgres.checkpoints.timed": Int, IN_DB, "checkpoints started by checkpoint_timeout since the statistics reset (pg_stat_checkpointer on 17+, pg_stat_bgwriter before)";
     "postgres.checkpoints.requested": Int, IN_DB, "checkpoints forced (max_wal_size reached, CHECKPOINT, backups) since the statistics reset (pg_stat_checkpointer on 17+, pg_stat_bgwriter before)";
     "postgres.io.backend_fsyncs": Int, IN_DB, "fsyncs client backends had to do themselves because the checkpointer's queue was full, since the statistics reset (pg_stat_io on 16+, pg_stat_bgwriter.buffers_backend_fsync before)";
+    "postgres.pg_stat_statements_databases": StringList, IN_DB, "databases of the cluster where CREATE EXTENSION pg_stat_statements ran (pg_extension of every connectable database); unknown when it is in none of those read and some could not be read";
+    "postgres.settings.pgaudit_log_level": String, IN_DB, "pgaudit.log_level, lower case (log by default; debug5..warning); empty when pgaudit is not loaded. Lines below log_min_messages are discarded";
     "postgres.settings.pg_stat_statements_track": String, IN_DB, "pg_stat_statements.track, lower case (top, all, none); empty when pg_stat_statements is not loaded in the audit session";
-    "connections.limits": Rows, IN_DB, "PostgreSQL login roles and databases with a CONNECTION LIMIT (rolconnlimit, datconnlimit) {kind (role, database), name, limit, used (their sessions now)}";
+    "connections.limits": Rows, IN_DB, "Connection limits below the server-wide one: PostgreSQL login roles and databases with a CONNECTION LIMIT (rolconnlimit, datconnlimit); MySQL/MariaDB accounts with MAX_USER_CONNECTIONS or MAX_CONNECTIONS_PER_HOUR, and the global max_user_connections per user name with sessions {kind (role, database, account, account per hour, every account), name, limit, used (their sessions now)}";
     "network.hba_loaded": Bool, IN_DB, "pg_hba.conf on disk is what the server enforces: unchanged since the last configuration load (pg_stat_file vs pg_conf_load_time) and free of invalid lines";
     "postgres.extensions": StringList, IN_DB, "extensions created in the audited database";
     "postgres.archive_command_set": Bool, IN_DB, "archive_command is set (its text is never recorded: it may hold credentials)";
@@ -266,6 +268,11 @@ facts! {
     "mysql.variables.max_connections": Int, IN_DB, "max_connections";
     "mysql.variables.server_audit_logging": Bool, IN_DB, "MariaDB server_audit plugin: logging on (false when the plugin is not loaded)";
     "mysql.variables.server_audit_events": String, IN_DB, "server_audit_events (empty = all events)";
+    "mysql.variables.server_audit_incl_users": String, IN_DB, "server_audit_incl_users: when not empty, only these users are audited (empty when the plugin is not loaded)";
+    "mysql.variables.server_audit_excl_users": String, IN_DB, "server_audit_excl_users: users never audited (empty when the plugin is not loaded)";
+    "mysql.variables.innodb_flush_method": String, IN_DB, "innodb_flush_method, upper case (NOSYNC and LITTLESYNC skip fsync); empty where the variable does not exist";
+    "mysql.variables.min_examined_row_limit": Int, IN_DB, "min_examined_row_limit: statements examining fewer rows are not written to the slow log";
+    "mysql.variables.log_slow_rate_limit": Int, IN_DB, "MariaDB log_slow_rate_limit: only one in this many sessions or queries is written to the slow log (1 on MySQL, which has none)";
     "mysql.variables.audit_log_policy": String, IN_DB, "MySQL Enterprise / Percona audit_log_policy (ALL, LOGINS, QUERIES, NONE)";
 
     // ------------------------------------------------------------------

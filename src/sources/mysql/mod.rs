@@ -13,6 +13,7 @@ pub mod access;
 mod binlog_size;
 mod errors;
 pub mod facts;
+mod limits;
 mod persisted;
 mod privileges;
 pub mod queries;
@@ -113,6 +114,8 @@ pub async fn collect(
     }
     readings.audit_plugins = Some(reader.read("audit_plugins", queries::AUDIT_PLUGINS).await);
     readings.accounts = Some(reader.read("accounts", plan.accounts).await);
+    let (limits_sql, limits_grant) = limits::statement(&identity.version);
+    let account_limits = reader.read("account_limits", limits_sql).await;
     readings.schemata = Some(reader.read("schemata", queries::SCHEMATA).await);
     readings.test_grants = Some(reader.read("test_grants", queries::TEST_GRANTS).await);
     readings.migrations = Some(reader.read("migrations", &queries::migrations()).await);
@@ -155,6 +158,16 @@ pub async fn collect(
             let sessions =
                 access::superuser_sessions(readings.accounts.as_ref(), processlist.as_ref());
             access::record(&mut all, facts::SOURCE, sessions);
+            let limit_rows = limits::limit_rows(
+                Some(&account_limits),
+                processlist.as_ref(),
+                readings.variables.as_ref(),
+            );
+            let limits_fix = format!(
+                "GRANT PROCESS ON *.* TO {account}; {limits_grant} TO {account};",
+                account = identity.account
+            );
+            limits::record(&mut all, facts::SOURCE, limit_rows, &limits_fix);
             all.extend(access::minor_release(
                 &identity,
                 &variables,

@@ -238,6 +238,15 @@ pub const VARIABLES: &[&str] = &[
     "skip_networking",
     "admin_address",
     "mysqlx_bind_address",
+    // The global per-account connection limit (limits.rs).
+    "max_user_connections",
+    // What narrows the slow log and the MariaDB audit log (facts/nullifiers.rs).
+    "min_examined_row_limit",
+    "log_slow_rate_limit",
+    "log_slow_filter",
+    "log_slow_disabled_statements",
+    "server_audit_incl_users",
+    "server_audit_excl_users",
 ];
 
 /// Status counters read.

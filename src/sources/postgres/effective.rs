@@ -8,10 +8,11 @@
 //! database; readable by every role) for the settings checks judge, and
 //! turns each override that reaches a login role into a row of
 //! `postgres.setting_overrides`. It also reads the sibling settings that
-//! nullify a configured one (a log level that discards the lines, a
-//! statistics extension told to track nothing, an archive library without
-//! its directory), and whether pg_hba.conf changed after the server last
-//! loaded it (`pg_hba_file_rules` shows the file, not what is enforced).
+//! nullify a configured one (a log level that discards the lines, pgaudit
+//! writing at a pgaudit.log_level below log_min_messages, a statistics
+//! extension told to track nothing, an archive library without its
+//! directory), and whether pg_hba.conf changed after the server last loaded
+//! it (`pg_hba_file_rules` shows the file, not what is enforced).
 //!
 //! Only the settings named in [`OVERRIDABLE`] are read from the catalog:
 //! other overrides can hold secrets (`ALTER DATABASE … SET app.jwt_secret`).
@@ -30,6 +31,8 @@ pub const OVERRIDABLE: &[&str] = &[
     "log_connections",
     "log_disconnections",
     "pgaudit.log",
+    "pgaudit.log_level",
+    "log_statement",
     "password_encryption",
     "pg_stat_statements.track",
     "compute_query_id",
@@ -41,6 +44,7 @@ pub const NULLIFIERS: &[&str] = &[
     "logging_collector",
     "log_destination",
     "pg_stat_statements.track",
+    "pgaudit.log_level",
 ];
 
 /// Overrides and nullifying settings: every part readable by PUBLIC. `$1`

@@ -136,6 +136,16 @@ pub struct MigrationRow {
     pub table: String,
 }
 
+/// What another database of the cluster holds (queries::MIGRATIONS).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct OtherDatabase {
+    #[serde(default)]
+    pub tables: Vec<MigrationRow>,
+    /// pg_extension of that database.
+    #[serde(default)]
+    pub extensions: Vec<String>,
+}
+
 /// The privileged document (queries::privileged).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct PrivilegedDoc {
@@ -176,7 +186,7 @@ pub struct Readings {
     /// Role/database overrides and nullifying settings (None: unreadable).
     pub effective: Option<super::effective::EffectiveDoc>,
     /// Migration tables found in other databases, or why a database could not be read.
-    pub other_databases: Vec<(String, Result<Vec<MigrationRow>, String>)>,
+    pub other_databases: Vec<(String, Result<OtherDatabase, String>)>,
     /// Custom check queries: rows, or the error.
     pub custom: Vec<(String, Result<Json, String>)>,
 }
@@ -210,6 +220,7 @@ pub fn facts(readings: &Readings, today: NaiveDate) -> Facts {
     connection_facts(&mut sink, main, &settings);
     wraparound_facts(&mut sink, main);
     migration_facts(&mut sink, main, &readings.other_databases);
+    extension_databases(&mut sink, main, &readings.other_databases);
     access_facts(&mut sink, main, &readings.privileged);
     super::effective::facts(
         &mut sink,
@@ -989,10 +1000,51 @@ fn wraparound_facts(sink: &mut FactSink<'_>, main: &MainDoc) {
     );
 }
 
+/// `postgres.pg_stat_statements_databases`: the databases where
+/// `CREATE EXTENSION pg_stat_statements` ran. Once preloaded it collects for
+/// the whole cluster, and its view can be read wherever the extension exists,
+/// so one database is enough, whichever the audit connects to.
+fn extension_databases(
+    sink: &mut FactSink<'_>,
+    main: &MainDoc,
+    others: &[(String, Result<OtherDatabase, String>)],
+) {
+    let path = "postgres.pg_stat_statements_databases";
+    let has = |extensions: &[String]| extensions.iter().any(|e| e == "pg_stat_statements");
+    let mut found = Vec::new();
+    if has(&main.extensions) {
+        found.push(main.database.clone());
+    }
+    let mut unreadable = Vec::new();
+    for (database, outcome) in others {
+        match outcome {
+            Ok(other) if has(&other.extensions) => found.push(database.clone()),
+            Ok(_) => {}
+            Err(reason) => unreadable.push(format!("{database} ({reason})")),
+        }
+    }
+    for db in main.databases.iter().filter(|db| !db.connect) {
+        unreadable.push(format!("{} (no CONNECT privilege)", db.name));
+    }
+    if found.is_empty() && !unreadable.is_empty() {
+        sink.unknown(
+            path,
+            format!(
+                "pg_stat_statements is not created in the audited database, and {} database(s) could not be searched: {}",
+                unreadable.len(),
+                unreadable.join(", ")
+            ),
+            Some(&format!("GRANT CONNECT ON DATABASE … TO {};", main.user)),
+        );
+    } else {
+        sink.known(path, "pg_extension in every connectable database", found);
+    }
+}
+
 fn migration_facts(
     sink: &mut FactSink<'_>,
     main: &MainDoc,
-    others: &[(String, Result<Vec<MigrationRow>, String>)],
+    others: &[(String, Result<OtherDatabase, String>)],
 ) {
     let mut tables = Vec::new();
     let mut unreadable = Vec::new();
@@ -1006,7 +1058,7 @@ fn migration_facts(
     add(&main.database, &main.migrations);
     for (database, outcome) in others {
         match outcome {
-            Ok(rows) => add(database, rows),
+            Ok(other) => add(database, &other.tables),
             Err(reason) => unreadable.push(format!("{database} ({reason})")),
         }
     }

@@ -18,7 +18,7 @@ use crate::facts::RawEvidence;
 use crate::facts::snapshot::TargetFacts;
 use crate::sources::migrations;
 pub use errors::PgError;
-use facts::{MainDoc, MigrationRow, PrivilegedDoc, Readings};
+use facts::{MainDoc, OtherDatabase, PrivilegedDoc, Readings};
 use futures::stream::{self, StreamExt};
 use serde_json::Value as Json;
 use sqlx::Connection;
@@ -426,13 +426,14 @@ pub async fn run_one(conn: &mut PgConnection, sql: &str) -> Result<Json, String>
 }
 
 /// Migration tables live in application databases, and PostgreSQL has no
-/// cross-database catalog: connect to each other connectable database.
+/// cross-database catalog (pg_class and pg_extension are per database):
+/// connect to each other connectable database.
 async fn search_other_databases(
     connect_options: &PgConnectOptions,
     main: &MainDoc,
     options: &CollectOptions,
     tables: &[String],
-) -> Vec<(String, Result<Vec<MigrationRow>, String>)> {
+) -> Vec<(String, Result<OtherDatabase, String>)> {
     let others: Vec<String> = main
         .databases
         .iter()
@@ -454,7 +455,7 @@ async fn migration_tables(
     database: &str,
     options: &CollectOptions,
     tables: &[String],
-) -> Result<Vec<MigrationRow>, String> {
+) -> Result<OtherDatabase, String> {
     let per_db = connect_options.clone().database(database);
     let endpoint = format!("{}:{}/{database}", per_db.get_host(), per_db.get_port());
     let mut conn = connect(&per_db, options, &endpoint)

@@ -153,12 +153,16 @@ SELECT json_build_object(
 "#
 );
 
-/// Migration tables of another database (run over a connection to it).
+/// Migration tables and extensions of another database (run over a
+/// connection to it): pg_class and pg_extension are per database.
 pub const MIGRATIONS: &str = r#"
-SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'table', c.relname)
-         ORDER BY n.nspname, c.relname), '[]'::json)::text
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p', 'v') AND c.relname = ANY($1)
+SELECT json_build_object(
+  'tables', (SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'table', c.relname)
+         ORDER BY n.nspname, c.relname), '[]'::json)
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE c.relkind IN ('r', 'p', 'v') AND c.relname = ANY($1)),
+  'extensions', (SELECT coalesce(json_agg(extname ORDER BY extname), '[]'::json) FROM pg_extension)
+)::text
 "#;
 
 /// pg_hba rules (superuser, or SELECT on the view and EXECUTE on the function),

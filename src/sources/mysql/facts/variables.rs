@@ -41,6 +41,11 @@ pub(super) const VARIABLE_FACTS: &[(&str, VarType)] = &[
     ("server_audit_logging", VarType::Bool),
     ("server_audit_events", VarType::Upper),
     ("audit_log_policy", VarType::Upper),
+    ("server_audit_incl_users", VarType::Text),
+    ("server_audit_excl_users", VarType::Text),
+    ("min_examined_row_limit", VarType::Int),
+    ("log_slow_rate_limit", VarType::Int),
+    ("innodb_flush_method", VarType::Upper),
 ];
 
 pub(super) fn typed(value: &str, ty: VarType) -> Option<Json> {
@@ -69,6 +74,17 @@ pub(super) fn absent(name: &str, version: &ServerVersion) -> Absent {
             "the server_audit plugin is not loaded, so server_audit_logging does not exist".into(),
         ),
         "server_audit_events" => Absent::Known(json!(""), "the server_audit plugin is not loaded".into()),
+        "server_audit_incl_users" | "server_audit_excl_users" => {
+            Absent::Known(json!(""), "the server_audit plugin is not loaded".into())
+        }
+        "innodb_flush_method" => Absent::Known(
+            json!(""),
+            format!("innodb_flush_method does not exist on {on}: InnoDB chooses how it syncs"),
+        ),
+        "log_slow_rate_limit" if !mariadb => Absent::Known(
+            json!(1),
+            format!("{on} has no log_slow_rate_limit: every slow statement is written"),
+        ),
         "require_secure_transport" => Absent::Known(
             json!(false),
             format!("require_secure_transport does not exist on {on} (MySQL 5.7.8+, MariaDB 10.5.2+): TLS cannot be required server-wide"),
