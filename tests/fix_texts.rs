@@ -620,6 +620,7 @@ const GCLOUD: &[(&str, &[&str])] = &[
             "maintenance-window-day",
             "maintenance-window-hour",
             "network",
+            "remove-deny-maintenance-period",
             "require-ssl",
             "retained-backups-count",
             "retained-transaction-log-days",
@@ -661,6 +662,9 @@ const GCLOUD: &[(&str, &[&str])] = &[
         &["point-in-time", "bin-log-file-name", "bin-log-position"],
     ),
     ("sql instances describe", &[]),
+    ("sql ssl server-ca-certs create", &["instance"]),
+    ("sql ssl server-ca-certs rotate", &["instance"]),
+    ("sql ssl server-ca-certs list", &["instance"]),
     (
         "sql users create",
         &["instance", "host", "password", "type", "database-roles"],
