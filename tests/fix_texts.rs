@@ -979,3 +979,30 @@ fn a_mariadb_server_gets_mariadb_syntax_and_mysql_keeps_its_own() {
     let rds = slow_log.fix_for("rds", "mariadb").unwrap();
     assert!(rds.contains("aws rds"), "{rds}");
 }
+
+/// Issue 21: fixes follow the RDS deployment (`rds.deployment`), so a cluster is not
+/// told to run an instance-only command.
+#[test]
+fn rds_fixes_follow_the_deployment() {
+    let catalog = catalog();
+    let fix = |id: &str, deployment: Option<&str>| {
+        catalog
+            .checks
+            .iter()
+            .find(|c| c.check.id == id)
+            .unwrap_or_else(|| panic!("no check {id}"))
+            .check
+            .fix_for_target("rds", "postgres", deployment)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let protection = fix("deletion_protection.enabled", Some("aurora"));
+    assert!(protection.contains("modify-db-cluster") && !protection.contains("modify-db-instance"), "{protection}");
+    let protection = fix("deletion_protection.enabled", Some("instance"));
+    assert!(protection.contains("modify-db-instance") && !protection.contains("modify-db-cluster"), "{protection}");
+    let autogrow = fix("disk_autogrow.enabled", Some("multi-az-cluster"));
+    assert!(!autogrow.contains("--max-allocated-storage") && autogrow.contains("modify-db-cluster"), "{autogrow}");
+    assert!(fix("disk_autogrow.enabled", None).contains("--max-allocated-storage"));
+    let ca = fix("network_security.server_ca_valid", Some("multi-az-cluster"));
+    assert!(ca.contains("modify-db-cluster"), "{ca}");
+}

@@ -109,8 +109,8 @@ fn logging_facts(sink: &mut FactSink<'_>, instance: &DatabaseInstance) {
         instance
             .settings
             .as_ref()
-            .and_then(|s| s.database_flags.iter().find(|f| f.name == name))
-            .and_then(|f| f.value.as_deref())
+            .and_then(|s| s.database_flags.iter().find(|f| f.name.eq_ignore_ascii_case(name)))
+            .map(|f| f.value.as_str())
     };
     let origin = |name: &str, default: &str| match flag(name) {
         Some(_) => format!("settings.databaseFlags {name}"),

@@ -118,19 +118,19 @@ pub fn facts(
         Err(refused) => {
             let resolve = format!("allow {} (AWS managed policy AWSBackupAuditAccess)", refused.permission);
             for path in paths {
-                sink.unknown(path, format!("AWS Backup could not be read: {}", refused.message), Some(&resolve));
+                sink.unknown(path, format!("AWS Backup could not be read: {}", refused.message), Some(resolve.as_str()));
             }
             if automated == Some(0) {
                 // Off as automated backups go; AWS Backup may still hold them.
                 sink.unknown(
                     "backups.enabled",
                     format!("BackupRetentionPeriod is 0 (automated backups off) and AWS Backup, which may back it up instead, could not be read: {}", refused.message),
-                    Some(&resolve),
+                    Some(resolve.as_str()),
                 );
                 sink.unknown(
                     "backups.retention_days",
                     format!("BackupRetentionPeriod is 0 and AWS Backup could not be read: {}", refused.message),
-                    Some(&resolve),
+                    Some(resolve.as_str()),
                 );
             }
             return;

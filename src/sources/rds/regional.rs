@@ -52,6 +52,16 @@ impl Session {
         region: &str,
         engines: &BTreeSet<String>,
     ) -> RegionWide {
+        // No audited instance or cluster (engines come from them): nothing to read for.
+        if engines.is_empty() {
+            let none = || "no audited database in the region".to_string();
+            return RegionWide {
+                certificates: Err(none()),
+                subscriptions: Err(none()),
+                backup: Err(aws_backup::Refused { permission: String::new(), message: none() }),
+                offered: HashMap::new(),
+            };
+        }
         let cell = {
             let mut regions = self.regional.regions.lock().unwrap_or_else(|e| e.into_inner());
             regions.entry(region.to_string()).or_default().clone()
