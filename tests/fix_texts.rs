@@ -997,11 +997,20 @@ fn rds_fixes_follow_the_deployment() {
             .to_string()
     };
     let protection = fix("deletion_protection.enabled", Some("aurora"));
-    assert!(protection.contains("modify-db-cluster") && !protection.contains("modify-db-instance"), "{protection}");
+    assert!(
+        protection.contains("modify-db-cluster") && !protection.contains("modify-db-instance"),
+        "{protection}"
+    );
     let protection = fix("deletion_protection.enabled", Some("instance"));
-    assert!(protection.contains("modify-db-instance") && !protection.contains("modify-db-cluster"), "{protection}");
+    assert!(
+        protection.contains("modify-db-instance") && !protection.contains("modify-db-cluster"),
+        "{protection}"
+    );
     let autogrow = fix("disk_autogrow.enabled", Some("multi-az-cluster"));
-    assert!(!autogrow.contains("--max-allocated-storage") && autogrow.contains("modify-db-cluster"), "{autogrow}");
+    assert!(
+        !autogrow.contains("--max-allocated-storage") && autogrow.contains("modify-db-cluster"),
+        "{autogrow}"
+    );
     assert!(fix("disk_autogrow.enabled", None).contains("--max-allocated-storage"));
     let ca = fix("network_security.server_ca_valid", Some("multi-az-cluster"));
     assert!(ca.contains("modify-db-cluster"), "{ca}");

@@ -544,28 +544,52 @@ fn prowler_parity_findings_are_right_and_named() {
     let warn = finding(expiring, "network_security.server_ca_expiring");
     assert_eq!(warn["status"], "warn", "{warn:#}");
     let detail = warn["detail"].as_str().unwrap();
-    assert!(detail.contains(aws_backup_server::EXPIRING_CA) && detail.contains("day(s) from now"), "{detail}");
+    assert!(
+        detail.contains(aws_backup_server::EXPIRING_CA) && detail.contains("day(s) from now"),
+        "{detail}"
+    );
     assert_eq!(status(expiring, "network_security.server_ca_valid"), "pass");
     // Its event subscription sends every category.
-    assert_eq!(status(expiring, "monitoring.rds_event_subscriptions"), "pass");
+    assert_eq!(
+        status(expiring, "monitoring.rds_event_subscriptions"),
+        "pass"
+    );
 
     // rds-ca-2019: retired, a failure.
     let retired = finding(get("pg-ca-2019"), "network_security.server_ca_valid");
     assert_eq!(retired["status"], "fail", "{retired:#}");
-    assert!(retired["detail"].as_str().unwrap().contains("rds-ca-2019"), "{retired:#}");
+    assert!(
+        retired["detail"].as_str().unwrap().contains("rds-ca-2019"),
+        "{retired:#}"
+    );
 
     // AutoMinorVersionUpgrade off on 15.2, which the engine-version list no longer offers.
     let old = get("pg-old-minor");
     let auto = finding(old, "version_support.rds_auto_minor_upgrade");
     assert_eq!(auto["status"], "warn", "{auto:#}");
-    assert!(auto["detail"].as_str().unwrap().contains("15.12"), "{auto:#}");
+    assert!(
+        auto["detail"].as_str().unwrap().contains("15.12"),
+        "{auto:#}"
+    );
     let minor = finding(old, "version_support.rds_minor_offered");
     assert_eq!(minor["status"], "warn", "{minor:#}");
-    assert!(minor["detail"].as_str().unwrap().contains("no longer offered"), "{minor:#}");
+    assert!(
+        minor["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no longer offered"),
+        "{minor:#}"
+    );
     let events = finding(old, "monitoring.rds_event_subscriptions");
     assert_eq!(events["status"], "warn", "{events:#}");
-    assert!(events["detail"].as_str().unwrap().contains("low storage"), "{events:#}");
-    assert_eq!(status(get("pg-ca-expiring"), "version_support.rds_minor_offered"), "pass");
+    assert!(
+        events["detail"].as_str().unwrap().contains("low storage"),
+        "{events:#}"
+    );
+    assert_eq!(
+        status(get("pg-ca-expiring"), "version_support.rds_minor_offered"),
+        "pass"
+    );
 
     // Automated backups off, but an AWS Backup plan selects it: backups pass, and say why.
     let covered = get("pg-aws-backup");
@@ -574,7 +598,13 @@ fn prowler_parity_findings_are_right_and_named() {
     assert_eq!(status(covered, "backups.retention"), "pass");
     let plan = finding(covered, "backups.rds_aws_backup");
     assert_eq!(plan["status"], "pass", "{plan:#}");
-    assert!(plan["detail"].as_str().unwrap().contains("daily-rds/rds-by-arn"), "{plan:#}");
+    assert!(
+        plan["detail"]
+            .as_str()
+            .unwrap()
+            .contains("daily-rds/rds-by-arn"),
+        "{plan:#}"
+    );
     assert_eq!(item(covered, "backups"), "pass");
     // The others are not in the plan: judged by their automated backups alone.
     assert_eq!(status(old, "backups.rds_aws_backup"), "n/a");
@@ -611,11 +641,17 @@ fn aws_backup_denied_makes_backups_unknown_with_the_permission() {
     let covered = &targets["rds://ap-southeast-2/db/pg-aws-backup"];
     let enabled = finding(covered, "backups.enabled");
     assert_eq!(enabled["status"], "unknown", "{enabled:#}");
-    assert!(enabled.to_string().contains("backup:ListBackupPlans"), "{enabled:#}");
+    assert!(
+        enabled.to_string().contains("backup:ListBackupPlans"),
+        "{enabled:#}"
+    );
     // Automated backups on: still judged by them, unchanged.
     let expiring = &targets["rds://ap-southeast-2/db/pg-ca-expiring"];
     assert_eq!(status(expiring, "backups.enabled"), "pass");
-    assert_eq!(status(expiring, "network_security.server_ca_expiring"), "warn");
+    assert_eq!(
+        status(expiring, "network_security.server_ca_expiring"),
+        "warn"
+    );
     assert_eq!(
         run.stderr.matches("AWS Backup could not be read").count(),
         1,

@@ -293,7 +293,12 @@ impl Check {
     /// aurora, multi-az-cluster) choosing `rds_multi_az_cluster` or
     /// `rds_cluster` over `rds` where the check has them: a cluster is changed
     /// with modify-db-cluster, and a Multi-AZ DB cluster has no storage autoscaling.
-    pub fn fix_for_target(&self, kind: &str, engine: &str, deployment: Option<&str>) -> Option<&str> {
+    pub fn fix_for_target(
+        &self,
+        kind: &str,
+        engine: &str,
+        deployment: Option<&str>,
+    ) -> Option<&str> {
         let specific = match (kind, deployment) {
             ("rds", Some("multi-az-cluster")) => self
                 .fix

@@ -355,7 +355,7 @@ facts! {
     "rds.replica.replication_status": String, RDS, "on a read replica: StatusInfos 'read replication' status (replicating, error, stopped, terminated), with the message if any";
     "rds.cluster.members": Rows, RDS, "cluster members: {id, writer, availability_zone, status, class}";
     "rds.backups.latest_restorable_age_seconds": Number, RDS, "seconds between LatestRestorableTime and the audit: how much a point-in-time restore would lose now (only judged with automated backups on)";
-    "rds.backups.cross_region_replication": Bool, RDS, "instance: automated backups are replicated to another region (DBInstanceAutomatedBackupsReplications)";
+    "rds.backups.cross_region_replication": Bool, RDS, "instance: automated backups are replicated to another region (DBInstanceAutomatedBackupsReplications), or an AWS Backup plan that selects the database copies its recovery points to another region";
     "rds.kms_key_id": String, RDS, "KmsKeyId of the encrypted storage";
     "rds.monitoring.enhanced_interval_seconds": Int, RDS, "Enhanced Monitoring interval (MonitoringInterval); 0 = off; for Aurora the smallest over the members, 0 when any member has it off";
     "rds.monitoring.performance_insights": Bool, RDS, "Performance Insights (or Database Insights advanced mode) is on; for Aurora on every member";

@@ -54,7 +54,9 @@ pub fn start(mode: Mode, upstream: &str) -> Server {
         upstream: upstream.trim_start_matches("http://").to_string(),
     });
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    listener.set_nonblocking(true).expect("non-blocking listener");
+    listener
+        .set_nonblocking(true)
+        .expect("non-blocking listener");
     let port = listener.local_addr().expect("local address").port();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -111,17 +113,30 @@ async fn answer(
     let region = region_of(&request);
     let path = request.uri().path().to_string();
     let query = request.uri().query().unwrap_or_default().to_string();
-    let is_backup = path.starts_with("/backup/") || path == "/backup" || path.starts_with("/resources") || path.starts_with("/backup-vaults");
+    let is_backup = path.starts_with("/backup/")
+        || path == "/backup"
+        || path.starts_with("/resources")
+        || path.starts_with("/backup-vaults");
     if is_backup {
         return Ok(backup(&state, &region, &path, &query));
     }
     let (parts, body) = request.into_parts();
-    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let form: Vec<(String, String)> = url_decode_pairs(&String::from_utf8_lossy(&body));
-    let action = form.iter().find(|(k, _)| k == "Action").map(|(_, v)| v.as_str());
+    let action = form
+        .iter()
+        .find(|(k, _)| k == "Action")
+        .map(|(_, v)| v.as_str());
     match action {
         Some("DescribeCertificates") => Ok(rds_xml("DescribeCertificates", &certificates(&form))),
-        Some("DescribeDBEngineVersions") => Ok(rds_xml("DescribeDBEngineVersions", &engine_versions(&form, &region))),
+        Some("DescribeDBEngineVersions") => Ok(rds_xml(
+            "DescribeDBEngineVersions",
+            &engine_versions(&form, &region),
+        )),
         _ => Ok(forward(&state.upstream, parts, body).await),
     }
 }
@@ -173,8 +188,14 @@ fn iso(offset_days: i64) -> String {
 /// One page of `items` after `Marker` (an index), `MaxRecords` long.
 fn page<'a>(form: &[(String, String)], items: &'a [String]) -> (&'a [String], Option<usize>) {
     let get = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    let start: usize = get("Marker").and_then(|m| m.parse().ok()).unwrap_or(0).min(items.len());
-    let size: usize = get("MaxRecords").and_then(|m| m.parse().ok()).unwrap_or(100).max(1);
+    let start: usize = get("Marker")
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0)
+        .min(items.len());
+    let size: usize = get("MaxRecords")
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(100)
+        .max(1);
     let end = (start + size).min(items.len());
     (&items[start..end], (end < items.len()).then_some(end))
 }
@@ -197,7 +218,9 @@ fn certificates(form: &[(String, String)]) -> String {
     })
     .collect();
     let (items, next) = page(form, &certs);
-    let marker = next.map(|n| format!("<Marker>{n}</Marker>")).unwrap_or_default();
+    let marker = next
+        .map(|n| format!("<Marker>{n}</Marker>"))
+        .unwrap_or_default();
     format!(
         "<DefaultCertificateForNewLaunches>rds-ca-rsa2048-g1</DefaultCertificateForNewLaunches><Certificates>{}</Certificates>{marker}",
         items.concat()
@@ -229,25 +252,47 @@ fn engine_versions(form: &[(String, String)], region: &str) -> String {
         })
         .collect();
     let (items, next) = page(form, &rows);
-    let marker = next.map(|n| format!("<Marker>{n}</Marker>")).unwrap_or_default();
-    format!("<DBEngineVersions>{}</DBEngineVersions>{marker}", items.concat())
+    let marker = next
+        .map(|n| format!("<Marker>{n}</Marker>"))
+        .unwrap_or_default();
+    format!(
+        "<DBEngineVersions>{}</DBEngineVersions>{marker}",
+        items.concat()
+    )
 }
 
 /// Passes an RDS request to moto and its answer back, unchanged.
-async fn forward(upstream: &str, parts: hyper::http::request::Parts, body: Bytes) -> Response<Full<Bytes>> {
+async fn forward(
+    upstream: &str,
+    parts: hyper::http::request::Parts,
+    body: Bytes,
+) -> Response<Full<Bytes>> {
     let mut head = format!(
         "{} {} HTTP/1.1\r\n",
         parts.method,
-        parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
+        parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/")
     );
     for (name, value) in &parts.headers {
         let name = name.as_str();
-        if matches!(name, "host" | "connection" | "content-length" | "transfer-encoding") {
+        if matches!(
+            name,
+            "host" | "connection" | "content-length" | "transfer-encoding"
+        ) {
             continue;
         }
-        head.push_str(&format!("{name}: {}\r\n", value.to_str().unwrap_or_default()));
+        head.push_str(&format!(
+            "{name}: {}\r\n",
+            value.to_str().unwrap_or_default()
+        ));
     }
-    head.push_str(&format!("host: {upstream}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len()));
+    head.push_str(&format!(
+        "host: {upstream}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    ));
     let Ok(mut stream) = tokio::net::TcpStream::connect(upstream).await else {
         return reply(502, "text/plain", "moto is not reachable".into());
     };
@@ -287,13 +332,16 @@ async fn forward(upstream: &str, parts: hyper::http::request::Parts, body: Bytes
     if chunked {
         payload = dechunk(&payload);
     }
-    builder.body(Full::new(Bytes::from(payload))).expect("a response")
+    builder
+        .body(Full::new(Bytes::from(payload)))
+        .expect("a response")
 }
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
-        let size = usize::from_str_radix(String::from_utf8_lossy(&data[..end]).trim(), 16).unwrap_or(0);
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&data[..end]).trim(), 16).unwrap_or(0);
         if size == 0 {
             break;
         }
@@ -322,7 +370,10 @@ fn backup(state: &State, region: &str, path: &str, query: &str) -> Response<Full
     let plan_id = "8a1e4c5b-0000-4000-8000-000000000021";
     let selection_id = "5f2d9c1a-0000-4000-8000-000000000021";
     let plan_arn = format!("arn:aws:backup:{REGION}:{ACCOUNT}:backup-plan:{plan_id}");
-    let paged_token = query.split('&').find_map(|p| p.strip_prefix("nextToken=")).map(str::to_string);
+    let paged_token = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("nextToken="))
+        .map(str::to_string);
     let body: Value = match path.trim_end_matches('/') {
         "/backup/plans" => json!({
             "BackupPlansList": if ours { vec![json!({"BackupPlanArn": plan_arn, "BackupPlanId": plan_id, "BackupPlanName": "daily-rds", "VersionId": "v1", "CreationDate": now - 86400.0 * 30.0})] } else { vec![] }
@@ -347,8 +398,12 @@ fn backup(state: &State, region: &str, path: &str, query: &str) -> Response<Full
         }),
         // Two pages, so the client's pagination is exercised.
         "/resources" => match (ours, paged_token.as_deref()) {
-            (true, None) => json!({"Results": [{"ResourceArn": arn("db", "pg-aws-backup"), "ResourceType": "RDS", "ResourceName": "pg-aws-backup", "LastBackupTime": now - 5.0 * 3600.0}], "NextToken": "page-2"}),
-            (true, Some(_)) => json!({"Results": [{"ResourceArn": format!("arn:aws:ec2:{REGION}:{ACCOUNT}:volume/vol-0abc"), "ResourceType": "EBS", "LastBackupTime": now - 3600.0}]}),
+            (true, None) => {
+                json!({"Results": [{"ResourceArn": arn("db", "pg-aws-backup"), "ResourceType": "RDS", "ResourceName": "pg-aws-backup", "LastBackupTime": now - 5.0 * 3600.0}], "NextToken": "page-2"})
+            }
+            (true, Some(_)) => {
+                json!({"Results": [{"ResourceArn": format!("arn:aws:ec2:{REGION}:{ACCOUNT}:volume/vol-0abc"), "ResourceType": "EBS", "LastBackupTime": now - 3600.0}]})
+            }
             (false, _) => json!({"Results": []}),
         },
         "/backup-vaults" => json!({

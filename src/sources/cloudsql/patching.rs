@@ -32,7 +32,12 @@ fn ca_facts(sink: &mut FactSink<'_>, instance: &DatabaseInstance, now: DateTime<
         .and_then(|c| c.expiration_time.as_ref())
         .and_then(|t| DateTime::<Utc>::from_timestamp(t.seconds(), 0));
     let Some(expiry) = expiry else {
-        for path in ["server_ca.name", "server_ca.expires", "server_ca.days_until_expiry", "server_ca.retired"] {
+        for path in [
+            "server_ca.name",
+            "server_ca.expires",
+            "server_ca.days_until_expiry",
+            "server_ca.retired",
+        ] {
             sink.unknown(
                 path,
                 "the instance answer has no serverCaCert.expirationTime",
@@ -43,8 +48,16 @@ fn ca_facts(sink: &mut FactSink<'_>, instance: &DatabaseInstance, now: DateTime<
     };
     let name = cert.map(|c| c.common_name.clone()).unwrap_or_default();
     sink.known("server_ca.name", "serverCaCert.commonName", name);
-    sink.known("server_ca.expires", "serverCaCert.expirationTime", expiry.format("%Y-%m-%d").to_string());
-    sink.known("server_ca.days_until_expiry", "serverCaCert.expirationTime", (expiry - now).num_days());
+    sink.known(
+        "server_ca.expires",
+        "serverCaCert.expirationTime",
+        expiry.format("%Y-%m-%d").to_string(),
+    );
+    sink.known(
+        "server_ca.days_until_expiry",
+        "serverCaCert.expirationTime",
+        (expiry - now).num_days(),
+    );
     // Cloud SQL rotates per instance: the CA in use is retired only by expiring.
     sink.known(
         "server_ca.retired",
@@ -58,7 +71,10 @@ fn day(text: &str, year: i32) -> Option<(NaiveDate, bool)> {
     let parts: Vec<&str> = text.trim().split('-').collect();
     let num = |s: &str| s.parse::<u32>().ok();
     match parts.as_slice() {
-        [y, m, d] => Some((NaiveDate::from_ymd_opt(y.parse().ok()?, num(m)?, num(d)?)?, false)),
+        [y, m, d] => Some((
+            NaiveDate::from_ymd_opt(y.parse().ok()?, num(m)?, num(d)?)?,
+            false,
+        )),
         [m, d] => Some((NaiveDate::from_ymd_opt(year, num(m)?, num(d)?)?, true)),
         _ => None,
     }
@@ -86,12 +102,22 @@ fn maintenance_facts(sink: &mut FactSink<'_>, instance: &DatabaseInstance, now: 
         match deny_days(period, now) {
             Some(days) => {
                 longest = longest.max(days);
-                listed.push(format!("{}..{} ({days} days)", period.start_date, period.end_date));
+                listed.push(format!(
+                    "{}..{} ({days} days)",
+                    period.start_date, period.end_date
+                ));
             }
-            None => listed.push(format!("{}..{} (dates not understood)", period.start_date, period.end_date)),
+            None => listed.push(format!(
+                "{}..{} (dates not understood)",
+                period.start_date, period.end_date
+            )),
         }
     }
-    sink.known("cloudsql.maintenance.deny_periods", "settings.denyMaintenancePeriods", listed);
+    sink.known(
+        "cloudsql.maintenance.deny_periods",
+        "settings.denyMaintenancePeriods",
+        listed,
+    );
     sink.known(
         "cloudsql.maintenance.longest_deny_days",
         "settings.denyMaintenancePeriods startDate..endDate (absent: none)",
@@ -99,7 +125,14 @@ fn maintenance_facts(sink: &mut FactSink<'_>, instance: &DatabaseInstance, now: 
     );
     sink.known(
         "cloudsql.maintenance.available_versions",
-        format!("availableMaintenanceVersions (running maintenanceVersion {})", if instance.maintenance_version.is_empty() { "not given" } else { instance.maintenance_version.as_str() }),
+        format!(
+            "availableMaintenanceVersions (running maintenanceVersion {})",
+            if instance.maintenance_version.is_empty() {
+                "not given"
+            } else {
+                instance.maintenance_version.as_str()
+            }
+        ),
         instance.available_maintenance_versions.clone(),
     );
 }
@@ -109,16 +142,29 @@ fn logging_facts(sink: &mut FactSink<'_>, instance: &DatabaseInstance) {
         instance
             .settings
             .as_ref()
-            .and_then(|s| s.database_flags.iter().find(|f| f.name.eq_ignore_ascii_case(name)))
+            .and_then(|s| {
+                s.database_flags
+                    .iter()
+                    .find(|f| f.name.eq_ignore_ascii_case(name))
+            })
             .map(|f| f.value.as_str())
     };
     let origin = |name: &str, default: &str| match flag(name) {
         Some(_) => format!("settings.databaseFlags {name}"),
         None => format!("settings.databaseFlags {name} (absent: {default})"),
     };
-    let on = |v: &str| matches!(v.trim().to_ascii_lowercase().as_str(), "on" | "true" | "1" | "yes");
+    let on = |v: &str| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "on" | "true" | "1" | "yes"
+        )
+    };
     for name in ["log_connections", "log_disconnections"] {
-        sink.known(&format!("cloudsql.postgres.{name}"), origin(name, "off"), flag(name).is_some_and(on));
+        sink.known(
+            &format!("cloudsql.postgres.{name}"),
+            origin(name, "off"),
+            flag(name).is_some_and(on),
+        );
     }
     sink.known(
         "cloudsql.postgres.log_statement",
@@ -141,8 +187,14 @@ mod tests {
 
     #[test]
     fn deny_periods_count_their_days_across_the_new_year() {
-        let now = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).single().expect("a date");
-        assert_eq!(deny_days(&period("2026-11-01", "2027-01-29"), now), Some(90));
+        let now = Utc
+            .with_ymd_and_hms(2026, 12, 1, 0, 0, 0)
+            .single()
+            .expect("a date");
+        assert_eq!(
+            deny_days(&period("2026-11-01", "2027-01-29"), now),
+            Some(90)
+        );
         assert_eq!(deny_days(&period("12-15", "01-15"), now), Some(32));
         assert_eq!(deny_days(&period("soon", "later"), now), None);
     }

@@ -116,9 +116,16 @@ pub fn facts(
     let holdings = match coverage {
         Ok(holdings) => holdings,
         Err(refused) => {
-            let resolve = format!("allow {} (AWS managed policy AWSBackupAuditAccess)", refused.permission);
+            let resolve = format!(
+                "allow {} (AWS managed policy AWSBackupAuditAccess)",
+                refused.permission
+            );
             for path in paths {
-                sink.unknown(path, format!("AWS Backup could not be read: {}", refused.message), Some(resolve.as_str()));
+                sink.unknown(
+                    path,
+                    format!("AWS Backup could not be read: {}", refused.message),
+                    Some(resolve.as_str()),
+                );
             }
             if automated == Some(0) {
                 // Off as automated backups go; AWS Backup may still hold them.
@@ -129,7 +136,10 @@ pub fn facts(
                 );
                 sink.unknown(
                     "backups.retention_days",
-                    format!("BackupRetentionPeriod is 0 and AWS Backup could not be read: {}", refused.message),
+                    format!(
+                        "BackupRetentionPeriod is 0 and AWS Backup could not be read: {}",
+                        refused.message
+                    ),
                     Some(resolve.as_str()),
                 );
             }
@@ -138,7 +148,11 @@ pub fn facts(
     };
     let Some(arn) = arn else {
         for path in paths {
-            sink.unknown(path, "the RDS answer has no ARN to match AWS Backup selections against", None);
+            sink.unknown(
+                path,
+                "the RDS answer has no ARN to match AWS Backup selections against",
+                None,
+            );
         }
         return;
     };
@@ -160,9 +174,15 @@ pub fn facts(
         holdings.plans.len()
     );
     if !by_tags.is_empty() {
-        origin.push_str(&format!(" (selections by tag, not matched: {})", by_tags.join(", ")));
+        origin.push_str(&format!(
+            " (selections by tag, not matched: {})",
+            by_tags.join(", ")
+        ));
     }
-    let names: Vec<String> = covering.iter().map(|(p, s)| format!("{}/{}", p.name, s.name)).collect();
+    let names: Vec<String> = covering
+        .iter()
+        .map(|(p, s)| format!("{}/{}", p.name, s.name))
+        .collect();
     sink.known("backups.aws_backup.plans", origin.clone(), names.clone());
     let rules: Vec<&Rule> = covering.iter().flat_map(|(p, _)| p.rules.iter()).collect();
     let protected = holdings.protected.iter().find(|p| p.arn == arn);
@@ -179,7 +199,11 @@ pub fn facts(
         ),
     }
     if rules.is_empty() {
-        for path in ["backups.aws_backup.retention_days", "backups.aws_backup.vault_locked", "backups.aws_backup.cross_region"] {
+        for path in [
+            "backups.aws_backup.retention_days",
+            "backups.aws_backup.vault_locked",
+            "backups.aws_backup.cross_region",
+        ] {
             sink.known(path, origin.clone(), serde_json::Value::Null);
         }
         return;
@@ -188,19 +212,31 @@ pub fn facts(
     let forever = rules.iter().find(|r| r.delete_after_days.is_none());
     let retention = match forever {
         Some(_) => -1,
-        None => rules.iter().filter_map(|r| r.delete_after_days).max().unwrap_or(0),
+        None => rules
+            .iter()
+            .filter_map(|r| r.delete_after_days)
+            .max()
+            .unwrap_or(0),
     };
     let rule_names: Vec<&str> = rules.iter().map(|r| r.name.as_str()).collect();
     sink.known(
         "backups.aws_backup.retention_days",
-        format!("AWS Backup rules {} Lifecycle.DeleteAfterDays (-1: kept until deleted)", rule_names.join(", ")),
+        format!(
+            "AWS Backup rules {} Lifecycle.DeleteAfterDays (-1: kept until deleted)",
+            rule_names.join(", ")
+        ),
         retention,
     );
     let vaults: Vec<&str> = rules.iter().map(|r| r.vault.as_str()).collect();
     let unlocked: Vec<&str> = vaults
         .iter()
         .copied()
-        .filter(|v| !holdings.vaults.iter().any(|vault| vault.name == *v && vault.locked))
+        .filter(|v| {
+            !holdings
+                .vaults
+                .iter()
+                .any(|vault| vault.name == *v && vault.locked)
+        })
         .collect();
     sink.known(
         "backups.aws_backup.vault_locked",
@@ -211,14 +247,28 @@ pub fn facts(
         },
         unlocked.is_empty(),
     );
+    let copied_to: Vec<&str> = rules
+        .iter()
+        .flat_map(|r| r.copies_to.iter())
+        .filter(|dest| region_of(dest).is_some_and(|r| r != region))
+        .map(String::as_str)
+        .collect();
     sink.known(
         "backups.aws_backup.cross_region",
         "AWS Backup rules CopyActions[].DestinationBackupVaultArn",
-        rules
-            .iter()
-            .flat_map(|r| r.copies_to.iter())
-            .any(|dest| region_of(dest).is_some_and(|r| r != region)),
+        !copied_to.is_empty(),
     );
+    // Off-site copies made by AWS Backup count like replicated automated backups.
+    if !copied_to.is_empty() {
+        sink.known(
+            "rds.backups.cross_region_replication",
+            format!(
+                "AWS Backup copies recovery points to {}",
+                copied_to.join(", ")
+            ),
+            true,
+        );
+    }
     // Evidence for `backups`: AWS Backup protects it as well as (or instead of) automated backups.
     let plans = names.join(", ");
     if automated.is_none_or(|days| days == 0) {
@@ -252,13 +302,24 @@ mod tests {
     fn plan(resources: &[&str], delete_after: Option<i64>) -> Plan {
         Plan {
             name: "daily".into(),
-            rules: vec![Rule { name: "daily-35".into(), vault: "prod".into(), delete_after_days: delete_after, copies_to: vec!["arn:aws:backup:eu-central-1:123456789012:backup-vault:dr".into()] }],
-            selections: vec![Selection { name: "rds".into(), resources: resources.iter().map(|s| s.to_string()).collect(), ..Selection::default() }],
+            rules: vec![Rule {
+                name: "daily-35".into(),
+                vault: "prod".into(),
+                delete_after_days: delete_after,
+                copies_to: vec!["arn:aws:backup:eu-central-1:123456789012:backup-vault:dr".into()],
+            }],
+            selections: vec![Selection {
+                name: "rds".into(),
+                resources: resources.iter().map(|s| s.to_string()).collect(),
+                ..Selection::default()
+            }],
         }
     }
 
     fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).single().expect("a date")
+        Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0)
+            .single()
+            .expect("a date")
     }
 
     #[test]
@@ -274,17 +335,39 @@ mod tests {
     fn a_plan_that_selects_the_arn_stands_for_backups() {
         let holdings = Holdings {
             plans: vec![plan(&["arn:aws:rds:*:*:db:*"], Some(35))],
-            protected: vec![Protected { arn: ARN.into(), last_backup: Some(now() - chrono::Duration::hours(5)) }],
-            vaults: vec![Vault { name: "prod".into(), locked: true }],
+            protected: vec![Protected {
+                arn: ARN.into(),
+                last_backup: Some(now() - chrono::Duration::hours(5)),
+            }],
+            vaults: vec![Vault {
+                name: "prod".into(),
+                locked: true,
+            }],
         };
         let mut sink = FactSink::new("rds");
-        facts(&mut sink, Some(ARN), "eu-west-1", Some(0), &Ok(holdings), now());
+        facts(
+            &mut sink,
+            Some(ARN),
+            "eu-west-1",
+            Some(0),
+            &Ok(holdings),
+            now(),
+        );
         let facts = sink.finish();
         assert_eq!(facts["backups.enabled"].value(), Some(&true.into()));
         assert_eq!(facts["backups.retention_days"].value(), Some(&35.into()));
-        assert_eq!(facts["backups.aws_backup.vault_locked"].value(), Some(&true.into()));
-        assert_eq!(facts["backups.aws_backup.cross_region"].value(), Some(&true.into()));
-        assert_eq!(facts["backups.aws_backup.last_backup_age_hours"].value(), Some(&5.0.into()));
+        assert_eq!(
+            facts["backups.aws_backup.vault_locked"].value(),
+            Some(&true.into())
+        );
+        assert_eq!(
+            facts["backups.aws_backup.cross_region"].value(),
+            Some(&true.into())
+        );
+        assert_eq!(
+            facts["backups.aws_backup.last_backup_age_hours"].value(),
+            Some(&5.0.into())
+        );
     }
 
     #[test]
@@ -292,21 +375,39 @@ mod tests {
         let mut p = plan(&["*"], Some(35));
         p.selections[0].not_resources = vec![ARN.into()];
         let mut sink = FactSink::new("rds");
-        facts(&mut sink, Some(ARN), "eu-west-1", Some(0), &Ok(Holdings { plans: vec![p], ..Holdings::default() }), now());
+        facts(
+            &mut sink,
+            Some(ARN),
+            "eu-west-1",
+            Some(0),
+            &Ok(Holdings {
+                plans: vec![p],
+                ..Holdings::default()
+            }),
+            now(),
+        );
         let facts = sink.finish();
         assert!(!facts.contains_key("backups.enabled"));
-        assert_eq!(facts["backups.aws_backup.plans"].value(), Some(&serde_json::json!([])));
+        assert_eq!(
+            facts["backups.aws_backup.plans"].value(),
+            Some(&serde_json::json!([]))
+        );
     }
 
     #[test]
     fn refused_makes_backups_unknown_only_when_automated_backups_are_off() {
-        let refused = Err(Refused { permission: "backup:ListBackupPlans".into(), message: "AccessDeniedException".into() });
+        let refused = Err(Refused {
+            permission: "backup:ListBackupPlans".into(),
+            message: "AccessDeniedException".into(),
+        });
         let mut sink = FactSink::new("rds");
         facts(&mut sink, Some(ARN), "eu-west-1", Some(7), &refused, now());
         assert!(!sink.finish().contains_key("backups.enabled"));
         let mut sink = FactSink::new("rds");
         facts(&mut sink, Some(ARN), "eu-west-1", Some(0), &refused, now());
         let facts = sink.finish();
-        assert!(matches!(&facts["backups.enabled"].state, crate::facts::FactState::Unknown { resolve: Some(r), .. } if r.contains("backup:ListBackupPlans")));
+        assert!(
+            matches!(&facts["backups.enabled"].state, crate::facts::FactState::Unknown { resolve: Some(r), .. } if r.contains("backup:ListBackupPlans"))
+        );
     }
 }

@@ -15,10 +15,8 @@ use chrono::{DateTime, Utc};
 
 /// CAs AWS has retired (expired, no longer offered): every client bundle that
 /// trusts only them fails. Dates from the RDS user guide's rotation pages.
-pub const RETIRED: &[(&str, &str)] = &[
-    ("rds-ca-2015", "2020-03-05"),
-    ("rds-ca-2019", "2024-08-22"),
-];
+pub const RETIRED: &[(&str, &str)] =
+    &[("rds-ca-2015", "2020-03-05"), ("rds-ca-2019", "2024-08-22")];
 
 /// One CA as `DescribeCertificates` lists it.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,22 +47,33 @@ pub struct UsedCa {
     pub valid_till: Option<DateTime<Utc>>,
 }
 
+/// A holder's CA with its expiry and, when retired, the retirement day.
+type Judged<'a> = (&'a UsedCa, Option<DateTime<Utc>>, Option<&'static str>);
+
 /// `server_ca.*` facts: the CA that expires first among the holders (a
 /// cluster's members each have their own), judged against the region's list.
 pub fn facts(sink: &mut FactSink<'_>, used: &[UsedCa], list: &CaList, now: DateTime<Utc>) {
-    let judged: Vec<(&UsedCa, Option<DateTime<Utc>>, Option<&'static str>)> = used
+    let judged: Vec<Judged<'_>> = used
         .iter()
         .filter(|u| u.id.is_some() || u.valid_till.is_some())
         .map(|u| {
             let id = u.id.as_deref().unwrap_or_default();
-            let retired = RETIRED.iter().find(|(name, _)| *name == id).map(|(_, day)| *day);
+            let retired = RETIRED
+                .iter()
+                .find(|(name, _)| *name == id)
+                .map(|(_, day)| *day);
             let listed = list
                 .as_ref()
                 .ok()
                 .and_then(|certs| certs.iter().find(|c| c.id == id))
                 .and_then(|c| c.valid_till);
+            // A retired CA expired on its retirement day (no longer listed anywhere).
+            let ended = retired
+                .and_then(|day| chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok())
+                .and_then(|day| day.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc());
             // The server certificate may expire before its CA: the earlier counts.
-            let expiry = match (u.valid_till, listed) {
+            let expiry = match (u.valid_till, listed.or(ended)) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
@@ -72,7 +81,12 @@ pub fn facts(sink: &mut FactSink<'_>, used: &[UsedCa], list: &CaList, now: DateT
         })
         .collect();
     if judged.is_empty() {
-        for path in ["server_ca.name", "server_ca.expires", "server_ca.days_until_expiry", "server_ca.retired"] {
+        for path in [
+            "server_ca.name",
+            "server_ca.expires",
+            "server_ca.days_until_expiry",
+            "server_ca.retired",
+        ] {
             sink.unknown(
                 path,
                 "the RDS answer names no CACertificateIdentifier for this database",
@@ -130,19 +144,37 @@ pub fn facts(sink: &mut FactSink<'_>, used: &[UsedCa], list: &CaList, now: DateT
         Some(expiry) => {
             let origin = if used.valid_till.is_some() {
                 format!("DescribeDBInstances CertificateDetails.ValidTill{who}")
+            } else if let Some(day) = retired {
+                format!("{id} expired on {day}, when AWS retired it")
             } else {
                 format!("DescribeCertificates ValidTill of {id}")
             };
-            sink.known("server_ca.expires", origin.clone(), expiry.format("%Y-%m-%d").to_string());
-            sink.known("server_ca.days_until_expiry", origin, (expiry - now).num_days());
+            sink.known(
+                "server_ca.expires",
+                origin.clone(),
+                expiry.format("%Y-%m-%d").to_string(),
+            );
+            sink.known(
+                "server_ca.days_until_expiry",
+                origin,
+                (expiry - now).num_days(),
+            );
         }
         None => {
             let reason = match list {
-                Err(reason) => format!("the answer has no CertificateDetails.ValidTill and DescribeCertificates could not be read: {reason}"),
-                Ok(_) => format!("neither CertificateDetails.ValidTill nor DescribeCertificates gives an expiry for {id}"),
+                Err(reason) => format!(
+                    "the answer has no CertificateDetails.ValidTill and DescribeCertificates could not be read: {reason}"
+                ),
+                Ok(_) => format!(
+                    "neither CertificateDetails.ValidTill nor DescribeCertificates gives an expiry for {id}"
+                ),
             };
             for path in ["server_ca.expires", "server_ca.days_until_expiry"] {
-                sink.unknown(path, reason.clone(), Some("allow rds:DescribeCertificates (AmazonRDSReadOnlyAccess)"));
+                sink.unknown(
+                    path,
+                    reason.clone(),
+                    Some("allow rds:DescribeCertificates (AmazonRDSReadOnlyAccess)"),
+                );
             }
         }
     }
@@ -154,11 +186,17 @@ mod tests {
     use chrono::TimeZone;
 
     fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).single().expect("a date")
+        Utc.with_ymd_and_hms(y, m, d, 0, 0, 0)
+            .single()
+            .expect("a date")
     }
 
     fn used(id: &str, till: Option<DateTime<Utc>>) -> UsedCa {
-        UsedCa { holder: "db1".into(), id: Some(id.into()), valid_till: till }
+        UsedCa {
+            holder: "db1".into(),
+            id: Some(id.into()),
+            valid_till: till,
+        }
     }
 
     fn value(facts: &crate::facts::Facts, path: &str) -> serde_json::Value {
@@ -168,30 +206,57 @@ mod tests {
     #[test]
     fn a_retired_ca_is_retired_whatever_the_list_says() {
         let mut sink = FactSink::new("rds");
-        facts(&mut sink, &[used("rds-ca-2019", None)], &Err("no access".into()), at(2026, 12, 1));
+        facts(
+            &mut sink,
+            &[used("rds-ca-2019", None)],
+            &Err("no access".into()),
+            at(2026, 12, 1),
+        );
         let facts = sink.finish();
         assert_eq!(value(&facts, "server_ca.retired"), true);
         assert_eq!(value(&facts, "server_ca.name"), "rds-ca-2019");
+        assert_eq!(value(&facts, "server_ca.expires"), "2024-08-22");
     }
 
     #[test]
     fn the_expiry_comes_from_the_instance_or_the_list() {
-        let list = Ok(vec![CaCert { id: "rds-ca-rsa2048-g1".into(), valid_till: Some(at(2061, 5, 20)) }]);
+        let list = Ok(vec![CaCert {
+            id: "rds-ca-rsa2048-g1".into(),
+            valid_till: Some(at(2061, 5, 20)),
+        }]);
         let mut sink = FactSink::new("rds");
-        facts(&mut sink, &[used("rds-ca-rsa2048-g1", Some(at(2027, 1, 30)))], &list, at(2026, 12, 1));
-        let facts = sink.finish();
-        assert_eq!(value(&facts, "server_ca.days_until_expiry"), 60);
-        assert_eq!(value(&facts, "server_ca.retired"), false);
+        facts(
+            &mut sink,
+            &[used("rds-ca-rsa2048-g1", Some(at(2027, 1, 30)))],
+            &list,
+            at(2026, 12, 1),
+        );
+        let found = sink.finish();
+        assert_eq!(value(&found, "server_ca.days_until_expiry"), 60);
+        assert_eq!(value(&found, "server_ca.retired"), false);
         let mut sink = FactSink::new("rds");
-        facts(&mut sink, &[used("rds-ca-rsa2048-g1", None)], &list, at(2026, 12, 1));
+        facts(
+            &mut sink,
+            &[used("rds-ca-rsa2048-g1", None)],
+            &list,
+            at(2026, 12, 1),
+        );
         assert_eq!(value(&sink.finish(), "server_ca.expires"), "2061-05-20");
     }
 
     #[test]
     fn a_ca_the_list_no_longer_has_is_retired() {
-        let list = Ok(vec![CaCert { id: "rds-ca-rsa2048-g1".into(), valid_till: None }]);
+        let list = Ok(vec![CaCert {
+            id: "rds-ca-rsa2048-g1".into(),
+            valid_till: None,
+        }]);
         let mut sink = FactSink::new("rds");
-        facts(&mut sink, &[used("rds-ca-old", None)], &list, at(2026, 12, 1));
+        facts(
+            &mut sink,
+            &[used("rds-ca-old", None)],
+            &list,
+            at(2026, 12, 1),
+        );
         let facts = sink.finish();
         assert_eq!(value(&facts, "server_ca.retired"), true);
         assert!(facts["server_ca.days_until_expiry"].value().is_none());

@@ -45,7 +45,11 @@ pub fn facts(
     let versions = match offered {
         Ok(versions) => versions,
         Err(reason) => {
-            for path in ["rds.version.offered", "rds.version.latest_minor", "rds.version.minors_behind"] {
+            for path in [
+                "rds.version.offered",
+                "rds.version.latest_minor",
+                "rds.version.minors_behind",
+            ] {
                 sink.unknown(
                     path,
                     format!("DescribeDBEngineVersions could not be read: {reason}"),
@@ -61,7 +65,11 @@ pub fn facts(
         .iter()
         .filter(|v| major.is_some() && super::facts::major_version(engine, v) == major)
         .collect();
-    sink.known("rds.version.offered", origin.clone(), versions.iter().any(|v| v == version));
+    sink.known(
+        "rds.version.offered",
+        origin.clone(),
+        versions.iter().any(|v| v == version),
+    );
     match same_major.iter().max_by(|a, b| compare(a, b)) {
         Some(latest) => {
             sink.known("rds.version.latest_minor", origin.clone(), latest.as_str());
@@ -90,27 +98,51 @@ mod tests {
     #[test]
     fn versions_compare_by_number() {
         assert_eq!(compare("15.10", "15.9"), Ordering::Greater);
-        assert_eq!(compare("8.0.mysql_aurora.3.05.2", "8.0.mysql_aurora.3.10.0"), Ordering::Less);
+        assert_eq!(
+            compare("8.0.mysql_aurora.3.05.2", "8.0.mysql_aurora.3.10.0"),
+            Ordering::Less
+        );
     }
 
     #[test]
     fn an_old_minor_is_behind_and_may_no_longer_be_offered() {
         let offered = Ok(vec!["15.10".to_string(), "15.12".into(), "16.6".into()]);
         let mut sink = FactSink::new("rds");
-        facts(&mut sink, "postgres", "15.4", Some((false, "x".into())), &offered);
+        facts(
+            &mut sink,
+            "postgres",
+            "15.4",
+            Some((false, "x".into())),
+            &offered,
+        );
         let facts = sink.finish();
         assert_eq!(facts["rds.version.offered"].value(), Some(&false.into()));
-        assert_eq!(facts["rds.version.latest_minor"].value(), Some(&"15.12".into()));
+        assert_eq!(
+            facts["rds.version.latest_minor"].value(),
+            Some(&"15.12".into())
+        );
         assert_eq!(facts["rds.version.minors_behind"].value(), Some(&2.into()));
-        assert_eq!(facts["rds.version.auto_minor_upgrade"].value(), Some(&false.into()));
+        assert_eq!(
+            facts["rds.version.auto_minor_upgrade"].value(),
+            Some(&false.into())
+        );
     }
 
     #[test]
     fn an_unreadable_list_leaves_the_version_facts_unknown() {
         let mut sink = FactSink::new("rds");
-        facts(&mut sink, "postgres", "15.4", Some((true, "x".into())), &Err("AccessDenied".into()));
+        facts(
+            &mut sink,
+            "postgres",
+            "15.4",
+            Some((true, "x".into())),
+            &Err("AccessDenied".into()),
+        );
         let facts = sink.finish();
         assert!(facts["rds.version.offered"].value().is_none());
-        assert_eq!(facts["rds.version.auto_minor_upgrade"].value(), Some(&true.into()));
+        assert_eq!(
+            facts["rds.version.auto_minor_upgrade"].value(),
+            Some(&true.into())
+        );
     }
 }

@@ -35,7 +35,10 @@ impl Subscription {
     fn covers(&self, source_type: &str, id: &str) -> bool {
         self.enabled
             && self.status != "inactive"
-            && self.source_type.as_deref().is_none_or(|t| t.is_empty() || t == source_type)
+            && self
+                .source_type
+                .as_deref()
+                .is_none_or(|t| t.is_empty() || t == source_type)
             && (self.source_ids.is_empty() || self.source_ids.iter().any(|s| s == id))
     }
 }
@@ -77,9 +80,7 @@ pub fn facts(
     };
     let covering: Vec<&Subscription> = subscriptions
         .iter()
-        .filter(|s| {
-            s.covers(source_type, id) || members.iter().any(|m| s.covers("db-instance", m))
-        })
+        .filter(|s| s.covers(source_type, id) || members.iter().any(|m| s.covers("db-instance", m)))
         .collect();
     let missing: Vec<String> = wanted(source_type)
         .iter()
@@ -106,7 +107,12 @@ pub fn facts(
 mod tests {
     use super::*;
 
-    fn sub(name: &str, source_type: Option<&str>, ids: &[&str], categories: &[&str]) -> Subscription {
+    fn sub(
+        name: &str,
+        source_type: Option<&str>,
+        ids: &[&str],
+        categories: &[&str],
+    ) -> Subscription {
         Subscription {
             name: name.into(),
             enabled: true,
@@ -124,7 +130,13 @@ mod tests {
     #[test]
     fn a_subscription_for_every_instance_covers_all_categories() {
         let mut sink = FactSink::new("rds");
-        facts(&mut sink, "db-instance", "orders", &[], &Ok(vec![sub("all", Some("db-instance"), &[], &[])]));
+        facts(
+            &mut sink,
+            "db-instance",
+            "orders",
+            &[],
+            &Ok(vec![sub("all", Some("db-instance"), &[], &[])]),
+        );
         let facts = sink.finish();
         assert_eq!(list(&facts, "rds.events.subscriptions"), ["all"]);
         assert!(list(&facts, "rds.events.missing_categories").is_empty());
@@ -140,7 +152,10 @@ mod tests {
         facts(&mut sink, "db-instance", "orders", &[], &subs);
         let facts = sink.finish();
         assert_eq!(list(&facts, "rds.events.subscriptions"), ["failover"]);
-        assert_eq!(list(&facts, "rds.events.missing_categories"), ["low storage", "maintenance"]);
+        assert_eq!(
+            list(&facts, "rds.events.missing_categories"),
+            ["low storage", "maintenance"]
+        );
     }
 
     #[test]
@@ -148,7 +163,16 @@ mod tests {
         let mut disabled = sub("off", None, &[], &[]);
         disabled.enabled = false;
         let mut sink = FactSink::new("rds");
-        facts(&mut sink, "db-cluster", "c1", &["c1-a".into()], &Ok(vec![disabled]));
-        assert_eq!(list(&sink.finish(), "rds.events.missing_categories").len(), 3);
+        facts(
+            &mut sink,
+            "db-cluster",
+            "c1",
+            &["c1-a".into()],
+            &Ok(vec![disabled]),
+        );
+        assert_eq!(
+            list(&sink.finish(), "rds.events.missing_categories").len(),
+            3
+        );
     }
 }

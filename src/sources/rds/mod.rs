@@ -497,7 +497,13 @@ impl Session {
                 replicas: &replicas,
             };
             let mut target = facts::instance_target(db, &ctx);
-            regional::apply(&mut target, regional::Unit::Instance(db), &wide, region, now);
+            regional::apply(
+                &mut target,
+                regional::Unit::Instance(db),
+                &wide,
+                region,
+                now,
+            );
             out.push(Ok(target));
         }
         for (cluster, members) in &audited_clusters {
@@ -513,7 +519,13 @@ impl Session {
                 replicas: &replicas,
             };
             let mut target = facts::cluster_target(cluster, members, &ctx);
-            regional::apply(&mut target, regional::Unit::Cluster(cluster, members), &wide, region, now);
+            regional::apply(
+                &mut target,
+                regional::Unit::Cluster(cluster, members),
+                &wide,
+                region,
+                now,
+            );
             out.push(Ok(target));
         }
         out.sort_by(|a: &Collected, b: &Collected| target_id(a).cmp(target_id(b)));

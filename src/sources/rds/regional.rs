@@ -31,10 +31,13 @@ pub struct RegionWide {
 #[derive(Default)]
 pub struct Cache {
     regions: Mutex<HashMap<String, Arc<OnceCell<Arc<Base>>>>>,
-    engines: Mutex<HashMap<(String, String), Arc<OnceCell<engine_versions::Offered>>>>,
+    engines: Mutex<HashMap<(String, String), OfferedCell>>,
     /// AWS Backup refused once: said once per run.
     backup_warned: Mutex<bool>,
 }
+
+/// Where one engine's version list in one region is kept once read.
+type OfferedCell = Arc<OnceCell<engine_versions::Offered>>;
 
 /// The per-region part (not per engine).
 #[derive(Debug)]
@@ -58,12 +61,19 @@ impl Session {
             return RegionWide {
                 certificates: Err(none()),
                 subscriptions: Err(none()),
-                backup: Err(aws_backup::Refused { permission: String::new(), message: none() }),
+                backup: Err(aws_backup::Refused {
+                    permission: String::new(),
+                    message: none(),
+                }),
                 offered: HashMap::new(),
             };
         }
         let cell = {
-            let mut regions = self.regional.regions.lock().unwrap_or_else(|e| e.into_inner());
+            let mut regions = self
+                .regional
+                .regions
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
             regions.entry(region.to_string()).or_default().clone()
         };
         let base = cell
@@ -73,15 +83,26 @@ impl Session {
                     self.read_subscriptions(client, region),
                     self.read_backup(region)
                 );
-                Arc::new(Base { certificates, subscriptions, backup })
+                Arc::new(Base {
+                    certificates,
+                    subscriptions,
+                    backup,
+                })
             })
             .await
             .clone();
         let mut offered = HashMap::new();
         for engine in engines {
             let cell = {
-                let mut cells = self.regional.engines.lock().unwrap_or_else(|e| e.into_inner());
-                cells.entry((region.to_string(), engine.clone())).or_default().clone()
+                let mut cells = self
+                    .regional
+                    .engines
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                cells
+                    .entry((region.to_string(), engine.clone()))
+                    .or_default()
+                    .clone()
             };
             let versions = cell
                 .get_or_init(|| self.read_engine_versions(client, region, engine))
@@ -90,7 +111,11 @@ impl Session {
             offered.insert(engine.clone(), versions);
         }
         if let Err(refused) = &base.backup {
-            let mut warned = self.regional.backup_warned.lock().unwrap_or_else(|e| e.into_inner());
+            let mut warned = self
+                .regional
+                .backup_warned
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
             if !*warned {
                 *warned = true;
                 tracing::warn!(
@@ -118,7 +143,10 @@ impl Session {
                 .set_marker(marker.clone())
                 .send()
                 .await
-                .map_err(|e| errors::classify(&e, "DescribeCertificates", region, self.max_attempts).to_string())?;
+                .map_err(|e| {
+                    errors::classify(&e, "DescribeCertificates", region, self.max_attempts)
+                        .to_string()
+                })?;
             found.extend(page.certificates().iter().filter_map(ca::CaCert::from_sdk));
             marker = page.marker().map(str::to_string);
             if marker.is_none() {
@@ -137,8 +165,15 @@ impl Session {
                 .set_marker(marker.clone())
                 .send()
                 .await
-                .map_err(|e| errors::classify(&e, "DescribeEventSubscriptions", region, self.max_attempts).to_string())?;
-            found.extend(page.event_subscriptions_list().iter().map(events::Subscription::from_sdk));
+                .map_err(|e| {
+                    errors::classify(&e, "DescribeEventSubscriptions", region, self.max_attempts)
+                        .to_string()
+                })?;
+            found.extend(
+                page.event_subscriptions_list()
+                    .iter()
+                    .map(events::Subscription::from_sdk),
+            );
             marker = page.marker().map(str::to_string);
             if marker.is_none() {
                 return Ok(found);
@@ -146,7 +181,12 @@ impl Session {
         }
     }
 
-    async fn read_engine_versions(&self, client: &Client, region: &str, engine: &str) -> engine_versions::Offered {
+    async fn read_engine_versions(
+        &self,
+        client: &Client,
+        region: &str,
+        engine: &str,
+    ) -> engine_versions::Offered {
         let mut found = Vec::new();
         let mut marker: Option<String> = None;
         loop {
@@ -157,7 +197,10 @@ impl Session {
                 .set_marker(marker.clone())
                 .send()
                 .await
-                .map_err(|e| errors::classify(&e, "DescribeDBEngineVersions", region, self.max_attempts).to_string())?;
+                .map_err(|e| {
+                    errors::classify(&e, "DescribeDBEngineVersions", region, self.max_attempts)
+                        .to_string()
+                })?;
             found.extend(
                 page.db_engine_versions()
                     .iter()
@@ -182,7 +225,9 @@ impl Session {
         let refused = |permission: &str, err: errors::RdsError| aws_backup::Refused {
             permission: format!("backup:{permission}"),
             message: if err.is_access_denied() {
-                format!("{permission} in {region} was denied (AccessDenied): backup:{permission} is not allowed")
+                format!(
+                    "{permission} in {region} was denied (AccessDenied): backup:{permission} is not allowed"
+                )
             } else {
                 err.to_string()
             },
@@ -191,7 +236,10 @@ impl Session {
             ($name:literal, $request:expr) => {{
                 self.calls.record(concat!("backup:", $name));
                 $request.await.map_err(|e| {
-                    refused($name, errors::classify(&e, $name, region, self.max_attempts))
+                    refused(
+                        $name,
+                        errors::classify(&e, $name, region, self.max_attempts),
+                    )
                 })?
             }};
         }
@@ -199,9 +247,18 @@ impl Session {
         let mut plans = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let page = call!("ListBackupPlans", backup.list_backup_plans().set_next_token(token.clone()).send());
+            let page = call!(
+                "ListBackupPlans",
+                backup
+                    .list_backup_plans()
+                    .set_next_token(token.clone())
+                    .send()
+            );
             plans.extend(page.backup_plans_list().iter().filter_map(|p| {
-                Some((p.backup_plan_id()?.to_string(), p.backup_plan_name().unwrap_or_default().to_string()))
+                Some((
+                    p.backup_plan_id()?.to_string(),
+                    p.backup_plan_name().unwrap_or_default().to_string(),
+                ))
             }));
             token = page.next_token().map(str::to_string);
             if token.is_none() {
@@ -209,7 +266,10 @@ impl Session {
             }
         }
         for (id, name) in plans {
-            let got = call!("GetBackupPlan", backup.get_backup_plan().backup_plan_id(&id).send());
+            let got = call!(
+                "GetBackupPlan",
+                backup.get_backup_plan().backup_plan_id(&id).send()
+            );
             let rules = got
                 .backup_plan()
                 .map(|plan| {
@@ -233,9 +293,17 @@ impl Session {
             loop {
                 let page = call!(
                     "ListBackupSelections",
-                    backup.list_backup_selections().backup_plan_id(&id).set_next_token(token.clone()).send()
+                    backup
+                        .list_backup_selections()
+                        .backup_plan_id(&id)
+                        .set_next_token(token.clone())
+                        .send()
                 );
-                selection_ids.extend(page.backup_selections_list().iter().filter_map(|s| s.selection_id().map(str::to_string)));
+                selection_ids.extend(
+                    page.backup_selections_list()
+                        .iter()
+                        .filter_map(|s| s.selection_id().map(str::to_string)),
+                );
                 token = page.next_token().map(str::to_string);
                 if token.is_none() {
                     break;
@@ -245,7 +313,11 @@ impl Session {
             for selection_id in selection_ids {
                 let got = call!(
                     "GetBackupSelection",
-                    backup.get_backup_selection().backup_plan_id(&id).selection_id(&selection_id).send()
+                    backup
+                        .get_backup_selection()
+                        .backup_plan_id(&id)
+                        .selection_id(&selection_id)
+                        .send()
                 );
                 if let Some(s) = got.backup_selection() {
                     let conditions = s.conditions().is_some_and(|c| {
@@ -262,17 +334,29 @@ impl Session {
                     });
                 }
             }
-            holdings.plans.push(aws_backup::Plan { name, rules, selections });
+            holdings.plans.push(aws_backup::Plan {
+                name,
+                rules,
+                selections,
+            });
         }
         let mut token: Option<String> = None;
         loop {
-            let page = call!("ListProtectedResources", backup.list_protected_resources().set_next_token(token.clone()).send());
-            holdings.protected.extend(page.results().iter().filter_map(|r| {
-                Some(aws_backup::Protected {
-                    arn: r.resource_arn()?.to_string(),
-                    last_backup: r.last_backup_time().and_then(super::facts::to_chrono),
-                })
-            }));
+            let page = call!(
+                "ListProtectedResources",
+                backup
+                    .list_protected_resources()
+                    .set_next_token(token.clone())
+                    .send()
+            );
+            holdings
+                .protected
+                .extend(page.results().iter().filter_map(|r| {
+                    Some(aws_backup::Protected {
+                        arn: r.resource_arn()?.to_string(),
+                        last_backup: r.last_backup_time().and_then(super::facts::to_chrono),
+                    })
+                }));
             token = page.next_token().map(str::to_string);
             if token.is_none() {
                 break;
@@ -280,10 +364,21 @@ impl Session {
         }
         let mut token: Option<String> = None;
         loop {
-            let page = call!("ListBackupVaults", backup.list_backup_vaults().set_next_token(token.clone()).send());
-            holdings.vaults.extend(page.backup_vault_list().iter().filter_map(|v| {
-                Some(aws_backup::Vault { name: v.backup_vault_name()?.to_string(), locked: v.locked().unwrap_or(false) })
-            }));
+            let page = call!(
+                "ListBackupVaults",
+                backup
+                    .list_backup_vaults()
+                    .set_next_token(token.clone())
+                    .send()
+            );
+            holdings
+                .vaults
+                .extend(page.backup_vault_list().iter().filter_map(|v| {
+                    Some(aws_backup::Vault {
+                        name: v.backup_vault_name()?.to_string(),
+                        locked: v.locked().unwrap_or(false),
+                    })
+                }));
             token = page.next_token().map(str::to_string);
             if token.is_none() {
                 break;
@@ -300,7 +395,13 @@ pub enum Unit<'a> {
 }
 
 /// Adds the region-wide facts and their evidence to one target.
-pub fn apply(target: &mut TargetFacts, unit: Unit<'_>, wide: &RegionWide, region: &str, now: DateTime<Utc>) {
+pub fn apply(
+    target: &mut TargetFacts,
+    unit: Unit<'_>,
+    wide: &RegionWide,
+    region: &str,
+    now: DateTime<Utc>,
+) {
     let mut sink = FactSink::new(super::facts::SOURCE);
     let (engine, version, arn, source_type, id, members, used, auto_minor, automated) = match unit {
         Unit::Instance(db) => (
@@ -311,15 +412,22 @@ pub fn apply(target: &mut TargetFacts, unit: Unit<'_>, wide: &RegionWide, region
             db.db_instance_identifier().unwrap_or_default(),
             Vec::new(),
             vec![used_ca(db)],
-            db.auto_minor_version_upgrade()
-                .map(|on| (on, "DescribeDBInstances AutoMinorVersionUpgrade".to_string())),
+            db.auto_minor_version_upgrade().map(|on| {
+                (
+                    on,
+                    "DescribeDBInstances AutoMinorVersionUpgrade".to_string(),
+                )
+            }),
             db.backup_retention_period().map(i64::from),
         ),
         Unit::Cluster(cluster, members) => {
             let mut used: Vec<ca::UsedCa> = members.iter().map(used_ca).collect();
             if let Some(details) = cluster.certificate_details() {
                 used.push(ca::UsedCa {
-                    holder: cluster.db_cluster_identifier().unwrap_or_default().to_string(),
+                    holder: cluster
+                        .db_cluster_identifier()
+                        .unwrap_or_default()
+                        .to_string(),
                     id: details.ca_identifier().map(str::to_string),
                     valid_till: details.valid_till().and_then(super::facts::to_chrono),
                 });
@@ -331,14 +439,27 @@ pub fn apply(target: &mut TargetFacts, unit: Unit<'_>, wide: &RegionWide, region
                 .or_else(|| {
                     let flags: Vec<(String, bool)> = members
                         .iter()
-                        .filter_map(|m| Some((m.db_instance_identifier()?.to_string(), m.auto_minor_version_upgrade()?)))
+                        .filter_map(|m| {
+                            Some((
+                                m.db_instance_identifier()?.to_string(),
+                                m.auto_minor_version_upgrade()?,
+                            ))
+                        })
                         .collect();
                     (!flags.is_empty()).then(|| {
-                        let off: Vec<&str> = flags.iter().filter(|(_, on)| !on).map(|(id, _)| id.as_str()).collect();
+                        let off: Vec<&str> = flags
+                            .iter()
+                            .filter(|(_, on)| !on)
+                            .map(|(id, _)| id.as_str())
+                            .collect();
                         let origin = if off.is_empty() {
-                            "DescribeDBInstances AutoMinorVersionUpgrade of every member".to_string()
+                            "DescribeDBInstances AutoMinorVersionUpgrade of every member"
+                                .to_string()
                         } else {
-                            format!("DescribeDBInstances AutoMinorVersionUpgrade off on member(s) {}", off.join(", "))
+                            format!(
+                                "DescribeDBInstances AutoMinorVersionUpgrade off on member(s) {}",
+                                off.join(", ")
+                            )
                         };
                         (off.is_empty(), origin)
                     })
@@ -349,7 +470,10 @@ pub fn apply(target: &mut TargetFacts, unit: Unit<'_>, wide: &RegionWide, region
                 cluster.db_cluster_arn(),
                 "db-cluster",
                 cluster.db_cluster_identifier().unwrap_or_default(),
-                members.iter().filter_map(|m| m.db_instance_identifier().map(str::to_string)).collect(),
+                members
+                    .iter()
+                    .filter_map(|m| m.db_instance_identifier().map(str::to_string))
+                    .collect(),
                 used,
                 auto_minor,
                 cluster.backup_retention_period().map(i64::from),
@@ -404,6 +528,8 @@ fn used_ca(db: &DbInstance) -> ca::UsedCa {
             .and_then(|d| d.ca_identifier())
             .or(db.ca_certificate_identifier())
             .map(str::to_string),
-        valid_till: details.and_then(|d| d.valid_till()).and_then(super::facts::to_chrono),
+        valid_till: details
+            .and_then(|d| d.valid_till())
+            .and_then(super::facts::to_chrono),
     }
 }
