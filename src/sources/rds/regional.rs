@@ -217,8 +217,11 @@ impl Session {
     /// Every AWS Backup plan with its rules and selections, protected resources
     /// and vaults of the region.
     async fn read_backup(&self, region: &str) -> aws_backup::Coverage {
+        // The same answer-size cap and Retry-After handling as the RDS client.
         let conf = aws_sdk_backup::config::Builder::from(&self.config)
             .region(Region::new(region.to_string()))
+            .interceptor(super::CapAnswers)
+            .retry_classifier(super::RetryAfter)
             .build();
         let backup = aws_sdk_backup::Client::from_conf(conf);
         // The RDS error text would name RDS permissions: say AWS Backup's own.
