@@ -1169,6 +1169,8 @@ min_eol_days = {min_eol_days}
 max_minor_releases_behind = {max_minor_releases_behind}
 min_binlog_retention_seconds = {min_binlog_retention_seconds}
 max_long_query_time_seconds = {max_long_query_time_seconds:?}
+min_ca_days = {min_ca_days}
+max_maintenance_deny_days = {max_maintenance_deny_days}
 
 # Severity overrides: check id (or pattern) = low | medium | high | critical.
 [severity]
@@ -1201,6 +1203,8 @@ exclude = []
         max_minor_releases_behind = t.max_minor_releases_behind,
         min_binlog_retention_seconds = t.min_binlog_retention_seconds,
         max_long_query_time_seconds = t.max_long_query_time_seconds,
+        min_ca_days = t.min_ca_days,
+        max_maintenance_deny_days = t.max_maintenance_deny_days,
     )
 }
 

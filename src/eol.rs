@@ -14,7 +14,18 @@ pub const TABLE_DATE: &str = "2026-11-01";
 
 /// (engine, major, end of life) — PostgreSQL: postgresql.org/support/versioning;
 /// MySQL: oracle lifetime support policy; MariaDB: mariadb.org/about/#maintenance-policy.
+/// PostgreSQL before 9.3 from the "Releases" table of the same page (final releases):
+/// a version older than every row has no date of its own ([`ended_by`] bounds it).
 const TABLE: &[(&str, &str, &str)] = &[
+    ("postgres", "7.4", "2010-10-01"),
+    ("postgres", "8.0", "2010-10-01"),
+    ("postgres", "8.1", "2010-11-08"),
+    ("postgres", "8.2", "2011-12-05"),
+    ("postgres", "8.3", "2013-02-07"),
+    ("postgres", "8.4", "2014-07-24"),
+    ("postgres", "9.0", "2015-10-08"),
+    ("postgres", "9.1", "2016-10-27"),
+    ("postgres", "9.2", "2017-11-09"),
     ("postgres", "9.3", "2018-11-08"),
     ("postgres", "9.4", "2020-02-13"),
     ("postgres", "9.5", "2021-02-11"),
@@ -135,6 +146,7 @@ pub fn record_support(
             );
             sink.known("version.eol_date", &origin, date.to_string());
             sink.known("version.days_until_eol", &origin, (date - today).num_days());
+            sink.known("version.eol_upper_bound", &origin, true);
         }
         None => {
             let mut reason =
@@ -187,12 +199,18 @@ mod tests {
     #[test]
     fn a_major_older_than_the_table_ended_by_its_oldest_date() {
         assert_eq!(
-            ended_by("postgres", "9.1"),
-            NaiveDate::from_ymd_opt(2018, 11, 8)
+            ended_by("postgres", "7.3"),
+            NaiveDate::from_ymd_opt(2010, 10, 1)
         );
         assert_eq!(
             ended_by("mysql", "5.1"),
             NaiveDate::from_ymd_opt(2018, 12, 31)
+        );
+        // Listed majors have their own date, not the oldest row's (issue 21).
+        assert_eq!(ended_by("postgres", "8.0"), None);
+        assert_eq!(
+            end_of_life("postgres", "8.0"),
+            NaiveDate::from_ymd_opt(2010, 10, 1)
         );
         // Newer than the table, or listed: not this rule.
         assert_eq!(ended_by("postgres", "19"), None);
@@ -209,6 +227,7 @@ mod tests {
             today,
         );
         let facts = sink.finish();
+        assert!(!facts.contains_key("version.eol_upper_bound"));
         let days = facts
             .get("version.days_until_eol")
             .and_then(crate::facts::Fact::value)

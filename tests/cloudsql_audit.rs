@@ -1057,3 +1057,55 @@ fn source_representations_are_skipped_and_backup_runs_are_read_past_on_demand_on
         "{t:#}"
     );
 }
+
+/// Issue 21 on Cloud SQL, through the binary: a server CA expiring in 40 days,
+/// log_connections off, a 90-day deny maintenance period and a maintenance
+/// version waiting; each finding right and named.
+#[test]
+fn prowler_parity_ca_flags_and_deny_periods() {
+    let report = audit(&["cloudsql://acme-prod/pg-ca-expiring"]).json();
+    let t = target(&report, "cloudsql://acme-prod/pg-ca-expiring");
+    let ca = finding(t, "network_security.server_ca_expiring");
+    assert_eq!(ca["status"], "warn", "{ca:#}");
+    let text = ca["detail"].as_str().unwrap();
+    assert!(
+        text.contains("Google Cloud SQL Server CA")
+            && (text.contains("39 day(s)") || text.contains("40 day(s)")),
+        "{text}"
+    );
+    assert_eq!(status(t, "network_security.server_ca_valid"), "pass");
+    let logging = finding(t, "audit_logging.cloudsql_connection_logging");
+    assert_eq!(logging["status"], "warn", "{logging:#}");
+    let text = logging["detail"].as_str().unwrap();
+    assert!(
+        text.contains("log_connections is off") && !text.contains("log_disconnections is off"),
+        "{text}"
+    );
+    assert_eq!(status(t, "audit_logging.cloudsql_log_statement"), "pass");
+    let denied = finding(t, "version_support.cloudsql_maintenance_denied");
+    assert_eq!(denied["status"], "warn", "{denied:#}");
+    let text = denied["detail"].as_str().unwrap();
+    assert!(
+        text.contains("90 days") && text.contains("POSTGRES_16_8.R20250302.00_04"),
+        "{text}"
+    );
+    // The reason names what could tell, not the API the target came from.
+    let alerting = finding(t, "monitoring.alerting");
+    assert_eq!(alerting["status"], "unknown");
+    assert!(
+        !alerting.to_string().contains("the cloud provider's API"),
+        "{alerting:#}"
+    );
+    // pg-good: a CA valid for years and both connection flags on.
+    let report = audit(&["cloudsql://acme-prod/pg-good"]).json();
+    let good = target(&report, "cloudsql://acme-prod/pg-good");
+    assert_eq!(status(good, "network_security.server_ca_expiring"), "pass");
+    assert_eq!(
+        status(good, "audit_logging.cloudsql_connection_logging"),
+        "pass"
+    );
+    assert_eq!(
+        status(good, "version_support.cloudsql_maintenance_denied"),
+        "pass"
+    );
+}

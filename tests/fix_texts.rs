@@ -621,6 +621,7 @@ const GCLOUD: &[(&str, &[&str])] = &[
             "maintenance-window-day",
             "maintenance-window-hour",
             "network",
+            "remove-deny-maintenance-period",
             "require-ssl",
             "retained-backups-count",
             "retained-transaction-log-days",
@@ -662,6 +663,9 @@ const GCLOUD: &[(&str, &[&str])] = &[
         &["point-in-time", "bin-log-file-name", "bin-log-position"],
     ),
     ("sql instances describe", &[]),
+    ("sql ssl server-ca-certs create", &["instance"]),
+    ("sql ssl server-ca-certs rotate", &["instance"]),
+    ("sql ssl server-ca-certs list", &["instance"]),
     (
         "sql users create",
         &["instance", "host", "password", "type", "database-roles"],
@@ -1180,4 +1184,40 @@ fn mysql_fixes_of_start_only_variables_say_a_restart_is_needed() {
         "only {seen} start-only settings found in the fixes"
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Issue 21: fixes follow the RDS deployment (`rds.deployment`), so a cluster is not
+/// told to run an instance-only command.
+#[test]
+fn rds_fixes_follow_the_deployment() {
+    let catalog = catalog();
+    let fix = |id: &str, deployment: Option<&str>| {
+        catalog
+            .checks
+            .iter()
+            .find(|c| c.check.id == id)
+            .unwrap_or_else(|| panic!("no check {id}"))
+            .check
+            .fix_for_target("rds", "postgres", deployment)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let protection = fix("deletion_protection.enabled", Some("aurora"));
+    assert!(
+        protection.contains("modify-db-cluster") && !protection.contains("modify-db-instance"),
+        "{protection}"
+    );
+    let protection = fix("deletion_protection.enabled", Some("instance"));
+    assert!(
+        protection.contains("modify-db-instance") && !protection.contains("modify-db-cluster"),
+        "{protection}"
+    );
+    let autogrow = fix("disk_autogrow.enabled", Some("multi-az-cluster"));
+    assert!(
+        !autogrow.contains("--max-allocated-storage") && autogrow.contains("modify-db-cluster"),
+        "{autogrow}"
+    );
+    assert!(fix("disk_autogrow.enabled", None).contains("--max-allocated-storage"));
+    let ca = fix("network_security.server_ca_valid", Some("multi-az-cluster"));
+    assert!(ca.contains("modify-db-cluster"), "{ca}");
 }

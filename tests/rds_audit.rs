@@ -6,6 +6,8 @@
 //! fixtures in src/sources/rds/facts/tests.rs.
 #![cfg(feature = "rds")]
 
+#[path = "support/aws_backup_server.rs"]
+mod aws_backup_server;
 #[path = "support/moto.rs"]
 mod moto;
 mod support;
@@ -19,8 +21,24 @@ use support::cli::{
 /// What moto's STS says the static test credentials are.
 const MOTO_CALLER: &str = "arn:aws:sts::123456789012:user/moto";
 
+/// The endpoint for what moto lacks (the CA list, engine versions, AWS Backup), in front of moto.
+fn gaps(mode: aws_backup_server::Mode) -> &'static str {
+    static SERVE: std::sync::OnceLock<aws_backup_server::Server> = std::sync::OnceLock::new();
+    static DENY: std::sync::OnceLock<aws_backup_server::Server> = std::sync::OnceLock::new();
+    let cell = match mode {
+        aws_backup_server::Mode::Serve => &SERVE,
+        aws_backup_server::Mode::Deny => &DENY,
+    };
+    &cell
+        .get_or_init(|| aws_backup_server::start(mode, &moto::moto().endpoint))
+        .endpoint
+}
+
 fn audit(args: &[&str], extra_env: &[(&str, &str)]) -> Run {
-    let env = moto::moto().env();
+    let mut env = moto::moto().env();
+    let front = gaps(aws_backup_server::Mode::Serve).to_string();
+    env.push(("AWS_ENDPOINT_URL_RDS", front.clone()));
+    env.push(("AWS_ENDPOINT_URL_BACKUP", front));
     let mut pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     pairs.extend_from_slice(extra_env);
     let mut all = vec!["audit"];
@@ -507,5 +525,137 @@ print(reader)
     assert!(
         detail.contains(&reader) && detail.contains("DBInstanceStatus is stopped"),
         "{detail}"
+    );
+}
+
+/// Issue 21's fleet, through the binary: each Prowler-parity finding right and named.
+#[test]
+fn prowler_parity_findings_are_right_and_named() {
+    let report = audit_json(&["rds://ap-southeast-2"]);
+    let targets = targets_by_id(&report);
+    let get = |id: &str| {
+        targets
+            .get(&format!("rds://ap-southeast-2/db/{id}"))
+            .unwrap_or_else(|| panic!("{id} not audited: {:?}", targets.keys()))
+    };
+
+    // A CA that expires in 40 days: warn, named, with the date; not a failure yet.
+    let expiring = get("pg-ca-expiring");
+    let warn = finding(expiring, "network_security.server_ca_expiring");
+    assert_eq!(warn["status"], "warn", "{warn:#}");
+    let detail = warn["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(aws_backup_server::EXPIRING_CA) && detail.contains("day(s) from now"),
+        "{detail}"
+    );
+    assert_eq!(status(expiring, "network_security.server_ca_valid"), "pass");
+    // Its event subscription sends every category.
+    assert_eq!(
+        status(expiring, "monitoring.rds_event_subscriptions"),
+        "pass"
+    );
+
+    // rds-ca-2019: retired, a failure.
+    let retired = finding(get("pg-ca-2019"), "network_security.server_ca_valid");
+    assert_eq!(retired["status"], "fail", "{retired:#}");
+    assert!(
+        retired["detail"].as_str().unwrap().contains("rds-ca-2019"),
+        "{retired:#}"
+    );
+
+    // AutoMinorVersionUpgrade off on 15.2, which the engine-version list no longer offers.
+    let old = get("pg-old-minor");
+    let auto = finding(old, "version_support.rds_auto_minor_upgrade");
+    assert_eq!(auto["status"], "warn", "{auto:#}");
+    assert!(
+        auto["detail"].as_str().unwrap().contains("15.12"),
+        "{auto:#}"
+    );
+    let minor = finding(old, "version_support.rds_minor_offered");
+    assert_eq!(minor["status"], "warn", "{minor:#}");
+    assert!(
+        minor["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no longer offered"),
+        "{minor:#}"
+    );
+    let events = finding(old, "monitoring.rds_event_subscriptions");
+    assert_eq!(events["status"], "warn", "{events:#}");
+    assert!(
+        events["detail"].as_str().unwrap().contains("low storage"),
+        "{events:#}"
+    );
+    assert_eq!(
+        status(get("pg-ca-expiring"), "version_support.rds_minor_offered"),
+        "pass"
+    );
+
+    // Automated backups off, but an AWS Backup plan selects it: backups pass, and say why.
+    let covered = get("pg-aws-backup");
+    let enabled = finding(covered, "backups.enabled");
+    assert_eq!(enabled["status"], "pass", "{enabled:#}");
+    assert_eq!(status(covered, "backups.retention"), "pass");
+    let plan = finding(covered, "backups.rds_aws_backup");
+    assert_eq!(plan["status"], "pass", "{plan:#}");
+    assert!(
+        plan["detail"]
+            .as_str()
+            .unwrap()
+            .contains("daily-rds/rds-by-arn"),
+        "{plan:#}"
+    );
+    assert_eq!(item(covered, "backups"), "pass");
+    // The others are not in the plan: judged by their automated backups alone.
+    assert_eq!(status(old, "backups.rds_aws_backup"), "n/a");
+}
+
+/// The new reads are region-wide: once per region per run, never per instance.
+#[test]
+fn region_wide_reads_are_made_once_per_region() {
+    let run = audit(&["rds://ap-southeast-2", "-v"], &[]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let calls = api_calls(&run.stderr);
+    assert_eq!(calls["DescribeCertificates"], 1, "{calls:?}");
+    assert_eq!(calls["DescribeEventSubscriptions"], 1, "{calls:?}");
+    // One engine (postgres), one page.
+    assert_eq!(calls["DescribeDBEngineVersions"], 1, "{calls:?}");
+    assert_eq!(calls["backup:ListBackupPlans"], 1, "{calls:?}");
+    assert_eq!(calls["backup:GetBackupSelection"], 1, "{calls:?}");
+    // Two pages of protected resources.
+    assert_eq!(calls["backup:ListProtectedResources"], 2, "{calls:?}");
+}
+
+/// AWS Backup refusing: the instance that only AWS Backup could vouch for is unknown,
+/// naming the permission; one warning for the run; the other findings are unchanged.
+#[test]
+fn aws_backup_denied_makes_backups_unknown_with_the_permission() {
+    let deny = gaps(aws_backup_server::Mode::Deny).to_string();
+    let run = audit(
+        &["rds://ap-southeast-2"],
+        &[("AWS_ENDPOINT_URL_BACKUP", deny.as_str())],
+    );
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let report = run.json();
+    let targets = targets_by_id(&report);
+    let covered = &targets["rds://ap-southeast-2/db/pg-aws-backup"];
+    let enabled = finding(covered, "backups.enabled");
+    assert_eq!(enabled["status"], "unknown", "{enabled:#}");
+    assert!(
+        enabled.to_string().contains("backup:ListBackupPlans"),
+        "{enabled:#}"
+    );
+    // Automated backups on: still judged by them, unchanged.
+    let expiring = &targets["rds://ap-southeast-2/db/pg-ca-expiring"];
+    assert_eq!(status(expiring, "backups.enabled"), "pass");
+    assert_eq!(
+        status(expiring, "network_security.server_ca_expiring"),
+        "warn"
+    );
+    assert_eq!(
+        run.stderr.matches("AWS Backup could not be read").count(),
+        1,
+        "{}",
+        run.stderr
     );
 }

@@ -98,6 +98,8 @@ fn provider_name(key: &str) -> &str {
         "mysql" => "MySQL / MariaDB (SQL)",
         "cloudsql" => "Google Cloud SQL (gcloud)",
         "rds" => "AWS RDS / Aurora (aws CLI)",
+        "rds_cluster" => "AWS Aurora / Multi-AZ DB cluster (aws CLI)",
+        "rds_multi_az_cluster" => "AWS RDS Multi-AZ DB cluster (aws CLI)",
         "terraform" => "Terraform",
         other => other,
     }

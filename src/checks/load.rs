@@ -93,12 +93,16 @@ struct RawCheck {
 }
 
 /// `mariadb` is for MariaDB syntax (no SET PERSIST, CHANGE MASTER TO); without it MariaDB gets `mysql`.
+/// `rds_cluster` (Aurora and Multi-AZ DB clusters) and `rds_multi_az_cluster` replace `rds` for those
+/// deployments, whose API calls differ (modify-db-cluster, no storage autoscaling on Multi-AZ clusters).
 const FIX_KEYS: &[&str] = &[
     "postgres",
     "mysql",
     "mariadb",
     "cloudsql",
     "rds",
+    "rds_cluster",
+    "rds_multi_az_cluster",
     "terraform",
 ];
 const QUERY_ENGINES: &[&str] = &["postgres", "mysql"];

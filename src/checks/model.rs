@@ -288,6 +288,29 @@ impl Check {
             })
             .map(String::as_str)
     }
+
+    /// [`Check::fix_for`], with the RDS deployment (`rds.deployment`: instance,
+    /// aurora, multi-az-cluster) choosing `rds_multi_az_cluster` or
+    /// `rds_cluster` over `rds` where the check has them: a cluster is changed
+    /// with modify-db-cluster, and a Multi-AZ DB cluster has no storage autoscaling.
+    pub fn fix_for_target(
+        &self,
+        kind: &str,
+        engine: &str,
+        deployment: Option<&str>,
+    ) -> Option<&str> {
+        let specific = match (kind, deployment) {
+            ("rds", Some("multi-az-cluster")) => self
+                .fix
+                .get("rds_multi_az_cluster")
+                .or_else(|| self.fix.get("rds_cluster")),
+            ("rds", Some("aurora")) => self.fix.get("rds_cluster"),
+            _ => None,
+        };
+        specific
+            .map(String::as_str)
+            .or_else(|| self.fix_for(kind, engine))
+    }
 }
 
 /// A small fixture the check must judge as `expect`.

@@ -18,6 +18,10 @@ pub struct Thresholds {
     pub max_minor_releases_behind: i64,
     pub min_binlog_retention_seconds: i64,
     pub max_long_query_time_seconds: f64,
+    /// Days before a server CA expires from which it warns (a rotation takes planning).
+    pub min_ca_days: i64,
+    /// Days a Cloud SQL deny maintenance period may block updates.
+    pub max_maintenance_deny_days: i64,
 }
 
 impl Default for Thresholds {
@@ -31,6 +35,8 @@ impl Default for Thresholds {
             max_minor_releases_behind: 1,
             min_binlog_retention_seconds: 86400,
             max_long_query_time_seconds: 2.0,
+            min_ca_days: 90,
+            max_maintenance_deny_days: 60,
         }
     }
 }

@@ -89,11 +89,14 @@ facts! {
     "thresholds.max_connection_usage": Number, "", "share of usable connections in use above which headroom is too small (default 0.8)";
     "thresholds.min_eol_days": Int, "", "days before end-of-life from which version support warns (default 180)";
     "thresholds.max_minor_releases_behind": Int, "", "minor releases the running version may lag behind the newest of its major before version support warns (default 1)";
+    "thresholds.min_ca_days": Int, "", "days before the server CA certificate expires from which it warns (default 90)";
+    "thresholds.max_maintenance_deny_days": Int, "", "days a Cloud SQL maintenance deny period may block updates before it warns (default 60)";
 
     // Engine version support, from the embedded, dated end-of-life table.
     "version.major": String, IN_DB, "major version: '15' for PostgreSQL, '10.11' for MariaDB, '8.0' for MySQL";
     "version.eol_date": String, IN_DB, "upstream end-of-life date of the major version (YYYY-MM-DD)";
     "version.days_until_eol": Int, IN_DB, "days from the audit to end-of-life; negative once past it";
+    "version.eol_upper_bound": Bool, IN_DB, "the major is older than every one the end-of-life table dates: version.eol_date is the latest its support can have ended, not its own date (absent otherwise)";
     "version.table_date": String, IN_DB, "the date the embedded end-of-life table was last reviewed";
     "version.latest_minor": String, IN_DB, "PostgreSQL: the newest minor release of the running major in the embedded minor-release table ('15.17')";
     "version.minor_behind": Int, IN_DB, "PostgreSQL: minor releases between the running one and the newest in the table (a lower bound: releases after the table's date add to it)";
@@ -163,6 +166,12 @@ facts! {
     "cost.budget": Bool, "define a budget for the project or account (Terraform google_billing_budget / aws_budgets_budget) and audit the Terraform", "a cost budget with alerts covers this database";
     "deletion_protection.enabled": Bool, CLOUD, "the instance cannot be deleted without first turning protection off";
     "encryption.at_rest": Bool, CLOUD, "storage is encrypted at rest";
+
+    // The server CA certificate clients verify (RDS CACertificateIdentifier, Cloud SQL serverCaCert).
+    "server_ca.name": String, CLOUD, "the server CA: RDS CACertificateIdentifier (rds-ca-rsa2048-g1…), Cloud SQL serverCaCert.commonName; for a cluster, the member whose CA is retired or expires first";
+    "server_ca.expires": String, CLOUD, "the day the server certificate or its CA expires, whichever is first (YYYY-MM-DD)";
+    "server_ca.days_until_expiry": Int, CLOUD, "days from the audit to server_ca.expires; negative once expired";
+    "server_ca.retired": Bool, CLOUD, "the provider has retired this CA (RDS: rds-ca-2015, rds-ca-2019, or one DescribeCertificates no longer lists); clients trusting only it fail";
 
     // Connections.
     "connections.client_backends": Int, IN_DB, "client connections now (PostgreSQL: client backends only, not background workers)";
@@ -334,6 +343,12 @@ facts! {
     "cloudsql.storage.used_ratio": Number, CSQL, "currentDiskSize / dataDiskSizeGb; unknown when the API omits the deprecated currentDiskSize";
     "cloudsql.storage.out_of_disk_state": String, CSQL, "outOfDiskReport.sqlOutOfDiskState: NORMAL, SOFT_SHUTDOWN, or empty";
     "cloudsql.cmek_key": String, CSQL, "diskEncryptionConfiguration.kmsKeyName; empty = Google-managed encryption key";
+    "cloudsql.maintenance.deny_periods": StringList, CSQL, "settings.denyMaintenancePeriods as 'START..END (N days)'; empty when none";
+    "cloudsql.maintenance.longest_deny_days": Int, CSQL, "days the longest deny maintenance period blocks updates (0 when none); a year-less period (MM-DD) recurs every year";
+    "cloudsql.maintenance.available_versions": StringList, CSQL, "availableMaintenanceVersions: newer maintenance versions (minor releases) Cloud SQL offers this instance; empty when it runs the newest";
+    "cloudsql.postgres.log_connections": Bool, CSQL, "PostgreSQL flag log_connections (absent: off)";
+    "cloudsql.postgres.log_disconnections": Bool, CSQL, "PostgreSQL flag log_disconnections (absent: off)";
+    "cloudsql.postgres.log_statement": String, CSQL, "PostgreSQL flag log_statement, lower case: none (absent), ddl, mod, all";
 
     // ------------------------------------------------------------------
     // AWS RDS and Aurora (source `rds`, the RDS API). The generic facts above are
@@ -353,7 +368,7 @@ facts! {
     "rds.replica.replication_status": String, RDS, "on a read replica: StatusInfos 'read replication' status (replicating, error, stopped, terminated), with the message if any";
     "rds.cluster.members": Rows, RDS, "cluster members: {id, writer, availability_zone, status, class}";
     "rds.backups.latest_restorable_age_seconds": Number, RDS, "seconds between LatestRestorableTime and the audit: how much a point-in-time restore would lose now (only judged with automated backups on)";
-    "rds.backups.cross_region_replication": Bool, RDS, "instance: automated backups are replicated to another region (DBInstanceAutomatedBackupsReplications)";
+    "rds.backups.cross_region_replication": Bool, RDS, "instance: automated backups are replicated to another region (DBInstanceAutomatedBackupsReplications), or an AWS Backup plan that selects the database copies its recovery points to another region";
     "rds.kms_key_id": String, RDS, "KmsKeyId of the encrypted storage";
     "rds.monitoring.enhanced_interval_seconds": Int, RDS, "Enhanced Monitoring interval (MonitoringInterval); 0 = off; for Aurora the smallest over the members, 0 when any member has it off";
     "rds.monitoring.performance_insights": Bool, RDS, "Performance Insights (or Database Insights advanced mode) is on; for Aurora on every member";
@@ -370,6 +385,17 @@ facts! {
     "rds.version.standard_support_end": String, RDS, "end of RDS standard support for the major version (DescribeDBMajorEngineVersions); after it, RDS Extended Support is billed";
     "rds.version.days_until_standard_support_end": Int, RDS, "days from the audit to the end of RDS standard support; negative once in paid Extended Support";
     "rds.version.lifecycle_source": String, RDS, "where version support dates came from: DescribeDBMajorEngineVersions, or the embedded table and why";
+    "rds.version.auto_minor_upgrade": Bool, RDS, "AutoMinorVersionUpgrade: RDS applies new minor versions in the maintenance window (Aurora: on every member)";
+    "rds.version.offered": Bool, RDS, "the running EngineVersion is still in DescribeDBEngineVersions (available versions of the engine in the region); a version no longer offered is deprecated and will be upgraded by RDS";
+    "rds.version.latest_minor": String, RDS, "the newest version of the running major that DescribeDBEngineVersions offers";
+    "rds.version.minors_behind": Int, RDS, "offered versions of the running major newer than the running one";
+    "rds.events.subscriptions": StringList, RDS, "enabled RDS event subscriptions (DescribeEventSubscriptions) that cover this instance or cluster (or its members)";
+    "rds.events.missing_categories": StringList, RDS, "of failover, failure, low storage (instances) and maintenance, the event categories no covering subscription sends";
+    "backups.aws_backup.plans": StringList, RDS, "AWS Backup 'PLAN/SELECTION' whose resource assignment matches the target's ARN";
+    "backups.aws_backup.retention_days": Int, RDS, "the longest Lifecycle.DeleteAfterDays of the covering plans' rules; -1 when a rule keeps recovery points until deleted; null when no plan covers it";
+    "backups.aws_backup.last_backup_age_hours": Number, RDS, "hours since AWS Backup's last recovery point of the target (ListProtectedResources LastBackupTime); null when it has none";
+    "backups.aws_backup.vault_locked": Bool, RDS, "every vault the covering rules write to has AWS Backup Vault Lock (Locked); null when no plan covers it";
+    "backups.aws_backup.cross_region": Bool, RDS, "a covering rule copies recovery points to a vault in another region; null when no plan covers it";
 }
 
 /// The spec of a fact path, if the schema has it.

@@ -251,7 +251,14 @@ pub fn judge(catalog: &Catalog, facts: &TargetFacts, thresholds: &Thresholds) ->
             let verdict = evaluate(compiled, &subject);
             let check = &compiled.check;
             let remediation = matches!(verdict.status, Status::Fail | Status::Warn)
-                .then(|| check.fix_for(facts.kind.as_str(), &facts.engine))
+                .then(|| {
+                    let deployment = facts
+                        .facts
+                        .get("rds.deployment")
+                        .and_then(|f| f.value())
+                        .and_then(|v| v.as_str());
+                    check.fix_for_target(facts.kind.as_str(), &facts.engine, deployment)
+                })
                 .flatten()
                 .map(|fix| match (&facts.kind, &facts.resource) {
                     // Only the snippets for this resource's provider.

@@ -469,7 +469,9 @@ pub fn render(text: &str) -> String {
             break;
         };
         let spec = &rest[start + 5..start + end];
-        let offset = spec.strip_prefix('-').and_then(|amount| {
+        // `${now+40d}`: a time ahead (a certificate's expiry).
+        let ahead = spec.starts_with('+');
+        let offset = spec.strip_prefix(['-', '+']).and_then(|amount| {
             let (number, unit) = amount.split_at(amount.len().saturating_sub(1));
             let number: i64 = number.parse().ok()?;
             Some(match unit {
@@ -479,7 +481,8 @@ pub fn render(text: &str) -> String {
                 _ => return None,
             })
         });
-        let time = now - offset.unwrap_or_default();
+        let offset = offset.unwrap_or_default();
+        let time = if ahead { now + offset } else { now - offset };
         out.push_str(&time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
         rest = &rest[start + end + 1..];
     }
@@ -519,7 +522,7 @@ pub fn list_page(items: Vec<Value>, next: Option<&str>, warnings: Option<Value>)
 /// | target | what the server does |
 /// | --- | --- |
 /// | `cloudsql://acme-prod` | two list pages: pg-good, pg-bad, pg-replica / mysql-good, mysql-bad, mysql-replica |
-/// | `cloudsql://acme-prod/INSTANCE` | `instances.get` of each, plus `pg-future` (unknown fields and enum values) and 404 for others |
+/// | `cloudsql://acme-prod/INSTANCE` | `instances.get` of each, plus `pg-future` (unknown fields and enum values), `pg-ca-expiring` (issue 21: server CA expiring in 40 days, log_connections off, a 90-day deny maintenance period) and 404 for others |
 /// | `cloudsql://acme-denied` | 403 on the list |
 /// | `cloudsql://acme-busy` | 429, then the list (pg-good) |
 /// | `cloudsql://acme-broken` | a body that is not an `InstancesListResponse` |
@@ -561,6 +564,7 @@ pub fn scenario_routes() -> Routes {
         "mysql-bad",
         "mysql-replica",
         "pg-future",
+        "pg-ca-expiring",
     ] {
         routes.add(
             format!("{base}/{name}"),
@@ -571,12 +575,17 @@ pub fn scenario_routes() -> Routes {
             }],
         );
     }
-    for name in ["pg-good", "mysql-good", "mysql-bad"] {
+    for (name, runs) in [
+        ("pg-good", "pg-good"),
+        ("mysql-good", "mysql-good"),
+        ("mysql-bad", "mysql-bad"),
+        ("pg-ca-expiring", "pg-good"),
+    ] {
         routes.add(
             format!("{base}/{name}/backupRuns"),
             vec![Reply {
                 status: 200,
-                body: fixture(&format!("backup-runs/{name}.json")),
+                body: fixture(&format!("backup-runs/{runs}.json")),
                 headers: Vec::new(),
             }],
         );
@@ -589,12 +598,16 @@ pub fn scenario_routes() -> Routes {
             headers: Vec::new(),
         }],
     );
-    for name in ["pg-good", "mysql-good"] {
+    for (name, recovery) in [
+        ("pg-good", "pg-good"),
+        ("mysql-good", "mysql-good"),
+        ("pg-ca-expiring", "pg-good"),
+    ] {
         routes.add(
             format!("{base}/{name}/getLatestRecoveryTime"),
             vec![Reply {
                 status: 200,
-                body: fixture(&format!("recovery/{name}.json")),
+                body: fixture(&format!("recovery/{recovery}.json")),
                 headers: Vec::new(),
             }],
         );

@@ -230,6 +230,7 @@ pub fn facts(readings: &Readings, now: DateTime<Utc>) -> Facts {
     network_facts(&mut sink, instance);
     storage_facts(&mut sink, instance);
     protection_facts(&mut sink, instance);
+    super::patching::facts(&mut sink, instance, now);
     sink.finish()
 }
 

@@ -24,6 +24,7 @@
 pub mod errors;
 pub mod facts;
 pub mod identity;
+pub mod patching;
 mod throttle;
 pub use super::cloudsql_versions as versions;
 

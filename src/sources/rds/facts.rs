@@ -1121,6 +1121,9 @@ fn version_facts(
             sink.unknown("version.days_until_eol", reason, fix);
         }
         Some(date) => {
+            if eol::end_of_life(family, &major).is_none() {
+                sink.known("version.eol_upper_bound", table.clone(), true);
+            }
             sink.known("version.eol_date", table.clone(), date.to_string());
             sink.known("version.days_until_eol", table, (date - today).num_days());
         }

@@ -10,10 +10,15 @@
 //! none: they cannot be changed), and one lifecycle look-up per engine — never
 //! a call per instance. Conversion to facts is pure and lives in [`facts`].
 
+pub mod aws_backup;
+pub mod ca;
+pub mod engine_versions;
 pub mod errors;
+pub mod events;
 pub mod facts;
 pub mod identity;
 pub mod params;
+pub mod regional;
 pub mod replicas;
 
 pub use errors::RdsError;
@@ -105,6 +110,8 @@ pub struct Session {
     /// Who the run is, asked once (see [`identity`]).
     caller: OnceCell<identity::IdentityAnswer>,
     pub calls: Arc<CallCounter>,
+    /// CA list, engine versions, event subscriptions, AWS Backup: once per region (see [`regional`]).
+    regional: regional::Cache,
 }
 
 /// A parameter group in a region: (region, `instance` or `cluster`, name).
@@ -180,6 +187,7 @@ impl Session {
             lifecycle_down: Mutex::default(),
             caller: OnceCell::new(),
             calls: Arc::default(),
+            regional: regional::Cache::default(),
         }
     }
 
@@ -461,11 +469,12 @@ impl Session {
         }
         let wanted: Vec<GroupRef> = refs.into_iter().filter(|r| !r.is_default()).collect();
         let concurrency = self.concurrency;
-        let (_, lifecycles) = futures::join!(
+        let (_, lifecycles, wide) = futures::join!(
             stream::iter(&wanted).for_each_concurrent(concurrency, |group| async move {
                 self.group(client, region, group).await;
             }),
-            self.lifecycles_of(client, region, engines)
+            self.lifecycles_of(client, region, engines.clone()),
+            self.region_wide(client, region, &engines)
         );
 
         // Every listed read replica, described: only working ones count.
@@ -487,7 +496,15 @@ impl Session {
                 lifecycle: &lifecycle,
                 replicas: &replicas,
             };
-            out.push(Ok(facts::instance_target(db, &ctx)));
+            let mut target = facts::instance_target(db, &ctx);
+            regional::apply(
+                &mut target,
+                regional::Unit::Instance(db),
+                &wide,
+                region,
+                now,
+            );
+            out.push(Ok(target));
         }
         for (cluster, members) in &audited_clusters {
             let groups = self
@@ -501,7 +518,15 @@ impl Session {
                 lifecycle: &lifecycle,
                 replicas: &replicas,
             };
-            out.push(Ok(facts::cluster_target(cluster, members, &ctx)));
+            let mut target = facts::cluster_target(cluster, members, &ctx);
+            regional::apply(
+                &mut target,
+                regional::Unit::Cluster(cluster, members),
+                &wide,
+                region,
+                now,
+            );
+            out.push(Ok(target));
         }
         out.sort_by(|a: &Collected, b: &Collected| target_id(a).cmp(target_id(b)));
         out
