@@ -998,3 +998,112 @@ module "pg" {
     assert_eq!(replica["role"], "replica");
     assert_eq!(replica["engine"], "postgres");
 }
+
+/// One attribute only apply knows (a module passing `engine = null` to a
+/// replica, a version from a variable without a value) never turns the whole
+/// database into an `error`: only the checks that need it are `unknown`,
+/// with the reason, and what the configuration does decide is judged.
+#[test]
+fn an_unknown_engine_or_version_leaves_unknown_only_what_needs_it() {
+    let (dir, report) = audit_tf(
+        r#"
+variable "engine" {}
+variable "version" {}
+variable "mode" {}
+
+resource "aws_db_instance" "replica" {
+  replicate_source_db = "arn:aws:rds:eu-west-1:123456789012:db:primary"
+  instance_class      = "db.r6g.large"
+  deletion_protection = true
+  storage_encrypted   = true
+  kms_key_id          = "arn:aws:kms:eu-west-1:123456789012:key/abc"
+  max_allocated_storage = 500
+  publicly_accessible = false
+}
+
+resource "aws_db_instance" "templated" {
+  engine              = var.engine
+  instance_class      = "db.t4g.small"
+  backup_retention_period = 14
+  deletion_protection = false
+}
+
+resource "aws_rds_cluster" "aurora" {
+  engine              = "aurora-postgresql"
+  engine_mode         = var.mode
+  engine_version      = "16.4"
+  backup_retention_period = 7
+  deletion_protection = true
+  storage_encrypted   = true
+}
+
+resource "google_sql_database_instance" "pg" {
+  database_version = var.version
+  region           = "europe-west1"
+  settings {
+    tier = "db-custom-2-7680"
+    availability_type = "REGIONAL"
+    backup_configuration {
+      enabled = true
+    }
+    ip_configuration {
+      ipv4_enabled = false
+    }
+  }
+}
+"#,
+    );
+    let path = dir.path().display().to_string();
+    let id = |address: &str| format!("terraform://{path}#{address}");
+    for address in [
+        "aws_db_instance.replica",
+        "aws_db_instance.templated",
+        "aws_rds_cluster.aurora",
+        "google_sql_database_instance.pg",
+    ] {
+        let t = target(&report, &id(address));
+        assert!(t["error"].is_null(), "{address}: {:#}", t["error"]);
+    }
+    // The replica whose source is elsewhere: its own facts are judged.
+    let replica = target(&report, &id("aws_db_instance.replica"));
+    assert_eq!(replica["role"], "replica");
+    assert_eq!(replica["engine"], "");
+    assert_eq!(item(replica, "encryption"), "pass");
+    assert_eq!(status(replica, "network.no_public_ip"), "pass");
+    // What needs the engine is unknown, saying why.
+    assert_eq!(item(replica, "version_support"), "unknown");
+    let tls = finding(replica, "network.rds_tls_required");
+    assert_eq!(tls["status"], "unknown", "{tls:#}");
+    assert!(
+        tls["detail"]
+            .as_str()
+            .unwrap()
+            .contains("source of this read replica is not in this configuration"),
+        "{tls:#}"
+    );
+    // An engine from a variable without a value: unknown with the expression.
+    let templated = target(&report, &id("aws_db_instance.templated"));
+    assert_eq!(item(templated, "backups"), "pass");
+    assert_eq!(item(templated, "deletion_protection"), "fail");
+    assert_eq!(item(templated, "version_support"), "unknown");
+    assert!(
+        templated["findings"].to_string().contains("var.engine"),
+        "{:#}",
+        templated["findings"]
+    );
+    // An Aurora cluster whose engine_mode only a plan knows.
+    let aurora = target(&report, &id("aws_rds_cluster.aurora"));
+    assert_eq!(aurora["engine"], "postgres");
+    assert_eq!(item(aurora, "backups"), "pass");
+    assert_eq!(item(aurora, "deletion_protection"), "pass");
+    assert_eq!(item(aurora, "multi_zone"), "unknown");
+    assert!(aurora["findings"].to_string().contains("var.mode"));
+    // A Cloud SQL version from a variable: what the settings decide is judged.
+    let pg = target(&report, &id("google_sql_database_instance.pg"));
+    assert_eq!(pg["engine"], "");
+    assert_eq!(item(pg, "multi_zone"), "pass");
+    assert_eq!(item(pg, "backups"), "pass");
+    assert_eq!(status(pg, "version.supported"), "unknown");
+    assert_eq!(status(pg, "version.cloudsql_regular_support"), "unknown");
+    assert!(pg["findings"].to_string().contains("var.version"));
+}

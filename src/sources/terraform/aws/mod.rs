@@ -149,14 +149,45 @@ fn engine_family(engine: &str) -> Option<&'static str> {
 // Engine and version.
 
 struct Engine {
-    /// As RDS names it: `postgres`, `aurora-mysql`, …
+    /// As RDS names it: `postgres`, `aurora-mysql`, …; empty when unknown.
     raw: String,
-    /// As sqlready judges it: `postgres`, `mysql`, `mariadb`.
+    /// As sqlready judges it: `postgres`, `mysql`, `mariadb`; empty when unknown.
     family: &'static str,
     origin: String,
+    /// Why the engine is unknown (and what resolves it): the target is still
+    /// audited, and only the checks that need the engine stay `unknown`.
+    unknown: Option<(String, Option<String>)>,
 }
 
-/// The engine, from the resource or (a read replica) from its source.
+impl Engine {
+    fn unknown(reason: String, fix: Option<String>) -> Engine {
+        Engine {
+            raw: String::new(),
+            family: "",
+            origin: String::new(),
+            unknown: Some((reason, fix)),
+        }
+    }
+
+    /// `rds.engine`, and `target.engine` when unknown (the checks that need
+    /// an engine are then `unknown` with this reason, the others judge).
+    fn record(&self, w: &mut Writer<'_>) {
+        match &self.unknown {
+            None => w.known("rds.engine", self.origin.clone(), self.raw.clone()),
+            Some((reason, fix)) => {
+                let reason = format!("{}: {reason}", w.resource.address);
+                for fact in ["rds.engine", "target.engine"] {
+                    w.sink.unknown(fact, reason.clone(), fix.as_deref());
+                }
+            }
+        }
+    }
+}
+
+/// The engine, from the resource or (a read replica) from its source. An
+/// engine only apply knows is an unknown engine, not an error: the facts
+/// that do not depend on it are still judged. `Err` only for an engine
+/// sqlready does not audit, or none at all where the provider requires one.
 fn engine(resource: &Resource, source: Option<&Resource>) -> Result<Engine, String> {
     let inherited = source.and_then(|s| Some((s, s.string("engine")?)));
     let (raw, origin) = match (attr(resource, "engine"), inherited) {
@@ -170,13 +201,13 @@ fn engine(resource: &Resource, source: Option<&Resource>) -> Result<Engine, Stri
         ),
         (Attr::Unresolved(expression), _) => {
             let (reason, fix) = unresolved_reason("engine", expression);
-            return Err(format!("{reason}: {fix}"));
+            return Ok(Engine::unknown(reason, Some(fix)));
         }
         _ if !matches!(attr(resource, "replicate_source_db"), Attr::Unset) => {
-            return Err(
-                "engine is not set and the source of this read replica is not in this configuration: sqlready cannot tell its engine; audit the running replica (rds://REGION/db/ID)"
-                    .into(),
-            );
+            return Ok(Engine::unknown(
+                "engine is not set and the source of this read replica is not in this configuration: a replica runs its source's engine, which sqlready cannot tell from here".into(),
+                Some("audit the running replica (rds://REGION/db/ID), or the configuration that declares its source together with this one".into()),
+            ));
         }
         _ => return Err("engine is not set (the provider requires it)".into()),
     };
@@ -185,6 +216,7 @@ fn engine(resource: &Resource, source: Option<&Resource>) -> Result<Engine, Stri
             raw,
             family,
             origin,
+            unknown: None,
         }),
         None => Err(format!(
             "{raw}: sqlready audits RDS for PostgreSQL, MySQL and MariaDB and Aurora PostgreSQL and MySQL; this {} is not audited",
@@ -268,6 +300,13 @@ fn extended_support(w: &mut Writer<'_>, engine: &Engine, major: &str, today: chr
 fn version_facts(w: &mut Writer<'_>, engine: &Engine, version: &Read<String>, now: DateTime<Utc>) {
     let today = now.date_naive();
     let address = w.resource.address.clone();
+    let version = match &engine.unknown {
+        Some((reason, fix)) => &Read::Unknown(
+            format!("its major version and support dates depend on the engine: {reason}"),
+            fix.clone(),
+        ),
+        None => version,
+    };
     match version {
         Read::Known(text, origin) => {
             match eol::major_of(engine.family, text) {
