@@ -174,6 +174,12 @@ pub struct AuditArgs {
     /// Seconds any single audit statement may run [default: 10].
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=600))]
     pub statement_timeout: Option<u64>,
+
+    /// With --format table: after the one-line-per-database overview, show every
+    /// item (all), the items that are not pass with their fixes (failing), or
+    /// nothing more (none).
+    #[arg(long, value_enum, value_name = "WHICH", default_value_t = crate::report::render::table::Details::Failing)]
+    pub details: crate::report::render::table::Details,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1107,3 +1107,125 @@ resource "google_sql_database_instance" "pg" {
     assert_eq!(status(pg, "version.cloudsql_regular_support"), "unknown");
     assert!(pg["findings"].to_string().contains("var.version"));
 }
+
+/// The table scales: one overview line per database that fits a screen,
+/// ids shortened the same way in the overview and the headings (whole in
+/// JSON), details only for what is not `pass` unless `--details all`.
+#[test]
+fn a_five_database_report_opens_with_an_overview_that_fits_one_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir
+        .path()
+        .join("modules/postgres_database_with_read_replicas");
+    std::fs::create_dir_all(&module).unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"
+module "orders_production_primary_database" {
+  source = "./modules/postgres_database_with_read_replicas"
+  copies = 5
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        module.join("main.tf"),
+        r#"
+variable "copies" {
+  type = number
+}
+
+resource "aws_db_instance" "postgres_database_instance_for_orders" {
+  count                   = var.copies
+  identifier              = "orders-${count.index}"
+  engine                  = "postgres"
+  engine_version          = "16.4"
+  instance_class          = "db.r6g.large"
+  multi_az                = true
+  backup_retention_period = 14
+  storage_encrypted       = true
+  deletion_protection     = true
+  max_allocated_storage   = 500
+  allocated_storage       = 100
+}
+"#,
+    )
+    .unwrap();
+    let path = dir.path().display().to_string();
+    let table = |details: &str| {
+        let run = sqlready(&[
+            "audit",
+            &path,
+            "--format",
+            "table",
+            "--details",
+            details,
+            "--fail-on",
+            "never",
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+    };
+    let failing = table("failing");
+    let lines: Vec<&str> = failing.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!("5 databases in terraform://{path}#"),
+        "{failing}"
+    );
+    // Header, 5 rows, borders: the overview ends at the first blank line.
+    let overview: Vec<&str> = lines
+        .iter()
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .copied()
+        .collect();
+    assert_eq!(overview.len(), 9, "{failing}");
+    assert!(
+        overview.iter().all(|l| l.chars().count() <= 120),
+        "{failing}"
+    );
+    let address = |i: usize| {
+        format!(
+            "module.orders_production_primary_database.aws_db_instance.postgres_database_instance_for_orders[{i}]"
+        )
+    };
+    for i in 0..5 {
+        let row = overview
+            .iter()
+            .find(|l| l.contains(&format!("orders[{i}]")))
+            .unwrap_or_else(|| panic!("no row {i}: {failing}"));
+        assert!(row.contains('…') && !row.contains(&address(i)), "{row}");
+        assert!(row.contains("primary, postgres 16.4"), "{row}");
+        // The same short name heads its details.
+        let short = row
+            .trim_start_matches('│')
+            .split('┆')
+            .next()
+            .unwrap()
+            .trim();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with(&format!("{short}  primary"))),
+            "{short}: {failing}"
+        );
+    }
+    // Passing items are named on one line, not given a row each.
+    assert!(failing.contains("pass ("), "{failing}");
+    assert!(!failing.contains("┆ pass "), "{failing}");
+    // The fact texts do not repeat the database's own address.
+    assert!(!failing.contains(&format!("{}:", address(0))), "{failing}");
+    // `none`: the overview and the summary; `all`: every item of every database.
+    let none = table("none");
+    assert!(
+        !none.contains("deciding fact") && none.contains("5 target(s)"),
+        "{none}"
+    );
+    assert!(none.lines().count() <= 12, "{none}");
+    let all = table("all");
+    assert_eq!(all.matches("│ backups ").count(), 5, "{all}");
+    // JSON keeps the whole ids.
+    let report = audit(&[&path]).json();
+    target(&report, &format!("terraform://{path}#{}", address(4)));
+}
