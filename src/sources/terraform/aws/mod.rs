@@ -40,6 +40,7 @@ mod cluster;
 mod groups;
 mod ingress;
 mod instance;
+mod member;
 mod read;
 #[cfg(test)]
 mod tests;
@@ -84,18 +85,18 @@ pub fn target(
     if resource.kind == CLUSTER_INSTANCE
         || !matches!(attr(resource, "cluster_identifier"), Attr::Unset)
     {
-        return orphan_member(spec, config, resource);
+        return orphan_member(spec, config, resource, now);
     }
     Some(instance(spec, config, resource, now))
 }
 
 /// A cluster member is judged as its cluster. One whose cluster is not in
-/// this configuration is listed, not dropped: its cluster decides backups,
-/// encryption and parameters, so it cannot be judged on its own.
+/// this configuration is audited for what it decides itself ([`member`]).
 fn orphan_member(
     spec: &TerraformSpec,
     config: &Configuration,
     member: &Resource,
+    now: DateTime<Utc>,
 ) -> Option<Collected> {
     let path = "cluster_identifier";
     let mut undecided = false;
@@ -110,28 +111,7 @@ fn orphan_member(
     if undecided {
         return None;
     }
-    let named = match attr(member, path) {
-        Attr::Set(value) => as_text(value).unwrap_or_else(|| value.to_string()),
-        Attr::Unresolved(expression) => expression.to_string(),
-        Attr::Unset => "?".into(),
-    };
-    let public = matches!(
-        attr(member, "publicly_accessible"),
-        Attr::Set(Json::Bool(true))
-    );
-    Some(Err(crate::facts::snapshot::TargetFailure {
-        id: super::target_id(spec, member),
-        kind: crate::target::Kind::Terraform,
-        error: format!(
-            "{}: not audited on its own: a member of DB cluster {named}, which is not in this configuration, and the cluster decides its backups, encryption and parameters{}: audit the configuration that declares the cluster together with this one, or the running cluster (rds://REGION/cluster/ID)",
-            member.address,
-            if public {
-                " (note: it sets publicly_accessible = true)"
-            } else {
-                ""
-            }
-        ),
-    }))
+    Some(member::lone_member(spec, member, now))
 }
 
 /// The engine family sqlready judges. Must agree with

@@ -350,19 +350,25 @@ resource "aws_db_instance" "member" {
         oracle.error
     );
     assert_eq!(oracle.id, "terraform://main.tf#aws_db_instance.erp");
-    let any = targets["aws_db_instance.any"].as_ref().unwrap_err();
-    assert!(
-        any.error.contains("var.engine") && any.error.contains(PLAN_FIX),
-        "{}",
-        any.error
-    );
-    // Its cluster is not in this configuration: listed, not dropped.
-    let member = targets["aws_db_instance.member"].as_ref().unwrap_err();
-    assert!(
-        member.error.contains("DB cluster orders"),
-        "{}",
-        member.error
-    );
+    // An engine only a plan knows: audited, what needs the engine unknown.
+    let any = facts(&targets, "aws_db_instance.any");
+    match &any.get("target.engine").unwrap().state {
+        FactState::Unknown { unknown, resolve } => {
+            assert!(unknown.contains("var.engine"), "{unknown}");
+            assert_eq!(resolve.as_deref(), Some(PLAN_FIX));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Its cluster is not in this configuration: audited for what it decides itself.
+    let member = facts(&targets, "aws_db_instance.member");
+    assert_eq!(value(member, "network.public_ip"), &json!(false));
+    assert_eq!(value(member, "rds.engine"), &json!("aurora-mysql"));
+    match &member.get("backups.enabled").unwrap().state {
+        FactState::Unknown { unknown, .. } => {
+            assert!(unknown.contains("DB cluster orders"), "{unknown}")
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -494,31 +500,42 @@ resource "aws_db_instance" "main" {
 }
 
 #[test]
-fn a_member_whose_cluster_is_elsewhere_is_listed_not_dropped() {
+fn a_member_whose_cluster_is_elsewhere_is_audited_for_its_own_attributes() {
     let targets = hcl(r#"
 resource "aws_rds_cluster_instance" "reader" {
   cluster_identifier  = "ledger"
   engine              = "aurora-postgresql"
+  engine_version      = "16.4"
   instance_class      = "db.r6g.large"
   publicly_accessible = true
 }
 "#);
-    let failure = targets["aws_rds_cluster_instance.reader"]
-        .as_ref()
-        .expect_err("listed as not audited");
-    assert!(
-        failure.error.contains("DB cluster ledger"),
-        "{}",
-        failure.error
+    let reader = facts(&targets, "aws_rds_cluster_instance.reader");
+    // What the member decides is judged, publicly_accessible above all.
+    assert_eq!(value(reader, "network.public_ip"), &json!(true));
+    assert_eq!(value(reader, "version.major"), &json!("16"));
+    assert_eq!(
+        value(reader, "rds.monitoring.enhanced_interval_seconds"),
+        &json!(0)
     );
-    assert!(
-        failure.error.contains("publicly_accessible = true"),
-        "{}",
-        failure.error
-    );
-    assert!(
-        failure.error.contains("rds://REGION/cluster/ID"),
-        "{}",
-        failure.error
-    );
+    // What its cluster decides is unknown, naming the cluster and the fix.
+    for fact in [
+        "backups.enabled",
+        "encryption.at_rest",
+        "network.tls_required",
+    ] {
+        match &reader.get(fact).unwrap().state {
+            FactState::Unknown { unknown, resolve } => {
+                assert!(unknown.contains("DB cluster ledger"), "{unknown}");
+                assert!(
+                    resolve
+                        .as_deref()
+                        .unwrap()
+                        .contains("rds://REGION/cluster/ID"),
+                    "{resolve:?}"
+                );
+            }
+            other => panic!("{fact}: {other:?}"),
+        }
+    }
 }
