@@ -238,6 +238,62 @@ fn version(resource: &Resource, source: Option<&Resource>) -> Read<String> {
     }
 }
 
+/// Aurora's own end of standard support per major version, where the AWS
+/// documentation states it: "the Aurora end of standard support date for
+/// Aurora MySQL version 2 is October 31, 2024" (Aurora User Guide, Using
+/// Amazon RDS Extended Support). Aurora's calendar is not the community's:
+/// Aurora MySQL 3 (MySQL 8.0 compatible) is not judged by MySQL 8.0's end of
+/// life. A major without a date here is unknown for a planned cluster, and
+/// read from RDS (DescribeDBMajorEngineVersions) for a running one.
+const AURORA_STANDARD_SUPPORT_END: &[(&str, &str, &str)] = &[("aurora-mysql", "5.7", "2024-10-31")];
+
+/// Where [`AURORA_STANDARD_SUPPORT_END`] comes from.
+const AURORA_CALENDAR_SOURCE: &str =
+    "Aurora end of standard support (Aurora User Guide, Using Amazon RDS Extended Support)";
+
+/// `version.eol_date` / `version.days_until_eol` of an Aurora engine, by
+/// Aurora's calendar, not the community's. Returns the end of standard
+/// support when known (for the Extended Support judgement).
+fn aurora_support(
+    w: &mut Writer<'_>,
+    engine: &Engine,
+    major: &str,
+    today: chrono::NaiveDate,
+) -> Option<chrono::NaiveDate> {
+    let address = w.resource.address.clone();
+    let raw = if engine.raw == "aurora" {
+        "aurora-mysql"
+    } else {
+        engine.raw.as_str()
+    };
+    let end = AURORA_STANDARD_SUPPORT_END
+        .iter()
+        .find(|(e, m, _)| *e == raw && *m == major)
+        .and_then(|(_, _, date)| date.parse::<chrono::NaiveDate>().ok());
+    match end {
+        Some(end) => {
+            w.sink
+                .known("version.eol_date", AURORA_CALENDAR_SOURCE, end.to_string());
+            w.sink.known(
+                "version.days_until_eol",
+                AURORA_CALENDAR_SOURCE,
+                (end - today).num_days(),
+            );
+        }
+        None => {
+            let reason = format!(
+                "{address}: {raw} {major} follows Aurora's own release calendar, not the community's end of life, and sqlready embeds no Aurora date for it"
+            );
+            let fix = Some(
+                "audit the running cluster (rds://REGION/cluster/ID): RDS tells Aurora's dates (DescribeDBMajorEngineVersions)",
+            );
+            w.sink.unknown("version.eol_date", reason.clone(), fix);
+            w.sink.unknown("version.days_until_eol", reason, fix);
+        }
+    }
+    end
+}
+
 /// The value of `engine_lifecycle_support` that opts out of RDS Extended Support.
 const EXTENDED_SUPPORT_DISABLED: &str = "open-source-rds-extended-support-disabled";
 
@@ -246,10 +302,14 @@ const EXTENDED_SUPPORT_DISABLED: &str = "open-source-rds-extended-support-disabl
 /// a date only RDS's calendar gives (read for a running instance). Judging a
 /// planned MySQL 8.0 by the upstream date would be a false `fail`: the
 /// support end is then unknown, unless the resource opts out.
-fn extended_support(w: &mut Writer<'_>, engine: &Engine, major: &str, today: chrono::NaiveDate) {
-    let Some(upstream_end) =
-        eol::end_of_life(engine.family, major).or_else(|| eol::ended_by(engine.family, major))
-    else {
+fn extended_support(
+    w: &mut Writer<'_>,
+    engine: &Engine,
+    major: &str,
+    standard_end: Option<chrono::NaiveDate>,
+    today: chrono::NaiveDate,
+) {
+    let Some(upstream_end) = standard_end else {
         return;
     };
     if upstream_end >= today {
@@ -265,7 +325,7 @@ fn extended_support(w: &mut Writer<'_>, engine: &Engine, major: &str, today: chr
         _ => "engine_lifecycle_support is not set, so RDS enrols it in Extended Support".into(),
     };
     let reason = format!(
-        "{address}: {} {major} passed its upstream end of life on {upstream_end}, but {lifecycle}: RDS keeps patching it until the end of Extended Support, a date only RDS's calendar gives",
+        "{address}: {} {major} passed its end of standard support on {upstream_end}, but {lifecycle}: RDS keeps patching it until the end of Extended Support, a date only RDS's calendar gives",
         engine.family
     );
     let fix = Some(
@@ -299,7 +359,13 @@ fn version_facts(w: &mut Writer<'_>, engine: &Engine, version: &Read<String>, no
                         &format!("{address}: {origin}"),
                         today,
                     );
-                    extended_support(w, engine, &major, today);
+                    let standard_end = if engine.raw.starts_with("aurora") {
+                        aurora_support(w, engine, &major, today)
+                    } else {
+                        eol::end_of_life(engine.family, &major)
+                            .or_else(|| eol::ended_by(engine.family, &major))
+                    };
+                    extended_support(w, engine, &major, standard_end, today);
                 }
                 None => {
                     for fact in [

@@ -539,3 +539,53 @@ resource "aws_rds_cluster_instance" "reader" {
         }
     }
 }
+
+#[test]
+fn aurora_versions_follow_auroras_calendar_not_the_communitys() {
+    let targets = hcl(r#"
+resource "aws_rds_cluster" "v3" {
+  engine         = "aurora-mysql"
+  engine_version = "8.0.mysql_aurora.3.08.0"
+}
+resource "aws_rds_cluster" "v2" {
+  engine                   = "aurora-mysql"
+  engine_version           = "5.7.mysql_aurora.2.12.3"
+  engine_lifecycle_support = "open-source-rds-extended-support-disabled"
+}
+resource "aws_db_instance" "community" {
+  engine         = "mysql"
+  engine_version = "8.0.39"
+  engine_lifecycle_support = "open-source-rds-extended-support-disabled"
+}
+"#);
+    // Aurora MySQL 3 is not judged by MySQL 8.0's community end of life.
+    let v3 = facts(&targets, "aws_rds_cluster.v3");
+    assert_eq!(value(v3, "version.major"), &json!("8.0"));
+    match &v3.get("version.eol_date").unwrap().state {
+        FactState::Unknown { unknown, resolve } => {
+            assert!(
+                unknown.contains("Aurora's own release calendar"),
+                "{unknown}"
+            );
+            assert!(
+                resolve
+                    .as_deref()
+                    .unwrap()
+                    .contains("rds://REGION/cluster/ID")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Aurora MySQL 2: Aurora's documented end of standard support.
+    let v2 = facts(&targets, "aws_rds_cluster.v2");
+    assert_eq!(value(v2, "version.eol_date"), &json!("2024-10-31"));
+    assert!(
+        v2.get("version.eol_date")
+            .unwrap()
+            .origin
+            .contains("Aurora end of standard support")
+    );
+    // RDS for MySQL keeps the community date.
+    let community = facts(&targets, "aws_db_instance.community");
+    assert!(value(community, "version.eol_date").is_string());
+}
