@@ -1229,3 +1229,42 @@ resource "aws_db_instance" "postgres_database_instance_for_orders" {
     let report = audit(&[&path]).json();
     target(&report, &format!("terraform://{path}#{}", address(4)));
 }
+
+/// A database created by a module is fixed through the module's inputs: the
+/// fix names the call and the input that feeds each attribute, or says the
+/// module has none.
+#[test]
+fn a_fix_for_a_database_in_a_module_names_the_module_inputs() {
+    let dir = fixture("modules");
+    let report = audit(&[&dir]).json();
+    let aurora = target(
+        &report,
+        &format!("terraform://{dir}#module.aurora.aws_rds_cluster.this[0]"),
+    );
+    let fix = finding(aurora, "deletion_protection.enabled")["remediation"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(fix.contains("deletion_protection = true"), "{fix}");
+    assert!(
+        fix.contains("aws_rds_cluster is declared in module.aurora")
+            && fix.contains(
+                "deletion_protection: the module's input \"deletion_protection\" feeds it"
+            ),
+        "{fix}"
+    );
+    let db = target(
+        &report,
+        &format!("terraform://{dir}#module.db.module.db_instance.aws_db_instance.this[0]"),
+    );
+    let insights = finding(db, "slow_queries.rds_performance_insights")["remediation"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        insights.contains(
+            "performance_insights_enabled: module.db.module.db_instance has no input for it"
+        ),
+        "{insights}"
+    );
+}

@@ -230,6 +230,7 @@ fn collect_module(
             values,
             unresolved,
             defaults: BTreeMap::new(),
+            inputs: BTreeMap::new(),
         });
     }
     for child in module["child_modules"].as_array().into_iter().flatten() {

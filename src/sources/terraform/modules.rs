@@ -403,6 +403,11 @@ impl Tree {
                     values: p.values,
                     unresolved: qualified(p.unresolved, &at.prefix(), &kinds),
                     defaults: p.defaults,
+                    inputs: if at.prefix().is_empty() {
+                        BTreeMap::new()
+                    } else {
+                        var_inputs(&block.body, "")
+                    },
                 };
                 let add = |resource: Resource, out: &mut Outcome| {
                     out.unresolved += resource.unresolved.len();
@@ -788,6 +793,52 @@ fn resource_values(body: &Body, ctx: &Context<'_>, scope: &Scope) -> Planned {
         unresolved,
         defaults,
     }
+}
+
+/// Attribute path → the one variable its expression reads (`var.NAME`),
+/// for the attributes and nested blocks of a resource body (`dynamic`
+/// blocks are left out: their content depends on the iteration).
+fn var_inputs(body: &Body, prefix: &str) -> BTreeMap<String, String> {
+    let path = |key: &str| {
+        if prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{prefix}.{key}")
+        }
+    };
+    let mut inputs = BTreeMap::new();
+    for structure in body.iter() {
+        match structure {
+            Structure::Attribute(attr) => {
+                let text = attr.expr.to_string();
+                let mut names: Vec<&str> = text
+                    .match_indices("var.")
+                    .filter(|(at, _)| {
+                        !text[..*at]
+                            .chars()
+                            .next_back()
+                            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                    })
+                    .filter_map(|(at, _)| {
+                        let rest = &text[at + 4..];
+                        let end = rest
+                            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+                            .unwrap_or(rest.len());
+                        (end > 0).then(|| &rest[..end])
+                    })
+                    .collect();
+                names.dedup();
+                if let [name] = names.as_slice() {
+                    inputs.insert(path(attr.key.as_str()), name.to_string());
+                }
+            }
+            Structure::Block(block) if block.identifier.as_str() != "dynamic" => {
+                inputs.extend(var_inputs(&block.body, &path(block.identifier.as_str())));
+            }
+            Structure::Block(_) => {}
+        }
+    }
+    inputs
 }
 
 /// A resource instance's values, what did not resolve, what came from a root default.

@@ -212,6 +212,7 @@ mod tests {
             values: json!({}),
             unresolved: [("replicate_source_db".to_string(), AFTER_APPLY.to_string())].into(),
             defaults: BTreeMap::new(),
+            inputs: BTreeMap::new(),
         };
         // In the root: `replicate_source_db = module.master.db_instance_arn`, passed down by variables.
         let at_root = resource_reference(&root, "", "module.master.db_instance_arn", 0);
@@ -256,6 +257,7 @@ mod tests {
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect(),
             defaults: BTreeMap::new(),
+            inputs: BTreeMap::new(),
         };
         refine(
             &mut member,
