@@ -230,7 +230,7 @@ fn overview(out: &mut String, report: &Report, names: &Names, color: bool) {
                     engine
                 };
                 let version = target.version.as_deref().unwrap_or_default();
-                visible(&format!("{role}, {engine} {version}").trim_end().to_string()).into_owned()
+                visible(format!("{role}, {engine} {version}").trim_end()).into_owned()
             }
             _ => String::new(),
         };
