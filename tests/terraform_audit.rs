@@ -1268,3 +1268,60 @@ fn a_fix_for_a_database_in_a_module_names_the_module_inputs() {
         "{insights}"
     );
 }
+
+/// A Cloud SQL budget names projects by number (`projects/NUMBER`): the
+/// number of the `google_project` that declares the instance's project
+/// counts; a number from elsewhere stays unknown with the reason.
+#[test]
+fn a_budget_naming_the_project_by_number_covers_its_instances() {
+    let tf = |projects: &str| {
+        format!(
+            r#"
+resource "google_project" "prod" {{
+  project_id = "acme-prod"
+  name       = "acme prod"
+  org_id     = "1234567"
+}}
+resource "google_project" "other" {{
+  project_id = "acme-dev"
+  name       = "acme dev"
+  org_id     = "1234567"
+}}
+resource "google_sql_database_instance" "orders" {{
+  name             = "orders"
+  project          = "acme-prod"
+  region           = "europe-west1"
+  database_version = "POSTGRES_16"
+  settings {{
+    tier = "db-custom-2-7680"
+  }}
+}}
+resource "google_billing_budget" "prod" {{
+  billing_account = "000000-0000000-0000000-000000"
+  budget_filter {{
+    projects = ["projects/${{{projects}.number}}"]
+  }}
+  amount {{
+    specified_amount {{
+      currency_code = "USD"
+      units         = "800"
+    }}
+  }}
+  threshold_rules {{
+    threshold_percent = 0.9
+  }}
+}}
+"#
+        )
+    };
+    let (_dir, report) = audit_tf(&tf("google_project.prod"));
+    let budget = finding(&report["targets"][0], "cost.budget");
+    assert_eq!(budget["status"], "pass", "{budget:#}");
+    let (_dir, report) = audit_tf(&tf("google_project.other"));
+    let budget = finding(&report["targets"][0], "cost.budget");
+    assert_eq!(budget["status"], "unknown", "{budget:#}");
+    assert!(
+        budget.to_string().contains("google_project.other.number"),
+        "{budget:#}"
+    );
+}
