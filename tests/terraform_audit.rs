@@ -663,6 +663,13 @@ fn modules_are_followed_and_the_files_and_the_plan_agree() {
         assert_eq!(item(&db, "backups"), "pass");
         assert_eq!(item(&db, "deletion_protection"), "pass");
         assert_eq!(item(&db, "replicas"), "fail");
+        // The name_prefix parameter group, created in a sibling module from the
+        // module input `parameters` and passed through a local, is linked in both modes.
+        assert_eq!(
+            status(&db, "network.rds_tls_required"),
+            "pass",
+            "rds.force_ssl = 1 from module.db's parameters"
+        );
         let aurora = by_address(report, aurora);
         assert_eq!(aurora["role"], "cluster");
         assert_eq!(
