@@ -1332,3 +1332,66 @@ resource "google_billing_budget" "prod" {{
         "{budget:#}"
     );
 }
+
+/// Security groups in plan mode, as in `.tf` mode: the group's id is known
+/// only after apply, and the plan's `configuration` section links it. The
+/// plan is hand-written in the exact shape `terraform show -json` gives
+/// (format_version 1.2, `after_unknown`, `configuration`): no terraform
+/// binary or provider registry is reachable where these tests run.
+#[test]
+fn a_plan_judges_the_security_groups_its_configuration_links() {
+    let plan = json!({
+        "format_version": "1.2",
+        "terraform_version": "1.9.5",
+        "planned_values": {"root_module": {"resources": [
+            {"address": "aws_security_group.db", "mode": "managed", "type": "aws_security_group",
+             "name": "db", "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 1,
+             "values": {"name": "orders-db", "ingress": [{
+                 "from_port": 5432, "to_port": 5432, "protocol": "tcp",
+                 "cidr_blocks": ["0.0.0.0/0"], "ipv6_cidr_blocks": [], "prefix_list_ids": [],
+                 "security_groups": [], "self": false, "description": ""}]},
+             "sensitive_values": {}},
+            {"address": "aws_db_instance.orders", "mode": "managed", "type": "aws_db_instance",
+             "name": "orders", "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 2,
+             "values": {"identifier": "orders", "engine": "postgres", "engine_version": "16.4",
+                        "instance_class": "db.t4g.medium", "publicly_accessible": true},
+             "sensitive_values": {"vpc_security_group_ids": []}}
+        ]}},
+        "resource_changes": [
+            {"address": "aws_security_group.db", "mode": "managed", "type": "aws_security_group", "name": "db",
+             "change": {"actions": ["create"], "after_unknown": {"id": true, "arn": true}}},
+            {"address": "aws_db_instance.orders", "mode": "managed", "type": "aws_db_instance", "name": "orders",
+             "change": {"actions": ["create"], "after_unknown": {"id": true, "vpc_security_group_ids": true}}}
+        ],
+        "configuration": {"root_module": {"resources": [
+            {"address": "aws_security_group.db", "mode": "managed", "type": "aws_security_group", "name": "db",
+             "expressions": {"name": {"constant_value": "orders-db"}}},
+            {"address": "aws_db_instance.orders", "mode": "managed", "type": "aws_db_instance", "name": "orders",
+             "expressions": {
+                 "identifier": {"constant_value": "orders"},
+                 "publicly_accessible": {"constant_value": true},
+                 "vpc_security_group_ids": {"references": ["aws_security_group.db.id", "aws_security_group.db"]}
+             }}
+        ]}}
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.json");
+    std::fs::write(&path, plan.to_string()).unwrap();
+    let path = path.display().to_string();
+    let run = audit(&[&path]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    let db = target(
+        &report,
+        &format!("terraform://{path}#aws_db_instance.orders"),
+    );
+    let open = finding(db, "network.rds_open_security_groups");
+    assert_eq!(open["status"], "fail", "{open:#}");
+    assert!(
+        open["detail"]
+            .as_str()
+            .unwrap()
+            .contains("aws_security_group.db: 0.0.0.0/0"),
+        "{open:#}"
+    );
+}
