@@ -1242,8 +1242,13 @@ resource "aws_db_instance" "postgres_database_instance_for_orders" {
 /// module has none.
 #[test]
 fn a_fix_for_a_database_in_a_module_names_the_module_inputs() {
-    let dir = fixture("modules");
-    let report = audit(&[&dir]).json();
+    for dir in [fixture("modules"), fixture("modules.plan.json")] {
+        module_inputs_are_named(&dir);
+    }
+}
+
+fn module_inputs_are_named(dir: &str) {
+    let report = audit(&[dir]).json();
     let aurora = target(
         &report,
         &format!("terraform://{dir}#module.aurora.aws_rds_cluster.this[0]"),

@@ -156,6 +156,24 @@ fn resource_reference(root: &Json, prefix: &str, reference: &str, depth: usize) 
 /// `root` is the configuration's root module, to follow module outputs.
 pub fn refine(resource: &mut Resource, expressions: &Json, root: &Json) {
     let prefix = module_prefix(resource).to_string();
+    // In a module: the variable each top-level attribute reads (for fixes that name inputs).
+    if !prefix.is_empty()
+        && let Some(written) = expressions.as_object()
+    {
+        for (path, expression) in written {
+            let vars: Vec<&str> = expression["references"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Json::as_str)
+                .filter_map(|r| r.strip_prefix("var."))
+                .map(|name| name.split(['.', '[']).next().unwrap_or(name))
+                .collect();
+            if let [name] = vars.as_slice() {
+                resource.inputs.insert(path.clone(), name.to_string());
+            }
+        }
+    }
     let open: Vec<String> = resource
         .unresolved
         .iter()
