@@ -212,6 +212,12 @@ pub struct AuditArgs {
     /// SQL Auth Proxy, SSM port forwarding and other tunnels.
     #[arg(long, value_name = "HOST:PORT:ADDR", value_parser = crate::target::Resolve::parse)]
     pub resolve: Vec<crate::target::Resolve>,
+
+    /// With --format table: after the one-line-per-database overview, show every
+    /// item (all), the items that are not pass with their fixes (failing), or
+    /// nothing more (none).
+    #[arg(long, value_enum, value_name = "WHICH", default_value_t = crate::report::render::table::Details::Failing)]
+    pub details: crate::report::render::table::Details,
 }
 
 #[derive(Debug, Subcommand)]

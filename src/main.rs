@@ -218,7 +218,9 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
     let json = render::json::render(&report);
     let text = match args.format {
         Format::Json => json.clone(),
-        Format::Table => render::table::render(&report, color_on_stdout(&args.output)),
+        Format::Table => {
+            render::table::render_with(&report, color_on_stdout(&args.output), args.details)
+        }
         Format::Sarif => {
             render::sarif::render(&report, &catalog, sarif_locations(config.as_ref()).as_ref())
         }

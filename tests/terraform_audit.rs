@@ -663,6 +663,13 @@ fn modules_are_followed_and_the_files_and_the_plan_agree() {
         assert_eq!(item(&db, "backups"), "pass");
         assert_eq!(item(&db, "deletion_protection"), "pass");
         assert_eq!(item(&db, "replicas"), "fail");
+        // The name_prefix parameter group, created in a sibling module from the
+        // module input `parameters` and passed through a local, is linked in both modes.
+        assert_eq!(
+            status(&db, "network.rds_tls_required"),
+            "pass",
+            "rds.force_ssl = 1 from module.db's parameters"
+        );
         let aurora = by_address(report, aurora);
         assert_eq!(aurora["role"], "cluster");
         assert_eq!(
@@ -997,4 +1004,399 @@ module "pg" {
     );
     assert_eq!(replica["role"], "replica");
     assert_eq!(replica["engine"], "postgres");
+}
+
+/// One attribute only apply knows (a module passing `engine = null` to a
+/// replica, a version from a variable without a value) never turns the whole
+/// database into an `error`: only the checks that need it are `unknown`,
+/// with the reason, and what the configuration does decide is judged.
+#[test]
+fn an_unknown_engine_or_version_leaves_unknown_only_what_needs_it() {
+    let (dir, report) = audit_tf(
+        r#"
+variable "engine" {}
+variable "version" {}
+variable "mode" {}
+
+resource "aws_db_instance" "replica" {
+  replicate_source_db = "arn:aws:rds:eu-west-1:123456789012:db:primary"
+  instance_class      = "db.r6g.large"
+  deletion_protection = true
+  storage_encrypted   = true
+  kms_key_id          = "arn:aws:kms:eu-west-1:123456789012:key/abc"
+  max_allocated_storage = 500
+  publicly_accessible = false
+}
+
+resource "aws_db_instance" "templated" {
+  engine              = var.engine
+  instance_class      = "db.t4g.small"
+  backup_retention_period = 14
+  deletion_protection = false
+}
+
+resource "aws_rds_cluster" "aurora" {
+  engine              = "aurora-postgresql"
+  engine_mode         = var.mode
+  engine_version      = "16.4"
+  backup_retention_period = 7
+  deletion_protection = true
+  storage_encrypted   = true
+}
+
+resource "google_sql_database_instance" "pg" {
+  database_version = var.version
+  region           = "europe-west1"
+  settings {
+    tier = "db-custom-2-7680"
+    availability_type = "REGIONAL"
+    backup_configuration {
+      enabled = true
+    }
+    ip_configuration {
+      ipv4_enabled = false
+    }
+  }
+}
+"#,
+    );
+    let path = dir.path().display().to_string();
+    let id = |address: &str| format!("terraform://{path}#{address}");
+    for address in [
+        "aws_db_instance.replica",
+        "aws_db_instance.templated",
+        "aws_rds_cluster.aurora",
+        "google_sql_database_instance.pg",
+    ] {
+        let t = target(&report, &id(address));
+        assert!(t["error"].is_null(), "{address}: {:#}", t["error"]);
+    }
+    // The replica whose source is elsewhere: its own facts are judged.
+    let replica = target(&report, &id("aws_db_instance.replica"));
+    assert_eq!(replica["role"], "replica");
+    assert_eq!(replica["engine"], "");
+    assert_eq!(item(replica, "encryption"), "pass");
+    assert_eq!(status(replica, "network.no_public_ip"), "pass");
+    // What needs the engine is unknown, saying why.
+    assert_eq!(item(replica, "version_support"), "unknown");
+    let tls = finding(replica, "network.rds_tls_required");
+    assert_eq!(tls["status"], "unknown", "{tls:#}");
+    assert!(
+        tls["detail"]
+            .as_str()
+            .unwrap()
+            .contains("source of this read replica is not in this configuration"),
+        "{tls:#}"
+    );
+    // An engine from a variable without a value: unknown with the expression.
+    let templated = target(&report, &id("aws_db_instance.templated"));
+    assert_eq!(item(templated, "backups"), "pass");
+    assert_eq!(item(templated, "deletion_protection"), "fail");
+    assert_eq!(item(templated, "version_support"), "unknown");
+    assert!(
+        templated["findings"].to_string().contains("var.engine"),
+        "{:#}",
+        templated["findings"]
+    );
+    // An Aurora cluster whose engine_mode only a plan knows.
+    let aurora = target(&report, &id("aws_rds_cluster.aurora"));
+    assert_eq!(aurora["engine"], "postgres");
+    assert_eq!(item(aurora, "backups"), "pass");
+    assert_eq!(item(aurora, "deletion_protection"), "pass");
+    assert_eq!(item(aurora, "multi_zone"), "unknown");
+    assert!(aurora["findings"].to_string().contains("var.mode"));
+    // A Cloud SQL version from a variable: what the settings decide is judged.
+    let pg = target(&report, &id("google_sql_database_instance.pg"));
+    assert_eq!(pg["engine"], "");
+    assert_eq!(item(pg, "multi_zone"), "pass");
+    assert_eq!(item(pg, "backups"), "pass");
+    assert_eq!(status(pg, "version.supported"), "unknown");
+    assert_eq!(status(pg, "version.cloudsql_regular_support"), "unknown");
+    assert!(pg["findings"].to_string().contains("var.version"));
+}
+
+/// The table scales: one overview line per database that fits a screen,
+/// ids shortened the same way in the overview and the headings (whole in
+/// JSON), details only for what is not `pass` unless `--details all`.
+#[test]
+fn a_five_database_report_opens_with_an_overview_that_fits_one_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir
+        .path()
+        .join("modules/postgres_database_with_read_replicas");
+    std::fs::create_dir_all(&module).unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"
+module "orders_production_primary_database" {
+  source = "./modules/postgres_database_with_read_replicas"
+  copies = 5
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        module.join("main.tf"),
+        r#"
+variable "copies" {
+  type = number
+}
+
+resource "aws_db_instance" "postgres_database_instance_for_orders" {
+  count                   = var.copies
+  identifier              = "orders-${count.index}"
+  engine                  = "postgres"
+  engine_version          = "16.4"
+  instance_class          = "db.r6g.large"
+  multi_az                = true
+  backup_retention_period = 14
+  storage_encrypted       = true
+  deletion_protection     = true
+  max_allocated_storage   = 500
+  allocated_storage       = 100
+}
+"#,
+    )
+    .unwrap();
+    let path = dir.path().display().to_string();
+    let table = |details: &str| {
+        let run = sqlready(&[
+            "audit",
+            &path,
+            "--format",
+            "table",
+            "--details",
+            details,
+            "--fail-on",
+            "never",
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+    };
+    let failing = table("failing");
+    let lines: Vec<&str> = failing.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!("5 databases in terraform://{path}#"),
+        "{failing}"
+    );
+    // Header, 5 rows, borders: the overview ends at the first blank line.
+    let overview: Vec<&str> = lines
+        .iter()
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .copied()
+        .collect();
+    assert_eq!(overview.len(), 9, "{failing}");
+    assert!(
+        overview.iter().all(|l| l.chars().count() <= 120),
+        "{failing}"
+    );
+    let address = |i: usize| {
+        format!(
+            "module.orders_production_primary_database.aws_db_instance.postgres_database_instance_for_orders[{i}]"
+        )
+    };
+    for i in 0..5 {
+        let row = overview
+            .iter()
+            .find(|l| l.contains(&format!("orders[{i}]")))
+            .unwrap_or_else(|| panic!("no row {i}: {failing}"));
+        assert!(row.contains('…') && !row.contains(&address(i)), "{row}");
+        assert!(row.contains("primary, postgres 16.4"), "{row}");
+        // The same short name heads its details.
+        let short = row
+            .trim_start_matches('│')
+            .split('┆')
+            .next()
+            .unwrap()
+            .trim();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with(&format!("{short}  primary"))),
+            "{short}: {failing}"
+        );
+    }
+    // Passing items are named on one line, not given a row each.
+    assert!(failing.contains("pass ("), "{failing}");
+    assert!(!failing.contains("┆ pass "), "{failing}");
+    // The fact texts do not repeat the database's own address.
+    assert!(!failing.contains(&format!("{}:", address(0))), "{failing}");
+    // `none`: the overview and the summary; `all`: every item of every database.
+    let none = table("none");
+    assert!(
+        !none.contains("deciding fact") && none.contains("5 target(s)"),
+        "{none}"
+    );
+    assert!(none.lines().count() <= 12, "{none}");
+    let all = table("all");
+    assert_eq!(all.matches("│ backups ").count(), 5, "{all}");
+    // JSON keeps the whole ids.
+    let report = audit(&[&path]).json();
+    target(&report, &format!("terraform://{path}#{}", address(4)));
+}
+
+/// A database created by a module is fixed through the module's inputs: the
+/// fix names the call and the input that feeds each attribute, or says the
+/// module has none.
+#[test]
+fn a_fix_for_a_database_in_a_module_names_the_module_inputs() {
+    for dir in [fixture("modules"), fixture("modules.plan.json")] {
+        module_inputs_are_named(&dir);
+    }
+}
+
+fn module_inputs_are_named(dir: &str) {
+    let report = audit(&[dir]).json();
+    let aurora = target(
+        &report,
+        &format!("terraform://{dir}#module.aurora.aws_rds_cluster.this[0]"),
+    );
+    let fix = finding(aurora, "deletion_protection.enabled")["remediation"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(fix.contains("deletion_protection = true"), "{fix}");
+    assert!(
+        fix.contains("aws_rds_cluster is declared in module.aurora")
+            && fix.contains(
+                "deletion_protection: the module's input \"deletion_protection\" feeds it"
+            ),
+        "{fix}"
+    );
+    let db = target(
+        &report,
+        &format!("terraform://{dir}#module.db.module.db_instance.aws_db_instance.this[0]"),
+    );
+    let insights = finding(db, "slow_queries.rds_performance_insights")["remediation"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        insights.contains(
+            "performance_insights_enabled: module.db.module.db_instance has no input for it"
+        ),
+        "{insights}"
+    );
+}
+
+/// A Cloud SQL budget names projects by number (`projects/NUMBER`): the
+/// number of the `google_project` that declares the instance's project
+/// counts; a number from elsewhere stays unknown with the reason.
+#[test]
+fn a_budget_naming_the_project_by_number_covers_its_instances() {
+    let tf = |projects: &str| {
+        format!(
+            r#"
+resource "google_project" "prod" {{
+  project_id = "acme-prod"
+  name       = "acme prod"
+  org_id     = "1234567"
+}}
+resource "google_project" "other" {{
+  project_id = "acme-dev"
+  name       = "acme dev"
+  org_id     = "1234567"
+}}
+resource "google_sql_database_instance" "orders" {{
+  name             = "orders"
+  project          = "acme-prod"
+  region           = "europe-west1"
+  database_version = "POSTGRES_16"
+  settings {{
+    tier = "db-custom-2-7680"
+  }}
+}}
+resource "google_billing_budget" "prod" {{
+  billing_account = "000000-0000000-0000000-000000"
+  budget_filter {{
+    projects = ["projects/${{{projects}.number}}"]
+  }}
+  amount {{
+    specified_amount {{
+      currency_code = "USD"
+      units         = "800"
+    }}
+  }}
+  threshold_rules {{
+    threshold_percent = 0.9
+  }}
+}}
+"#
+        )
+    };
+    let (_dir, report) = audit_tf(&tf("google_project.prod"));
+    let budget = finding(&report["targets"][0], "cost.budget");
+    assert_eq!(budget["status"], "pass", "{budget:#}");
+    let (_dir, report) = audit_tf(&tf("google_project.other"));
+    let budget = finding(&report["targets"][0], "cost.budget");
+    assert_eq!(budget["status"], "unknown", "{budget:#}");
+    assert!(
+        budget.to_string().contains("google_project.other.number"),
+        "{budget:#}"
+    );
+}
+
+/// Security groups in plan mode, as in `.tf` mode: the group's id is known
+/// only after apply, and the plan's `configuration` section links it. The
+/// plan is hand-written in the exact shape `terraform show -json` gives
+/// (format_version 1.2, `after_unknown`, `configuration`): no terraform
+/// binary or provider registry is reachable where these tests run.
+#[test]
+fn a_plan_judges_the_security_groups_its_configuration_links() {
+    let plan = json!({
+        "format_version": "1.2",
+        "terraform_version": "1.9.5",
+        "planned_values": {"root_module": {"resources": [
+            {"address": "aws_security_group.db", "mode": "managed", "type": "aws_security_group",
+             "name": "db", "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 1,
+             "values": {"name": "orders-db", "ingress": [{
+                 "from_port": 5432, "to_port": 5432, "protocol": "tcp",
+                 "cidr_blocks": ["0.0.0.0/0"], "ipv6_cidr_blocks": [], "prefix_list_ids": [],
+                 "security_groups": [], "self": false, "description": ""}]},
+             "sensitive_values": {}},
+            {"address": "aws_db_instance.orders", "mode": "managed", "type": "aws_db_instance",
+             "name": "orders", "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 2,
+             "values": {"identifier": "orders", "engine": "postgres", "engine_version": "16.4",
+                        "instance_class": "db.t4g.medium", "publicly_accessible": true},
+             "sensitive_values": {"vpc_security_group_ids": []}}
+        ]}},
+        "resource_changes": [
+            {"address": "aws_security_group.db", "mode": "managed", "type": "aws_security_group", "name": "db",
+             "change": {"actions": ["create"], "after_unknown": {"id": true, "arn": true}}},
+            {"address": "aws_db_instance.orders", "mode": "managed", "type": "aws_db_instance", "name": "orders",
+             "change": {"actions": ["create"], "after_unknown": {"id": true, "vpc_security_group_ids": true}}}
+        ],
+        "configuration": {"root_module": {"resources": [
+            {"address": "aws_security_group.db", "mode": "managed", "type": "aws_security_group", "name": "db",
+             "expressions": {"name": {"constant_value": "orders-db"}}},
+            {"address": "aws_db_instance.orders", "mode": "managed", "type": "aws_db_instance", "name": "orders",
+             "expressions": {
+                 "identifier": {"constant_value": "orders"},
+                 "publicly_accessible": {"constant_value": true},
+                 "vpc_security_group_ids": {"references": ["aws_security_group.db.id", "aws_security_group.db"]}
+             }}
+        ]}}
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.json");
+    std::fs::write(&path, plan.to_string()).unwrap();
+    let path = path.display().to_string();
+    let run = audit(&[&path]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    let db = target(
+        &report,
+        &format!("terraform://{path}#aws_db_instance.orders"),
+    );
+    let open = finding(db, "network.rds_open_security_groups");
+    assert_eq!(open["status"], "fail", "{open:#}");
+    assert!(
+        open["detail"]
+            .as_str()
+            .unwrap()
+            .contains("aws_security_group.db: 0.0.0.0/0"),
+        "{open:#}"
+    );
 }

@@ -509,14 +509,21 @@ fn insert_path(tree: &mut JsonMap<String, Json>, path: &str, value: Json) {
 }
 
 fn target_facts(facts: &TargetFacts) -> Vec<(String, Json)> {
-    vec![
+    let mut always = vec![
         ("target.kind".into(), Json::from(facts.kind.as_str())),
         ("target.engine".into(), Json::from(facts.engine.clone())),
         ("target.role".into(), Json::from(facts.role.as_str())),
         ("target.version".into(), Json::from(facts.version.clone())),
         ("target.sources".into(), Json::from(sources_of(facts))),
         ("target.platform".into(), Json::from(platform_of(facts))),
-    ]
+    ];
+    // A planned database whose engine only apply knows (a Terraform replica
+    // with `engine = null`) has no engine: the checks that need one are
+    // `unknown` with the source's reason (its `target.engine` fact), the others judge.
+    if facts.engine.is_empty() && facts.facts.contains_key("target.engine") {
+        always.retain(|(path, _)| path != "target.engine");
+    }
+    always
 }
 
 /// `cloudsql` or `rds` for a cloud target or a Terraform resource planning

@@ -263,7 +263,9 @@ pub fn judge(catalog: &Catalog, facts: &TargetFacts, thresholds: &Thresholds) ->
                 .map(|fix| match (&facts.kind, &facts.resource) {
                     // Only the snippets for this resource's provider.
                     (crate::target::Kind::Terraform, Some(address)) => {
-                        crate::sources::terraform::fix::for_resource(fix, address)
+                        let fix = crate::sources::terraform::fix::for_resource(fix, address);
+                        // In a module: the inputs that set these attributes.
+                        crate::sources::terraform::fix::with_module_inputs(&fix, facts)
                     }
                     _ => fix.to_string(),
                 })

@@ -21,6 +21,12 @@ pub struct Subject {
     pub names: Vec<String>,
     /// The Google project, when written literally.
     pub project: Option<String>,
+    /// The `google_project` resources of the configuration that declare this
+    /// project (`project_id` = [`Subject::project`]): a budget names projects
+    /// by number, often as `google_project.NAME.number`.
+    pub project_resources: Vec<String>,
+    /// This project's number, when a `google_project` of the configuration writes it.
+    pub project_number: Option<String>,
 }
 
 impl Subject {
@@ -38,6 +44,16 @@ impl Subject {
             }
             if let Some(name) = resource.string(key) {
                 subject.names.push(name.to_string());
+            }
+        }
+        if let Some(project) = subject.project.clone() {
+            for declared in config.of_kind("google_project") {
+                if declared.string("project_id") == Some(project.as_str()) {
+                    subject.project_resources.push(declared.address.clone());
+                    if let Some(number) = declared.string("number") {
+                        subject.project_number = Some(number.to_string());
+                    }
+                }
             }
         }
         if resource.kind == "aws_rds_cluster" {
@@ -301,7 +317,13 @@ pub fn google_budget(budget: &Resource, subject: &Subject) -> Verdict {
     }
     match budget.attr("budget_filter.projects") {
         Attr::Set(Json::Array(projects)) if !projects.is_empty() => {
-            let ours = subject.project.as_deref().is_some_and(|p| {
+            let ours = [
+                subject.project.as_deref(),
+                subject.project_number.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .any(|p| {
                 projects
                     .iter()
                     .any(|x| x.as_str() == Some(&format!("projects/{p}")))
@@ -319,9 +341,26 @@ pub fn google_budget(budget: &Resource, subject: &Subject) -> Verdict {
                 ))
             }
         }
+        // `projects/${google_project.p.number}`: the number of the project this instance runs in.
+        Attr::Unresolved(expression)
+            if subject
+                .project_resources
+                .iter()
+                .any(|p| references(expression, &format!("{p}.number"))) =>
+        {
+            Verdict::Covers(format!(
+                "{} (budget_filter.projects takes the number of the google_project whose project_id is this instance's project)",
+                budget.address
+            ))
+        }
         Attr::Unresolved(expression) => Verdict::Unresolved(format!(
-            "{}: budget_filter.projects is set by `{expression}`",
-            budget.address
+            "{}: budget_filter.projects is set by `{expression}`{}",
+            budget.address,
+            if expression.contains(".number") {
+                ": a project number from a resource or data source that does not declare this instance's project here"
+            } else {
+                ""
+            }
         )),
         _ => Verdict::Covers(format!(
             "{} (no project filter: the whole billing account)",

@@ -102,6 +102,114 @@ pub fn for_resource(fix: &str, address: &str) -> String {
     text.trim_end().to_string() + if fix.ends_with('\n') { "\n" } else { "" }
 }
 
+/// For a resource declared in a module, `fix` followed by how a module user
+/// makes it: for each attribute the fix sets on this resource type, the
+/// module input that feeds it (read from the module's own expressions), or
+/// that the module does not expose it. A root resource's fix is unchanged.
+pub fn with_module_inputs(fix: &str, facts: &crate::facts::snapshot::TargetFacts) -> String {
+    let Some(address) = facts.resource.as_deref() else {
+        return fix.to_string();
+    };
+    let Some(kind) = address.rsplit('.').nth(1) else {
+        return fix.to_string();
+    };
+    let Some(call) = address
+        .rfind(&format!(".{kind}."))
+        .map(|at| &address[..at])
+        .filter(|call| call.starts_with("module."))
+    else {
+        return fix.to_string();
+    };
+    let attributes = fix_attributes(fix, kind);
+    if attributes.is_empty() {
+        return fix.to_string();
+    }
+    let inputs = facts
+        .evidence
+        .iter()
+        .find(|e| e.name == address)
+        .and_then(|e| e.response.get("inputs"))
+        .and_then(serde_json::Value::as_object);
+    let mut text = fix.trim_end().to_string();
+    text.push_str(&format!(
+        "\n# {kind} is declared in {call}: set it through the module call's inputs, not on the resource:"
+    ));
+    for attribute in attributes {
+        match inputs
+            .and_then(|i| i.get(attribute))
+            .and_then(serde_json::Value::as_str)
+        {
+            Some(input) => text.push_str(&format!(
+                "\n#   {attribute}: the module's input \"{input}\" feeds it"
+            )),
+            None => text.push_str(&format!(
+                "\n#   {attribute}: {call} has no input for it (the module writes it itself or leaves the provider's default): change the module"
+            )),
+        }
+    }
+    text.push('\n');
+    text
+}
+
+/// The attributes a fix sets on a resource of `kind`: at the top of a
+/// `resource "KIND"` block, or of a section headed `# KIND …`. A block that
+/// declares a replica (`replicate_source_db`, `master_instance_name`) is a
+/// new resource, not a change to this one: its attributes do not count.
+fn fix_attributes<'a>(fix: &'a str, kind: &str) -> Vec<&'a str> {
+    let mut found: Vec<&str> = Vec::new();
+    let mut block_attributes: Vec<&str> = Vec::new();
+    let mut depth = 0usize;
+    let mut in_block = false;
+    let mut in_section = false;
+    for line in fix.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('#') || trimmed.starts_with("//") {
+            if depth == 0 && header_type(trimmed).is_some() {
+                in_section = trimmed
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .any(|word| word == kind);
+            }
+            continue;
+        }
+        if depth == 0
+            && let Some(block) = block_type(trimmed)
+        {
+            in_block = block == kind;
+        }
+        let key = trimmed
+            .split_once('=')
+            .map(|(key, _)| key.trim())
+            .filter(|key| {
+                !key.is_empty()
+                    && key
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            });
+        if let Some(key) = key {
+            if depth == 1 && in_block {
+                block_attributes.push(key);
+            } else if depth == 0 && in_section && !found.contains(&key) {
+                found.push(key);
+            }
+        }
+        let code = trimmed.split('#').next().unwrap_or_default();
+        depth += code.matches('{').count();
+        depth = depth.saturating_sub(code.matches('}').count());
+        if depth == 0 && code.contains('}') {
+            in_block = false;
+            let replica = block_attributes
+                .iter()
+                .any(|a| matches!(*a, "replicate_source_db" | "master_instance_name"));
+            for key in block_attributes.drain(..) {
+                if !replica && !found.contains(&key) {
+                    found.push(key);
+                }
+            }
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,6 +259,59 @@ resource "random_id" "x" {}
             google.contains("deletion_protection_enabled") && !google.contains("aws_"),
             "{google}"
         );
+    }
+
+    #[test]
+    fn a_fix_for_a_module_resource_names_the_inputs_that_feed_its_attributes() {
+        use crate::facts::RawEvidence;
+        use crate::facts::snapshot::TargetFacts;
+        let address = "module.db.module.db_instance.aws_db_instance.this[0]";
+        let facts = TargetFacts {
+            id: format!("terraform://x#{address}"),
+            resource: Some(address.into()),
+            kind: crate::target::Kind::Terraform,
+            role: crate::target::Role::Primary,
+            engine: "postgres".into(),
+            version: "16".into(),
+            collected_at: "2026-12-01T00:00:00Z".parse().unwrap(),
+            facts: Default::default(),
+            evidence: vec![RawEvidence {
+                source: "terraform".into(),
+                name: address.into(),
+                request: "main.tf".into(),
+                response: serde_json::json!({"inputs": {"monitoring_interval": "monitoring_interval"}}),
+            }],
+            principal: None,
+            sources: Vec::new(),
+            location: None,
+            warnings: Vec::new(),
+        };
+        let fix = "# aws_db_instance / aws_rds_cluster_instance\nmonitoring_interval = 60\nmonitoring_role_arn = aws_iam_role.x.arn\n";
+        let text = with_module_inputs(fix, &facts);
+        assert!(text.starts_with(fix.trim_end()), "{text}");
+        assert!(
+            text.contains("declared in module.db.module.db_instance"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "monitoring_interval: the module's input \"monitoring_interval\" feeds it"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("monitoring_role_arn: module.db.module.db_instance has no input for it"),
+            "{text}"
+        );
+        // A root resource's fix, or one for another type, is unchanged.
+        let mut root = facts.clone();
+        root.resource = Some("aws_db_instance.main".into());
+        assert_eq!(with_module_inputs(fix, &root), fix);
+        let block = "resource \"aws_db_parameter_group\" \"x\" {\n  family = \"postgres16\"\n}\n";
+        assert_eq!(with_module_inputs(block, &facts), block);
+        // A replica is a new resource, not a change to this one.
+        let replica = "resource \"aws_db_instance\" \"replica\" {\n  replicate_source_db = aws_db_instance.primary.identifier\n  instance_class = \"db.r6g.large\"\n}\n";
+        assert_eq!(with_module_inputs(replica, &facts), replica);
     }
 
     #[test]

@@ -29,51 +29,94 @@ pub fn target(
         error,
     };
     let version_name = match resource.attr("database_version") {
-        Attr::Set(Json::String(name)) => name.clone(),
-        Attr::Unresolved(expression) => {
-            return Err(fail(format!(
-                "database_version is set by `{expression}`, known only when Terraform plans: {}",
-                super::PLAN_FIX
-            )));
-        }
+        Attr::Set(Json::String(name)) => Ok((name.clone(), "database_version".to_string())),
+        Attr::Unresolved(expression) => match primary_version(config, resource) {
+            Some(inherited) => Ok(inherited),
+            None => Err(format!(
+                "database_version is set by `{expression}`, known only when Terraform plans"
+            )),
+        },
         Attr::Set(other) => {
             return Err(fail(format!(
                 "database_version is {other}, not a version name such as \"POSTGRES_16\" or \"MYSQL_8_0\""
             )));
         }
-        Attr::Unset => {
-            return Err(fail(
-                "database_version is not set (the provider requires it)".into(),
-            ));
-        }
+        Attr::Unset => match primary_version(config, resource) {
+            Some(inherited) => Ok(inherited),
+            None => {
+                return Err(fail(
+                    "database_version is not set (the provider requires it)".into(),
+                ));
+            }
+        },
     };
-    let version = versions::parse(&version_name);
-    if !matches!(version.engine, "postgres" | "mysql") {
-        return Err(fail(format!(
-            "{version_name}: sqlready audits Cloud SQL for PostgreSQL and MySQL; this instance is not audited"
-        )));
-    }
     let role = role(resource);
-    let mut target = shell(spec, resource, role, version.engine, &version.display, now);
     let mut w = Writer::new(resource);
     platform_fact(&mut w, "cloudsql");
-    w.known(
-        "cloudsql.database_version",
-        "database_version",
-        version_name.clone(),
-    );
-    record_version(&mut w, &version, now);
+    let engine = match &version_name {
+        Ok((name, origin)) => {
+            let version = versions::parse(name);
+            if !matches!(version.engine, "postgres" | "mysql") {
+                return Err(fail(format!(
+                    "{name}: sqlready audits Cloud SQL for PostgreSQL and MySQL; this instance is not audited"
+                )));
+            }
+            w.known("cloudsql.database_version", origin.clone(), name.clone());
+            record_version(&mut w, &version, now);
+            Ok(version)
+        }
+        // The engine only a plan knows: what depends on it is unknown, the rest is judged.
+        Err(reason) => {
+            let reason = format!("{}: {reason}", resource.address);
+            for fact in [
+                "target.engine",
+                "cloudsql.database_version",
+                "version.major",
+                "version.eol_date",
+                "version.days_until_eol",
+                "cloudsql.version.days_until_regular_support_end",
+            ] {
+                w.sink.unknown(fact, reason.clone(), Some(super::PLAN_FIX));
+            }
+            Err(reason)
+        }
+    };
+    let (engine_name, display) = match &engine {
+        Ok(version) => (version.engine, version.display.clone()),
+        Err(_) => ("", String::new()),
+    };
+    let mut target = shell(spec, resource, role, engine_name, &display, now);
     topology(&mut w, config, resource, role);
-    backups(&mut w, version.engine);
+    backups(&mut w, engine.as_ref().map(|v| v.engine));
     storage(&mut w);
     network(&mut w);
-    flags(&mut w, version.engine);
+    flags(&mut w, engine.as_ref().map(|v| v.engine));
     settings(&mut w);
     budget_fact(&mut w, config, "google_billing_budget");
     alerting_fact(&mut w, config, "cloudsql");
     w.not_yet("cloudsql.backups.last_success_age_hours", "backup runs");
     target.facts = w.sink.finish();
     Ok(target)
+}
+
+/// A replica runs its primary's version: `database_version` (and its
+/// origin) of the primary that `master_instance_name` names in this configuration.
+fn primary_version(config: &Configuration, replica: &Resource) -> Option<(String, String)> {
+    let primary = match replica.attr("master_instance_name") {
+        Attr::Unresolved(expression) => config.referenced(expression),
+        Attr::Set(Json::String(name)) => config
+            .of_kind(INSTANCE)
+            .find(|r| r.address != replica.address && r.string("name") == Some(name.as_str())),
+        _ => None,
+    }?;
+    let name = primary.string("database_version")?;
+    Some((
+        name.to_string(),
+        format!(
+            "database_version of the primary {} (a replica runs its primary's version)",
+            primary.address
+        ),
+    ))
 }
 
 /// A replica names its primary (`master_instance_name`), or says so by type.
@@ -200,7 +243,7 @@ fn topology(w: &mut Writer<'_>, config: &Configuration, resource: &Resource, rol
     }
 }
 
-fn backups(w: &mut Writer<'_>, engine: &str) {
+fn backups(w: &mut Writer<'_>, engine: Result<&'static str, &String>) {
     let enabled = w.attr(
         "backups.enabled",
         "settings.backup_configuration.enabled",
@@ -237,7 +280,27 @@ fn backups(w: &mut Writer<'_>, engine: &str) {
         }
         _ => {}
     }
+    let plus = w.resource.string("settings.edition") == Some("ENTERPRISE_PLUS");
+    w.attr(
+        "cloudsql.pitr.log_retention_days",
+        "settings.backup_configuration.transaction_log_retention_days",
+        Some(json!(if plus { 14 } else { 7 })),
+        Json::clone,
+    );
     // PITR: PostgreSQL's switch, MySQL's binary log; both need backups on.
+    let engine = match engine {
+        Ok(engine) => engine,
+        Err(reason) => {
+            for fact in ["cloudsql.pitr.configured", "pitr.enabled"] {
+                w.sink.unknown(
+                    fact,
+                    format!("PostgreSQL and MySQL switch point-in-time recovery differently, and the engine is unknown: {reason}"),
+                    Some(super::PLAN_FIX),
+                );
+            }
+            return;
+        }
+    };
     let switch = if engine == "mysql" {
         "settings.backup_configuration.binary_log_enabled"
     } else {
@@ -266,13 +329,6 @@ fn backups(w: &mut Writer<'_>, engine: &str) {
             );
         }
     }
-    let plus = w.resource.string("settings.edition") == Some("ENTERPRISE_PLUS");
-    w.attr(
-        "cloudsql.pitr.log_retention_days",
-        "settings.backup_configuration.transaction_log_retention_days",
-        Some(json!(if plus { 14 } else { 7 })),
-        Json::clone,
-    );
 }
 
 fn storage(w: &mut Writer<'_>) {
@@ -438,7 +494,7 @@ fn network(w: &mut Writer<'_>) {
 }
 
 /// The flags the checks read, with the engine defaults when absent.
-fn flags(w: &mut Writer<'_>, engine: &str) {
+fn flags(w: &mut Writer<'_>, engine: Result<&'static str, &String>) {
     let flags = match w.resource.attr("settings.database_flags") {
         Attr::Unresolved(expression) => Err(expression.to_string()),
         // `database_flags` blocks repeat: the attribute is the list of them.
@@ -459,6 +515,19 @@ fn flags(w: &mut Writer<'_>, engine: &str) {
         .map(|f| json!({"name": f["name"], "value": f["value"]}))
         .collect();
     w.known("cloudsql.database_flags", "settings.database_flags", rows);
+    let engine = match engine {
+        Ok(engine) => engine,
+        Err(reason) => {
+            for (fact, flag, ..) in FLAG_FACTS {
+                w.sink.unknown(
+                    fact,
+                    format!("the default of flag {flag} depends on the engine, which is unknown: {reason}"),
+                    Some(super::PLAN_FIX),
+                );
+            }
+            return;
+        }
+    };
     for (fact, flag, flag_engine, default, kind) in FLAG_FACTS {
         if *flag_engine != engine {
             continue;

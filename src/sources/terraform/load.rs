@@ -192,6 +192,7 @@ pub fn from_json(name: &str, text: &str) -> Result<Configuration, LoadError> {
             plan_config::refine(resource, expressions, &config_root);
         }
     }
+    plan_config::link_module_groups(&mut resources);
     let version = doc["format_version"].as_str().unwrap_or("?");
     Ok(Configuration {
         resources,
@@ -230,6 +231,7 @@ fn collect_module(
             values,
             unresolved,
             defaults: BTreeMap::new(),
+            inputs: BTreeMap::new(),
         });
     }
     for child in module["child_modules"].as_array().into_iter().flatten() {

@@ -146,7 +146,11 @@ pub fn evidence(resource: &Resource) -> RawEvidence {
         source: SOURCE.into(),
         name: resource.address.clone(),
         request: resource.file.clone(),
-        response: json!({"values": values, "unresolved": resource.unresolved}),
+        response: if resource.inputs.is_empty() {
+            json!({"values": values, "unresolved": resource.unresolved})
+        } else {
+            json!({"values": values, "unresolved": resource.unresolved, "inputs": resource.inputs})
+        },
     }
 }
 
@@ -427,6 +431,7 @@ mod tests {
                            "nested": [{"master_password": "x", "manage_master_user_password": true}]}),
             unresolved: Default::default(),
             defaults: Default::default(),
+            inputs: Default::default(),
         };
         let text = evidence(&resource).response.to_string();
         assert!(

@@ -29,6 +29,10 @@ pub struct Resource {
     /// (`var.multi_az`, default in `modules/rds/variables.tf`): a caller may
     /// set it otherwise, so the fact's origin says so.
     pub defaults: BTreeMap<String, String>,
+    /// For a resource declared in a module: attribute path → the module's
+    /// variable its expression reads (`monitoring_interval` → `monitoring_interval`),
+    /// so a fix can name the input a module user sets instead of the attribute.
+    pub inputs: BTreeMap<String, String>,
 }
 
 /// What the configuration says about one attribute.
@@ -164,6 +168,7 @@ mod tests {
                 "var.vpc_id".to_string(),
             )]),
             defaults: BTreeMap::new(),
+            inputs: BTreeMap::new(),
         }
     }
 

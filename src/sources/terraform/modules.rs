@@ -177,6 +177,9 @@ struct Scope {
     var_refs: BTreeMap<String, String>,
     /// `CALL.OUTPUT` → the resource attribute the output passes on.
     module_refs: BTreeMap<String, String>,
+    /// Locals that did not resolve → their expression, so a reference made
+    /// through one (`local.parameter_group_name_id`) still links its resource.
+    local_exprs: BTreeMap<String, Expression>,
     /// This module instance's address prefix (`module.db.`), and its resource types.
     prefix: String,
     kinds: Vec<String>,
@@ -203,8 +206,25 @@ impl Scope {
     /// one (`aws_rds_cluster.this[0].id`, a variable or module output set to
     /// one), written with its full address so it links the two resources.
     fn reference(&self, expr: &Expression) -> Option<String> {
+        self.reference_at(expr, 0)
+    }
+
+    /// [`Scope::reference`], through conditionals whose condition is known
+    /// and through unresolved locals (at most a few levels deep).
+    fn reference_at(&self, expr: &Expression, depth: usize) -> Option<String> {
+        if depth > 8 {
+            return None;
+        }
         let expr = match expr {
             Expression::FuncCall(call) if call.name.name.as_str() == "try" => call.args.first()?,
+            Expression::Conditional(cond) => {
+                return match value(&cond.cond_expr, &self.context(), self) {
+                    Some(Json::Bool(true)) => self.reference_at(&cond.true_expr, depth + 1),
+                    Some(Json::Bool(false)) => self.reference_at(&cond.false_expr, depth + 1),
+                    _ => None,
+                };
+            }
+            Expression::Parenthesis(inner) => return self.reference_at(inner, depth + 1),
             other => other,
         };
         let Expression::Traversal(traversal) = expr else {
@@ -219,6 +239,10 @@ impl Scope {
         };
         match root.as_str() {
             "var" => self.var_refs.get(attr(0)?).cloned(),
+            "local" => self
+                .local_exprs
+                .get(attr(0)?)
+                .and_then(|inner| self.reference_at(inner, depth + 1)),
             "module" => self
                 .module_refs
                 .get(&format!("{}.{}", attr(0)?, attr(1)?))
@@ -367,6 +391,13 @@ impl Tree {
     ) -> Result<Outcome, LoadError> {
         let mut out = Outcome::default();
         scope.local = locals(bodies, scope);
+        scope.local_exprs = bodies
+            .iter()
+            .flat_map(|(_, _, body)| blocks(body, "locals"))
+            .flat_map(|block| block.body.attributes())
+            .filter(|attr| !scope.local.contains_key(attr.key.as_str()))
+            .map(|attr| (attr.key.to_string(), attr.expr.clone()))
+            .collect();
         let ctx = scope.context();
         let mut modules = Map::new();
         for (_, _, body) in bodies {
@@ -403,6 +434,11 @@ impl Tree {
                     values: p.values,
                     unresolved: qualified(p.unresolved, &at.prefix(), &kinds),
                     defaults: p.defaults,
+                    inputs: if at.prefix().is_empty() {
+                        BTreeMap::new()
+                    } else {
+                        var_inputs(&block.body, "")
+                    },
                 };
                 let add = |resource: Resource, out: &mut Outcome| {
                     out.unresolved += resource.unresolved.len();
@@ -788,6 +824,52 @@ fn resource_values(body: &Body, ctx: &Context<'_>, scope: &Scope) -> Planned {
         unresolved,
         defaults,
     }
+}
+
+/// Attribute path → the one variable its expression reads (`var.NAME`),
+/// for the attributes and nested blocks of a resource body (`dynamic`
+/// blocks are left out: their content depends on the iteration).
+fn var_inputs(body: &Body, prefix: &str) -> BTreeMap<String, String> {
+    let path = |key: &str| {
+        if prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{prefix}.{key}")
+        }
+    };
+    let mut inputs = BTreeMap::new();
+    for structure in body.iter() {
+        match structure {
+            Structure::Attribute(attr) => {
+                let text = attr.expr.to_string();
+                let mut names: Vec<&str> = text
+                    .match_indices("var.")
+                    .filter(|(at, _)| {
+                        !text[..*at]
+                            .chars()
+                            .next_back()
+                            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                    })
+                    .filter_map(|(at, _)| {
+                        let rest = &text[at + 4..];
+                        let end = rest
+                            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+                            .unwrap_or(rest.len());
+                        (end > 0).then(|| &rest[..end])
+                    })
+                    .collect();
+                names.dedup();
+                if let [name] = names.as_slice() {
+                    inputs.insert(path(attr.key.as_str()), name.to_string());
+                }
+            }
+            Structure::Block(block) if block.identifier.as_str() != "dynamic" => {
+                inputs.extend(var_inputs(&block.body, &path(block.identifier.as_str())));
+            }
+            Structure::Block(_) => {}
+        }
+    }
+    inputs
 }
 
 /// A resource instance's values, what did not resolve, what came from a root default.

@@ -156,6 +156,24 @@ fn resource_reference(root: &Json, prefix: &str, reference: &str, depth: usize) 
 /// `root` is the configuration's root module, to follow module outputs.
 pub fn refine(resource: &mut Resource, expressions: &Json, root: &Json) {
     let prefix = module_prefix(resource).to_string();
+    // In a module: the variable each top-level attribute reads (for fixes that name inputs).
+    if !prefix.is_empty()
+        && let Some(written) = expressions.as_object()
+    {
+        for (path, expression) in written {
+            let vars: Vec<&str> = expression["references"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Json::as_str)
+                .filter_map(|r| r.strip_prefix("var."))
+                .map(|name| name.split(['.', '[']).next().unwrap_or(name))
+                .collect();
+            if let [name] = vars.as_slice() {
+                resource.inputs.insert(path.clone(), name.to_string());
+            }
+        }
+    }
     let open: Vec<String> = resource
         .unresolved
         .iter()
@@ -177,6 +195,62 @@ pub fn refine(resource: &mut Resource, expressions: &Json, root: &Json) {
                 if let Some(reference) = reference {
                     resource.unresolved.insert(path, reference);
                 }
+            }
+        }
+    }
+}
+
+/// The parameter-group attributes of the RDS resources, and the group type each names.
+const GROUP_ATTRIBUTES: [(&str, &str); 3] = [
+    ("parameter_group_name", "aws_db_parameter_group"),
+    ("db_parameter_group_name", "aws_db_parameter_group"),
+    (
+        "db_cluster_parameter_group_name",
+        "aws_rds_cluster_parameter_group",
+    ),
+];
+
+/// A parameter group passed through a module's `locals` (terraform-aws-modules/rds:
+/// `local.parameter_group_name_id`, a `name_prefix` group of a child module):
+/// Terraform's JSON configuration leaves locals out, so the references stop
+/// there. The group is then the only one of its type that the enclosing
+/// module creates — looked for from the resource's own module outwards, and
+/// only inside a module (never a guess among a root's groups); two candidates
+/// at the nearest level leave it unknown.
+pub fn link_module_groups(resources: &mut [Resource]) {
+    let groups: Vec<(String, String)> = resources
+        .iter()
+        .filter(|r| GROUP_ATTRIBUTES.iter().any(|(_, kind)| *kind == r.kind))
+        .map(|r| (r.kind.clone(), r.address.clone()))
+        .collect();
+    for resource in resources.iter_mut() {
+        for (path, kind) in GROUP_ATTRIBUTES {
+            if resource.unresolved.get(path).map(String::as_str) != Some(AFTER_APPLY) {
+                continue;
+            }
+            let mut prefix = module_prefix(resource).to_string();
+            while !prefix.is_empty() {
+                let candidates: Vec<&String> = groups
+                    .iter()
+                    .filter(|(k, address)| k == kind && address.starts_with(&prefix))
+                    .map(|(_, address)| address)
+                    .collect();
+                match candidates.as_slice() {
+                    [only] => {
+                        resource
+                            .unresolved
+                            .insert(path.to_string(), (*only).clone());
+                        break;
+                    }
+                    [] => {}
+                    _ => break,
+                }
+                // One module up: `module.a.module.b.` → `module.a.`.
+                let inner = prefix.trim_end_matches('.');
+                prefix = match inner.rfind(".module.") {
+                    Some(at) => inner[..=at].to_string(),
+                    None => String::new(),
+                };
             }
         }
     }
@@ -212,6 +286,7 @@ mod tests {
             values: json!({}),
             unresolved: [("replicate_source_db".to_string(), AFTER_APPLY.to_string())].into(),
             defaults: BTreeMap::new(),
+            inputs: BTreeMap::new(),
         };
         // In the root: `replicate_source_db = module.master.db_instance_arn`, passed down by variables.
         let at_root = resource_reference(&root, "", "module.master.db_instance_arn", 0);
@@ -256,6 +331,7 @@ mod tests {
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect(),
             defaults: BTreeMap::new(),
+            inputs: BTreeMap::new(),
         };
         refine(
             &mut member,
@@ -279,5 +355,57 @@ mod tests {
             AFTER_APPLY,
             "a variable only apply resolves stays unknown"
         );
+    }
+    #[test]
+    fn a_group_behind_a_local_is_the_only_one_its_module_creates() {
+        let resource = |address: &str, kind: &str, unresolved: &[(&str, &str)]| Resource {
+            address: address.into(),
+            kind: kind.into(),
+            file: "plan.json".into(),
+            line: None,
+            values: json!({}),
+            unresolved: unresolved
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            defaults: BTreeMap::new(),
+            inputs: BTreeMap::new(),
+        };
+        let mut resources = vec![
+            resource(
+                "module.db.module.db_instance.aws_db_instance.this[0]",
+                "aws_db_instance",
+                &[("parameter_group_name", AFTER_APPLY)],
+            ),
+            resource(
+                "module.db.module.db_parameter_group.aws_db_parameter_group.this[0]",
+                "aws_db_parameter_group",
+                &[],
+            ),
+            resource(
+                "aws_db_instance.root",
+                "aws_db_instance",
+                &[("parameter_group_name", AFTER_APPLY)],
+            ),
+            resource("aws_db_parameter_group.a", "aws_db_parameter_group", &[]),
+        ];
+        link_module_groups(&mut resources);
+        assert_eq!(
+            resources[0].unresolved["parameter_group_name"],
+            "module.db.module.db_parameter_group.aws_db_parameter_group.this[0]"
+        );
+        // At the root nothing is guessed.
+        assert_eq!(resources[2].unresolved["parameter_group_name"], AFTER_APPLY);
+        // Two groups in the module: ambiguous, left unknown.
+        resources[0]
+            .unresolved
+            .insert("parameter_group_name".into(), AFTER_APPLY.into());
+        resources.push(resource(
+            "module.db.aws_db_parameter_group.other",
+            "aws_db_parameter_group",
+            &[],
+        ));
+        link_module_groups(&mut resources);
+        assert_eq!(resources[0].unresolved["parameter_group_name"], AFTER_APPLY);
     }
 }

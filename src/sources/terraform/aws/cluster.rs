@@ -91,12 +91,19 @@ pub(super) fn cluster(
     };
     let engine = engine(resource, None).map_err(fail)?;
     let aurora = engine.raw.starts_with("aurora");
+    // What kind of cluster it is (Aurora, Aurora Serverless v1, Multi-AZ DB
+    // cluster) decides its topology, storage and monitoring; when only apply
+    // knows, those facts are unknown and the rest is still judged.
+    let mut shape_unknown = engine.unknown.clone();
     let mode = match attr(resource, "engine_mode") {
         Attr::Set(value) => as_text(value).unwrap_or_default(),
         Attr::Unset => "provisioned".to_string(),
         Attr::Unresolved(expression) => {
             let (reason, fix) = unresolved_reason("engine_mode", expression);
-            return Err(fail(format!("{reason}: {fix}")));
+            if aurora && shape_unknown.is_none() {
+                shape_unknown = Some((reason, Some(fix)));
+            }
+            String::new()
         }
     };
     let serverless_v1 = aurora && mode == "serverless";
@@ -105,8 +112,25 @@ pub(super) fn cluster(
     let mut target = shell(spec, resource, Role::Cluster, engine.family, &shown, now);
     let mut w = Writer::new(resource);
     platform_fact(&mut w, "rds");
-    w.known("rds.engine", engine.origin.clone(), engine.raw.clone());
-    if aurora {
+    engine.record(&mut w);
+    if let Some((reason, fix)) = &shape_unknown {
+        let reason = format!(
+            "{}: whether it is an Aurora or a Multi-AZ DB cluster decides this: {reason}",
+            resource.address
+        );
+        for fact in [
+            "rds.deployment",
+            "ha.enabled",
+            "replicas.count",
+            "rds.cluster.members",
+            "disk.autogrow",
+            "network.public_ip",
+            "rds.monitoring.enhanced_interval_seconds",
+            "rds.monitoring.performance_insights",
+        ] {
+            w.sink.unknown(fact, reason.clone(), fix.as_deref());
+        }
+    } else if aurora {
         w.known(
             "rds.deployment",
             format!(
@@ -139,7 +163,9 @@ pub(super) fn cluster(
     target
         .evidence
         .extend(members.resources.iter().map(|m| super::super::evidence(m)));
-    topology(&mut w, resource, &members, aurora, serverless_v1);
+    if shape_unknown.is_none() {
+        topology(&mut w, resource, &members, aurora, serverless_v1);
+    }
 
     // Backups and point-in-time recovery: on the cluster.
     let days = match (
@@ -170,7 +196,9 @@ pub(super) fn cluster(
         );
     }
 
-    if aurora {
+    if shape_unknown.is_some() {
+        // Recorded unknown above.
+    } else if aurora {
         w.known(
             "disk.autogrow",
             format!(
@@ -190,11 +218,13 @@ pub(super) fn cluster(
         );
     }
 
-    put(
-        &mut w,
-        "network.public_ip",
-        &cluster_public(resource, &members, aurora, serverless_v1),
-    );
+    if shape_unknown.is_none() {
+        put(
+            &mut w,
+            "network.public_ip",
+            &cluster_public(resource, &members, aurora, serverless_v1),
+        );
+    }
     super::ingress::facts(&mut w, config, resource);
     let encrypted = if !matches!(attr(resource, "storage_encrypted"), Attr::Unset) {
         read(resource, "storage_encrypted", None, as_bool)
@@ -204,6 +234,11 @@ pub(super) fn cluster(
                 "storage_encrypted is not set and the cluster is restored ({from}): it is encrypted like its snapshot"
             ),
             Some("set storage_encrypted".into()),
+        )
+    } else if mode.is_empty() {
+        Read::Unknown(
+            "storage_encrypted is not set and engine_mode is known only when Terraform plans: Aurora Serverless v1 is always encrypted, a provisioned cluster by default not".into(),
+            Some(super::super::PLAN_FIX.into()),
         )
     } else if serverless_v1 {
         Read::Known(
@@ -223,7 +258,9 @@ pub(super) fn cluster(
     };
     protection_facts(&mut w, resource, &encrypted);
 
-    cluster_monitoring(&mut w, resource, &members, aurora && !serverless_v1);
+    if shape_unknown.is_none() {
+        cluster_monitoring(&mut w, resource, &members, aurora && !serverless_v1);
+    }
     put(
         &mut w,
         "rds.logs.exports",
@@ -237,7 +274,16 @@ pub(super) fn cluster(
 
     let groups = cluster_groups(config, resource, &members.resources);
     parameter_facts(&mut w, &engine, &version, &groups);
-    if engine.family == "mysql" {
+    if let Some((reason, fix)) = &engine.unknown {
+        w.sink.unknown(
+            "binlog.enabled",
+            format!(
+                "{}: the binary log depends on the engine: {reason}",
+                resource.address
+            ),
+            fix.as_deref(),
+        );
+    } else if engine.family == "mysql" {
         let binlog = if aurora {
             let resolved = params::resolve(
                 &engine.raw,

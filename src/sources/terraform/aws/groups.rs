@@ -218,6 +218,19 @@ pub(super) fn parameter_facts(
     version: &Read<String>,
     groups: &Groups,
 ) {
+    if let Some((reason, fix)) = &engine.unknown {
+        let reason = format!("the parameters RDS applies depend on the engine: {reason}");
+        for name in params::POSTGRES_PARAMS.iter().chain(params::MYSQL_PARAMS) {
+            record_parameter(w, name, "", Err((reason.clone(), fix.clone())));
+        }
+        let address = w.resource.address.clone();
+        w.sink.unknown(
+            "rds.parameters.pending_reboot",
+            format!("{address}: {reason}"),
+            fix.as_deref(),
+        );
+        return;
+    }
     let names: &[&'static str] = if engine.family == "postgres" {
         params::POSTGRES_PARAMS
     } else {

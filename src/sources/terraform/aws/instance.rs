@@ -38,7 +38,7 @@ pub(super) fn instance(
     let mut target = shell(spec, resource, role, engine.family, &shown, now);
     let mut w = Writer::new(resource);
     platform_fact(&mut w, "rds");
-    w.known("rds.engine", engine.origin.clone(), engine.raw.clone());
+    engine.record(&mut w);
     w.known(
         "rds.deployment",
         "aws_db_instance without cluster_identifier: a standalone DB instance",
@@ -76,7 +76,16 @@ pub(super) fn instance(
     // Backups and point-in-time recovery.
     let days = instance_retention(resource, role);
     backup_facts(&mut w, &days);
-    if matches!(engine.family, "mysql" | "mariadb") {
+    if let Some((reason, fix)) = &engine.unknown {
+        w.sink.unknown(
+            "binlog.enabled",
+            format!(
+                "{}: RDS MySQL/MariaDB keep a binary log with automated backups, PostgreSQL has none, and the engine is unknown: {reason}",
+                resource.address
+            ),
+            fix.as_deref(),
+        );
+    } else if matches!(engine.family, "mysql" | "mariadb") {
         put(
             &mut w,
             "binlog.enabled",

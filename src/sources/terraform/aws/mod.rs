@@ -40,6 +40,7 @@ mod cluster;
 mod groups;
 mod ingress;
 mod instance;
+mod member;
 mod read;
 #[cfg(test)]
 mod tests;
@@ -84,18 +85,18 @@ pub fn target(
     if resource.kind == CLUSTER_INSTANCE
         || !matches!(attr(resource, "cluster_identifier"), Attr::Unset)
     {
-        return orphan_member(spec, config, resource);
+        return orphan_member(spec, config, resource, now);
     }
     Some(instance(spec, config, resource, now))
 }
 
 /// A cluster member is judged as its cluster. One whose cluster is not in
-/// this configuration is listed, not dropped: its cluster decides backups,
-/// encryption and parameters, so it cannot be judged on its own.
+/// this configuration is audited for what it decides itself ([`member`]).
 fn orphan_member(
     spec: &TerraformSpec,
     config: &Configuration,
     member: &Resource,
+    now: DateTime<Utc>,
 ) -> Option<Collected> {
     let path = "cluster_identifier";
     let mut undecided = false;
@@ -110,28 +111,7 @@ fn orphan_member(
     if undecided {
         return None;
     }
-    let named = match attr(member, path) {
-        Attr::Set(value) => as_text(value).unwrap_or_else(|| value.to_string()),
-        Attr::Unresolved(expression) => expression.to_string(),
-        Attr::Unset => "?".into(),
-    };
-    let public = matches!(
-        attr(member, "publicly_accessible"),
-        Attr::Set(Json::Bool(true))
-    );
-    Some(Err(crate::facts::snapshot::TargetFailure {
-        id: super::target_id(spec, member),
-        kind: crate::target::Kind::Terraform,
-        error: format!(
-            "{}: not audited on its own: a member of DB cluster {named}, which is not in this configuration, and the cluster decides its backups, encryption and parameters{}: audit the configuration that declares the cluster together with this one, or the running cluster (rds://REGION/cluster/ID)",
-            member.address,
-            if public {
-                " (note: it sets publicly_accessible = true)"
-            } else {
-                ""
-            }
-        ),
-    }))
+    Some(member::lone_member(spec, member, now))
 }
 
 /// The engine family sqlready judges. Must agree with
@@ -149,14 +129,45 @@ fn engine_family(engine: &str) -> Option<&'static str> {
 // Engine and version.
 
 struct Engine {
-    /// As RDS names it: `postgres`, `aurora-mysql`, …
+    /// As RDS names it: `postgres`, `aurora-mysql`, …; empty when unknown.
     raw: String,
-    /// As sqlready judges it: `postgres`, `mysql`, `mariadb`.
+    /// As sqlready judges it: `postgres`, `mysql`, `mariadb`; empty when unknown.
     family: &'static str,
     origin: String,
+    /// Why the engine is unknown (and what resolves it): the target is still
+    /// audited, and only the checks that need the engine stay `unknown`.
+    unknown: Option<(String, Option<String>)>,
 }
 
-/// The engine, from the resource or (a read replica) from its source.
+impl Engine {
+    fn unknown(reason: String, fix: Option<String>) -> Engine {
+        Engine {
+            raw: String::new(),
+            family: "",
+            origin: String::new(),
+            unknown: Some((reason, fix)),
+        }
+    }
+
+    /// `rds.engine`, and `target.engine` when unknown (the checks that need
+    /// an engine are then `unknown` with this reason, the others judge).
+    fn record(&self, w: &mut Writer<'_>) {
+        match &self.unknown {
+            None => w.known("rds.engine", self.origin.clone(), self.raw.clone()),
+            Some((reason, fix)) => {
+                let reason = format!("{}: {reason}", w.resource.address);
+                for fact in ["rds.engine", "target.engine"] {
+                    w.sink.unknown(fact, reason.clone(), fix.as_deref());
+                }
+            }
+        }
+    }
+}
+
+/// The engine, from the resource or (a read replica) from its source. An
+/// engine only apply knows is an unknown engine, not an error: the facts
+/// that do not depend on it are still judged. `Err` only for an engine
+/// sqlready does not audit, or none at all where the provider requires one.
 fn engine(resource: &Resource, source: Option<&Resource>) -> Result<Engine, String> {
     let inherited = source.and_then(|s| Some((s, s.string("engine")?)));
     let (raw, origin) = match (attr(resource, "engine"), inherited) {
@@ -170,13 +181,13 @@ fn engine(resource: &Resource, source: Option<&Resource>) -> Result<Engine, Stri
         ),
         (Attr::Unresolved(expression), _) => {
             let (reason, fix) = unresolved_reason("engine", expression);
-            return Err(format!("{reason}: {fix}"));
+            return Ok(Engine::unknown(reason, Some(fix)));
         }
         _ if !matches!(attr(resource, "replicate_source_db"), Attr::Unset) => {
-            return Err(
-                "engine is not set and the source of this read replica is not in this configuration: sqlready cannot tell its engine; audit the running replica (rds://REGION/db/ID)"
-                    .into(),
-            );
+            return Ok(Engine::unknown(
+                "engine is not set and the source of this read replica is not in this configuration: a replica runs its source's engine, which sqlready cannot tell from here".into(),
+                Some("audit the running replica (rds://REGION/db/ID), or the configuration that declares its source together with this one".into()),
+            ));
         }
         _ => return Err("engine is not set (the provider requires it)".into()),
     };
@@ -185,6 +196,7 @@ fn engine(resource: &Resource, source: Option<&Resource>) -> Result<Engine, Stri
             raw,
             family,
             origin,
+            unknown: None,
         }),
         None => Err(format!(
             "{raw}: sqlready audits RDS for PostgreSQL, MySQL and MariaDB and Aurora PostgreSQL and MySQL; this {} is not audited",
@@ -226,6 +238,62 @@ fn version(resource: &Resource, source: Option<&Resource>) -> Read<String> {
     }
 }
 
+/// Aurora's own end of standard support per major version, where the AWS
+/// documentation states it: "the Aurora end of standard support date for
+/// Aurora MySQL version 2 is October 31, 2024" (Aurora User Guide, Using
+/// Amazon RDS Extended Support). Aurora's calendar is not the community's:
+/// Aurora MySQL 3 (MySQL 8.0 compatible) is not judged by MySQL 8.0's end of
+/// life. A major without a date here is unknown for a planned cluster, and
+/// read from RDS (DescribeDBMajorEngineVersions) for a running one.
+const AURORA_STANDARD_SUPPORT_END: &[(&str, &str, &str)] = &[("aurora-mysql", "5.7", "2024-10-31")];
+
+/// Where [`AURORA_STANDARD_SUPPORT_END`] comes from.
+const AURORA_CALENDAR_SOURCE: &str =
+    "Aurora end of standard support (Aurora User Guide, Using Amazon RDS Extended Support)";
+
+/// `version.eol_date` / `version.days_until_eol` of an Aurora engine, by
+/// Aurora's calendar, not the community's. Returns the end of standard
+/// support when known (for the Extended Support judgement).
+fn aurora_support(
+    w: &mut Writer<'_>,
+    engine: &Engine,
+    major: &str,
+    today: chrono::NaiveDate,
+) -> Option<chrono::NaiveDate> {
+    let address = w.resource.address.clone();
+    let raw = if engine.raw == "aurora" {
+        "aurora-mysql"
+    } else {
+        engine.raw.as_str()
+    };
+    let end = AURORA_STANDARD_SUPPORT_END
+        .iter()
+        .find(|(e, m, _)| *e == raw && *m == major)
+        .and_then(|(_, _, date)| date.parse::<chrono::NaiveDate>().ok());
+    match end {
+        Some(end) => {
+            w.sink
+                .known("version.eol_date", AURORA_CALENDAR_SOURCE, end.to_string());
+            w.sink.known(
+                "version.days_until_eol",
+                AURORA_CALENDAR_SOURCE,
+                (end - today).num_days(),
+            );
+        }
+        None => {
+            let reason = format!(
+                "{address}: {raw} {major} follows Aurora's own release calendar, not the community's end of life, and sqlready embeds no Aurora date for it"
+            );
+            let fix = Some(
+                "audit the running cluster (rds://REGION/cluster/ID): RDS tells Aurora's dates (DescribeDBMajorEngineVersions)",
+            );
+            w.sink.unknown("version.eol_date", reason.clone(), fix);
+            w.sink.unknown("version.days_until_eol", reason, fix);
+        }
+    }
+    end
+}
+
 /// The value of `engine_lifecycle_support` that opts out of RDS Extended Support.
 const EXTENDED_SUPPORT_DISABLED: &str = "open-source-rds-extended-support-disabled";
 
@@ -234,10 +302,14 @@ const EXTENDED_SUPPORT_DISABLED: &str = "open-source-rds-extended-support-disabl
 /// a date only RDS's calendar gives (read for a running instance). Judging a
 /// planned MySQL 8.0 by the upstream date would be a false `fail`: the
 /// support end is then unknown, unless the resource opts out.
-fn extended_support(w: &mut Writer<'_>, engine: &Engine, major: &str, today: chrono::NaiveDate) {
-    let Some(upstream_end) =
-        eol::end_of_life(engine.family, major).or_else(|| eol::ended_by(engine.family, major))
-    else {
+fn extended_support(
+    w: &mut Writer<'_>,
+    engine: &Engine,
+    major: &str,
+    standard_end: Option<chrono::NaiveDate>,
+    today: chrono::NaiveDate,
+) {
+    let Some(upstream_end) = standard_end else {
         return;
     };
     if upstream_end >= today {
@@ -253,7 +325,7 @@ fn extended_support(w: &mut Writer<'_>, engine: &Engine, major: &str, today: chr
         _ => "engine_lifecycle_support is not set, so RDS enrols it in Extended Support".into(),
     };
     let reason = format!(
-        "{address}: {} {major} passed its upstream end of life on {upstream_end}, but {lifecycle}: RDS keeps patching it until the end of Extended Support, a date only RDS's calendar gives",
+        "{address}: {} {major} passed its end of standard support on {upstream_end}, but {lifecycle}: RDS keeps patching it until the end of Extended Support, a date only RDS's calendar gives",
         engine.family
     );
     let fix = Some(
@@ -268,6 +340,13 @@ fn extended_support(w: &mut Writer<'_>, engine: &Engine, major: &str, today: chr
 fn version_facts(w: &mut Writer<'_>, engine: &Engine, version: &Read<String>, now: DateTime<Utc>) {
     let today = now.date_naive();
     let address = w.resource.address.clone();
+    let version = match &engine.unknown {
+        Some((reason, fix)) => &Read::Unknown(
+            format!("its major version and support dates depend on the engine: {reason}"),
+            fix.clone(),
+        ),
+        None => version,
+    };
     match version {
         Read::Known(text, origin) => {
             match eol::major_of(engine.family, text) {
@@ -280,7 +359,13 @@ fn version_facts(w: &mut Writer<'_>, engine: &Engine, version: &Read<String>, no
                         &format!("{address}: {origin}"),
                         today,
                     );
-                    extended_support(w, engine, &major, today);
+                    let standard_end = if engine.raw.starts_with("aurora") {
+                        aurora_support(w, engine, &major, today)
+                    } else {
+                        eol::end_of_life(engine.family, &major)
+                            .or_else(|| eol::ended_by(engine.family, &major))
+                    };
+                    extended_support(w, engine, &major, standard_end, today);
                 }
                 None => {
                     for fact in [

@@ -350,19 +350,25 @@ resource "aws_db_instance" "member" {
         oracle.error
     );
     assert_eq!(oracle.id, "terraform://main.tf#aws_db_instance.erp");
-    let any = targets["aws_db_instance.any"].as_ref().unwrap_err();
-    assert!(
-        any.error.contains("var.engine") && any.error.contains(PLAN_FIX),
-        "{}",
-        any.error
-    );
-    // Its cluster is not in this configuration: listed, not dropped.
-    let member = targets["aws_db_instance.member"].as_ref().unwrap_err();
-    assert!(
-        member.error.contains("DB cluster orders"),
-        "{}",
-        member.error
-    );
+    // An engine only a plan knows: audited, what needs the engine unknown.
+    let any = facts(&targets, "aws_db_instance.any");
+    match &any.get("target.engine").unwrap().state {
+        FactState::Unknown { unknown, resolve } => {
+            assert!(unknown.contains("var.engine"), "{unknown}");
+            assert_eq!(resolve.as_deref(), Some(PLAN_FIX));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Its cluster is not in this configuration: audited for what it decides itself.
+    let member = facts(&targets, "aws_db_instance.member");
+    assert_eq!(value(member, "network.public_ip"), &json!(false));
+    assert_eq!(value(member, "rds.engine"), &json!("aurora-mysql"));
+    match &member.get("backups.enabled").unwrap().state {
+        FactState::Unknown { unknown, .. } => {
+            assert!(unknown.contains("DB cluster orders"), "{unknown}")
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -494,31 +500,92 @@ resource "aws_db_instance" "main" {
 }
 
 #[test]
-fn a_member_whose_cluster_is_elsewhere_is_listed_not_dropped() {
+fn a_member_whose_cluster_is_elsewhere_is_audited_for_its_own_attributes() {
     let targets = hcl(r#"
 resource "aws_rds_cluster_instance" "reader" {
   cluster_identifier  = "ledger"
   engine              = "aurora-postgresql"
+  engine_version      = "16.4"
   instance_class      = "db.r6g.large"
   publicly_accessible = true
 }
 "#);
-    let failure = targets["aws_rds_cluster_instance.reader"]
-        .as_ref()
-        .expect_err("listed as not audited");
-    assert!(
-        failure.error.contains("DB cluster ledger"),
-        "{}",
-        failure.error
+    let reader = facts(&targets, "aws_rds_cluster_instance.reader");
+    // What the member decides is judged, publicly_accessible above all.
+    assert_eq!(value(reader, "network.public_ip"), &json!(true));
+    assert_eq!(value(reader, "version.major"), &json!("16"));
+    assert_eq!(
+        value(reader, "rds.monitoring.enhanced_interval_seconds"),
+        &json!(0)
     );
+    // What its cluster decides is unknown, naming the cluster and the fix.
+    for fact in [
+        "backups.enabled",
+        "encryption.at_rest",
+        "network.tls_required",
+    ] {
+        match &reader.get(fact).unwrap().state {
+            FactState::Unknown { unknown, resolve } => {
+                assert!(unknown.contains("DB cluster ledger"), "{unknown}");
+                assert!(
+                    resolve
+                        .as_deref()
+                        .unwrap()
+                        .contains("rds://REGION/cluster/ID"),
+                    "{resolve:?}"
+                );
+            }
+            other => panic!("{fact}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn aurora_versions_follow_auroras_calendar_not_the_communitys() {
+    let targets = hcl(r#"
+resource "aws_rds_cluster" "v3" {
+  engine         = "aurora-mysql"
+  engine_version = "8.0.mysql_aurora.3.08.0"
+}
+resource "aws_rds_cluster" "v2" {
+  engine                   = "aurora-mysql"
+  engine_version           = "5.7.mysql_aurora.2.12.3"
+  engine_lifecycle_support = "open-source-rds-extended-support-disabled"
+}
+resource "aws_db_instance" "community" {
+  engine         = "mysql"
+  engine_version = "8.0.39"
+  engine_lifecycle_support = "open-source-rds-extended-support-disabled"
+}
+"#);
+    // Aurora MySQL 3 is not judged by MySQL 8.0's community end of life.
+    let v3 = facts(&targets, "aws_rds_cluster.v3");
+    assert_eq!(value(v3, "version.major"), &json!("8.0"));
+    match &v3.get("version.eol_date").unwrap().state {
+        FactState::Unknown { unknown, resolve } => {
+            assert!(
+                unknown.contains("Aurora's own release calendar"),
+                "{unknown}"
+            );
+            assert!(
+                resolve
+                    .as_deref()
+                    .unwrap()
+                    .contains("rds://REGION/cluster/ID")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Aurora MySQL 2: Aurora's documented end of standard support.
+    let v2 = facts(&targets, "aws_rds_cluster.v2");
+    assert_eq!(value(v2, "version.eol_date"), &json!("2024-10-31"));
     assert!(
-        failure.error.contains("publicly_accessible = true"),
-        "{}",
-        failure.error
+        v2.get("version.eol_date")
+            .unwrap()
+            .origin
+            .contains("Aurora end of standard support")
     );
-    assert!(
-        failure.error.contains("rds://REGION/cluster/ID"),
-        "{}",
-        failure.error
-    );
+    // RDS for MySQL keeps the community date.
+    let community = facts(&targets, "aws_db_instance.community");
+    assert!(value(community, "version.eol_date").is_string());
 }
