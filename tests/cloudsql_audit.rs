@@ -1065,7 +1065,7 @@ fn source_representations_are_skipped_and_backup_runs_are_read_past_on_demand_on
 fn prowler_parity_ca_flags_and_deny_periods() {
     let report = audit(&["cloudsql://acme-prod/pg-ca-expiring"]).json();
     let t = target(&report, "cloudsql://acme-prod/pg-ca-expiring");
-    let ca = finding(t, "network_security.server_ca_expiring");
+    let ca = finding(t, "network.server_ca_expiring");
     assert_eq!(ca["status"], "warn", "{ca:#}");
     let text = ca["detail"].as_str().unwrap();
     assert!(
@@ -1073,16 +1073,16 @@ fn prowler_parity_ca_flags_and_deny_periods() {
             && (text.contains("39 day(s)") || text.contains("40 day(s)")),
         "{text}"
     );
-    assert_eq!(status(t, "network_security.server_ca_valid"), "pass");
-    let logging = finding(t, "audit_logging.cloudsql_connection_logging");
+    assert_eq!(status(t, "network.server_ca_valid"), "pass");
+    let logging = finding(t, "audit.cloudsql_connection_logging");
     assert_eq!(logging["status"], "warn", "{logging:#}");
     let text = logging["detail"].as_str().unwrap();
     assert!(
         text.contains("log_connections is off") && !text.contains("log_disconnections is off"),
         "{text}"
     );
-    assert_eq!(status(t, "audit_logging.cloudsql_log_statement"), "pass");
-    let denied = finding(t, "version_support.cloudsql_maintenance_denied");
+    assert_eq!(status(t, "audit.cloudsql_log_statement"), "pass");
+    let denied = finding(t, "version.cloudsql_maintenance_denied");
     assert_eq!(denied["status"], "warn", "{denied:#}");
     let text = denied["detail"].as_str().unwrap();
     assert!(
@@ -1099,13 +1099,13 @@ fn prowler_parity_ca_flags_and_deny_periods() {
     // pg-good: a CA valid for years and both connection flags on.
     let report = audit(&["cloudsql://acme-prod/pg-good"]).json();
     let good = target(&report, "cloudsql://acme-prod/pg-good");
-    assert_eq!(status(good, "network_security.server_ca_expiring"), "pass");
+    assert_eq!(status(good, "network.server_ca_expiring"), "pass");
     assert_eq!(
-        status(good, "audit_logging.cloudsql_connection_logging"),
+        status(good, "audit.cloudsql_connection_logging"),
         "pass"
     );
     assert_eq!(
-        status(good, "version_support.cloudsql_maintenance_denied"),
+        status(good, "version.cloudsql_maintenance_denied"),
         "pass"
     );
 }

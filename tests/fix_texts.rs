@@ -1218,6 +1218,6 @@ fn rds_fixes_follow_the_deployment() {
         "{autogrow}"
     );
     assert!(fix("disk_autogrow.enabled", None).contains("--max-allocated-storage"));
-    let ca = fix("network_security.server_ca_valid", Some("multi-az-cluster"));
+    let ca = fix("network.server_ca_valid", Some("multi-az-cluster"));
     assert!(ca.contains("modify-db-cluster"), "{ca}");
 }

@@ -541,14 +541,14 @@ fn prowler_parity_findings_are_right_and_named() {
 
     // A CA that expires in 40 days: warn, named, with the date; not a failure yet.
     let expiring = get("pg-ca-expiring");
-    let warn = finding(expiring, "network_security.server_ca_expiring");
+    let warn = finding(expiring, "network.server_ca_expiring");
     assert_eq!(warn["status"], "warn", "{warn:#}");
     let detail = warn["detail"].as_str().unwrap();
     assert!(
         detail.contains(aws_backup_server::EXPIRING_CA) && detail.contains("day(s) from now"),
         "{detail}"
     );
-    assert_eq!(status(expiring, "network_security.server_ca_valid"), "pass");
+    assert_eq!(status(expiring, "network.server_ca_valid"), "pass");
     // Its event subscription sends every category.
     assert_eq!(
         status(expiring, "monitoring.rds_event_subscriptions"),
@@ -556,7 +556,7 @@ fn prowler_parity_findings_are_right_and_named() {
     );
 
     // rds-ca-2019: retired, a failure.
-    let retired = finding(get("pg-ca-2019"), "network_security.server_ca_valid");
+    let retired = finding(get("pg-ca-2019"), "network.server_ca_valid");
     assert_eq!(retired["status"], "fail", "{retired:#}");
     assert!(
         retired["detail"].as_str().unwrap().contains("rds-ca-2019"),
@@ -565,13 +565,13 @@ fn prowler_parity_findings_are_right_and_named() {
 
     // AutoMinorVersionUpgrade off on 15.2, which the engine-version list no longer offers.
     let old = get("pg-old-minor");
-    let auto = finding(old, "version_support.rds_auto_minor_upgrade");
+    let auto = finding(old, "version.rds_auto_minor_upgrade");
     assert_eq!(auto["status"], "warn", "{auto:#}");
     assert!(
         auto["detail"].as_str().unwrap().contains("15.12"),
         "{auto:#}"
     );
-    let minor = finding(old, "version_support.rds_minor_offered");
+    let minor = finding(old, "version.rds_minor_offered");
     assert_eq!(minor["status"], "warn", "{minor:#}");
     assert!(
         minor["detail"]
@@ -587,7 +587,7 @@ fn prowler_parity_findings_are_right_and_named() {
         "{events:#}"
     );
     assert_eq!(
-        status(get("pg-ca-expiring"), "version_support.rds_minor_offered"),
+        status(get("pg-ca-expiring"), "version.rds_minor_offered"),
         "pass"
     );
 
@@ -649,7 +649,7 @@ fn aws_backup_denied_makes_backups_unknown_with_the_permission() {
     let expiring = &targets["rds://ap-southeast-2/db/pg-ca-expiring"];
     assert_eq!(status(expiring, "backups.enabled"), "pass");
     assert_eq!(
-        status(expiring, "network_security.server_ca_expiring"),
+        status(expiring, "network.server_ca_expiring"),
         "warn"
     );
     assert_eq!(
