@@ -194,6 +194,7 @@ pub fn merge(id: &str, cloud: Part, database: Part) -> Collected {
                 sources: Vec::new(),
                 location: None,
                 warnings: api.warnings.into_iter().chain(db.warnings).collect(),
+                tags: api.tags,
             }
         }
     };
@@ -312,6 +313,7 @@ mod tests {
             sources: Vec::new(),
             location: None,
             warnings: Vec::new(),
+            tags: Default::default(),
         }
     }
 

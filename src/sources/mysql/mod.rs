@@ -164,6 +164,7 @@ pub async fn collect(
         sources: Vec::new(),
         location: None,
         warnings,
+        tags: Default::default(),
     })
 }
 
