@@ -39,6 +39,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 const STYLE: &str = include_str!("../../../templates/report.css");
 const SCRIPT: &str = include_str!("../../../templates/report.js");
 
+/// Up to this many targets, a target view lists its passing and
+/// not-applicable findings too; a larger fleet lists only what needs
+/// attention, so 1,000 targets stay under 5 MB (the JSON report and the
+/// evidence bundle hold every finding).
+const FULL_VIEWS: usize = 100;
+
 /// A fact value longer than this is cut in the page (the bundle's
 /// facts.json holds it whole).
 const VALUE_CHARS: usize = 240;
@@ -119,9 +125,8 @@ impl Context {
                 .map(|(path, fact)| {
                     let origin = match &fact.state {
                         crate::facts::FactState::Known { .. } => fact.origin.clone(),
-                        crate::facts::FactState::Unknown { unknown, .. } => {
-                            format!("unknown: {unknown}")
-                        }
+                        // The finding's detail already says why.
+                        crate::facts::FactState::Unknown { .. } => "unknown".to_string(),
                     };
                     (
                         path.clone(),
@@ -325,6 +330,69 @@ struct FindingView {
     fix: Option<usize>,
 }
 
+/// A finding of a large fleet's target view: its line, and the shared
+/// finding (detail, facts, fix) it links to.
+struct Line {
+    code: &'static str,
+    shape: &'static str,
+    status: &'static str,
+    severity: &'static str,
+    check: String,
+    group: usize,
+    waiver: Option<String>,
+    drift: Option<String>,
+}
+
+/// Open findings of a large fleet, each distinct one written once.
+#[derive(Default)]
+struct Groups {
+    views: Vec<(usize, FindingView)>,
+    index: HashMap<String, usize>,
+}
+
+impl Groups {
+    /// The group of `view` (its waiver and drift belong to the target, not the group).
+    fn add(&mut self, mut view: FindingView) -> Line {
+        let line = Line {
+            code: view.code,
+            shape: view.shape,
+            status: view.status,
+            severity: view.severity,
+            check: view.check.clone(),
+            group: 0,
+            waiver: view.waiver.take(),
+            drift: view.drift.take(),
+        };
+        let facts: Vec<String> = view
+            .facts
+            .iter()
+            .map(|f| format!("{}\u{0}{}\u{0}{}\u{0}{}", f.path, f.value, f.source, f.origin))
+            .collect();
+        let key = format!(
+            "{}\u{1}{}\u{1}{}\u{1}{}\u{1}{}\u{1}{:?}",
+            view.check,
+            view.status,
+            view.detail,
+            facts.join("\u{1}"),
+            view.resolve.join("\u{1}"),
+            view.fix
+        );
+        let group = match self.index.get(&key) {
+            Some(group) => *group,
+            None => {
+                let group = self.views.len();
+                self.views.push((0, view));
+                self.index.insert(key, group);
+                group
+            }
+        };
+        if let Some((count, _)) = self.views.get_mut(group) {
+            *count += 1;
+        }
+        Line { group, ..line }
+    }
+}
+
 /// One target's view.
 struct TargetView {
     index: usize,
@@ -334,8 +402,12 @@ struct TargetView {
     tags: Vec<String>,
     warnings: Vec<String>,
     error: Option<String>,
-    /// fail, error, warn, unknown: shown in full.
+    /// fail, error, warn, unknown: shown in full (a fleet of up to
+    /// [`FULL_VIEWS`] targets).
     open: Vec<FindingView>,
+    /// The same, for a larger fleet: one line each, linking to the finding
+    /// as [`Page::groups`] shows it once for every target that has it.
+    lines: Vec<Line>,
     /// pass and n/a: shown folded.
     settled: Vec<FindingView>,
     settled_summary: String,
@@ -390,6 +462,8 @@ struct Page {
     tags: Vec<String>,
     targets: Vec<TargetView>,
     fixes: Vec<String>,
+    /// Open findings shared by the targets of a large fleet: (how many targets, the finding).
+    groups: Vec<(usize, FindingView)>,
     checks: Vec<CheckView>,
     waivers: Vec<WaiverRow>,
 }
@@ -425,6 +499,7 @@ impl Page {
             })
             .collect();
         let mut fixes = Fixes::default();
+        let mut groups = Groups::default();
         let mut rows = Vec::with_capacity(report.targets.len());
         let mut targets = Vec::with_capacity(report.targets.len());
         let (mut engines, mut kinds, mut tags) =
@@ -448,6 +523,7 @@ impl Page {
                 target,
                 context.origins.get(&target.id),
                 &mut fixes,
+                (report.targets.len() > FULL_VIEWS).then_some(&mut groups),
             ));
         }
         let mut used: BTreeMap<&str, &Finding> = BTreeMap::new();
@@ -587,6 +663,7 @@ impl Page {
             tags: tags.into_iter().collect(),
             targets,
             fixes: fixes.texts,
+            groups: groups.views,
             checks,
             waivers,
         }
@@ -684,7 +761,9 @@ fn target_view(
     target: &TargetReport,
     origins: Option<&BTreeMap<String, Origin>>,
     fixes: &mut Fixes,
+    groups: Option<&mut Groups>,
 ) -> TargetView {
+    let full = groups.is_none();
     let mut summary = vec![shown(&target.kind)];
     summary.extend(target.role.as_deref().map(shown));
     if let Some(engine) = &target.engine {
@@ -741,18 +820,36 @@ fn target_view(
         tags: tag_texts(target),
         warnings: target.warnings.iter().map(|w| shown(w)).collect(),
         error: target.error.as_deref().map(shown),
-        open: open
-            .into_iter()
-            .map(|f| finding_view(f, origins, fixes))
-            .collect(),
-        settled_summary: format!(
-            "{passing} passing, {} not applicable",
-            settled.len() - passing
-        ),
-        settled: settled
-            .into_iter()
-            .map(|f| finding_view(f, origins, fixes))
-            .collect(),
+        open: if full {
+            open.iter()
+                .map(|f| finding_view(f, origins, fixes))
+                .collect()
+        } else {
+            Vec::new()
+        },
+        lines: match groups {
+            Some(groups) => open
+                .iter()
+                .map(|f| groups.add(finding_view(f, origins, fixes)))
+                .collect(),
+            None => Vec::new(),
+        },
+        settled_summary: if full {
+            format!("{passing} passing, {} not applicable", settled.len() - passing)
+        } else {
+            format!(
+                "{passing} passing and {} not applicable findings are not listed for a fleet of more than {FULL_VIEWS} targets: the JSON report and the evidence bundle hold every finding",
+                settled.len() - passing
+            )
+        },
+        settled: if full {
+            settled
+                .into_iter()
+                .map(|f| finding_view(f, origins, fixes))
+                .collect()
+        } else {
+            Vec::new()
+        },
     }
 }
 
@@ -806,7 +903,13 @@ fn finding_view(
         title: shown(&finding.title),
         detail: shown(&finding.detail),
         facts,
-        resolve: finding.resolve.iter().map(|r| shown(r)).collect(),
+        // Said once: an unknown's detail often already names what resolves it.
+        resolve: finding
+            .resolve
+            .iter()
+            .filter(|r| !finding.detail.contains(r.as_str()))
+            .map(|r| shown(r))
+            .collect(),
         waiver,
         drift,
         fix: finding.remediation.as_deref().map(|fix| fixes.add(fix)),
