@@ -363,12 +363,12 @@ async fn a_fleet_of_1000_targets_renders_small_and_filters_by_tag_status_and_tex
     assert_eq!(set(visible_rows(&client).await), payments);
     assert_eq!(visible_sections(&client).await, payments.len());
 
-    // …and their failing backups.
-    let backups = item_keys(&report).iter().position(|k| k == "backups").unwrap();
-    select(&client, "f-item", &backups.to_string()).await;
+    // …and those whose point-in-time recovery fails.
+    let pitr = item_keys(&report).iter().position(|k| k == "pitr").unwrap();
+    select(&client, "f-item", &pitr.to_string()).await;
     select(&client, "f-status", "f").await;
     let failing = ids_where(&report, |t| {
-        t["tags"]["team"] == "payments" && t["items"]["backups"] == "fail"
+        t["tags"]["team"] == "payments" && t["items"]["pitr"] == "fail"
     });
     assert!(!failing.is_empty() && failing.len() < payments.len());
     assert_eq!(set(visible_rows(&client).await), failing);
