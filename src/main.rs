@@ -268,8 +268,9 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
         let files = evidence::write(dir, &input, sign_key.as_ref())?;
         eprintln!("evidence bundle: {} ({files} files)", dir.display());
         if args.format == Format::Html {
-            let manifest = std::fs::read(dir.join(evidence::MANIFEST))
-                .with_context(|| format!("cannot read {}", dir.join(evidence::MANIFEST).display()))?;
+            let manifest = std::fs::read(dir.join(evidence::MANIFEST)).with_context(|| {
+                format!("cannot read {}", dir.join(evidence::MANIFEST).display())
+            })?;
             let bundle = render::html::Bundle::Written {
                 dir: dir.display().to_string(),
                 manifest_sha256: evidence::sha256_hex(&manifest),

@@ -13,8 +13,8 @@ use std::collections::BTreeSet;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use tokio::sync::Mutex;
 use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -44,7 +44,14 @@ fn render(dir: &Path, name: &str, facts: &Json) -> (PathBuf, Json) {
     let json_path = dir.join(format!("{name}.json"));
     for (format, out) in [("html", &html), ("json", &json_path)] {
         let output = Command::new(env!("CARGO_BIN_EXE_sqlready"))
-            .args(["audit", "--no-config", "--fail-on", "never", "--format", format])
+            .args([
+                "audit",
+                "--no-config",
+                "--fail-on",
+                "never",
+                "--format",
+                format,
+            ])
             .arg("--facts")
             .arg(&facts_path)
             .arg("-o")
@@ -219,7 +226,10 @@ async fn reset(client: &Client) {
 /// Nothing was fetched: every byte the page shows is in the file.
 async fn assert_offline(client: &Client) {
     let resources = client
-        .execute("return performance.getEntriesByType('resource').map(e => e.name);", vec![])
+        .execute(
+            "return performance.getEntriesByType('resource').map(e => e.name);",
+            vec![],
+        )
         .await
         .unwrap();
     assert_eq!(resources, json!([]), "the page requested other resources");
@@ -270,9 +280,16 @@ async fn the_example_facts_render_and_filter_by_status_and_item() {
     // Status: every target with some failing item.
     select(&client, "f-status", "f").await;
     let failing = ids_where(&report, |t| {
-        t["items"].as_object().unwrap().values().any(|s| s == "fail")
+        t["items"]
+            .as_object()
+            .unwrap()
+            .values()
+            .any(|s| s == "fail")
     });
-    assert!(!failing.is_empty() && failing.len() < all.len(), "the examples differ");
+    assert!(
+        !failing.is_empty() && failing.len() < all.len(),
+        "the examples differ"
+    );
     assert_eq!(set(visible_rows(&client).await), failing);
     assert_eq!(visible_sections(&client).await, failing.len());
 
@@ -292,7 +309,11 @@ async fn the_example_facts_render_and_filter_by_status_and_item() {
         )
         .await
         .unwrap();
-    assert_eq!(total, json!([pitr_failing.len().to_string()]), "only the pitr column, counted");
+    assert_eq!(
+        total,
+        json!([pitr_failing.len().to_string()]),
+        "only the pitr column, counted"
+    );
 
     // Passing `pitr` instead.
     select(&client, "f-status", "p").await;
@@ -336,7 +357,8 @@ fn fleet() -> Json {
         }
         let mut target = examples[n % 3].clone();
         target["id"] = json!(format!("postgres://db-{n:04}.fleet.internal:5432/app"));
-        target["tags"] = json!({"team": teams[n % 4], "env": if n % 5 == 0 { "staging" } else { "prod" }});
+        target["tags"] =
+            json!({"team": teams[n % 4], "env": if n % 5 == 0 { "staging" } else { "prod" }});
         targets.push(target);
     }
     snapshot(targets, failures)
@@ -348,7 +370,10 @@ async fn a_fleet_of_1000_targets_renders_small_and_filters_by_tag_status_and_tex
     let dir = tempfile::tempdir().unwrap();
     let (html, report) = render(dir.path(), "fleet", &fleet());
     let bytes = std::fs::metadata(&html).unwrap().len();
-    assert!(bytes < 5_000_000, "the HTML report of 1,000 targets is {bytes} bytes; at most 5 MB");
+    assert!(
+        bytes < 5_000_000,
+        "the HTML report of 1,000 targets is {bytes} bytes; at most 5 MB"
+    );
     let driver = start_driver();
     let client = browser(&driver).await;
     client.goto(&file_url(&html)).await.unwrap();
@@ -414,7 +439,10 @@ async fn a_fleet_of_1000_targets_renders_small_and_filters_by_tag_status_and_tex
     assert_eq!(first_score, Some(best));
     header.click().await.unwrap();
     let first = visible_rows(&client).await[0].clone();
-    assert!(unreachable.contains(&first), "ascending, the targets without a score come first: {first}");
+    assert!(
+        unreachable.contains(&first),
+        "ascending, the targets without a score come first: {first}"
+    );
     client.close().await.unwrap();
 }
 
@@ -427,7 +455,8 @@ async fn names_and_tags_that_hold_script_stay_text() {
     let dir = tempfile::tempdir().unwrap();
     let mut target = example("postgres-bad")["targets"][0].clone();
     target["id"] = json!(HOSTILE_ID);
-    target["tags"] = json!({"team": HOSTILE_TAG, "<i onmouseover=alert(1)>k</i>": "v\"><svg onload=alert(2)>"});
+    target["tags"] =
+        json!({"team": HOSTILE_TAG, "<i onmouseover=alert(1)>k</i>": "v\"><svg onload=alert(2)>"});
     target["version"] = json!("15<script>alert('version')</script>");
     let mut plain = example("postgres-good")["targets"][0].clone();
     plain["tags"] = json!({"team": "plain"});
@@ -436,8 +465,15 @@ async fn names_and_tags_that_hold_script_stay_text() {
         "kind": "mysql",
         "error": "access denied for '<script>alert(\"error\")</script>' </script>",
     });
-    let (html, report) = render(dir.path(), "hostile", &snapshot(vec![target, plain], vec![failure]));
-    assert_eq!(report["targets"][0]["id"], HOSTILE_ID, "the id reached the report as given");
+    let (html, report) = render(
+        dir.path(),
+        "hostile",
+        &snapshot(vec![target, plain], vec![failure]),
+    );
+    assert_eq!(
+        report["targets"][0]["id"], HOSTILE_ID,
+        "the id reached the report as given"
+    );
     let driver = start_driver();
     let client = browser(&driver).await;
     client.goto(&file_url(&html)).await.unwrap();
@@ -455,7 +491,10 @@ async fn names_and_tags_that_hold_script_stay_text() {
         )
         .await
         .unwrap();
-    assert_eq!(state, json!({"pwned": "undefined", "scripts": 1, "injected": 0}));
+    assert_eq!(
+        state,
+        json!({"pwned": "undefined", "scripts": 1, "injected": 0})
+    );
     screenshot(&client, "hostile").await;
 
     // What the target said is shown as text, exactly.
@@ -477,7 +516,9 @@ async fn names_and_tags_that_hold_script_stay_text() {
         .await
         .unwrap();
     assert!(
-        tags.as_array().unwrap().contains(&json!(format!("team={HOSTILE_TAG}"))),
+        tags.as_array()
+            .unwrap()
+            .contains(&json!(format!("team={HOSTILE_TAG}"))),
         "tags: {tags}"
     );
 
@@ -488,7 +529,11 @@ async fn names_and_tags_that_hold_script_stay_text() {
         // What the text filter reads: the id, the error, the tags.
         let tags: Vec<String> = t["tags"]
             .as_object()
-            .map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap())).collect())
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap()))
+                    .collect()
+            })
             .unwrap_or_default();
         let text = format!("{} {} {}", t["id"], t["error"], tags.join(" ")).to_lowercase();
         text.contains("</script>")

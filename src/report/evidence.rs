@@ -260,7 +260,9 @@ pub fn report_html(input: &BundleInput<'_>, signed: bool) -> Vec<u8> {
         input.catalog,
         input.collected,
         input.thresholds,
-        facts_file.as_ref().map(|(path, sha256)| (path.as_str(), *sha256)),
+        facts_file
+            .as_ref()
+            .map(|(path, sha256)| (path.as_str(), *sha256)),
     );
     context.os_user = os_user();
     context.bundle = super::render::html::Bundle::Inside { signed };

@@ -256,7 +256,10 @@ fn shown(text: &str) -> String {
 
 fn cut(text: String) -> String {
     if text.chars().count() > VALUE_CHARS {
-        format!("{}…", text.chars().take(VALUE_CHARS - 1).collect::<String>())
+        format!(
+            "{}…",
+            text.chars().take(VALUE_CHARS - 1).collect::<String>()
+        )
     } else {
         text
     }
@@ -366,7 +369,12 @@ impl Groups {
         let facts: Vec<String> = view
             .facts
             .iter()
-            .map(|f| format!("{}\u{0}{}\u{0}{}\u{0}{}", f.path, f.value, f.source, f.origin))
+            .map(|f| {
+                format!(
+                    "{}\u{0}{}\u{0}{}\u{0}{}",
+                    f.path, f.value, f.source, f.origin
+                )
+            })
             .collect();
         let key = format!(
             "{}\u{1}{}\u{1}{}\u{1}{}\u{1}{}\u{1}{:?}",
@@ -625,11 +633,7 @@ impl Page {
             finished_at: report
                 .finished_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            score_line: format!(
-                "{} target(s), {}",
-                s.targets,
-                s.coverage.beside(s.score)
-            ),
+            score_line: format!("{} target(s), {}", s.targets, s.coverage.beside(s.score)),
             status_line,
             drift_line,
             provenance: shown(&context.provenance),
@@ -722,10 +726,7 @@ fn row(index: usize, target: &TargetReport) -> Row {
             .score
             .map_or_else(|| "–".to_string(), |s| s.to_string()),
         score_sort: target.score.map_or(-1, i64::from),
-        coverage: format!(
-            "{}/{}",
-            target.coverage.judged, target.coverage.applicable
-        ),
+        coverage: format!("{}/{}", target.coverage.judged, target.coverage.applicable),
         coverage_sort: format!(
             "{:03}{:03}",
             target.coverage.judged, target.coverage.applicable
@@ -835,7 +836,10 @@ fn target_view(
             None => Vec::new(),
         },
         settled_summary: if full {
-            format!("{passing} passing, {} not applicable", settled.len() - passing)
+            format!(
+                "{passing} passing, {} not applicable",
+                settled.len() - passing
+            )
         } else {
             format!(
                 "{passing} passing and {} not applicable findings are not listed for a fleet of more than {FULL_VIEWS} targets: the JSON report and the evidence bundle hold every finding",
@@ -872,10 +876,7 @@ fn finding_view(
         })
         .collect();
     let waiver = finding.waiver.as_ref().map(|w| {
-        let mut text = format!(
-            "waived by {} until {}: {}",
-            w.owner, w.expires, w.reason
-        );
+        let mut text = format!("waived by {} until {}: {}", w.owner, w.expires, w.reason);
         if let Some(ticket) = &w.ticket {
             text.push_str(&format!(" ({ticket})"));
         }

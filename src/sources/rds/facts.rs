@@ -165,7 +165,12 @@ fn replica_facts(sink: &mut FactSink<'_>, health: &replicas::Health, origin: &st
 /// The resource's tags (`TagList`), for finding a team's databases in a report.
 fn tags(list: &[aws_sdk_rds::types::Tag]) -> std::collections::BTreeMap<String, String> {
     list.iter()
-        .filter_map(|tag| Some((tag.key()?.to_string(), tag.value().unwrap_or_default().to_string())))
+        .filter_map(|tag| {
+            Some((
+                tag.key()?.to_string(),
+                tag.value().unwrap_or_default().to_string(),
+            ))
+        })
         .collect()
 }
 
