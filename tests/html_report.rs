@@ -551,3 +551,71 @@ async fn names_and_tags_that_hold_script_stay_text() {
     assert!(client.get_alert_text().await.is_err());
     client.close().await.unwrap();
 }
+
+/// Every evidence bundle holds the page, the manifest lists it and `evidence
+/// verify` checks it; `--format html` beside `--evidence` shows the hash of
+/// the bundle's manifest.
+#[test]
+fn an_evidence_bundle_holds_report_html_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("bundle");
+    let page = dir.path().join("page.html");
+    let run = Command::new(env!("CARGO_BIN_EXE_sqlready"))
+        .args([
+            "audit",
+            "--no-config",
+            "--fail-on",
+            "never",
+            "--format",
+            "html",
+        ])
+        .arg("--facts")
+        .arg(repo("examples/postgres-bad.json"))
+        .arg("--evidence")
+        .arg(&bundle)
+        .arg("-o")
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let manifest = std::fs::read(bundle.join("MANIFEST.json")).unwrap();
+    let listed: Json = serde_json::from_slice(&manifest).unwrap();
+    assert!(
+        listed["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == "report.html"),
+        "MANIFEST.json lists report.html"
+    );
+    let inside = std::fs::read_to_string(bundle.join("report.html")).unwrap();
+    assert!(inside.contains("this page is report.html of a bundle"));
+    let verify = Command::new(env!("CARGO_BIN_EXE_sqlready"))
+        .args(["evidence", "verify"])
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    let hash: String = sha2_hex(&manifest);
+    assert!(
+        std::fs::read_to_string(&page).unwrap().contains(&hash),
+        "the page shows the manifest's SHA-256"
+    );
+}
+
+fn sha2_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
