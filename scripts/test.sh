@@ -21,6 +21,9 @@ ls /usr/lib/llvm-*/lib/libclang.so >/dev/null 2>&1 || need_packages+=(libclang-d
 command -v pkg-config >/dev/null 2>&1 || need_packages+=(pkg-config)
 # RDS tests (issue 4): python3 with venv, for moto
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_packages+=(python3-venv)
+# The HTML report is opened in headless Chromium through chromedriver (tests/html_report.rs).
+[ -x /usr/bin/chromium ] || need_packages+=(chromium)
+[ -x /usr/bin/chromedriver ] || need_packages+=(chromium-driver)
 # PostgreSQL version matrix (tests/pg_versions.rs): server binaries of the other majors come
 # from the npm registry (scripts/pg-versions.sh).
 command -v npm >/dev/null 2>&1 || need_packages+=(npm)

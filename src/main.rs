@@ -226,8 +226,30 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
         }
         Format::Junit => render::junit::render(&report),
         Format::Markdown => render::markdown::render(&report),
+        // Rendered after the bundle (below), whose manifest hash it shows.
+        Format::Html => String::new(),
     };
-    emit(&text, args.output.as_deref())?;
+    let facts_file = args
+        .facts
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .zip(facts_sha256.clone());
+    let html = |bundle: render::html::Bundle| {
+        let mut context = render::html::Context::new(
+            &catalog,
+            &collected,
+            &thresholds,
+            facts_file.as_ref().map(|(p, s)| (p.as_str(), s.as_str())),
+        );
+        context.os_user = evidence::os_user();
+        context.bundle = bundle;
+        render::html::render(&report, &context)
+    };
+    if args.format != Format::Html {
+        emit(&text, args.output.as_deref())?;
+    } else if evidence_dir.is_none() {
+        emit(&html(render::html::Bundle::None), args.output.as_deref())?;
+    }
     if let Some(dir) = &evidence_dir {
         let invocation = serde_json::json!({
             "targets": audited,
@@ -253,6 +275,17 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
         };
         let files = evidence::write(dir, &input, sign_key.as_ref())?;
         eprintln!("evidence bundle: {} ({files} files)", dir.display());
+        if args.format == Format::Html {
+            let manifest = std::fs::read(dir.join(evidence::MANIFEST)).with_context(|| {
+                format!("cannot read {}", dir.join(evidence::MANIFEST).display())
+            })?;
+            let bundle = render::html::Bundle::Written {
+                dir: dir.display().to_string(),
+                manifest_sha256: evidence::sha256_hex(&manifest),
+                signed: sign_key.is_some(),
+            };
+            emit(&html(bundle), args.output.as_deref())?;
+        }
     }
     Ok(if report.has_errors() {
         TARGET_FAILED

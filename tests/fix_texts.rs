@@ -196,6 +196,7 @@ fn fix_text_exists_for_every_target_kind_applies_admits() {
             sources: Vec::new(),
             location: None,
             warnings: Vec::new(),
+            tags: Default::default(),
         };
         let subject = Subject::new(&target, &Thresholds::default());
         for compiled in &catalog.checks {

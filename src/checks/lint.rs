@@ -377,6 +377,7 @@ pub fn run_example(compiled: &CompiledCheck, example: &Example) -> super::eval::
         sources: Vec::new(),
         location: None,
         warnings: Vec::new(),
+        tags: Default::default(),
     };
     evaluate(compiled, &Subject::new(&target, &Thresholds::default()))
 }

@@ -201,6 +201,7 @@ pub fn merge(id: &str, cloud: Part, database: Part) -> Collected {
                 sources: Vec::new(),
                 location: None,
                 warnings: api.warnings.into_iter().chain(db.warnings).collect(),
+                tags: api.tags,
             }
         }
     };
@@ -319,6 +320,7 @@ mod tests {
             sources: Vec::new(),
             location: None,
             warnings: Vec::new(),
+            tags: Default::default(),
         }
     }
 

@@ -38,6 +38,11 @@ pub struct TargetFacts {
     /// said on stderr. Empty when there is nothing to say.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The provider's labels or tags on the resource (`team`, `env`), for
+    /// finding a team's databases in a report; empty when none were read.
+    /// Attacker-influenced text: every renderer escapes it.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 /// A place in a file: the path as given (relative to where sqlready ran, or

@@ -4,6 +4,7 @@
 //! ```text
 //! DIR/
 //!   report.json                   the JSON report, exactly as --format json prints it
+//!   report.html                   the same report as one self-contained page (--format html)
 //!   run.json                      who ran it, where from, tool version, start/end, options,
 //!                                 and how the facts were obtained (live sources and their
 //!                                 principals, or a facts file and its SHA-256), and the
@@ -129,7 +130,8 @@ pub fn check_destination(dir: &Path) -> Result<(), EvidenceError> {
     }
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+/// Lower-case hex SHA-256 (the manifest's hashes; the HTML report shows the manifest's own).
+pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -248,6 +250,25 @@ pub fn files(input: &BundleInput<'_>) -> BTreeMap<String, Vec<u8>> {
     files
 }
 
+/// The report as the page a person opens first (`--format html`), listed in
+/// the manifest like every other file; it says whether the manifest is signed.
+pub fn report_html(input: &BundleInput<'_>, signed: bool) -> Vec<u8> {
+    let facts_file = input
+        .facts_file
+        .map(|(path, sha256)| (path.display().to_string(), sha256));
+    let mut context = super::render::html::Context::new(
+        input.catalog,
+        input.collected,
+        input.thresholds,
+        facts_file
+            .as_ref()
+            .map(|(path, sha256)| (path.as_str(), *sha256)),
+    );
+    context.os_user = os_user();
+    context.bundle = super::render::html::Bundle::Inside { signed };
+    super::render::html::render(input.report, &context).into_bytes()
+}
+
 /// How the facts were obtained. A bundle judged from a facts file observed
 /// nothing itself: the file could have been written by hand, so the record
 /// says so and pins the file by its SHA-256; a live run names each source
@@ -362,6 +383,7 @@ pub fn write(
     // Removed by the signal handler too if the run is interrupted while building it.
     let _pending = crate::output::Temporary::register(temp.path());
     let mut files = files(input);
+    files.insert("report.html".to_string(), report_html(input, key.is_some()));
     let manifest = Manifest {
         format: FORMAT.to_string(),
         tool: format!("sqlready {}", env!("CARGO_PKG_VERSION")),

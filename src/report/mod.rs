@@ -96,6 +96,10 @@ pub struct TargetReport {
     /// (DESIGN.md allows additions), absent when empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The provider's labels or tags on the resource (an added field, absent
+    /// when empty): what the HTML report filters a fleet by.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
 }
 
 /// How much of the checklist a score stands on: `judged` items (status
@@ -317,6 +321,7 @@ pub fn judge(catalog: &Catalog, facts: &TargetFacts, thresholds: &Thresholds) ->
         sources: facts.sources.clone(),
         location: facts.location.clone(),
         warnings: facts.warnings.clone(),
+        tags: facts.tags.clone(),
     }
 }
 
@@ -357,6 +362,7 @@ fn failed(_catalog: &Catalog, failure: &TargetFailure) -> TargetReport {
         sources: Vec::new(),
         location: None,
         warnings: Vec::new(),
+        tags: BTreeMap::new(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Renderers: each turns the one [`Report`](super::Report) into text.
 
 pub mod escape;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -22,4 +23,6 @@ pub enum Format {
     Junit,
     /// Markdown, for a pull-request comment or a ticket.
     Markdown,
+    /// One self-contained HTML page (fleet matrix, each target's findings, the run), for people.
+    Html,
 }

@@ -208,6 +208,11 @@ pub fn target_facts(readings: &Readings, now: DateTime<Utc>) -> TargetFacts {
         sources: Vec::new(),
         location: None,
         warnings: Vec::new(),
+        tags: instance
+            .settings
+            .as_ref()
+            .map(|s| s.user_labels.clone().into_iter().collect())
+            .unwrap_or_default(),
     }
 }
 

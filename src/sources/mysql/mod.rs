@@ -180,6 +180,7 @@ pub async fn collect(
         sources: Vec::new(),
         location: None,
         warnings,
+        tags: Default::default(),
     })
 }
 

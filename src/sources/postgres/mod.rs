@@ -140,6 +140,7 @@ pub async fn collect(
         sources: Vec::new(),
         location: None,
         warnings,
+        tags: Default::default(),
     })
 }
 

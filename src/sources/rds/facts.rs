@@ -162,6 +162,18 @@ fn replica_facts(sink: &mut FactSink<'_>, health: &replicas::Health, origin: &st
     }
 }
 
+/// The resource's tags (`TagList`), for finding a team's databases in a report.
+fn tags(list: &[aws_sdk_rds::types::Tag]) -> std::collections::BTreeMap<String, String> {
+    list.iter()
+        .filter_map(|tag| {
+            Some((
+                tag.key()?.to_string(),
+                tag.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect()
+}
+
 /// The facts of a standalone DB instance (a primary or a read replica).
 pub fn instance_target(db: &DbInstance, ctx: &Context<'_>) -> TargetFacts {
     let raw_engine = db.engine().unwrap_or_default();
@@ -357,6 +369,7 @@ pub fn instance_target(db: &DbInstance, ctx: &Context<'_>) -> TargetFacts {
         sources: Vec::new(),
         location: None,
         warnings: Vec::new(),
+        tags: tags(db.tag_list()),
     }
 }
 
@@ -609,6 +622,7 @@ pub fn cluster_target(
         sources: Vec::new(),
         location: None,
         warnings: Vec::new(),
+        tags: tags(cluster.tag_list()),
     }
 }
 

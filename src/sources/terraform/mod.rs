@@ -135,6 +135,7 @@ pub fn shell(
             line,
         }),
         warnings: Vec::new(),
+        tags: Default::default(),
     }
 }
 
