@@ -7,14 +7,16 @@
 //! honoured by the SDK itself. A run then makes, per region, one paginated
 //! listing of instances and one of clusters (or one describe for a single
 //! target), one read per distinct custom parameter group (default groups need
-//! none: they cannot be changed), and one lifecycle look-up per engine — never
-//! a call per instance. Conversion to facts is pure and lives in [`facts`].
+//! none: they cannot be changed), one lifecycle look-up per engine, and one
+//! paginated `ec2:DescribeSecurityGroups` for the union of the security groups
+//! listed ([`security_groups`]) — never a call per instance. Conversion to facts is pure and lives in [`facts`].
 
 pub mod errors;
 pub mod facts;
 pub mod identity;
 pub mod params;
 pub mod replicas;
+pub mod security_groups;
 
 pub use errors::RdsError;
 
@@ -104,6 +106,12 @@ pub struct Session {
     lifecycle_down: Mutex<Option<String>>,
     /// Who the run is, asked once (see [`identity`]).
     caller: OnceCell<identity::IdentityAnswer>,
+    /// Security groups read in the run, by (region, id) (see [`security_groups`]).
+    sg_read: Mutex<HashMap<(String, String), security_groups::Group>>,
+    /// Set when ec2:DescribeSecurityGroups was refused: not asked again in the run.
+    sg_denied: Mutex<Option<String>>,
+    /// One security-group read at a time, so concurrent targets reuse what it read.
+    sg_reading: tokio::sync::Mutex<()>,
     pub calls: Arc<CallCounter>,
 }
 
@@ -179,6 +187,9 @@ impl Session {
             lifecycles: Mutex::default(),
             lifecycle_down: Mutex::default(),
             caller: OnceCell::new(),
+            sg_read: Mutex::default(),
+            sg_denied: Mutex::default(),
+            sg_reading: tokio::sync::Mutex::const_new(()),
             calls: Arc::default(),
         }
     }
@@ -461,11 +472,23 @@ impl Session {
         }
         let wanted: Vec<GroupRef> = refs.into_iter().filter(|r| !r.is_default()).collect();
         let concurrency = self.concurrency;
-        let (_, lifecycles) = futures::join!(
+        let sg_ids: BTreeSet<String> = standalone
+            .iter()
+            .flat_map(|db| instance_sg_ids(db))
+            .chain(audited_clusters.iter().flat_map(|(c, _)| cluster_sg_ids(c)))
+            .collect();
+        let (_, lifecycles, sg_answer) = futures::join!(
             stream::iter(&wanted).for_each_concurrent(concurrency, |group| async move {
                 self.group(client, region, group).await;
             }),
-            self.lifecycles_of(client, region, engines)
+            self.lifecycles_of(client, region, engines),
+            async {
+                if sg_ids.is_empty() {
+                    Ok(HashMap::new())
+                } else {
+                    self.security_groups(region, &sg_ids).await
+                }
+            }
         );
 
         // Every listed read replica, described: only working ones count.
@@ -487,7 +510,10 @@ impl Session {
                 lifecycle: &lifecycle,
                 replicas: &replicas,
             };
-            out.push(Ok(facts::instance_target(db, &ctx)));
+            let mut target = facts::instance_target(db, &ctx);
+            let port = db.endpoint().and_then(|e| e.port()).or(db.db_instance_port().filter(|p| *p > 0));
+            security_groups::stamp(&mut target, &instance_sg_ids(db), port, &sg_answer);
+            out.push(Ok(target));
         }
         for (cluster, members) in &audited_clusters {
             let groups = self
@@ -501,7 +527,9 @@ impl Session {
                 lifecycle: &lifecycle,
                 replicas: &replicas,
             };
-            out.push(Ok(facts::cluster_target(cluster, members, &ctx)));
+            let mut target = facts::cluster_target(cluster, members, &ctx);
+            security_groups::stamp(&mut target, &cluster_sg_ids(cluster), cluster.port(), &sg_answer);
+            out.push(Ok(target));
         }
         out.sort_by(|a: &Collected, b: &Collected| target_id(a).cmp(target_id(b)));
         out
@@ -737,7 +765,7 @@ impl Session {
                 .await;
             let page = answer.map_err(|err| {
                 let err = errors::classify(&err, "DescribeDBMajorEngineVersions", region, LIFECYCLE_ATTEMPTS);
-                format!("DescribeDBMajorEngineVersions failed ({err}); version support is judged from sqlready's embedded end-of-life table")
+                format!("DescribeDBMajorEngineVersions failed ({err}); version support is judged from the RDS calendar shipped with sqlready, else the embedded end-of-life table")
             })?;
             for version in page.db_major_engine_versions() {
                 let date = |name: &str| {
@@ -809,6 +837,21 @@ fn param_row(
             source: source.map(str::to_string),
         },
     ))
+}
+
+/// The VPC security groups a standalone instance lists.
+fn instance_sg_ids(db: &DbInstance) -> Vec<String> {
+    security_groups::listed(db.vpc_security_groups().iter().map(|g| g.vpc_security_group_id()))
+}
+
+/// The VPC security groups a cluster lists (its members share them).
+fn cluster_sg_ids(cluster: &DbCluster) -> Vec<String> {
+    security_groups::listed(
+        cluster
+            .vpc_security_groups()
+            .iter()
+            .map(|g| g.vpc_security_group_id()),
+    )
 }
 
 fn pick_lifecycle(
