@@ -356,6 +356,14 @@ fn version_facts(sink: &mut FactSink<'_>, instance: &DatabaseInstance, now: Date
             );
         }
         None => {
+            if eol::end_of_life(parsed.engine, &parsed.major).is_some_and(|end| end >= today) {
+                // A version Cloud SQL has not dated yet is within the community's support.
+                sink.known(
+                    "version.paid_extended_support",
+                    "embedded end-of-life table: within the community's support",
+                    false,
+                );
+            }
             let reason = format!(
                 "Cloud SQL had announced no end of regular support for {} {} when this sqlready was built",
                 parsed.engine, parsed.major

@@ -1129,6 +1129,10 @@ fn version_facts(
             sink.unknown("version.days_until_eol", reason, fix);
         }
         Some(date) => {
+            if date >= today {
+                // Within the community's support: nothing is paid for yet.
+                sink.known("version.paid_extended_support", table.clone(), false);
+            }
             sink.known("version.eol_date", table.clone(), date.to_string());
             sink.known("version.days_until_eol", table, (date - today).num_days());
         }

@@ -340,15 +340,12 @@ impl Session {
                     .into_paginator()
                     .items()
                     .send()
-                    .collect::<Vec<_>>()
+                    .try_collect()
                     .await;
-                let mut read = Vec::new();
-                for item in listed {
-                    match item {
-                        Ok(group) => read.extend(from_sdk(&group)),
-                        Err(err) => return Err(self.refused(region, &err)),
-                    }
-                }
+                let read: Vec<Group> = match listed {
+                    Ok(groups) => groups.iter().filter_map(from_sdk).collect(),
+                    Err(err) => return Err(self.refused(region, &err)),
+                };
                 let mut known = self.sg_read.lock().unwrap_or_else(|e| e.into_inner());
                 for group in read {
                     known.insert((region.to_string(), group.id.clone()), group);
