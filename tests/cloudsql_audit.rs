@@ -479,7 +479,8 @@ fn bad_mysql_primary() {
         .to_string();
     assert!(
         fix.lines()
-            .any(|l| l == "gcloud sql instances patch INSTANCE --authorized-networks=198.51.100.0/24"),
+            .any(|l| l
+                == "gcloud sql instances patch INSTANCE --authorized-networks=198.51.100.0/24"),
         "{fix}"
     );
     assert!(

@@ -556,7 +556,10 @@ fn security_groups_are_read_once_per_region_and_judged_on_the_port() {
     assert!(text.contains("(db-open): 0.0.0.0/0"), "{open:#}");
     assert!(text.contains("every public IPv4 address"), "{open:#}");
     assert_eq!(status(target("db/pg-open-public"), PRIVATE), "pass");
-    assert_eq!(item(target("db/pg-open-public"), "network_security"), "fail");
+    assert_eq!(
+        item(target("db/pg-open-public"), "network_security"),
+        "fail"
+    );
 
     // Two halves in two groups are the whole internet together.
     let halves = finding(target("db/pg-halves-public"), PUBLIC);
@@ -596,7 +599,10 @@ fn security_groups_are_read_once_per_region_and_judged_on_the_port() {
 
     // The raw EC2 answer is kept as evidence of the target.
     let evidence = target("db/pg-open-public")["evidence"].to_string();
-    assert!(evidence.contains("DescribeSecurityGroups") || run.stdout.contains("DescribeSecurityGroups"));
+    assert!(
+        evidence.contains("DescribeSecurityGroups")
+            || run.stdout.contains("DescribeSecurityGroups")
+    );
 
     // One call for the union of the region's groups, never one per database.
     let calls = api_calls(&run.stderr);

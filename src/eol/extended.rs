@@ -35,7 +35,8 @@ pub const RDS_TABLE_DATE: &str = "2026-12-01";
 pub const MAX_AGE_DAYS: i64 = 400;
 
 /// What RDS Extended Support costs, in words (for evidence and details).
-pub const RDS_CHARGE: &str = "billed per vCPU-hour on top of the instance, at a higher rate from the third year";
+pub const RDS_CHARGE: &str =
+    "billed per vCPU-hour on top of the instance, at a higher rate from the third year";
 
 /// (RDS engine, major, end of standard support, start of year-3 pricing, end of Extended Support).
 /// Aurora PostgreSQL follows RDS for PostgreSQL's dates; Aurora MySQL has its own.
@@ -47,18 +48,72 @@ const RDS: &[(&str, &str, &str, &str, &str)] = &[
     ("postgres", "15", "2028-02-29", "2030-03-01", "2031-02-28"),
     ("postgres", "16", "2029-02-28", "2031-03-01", "2032-02-29"),
     ("postgres", "17", "2030-02-28", "2032-03-01", "2033-02-28"),
-    ("aurora-postgresql", "11", "2024-02-29", "2026-03-01", "2027-03-31"),
-    ("aurora-postgresql", "12", "2025-02-28", "2027-03-01", "2028-02-29"),
-    ("aurora-postgresql", "13", "2026-02-28", "2028-03-01", "2029-02-28"),
-    ("aurora-postgresql", "14", "2027-02-28", "2029-03-01", "2030-02-28"),
-    ("aurora-postgresql", "15", "2028-02-29", "2030-03-01", "2031-02-28"),
-    ("aurora-postgresql", "16", "2029-02-28", "2031-03-01", "2032-02-29"),
-    ("aurora-postgresql", "17", "2030-02-28", "2032-03-01", "2033-02-28"),
+    (
+        "aurora-postgresql",
+        "11",
+        "2024-02-29",
+        "2026-03-01",
+        "2027-03-31",
+    ),
+    (
+        "aurora-postgresql",
+        "12",
+        "2025-02-28",
+        "2027-03-01",
+        "2028-02-29",
+    ),
+    (
+        "aurora-postgresql",
+        "13",
+        "2026-02-28",
+        "2028-03-01",
+        "2029-02-28",
+    ),
+    (
+        "aurora-postgresql",
+        "14",
+        "2027-02-28",
+        "2029-03-01",
+        "2030-02-28",
+    ),
+    (
+        "aurora-postgresql",
+        "15",
+        "2028-02-29",
+        "2030-03-01",
+        "2031-02-28",
+    ),
+    (
+        "aurora-postgresql",
+        "16",
+        "2029-02-28",
+        "2031-03-01",
+        "2032-02-29",
+    ),
+    (
+        "aurora-postgresql",
+        "17",
+        "2030-02-28",
+        "2032-03-01",
+        "2033-02-28",
+    ),
     ("mysql", "5.7", "2024-02-29", "2026-03-01", "2027-02-28"),
     ("mysql", "8.0", "2026-07-31", "2028-08-01", "2029-07-31"),
     ("mysql", "8.4", "2029-07-31", "2031-08-01", "2032-07-31"),
-    ("aurora-mysql", "5.7", "2024-10-31", "2026-03-01", "2027-02-28"),
-    ("aurora-mysql", "8.0", "2028-04-30", "2030-05-01", "2031-04-30"),
+    (
+        "aurora-mysql",
+        "5.7",
+        "2024-10-31",
+        "2026-03-01",
+        "2027-02-28",
+    ),
+    (
+        "aurora-mysql",
+        "8.0",
+        "2028-04-30",
+        "2030-05-01",
+        "2031-04-30",
+    ),
 ];
 
 /// A major version's provider calendar.
@@ -128,7 +183,10 @@ mod tests {
             let c = rds(engine, major).unwrap_or_else(|| panic!("{engine} {major}"));
             assert!(c.standard_end < c.extended_end, "{engine} {major}");
             let y3 = c.year3_start.expect("year 3");
-            assert!(c.standard_end < y3 && y3 <= c.extended_end, "{engine} {major}");
+            assert!(
+                c.standard_end < y3 && y3 <= c.extended_end,
+                "{engine} {major}"
+            );
             // Up to three years of Extended Support.
             assert!((c.extended_end - c.standard_end).num_days() <= 3 * 366 + 31);
             let same = RDS

@@ -183,8 +183,8 @@ pub fn split_networks(current: &[String]) -> (Vec<String>, Vec<String>) {
     let mut dropped = Vec::new();
     loop {
         let list: Vec<&str> = kept.iter().map(String::as_str).collect();
-        let Some(widest) = crate::sources::netrange::exposure(&list)
-            .and_then(|e| e.entries.into_iter().next())
+        let Some(widest) =
+            crate::sources::netrange::exposure(&list).and_then(|e| e.entries.into_iter().next())
         else {
             break;
         };
@@ -203,7 +203,8 @@ pub fn merge_authorized_networks(fix: &str, current: &[String]) -> String {
     const FLAG: &str = "--authorized-networks=";
     let plain = current.iter().all(|n| {
         !n.is_empty()
-            && n.chars().all(|c| c.is_ascii_hexdigit() || ".:/".contains(c))
+            && n.chars()
+                .all(|c| c.is_ascii_hexdigit() || ".:/".contains(c))
             && crate::sources::netrange::parse(n).is_some()
     });
     if !fix.contains(FLAG) || !plain {
@@ -300,7 +301,13 @@ mod tests {
             text.contains("patch INSTANCE --authorized-networks=81.2.69.0/24,10.0.0.0/8\n"),
             "{text}"
         );
-        assert!(text.lines().nth(1).unwrap().contains("dropped because they open it to the internet: 0.0.0.0/0"), "{text}");
+        assert!(
+            text.lines()
+                .nth(1)
+                .unwrap()
+                .contains("dropped because they open it to the internet: 0.0.0.0/0"),
+            "{text}"
+        );
         // The first line still warns that the list is replaced.
         assert!(text.starts_with("# --authorized-networks replaces"));
     }
@@ -329,7 +336,13 @@ mod tests {
         let text = merge_authorized_networks(NETWORKS_FIX, &nets(&["0.0.0.0/0", "1.2.3.4/32;rm"]));
         assert_eq!(text, NETWORKS_FIX);
         // A fix without the flag is not touched.
-        assert_eq!(merge_authorized_networks("gcloud sql instances patch I --require-ssl\n", &nets(&["0.0.0.0/0"])), "gcloud sql instances patch I --require-ssl\n");
+        assert_eq!(
+            merge_authorized_networks(
+                "gcloud sql instances patch I --require-ssl\n",
+                &nets(&["0.0.0.0/0"])
+            ),
+            "gcloud sql instances patch I --require-ssl\n"
+        );
     }
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -155,7 +155,11 @@ pub fn security_groups() -> &'static Moto {
     static SERVER: OnceLock<Moto> = OnceLock::new();
     SERVER.get_or_init(|| {
         let moto = start();
-        seed_output("tests/fixtures/rds/seed_security_groups.py", &moto, "scenarios");
+        seed_output(
+            "tests/fixtures/rds/seed_security_groups.py",
+            &moto,
+            "scenarios",
+        );
         moto
     })
 }
@@ -168,7 +172,10 @@ pub fn ec2_denied() -> &'static (Moto, String, String) {
         let moto = start();
         let printed = seed_output("tests/fixtures/rds/seed_security_groups.py", &moto, "deny");
         let key: serde_json::Value = serde_json::from_str(printed.trim()).expect("the key as JSON");
-        let id = key["AccessKeyId"].as_str().expect("AccessKeyId").to_string();
+        let id = key["AccessKeyId"]
+            .as_str()
+            .expect("AccessKeyId")
+            .to_string();
         let secret = key["SecretAccessKey"]
             .as_str()
             .expect("SecretAccessKey")

@@ -12,7 +12,8 @@ pub const CALENDAR_SOURCE: &str = "Cloud SQL database version policies (cloud.go
 pub const CALENDAR_DATE: &str = "2026-11-01";
 
 /// What Cloud SQL extended support costs, in words.
-pub const CHARGE: &str = "billed on top of the instance (per vCPU-hour), with no new Cloud SQL features";
+pub const CHARGE: &str =
+    "billed on top of the instance (per vCPU-hour), with no new Cloud SQL features";
 
 /// (engine, major, end of regular support = extended support start, deprecation).
 /// Versions Cloud SQL had not dated when this table was written (PostgreSQL 18,

@@ -1099,7 +1099,14 @@ fn version_facts(
         }
         Lifecycle::Unavailable(reason) => reason.clone(),
     };
-    if rds_calendar_facts(sink, engine, &major, lifecycle_support, &fallback_reason, today) {
+    if rds_calendar_facts(
+        sink,
+        engine,
+        &major,
+        lifecycle_support,
+        &fallback_reason,
+        today,
+    ) {
         return;
     }
     let table = format!(

@@ -511,7 +511,10 @@ impl Session {
                 replicas: &replicas,
             };
             let mut target = facts::instance_target(db, &ctx);
-            let port = db.endpoint().and_then(|e| e.port()).or(db.db_instance_port().filter(|p| *p > 0));
+            let port = db
+                .endpoint()
+                .and_then(|e| e.port())
+                .or(db.db_instance_port().filter(|p| *p > 0));
             security_groups::stamp(&mut target, &instance_sg_ids(db), port, &sg_answer);
             out.push(Ok(target));
         }
@@ -528,7 +531,12 @@ impl Session {
                 replicas: &replicas,
             };
             let mut target = facts::cluster_target(cluster, members, &ctx);
-            security_groups::stamp(&mut target, &cluster_sg_ids(cluster), cluster.port(), &sg_answer);
+            security_groups::stamp(
+                &mut target,
+                &cluster_sg_ids(cluster),
+                cluster.port(),
+                &sg_answer,
+            );
             out.push(Ok(target));
         }
         out.sort_by(|a: &Collected, b: &Collected| target_id(a).cmp(target_id(b)));
@@ -841,7 +849,11 @@ fn param_row(
 
 /// The VPC security groups a standalone instance lists.
 fn instance_sg_ids(db: &DbInstance) -> Vec<String> {
-    security_groups::listed(db.vpc_security_groups().iter().map(|g| g.vpc_security_group_id()))
+    security_groups::listed(
+        db.vpc_security_groups()
+            .iter()
+            .map(|g| g.vpc_security_group_id()),
+    )
 }
 
 /// The VPC security groups a cluster lists (its members share them).

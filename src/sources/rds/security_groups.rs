@@ -256,9 +256,10 @@ pub fn stamp(target: &mut TargetFacts, ids: &[String], port: Option<i32>, answer
         }
         Verdict::Unknown { reason, fix } => {
             for key in [OPEN, COVERS] {
-                target
-                    .facts
-                    .insert(key.into(), Fact::unknown(source, reason.clone(), fix.clone()));
+                target.facts.insert(
+                    key.into(),
+                    Fact::unknown(source, reason.clone(), fix.clone()),
+                );
             }
         }
     }
@@ -492,7 +493,12 @@ mod tests {
                 "tcp",
                 5432,
                 5432,
-                &["10.0.0.0/8", "172.16.0.0/12", "203.0.113.0/24", "198.51.100.7/32"],
+                &[
+                    "10.0.0.0/8",
+                    "172.16.0.0/12",
+                    "203.0.113.0/24",
+                    "198.51.100.7/32",
+                ],
             )],
         )]);
         let (open, covers) = open_of(judge(&ids(&["sg-1"]), Some(5432), &found));

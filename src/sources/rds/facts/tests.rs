@@ -266,7 +266,9 @@ fn retention_zero_means_no_backups_and_no_pitr_whatever_the_restorable_time() {
         json!("2026-07-31")
     );
     assert!(
-        target.facts["version.eol_date"].origin.contains("vCPU-hour"),
+        target.facts["version.eol_date"]
+            .origin
+            .contains("vCPU-hour"),
         "{}",
         target.facts["version.eol_date"].origin
     );
