@@ -6,6 +6,7 @@
 
 use chrono::NaiveDate;
 
+pub mod extended;
 mod minor;
 pub use minor::{fresh_days, parse as parse_minor, record_minor};
 

@@ -236,6 +236,10 @@ const EMPTY_MEANS_JUDGED: &[(&str, &str)] = &[
         "a list of open ingress rules among the rules read, not of subjects",
     ),
     (
+        "network.rds_private_open_security_groups",
+        "a list of open ingress rules among the rules read, not of subjects",
+    ),
+    (
         "replicas.healthy",
         "a list of broken replicas among those read, not of subjects",
     ),

@@ -286,10 +286,17 @@ fn bad_postgres_primary_fails_where_google_says_so() {
         "slow_queries.cloudsql_postgres_logged",
         "deletion_protection.enabled",
         "replicas.present",
-        "version.supported",
     ] {
         assert_eq!(status(t, check), "fail", "{check}: {:#}", finding(t, check));
     }
+    // PostgreSQL 13 ended upstream, but Cloud SQL still ships its security fixes in paid
+    // extended support (issue 20): not a "no more fixes" fail; the charge warns below.
+    assert_eq!(status(t, "version.supported"), "pass");
+    assert!(
+        detail(t, "version.supported").contains("paid extended support until 2029-02-01"),
+        "{}",
+        detail(t, "version.supported")
+    );
     assert_eq!(status(t, "version.cloudsql_regular_support"), "warn");
     assert!(
         detail(t, "version.cloudsql_regular_support").contains("extended support since 2026-02-01")
@@ -418,10 +425,12 @@ fn bad_mysql_primary() {
         "network.cloudsql_tls_required",
         "slow_queries.cloudsql_mysql_slow_log",
         "audit.cloudsql_database_audit",
-        "version.supported",
     ] {
         assert_eq!(status(t, check), "fail", "{check}: {:#}", finding(t, check));
     }
+    // MySQL 5.7: past its community end of life, in Cloud SQL's paid extended support.
+    assert_eq!(status(t, "version.supported"), "pass");
+    assert_eq!(status(t, "version.cloudsql_regular_support"), "warn");
     assert_eq!(status(t, "backups.enabled"), "pass");
     assert_eq!(status(t, "backups.cloudsql_off_site"), "warn");
     let last = detail(t, "backups.cloudsql_last_success");
@@ -461,6 +470,22 @@ fn bad_mysql_primary() {
     assert!(
         open.contains("0.0.0.0/1") && open.contains("every public IPv4 address"),
         "{open}"
+    );
+    // --authorized-networks replaces the list: the printed fix keeps the office network
+    // and drops the two halves that open it (issue 20).
+    let fix = finding(t, "network.cloudsql_open_authorized_networks")["remediation"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        fix.lines()
+            .any(|l| l
+                == "gcloud sql instances patch INSTANCE --authorized-networks=198.51.100.0/24"),
+        "{fix}"
+    );
+    assert!(
+        fix.contains("dropped because they open it to the internet: 0.0.0.0/1, 128.0.0.0/1"),
+        "{fix}"
     );
 }
 

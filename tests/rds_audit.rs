@@ -156,13 +156,23 @@ fn a_bad_mysql_instance_fails_and_retention_zero_means_no_pitr() {
         "fail",
     );
     // MySQL 8.0 passed its upstream end of life, but RDS enrols it in paid Extended Support
-    // by default (moto echoes no EngineLifecycleSupport) and moto has no lifecycle API: the
-    // end of support is unknown, never a false "no more security fixes".
+    // by default (moto echoes no EngineLifecycleSupport). moto has no lifecycle API, so
+    // RDS's published calendar (shipped with sqlready) dates it: security fixes continue
+    // until 2029-07-31 — never a false "no more security fixes" — and the charge warns.
     let supported = finding(target, "version.supported");
-    assert_eq!(supported["status"], "unknown", "{supported:#}");
+    assert_eq!(supported["status"], "pass", "{supported:#}");
     assert!(
-        supported.to_string().contains("Extended Support"),
+        supported["detail"]
+            .as_str()
+            .unwrap()
+            .contains("paid extended support until 2029-07-31"),
         "{supported:#}"
+    );
+    let standard = finding(target, "version.rds_standard_support");
+    assert_eq!(standard["status"], "warn", "{standard:#}");
+    assert!(
+        standard["detail"].as_str().unwrap().contains("vCPU-hour"),
+        "{standard:#}"
     );
     // Created without Performance Insights: moto echoes it off, so the check warns rather than stays unknown.
     assert_eq!(
@@ -658,4 +668,148 @@ fn aws_backup_denied_makes_backups_unknown_with_the_permission() {
         "{}",
         run.stderr
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Security groups, live: the groups each database lists, read with one
+// ec2:DescribeSecurityGroups per region (moto serves EC2), judged on the database's port
+// (tests/fixtures/rds/seed_security_groups.py seeds the scenarios).
+
+fn audit_on(moto: &moto::Moto, args: &[&str], extra_env: &[(&str, &str)]) -> Run {
+    let env = moto.env();
+    let mut pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    pairs.extend_from_slice(extra_env);
+    let mut all = vec!["audit"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--format", "json"]);
+    sqlready_with_env(&all, &pairs)
+}
+
+#[test]
+fn security_groups_are_read_once_per_region_and_judged_on_the_port() {
+    let run = audit_on(moto::security_groups(), &["-v", "rds://us-east-1"], &[]);
+    assert_eq!(run.code, 1, "open groups fail: {}", run.stderr);
+    let report = run.json();
+    let targets = targets_by_id(&report);
+    let target = |id: &str| {
+        targets
+            .get(&format!("rds://us-east-1/{id}"))
+            .unwrap_or_else(|| panic!("no {id} in {:?}", targets.keys()))
+    };
+    const PUBLIC: &str = "network.rds_open_security_groups";
+    const PRIVATE: &str = "network.rds_private_open_security_groups";
+
+    // Public, 0.0.0.0/0 on 5432 (the rule that references the app group admits no one else).
+    let open = finding(target("db/pg-open-public"), PUBLIC);
+    assert_eq!(open["status"], "fail", "{open:#}");
+    let text = open.to_string();
+    assert!(text.contains("(db-open): 0.0.0.0/0"), "{open:#}");
+    assert!(text.contains("every public IPv4 address"), "{open:#}");
+    assert_eq!(status(target("db/pg-open-public"), PRIVATE), "pass");
+    assert_eq!(
+        item(target("db/pg-open-public"), "network_security"),
+        "fail"
+    );
+
+    // Two halves in two groups are the whole internet together.
+    let halves = finding(target("db/pg-halves-public"), PUBLIC);
+    assert_eq!(halves["status"], "fail", "{halves:#}");
+    let text = halves.to_string();
+    assert!(
+        text.contains("0.0.0.0/1") && text.contains("128.0.0.0/1"),
+        "{halves:#}"
+    );
+
+    // Not publicly accessible: ::/0 on every protocol is a warning, not the critical fail.
+    let private = target("db/mysql-open-private");
+    assert_eq!(status(private, PUBLIC), "pass");
+    let warned = finding(private, PRIVATE);
+    assert_eq!(warned["status"], "warn", "{warned:#}");
+    assert!(
+        warned.to_string().contains("every public IPv6 address"),
+        "{warned:#}"
+    );
+
+    // 0.0.0.0/0 on port 22 only; the database port admits 10.0.0.0/8.
+    let other = target("db/pg-other-port");
+    assert_eq!(status(other, PUBLIC), "pass");
+    assert_eq!(status(other, PRIVATE), "pass");
+
+    // A managed prefix list on the port: its entries are not read, so unknown, and why.
+    let listed = finding(target("db/pg-prefix-list"), PUBLIC);
+    assert_eq!(listed["status"], "unknown", "{listed:#}");
+    assert!(
+        listed.to_string().contains("pl-0123456789abcdef0"),
+        "{listed:#}"
+    );
+
+    // An Aurora cluster's groups are the cluster's; a public member makes it public.
+    let aurora = finding(target("cluster/aurora-open"), PUBLIC);
+    assert_eq!(aurora["status"], "fail", "{aurora:#}");
+
+    // One call for the union of the region's groups, never one per database.
+    let calls = api_calls(&run.stderr);
+    assert_eq!(calls["DescribeSecurityGroups"], 1, "{calls:?}");
+}
+
+#[test]
+fn the_fleet_reads_its_security_groups_in_one_call() {
+    let run = audit(&["-v", "rds://us-east-1"], &[]);
+    let calls = api_calls(&run.stderr);
+    assert_eq!(calls["DescribeSecurityGroups"], 1, "{calls:?}");
+    let report = run.json();
+    let targets = targets_by_id(&report);
+    // pg-good lists a group that admits only the VPC.
+    let good = &targets["rds://us-east-1/db/pg-good"];
+    assert_eq!(status(good, "network.rds_open_security_groups"), "pass");
+    // mysql-bad lists the group id moto made up, which EC2 does not know: unknown, naming it.
+    let bad = finding(
+        &targets["rds://us-east-1/db/mysql-bad"],
+        "network.rds_open_security_groups",
+    );
+    assert_eq!(bad["status"], "unknown", "{bad:#}");
+    assert!(bad.to_string().contains("sg-"), "{bad:#}");
+}
+
+#[test]
+fn a_refused_describe_security_groups_is_unknown_naming_the_permission_once() {
+    let (server, key_id, secret) = moto::ec2_denied();
+    let run = audit_on(
+        server,
+        &["-v", "rds://us-east-1", "rds://us-east-1/db/pg-open-public"],
+        &[
+            ("AWS_ACCESS_KEY_ID", key_id.as_str()),
+            ("AWS_SECRET_ACCESS_KEY", secret.as_str()),
+        ],
+    );
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let report = run.json();
+    let targets = targets_by_id(&report);
+    assert!(targets.len() >= 6, "{:?}", targets.keys());
+    for (id, target) in &targets {
+        assert!(target.get("error").is_none(), "{id}: {target:#}");
+        // The check that judges this database: the critical one when it is public.
+        let check = if status(target, "network.no_public_ip") == "fail" {
+            "network.rds_open_security_groups"
+        } else {
+            "network.rds_private_open_security_groups"
+        };
+        let sg = finding(target, check);
+        assert_eq!(sg["status"], "unknown", "{id}: {sg:#}");
+        assert!(
+            sg.to_string().contains("ec2:DescribeSecurityGroups"),
+            "{id}: {sg:#}"
+        );
+        // The rest of the audit goes on: the public endpoint is still judged.
+        assert_ne!(status(target, "network.no_public_ip"), "unknown", "{id}");
+    }
+    // One warning for the run, not one per target or per target argument.
+    let warnings = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("ec2:DescribeSecurityGroups was refused"))
+        .count();
+    assert_eq!(warnings, 1, "{}", run.stderr);
+    let calls = api_calls(&run.stderr);
+    assert_eq!(calls["DescribeSecurityGroups"], 1, "{calls:?}");
 }

@@ -101,6 +101,7 @@ facts! {
     "version.latest_minor": String, IN_DB, "PostgreSQL: the newest minor release of the running major in the embedded minor-release table ('15.17')";
     "version.minor_behind": Int, IN_DB, "PostgreSQL: minor releases between the running one and the newest in the table (a lower bound: releases after the table's date add to it)";
     "version.minor_table_current": Bool, IN_DB, "the minor-release table is recent enough (about a quarter) that 'not behind' is true today; unknown once it is older";
+    "version.paid_extended_support": Bool, CLOUD, "the managed provider keeps the major version patched today only through its paid extended support (RDS Extended Support, Cloud SQL extended support): past its standard support and enrolled; version.eol_date is then the end of that paid support";
 
     // Replicas.
     "replicas.count": Int, IN_DB, "read replicas / standbys currently streaming from this server";
@@ -362,8 +363,8 @@ facts! {
     "rds.engine": String, RDS, "Engine as RDS names it: postgres, mysql, mariadb, aurora-postgresql, aurora-mysql";
     "rds.deployment": String, RDS, "instance (a standalone DB instance or read replica), aurora (an Aurora cluster) or multi-az-cluster (a Multi-AZ DB cluster)";
     "rds.status": String, RDS, "DBInstanceStatus / cluster Status: available, backing-up, storage-full, stopped, …";
-    "rds.network.open_ingress": StringList, "read from Terraform: the security groups of the aws_db_instance / aws_rds_cluster and their ingress rules", "ingress CIDRs of the database's security groups that together admit the internet (more than a /8 of public IPv4 or a /12 of public IPv6), as 'RULE: CIDR', widest first; empty when they do not";
-    "rds.network.open_coverage": String, "read from Terraform: the security groups of the aws_db_instance / aws_rds_cluster and their ingress rules", "what the open ingress rules admit together ('every public IPv4 address'); empty when not open";
+    "rds.network.open_ingress": StringList, "read from the RDS API's VpcSecurityGroups with ec2:DescribeSecurityGroups (rds://), or from Terraform: the security groups of the aws_db_instance / aws_rds_cluster and their ingress rules", "ingress CIDRs of the database's security groups that together admit the internet (more than a /8 of public IPv4 or a /12 of public IPv6) — live, only rules that admit the database's port — as 'RULE: CIDR' ('sg-ID (name): CIDR' live), widest first; empty when they do not";
+    "rds.network.open_coverage": String, "read from the RDS API's VpcSecurityGroups with ec2:DescribeSecurityGroups (rds://), or from Terraform: the security groups of the aws_db_instance / aws_rds_cluster and their ingress rules", "what the open ingress rules admit together ('every public IPv4 address'); empty when not open";
     "rds.replica.source": String, RDS, "on a read replica: the source instance or cluster (an ARN when in another region)";
     "rds.replica.replication_status": String, RDS, "on a read replica: StatusInfos 'read replication' status (replicating, error, stopped, terminated), with the message if any";
     "rds.cluster.members": Rows, RDS, "cluster members: {id, writer, availability_zone, status, class}";

@@ -8,6 +8,10 @@
 //! - `ALTER SYSTEM SET shared_preload_libraries = '…'` replaces the list of preloaded
 //!   libraries; the libraries loaded now (`postgres.settings.shared_preload_libraries`) are
 //!   kept.
+//! - `gcloud sql instances patch … --authorized-networks=…` replaces every authorized
+//!   network: the instance's networks (`cloudsql.network.authorized_networks`) are kept but
+//!   for those that open it to the internet, dropped widest first until the rest no longer
+//!   does (an office /24 next to a `0.0.0.0/0` stays); none left → `--clear-authorized-networks`.
 //!
 //! Without those facts the fix text is printed as written; its first line already warns
 //! that the list is replaced (a test holds every fix text to that).
@@ -171,6 +175,79 @@ pub fn merge_preload(fix: &str, loaded: &[String]) -> String {
     text
 }
 
+/// The instance's authorized networks split into those kept and those dropped: the
+/// widest entry that opens the list to the internet goes, until the rest does not
+/// ([`crate::sources::netrange`] rules).
+pub fn split_networks(current: &[String]) -> (Vec<String>, Vec<String>) {
+    let mut kept: Vec<String> = current.to_vec();
+    let mut dropped = Vec::new();
+    loop {
+        let list: Vec<&str> = kept.iter().map(String::as_str).collect();
+        let Some(widest) =
+            crate::sources::netrange::exposure(&list).and_then(|e| e.entries.into_iter().next())
+        else {
+            break;
+        };
+        match kept.iter().position(|n| n.trim() == widest) {
+            Some(at) => dropped.push(kept.remove(at)),
+            None => break,
+        }
+    }
+    (kept, dropped)
+}
+
+/// Rewrites `--authorized-networks=…` with the instance's own networks minus the open
+/// ones (see [`split_networks`]), and says so under the first line. Printed as written
+/// when a network is not a plain CIDR or address (nothing odd reaches a shell line).
+pub fn merge_authorized_networks(fix: &str, current: &[String]) -> String {
+    const FLAG: &str = "--authorized-networks=";
+    let plain = current.iter().all(|n| {
+        !n.is_empty()
+            && n.chars()
+                .all(|c| c.is_ascii_hexdigit() || ".:/".contains(c))
+            && crate::sources::netrange::parse(n).is_some()
+    });
+    if !fix.contains(FLAG) || !plain {
+        return fix.to_string();
+    }
+    let (kept, dropped) = split_networks(current);
+    let word = if kept.is_empty() {
+        "--clear-authorized-networks".to_string()
+    } else {
+        format!("{FLAG}{}", kept.join(","))
+    };
+    let mut out = Vec::new();
+    for line in fix.lines() {
+        match line.find(FLAG) {
+            Some(at) => {
+                let rest = &line[at + FLAG.len()..];
+                let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+                out.push(format!("{}{word}{}", &line[..at], &rest[end..]));
+            }
+            None => out.push(line.to_string()),
+        }
+    }
+    let note = format!(
+        "# (merged: the instance's networks are kept{}; dropped because they open it to the internet: {})",
+        if kept.is_empty() {
+            " — none is left".to_string()
+        } else {
+            format!(" — {}", kept.join(", "))
+        },
+        if dropped.is_empty() {
+            "none".to_string()
+        } else {
+            dropped.join(", ")
+        }
+    );
+    out.insert(1.min(out.len()), note);
+    let mut text = out.join("\n");
+    if fix.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
+
 /// The fix text for one target, with the lists it replaces merged with the target's own
 /// (when the facts have them).
 pub fn for_target(fix: &str, facts: &crate::facts::snapshot::TargetFacts) -> String {
@@ -190,12 +267,83 @@ pub fn for_target(fix: &str, facts: &crate::facts::snapshot::TargetFacts) -> Str
     {
         text = merge_preload(&text, &loaded);
     }
+    if let Some(networks) = known("cloudsql.network.authorized_networks")
+        .and_then(Json::as_array)
+        .and_then(|a| {
+            a.iter()
+                .map(|n| n.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+        })
+    {
+        text = merge_authorized_networks(&text, &networks);
+    }
     text
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn nets(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    const NETWORKS_FIX: &str = "# --authorized-networks replaces the whole list: give only the CIDRs that need direct access\ngcloud sql instances patch INSTANCE --authorized-networks=198.51.100.0/24\n";
+
+    #[test]
+    fn open_networks_are_dropped_and_the_others_kept() {
+        let current = nets(&["0.0.0.0/0", "81.2.69.0/24", "10.0.0.0/8"]);
+        let (kept, dropped) = split_networks(&current);
+        assert_eq!(kept, ["81.2.69.0/24", "10.0.0.0/8"]);
+        assert_eq!(dropped, ["0.0.0.0/0"]);
+        let text = merge_authorized_networks(NETWORKS_FIX, &current);
+        assert!(
+            text.contains("patch INSTANCE --authorized-networks=81.2.69.0/24,10.0.0.0/8\n"),
+            "{text}"
+        );
+        assert!(
+            text.lines()
+                .nth(1)
+                .unwrap()
+                .contains("dropped because they open it to the internet: 0.0.0.0/0"),
+            "{text}"
+        );
+        // The first line still warns that the list is replaced.
+        assert!(text.starts_with("# --authorized-networks replaces"));
+    }
+
+    #[test]
+    fn two_halves_both_go_and_an_empty_list_is_cleared() {
+        let current = nets(&["0.0.0.0/1", "128.0.0.0/1"]);
+        // One half alone still admits far more than a /8: both go.
+        let (kept, dropped) = split_networks(&current);
+        assert_eq!(dropped, ["0.0.0.0/1", "128.0.0.0/1"]);
+        assert!(kept.is_empty());
+        let mixed = nets(&["::/0", "2001:db8::/32", "0.0.0.0/0"]);
+        let (kept, dropped) = split_networks(&mixed);
+        assert_eq!(kept, ["2001:db8::/32"]);
+        assert_eq!(dropped.len(), 2);
+        let text = merge_authorized_networks(NETWORKS_FIX, &nets(&["0.0.0.0/0"]));
+        assert!(
+            text.contains("gcloud sql instances patch INSTANCE --clear-authorized-networks\n"),
+            "{text}"
+        );
+        assert!(!text.contains("--authorized-networks="), "{text}");
+    }
+
+    #[test]
+    fn odd_network_values_leave_the_fix_as_written() {
+        let text = merge_authorized_networks(NETWORKS_FIX, &nets(&["0.0.0.0/0", "1.2.3.4/32;rm"]));
+        assert_eq!(text, NETWORKS_FIX);
+        // A fix without the flag is not touched.
+        assert_eq!(
+            merge_authorized_networks(
+                "gcloud sql instances patch I --require-ssl\n",
+                &nets(&["0.0.0.0/0"])
+            ),
+            "gcloud sql instances patch I --require-ssl\n"
+        );
+    }
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter()

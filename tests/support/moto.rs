@@ -135,3 +135,51 @@ fn wait_ready(port: u16, log: &Path) {
         std::fs::read_to_string(log).unwrap_or_default()
     );
 }
+
+/// Runs a seed script against `moto` and returns what it printed.
+fn seed_output(script: &str, moto: &Moto, mode: &str) -> String {
+    let output = Command::new(python())
+        .arg(repo().join(script))
+        .arg(&moto.endpoint)
+        .arg(mode)
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run {script}: {err}"));
+    assert!(output.status.success(), "{script} {mode} failed");
+    String::from_utf8(output.stdout).expect("seed output is UTF-8")
+}
+
+/// A server seeded with the security-group scenarios
+/// (tests/fixtures/rds/seed_security_groups.py), started on first use.
+pub fn security_groups() -> &'static Moto {
+    static SERVER: OnceLock<Moto> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let moto = start();
+        seed_output(
+            "tests/fixtures/rds/seed_security_groups.py",
+            &moto,
+            "scenarios",
+        );
+        moto
+    })
+}
+
+/// The same scenarios on a server that enforces IAM, and the access key (id, secret) of a
+/// user allowed `rds:*` and `sts:*` but not `ec2:DescribeSecurityGroups`.
+pub fn ec2_denied() -> &'static (Moto, String, String) {
+    static SERVER: OnceLock<(Moto, String, String)> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let moto = start();
+        let printed = seed_output("tests/fixtures/rds/seed_security_groups.py", &moto, "deny");
+        let key: serde_json::Value = serde_json::from_str(printed.trim()).expect("the key as JSON");
+        let id = key["AccessKeyId"]
+            .as_str()
+            .expect("AccessKeyId")
+            .to_string();
+        let secret = key["SecretAccessKey"]
+            .as_str()
+            .expect("SecretAccessKey")
+            .to_string();
+        (moto, id, secret)
+    })
+}

@@ -281,6 +281,40 @@ fn identity_facts(sink: &mut FactSink<'_>, instance: &DatabaseInstance) {
     sink.known("cloudsql.availability_type", origin, availability);
 }
 
+/// Cloud SQL keeps a major version patched past its community end of life, in paid
+/// extended support, until its deprecation date: the end of security fixes is that date,
+/// not the community's. Recorded over the upstream facts while the calendar is fresh.
+fn extended_support_facts(
+    sink: &mut FactSink<'_>,
+    parsed: &versions::DatabaseVersion,
+    end: chrono::NaiveDate,
+    deprecated: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+) {
+    let calendar = eol::extended::Calendar {
+        standard_end: end,
+        year3_start: None,
+        extended_end: deprecated,
+    };
+    if let Some(reason) = eol::extended::stale(&calendar, versions::CALENDAR_DATE, today) {
+        tracing::debug!("{} {}: {reason}", parsed.engine, parsed.major);
+        return;
+    }
+    let origin = format!(
+        "{} (reviewed {}): regular support until {end}, then paid extended support ({}) until {deprecated}",
+        versions::CALENDAR_SOURCE,
+        versions::CALENDAR_DATE,
+        versions::CHARGE
+    );
+    sink.known("version.eol_date", origin.clone(), deprecated.to_string());
+    sink.known(
+        "version.days_until_eol",
+        origin.clone(),
+        (deprecated - today).num_days(),
+    );
+    sink.known("version.paid_extended_support", origin, end < today);
+}
+
 fn version_facts(sink: &mut FactSink<'_>, instance: &DatabaseInstance, now: DateTime<Utc>) {
     let today = now.date_naive();
     let name = enum_name(
@@ -310,6 +344,7 @@ fn version_facts(sink: &mut FactSink<'_>, instance: &DatabaseInstance, now: Date
     );
     match versions::calendar(parsed.engine, &parsed.major) {
         Some((end, deprecated)) => {
+            extended_support_facts(sink, &parsed, end, deprecated, today);
             sink.known(
                 "cloudsql.version.regular_support_end",
                 versions::CALENDAR_SOURCE,
@@ -327,6 +362,14 @@ fn version_facts(sink: &mut FactSink<'_>, instance: &DatabaseInstance, now: Date
             );
         }
         None => {
+            if eol::end_of_life(parsed.engine, &parsed.major).is_some_and(|end| end >= today) {
+                // A version Cloud SQL has not dated yet is within the community's support.
+                sink.known(
+                    "version.paid_extended_support",
+                    "embedded end-of-life table: within the community's support",
+                    false,
+                );
+            }
             let reason = format!(
                 "Cloud SQL had announced no end of regular support for {} {} when this sqlready was built",
                 parsed.engine, parsed.major

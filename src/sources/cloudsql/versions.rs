@@ -7,6 +7,14 @@ use chrono::NaiveDate;
 /// Where the calendar comes from. The API carries no support dates.
 pub const CALENDAR_SOURCE: &str = "Cloud SQL database version policies (cloud.google.com/sql/docs/db-versions): end of regular support = start of paid extended support; deprecation 3 years later";
 
+/// When the calendar below was last reviewed (with the upstream end-of-life table); its
+/// future dates are relied on only while it is young ([`crate::eol::extended::stale`]).
+pub const CALENDAR_DATE: &str = "2026-11-01";
+
+/// What Cloud SQL extended support costs, in words.
+pub const CHARGE: &str =
+    "billed on top of the instance (per vCPU-hour), with no new Cloud SQL features";
+
 /// (engine, major, end of regular support = extended support start, deprecation).
 /// Versions Cloud SQL had not dated when this table was written (PostgreSQL 18,
 /// MySQL 8.4) are absent: their facts are unknown rather than guessed.

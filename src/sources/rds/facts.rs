@@ -1093,6 +1093,11 @@ fn version_facts(
                 today.to_string(),
             );
             sink.known(
+                "version.paid_extended_support",
+                origin.clone(),
+                enrolled && extended_end.is_some() && *end < today,
+            );
+            sink.known(
                 "rds.version.lifecycle_source",
                 origin,
                 "DescribeDBMajorEngineVersions",
@@ -1108,6 +1113,16 @@ fn version_facts(
         }
         Lifecycle::Unavailable(reason) => reason.clone(),
     };
+    if rds_calendar_facts(
+        sink,
+        engine,
+        &major,
+        lifecycle_support,
+        &fallback_reason,
+        today,
+    ) {
+        return;
+    }
     let table = format!(
         "embedded end-of-life table ({}): {fallback_reason}",
         eol::TABLE_DATE
@@ -1138,6 +1153,10 @@ fn version_facts(
             if eol::end_of_life(family, &major).is_none() {
                 sink.known("version.eol_upper_bound", table.clone(), true);
             }
+            if date >= today {
+                // Within the community's support: nothing is paid for yet.
+                sink.known("version.paid_extended_support", table.clone(), false);
+            }
             sink.known("version.eol_date", table.clone(), date.to_string());
             sink.known("version.days_until_eol", table, (date - today).num_days());
         }
@@ -1158,6 +1177,66 @@ fn version_facts(
             );
         }
     }
+}
+
+/// Version support from the RDS calendar shipped with sqlready ([`eol::extended`]), when
+/// the API gave none: the same facts as from DescribeDBMajorEngineVersions. `false` when
+/// the calendar has no row for the version, or its row is too old to rely on.
+fn rds_calendar_facts(
+    sink: &mut FactSink<'_>,
+    engine: &str,
+    major: &str,
+    lifecycle_support: Option<&str>,
+    fallback_reason: &str,
+    today: NaiveDate,
+) -> bool {
+    use eol::extended::{RDS_CHARGE, RDS_TABLE_DATE};
+    let Some(calendar) = eol::extended::rds(engine, major) else {
+        return false;
+    };
+    if let Some(reason) = eol::extended::stale(&calendar, RDS_TABLE_DATE, today) {
+        tracing::debug!("{engine} {major}: {reason}; the upstream end-of-life table applies");
+        return false;
+    }
+    let enrolled = lifecycle_support != Some(EXTENDED_SUPPORT_DISABLED);
+    let (end, extended) = (calendar.standard_end, calendar.extended_end);
+    let support_end = if enrolled { extended } else { end };
+    let origin = format!(
+        "RDS calendar shipped with sqlready (checked {RDS_TABLE_DATE}; {fallback_reason}): {engine} {major} standard support ends {end}, paid Extended Support ({RDS_CHARGE}) until {extended}; {}",
+        if enrolled {
+            "enrolled in Extended Support (EngineLifecycleSupport absent or open-source-rds-extended-support)"
+        } else {
+            "Extended Support disabled: RDS upgrades the major version when standard support ends"
+        }
+    );
+    sink.known("version.eol_date", origin.clone(), support_end.to_string());
+    sink.known(
+        "version.days_until_eol",
+        origin.clone(),
+        (support_end - today).num_days(),
+    );
+    sink.known(
+        "rds.version.standard_support_end",
+        origin.clone(),
+        end.to_string(),
+    );
+    sink.known(
+        "rds.version.days_until_standard_support_end",
+        origin.clone(),
+        (end - today).num_days(),
+    );
+    sink.known(
+        "version.paid_extended_support",
+        origin.clone(),
+        enrolled && end < today,
+    );
+    sink.known("version.table_date", origin.clone(), RDS_TABLE_DATE);
+    sink.known(
+        "rds.version.lifecycle_source",
+        origin,
+        format!("embedded RDS calendar ({RDS_TABLE_DATE}): {fallback_reason}"),
+    );
+    true
 }
 
 /// An SDK timestamp as chrono's.

@@ -7,8 +7,9 @@
 //! honoured by the SDK itself. A run then makes, per region, one paginated
 //! listing of instances and one of clusters (or one describe for a single
 //! target), one read per distinct custom parameter group (default groups need
-//! none: they cannot be changed), and one lifecycle look-up per engine — never
-//! a call per instance. Conversion to facts is pure and lives in [`facts`].
+//! none: they cannot be changed), one lifecycle look-up per engine, and one
+//! paginated `ec2:DescribeSecurityGroups` for the union of the security groups
+//! listed ([`security_groups`]) — never a call per instance. Conversion to facts is pure and lives in [`facts`].
 
 pub mod aws_backup;
 pub mod ca;
@@ -20,6 +21,7 @@ pub mod identity;
 pub mod params;
 pub mod regional;
 pub mod replicas;
+pub mod security_groups;
 
 pub use errors::RdsError;
 
@@ -109,6 +111,12 @@ pub struct Session {
     lifecycle_down: Mutex<Option<String>>,
     /// Who the run is, asked once (see [`identity`]).
     caller: OnceCell<identity::IdentityAnswer>,
+    /// Security groups read in the run, by (region, id) (see [`security_groups`]).
+    sg_read: Mutex<HashMap<(String, String), security_groups::Group>>,
+    /// Set when ec2:DescribeSecurityGroups was refused: not asked again in the run.
+    sg_denied: Mutex<Option<String>>,
+    /// One security-group read at a time, so concurrent targets reuse what it read.
+    sg_reading: tokio::sync::Mutex<()>,
     pub calls: Arc<CallCounter>,
     /// CA list, engine versions, event subscriptions, AWS Backup: once per region (see [`regional`]).
     regional: regional::Cache,
@@ -186,6 +194,9 @@ impl Session {
             lifecycles: Mutex::default(),
             lifecycle_down: Mutex::default(),
             caller: OnceCell::new(),
+            sg_read: Mutex::default(),
+            sg_denied: Mutex::default(),
+            sg_reading: tokio::sync::Mutex::const_new(()),
             calls: Arc::default(),
             regional: regional::Cache::default(),
         }
@@ -469,12 +480,24 @@ impl Session {
         }
         let wanted: Vec<GroupRef> = refs.into_iter().filter(|r| !r.is_default()).collect();
         let concurrency = self.concurrency;
-        let (_, lifecycles, wide) = futures::join!(
+        let sg_ids: BTreeSet<String> = standalone
+            .iter()
+            .flat_map(|db| instance_sg_ids(db))
+            .chain(audited_clusters.iter().flat_map(|(c, _)| cluster_sg_ids(c)))
+            .collect();
+        let (_, lifecycles, wide, sg_answer) = futures::join!(
             stream::iter(&wanted).for_each_concurrent(concurrency, |group| async move {
                 self.group(client, region, group).await;
             }),
             self.lifecycles_of(client, region, engines.clone()),
-            self.region_wide(client, region, &engines)
+            self.region_wide(client, region, &engines),
+            async {
+                if sg_ids.is_empty() {
+                    Ok(HashMap::new())
+                } else {
+                    self.security_groups(region, &sg_ids).await
+                }
+            }
         );
 
         // Every listed read replica, described: only working ones count.
@@ -504,6 +527,11 @@ impl Session {
                 region,
                 now,
             );
+            let port = db
+                .endpoint()
+                .and_then(|e| e.port())
+                .or(db.db_instance_port().filter(|p| *p > 0));
+            security_groups::stamp(&mut target, &instance_sg_ids(db), port, &sg_answer);
             out.push(Ok(target));
         }
         for (cluster, members) in &audited_clusters {
@@ -525,6 +553,12 @@ impl Session {
                 &wide,
                 region,
                 now,
+            );
+            security_groups::stamp(
+                &mut target,
+                &cluster_sg_ids(cluster),
+                cluster.port(),
+                &sg_answer,
             );
             out.push(Ok(target));
         }
@@ -762,7 +796,7 @@ impl Session {
                 .await;
             let page = answer.map_err(|err| {
                 let err = errors::classify(&err, "DescribeDBMajorEngineVersions", region, LIFECYCLE_ATTEMPTS);
-                format!("DescribeDBMajorEngineVersions failed ({err}); version support is judged from sqlready's embedded end-of-life table")
+                format!("DescribeDBMajorEngineVersions failed ({err}); version support is judged from the RDS calendar shipped with sqlready, else the embedded end-of-life table")
             })?;
             for version in page.db_major_engine_versions() {
                 let date = |name: &str| {
@@ -834,6 +868,25 @@ fn param_row(
             source: source.map(str::to_string),
         },
     ))
+}
+
+/// The VPC security groups a standalone instance lists.
+fn instance_sg_ids(db: &DbInstance) -> Vec<String> {
+    security_groups::listed(
+        db.vpc_security_groups()
+            .iter()
+            .map(|g| g.vpc_security_group_id()),
+    )
+}
+
+/// The VPC security groups a cluster lists (its members share them).
+fn cluster_sg_ids(cluster: &DbCluster) -> Vec<String> {
+    security_groups::listed(
+        cluster
+            .vpc_security_groups()
+            .iter()
+            .map(|g| g.vpc_security_group_id()),
+    )
 }
 
 fn pick_lifecycle(

@@ -204,6 +204,9 @@ fn good_postgres_primary() {
     );
     assert_eq!(value(f, "cloudsql.edition"), &json!("ENTERPRISE_PLUS"));
     assert_eq!(value(f, "version.major"), &json!("16"));
+    // In regular support: no extended support is paid, and the end of fixes is Cloud SQL's.
+    assert_eq!(value(f, "version.paid_extended_support"), &json!(false));
+    assert_eq!(value(f, "version.eol_date"), &json!("2032-02-01"));
     assert_eq!(
         value(f, "cloudsql.version.regular_support_end"),
         &json!("2029-02-01")
@@ -280,6 +283,11 @@ fn bad_mysql_primary_and_engine_defaults() {
             .unwrap()
             < 0
     );
+    // MySQL 5.7 ended upstream in 2023, but Cloud SQL keeps patching it in paid extended
+    // support until its deprecation: that is the end of security fixes here.
+    assert_eq!(value(&f, "version.eol_date"), &json!("2028-02-01"));
+    assert_eq!(value(&f, "version.paid_extended_support"), &json!(true));
+    assert!(origin(&f, "version.eol_date").contains("paid extended support"));
     assert_eq!(value(&f, "cloudsql.edition"), &json!("ENTERPRISE"));
 }
 

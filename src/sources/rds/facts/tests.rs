@@ -251,22 +251,28 @@ fn retention_zero_means_no_backups_and_no_pitr_whatever_the_restorable_time() {
         ("rds.parameters.require_secure_transport", json!(false)),
         ("network.tls_required", json!(false)),
         ("version.major", json!("8.0")),
-        ("version.table_date", json!(eol::TABLE_DATE)),
+        ("version.table_date", json!(eol::extended::RDS_TABLE_DATE)),
     ] {
         assert_eq!(value(&target, path), expected, "{path}");
     }
-    // MySQL 8.0 passed its upstream end of life (2026-04-30), but without
-    // EngineLifecycleSupport RDS enrols it in paid Extended Support: the end
-    // is RDS's date, unknown without its calendar — never a false "no fixes".
-    for path in ["version.eol_date", "version.days_until_eol"] {
-        assert!(is_unknown(&target, path), "{path}");
-        assert!(
-            fact_reason(&target, path).contains("Extended Support"),
-            "{path}: {}",
-            fact_reason(&target, path)
-        );
-    }
-    // Opted out: RDS upgrades it; the upstream date is the one that counts.
+    // MySQL 8.0 passed its upstream end of life (2026-04-30) and RDS standard support
+    // (2026-07-31); without EngineLifecycleSupport RDS enrols it in paid Extended Support,
+    // which RDS's published calendar (shipped with sqlready) ends on 2029-07-31: security
+    // fixes until then, billed — never a false "no more fixes".
+    assert_eq!(value(&target, "version.eol_date"), json!("2029-07-31"));
+    assert_eq!(value(&target, "version.paid_extended_support"), json!(true));
+    assert_eq!(
+        value(&target, "rds.version.standard_support_end"),
+        json!("2026-07-31")
+    );
+    assert!(
+        target.facts["version.eol_date"]
+            .origin
+            .contains("vCPU-hour"),
+        "{}",
+        target.facts["version.eol_date"].origin
+    );
+    // Opted out: RDS upgrades it when standard support ends; that date counts.
     let opted_out = DbInstance::builder()
         .db_instance_identifier("legacy-mysql")
         .engine("mysql")
@@ -274,7 +280,8 @@ fn retention_zero_means_no_backups_and_no_pitr_whatever_the_restorable_time() {
         .engine_lifecycle_support("open-source-rds-extended-support-disabled")
         .build();
     let opted = instance_target(&opted_out, &ctx(&groups, &lifecycle));
-    assert_eq!(value(&opted, "version.eol_date"), json!("2026-04-30"));
+    assert_eq!(value(&opted, "version.eol_date"), json!("2026-07-31"));
+    assert_eq!(value(&opted, "version.paid_extended_support"), json!(false));
     assert!(is_unknown(
         &target,
         "rds.backups.latest_restorable_age_seconds"
@@ -856,4 +863,42 @@ fn listed_replicas_count_only_when_they_work() {
     );
     assert!(is_unknown(&target, "replicas.count"));
     assert!(fact_reason(&target, "replicas.count").contains("orders-r1: AccessDenied"));
+}
+
+#[test]
+fn the_rds_calendar_answers_when_the_api_does_not_and_only_while_fresh() {
+    let db = DbInstance::builder()
+        .db_instance_identifier("orders")
+        .engine("aurora-postgresql")
+        .engine_version("13.20")
+        .build();
+    let lifecycle = Lifecycle::Unavailable("moto has no lifecycle API".into());
+    // 2026-11-18: past the community end of life of 13 (2025-11-13) and RDS standard
+    // support (2026-02-28), within paid Extended Support (until 2029-02-28).
+    let target = instance_target(&db, &ctx(&[], &lifecycle));
+    assert_eq!(value(&target, "version.eol_date"), json!("2029-02-28"));
+    assert_eq!(value(&target, "version.paid_extended_support"), json!(true));
+    assert!(
+        value(&target, "rds.version.lifecycle_source")
+            .as_str()
+            .unwrap()
+            .starts_with("embedded RDS calendar")
+    );
+    // Two and a half years later the calendar's promises are too old to rely on: the
+    // upstream table applies, and a version past it while enrolled is unknown.
+    let later = DateTime::from_timestamp(NOW + 900 * 86_400, 0).unwrap();
+    let stale = instance_target(
+        &db,
+        &Context {
+            now: later,
+            ..ctx(&[], &lifecycle)
+        },
+    );
+    assert!(is_unknown(&stale, "version.eol_date"));
+    assert!(
+        value(&stale, "rds.version.lifecycle_source")
+            .as_str()
+            .unwrap()
+            .starts_with("embedded end-of-life table")
+    );
 }
