@@ -1125,12 +1125,6 @@ fn prowler_parity_ca_flags_and_deny_periods() {
     let report = audit(&["cloudsql://acme-prod/pg-good"]).json();
     let good = target(&report, "cloudsql://acme-prod/pg-good");
     assert_eq!(status(good, "network.server_ca_expiring"), "pass");
-    assert_eq!(
-        status(good, "audit.cloudsql_connection_logging"),
-        "pass"
-    );
-    assert_eq!(
-        status(good, "version.cloudsql_maintenance_denied"),
-        "pass"
-    );
+    assert_eq!(status(good, "audit.cloudsql_connection_logging"), "pass");
+    assert_eq!(status(good, "version.cloudsql_maintenance_denied"), "pass");
 }

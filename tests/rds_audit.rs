@@ -658,10 +658,7 @@ fn aws_backup_denied_makes_backups_unknown_with_the_permission() {
     // Automated backups on: still judged by them, unchanged.
     let expiring = &targets["rds://ap-southeast-2/db/pg-ca-expiring"];
     assert_eq!(status(expiring, "backups.enabled"), "pass");
-    assert_eq!(
-        status(expiring, "network.server_ca_expiring"),
-        "warn"
-    );
+    assert_eq!(status(expiring, "network.server_ca_expiring"), "warn");
     assert_eq!(
         run.stderr.matches("AWS Backup could not be read").count(),
         1,

@@ -318,6 +318,7 @@ mod tests {
 
     fn target(kind: Kind, engine: &str, id: &str, evidence: Vec<(&str, Json)>) -> TargetFacts {
         TargetFacts {
+            tags: Default::default(),
             id: id.into(),
             resource: None,
             kind,

@@ -160,6 +160,7 @@ mod tests {
 
     fn target(id: &str, facts: crate::facts::Facts) -> TargetFacts {
         TargetFacts {
+            tags: Default::default(),
             id: id.into(),
             resource: None,
             kind: Kind::Mysql,

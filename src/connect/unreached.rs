@@ -71,6 +71,7 @@ mod tests {
         let mut sink = FactSink::new("rds");
         sink.known("ha.enabled", "MultiAZ", true);
         let api = TargetFacts {
+            tags: Default::default(),
             id: "rds://r/db/x".into(),
             resource: None,
             kind: Kind::Rds,

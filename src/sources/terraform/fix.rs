@@ -267,6 +267,7 @@ resource "random_id" "x" {}
         use crate::facts::snapshot::TargetFacts;
         let address = "module.db.module.db_instance.aws_db_instance.this[0]";
         let facts = TargetFacts {
+            tags: Default::default(),
             id: format!("terraform://x#{address}"),
             resource: Some(address.into()),
             kind: crate::target::Kind::Terraform,
