@@ -1071,36 +1071,20 @@ fn version_facts(
                     "Extended Support disabled: RDS upgrades the major version when standard support ends"
                 }
             );
-            sink.known("version.eol_date", origin.clone(), support_end.to_string());
-            sink.known(
-                "version.days_until_eol",
-                origin.clone(),
-                (support_end - today).num_days(),
-            );
-            sink.known(
-                "rds.version.standard_support_end",
-                origin.clone(),
-                end.to_string(),
-            );
-            sink.known(
-                "rds.version.days_until_standard_support_end",
-                origin.clone(),
-                (*end - today).num_days(),
-            );
-            sink.known(
-                "version.table_date",
-                "DescribeDBMajorEngineVersions, read at audit time",
-                today.to_string(),
-            );
-            sink.known(
-                "version.paid_extended_support",
-                origin.clone(),
-                enrolled && extended_end.is_some() && *end < today,
-            );
-            sink.known(
-                "rds.version.lifecycle_source",
-                origin,
-                "DescribeDBMajorEngineVersions",
+            support_facts(
+                sink,
+                SupportDates {
+                    origin,
+                    standard_end: *end,
+                    support_end,
+                    paid_extended_support: enrolled && extended_end.is_some() && *end < today,
+                    table_date: (
+                        "DescribeDBMajorEngineVersions, read at audit time".into(),
+                        today.to_string(),
+                    ),
+                    lifecycle_source: "DescribeDBMajorEngineVersions".into(),
+                },
+                today,
             );
             return;
         }
@@ -1209,34 +1193,70 @@ fn rds_calendar_facts(
             "Extended Support disabled: RDS upgrades the major version when standard support ends"
         }
     );
-    sink.known("version.eol_date", origin.clone(), support_end.to_string());
+    support_facts(
+        sink,
+        SupportDates {
+            origin: origin.clone(),
+            standard_end: end,
+            support_end,
+            paid_extended_support: enrolled && end < today,
+            table_date: (origin.clone(), RDS_TABLE_DATE.into()),
+            lifecycle_source: format!(
+                "embedded RDS calendar ({RDS_TABLE_DATE}): {fallback_reason}"
+            ),
+        },
+        today,
+    );
+    true
+}
+
+/// RDS version support, from DescribeDBMajorEngineVersions or the shipped calendar.
+struct SupportDates {
+    origin: String,
+    standard_end: NaiveDate,
+    /// When security fixes stop: the end of paid Extended Support when enrolled.
+    support_end: NaiveDate,
+    paid_extended_support: bool,
+    /// (origin, date) of the dates' source.
+    table_date: (String, String),
+    lifecycle_source: String,
+}
+
+/// The same version-support facts whichever of the two told the dates.
+fn support_facts(sink: &mut FactSink<'_>, dates: SupportDates, today: NaiveDate) {
+    let origin = dates.origin;
+    sink.known(
+        "version.eol_date",
+        origin.clone(),
+        dates.support_end.to_string(),
+    );
     sink.known(
         "version.days_until_eol",
         origin.clone(),
-        (support_end - today).num_days(),
+        (dates.support_end - today).num_days(),
     );
     sink.known(
         "rds.version.standard_support_end",
         origin.clone(),
-        end.to_string(),
+        dates.standard_end.to_string(),
     );
     sink.known(
         "rds.version.days_until_standard_support_end",
         origin.clone(),
-        (end - today).num_days(),
+        (dates.standard_end - today).num_days(),
     );
     sink.known(
         "version.paid_extended_support",
         origin.clone(),
-        enrolled && end < today,
+        dates.paid_extended_support,
     );
-    sink.known("version.table_date", origin.clone(), RDS_TABLE_DATE);
+    let (table_origin, table_date) = dates.table_date;
+    sink.known("version.table_date", table_origin, table_date);
     sink.known(
         "rds.version.lifecycle_source",
         origin,
-        format!("embedded RDS calendar ({RDS_TABLE_DATE}): {fallback_reason}"),
+        dates.lifecycle_source,
     );
-    true
 }
 
 /// An SDK timestamp as chrono's.
