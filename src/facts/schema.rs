@@ -64,6 +64,14 @@ const CSQL: &str = "the Cloud SQL Admin API tells: audit it as cloudsql://PROJEC
 const OUTSIDE: &str = "outside the database and its hosting; no source sqlready reads can see it";
 const RDS: &str = "read from the RDS API: audit the instance as rds://REGION/db/ID or the cluster as rds://REGION/cluster/ID";
 
+/// The facts a server CA reading gives, all unknown together when the answer has no CA.
+pub const SERVER_CA_FACTS: [&str; 4] = [
+    "server_ca.name",
+    "server_ca.expires",
+    "server_ca.days_until_expiry",
+    "server_ca.retired",
+];
+
 macro_rules! facts {
     ($( $path:literal : $ty:ident, $hint:expr, $doc:literal; )*) => {
         /// Every fact path, in documentation order.

@@ -32,12 +32,7 @@ fn ca_facts(sink: &mut FactSink<'_>, instance: &DatabaseInstance, now: DateTime<
         .and_then(|c| c.expiration_time.as_ref())
         .and_then(|t| DateTime::<Utc>::from_timestamp(t.seconds(), 0));
     let Some(expiry) = expiry else {
-        for path in [
-            "server_ca.name",
-            "server_ca.expires",
-            "server_ca.days_until_expiry",
-            "server_ca.retired",
-        ] {
+        for path in crate::facts::schema::SERVER_CA_FACTS {
             sink.unknown(
                 path,
                 "the instance answer has no serverCaCert.expirationTime",

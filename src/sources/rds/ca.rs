@@ -81,12 +81,7 @@ pub fn facts(sink: &mut FactSink<'_>, used: &[UsedCa], list: &CaList, now: DateT
         })
         .collect();
     if judged.is_empty() {
-        for path in [
-            "server_ca.name",
-            "server_ca.expires",
-            "server_ca.days_until_expiry",
-            "server_ca.retired",
-        ] {
+        for path in crate::facts::schema::SERVER_CA_FACTS {
             sink.unknown(
                 path,
                 "the RDS answer names no CACertificateIdentifier for this database",

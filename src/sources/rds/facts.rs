@@ -1065,11 +1065,7 @@ fn version_facts(
                 extended_end
                     .map(|e| format!(", Extended Support (paid) until {e}"))
                     .unwrap_or_default(),
-                if enrolled {
-                    "enrolled in Extended Support (EngineLifecycleSupport absent or open-source-rds-extended-support)"
-                } else {
-                    "Extended Support disabled: RDS upgrades the major version when standard support ends"
-                }
+                enrolment(enrolled)
             );
             support_facts(
                 sink,
@@ -1187,11 +1183,7 @@ fn rds_calendar_facts(
     let support_end = if enrolled { extended } else { end };
     let origin = format!(
         "RDS calendar shipped with sqlready (checked {RDS_TABLE_DATE}; {fallback_reason}): {engine} {major} standard support ends {end}, paid Extended Support ({RDS_CHARGE}) until {extended}; {}",
-        if enrolled {
-            "enrolled in Extended Support (EngineLifecycleSupport absent or open-source-rds-extended-support)"
-        } else {
-            "Extended Support disabled: RDS upgrades the major version when standard support ends"
-        }
+        enrolment(enrolled)
     );
     support_facts(
         sink,
@@ -1208,6 +1200,15 @@ fn rds_calendar_facts(
         today,
     );
     true
+}
+
+/// Whether the instance is enrolled in RDS Extended Support, in words.
+fn enrolment(enrolled: bool) -> &'static str {
+    if enrolled {
+        "enrolled in Extended Support (EngineLifecycleSupport absent or open-source-rds-extended-support)"
+    } else {
+        "Extended Support disabled: RDS upgrades the major version when standard support ends"
+    }
 }
 
 /// RDS version support, from DescribeDBMajorEngineVersions or the shipped calendar.
