@@ -81,6 +81,8 @@ pub struct TargetEntry {
     /// `connect = true` (with `connect_user`, `connect_password_env`,
     /// `connect_password_file`, `connect_ca_file`) on a cloud entry.
     pub connect: Option<crate::connect::Settings>,
+    /// `restore_tested = YYYY-MM-DD`: the team's record of its last restore drill.
+    pub restore_tested: Option<NaiveDate>,
 }
 
 /// A parsed, validated config file.
@@ -162,6 +164,7 @@ struct RawTarget {
     connect_password_file: Option<Spanned<String>>,
     connect_ca_file: Option<Spanned<String>>,
     connect_sslmode: Option<Spanned<String>>,
+    restore_tested: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -218,6 +221,21 @@ impl Problems<'_> {
 }
 
 impl Config {
+    /// What the entries record in the team's word (`restore_tested`), for
+    /// [`crate::facts::recorded::stamp`].
+    pub fn records(&self) -> Vec<crate::facts::recorded::Record> {
+        self.targets
+            .iter()
+            .filter_map(|entry| {
+                Some(crate::facts::recorded::Record {
+                    target: entry.id.clone(),
+                    restore_tested: entry.restore_tested?,
+                    at: format!("{}:{}", self.path.display(), entry.line),
+                })
+            })
+            .collect()
+    }
+
     /// Reads and parses a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = read(path)?;
@@ -687,6 +705,7 @@ fn targets(
                     .map(|table| threshold_overrides(table.get_ref(), problems))
                     .unwrap_or_default();
                 let (line, _) = position(problems.text, header);
+                let restore_tested = restore_tested(entry, problems);
                 entries.push(TargetEntry {
                     id,
                     database: Some(spec),
@@ -695,6 +714,7 @@ fn targets(
                     thresholds,
                     line,
                     connect: None,
+                    restore_tested,
                 });
             }
             continue;
@@ -748,6 +768,7 @@ fn targets(
             .map(|table| threshold_overrides(table.get_ref(), problems))
             .unwrap_or_default();
         let connect = connect_settings(entry, config_path, problems);
+        let restore_tested = restore_tested(entry, problems);
         entries.push(TargetEntry {
             id,
             database,
@@ -756,9 +777,49 @@ fn targets(
             thresholds,
             line,
             connect,
+            restore_tested,
         });
     }
     entries
+}
+
+/// `restore_tested = YYYY-MM-DD` on an entry: a past day (the team's record of
+/// its last restore drill).
+fn restore_tested(entry: &RawTarget, problems: &mut Problems<'_>) -> Option<NaiveDate> {
+    let value = entry.restore_tested.as_ref()?;
+    match toml_date(value.get_ref()) {
+        Some(day) if day <= chrono::Utc::now().date_naive() => Some(day),
+        Some(day) => {
+            problems.at(
+                value.span().start,
+                format!("restore_tested = {day} is in the future: record the day the last restore drill was done"),
+            );
+            None
+        }
+        None => {
+            problems.at(
+                value.span().start,
+                "restore_tested is the day of the last restore drill, e.g. restore_tested = 2026-11-20",
+            );
+            None
+        }
+    }
+}
+
+/// A TOML local date (`2026-11-20`) or a string holding one.
+fn toml_date(value: &toml::Value) -> Option<NaiveDate> {
+    match value {
+        toml::Value::Datetime(datetime) => match (datetime.date, datetime.time) {
+            (Some(date), None) => NaiveDate::from_ymd_opt(
+                i32::from(date.year),
+                u32::from(date.month),
+                u32::from(date.day),
+            ),
+            _ => None,
+        },
+        toml::Value::String(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d").ok(),
+        _ => None,
+    }
 }
 
 /// `terraform = "PATH"`: files read from the config's directory, shown as written.
@@ -1068,18 +1129,7 @@ fn waiver(entry: &Spanned<RawWaiver>, problems: &mut Problems<'_>) -> Option<Wai
             ok = false;
         }
     }
-    let expires = match raw.expires.get_ref() {
-        toml::Value::Datetime(datetime) => match (datetime.date, datetime.time) {
-            (Some(date), None) => NaiveDate::from_ymd_opt(
-                i32::from(date.year),
-                u32::from(date.month),
-                u32::from(date.day),
-            ),
-            _ => None,
-        },
-        toml::Value::String(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d").ok(),
-        _ => None,
-    };
+    let expires = toml_date(raw.expires.get_ref());
     if expires.is_none() {
         problems.at(
             raw.expires.span().start,
@@ -1152,6 +1202,13 @@ fail_on = "low"
 # cloud = "rds://eu-west-1"
 # thresholds = {{ min_backup_retention_days = 30 }}
 #
+# The day of the last restore drill, where no API shows it (a database audited
+# from inside, Terraform, a drill older than RDS keeps its events): the team's
+# word, reported as such.
+# [[targets]]
+# database = "postgres://auditor@db.internal:5432/app"
+# restore_tested = 2026-11-20
+#
 # Every instance of a project, also audited from inside (docs/connect.md): the
 # API gives each address, engine and CA; without a password, IAM database
 # authentication is used where the instance allows it.
@@ -1171,6 +1228,7 @@ min_binlog_retention_seconds = {min_binlog_retention_seconds}
 max_long_query_time_seconds = {max_long_query_time_seconds:?}
 min_ca_days = {min_ca_days}
 max_maintenance_deny_days = {max_maintenance_deny_days}
+restore_drill_days = {restore_drill_days}
 
 # Severity overrides: check id (or pattern) = low | medium | high | critical.
 [severity]
@@ -1205,6 +1263,7 @@ exclude = []
         max_long_query_time_seconds = t.max_long_query_time_seconds,
         min_ca_days = t.min_ca_days,
         max_maintenance_deny_days = t.max_maintenance_deny_days,
+        restore_drill_days = t.restore_drill_days,
     )
 }
 

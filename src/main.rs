@@ -130,7 +130,7 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
     let mut audited: Vec<String> = Vec::new();
     // The SHA-256 of a --facts file: the evidence bundle's provenance.
     let mut facts_sha256 = None;
-    let collected = match &args.facts {
+    let mut collected = match &args.facts {
         Some(path) => {
             let (snapshot, sha256) = Snapshot::load_hashed(path)?;
             facts_sha256 = Some(sha256);
@@ -171,6 +171,9 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
             collected
         }
     };
+    // The team's word from sqlready.toml (restore drills), after collection.
+    let records = config.as_ref().map(Config::records).unwrap_or_default();
+    sqlready::facts::recorded::stamp(&records, &mut collected, started_at.date_naive());
     if let Some(path) = &args.save_facts {
         let snapshot = Snapshot::new(collected.clone());
         let text = serde_json::to_string_pretty(&snapshot)? + "\n";

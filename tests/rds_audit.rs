@@ -25,9 +25,12 @@ const MOTO_CALLER: &str = "arn:aws:sts::123456789012:user/moto";
 fn gaps(mode: aws_backup_server::Mode) -> &'static str {
     static SERVE: std::sync::OnceLock<aws_backup_server::Server> = std::sync::OnceLock::new();
     static DENY: std::sync::OnceLock<aws_backup_server::Server> = std::sync::OnceLock::new();
+    static DENY_RESTORES: std::sync::OnceLock<aws_backup_server::Server> =
+        std::sync::OnceLock::new();
     let cell = match mode {
         aws_backup_server::Mode::Serve => &SERVE,
         aws_backup_server::Mode::Deny => &DENY,
+        aws_backup_server::Mode::DenyRestores => &DENY_RESTORES,
     };
     &cell
         .get_or_init(|| aws_backup_server::start(mode, &moto::moto().endpoint))
@@ -631,9 +634,14 @@ fn region_wide_reads_are_made_once_per_region() {
     // One engine (postgres), one page.
     assert_eq!(calls["DescribeDBEngineVersions"], 1, "{calls:?}");
     assert_eq!(calls["backup:ListBackupPlans"], 1, "{calls:?}");
-    assert_eq!(calls["backup:GetBackupSelection"], 1, "{calls:?}");
-    // Two pages of protected resources.
+    // One plan with three selections (by ARN, by ListOfTags, by Conditions).
+    assert_eq!(calls["backup:GetBackupSelection"], 3, "{calls:?}");
+    // Two pages of protected resources, two of restore jobs.
     assert_eq!(calls["backup:ListProtectedResources"], 2, "{calls:?}");
+    assert_eq!(calls["backup:ListRestoreJobs"], 2, "{calls:?}");
+    // The region's restore events, and its snapshots once (an event names a manual snapshot).
+    assert_eq!(calls["DescribeEvents"], 1, "{calls:?}");
+    assert_eq!(calls["DescribeDBSnapshots"], 1, "{calls:?}");
 }
 
 /// AWS Backup refusing: the instance that only AWS Backup could vouch for is unknown,
@@ -811,4 +819,168 @@ fn a_refused_describe_security_groups_is_unknown_naming_the_permission_once() {
     assert_eq!(warnings, 1, "{}", run.stderr);
     let calls = api_calls(&run.stderr);
     assert_eq!(calls["DescribeSecurityGroups"], 1, "{calls:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Restore drills (restore_tested) and AWS Backup selections by tag, through the binary:
+// moto holds the instances, their tags and a manual snapshot; the local endpoint answers
+// ListRestoreJobs, the restore events and the tag selections in the published shapes.
+
+fn ap(targets: &BTreeMap<String, Value>, id: &str) -> Value {
+    targets
+        .get(&format!("rds://ap-southeast-2/db/{id}"))
+        .unwrap_or_else(|| panic!("{id} not audited: {:?}", targets.keys()))
+        .clone()
+}
+
+#[test]
+fn restore_drills_seen_by_aws_backup_or_rds_events_pass_and_the_rest_were_never_tested() {
+    let report = audit_json(&["rds://ap-southeast-2"]);
+    let targets = targets_by_id(&report);
+    let detail = |id: &str, status: &str| {
+        let found = finding(&ap(&targets, id), "restore_tested.rds_drill");
+        assert_eq!(found["status"], status, "{id}: {found:#}");
+        found["detail"].as_str().unwrap().to_string()
+    };
+    let pitr = detail(aws_backup_server::DRILLED_PITR, "pass");
+    assert!(
+        pitr.contains("point-in-time restore to pg-drill-pitr-copy") && pitr.contains("3 day(s) ago"),
+        "{pitr}"
+    );
+    let snapshot = detail(aws_backup_server::DRILLED_SNAPSHOT, "pass");
+    assert!(snapshot.contains(aws_backup_server::DRILL_SNAPSHOT), "{snapshot}");
+    let testing = detail("pg-aws-backup", "pass");
+    assert!(
+        testing.contains("restore testing plan monthly-rds-21") && testing.contains("validation SUCCESSFUL"),
+        "{testing}"
+    );
+    assert_eq!(item(&ap(&targets, "pg-aws-backup"), "restore_tested"), "pass");
+    // Its restore 20 days ago is older than the events RDS keeps: never seen, and said so.
+    let never = detail("pg-ca-expiring", "warn");
+    assert!(
+        never.contains("never tested") && never.contains("last 14 days"),
+        "{never}"
+    );
+    let fix = finding(&ap(&targets, "pg-ca-expiring"), "restore_tested.rds_drill");
+    assert!(
+        fix.to_string().contains("restore-db-instance-to-point-in-time"),
+        "{fix:#}"
+    );
+    // The generic team's-word check does not apply to an API target.
+    assert_eq!(
+        status(&ap(&targets, "pg-ca-expiring"), "restore_tested.recorded"),
+        "n/a"
+    );
+}
+
+#[test]
+fn a_drill_recorded_in_sqlready_toml_counts_where_the_api_shows_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let day = (chrono::Utc::now() - chrono::Duration::days(30)).date_naive();
+    let config = dir.path().join("sqlready.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[targets]]\ncloud = \"rds://ap-southeast-2/db/pg-ca-expiring\"\nrestore_tested = {day}\n"
+        ),
+    )
+    .unwrap();
+    let run = audit(&["--config", config.to_str().unwrap()], &[]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let report = run.json();
+    let target = only_target(&report);
+    let drill = finding(target, "restore_tested.rds_drill");
+    assert_eq!(drill["status"], "pass", "{drill:#}");
+    assert!(
+        drill["detail"].as_str().unwrap().contains(&format!("a restore drill on {day} is recorded in sqlready.toml")),
+        "{drill:#}"
+    );
+    // A database re-judged from its facts file: the team's word is the only source.
+    let facts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/postgres-bad.json");
+    let old = (chrono::Utc::now() - chrono::Duration::days(200)).date_naive();
+    std::fs::write(
+        &config,
+        format!(
+            "[[targets]]\ndatabase = \"postgres://auditor@orders-db.internal:5432/app\"\nrestore_tested = {old}\n"
+        ),
+    )
+    .unwrap();
+    let run = sqlready_with_env(
+        &["audit", "--facts", facts.to_str().unwrap(), "--config", config.to_str().unwrap(), "--format", "json"],
+        &[],
+    );
+    let report = run.json();
+    let recorded = finding(only_target(&report), "restore_tested.recorded");
+    assert_eq!(recorded["status"], "warn", "{recorded:#}");
+    assert!(
+        recorded["detail"].as_str().unwrap().contains("200 days ago"),
+        "{recorded:#}"
+    );
+    // Without a record: unknown, saying where to record it.
+    let run = sqlready_with_env(
+        &["audit", "--facts", facts.to_str().unwrap(), "--no-config", "--format", "json"],
+        &[],
+    );
+    let report = run.json();
+    let unknown = finding(only_target(&report), "restore_tested.recorded");
+    assert_eq!(unknown["status"], "unknown", "{unknown:#}");
+    assert!(unknown.to_string().contains("restore_tested = YYYY-MM-DD"), "{unknown:#}");
+}
+
+#[test]
+fn refused_restore_reads_are_unknown_naming_the_permissions_once() {
+    let deny = gaps(aws_backup_server::Mode::DenyRestores).to_string();
+    let run = audit(
+        &["rds://ap-southeast-2"],
+        &[
+            ("AWS_ENDPOINT_URL_BACKUP", deny.as_str()),
+            ("AWS_ENDPOINT_URL_RDS", deny.as_str()),
+        ],
+    );
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let report = run.json();
+    let targets = targets_by_id(&report);
+    for id in ["pg-aws-backup", aws_backup_server::DRILLED_PITR, "pg-ca-expiring"] {
+        let drill = finding(&ap(&targets, id), "restore_tested.rds_drill");
+        assert_eq!(drill["status"], "unknown", "{id}: {drill:#}");
+        let text = drill.to_string();
+        assert!(
+            text.contains("backup:ListRestoreJobs") && text.contains("rds:DescribeEvents"),
+            "{id}: {drill:#}"
+        );
+    }
+    // The rest of AWS Backup still read: the plan still vouches for its backups.
+    assert_eq!(status(&ap(&targets, "pg-aws-backup"), "backups.enabled"), "pass");
+    // One warning per refused permission for the run, not one per instance.
+    for permission in ["backup:ListRestoreJobs", "rds:DescribeEvents"] {
+        assert_eq!(
+            run.stderr.lines().filter(|l| l.contains("restores could not be read") && l.contains(permission)).count(),
+            1,
+            "{permission}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn aws_backup_selections_by_tag_and_condition_match_the_instances_tags() {
+    let report = audit_json(&["rds://ap-southeast-2"]);
+    let targets = targets_by_id(&report);
+    // ListOfTags backup=daily (one of two tags, OR'ed): selected, so its backups are AWS Backup's.
+    let tagged = ap(&targets, "pg-tagged");
+    assert_eq!(status(&tagged, "backups.enabled"), "pass");
+    let plan = finding(&tagged, "backups.rds_aws_backup");
+    assert!(plan.to_string().contains("daily-rds/rds-by-tag"), "{plan:#}");
+    // Conditions tier=gold AND env != sandbox AND a DB instance ARN.
+    let gold = ap(&targets, "pg-gold");
+    assert_eq!(status(&gold, "backups.enabled"), "pass");
+    assert!(
+        finding(&gold, "backups.rds_aws_backup").to_string().contains("daily-rds/rds-by-condition"),
+        "{:#}",
+        finding(&gold, "backups.rds_aws_backup")
+    );
+    // env=sandbox fails StringNotEquals: not selected, and automated backups are off.
+    let sandbox = ap(&targets, "pg-gold-sandbox");
+    assert_eq!(status(&sandbox, "backups.rds_aws_backup"), "n/a");
+    assert_eq!(status(&sandbox, "backups.enabled"), "fail");
 }

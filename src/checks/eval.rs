@@ -552,7 +552,7 @@ fn sources_of(facts: &TargetFacts) -> Vec<String> {
             .facts
             .values()
             .map(|fact| fact.source.clone())
-            .filter(|source| source != "example"),
+            .filter(|source| source != "example" && source != crate::facts::recorded::SOURCE),
     );
     sources.into_iter().collect()
 }

@@ -22,6 +22,8 @@ pub struct Thresholds {
     pub min_ca_days: i64,
     /// Days a Cloud SQL deny maintenance period may block updates.
     pub max_maintenance_deny_days: i64,
+    /// Days within which a restore must have been tested (`restore_tested`).
+    pub restore_drill_days: i64,
 }
 
 impl Default for Thresholds {
@@ -37,6 +39,7 @@ impl Default for Thresholds {
             max_long_query_time_seconds: 2.0,
             min_ca_days: 90,
             max_maintenance_deny_days: 60,
+            restore_drill_days: 90,
         }
     }
 }
@@ -113,7 +116,7 @@ impl ThresholdSet {
 
 /// Whether an entry's id names the target: the same id, or a discovery URI
 /// the target's id continues (`rds://eu-west-1` covers `rds://eu-west-1/db/x`).
-fn covers(entry: &str, id: &str) -> bool {
+pub(crate) fn covers(entry: &str, id: &str) -> bool {
     let rest = id.strip_prefix(entry.trim_end_matches('/'));
     entry == id
         || (is_discovery(entry) && rest.is_some_and(|rest| rest.starts_with('/')))

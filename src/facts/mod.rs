@@ -6,6 +6,7 @@
 //! ever see this model, never raw provider output.
 
 pub mod merge;
+pub mod recorded;
 pub mod schema;
 pub mod snapshot;
 

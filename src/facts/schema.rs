@@ -62,6 +62,7 @@ const CLOUD: &str = "a hosting property, invisible from inside the database; the
 const BACKUPS: &str = "base backups are invisible from SQL; the API of the service that takes them (Cloud SQL, RDS) tells";
 const CSQL: &str = "the Cloud SQL Admin API tells: audit it as cloudsql://PROJECT/INSTANCE";
 const OUTSIDE: &str = "outside the database and its hosting; no source sqlready reads can see it";
+const RECORDED: &str = "record the day of the last restore drill on the target's [[targets]] entry in sqlready.toml: restore_tested = YYYY-MM-DD";
 const RDS: &str = "read from the RDS API: audit the instance as rds://REGION/db/ID or the cluster as rds://REGION/cluster/ID";
 
 /// The facts a server CA reading gives, all unknown together when the answer has no CA.
@@ -99,6 +100,7 @@ facts! {
     "thresholds.max_minor_releases_behind": Int, "", "minor releases the running version may lag behind the newest of its major before version support warns (default 1)";
     "thresholds.min_ca_days": Int, "", "days before the server CA certificate expires from which it warns (default 90)";
     "thresholds.max_maintenance_deny_days": Int, "", "days a Cloud SQL maintenance deny period may block updates before it warns (default 60)";
+    "thresholds.restore_drill_days": Int, "", "days within which a restore of the database must have been tested (default 90)";
 
     // Engine version support, from the embedded, dated end-of-life table.
     "version.major": String, IN_DB, "major version: '15' for PostgreSQL, '10.11' for MariaDB, '8.0' for MySQL";
@@ -405,6 +407,14 @@ facts! {
     "backups.aws_backup.last_backup_age_hours": Number, RDS, "hours since AWS Backup's last recovery point of the target (ListProtectedResources LastBackupTime); null when it has none";
     "backups.aws_backup.vault_locked": Bool, RDS, "every vault the covering rules write to has AWS Backup Vault Lock (Locked); null when no plan covers it";
     "backups.aws_backup.cross_region": Bool, RDS, "a covering rule copies recovery points to a vault in another region; null when no plan covers it";
+
+    // Restore drills (item restore_tested): seen by the API, or recorded by the team.
+    "rds.restore_drill.last": String, RDS, "the day of the newest restore of this instance or cluster seen (YYYY-MM-DD): a COMPLETED AWS Backup restore job whose SourceResourceArn is it, or an RDS event of a point-in-time or snapshot restore of it (last 14 days only); null when none is seen";
+    "rds.restore_drill.age_days": Int, RDS, "days since rds.restore_drill.last; null when none is seen";
+    "rds.restore_drill.how": String, RDS, "how that restore was made (AWS Backup restore job or restore testing plan, point-in-time restore, snapshot restore) and what it created; null when none is seen";
+    "rds.restore_drill.searched": String, RDS, "where restores were looked for (AWS Backup restore jobs; RDS events of the last 14 days for instances)";
+    "restore_tested.recorded": String, RECORDED, "the day of the last restore drill as the team records it in sqlready.toml (`restore_tested = YYYY-MM-DD` on the target's [[targets]] entry; the team's word, not verified); null on a cloud target whose entry records none";
+    "restore_tested.recorded_age_days": Int, RECORDED, "days since restore_tested.recorded; null when none is recorded";
 }
 
 /// The spec of a fact path, if the schema has it.

@@ -3,12 +3,16 @@
 //!
 //! - AWS Backup (REST-JSON, `AWS_ENDPOINT_URL_BACKUP`): `ListBackupPlans`,
 //!   `GetBackupPlan`, `ListBackupSelections`, `GetBackupSelection` (moto has no
-//!   selections), `ListProtectedResources`, `ListBackupVaults`; or, started
-//!   with [`Mode::Deny`], `AccessDeniedException` for every call.
+//!   selections; by ARN, by `ListOfTags` and by `Conditions`),
+//!   `ListProtectedResources`, `ListBackupVaults`, `ListRestoreJobs`; or,
+//!   started with [`Mode::Deny`], `AccessDeniedException` for every call.
 //! - In front of moto for RDS (query protocol, `AWS_ENDPOINT_URL_RDS`):
-//!   `DescribeCertificates` and `DescribeDBEngineVersions` (moto implements
-//!   neither) are answered here, paged by `MaxRecords`/`Marker`; every other
-//!   request is passed to moto unchanged.
+//!   `DescribeCertificates`, `DescribeDBEngineVersions` (moto implements
+//!   neither) and `DescribeEvents` (moto records no restore events) are
+//!   answered here, paged by `MaxRecords`/`Marker`; every other request is
+//!   passed to moto unchanged.
+//! - [`Mode::DenyRestores`]: `ListRestoreJobs` and `DescribeEvents` refused
+//!   (AccessDenied), everything else served.
 //!
 //! The region comes from the request's SigV4 credential scope, as AWS routes it.
 #![allow(dead_code)]
@@ -35,7 +39,14 @@ pub const EXPIRING_CA: &str = "rds-ca-test-expiring";
 pub enum Mode {
     Serve,
     Deny,
+    DenyRestores,
 }
+
+/// Restored by a point-in-time restore 3 days ago (an RDS event).
+pub const DRILLED_PITR: &str = "pg-drill-pitr";
+/// Restored from its manual snapshot [`DRILL_SNAPSHOT`] 5 days ago (an RDS event).
+pub const DRILLED_SNAPSHOT: &str = "pg-drill-snapshot";
+pub const DRILL_SNAPSHOT: &str = "pg-drill-snapshot-before-upgrade";
 
 pub struct Server {
     pub endpoint: String,
@@ -116,7 +127,8 @@ async fn answer(
     let is_backup = path.starts_with("/backup/")
         || path == "/backup"
         || path.starts_with("/resources")
-        || path.starts_with("/backup-vaults");
+        || path.starts_with("/backup-vaults")
+        || path.starts_with("/restore-jobs");
     if is_backup {
         return Ok(backup(&state, &region, &path, &query));
     }
@@ -131,7 +143,11 @@ async fn answer(
         .iter()
         .find(|(k, _)| k == "Action")
         .map(|(_, v)| v.as_str());
+    if action == Some("DescribeEvents") && state.mode == Mode::DenyRestores {
+        return Ok(rds_denied("DescribeEvents"));
+    }
     match action {
+        Some("DescribeEvents") => Ok(rds_xml("DescribeEvents", &events(&form, &region))),
         Some("DescribeCertificates") => Ok(rds_xml("DescribeCertificates", &certificates(&form))),
         Some("DescribeDBEngineVersions") => Ok(rds_xml(
             "DescribeDBEngineVersions",
@@ -139,6 +155,57 @@ async fn answer(
         )),
         _ => Ok(forward(&state.upstream, parts, body).await),
     }
+}
+
+/// An RDS query-protocol AccessDenied for `action`.
+fn rds_denied(action: &str) -> Response<Full<Bytes>> {
+    reply(
+        403,
+        "text/xml",
+        format!(
+            "<ErrorResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:iam::{ACCOUNT}:user/auditor is not authorized to perform: rds:{action}</Message></Error><RequestId>00000000-0000-0000-0000-000000000021</RequestId></ErrorResponse>"
+        ),
+    )
+}
+
+/// `DescribeEvents` in [`REGION`]: two restores (RDS-EVENT-0019 and
+/// RDS-EVENT-0043) and a creation, filtered by `SourceType`,
+/// `EventCategories.EventCategory.N` and `Duration` as RDS filters them; none elsewhere.
+fn events(form: &[(String, String)], region: &str) -> String {
+    let get = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let categories: Vec<String> = form
+        .iter()
+        .filter(|(k, _)| k.starts_with("EventCategories."))
+        .map(|(_, v)| v.clone())
+        .collect();
+    let minutes: i64 = get("Duration").and_then(|d| d.parse().ok()).unwrap_or(60);
+    let all = [
+        (3, "pg-drill-pitr-copy", "restoration", format!("Restored from DB instance {DRILLED_PITR} to pg-drill-pitr-copy"), "RDS-EVENT-0019"),
+        (5, "pg-drill-snapshot-copy", "restoration", format!("Restored from snapshot {DRILL_SNAPSHOT}"), "RDS-EVENT-0043"),
+        (5, "pg-drill-snapshot-copy", "creation", "DB instance created".to_string(), "RDS-EVENT-0005"),
+        // Older than any Duration RDS allows: never answered.
+        (20, "pg-ca-expiring-copy", "restoration", "Restored from DB instance pg-ca-expiring to pg-ca-expiring-copy".to_string(), "RDS-EVENT-0019"),
+    ];
+    let rows: Vec<String> = all
+        .iter()
+        .filter(|_| region == REGION)
+        .filter(|(days, ..)| days * 24 * 60 <= minutes)
+        .filter(|(_, _, category, ..)| categories.is_empty() || categories.iter().any(|c| c == category))
+        .filter(|_| get("SourceType").is_none_or(|t| t == "db-instance"))
+        // RDS-EVENT-0019, RDS-EVENT-0043, RDS-EVENT-0005: the id is not in the Query API answer.
+        .map(|(days, source, category, message, _id)| {
+            format!(
+                "<Event><SourceIdentifier>{source}</SourceIdentifier><SourceType>db-instance</SourceType><Message>{message}</Message><EventCategories><EventCategory>{category}</EventCategory></EventCategories><Date>{}</Date><SourceArn>{}</SourceArn></Event>",
+                iso(-days),
+                arn("db", source)
+            )
+        })
+        .collect();
+    let (items, next) = page(form, &rows);
+    let marker = next
+        .map(|n| format!("<Marker>{n}</Marker>"))
+        .unwrap_or_default();
+    format!("<Events>{}</Events>{marker}", items.concat())
 }
 
 fn url_decode_pairs(body: &str) -> Vec<(String, String)> {
@@ -352,6 +419,9 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     out
 }
 
+const TAG_SELECTION: &str = "6a3e0d2b-0000-4000-8000-000000000021";
+const CONDITION_SELECTION: &str = "7b4f1e3c-0000-4000-8000-000000000021";
+
 fn arn(kind: &str, id: &str) -> String {
     format!("arn:aws:rds:{REGION}:{ACCOUNT}:{kind}:{id}")
 }
@@ -361,8 +431,10 @@ fn arn(kind: &str, id: &str) -> String {
 /// `prod-locked` is locked and the rule copies to eu-central-1. Other regions
 /// hold nothing.
 fn backup(state: &State, region: &str, path: &str, query: &str) -> Response<Full<Bytes>> {
-    if state.mode == Mode::Deny {
-        let body = json!({"__type": "AccessDeniedException", "Message": format!("User: arn:aws:iam::{ACCOUNT}:user/auditor is not authorized to perform: backup:ListBackupPlans")});
+    let restores = path.starts_with("/restore-jobs");
+    if state.mode == Mode::Deny || (state.mode == Mode::DenyRestores && restores) {
+        let action = if restores { "ListRestoreJobs" } else { "ListBackupPlans" };
+        let body = json!({"__type": "AccessDeniedException", "Message": format!("User: arn:aws:iam::{ACCOUNT}:user/auditor is not authorized to perform: backup:{action}")});
         return reply(403, "application/json", body.to_string());
     }
     let ours = region == REGION;
@@ -388,7 +460,22 @@ fn backup(state: &State, region: &str, path: &str, query: &str) -> Response<Full
             "BackupPlanId": plan_id, "BackupPlanArn": plan_arn, "VersionId": "v1", "CreationDate": now - 86400.0 * 30.0
         }),
         p if p == format!("/backup/plans/{plan_id}/selections") && ours => json!({
-            "BackupSelectionsList": [{"SelectionId": selection_id, "SelectionName": "rds-by-arn", "BackupPlanId": plan_id, "CreationDate": now - 86400.0 * 30.0, "IamRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/service-role/AWSBackupDefaultServiceRole")}]
+            "BackupSelectionsList": [selection_id, TAG_SELECTION, CONDITION_SELECTION].iter().zip(["rds-by-arn", "rds-by-tag", "rds-by-condition"]).map(|(id, name)| json!({"SelectionId": id, "SelectionName": name, "BackupPlanId": plan_id, "CreationDate": now - 86400.0 * 30.0, "IamRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/service-role/AWSBackupDefaultServiceRole")})).collect::<Vec<_>>()
+        }),
+        // ListOfTags: any one tag selects (OR).
+        p if p == format!("/backup/plans/{plan_id}/selections/{TAG_SELECTION}") && ours => json!({
+            "BackupSelection": {"SelectionName": "rds-by-tag", "IamRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/service-role/AWSBackupDefaultServiceRole"),
+                "Resources": [], "NotResources": [],
+                "ListOfTags": [{"ConditionType": "STRINGEQUALS", "ConditionKey": "backup", "ConditionValue": "daily"}, {"ConditionType": "STRINGEQUALS", "ConditionKey": "backup", "ConditionValue": "hourly"}],
+                "Conditions": {"StringEquals": [], "StringNotEquals": [], "StringLike": [], "StringNotLike": []}},
+            "SelectionId": TAG_SELECTION, "BackupPlanId": plan_id, "CreationDate": now - 86400.0 * 30.0
+        }),
+        // Conditions AND'ed with each other and with Resources (DB instances only).
+        p if p == format!("/backup/plans/{plan_id}/selections/{CONDITION_SELECTION}") && ours => json!({
+            "BackupSelection": {"SelectionName": "rds-by-condition", "IamRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/service-role/AWSBackupDefaultServiceRole"),
+                "Resources": [format!("arn:aws:rds:*:{ACCOUNT}:db:*")], "NotResources": [], "ListOfTags": [],
+                "Conditions": {"StringEquals": [{"ConditionKey": "aws:ResourceTag/tier", "ConditionValue": "gold"}], "StringNotEquals": [{"ConditionKey": "aws:ResourceTag/env", "ConditionValue": "sandbox"}], "StringLike": [], "StringNotLike": []}},
+            "SelectionId": CONDITION_SELECTION, "BackupPlanId": plan_id, "CreationDate": now - 86400.0 * 30.0
         }),
         p if p == format!("/backup/plans/{plan_id}/selections/{selection_id}") && ours => json!({
             "BackupSelection": {"SelectionName": "rds-by-arn", "IamRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/service-role/AWSBackupDefaultServiceRole"),
@@ -405,6 +492,27 @@ fn backup(state: &State, region: &str, path: &str, query: &str) -> Response<Full
                 json!({"Results": [{"ResourceArn": format!("arn:aws:ec2:{REGION}:{ACCOUNT}:volume/vol-0abc"), "ResourceType": "EBS", "LastBackupTime": now - 3600.0}]})
             }
             (false, _) => json!({"Results": []}),
+        },
+        // Completed restore jobs, two pages: pg-aws-backup restored by a restore
+        // testing plan 10 days ago; an EBS volume (not RDS).
+        "/restore-jobs" => match (ours, paged_token.as_deref()) {
+            (true, None) => json!({"RestoreJobs": [{
+                "AccountId": ACCOUNT, "RestoreJobId": "restore-job-21", "Status": "COMPLETED",
+                "RecoveryPointArn": format!("arn:aws:rds:{REGION}:{ACCOUNT}:snapshot:awsbackup:job-1a2b3c"),
+                "SourceResourceArn": arn("db", "pg-aws-backup"), "ResourceType": "RDS",
+                "BackupVaultArn": format!("arn:aws:backup:{REGION}:{ACCOUNT}:backup-vault:prod-locked"),
+                "CreationDate": now - 86400.0 * 10.0 - 3600.0, "CompletionDate": now - 86400.0 * 10.0,
+                "CreatedResourceArn": arn("db", "pg-aws-backup-restore-test"),
+                "CreatedBy": {"RestoreTestingPlanArn": format!("arn:aws:backup:{REGION}:{ACCOUNT}:restore-testing-plan:monthly-rds-21")},
+                "ValidationStatus": "SUCCESSFUL", "DeletionStatus": "SUCCESSFUL", "IsParent": false
+            }], "NextToken": "page-2"}),
+            (true, Some(_)) => json!({"RestoreJobs": [{
+                "AccountId": ACCOUNT, "RestoreJobId": "restore-job-ebs", "Status": "COMPLETED",
+                "RecoveryPointArn": format!("arn:aws:ec2:{REGION}::snapshot/snap-0abc"),
+                "SourceResourceArn": format!("arn:aws:ec2:{REGION}:{ACCOUNT}:volume/vol-0abc"), "ResourceType": "EBS",
+                "CreationDate": now - 86400.0, "CompletionDate": now - 86000.0, "IsParent": false
+            }]}),
+            (false, _) => json!({"RestoreJobs": []}),
         },
         "/backup-vaults" => json!({
             "BackupVaultList": if ours { vec![

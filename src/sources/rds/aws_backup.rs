@@ -5,13 +5,14 @@
 //! Read once per region per run, never per instance: `ListBackupPlans`, for
 //! each plan `GetBackupPlan` and `ListBackupSelections` + `GetBackupSelection`,
 //! `ListProtectedResources` (the last recovery point of each resource) and
-//! `ListBackupVaults` (vault lock). A selection covers a target when one of its
-//! `Resources` matches the target's ARN (`*` wildcards as AWS Backup applies
-//! them) and no `NotResources` entry does; selections by tag alone are named
-//! in the evidence but not matched (the tags are not read).
+//! `ListBackupVaults` (vault lock). A selection covers a target as AWS Backup
+//! documents it (see [`Selection::selects`]): by ARN (`Resources`, `*`
+//! wildcards) and by the target's tags (`TagList`, already in the
+//! DescribeDBInstances / DescribeDBClusters answer), minus `NotResources`.
 
 use crate::facts::FactSink;
 use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
 
 /// One backup plan with its rules and resource selections.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -36,8 +37,87 @@ pub struct Selection {
     pub name: String,
     pub resources: Vec<String>,
     pub not_resources: Vec<String>,
-    /// Selects by tags or conditions.
-    pub by_tags: bool,
+    /// `ListOfTags` (all STRINGEQUALS): (tag key, value); any one selects.
+    pub list_of_tags: Vec<(String, String)>,
+    /// `Conditions`: every one must hold.
+    pub conditions: Vec<Condition>,
+}
+
+/// One entry of a selection's `Conditions` on `aws:ResourceTag/KEY`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    pub operator: Operator,
+    /// The tag key (`aws:ResourceTag/` stripped).
+    pub key: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Operator {
+    StringEquals,
+    StringNotEquals,
+    StringLike,
+    StringNotLike,
+}
+
+impl Operator {
+    pub fn name(self) -> &'static str {
+        match self {
+            Operator::StringEquals => "StringEquals",
+            Operator::StringNotEquals => "StringNotEquals",
+            Operator::StringLike => "StringLike",
+            Operator::StringNotLike => "StringNotLike",
+        }
+    }
+}
+
+/// The tag key a condition names: `aws:ResourceTag/KEY` (Conditions) or the
+/// bare `KEY` that `ListOfTags` examples use.
+pub fn tag_key(condition_key: &str) -> String {
+    condition_key
+        .strip_prefix("aws:ResourceTag/")
+        .unwrap_or(condition_key)
+        .to_string()
+}
+
+impl Condition {
+    /// Case-sensitive, as AWS Backup documents; a negated operator holds when
+    /// the tag is absent (IAM condition semantics, which the keys follow).
+    fn holds(&self, tags: &BTreeMap<String, String>) -> bool {
+        let value = tags.get(&self.key);
+        match self.operator {
+            Operator::StringEquals => value.is_some_and(|v| *v == self.value),
+            Operator::StringNotEquals => value.is_none_or(|v| *v != self.value),
+            Operator::StringLike => value.is_some_and(|v| matches(&self.value, v)),
+            Operator::StringNotLike => value.is_none_or(|v| !matches(&self.value, v)),
+        }
+    }
+}
+
+impl Selection {
+    /// Whether this selection assigns the resource `arn` with `tags`, per AWS
+    /// Backup's documented rules: `Resources` and `Conditions` are combined
+    /// with AND (an empty `Resources` with conditions: every resource), the
+    /// entries of `ListOfTags` with OR, and `ListOfTags` with the rest with
+    /// OR; `NotResources` removes; a selection with none of them selects
+    /// every supported resource.
+    pub fn selects(&self, arn: &str, tags: &BTreeMap<String, String>) -> bool {
+        if self.not_resources.iter().any(|r| matches(r, arn)) {
+            return false;
+        }
+        if self.resources.is_empty() && self.conditions.is_empty() && self.list_of_tags.is_empty()
+        {
+            return true;
+        }
+        let by_resources = (!self.resources.is_empty() || !self.conditions.is_empty())
+            && (self.resources.is_empty() || self.resources.iter().any(|r| matches(r, arn)))
+            && self.conditions.iter().all(|c| c.holds(tags));
+        let by_tags = self
+            .list_of_tags
+            .iter()
+            .any(|(key, value)| tags.get(key) == Some(value));
+        by_resources || by_tags
+    }
 }
 
 /// A resource with a recovery point (`ListProtectedResources`).
@@ -101,6 +181,7 @@ fn region_of(arn: &str) -> Option<&str> {
 pub fn facts(
     sink: &mut FactSink<'_>,
     arn: Option<&str>,
+    tags: &BTreeMap<String, String>,
     region: &str,
     automated: Option<i64>,
     coverage: &Coverage,
@@ -156,29 +237,21 @@ pub fn facts(
         }
         return;
     };
-    let mut covering: Vec<(&Plan, &Selection)> = Vec::new();
-    let mut by_tags: Vec<String> = Vec::new();
-    for plan in &holdings.plans {
-        for selection in &plan.selections {
-            let named = selection.resources.iter().any(|r| matches(r, arn));
-            let excluded = selection.not_resources.iter().any(|r| matches(r, arn));
-            if named && !excluded {
-                covering.push((plan, selection));
-            } else if selection.by_tags && selection.resources.is_empty() {
-                by_tags.push(format!("{}/{}", plan.name, selection.name));
-            }
-        }
-    }
-    let mut origin = format!(
-        "AWS Backup: {} plan(s) in {region}, selections whose Resources match {arn}",
+    let covering: Vec<(&Plan, &Selection)> = holdings
+        .plans
+        .iter()
+        .flat_map(|plan| plan.selections.iter().map(move |s| (plan, s)))
+        .filter(|(_, selection)| selection.selects(arn, tags))
+        .collect();
+    let tagged = if tags.is_empty() {
+        "no tags".to_string()
+    } else {
+        format!("tags {}", tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "))
+    };
+    let origin = format!(
+        "AWS Backup: {} plan(s) in {region}, selections whose Resources, ListOfTags and Conditions select {arn} ({tagged})",
         holdings.plans.len()
     );
-    if !by_tags.is_empty() {
-        origin.push_str(&format!(
-            " (selections by tag, not matched: {})",
-            by_tags.join(", ")
-        ));
-    }
     let names: Vec<String> = covering
         .iter()
         .map(|(p, s)| format!("{}/{}", p.name, s.name))
@@ -348,6 +421,7 @@ mod tests {
         facts(
             &mut sink,
             Some(ARN),
+            &BTreeMap::new(),
             "eu-west-1",
             Some(0),
             &Ok(holdings),
@@ -378,6 +452,7 @@ mod tests {
         facts(
             &mut sink,
             Some(ARN),
+            &BTreeMap::new(),
             "eu-west-1",
             Some(0),
             &Ok(Holdings {
@@ -394,6 +469,82 @@ mod tests {
         );
     }
 
+    fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn condition(operator: Operator, key: &str, value: &str) -> Condition {
+        Condition {
+            operator,
+            key: tag_key(key),
+            value: value.into(),
+        }
+    }
+
+    #[test]
+    fn list_of_tags_are_ored_and_also_ored_with_resources() {
+        let selection = Selection {
+            resources: vec!["arn:aws:rds:*:*:cluster:*".into()],
+            list_of_tags: vec![
+                ("backup".into(), "daily".into()),
+                ("tier".into(), "gold".into()),
+            ],
+            ..Selection::default()
+        };
+        assert!(selection.selects(ARN, &tags(&[("tier", "gold")])));
+        assert!(selection.selects(ARN, &tags(&[("backup", "daily"), ("tier", "x")])));
+        // Case-sensitive; an instance ARN is not a cluster.
+        assert!(!selection.selects(ARN, &tags(&[("backup", "Daily")])));
+        assert!(!selection.selects(ARN, &tags(&[])));
+    }
+
+    #[test]
+    fn conditions_are_anded_with_each_other_and_with_resources() {
+        let selection = Selection {
+            resources: vec!["arn:aws:rds:*:*:db:*".into()],
+            conditions: vec![
+                condition(Operator::StringEquals, "aws:ResourceTag/backup", "yes"),
+                condition(Operator::StringLike, "aws:ResourceTag/env", "prod*"),
+                condition(Operator::StringNotEquals, "aws:ResourceTag/owner", "sandbox"),
+                condition(Operator::StringNotLike, "aws:ResourceTag/name", "*-tmp"),
+            ],
+            ..Selection::default()
+        };
+        let good = tags(&[("backup", "yes"), ("env", "production")]);
+        assert!(selection.selects(ARN, &good));
+        let mut sandbox = good.clone();
+        sandbox.insert("owner".into(), "sandbox".into());
+        assert!(!selection.selects(ARN, &sandbox));
+        let mut temporary = good.clone();
+        temporary.insert("name".into(), "orders-tmp".into());
+        assert!(!selection.selects(ARN, &temporary));
+        assert!(!selection.selects(ARN, &tags(&[("backup", "yes"), ("env", "staging")])));
+        // The conditions hold but the Resources do not name a cluster.
+        assert!(!selection.selects("arn:aws:rds:eu-west-1:123456789012:cluster:c", &tags(&[])) );
+    }
+
+    #[test]
+    fn conditions_without_resources_select_any_resource_and_not_resources_remove() {
+        let mut selection = Selection {
+            conditions: vec![condition(Operator::StringEquals, "aws:ResourceTag/backup", "yes")],
+            ..Selection::default()
+        };
+        assert!(selection.selects(ARN, &tags(&[("backup", "yes")])));
+        selection.not_resources = vec![ARN.into()];
+        assert!(!selection.selects(ARN, &tags(&[("backup", "yes")])));
+        // Only ListOfTags: nothing else is selected.
+        let only_tags = Selection {
+            list_of_tags: vec![("backup".into(), "yes".into())],
+            ..Selection::default()
+        };
+        assert!(!only_tags.selects(ARN, &tags(&[])));
+        // Nothing at all: every supported resource.
+        assert!(Selection::default().selects(ARN, &tags(&[])));
+    }
+
     #[test]
     fn refused_makes_backups_unknown_only_when_automated_backups_are_off() {
         let refused = Err(Refused {
@@ -401,10 +552,10 @@ mod tests {
             message: "AccessDeniedException".into(),
         });
         let mut sink = FactSink::new("rds");
-        facts(&mut sink, Some(ARN), "eu-west-1", Some(7), &refused, now());
+        facts(&mut sink, Some(ARN), &BTreeMap::new(), "eu-west-1", Some(7), &refused, now());
         assert!(!sink.finish().contains_key("backups.enabled"));
         let mut sink = FactSink::new("rds");
-        facts(&mut sink, Some(ARN), "eu-west-1", Some(0), &refused, now());
+        facts(&mut sink, Some(ARN), &BTreeMap::new(), "eu-west-1", Some(0), &refused, now());
         let facts = sink.finish();
         assert!(
             matches!(&facts["backups.enabled"].state, crate::facts::FactState::Unknown { resolve: Some(r), .. } if r.contains("backup:ListBackupPlans"))

@@ -21,6 +21,7 @@ pub mod identity;
 pub mod params;
 pub mod regional;
 pub mod replicas;
+pub mod restore_drills;
 pub mod security_groups;
 
 pub use errors::RdsError;

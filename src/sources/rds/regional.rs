@@ -1,11 +1,11 @@
 //! What a region holds beyond its instances and clusters, read once per region
 //! per run (never per instance) and applied to each target after its own
 //! facts: the CA list ([`ca`]), the engine-version lists, one per engine
-//! ([`engine_versions`]), event subscriptions ([`events`]) and AWS Backup
-//! ([`aws_backup`]). A call that fails leaves its facts `unknown` with the
+//! ([`engine_versions`]), event subscriptions ([`events`]), AWS Backup
+//! ([`aws_backup`]) and restores ([`restore_drills`]). A call that fails leaves its facts `unknown` with the
 //! permission needed; the rest of the target is unchanged.
 
-use super::{Session, aws_backup, ca, engine_versions, errors, events};
+use super::{Session, aws_backup, ca, engine_versions, errors, events, restore_drills};
 use crate::facts::snapshot::TargetFacts;
 use crate::facts::{FactSink, RawEvidence};
 use aws_config::Region;
@@ -23,6 +23,7 @@ pub struct RegionWide {
     pub certificates: ca::CaList,
     pub subscriptions: events::Subscriptions,
     pub backup: aws_backup::Coverage,
+    pub restores: restore_drills::Reading,
     /// Engine → the versions it offers.
     pub offered: HashMap<String, engine_versions::Offered>,
 }
@@ -34,6 +35,8 @@ pub struct Cache {
     engines: Mutex<HashMap<(String, String), OfferedCell>>,
     /// AWS Backup refused once: said once per run.
     backup_warned: Mutex<bool>,
+    /// The restore reads refused, by permission: each said once per run.
+    restore_warned: Mutex<BTreeSet<String>>,
 }
 
 /// Where one engine's version list in one region is kept once read.
@@ -45,6 +48,7 @@ struct Base {
     certificates: ca::CaList,
     subscriptions: events::Subscriptions,
     backup: aws_backup::Coverage,
+    restores: restore_drills::Reading,
 }
 
 impl Session {
@@ -58,13 +62,18 @@ impl Session {
         // No audited instance or cluster (engines come from them): nothing to read for.
         if engines.is_empty() {
             let none = || "no audited database in the region".to_string();
+            let refused = || aws_backup::Refused {
+                permission: String::new(),
+                message: none(),
+            };
             return RegionWide {
                 certificates: Err(none()),
                 subscriptions: Err(none()),
-                backup: Err(aws_backup::Refused {
-                    permission: String::new(),
-                    message: none(),
-                }),
+                backup: Err(refused()),
+                restores: restore_drills::Reading {
+                    jobs: Err(refused()),
+                    events: Err(refused()),
+                },
                 offered: HashMap::new(),
             };
         }
@@ -78,15 +87,18 @@ impl Session {
         };
         let base = cell
             .get_or_init(|| async {
-                let (certificates, subscriptions, backup) = futures::join!(
+                let (certificates, subscriptions, backup, jobs, events) = futures::join!(
                     self.read_certificates(client, region),
                     self.read_subscriptions(client, region),
-                    self.read_backup(region)
+                    self.read_backup(region),
+                    self.read_restore_jobs(region),
+                    self.read_restore_events(client, region)
                 );
                 Arc::new(Base {
                     certificates,
                     subscriptions,
                     backup,
+                    restores: restore_drills::Reading { jobs, events },
                 })
             })
             .await
@@ -125,11 +137,170 @@ impl Session {
                 );
             }
         }
+        for refused in [&base.restores.jobs.as_ref().err(), &base.restores.events.as_ref().err()]
+            .into_iter()
+            .flatten()
+        {
+            let mut warned = self
+                .regional
+                .restore_warned
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if warned.insert(refused.permission.clone()) {
+                tracing::warn!(
+                    "restores could not be read ({}): restore drills not found elsewhere are unknown; allow {}",
+                    refused.message,
+                    refused.permission
+                );
+            }
+        }
         RegionWide {
             certificates: base.certificates.clone(),
             subscriptions: base.subscriptions.clone(),
             backup: base.backup.clone(),
+            restores: base.restores.clone(),
             offered,
+        }
+    }
+
+    /// The AWS Backup client of a region: the RDS client's answer-size cap and
+    /// Retry-After handling.
+    fn backup_client(&self, region: &str) -> aws_sdk_backup::Client {
+        let conf = aws_sdk_backup::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .interceptor(super::CapAnswers)
+            .retry_classifier(super::RetryAfter)
+            .build();
+        aws_sdk_backup::Client::from_conf(conf)
+    }
+
+    /// Completed AWS Backup restore jobs of the region whose source is an RDS
+    /// resource (`ListRestoreJobs`, every page).
+    async fn read_restore_jobs(
+        &self,
+        region: &str,
+    ) -> Result<Vec<restore_drills::RestoreJob>, aws_backup::Refused> {
+        let backup = self.backup_client(region);
+        let mut jobs = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            self.calls.record("backup:ListRestoreJobs");
+            let page = backup
+                .list_restore_jobs()
+                .by_status(aws_sdk_backup::types::RestoreJobStatus::Completed)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| {
+                    backup_refused(
+                        "ListRestoreJobs",
+                        region,
+                        errors::classify(&e, "ListRestoreJobs", region, self.max_attempts),
+                    )
+                })?;
+            jobs.extend(
+                page.restore_jobs()
+                    .iter()
+                    .filter(|job| job.source_resource_arn().is_some_and(|arn| arn.contains(":rds:")))
+                    .map(|job| restore_drills::RestoreJob {
+                        id: job.restore_job_id().unwrap_or_default().to_string(),
+                        source_arn: job.source_resource_arn().map(str::to_string),
+                        completed: job.completion_date().and_then(super::facts::to_chrono),
+                        created: job.created_resource_arn().map(str::to_string),
+                        testing_plan: job
+                            .created_by()
+                            .and_then(|c| c.restore_testing_plan_arn())
+                            .map(str::to_string),
+                        validation: job.validation_status().map(|v| v.as_str().to_string()),
+                    }),
+            );
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(jobs);
+            }
+        }
+    }
+
+    /// The region's instance restores of the last 14 days (`DescribeEvents`
+    /// source type db-instance, category restoration, every page), and, when
+    /// an event names a snapshot whose instance its name does not tell, the
+    /// region's snapshots (`DescribeDBSnapshots`, every page).
+    async fn read_restore_events(
+        &self,
+        client: &Client,
+        region: &str,
+    ) -> Result<restore_drills::EventReading, aws_backup::Refused> {
+        let refused = |operation: &str, err: errors::RdsError| aws_backup::Refused {
+            permission: format!("rds:{operation}"),
+            message: err.to_string(),
+        };
+        let mut events = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = client
+                .describe_events()
+                .source_type(aws_sdk_rds::types::SourceType::DbInstance)
+                .duration((restore_drills::EVENT_DAYS * 24 * 60) as i32)
+                .event_categories("restoration")
+                .max_records(self.page_size)
+                .set_marker(marker.clone())
+                .send()
+                .await
+                .map_err(|e| {
+                    refused(
+                        "DescribeEvents",
+                        errors::classify(&e, "DescribeEvents", region, self.max_attempts),
+                    )
+                })?;
+            events.extend(page.events().iter().filter_map(|event| {
+                Some(restore_drills::RestoreEvent {
+                    at: event.date().and_then(super::facts::to_chrono)?,
+                    restored: event.source_identifier()?.to_string(),
+                    from: restore_drills::parse_message(event.message()?)?,
+                })
+            }));
+            marker = page.marker().map(str::to_string);
+            if marker.is_none() {
+                break;
+            }
+        }
+        let snapshots = if restore_drills::unresolved_snapshots(&events).is_empty() {
+            Ok(HashMap::new())
+        } else {
+            self.read_snapshot_sources(client, region).await
+        };
+        Ok(restore_drills::EventReading { events, snapshots })
+    }
+
+    /// Snapshot identifier → the instance it was taken of (`DescribeDBSnapshots`).
+    async fn read_snapshot_sources(
+        &self,
+        client: &Client,
+        region: &str,
+    ) -> Result<HashMap<String, String>, String> {
+        let mut found = HashMap::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = client
+                .describe_db_snapshots()
+                .max_records(self.page_size)
+                .set_marker(marker.clone())
+                .send()
+                .await
+                .map_err(|e| {
+                    errors::classify(&e, "DescribeDBSnapshots", region, self.max_attempts)
+                        .to_string()
+                })?;
+            found.extend(page.db_snapshots().iter().filter_map(|s| {
+                Some((
+                    s.db_snapshot_identifier()?.to_string(),
+                    s.db_instance_identifier()?.to_string(),
+                ))
+            }));
+            marker = page.marker().map(str::to_string);
+            if marker.is_none() {
+                return Ok(found);
+            }
         }
     }
 
@@ -217,30 +388,14 @@ impl Session {
     /// Every AWS Backup plan with its rules and selections, protected resources
     /// and vaults of the region.
     async fn read_backup(&self, region: &str) -> aws_backup::Coverage {
-        // The same answer-size cap and Retry-After handling as the RDS client.
-        let conf = aws_sdk_backup::config::Builder::from(&self.config)
-            .region(Region::new(region.to_string()))
-            .interceptor(super::CapAnswers)
-            .retry_classifier(super::RetryAfter)
-            .build();
-        let backup = aws_sdk_backup::Client::from_conf(conf);
-        // The RDS error text would name RDS permissions: say AWS Backup's own.
-        let refused = |permission: &str, err: errors::RdsError| aws_backup::Refused {
-            permission: format!("backup:{permission}"),
-            message: if err.is_access_denied() {
-                format!(
-                    "{permission} in {region} was denied (AccessDenied): backup:{permission} is not allowed"
-                )
-            } else {
-                err.to_string()
-            },
-        };
+        let backup = self.backup_client(region);
         macro_rules! call {
             ($name:literal, $request:expr) => {{
                 self.calls.record(concat!("backup:", $name));
                 $request.await.map_err(|e| {
-                    refused(
+                    backup_refused(
                         $name,
+                        region,
                         errors::classify(&e, $name, region, self.max_attempts),
                     )
                 })?
@@ -323,18 +478,7 @@ impl Session {
                         .send()
                 );
                 if let Some(s) = got.backup_selection() {
-                    let conditions = s.conditions().is_some_and(|c| {
-                        !c.string_equals().is_empty()
-                            || !c.string_like().is_empty()
-                            || !c.string_not_equals().is_empty()
-                            || !c.string_not_like().is_empty()
-                    });
-                    selections.push(aws_backup::Selection {
-                        name: s.selection_name().to_string(),
-                        resources: s.resources().to_vec(),
-                        not_resources: s.not_resources().to_vec(),
-                        by_tags: !s.list_of_tags().is_empty() || conditions,
-                    });
+                    selections.push(selection_from_sdk(s));
                 }
             }
             holdings.plans.push(aws_backup::Plan {
@@ -388,6 +532,54 @@ impl Session {
             }
         }
         Ok(holdings)
+    }
+}
+
+/// An AWS Backup call that failed: the RDS error text would name RDS
+/// permissions, so a denial says AWS Backup's own.
+fn backup_refused(operation: &str, region: &str, err: errors::RdsError) -> aws_backup::Refused {
+    aws_backup::Refused {
+        permission: format!("backup:{operation}"),
+        message: if err.is_access_denied() {
+            format!(
+                "{operation} in {region} was denied (AccessDenied): backup:{operation} is not allowed"
+            )
+        } else {
+            err.to_string()
+        },
+    }
+}
+
+/// A `GetBackupSelection` answer as [`aws_backup::Selection`] matches it.
+fn selection_from_sdk(s: &aws_sdk_backup::types::BackupSelection) -> aws_backup::Selection {
+    use aws_backup::{Condition, Operator, tag_key};
+    let mut conditions = Vec::new();
+    if let Some(c) = s.conditions() {
+        for (operator, list) in [
+            (Operator::StringEquals, c.string_equals()),
+            (Operator::StringNotEquals, c.string_not_equals()),
+            (Operator::StringLike, c.string_like()),
+            (Operator::StringNotLike, c.string_not_like()),
+        ] {
+            conditions.extend(list.iter().map(|p| Condition {
+                operator,
+                key: tag_key(p.condition_key().unwrap_or_default()),
+                value: p.condition_value().unwrap_or_default().to_string(),
+            }));
+        }
+    }
+    aws_backup::Selection {
+        name: s.selection_name().to_string(),
+        resources: s.resources().to_vec(),
+        not_resources: s.not_resources().to_vec(),
+        // ListOfTags supports STRINGEQUALS only.
+        list_of_tags: s
+            .list_of_tags()
+            .iter()
+            .filter(|t| t.condition_type().as_str() == "STRINGEQUALS")
+            .map(|t| (tag_key(t.condition_key()), t.condition_value().to_string()))
+            .collect(),
+        conditions,
     }
 }
 
@@ -493,13 +685,27 @@ pub fn apply(
     events::facts(&mut sink, source_type, id, &members, &wide.subscriptions);
     // A read replica has no backups of its own to judge.
     if target.role != crate::target::Role::Replica {
-        aws_backup::facts(&mut sink, arn, region, automated, &wide.backup, now);
+        aws_backup::facts(
+            &mut sink,
+            arn,
+            &target.tags,
+            region,
+            automated,
+            &wide.backup,
+            now,
+        );
+        let unit = restore_drills::Unit {
+            id,
+            arn,
+            cluster: source_type == "db-cluster",
+        };
+        restore_drills::facts(&mut sink, &unit, &wide.restores, now);
     }
     target.facts.extend(sink.finish());
     target.evidence.push(RawEvidence {
         source: super::facts::SOURCE.into(),
         name: "region-wide reads".into(),
-        request: format!("DescribeCertificates, DescribeDBEngineVersions Engine={engine}, DescribeEventSubscriptions, AWS Backup plans/selections/protected resources/vaults in {region}"),
+        request: format!("DescribeCertificates, DescribeDBEngineVersions Engine={engine}, DescribeEventSubscriptions, DescribeEvents SourceType=db-instance EventCategories=restoration Duration=20160, AWS Backup plans/selections/protected resources/vaults and ListRestoreJobs ByStatus=COMPLETED in {region}"),
         response: json!({
             "certificates": match &wide.certificates {
                 Ok(certs) => json!(certs.iter().map(|c| json!({"CertificateIdentifier": c.id, "ValidTill": c.valid_till.map(|t| t.to_rfc3339())})).collect::<Vec<_>>()),
@@ -514,9 +720,17 @@ pub fn apply(
                 Err(reason) => json!({"error": reason}),
             },
             "aws_backup": match &wide.backup {
-                Ok(h) => json!({"plans": h.plans.iter().map(|p| json!({"BackupPlanName": p.name, "Rules": p.rules.iter().map(|r| json!({"RuleName": r.name, "TargetBackupVaultName": r.vault, "DeleteAfterDays": r.delete_after_days, "CopyActions": r.copies_to})).collect::<Vec<_>>(), "Selections": p.selections.iter().map(|s| json!({"SelectionName": s.name, "Resources": s.resources, "NotResources": s.not_resources, "ByTags": s.by_tags})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+                Ok(h) => json!({"plans": h.plans.iter().map(|p| json!({"BackupPlanName": p.name, "Rules": p.rules.iter().map(|r| json!({"RuleName": r.name, "TargetBackupVaultName": r.vault, "DeleteAfterDays": r.delete_after_days, "CopyActions": r.copies_to})).collect::<Vec<_>>(), "Selections": p.selections.iter().map(|s| json!({"SelectionName": s.name, "Resources": s.resources, "NotResources": s.not_resources, "ListOfTags": s.list_of_tags.iter().map(|(k, v)| json!({"ConditionType": "STRINGEQUALS", "ConditionKey": k, "ConditionValue": v})).collect::<Vec<_>>(), "Conditions": s.conditions.iter().map(|c| json!({"Operator": c.operator.name(), "ConditionKey": format!("aws:ResourceTag/{}", c.key), "ConditionValue": c.value})).collect::<Vec<_>>()})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
                     "protected": h.protected.iter().filter(|p| Some(p.arn.as_str()) == arn).map(|p| json!({"ResourceArn": p.arn, "LastBackupTime": p.last_backup.map(|t| t.to_rfc3339())})).collect::<Vec<_>>(),
                     "vaults": h.vaults.iter().map(|v| json!({"BackupVaultName": v.name, "Locked": v.locked})).collect::<Vec<_>>()}),
+                Err(refused) => json!({"error": refused.message, "permission": refused.permission}),
+            },
+            "restore_jobs": match &wide.restores.jobs {
+                Ok(jobs) => json!(jobs.iter().filter(|j| j.source_arn.as_deref() == arn).map(|j| json!({"RestoreJobId": j.id, "SourceResourceArn": j.source_arn, "CompletionDate": j.completed.map(|t| t.to_rfc3339()), "CreatedResourceArn": j.created, "RestoreTestingPlanArn": j.testing_plan, "ValidationStatus": j.validation})).collect::<Vec<_>>()),
+                Err(refused) => json!({"error": refused.message, "permission": refused.permission}),
+            },
+            "restore_events": match &wide.restores.events {
+                Ok(reading) => json!(reading.events.iter().map(|e| json!({"Date": e.at.to_rfc3339(), "SourceIdentifier": e.restored, "RestoredFrom": match &e.from { restore_drills::RestoredFrom::Instance(i) => json!({"DBInstance": i}), restore_drills::RestoredFrom::Snapshot(s) => json!({"DBSnapshot": s}) }})).collect::<Vec<_>>()),
                 Err(refused) => json!({"error": refused.message, "permission": refused.permission}),
             },
         }),
