@@ -367,3 +367,47 @@ fn lint_requires_in_effect_in_the_builtin_namespaces() {
     let builtin = Catalog::from_files(&[("cdc_new.toml".into(), with)]);
     assert!(builtin.is_ok(), "{:?}", builtin.err());
 }
+
+/// Issue 21 point 3: on a target only an API source fed, a missing fact's
+/// unknown says whether that source reads it ("its answer lacked it") or not,
+/// and which source would tell — never "the cloud provider's API tells" on a
+/// target that came from that API. Other targets keep the schema's hint.
+#[test]
+fn an_api_targets_unknowns_say_what_its_source_reads() {
+    use sqlready::checks::lint::run_example;
+    let detail = |condition: &str, kind: &str| {
+        let body = format!(
+            "id = \"acme.c\"\nitem = \"encryption\"\nseverity = \"low\"\ntitle = \"t\"\nwhy = \"w\"\ncondition = \"{condition}\"\n\n[[example]]\nname = \"e\"\nexpect = \"unknown\"\ntarget = {{ kind = \"{kind}\" }}\n"
+        );
+        let catalog = Catalog::from_files(&[("acme.toml".into(), body)]).expect("the check loads");
+        let compiled = &catalog.checks[0];
+        let verdict = run_example(compiled, &compiled.check.examples[0]);
+        assert_eq!(verdict.status, Status::Unknown, "{verdict:?}");
+        assert!(!verdict.detail.contains("the cloud provider's API"), "{verdict:?}");
+        verdict.detail
+    };
+    let on_rds = detail("cloudsql.cmek_key == ''", "rds");
+    assert!(
+        on_rds.contains("the rds source does not read cloudsql.cmek_key; the Cloud SQL Admin API (cloudsql://PROJECT/INSTANCE) tells"),
+        "{on_rds}"
+    );
+    let on_cloudsql = detail("rds.kms_key_id == ''", "cloudsql");
+    assert!(
+        on_cloudsql.contains("the cloudsql source does not read rds.kms_key_id; the RDS API (rds://REGION/db/ID) tells"),
+        "{on_cloudsql}"
+    );
+    let inside = detail("version.latest_minor == ''", "cloudsql");
+    assert!(
+        inside.contains("the cloudsql source does not read version.latest_minor; connect to the database"),
+        "{inside}"
+    );
+    let lacked = detail("ha.enabled", "rds");
+    assert!(lacked.contains("the rds answer lacked ha.enabled"), "{lacked}");
+    // From inside, the hosting fact's hint still names the cloud APIs.
+    let postgres = {
+        let body = "id = \"acme.c\"\nitem = \"encryption\"\nseverity = \"low\"\ntitle = \"t\"\nwhy = \"w\"\ncondition = \"ha.enabled\"\n\n[[example]]\nname = \"e\"\nexpect = \"unknown\"\ntarget = { kind = \"postgres\" }\n";
+        let catalog = Catalog::from_files(&[("acme.toml".into(), body.to_string())]).unwrap();
+        run_example(&catalog.checks[0], &catalog.checks[0].check.examples[0]).detail
+    };
+    assert!(postgres.contains("the cloud provider's API"), "{postgres}");
+}

@@ -154,10 +154,14 @@ impl<'a> Subject<'a> {
         if self.facts.facts.keys().any(|p| p.starts_with(&prefix)) {
             return Lookup::Namespace;
         }
-        let hint = schema::spec(path)
-            .or_else(|| schema::fact_prefix_of(path))
-            .map(|spec| spec.hint)
-            .filter(|hint| !hint.is_empty());
+        let spec = schema::spec(path).or_else(|| schema::fact_prefix_of(path));
+        let hint = spec.map(|spec| spec.hint).filter(|hint| !hint.is_empty());
+        if stored.is_none()
+            && let Some(spec) = spec
+            && let Some(unknown) = api_unknown(&sources_of(self.facts), spec)
+        {
+            return unknown;
+        }
         let reason = match (stored, hint) {
             (Some(_), _) => "the check's query did not run for this target".to_string(),
             (None, Some(hint)) => hint.to_string(),
@@ -197,6 +201,46 @@ impl<'a> Subject<'a> {
 fn standard_env() -> Arc<cel::Env> {
     static ENV: std::sync::OnceLock<Arc<cel::Env>> = std::sync::OnceLock::new();
     ENV.get_or_init(|| Arc::new(cel::Env::stdlib())).clone()
+}
+
+/// Why a fact is missing from a target that only API sources fed (see
+/// [`crate::sources::reads`]): its source reports it but its answer lacked it,
+/// or its source does not read it, and which source would. `None` for a target
+/// that an in-database or Terraform source fed too: their facts' schema hints
+/// already say which source tells.
+fn api_unknown(sources: &[String], spec: &schema::FactSpec) -> Option<Lookup> {
+    use crate::sources::reads;
+    if sources.is_empty() || !sources.iter().all(|s| reads::is_listed(s)) {
+        return None;
+    }
+    let path = spec.path;
+    if let Some(source) = sources.iter().find(|s| reads::reads(s, path)) {
+        return Some(Lookup::Unknown {
+            reason: format!("the {source} answer lacked {path}"),
+            resolve: Some(spec.hint.to_string()).filter(|h| !h.is_empty()),
+        });
+    }
+    let fed: Vec<&str> = sources.iter().map(String::as_str).collect();
+    let others = reads::who_reads(path, &fed);
+    let generic = [schema::CLOUD, schema::BACKUPS, ""].contains(&spec.hint);
+    let (alternative, resolve) = if !others.is_empty() {
+        let how = others.join(" or ");
+        (format!("{how} tells"), Some(format!("audit it through {how}")))
+    } else if generic {
+        (
+            "no other source sqlready reads tells it for this target".to_string(),
+            None,
+        )
+    } else {
+        (spec.hint.to_string(), Some(spec.hint.to_string()))
+    };
+    Some(Lookup::Unknown {
+        reason: format!(
+            "the {} source does not read {path}; {alternative}",
+            fed.join(" and ")
+        ),
+        resolve,
+    })
 }
 
 /// Where a check's own query rows are stored in the facts.

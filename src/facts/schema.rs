@@ -58,8 +58,8 @@ pub struct FactSpec {
 }
 
 pub const IN_DB: &str = "connect to the database (postgres:// or mysql://) so sqlready can read it";
-const CLOUD: &str = "a hosting property, invisible from inside the database; the cloud provider's API (Cloud SQL, RDS) tells";
-const BACKUPS: &str = "base backups are invisible from SQL; the API of the service that takes them (Cloud SQL, RDS) tells";
+pub const CLOUD: &str = "a hosting property, invisible from inside the database; the cloud provider's API (Cloud SQL, RDS) tells";
+pub const BACKUPS: &str = "base backups are invisible from SQL; the API of the service that takes them (Cloud SQL, RDS) tells";
 const CSQL: &str = "the Cloud SQL Admin API tells: audit it as cloudsql://PROJECT/INSTANCE";
 const OUTSIDE: &str = "outside the database and its hosting; no source sqlready reads can see it";
 const RECORDED: &str = "record the day of the last restore drill on the target's [[targets]] entry in sqlready.toml: restore_tested = YYYY-MM-DD";

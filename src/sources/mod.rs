@@ -12,6 +12,7 @@ pub mod migrations;
 pub mod mysql;
 pub mod netrange;
 pub mod postgres;
+pub mod reads;
 #[cfg(feature = "rds")]
 pub mod rds;
 pub mod terraform;

@@ -726,3 +726,19 @@ fn listed_replicas_count_only_when_they_work() {
         Some(FactState::Unknown { .. })
     ));
 }
+
+/// Every fact a primary, a MySQL instance and a replica report is in the
+/// source's list (crate::sources::reads), so an unknown can say whether Cloud
+/// SQL reads a fact.
+#[test]
+fn every_fact_reported_is_listed_as_read_by_cloudsql() {
+    for instance in [good_postgres(), bad_mysql(), replica_of("orders")] {
+        let target = target_facts(&readings(instance), now());
+        for path in target.facts.keys() {
+            assert!(
+                crate::sources::reads::reads("cloudsql", path),
+                "{path} is reported by the cloudsql source but not listed in src/sources/reads.rs"
+            );
+        }
+    }
+}

@@ -902,3 +902,25 @@ fn the_rds_calendar_answers_when_the_api_does_not_and_only_while_fresh() {
             .starts_with("embedded end-of-life table")
     );
 }
+
+/// Every fact an instance and a cluster report is in the source's list
+/// (crate::sources::reads), so an unknown can say whether RDS reads a fact.
+#[test]
+fn every_fact_reported_is_listed_as_read_by_rds() {
+    let lifecycle = api_lifecycle("2027-11-30");
+    let instance = instance_target(&good_postgres(), &ctx(&[], &lifecycle));
+    let members = [aurora_member("orders-aurora-1", "us-east-1a", true, 60)];
+    let cluster = cluster_target(
+        &aurora(&[("orders-aurora-1", true)], "in-sync"),
+        &members,
+        &ctx(&[], &lifecycle),
+    );
+    for target in [instance, cluster] {
+        for path in target.facts.keys() {
+            assert!(
+                crate::sources::reads::reads("rds", path),
+                "{path} is reported by the rds source but not listed in src/sources/reads.rs"
+            );
+        }
+    }
+}
