@@ -80,7 +80,7 @@ fn defaults_fail_what_a_fresh_install_leaves_undone() {
         target["id"],
         format!("mysql://127.0.0.1:{}/", lab().defaults.port)
     );
-    assert_eq!(target["items"].as_object().unwrap().len(), 20);
+    assert_eq!(target["items"].as_object().unwrap().len(), 21);
 
     assert_eq!(item(&target, "replicas"), "fail");
     assert_eq!(status(&target, "replicas.present"), "fail");

@@ -77,7 +77,7 @@ fn bad_server_fails_what_defaults_leave_undone() {
         "{required:#}"
     );
     // Every checklist item is present.
-    assert_eq!(target["items"].as_object().unwrap().len(), 20);
+    assert_eq!(target["items"].as_object().unwrap().len(), 21);
     // Who can log in, with what rights (the lab grants what pre-15 clusters carry).
     assert_eq!(item(target, "access_control"), "fail");
     let public = finding(target, "access_control.pg_public_create");

@@ -135,7 +135,7 @@ fn a_good_postgres_instance_passes_what_the_api_can_tell() {
     );
     // In-database checks do not apply to an API-only target.
     assert_eq!(item(target, "durability"), "n/a");
-    assert_eq!(target["items"].as_object().unwrap().len(), 20);
+    assert_eq!(target["items"].as_object().unwrap().len(), 21);
 }
 
 #[test]

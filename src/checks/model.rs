@@ -28,11 +28,12 @@ pub enum Item {
     AuditLogging,
     Durability,
     VersionSupport,
+    RestoreTested,
     AccessControl,
 }
 
 impl Item {
-    pub const ALL: [Item; 20] = [
+    pub const ALL: [Item; 21] = [
         Item::Replicas,
         Item::MultiZone,
         Item::Backups,
@@ -52,6 +53,7 @@ impl Item {
         Item::AuditLogging,
         Item::Durability,
         Item::VersionSupport,
+        Item::RestoreTested,
         Item::AccessControl,
     ];
 
@@ -77,6 +79,7 @@ impl Item {
             Item::AuditLogging => "audit_logging",
             Item::Durability => "durability",
             Item::VersionSupport => "version_support",
+            Item::RestoreTested => "restore_tested",
             Item::AccessControl => "access_control",
         }
     }
@@ -103,6 +106,7 @@ impl Item {
             Item::AuditLogging => "who-did-what audit logging",
             Item::Durability => "durable commits, no wraparound risk",
             Item::VersionSupport => "engine version supported",
+            Item::RestoreTested => "backup restores tested regularly",
             Item::AccessControl => "who can log in, with what rights",
         }
     }
