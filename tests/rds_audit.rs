@@ -639,8 +639,9 @@ fn region_wide_reads_are_made_once_per_region() {
     // Two pages of protected resources, two of restore jobs.
     assert_eq!(calls["backup:ListProtectedResources"], 2, "{calls:?}");
     assert_eq!(calls["backup:ListRestoreJobs"], 2, "{calls:?}");
-    // The region's restore events, and its snapshots once (an event names a manual snapshot).
-    assert_eq!(calls["DescribeEvents"], 1, "{calls:?}");
+    // The region's restore events (instance and snapshot events), and its
+    // snapshots once (an event names a manual snapshot).
+    assert_eq!(calls["DescribeEvents"], 2, "{calls:?}");
     assert_eq!(calls["DescribeDBSnapshots"], 1, "{calls:?}");
 }
 

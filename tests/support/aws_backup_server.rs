@@ -168,8 +168,8 @@ fn rds_denied(action: &str) -> Response<Full<Bytes>> {
     )
 }
 
-/// `DescribeEvents` in [`REGION`]: two restores (RDS-EVENT-0019 and
-/// RDS-EVENT-0043) and a creation, filtered by `SourceType`,
+/// `DescribeEvents` in [`REGION`]: two restores (RDS-EVENT-0019 on the new
+/// instance, RDS-EVENT-0043 on the snapshot) and a creation, filtered by `SourceType`,
 /// `EventCategories.EventCategory.N` and `Duration` as RDS filters them; none elsewhere.
 fn events(form: &[(String, String)], region: &str) -> String {
     let get = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
@@ -179,25 +179,27 @@ fn events(form: &[(String, String)], region: &str) -> String {
         .map(|(_, v)| v.clone())
         .collect();
     let minutes: i64 = get("Duration").and_then(|d| d.parse().ok()).unwrap_or(60);
+    // (days ago, source type, source, category, message): RDS-EVENT-0019 on the new
+    // instance, RDS-EVENT-0043 on the snapshot, RDS-EVENT-0005.
     let all = [
-        (3, "pg-drill-pitr-copy", "restoration", format!("Restored from DB instance {DRILLED_PITR} to pg-drill-pitr-copy"), "RDS-EVENT-0019"),
-        (5, "pg-drill-snapshot-copy", "restoration", format!("Restored from snapshot {DRILL_SNAPSHOT}"), "RDS-EVENT-0043"),
-        (5, "pg-drill-snapshot-copy", "creation", "DB instance created".to_string(), "RDS-EVENT-0005"),
+        (3, "db-instance", "pg-drill-pitr-copy", "restoration", format!("Restored from DB instance {DRILLED_PITR} to pg-drill-pitr-copy.")),
+        (5, "db-snapshot", DRILL_SNAPSHOT, "restoration", format!("Restored from snapshot {DRILL_SNAPSHOT}.")),
+        (5, "db-instance", "pg-drill-snapshot-copy", "creation", "DB instance created".to_string()),
         // Older than any Duration RDS allows: never answered.
-        (20, "pg-ca-expiring-copy", "restoration", "Restored from DB instance pg-ca-expiring to pg-ca-expiring-copy".to_string(), "RDS-EVENT-0019"),
+        (20, "db-instance", "pg-ca-expiring-copy", "restoration", "Restored from DB instance pg-ca-expiring to pg-ca-expiring-copy.".to_string()),
     ];
     let rows: Vec<String> = all
         .iter()
         .filter(|_| region == REGION)
         .filter(|(days, ..)| days * 24 * 60 <= minutes)
-        .filter(|(_, _, category, ..)| categories.is_empty() || categories.iter().any(|c| c == category))
-        .filter(|_| get("SourceType").is_none_or(|t| t == "db-instance"))
-        // RDS-EVENT-0019, RDS-EVENT-0043, RDS-EVENT-0005: the id is not in the Query API answer.
-        .map(|(days, source, category, message, _id)| {
+        .filter(|(_, _, _, category, _)| categories.is_empty() || categories.iter().any(|c| c == category))
+        .filter(|(_, kind, ..)| get("SourceType").is_none_or(|t| t == *kind))
+        .map(|(days, kind, source, category, message)| {
+            let resource = if *kind == "db-snapshot" { "snapshot" } else { "db" };
             format!(
-                "<Event><SourceIdentifier>{source}</SourceIdentifier><SourceType>db-instance</SourceType><Message>{message}</Message><EventCategories><EventCategory>{category}</EventCategory></EventCategories><Date>{}</Date><SourceArn>{}</SourceArn></Event>",
+                "<Event><SourceIdentifier>{source}</SourceIdentifier><SourceType>{kind}</SourceType><Message>{message}</Message><EventCategories><EventCategory>{category}</EventCategory></EventCategories><Date>{}</Date><SourceArn>{}</SourceArn></Event>",
                 iso(-days),
-                arn("db", source)
+                arn(resource, source)
             )
         })
         .collect();

@@ -221,8 +221,8 @@ impl Session {
         }
     }
 
-    /// The region's instance restores of the last 14 days (`DescribeEvents`
-    /// source type db-instance, category restoration, every page), and, when
+    /// The region's restores of the last 14 days (`DescribeEvents` source
+    /// types db-instance and db-snapshot, category restoration, every page), and, when
     /// an event names a snapshot whose instance its name does not tell, the
     /// region's snapshots (`DescribeDBSnapshots`, every page).
     async fn read_restore_events(
@@ -235,33 +235,50 @@ impl Session {
             message: err.to_string(),
         };
         let mut events = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let page = client
-                .describe_events()
-                .source_type(aws_sdk_rds::types::SourceType::DbInstance)
-                .duration((restore_drills::EVENT_DAYS * 24 * 60) as i32)
-                .event_categories("restoration")
-                .max_records(self.page_size)
-                .set_marker(marker.clone())
-                .send()
-                .await
-                .map_err(|e| {
-                    refused(
-                        "DescribeEvents",
-                        errors::classify(&e, "DescribeEvents", region, self.max_attempts),
-                    )
-                })?;
-            events.extend(page.events().iter().filter_map(|event| {
-                Some(restore_drills::RestoreEvent {
-                    at: event.date().and_then(super::facts::to_chrono)?,
-                    restored: event.source_identifier()?.to_string(),
-                    from: restore_drills::parse_message(event.message()?)?,
-                })
-            }));
-            marker = page.marker().map(str::to_string);
-            if marker.is_none() {
-                break;
+        // RDS-EVENT-0019 (point-in-time) is an instance event; RDS-EVENT-0043
+        // (restored from snapshot) a snapshot event, older answers also give
+        // it on the new instance.
+        use aws_sdk_rds::types::SourceType;
+        for source_type in [SourceType::DbInstance, SourceType::DbSnapshot] {
+            let snapshot_events = source_type == SourceType::DbSnapshot;
+            let mut marker: Option<String> = None;
+            loop {
+                let page = client
+                    .describe_events()
+                    .source_type(source_type.clone())
+                    .duration((restore_drills::EVENT_DAYS * 24 * 60) as i32)
+                    .event_categories("restoration")
+                    .max_records(self.page_size)
+                    .set_marker(marker.clone())
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        refused(
+                            "DescribeEvents",
+                            errors::classify(&e, "DescribeEvents", region, self.max_attempts),
+                        )
+                    })?;
+                events.extend(page.events().iter().filter_map(|event| {
+                    let source = event.source_identifier()?.to_string();
+                    let at = event.date().and_then(super::facts::to_chrono)?;
+                    Some(if snapshot_events {
+                        restore_drills::RestoreEvent {
+                            at,
+                            restored: String::new(),
+                            from: restore_drills::RestoredFrom::Snapshot(source),
+                        }
+                    } else {
+                        restore_drills::RestoreEvent {
+                            at,
+                            restored: source,
+                            from: restore_drills::parse_message(event.message()?)?,
+                        }
+                    })
+                }));
+                marker = page.marker().map(str::to_string);
+                if marker.is_none() {
+                    break;
+                }
             }
         }
         let snapshots = if restore_drills::unresolved_snapshots(&events).is_empty() {
@@ -705,7 +722,7 @@ pub fn apply(
     target.evidence.push(RawEvidence {
         source: super::facts::SOURCE.into(),
         name: "region-wide reads".into(),
-        request: format!("DescribeCertificates, DescribeDBEngineVersions Engine={engine}, DescribeEventSubscriptions, DescribeEvents SourceType=db-instance EventCategories=restoration Duration=20160, AWS Backup plans/selections/protected resources/vaults and ListRestoreJobs ByStatus=COMPLETED in {region}"),
+        request: format!("DescribeCertificates, DescribeDBEngineVersions Engine={engine}, DescribeEventSubscriptions, DescribeEvents SourceType=db-instance|db-snapshot EventCategories=restoration Duration=20160, AWS Backup plans/selections/protected resources/vaults and ListRestoreJobs ByStatus=COMPLETED in {region}"),
         response: json!({
             "certificates": match &wide.certificates {
                 Ok(certs) => json!(certs.iter().map(|c| json!({"CertificateIdentifier": c.id, "ValidTill": c.valid_till.map(|t| t.to_rfc3339())})).collect::<Vec<_>>()),

@@ -5,11 +5,13 @@
 //! - AWS Backup `ListRestoreJobs` (status COMPLETED, paged): a job whose
 //!   `SourceResourceArn` is the target restored one of its recovery points
 //!   (restore testing plans' jobs included, named by `CreatedBy`);
-//! - RDS `DescribeEvents` (source type db-instance, category restoration,
-//!   the last 14 days: RDS keeps no older events): "Restored from DB instance
-//!   X to Y" (point-in-time restore of X) and "Restored from snapshot S" (S
-//!   taken of X: `DescribeDBSnapshots`, listed only when an event names a
-//!   snapshot whose instance its name does not tell).
+//! - RDS `DescribeEvents` (category restoration, the last 14 days: RDS keeps
+//!   no older events): RDS-EVENT-0019 "Restored from DB instance X to Y"
+//!   (source type db-instance: a point-in-time restore of X) and RDS-EVENT-0043
+//!   "Restored from snapshot S" (source type db-snapshot, S its source; older
+//!   answers give the same message on the new instance); S was taken of the
+//!   instance its automated name (`rds:X-…`) or `DescribeDBSnapshots` tells,
+//!   listed only when an event needs it.
 //!
 //! A refused call makes "none seen" unknown (a drill may be where it could not
 //! look); a drill found is found whatever else was refused.
@@ -41,7 +43,8 @@ pub struct RestoreJob {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RestoreEvent {
     pub at: DateTime<Utc>,
-    /// `SourceIdentifier`: the instance the restore created.
+    /// The instance the restore created; empty when the event does not say
+    /// (a snapshot event).
     pub restored: String,
     pub from: RestoredFrom,
 }
@@ -187,11 +190,16 @@ pub fn facts(sink: &mut FactSink<'_>, unit: &Unit<'_>, reading: &Reading, now: D
                                 && let Err(reason) = &reading.snapshots
                             {
                                 blind.push((
-                                    format!("the instance of snapshot {name}, restored to {}, is not known: {reason}", event.restored),
+                                    format!("the instance snapshot {name} (restored on {}) was taken of is not known: {reason}", event.at.format("%Y-%m-%d")),
                                     "rds:DescribeDBSnapshots".into(),
                                 ));
                             }
-                            source.map(|s| (s, format!("restore of snapshot {name} to {}", event.restored)))
+                            let to = if event.restored.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" to {}", event.restored)
+                            };
+                            source.map(|s| (s, format!("restore of snapshot {name}{to}")))
                         }
                     };
                     if let Some((source, how)) = source
