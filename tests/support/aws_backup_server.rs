@@ -462,7 +462,7 @@ fn backup(state: &State, region: &str, path: &str, query: &str) -> Response<Full
             "BackupPlanId": plan_id, "BackupPlanArn": plan_arn, "VersionId": "v1", "CreationDate": now - 86400.0 * 30.0
         }),
         p if p == format!("/backup/plans/{plan_id}/selections") && ours => json!({
-            "BackupSelectionsList": [selection_id, TAG_SELECTION, CONDITION_SELECTION].iter().zip(["rds-by-arn", "rds-by-tag", "rds-by-condition"]).map(|(id, name)| json!({"SelectionId": id, "SelectionName": name, "BackupPlanId": plan_id, "CreationDate": now - 86400.0 * 30.0, "IamRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/service-role/AWSBackupDefaultServiceRole")})).collect::<Vec<_>>()
+            "BackupSelectionsList": ([selection_id, TAG_SELECTION, CONDITION_SELECTION].iter().zip(["rds-by-arn", "rds-by-tag", "rds-by-condition"]).map(|(id, name)| json!({"SelectionId": id, "SelectionName": name, "BackupPlanId": plan_id, "CreationDate": now - 86400.0 * 30.0, "IamRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/service-role/AWSBackupDefaultServiceRole")})).collect::<Vec<_>>())
         }),
         // ListOfTags: any one tag selects (OR).
         p if p == format!("/backup/plans/{plan_id}/selections/{TAG_SELECTION}") && ours => json!({
