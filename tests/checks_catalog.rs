@@ -383,7 +383,10 @@ fn an_api_targets_unknowns_say_what_its_source_reads() {
         let compiled = &catalog.checks[0];
         let verdict = run_example(compiled, &compiled.check.examples[0]);
         assert_eq!(verdict.status, Status::Unknown, "{verdict:?}");
-        assert!(!verdict.detail.contains("the cloud provider's API"), "{verdict:?}");
+        assert!(
+            !verdict.detail.contains("the cloud provider's API"),
+            "{verdict:?}"
+        );
         verdict.detail
     };
     let on_rds = detail("cloudsql.cmek_key == ''", "rds");
@@ -398,11 +401,16 @@ fn an_api_targets_unknowns_say_what_its_source_reads() {
     );
     let inside = detail("version.latest_minor == ''", "cloudsql");
     assert!(
-        inside.contains("the cloudsql source does not read version.latest_minor; connect to the database"),
+        inside.contains(
+            "the cloudsql source does not read version.latest_minor; connect to the database"
+        ),
         "{inside}"
     );
     let lacked = detail("ha.enabled", "rds");
-    assert!(lacked.contains("the rds answer lacked ha.enabled"), "{lacked}");
+    assert!(
+        lacked.contains("the rds answer lacked ha.enabled"),
+        "{lacked}"
+    );
     // From inside, the hosting fact's hint still names the cloud APIs.
     let postgres = {
         let body = "id = \"acme.c\"\nitem = \"encryption\"\nseverity = \"low\"\ntitle = \"t\"\nwhy = \"w\"\ncondition = \"ha.enabled\"\n\n[[example]]\nname = \"e\"\nexpect = \"unknown\"\ntarget = { kind = \"postgres\" }\n";

@@ -845,17 +845,25 @@ fn restore_drills_seen_by_aws_backup_or_rds_events_pass_and_the_rest_were_never_
     };
     let pitr = detail(aws_backup_server::DRILLED_PITR, "pass");
     assert!(
-        pitr.contains("point-in-time restore to pg-drill-pitr-copy") && pitr.contains("3 day(s) ago"),
+        pitr.contains("point-in-time restore to pg-drill-pitr-copy")
+            && pitr.contains("3 day(s) ago"),
         "{pitr}"
     );
     let snapshot = detail(aws_backup_server::DRILLED_SNAPSHOT, "pass");
-    assert!(snapshot.contains(aws_backup_server::DRILL_SNAPSHOT), "{snapshot}");
+    assert!(
+        snapshot.contains(aws_backup_server::DRILL_SNAPSHOT),
+        "{snapshot}"
+    );
     let testing = detail("pg-aws-backup", "pass");
     assert!(
-        testing.contains("restore testing plan monthly-rds-21") && testing.contains("validation SUCCESSFUL"),
+        testing.contains("restore testing plan monthly-rds-21")
+            && testing.contains("validation SUCCESSFUL"),
         "{testing}"
     );
-    assert_eq!(item(&ap(&targets, "pg-aws-backup"), "restore_tested"), "pass");
+    assert_eq!(
+        item(&ap(&targets, "pg-aws-backup"), "restore_tested"),
+        "pass"
+    );
     // Its restore 20 days ago is older than the events RDS keeps: never seen, and said so.
     let never = detail("pg-ca-expiring", "warn");
     assert!(
@@ -864,7 +872,8 @@ fn restore_drills_seen_by_aws_backup_or_rds_events_pass_and_the_rest_were_never_
     );
     let fix = finding(&ap(&targets, "pg-ca-expiring"), "restore_tested.rds_drill");
     assert!(
-        fix.to_string().contains("restore-db-instance-to-point-in-time"),
+        fix.to_string()
+            .contains("restore-db-instance-to-point-in-time"),
         "{fix:#}"
     );
     // The generic team's-word check does not apply to an API target.
@@ -893,7 +902,9 @@ fn a_drill_recorded_in_sqlready_toml_counts_where_the_api_shows_none() {
     let drill = finding(target, "restore_tested.rds_drill");
     assert_eq!(drill["status"], "pass", "{drill:#}");
     assert!(
-        drill["detail"].as_str().unwrap().contains(&format!("a restore drill on {day} is recorded in sqlready.toml")),
+        drill["detail"].as_str().unwrap().contains(&format!(
+            "a restore drill on {day} is recorded in sqlready.toml"
+        )),
         "{drill:#}"
     );
     // A database re-judged from its facts file: the team's word is the only source.
@@ -907,25 +918,46 @@ fn a_drill_recorded_in_sqlready_toml_counts_where_the_api_shows_none() {
     )
     .unwrap();
     let run = sqlready_with_env(
-        &["audit", "--facts", facts.to_str().unwrap(), "--config", config.to_str().unwrap(), "--format", "json"],
+        &[
+            "audit",
+            "--facts",
+            facts.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
         &[],
     );
     let report = run.json();
     let recorded = finding(only_target(&report), "restore_tested.recorded");
     assert_eq!(recorded["status"], "warn", "{recorded:#}");
     assert!(
-        recorded["detail"].as_str().unwrap().contains("200 days ago"),
+        recorded["detail"]
+            .as_str()
+            .unwrap()
+            .contains("200 days ago"),
         "{recorded:#}"
     );
     // Without a record: unknown, saying where to record it.
     let run = sqlready_with_env(
-        &["audit", "--facts", facts.to_str().unwrap(), "--no-config", "--format", "json"],
+        &[
+            "audit",
+            "--facts",
+            facts.to_str().unwrap(),
+            "--no-config",
+            "--format",
+            "json",
+        ],
         &[],
     );
     let report = run.json();
     let unknown = finding(only_target(&report), "restore_tested.recorded");
     assert_eq!(unknown["status"], "unknown", "{unknown:#}");
-    assert!(unknown.to_string().contains("restore_tested = YYYY-MM-DD"), "{unknown:#}");
+    assert!(
+        unknown.to_string().contains("restore_tested = YYYY-MM-DD"),
+        "{unknown:#}"
+    );
 }
 
 #[test]
@@ -941,7 +973,11 @@ fn refused_restore_reads_are_unknown_naming_the_permissions_once() {
     assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
     let report = run.json();
     let targets = targets_by_id(&report);
-    for id in ["pg-aws-backup", aws_backup_server::DRILLED_PITR, "pg-ca-expiring"] {
+    for id in [
+        "pg-aws-backup",
+        aws_backup_server::DRILLED_PITR,
+        "pg-ca-expiring",
+    ] {
         let drill = finding(&ap(&targets, id), "restore_tested.rds_drill");
         assert_eq!(drill["status"], "unknown", "{id}: {drill:#}");
         let text = drill.to_string();
@@ -951,11 +987,17 @@ fn refused_restore_reads_are_unknown_naming_the_permissions_once() {
         );
     }
     // The rest of AWS Backup still read: the plan still vouches for its backups.
-    assert_eq!(status(&ap(&targets, "pg-aws-backup"), "backups.enabled"), "pass");
+    assert_eq!(
+        status(&ap(&targets, "pg-aws-backup"), "backups.enabled"),
+        "pass"
+    );
     // One warning per refused permission for the run, not one per instance.
     for permission in ["backup:ListRestoreJobs", "rds:DescribeEvents"] {
         assert_eq!(
-            run.stderr.lines().filter(|l| l.contains("restores could not be read") && l.contains(permission)).count(),
+            run.stderr
+                .lines()
+                .filter(|l| l.contains("restores could not be read") && l.contains(permission))
+                .count(),
             1,
             "{permission}: {}",
             run.stderr
@@ -971,12 +1013,17 @@ fn aws_backup_selections_by_tag_and_condition_match_the_instances_tags() {
     let tagged = ap(&targets, "pg-tagged");
     assert_eq!(status(&tagged, "backups.enabled"), "pass");
     let plan = finding(&tagged, "backups.rds_aws_backup");
-    assert!(plan.to_string().contains("daily-rds/rds-by-tag"), "{plan:#}");
+    assert!(
+        plan.to_string().contains("daily-rds/rds-by-tag"),
+        "{plan:#}"
+    );
     // Conditions tier=gold AND env != sandbox AND a DB instance ARN.
     let gold = ap(&targets, "pg-gold");
     assert_eq!(status(&gold, "backups.enabled"), "pass");
     assert!(
-        finding(&gold, "backups.rds_aws_backup").to_string().contains("daily-rds/rds-by-condition"),
+        finding(&gold, "backups.rds_aws_backup")
+            .to_string()
+            .contains("daily-rds/rds-by-condition"),
         "{:#}",
         finding(&gold, "backups.rds_aws_backup")
     );

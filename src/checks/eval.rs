@@ -225,7 +225,10 @@ fn api_unknown(sources: &[String], spec: &schema::FactSpec) -> Option<Lookup> {
     let generic = [schema::CLOUD, schema::BACKUPS, ""].contains(&spec.hint);
     let (alternative, resolve) = if !others.is_empty() {
         let how = others.join(" or ");
-        (format!("{how} tells"), Some(format!("audit it through {how}")))
+        (
+            format!("{how} tells"),
+            Some(format!("audit it through {how}")),
+        )
     } else if generic {
         (
             "no other source sqlready reads tells it for this target".to_string(),

@@ -114,11 +114,22 @@ mod tests {
         ];
         stamp(&records, &mut collected, date("2026-12-01"));
         let fact = |i: usize, path: &str| {
-            collected[i].as_ref().unwrap().facts.get(path).and_then(|f| f.value().cloned())
+            collected[i]
+                .as_ref()
+                .unwrap()
+                .facts
+                .get(path)
+                .and_then(|f| f.value().cloned())
         };
         assert_eq!(fact(0, "restore_tested.recorded_age_days"), Some(10.into()));
-        assert_eq!(fact(1, "restore_tested.recorded"), Some("2026-09-01".into()));
-        assert_eq!(fact(2, "restore_tested.recorded"), Some(serde_json::Value::Null));
+        assert_eq!(
+            fact(1, "restore_tested.recorded"),
+            Some("2026-09-01".into())
+        );
+        assert_eq!(
+            fact(2, "restore_tested.recorded"),
+            Some(serde_json::Value::Null)
+        );
         assert!(collected[3].as_ref().unwrap().facts.is_empty());
     }
 }

@@ -12,9 +12,9 @@ pub mod migrations;
 pub mod mysql;
 pub mod netrange;
 pub mod postgres;
-pub mod reads;
 #[cfg(feature = "rds")]
 pub mod rds;
+pub mod reads;
 pub mod terraform;
 pub mod tls_errors;
 

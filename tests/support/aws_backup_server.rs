@@ -182,11 +182,35 @@ fn events(form: &[(String, String)], region: &str) -> String {
     // (days ago, source type, source, category, message): RDS-EVENT-0019 on the new
     // instance, RDS-EVENT-0043 on the snapshot, RDS-EVENT-0005.
     let all = [
-        (3, "db-instance", "pg-drill-pitr-copy", "restoration", format!("Restored from DB instance {DRILLED_PITR} to pg-drill-pitr-copy.")),
-        (5, "db-snapshot", DRILL_SNAPSHOT, "restoration", format!("Restored from snapshot {DRILL_SNAPSHOT}.")),
-        (5, "db-instance", "pg-drill-snapshot-copy", "creation", "DB instance created".to_string()),
+        (
+            3,
+            "db-instance",
+            "pg-drill-pitr-copy",
+            "restoration",
+            format!("Restored from DB instance {DRILLED_PITR} to pg-drill-pitr-copy."),
+        ),
+        (
+            5,
+            "db-snapshot",
+            DRILL_SNAPSHOT,
+            "restoration",
+            format!("Restored from snapshot {DRILL_SNAPSHOT}."),
+        ),
+        (
+            5,
+            "db-instance",
+            "pg-drill-snapshot-copy",
+            "creation",
+            "DB instance created".to_string(),
+        ),
         // Older than any Duration RDS allows: never answered.
-        (20, "db-instance", "pg-ca-expiring-copy", "restoration", "Restored from DB instance pg-ca-expiring to pg-ca-expiring-copy.".to_string()),
+        (
+            20,
+            "db-instance",
+            "pg-ca-expiring-copy",
+            "restoration",
+            "Restored from DB instance pg-ca-expiring to pg-ca-expiring-copy.".to_string(),
+        ),
     ];
     let rows: Vec<String> = all
         .iter()
@@ -435,7 +459,11 @@ fn arn(kind: &str, id: &str) -> String {
 fn backup(state: &State, region: &str, path: &str, query: &str) -> Response<Full<Bytes>> {
     let restores = path.starts_with("/restore-jobs");
     if state.mode == Mode::Deny || (state.mode == Mode::DenyRestores && restores) {
-        let action = if restores { "ListRestoreJobs" } else { "ListBackupPlans" };
+        let action = if restores {
+            "ListRestoreJobs"
+        } else {
+            "ListBackupPlans"
+        };
         let body = json!({"__type": "AccessDeniedException", "Message": format!("User: arn:aws:iam::{ACCOUNT}:user/auditor is not authorized to perform: backup:{action}")});
         return reply(403, "application/json", body.to_string());
     }
@@ -473,12 +501,14 @@ fn backup(state: &State, region: &str, path: &str, query: &str) -> Response<Full
             "SelectionId": TAG_SELECTION, "BackupPlanId": plan_id, "CreationDate": now - 86400.0 * 30.0
         }),
         // Conditions AND'ed with each other and with Resources (DB instances only).
-        p if p == format!("/backup/plans/{plan_id}/selections/{CONDITION_SELECTION}") && ours => json!({
-            "BackupSelection": {"SelectionName": "rds-by-condition", "IamRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/service-role/AWSBackupDefaultServiceRole"),
-                "Resources": [format!("arn:aws:rds:*:{ACCOUNT}:db:*")], "NotResources": [], "ListOfTags": [],
-                "Conditions": {"StringEquals": [{"ConditionKey": "aws:ResourceTag/tier", "ConditionValue": "gold"}], "StringNotEquals": [{"ConditionKey": "aws:ResourceTag/env", "ConditionValue": "sandbox"}], "StringLike": [], "StringNotLike": []}},
-            "SelectionId": CONDITION_SELECTION, "BackupPlanId": plan_id, "CreationDate": now - 86400.0 * 30.0
-        }),
+        p if p == format!("/backup/plans/{plan_id}/selections/{CONDITION_SELECTION}") && ours => {
+            json!({
+                "BackupSelection": {"SelectionName": "rds-by-condition", "IamRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/service-role/AWSBackupDefaultServiceRole"),
+                    "Resources": [format!("arn:aws:rds:*:{ACCOUNT}:db:*")], "NotResources": [], "ListOfTags": [],
+                    "Conditions": {"StringEquals": [{"ConditionKey": "aws:ResourceTag/tier", "ConditionValue": "gold"}], "StringNotEquals": [{"ConditionKey": "aws:ResourceTag/env", "ConditionValue": "sandbox"}], "StringLike": [], "StringNotLike": []}},
+                "SelectionId": CONDITION_SELECTION, "BackupPlanId": plan_id, "CreationDate": now - 86400.0 * 30.0
+            })
+        }
         p if p == format!("/backup/plans/{plan_id}/selections/{selection_id}") && ours => json!({
             "BackupSelection": {"SelectionName": "rds-by-arn", "IamRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/service-role/AWSBackupDefaultServiceRole"),
                 "Resources": [arn("db", "pg-aws-backup"), format!("arn:aws:rds:{REGION}:{ACCOUNT}:cluster:*")],

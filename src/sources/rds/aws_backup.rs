@@ -105,8 +105,7 @@ impl Selection {
         if self.not_resources.iter().any(|r| matches(r, arn)) {
             return false;
         }
-        if self.resources.is_empty() && self.conditions.is_empty() && self.list_of_tags.is_empty()
-        {
+        if self.resources.is_empty() && self.conditions.is_empty() && self.list_of_tags.is_empty() {
             return true;
         }
         let by_resources = (!self.resources.is_empty() || !self.conditions.is_empty())
@@ -246,7 +245,13 @@ pub fn facts(
     let tagged = if tags.is_empty() {
         "no tags".to_string()
     } else {
-        format!("tags {}", tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "))
+        format!(
+            "tags {}",
+            tags.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     };
     let origin = format!(
         "AWS Backup: {} plan(s) in {region}, selections whose Resources, ListOfTags and Conditions select {arn} ({tagged})",
@@ -508,7 +513,11 @@ mod tests {
             conditions: vec![
                 condition(Operator::StringEquals, "aws:ResourceTag/backup", "yes"),
                 condition(Operator::StringLike, "aws:ResourceTag/env", "prod*"),
-                condition(Operator::StringNotEquals, "aws:ResourceTag/owner", "sandbox"),
+                condition(
+                    Operator::StringNotEquals,
+                    "aws:ResourceTag/owner",
+                    "sandbox",
+                ),
                 condition(Operator::StringNotLike, "aws:ResourceTag/name", "*-tmp"),
             ],
             ..Selection::default()
@@ -523,13 +532,17 @@ mod tests {
         assert!(!selection.selects(ARN, &temporary));
         assert!(!selection.selects(ARN, &tags(&[("backup", "yes"), ("env", "staging")])));
         // The conditions hold but the Resources do not name a cluster.
-        assert!(!selection.selects("arn:aws:rds:eu-west-1:123456789012:cluster:c", &tags(&[])) );
+        assert!(!selection.selects("arn:aws:rds:eu-west-1:123456789012:cluster:c", &tags(&[])));
     }
 
     #[test]
     fn conditions_without_resources_select_any_resource_and_not_resources_remove() {
         let mut selection = Selection {
-            conditions: vec![condition(Operator::StringEquals, "aws:ResourceTag/backup", "yes")],
+            conditions: vec![condition(
+                Operator::StringEquals,
+                "aws:ResourceTag/backup",
+                "yes",
+            )],
             ..Selection::default()
         };
         assert!(selection.selects(ARN, &tags(&[("backup", "yes")])));
@@ -552,10 +565,26 @@ mod tests {
             message: "AccessDeniedException".into(),
         });
         let mut sink = FactSink::new("rds");
-        facts(&mut sink, Some(ARN), &BTreeMap::new(), "eu-west-1", Some(7), &refused, now());
+        facts(
+            &mut sink,
+            Some(ARN),
+            &BTreeMap::new(),
+            "eu-west-1",
+            Some(7),
+            &refused,
+            now(),
+        );
         assert!(!sink.finish().contains_key("backups.enabled"));
         let mut sink = FactSink::new("rds");
-        facts(&mut sink, Some(ARN), &BTreeMap::new(), "eu-west-1", Some(0), &refused, now());
+        facts(
+            &mut sink,
+            Some(ARN),
+            &BTreeMap::new(),
+            "eu-west-1",
+            Some(0),
+            &refused,
+            now(),
+        );
         let facts = sink.finish();
         assert!(
             matches!(&facts["backups.enabled"].state, crate::facts::FactState::Unknown { resolve: Some(r), .. } if r.contains("backup:ListBackupPlans"))

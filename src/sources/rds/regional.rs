@@ -137,9 +137,12 @@ impl Session {
                 );
             }
         }
-        for refused in [&base.restores.jobs.as_ref().err(), &base.restores.events.as_ref().err()]
-            .into_iter()
-            .flatten()
+        for refused in [
+            &base.restores.jobs.as_ref().err(),
+            &base.restores.events.as_ref().err(),
+        ]
+        .into_iter()
+        .flatten()
         {
             let mut warned = self
                 .regional
@@ -201,7 +204,10 @@ impl Session {
             jobs.extend(
                 page.restore_jobs()
                     .iter()
-                    .filter(|job| job.source_resource_arn().is_some_and(|arn| arn.contains(":rds:")))
+                    .filter(|job| {
+                        job.source_resource_arn()
+                            .is_some_and(|arn| arn.contains(":rds:"))
+                    })
                     .map(|job| restore_drills::RestoreJob {
                         id: job.restore_job_id().unwrap_or_default().to_string(),
                         source_arn: job.source_resource_arn().map(str::to_string),

@@ -167,7 +167,10 @@ pub fn facts(sink: &mut FactSink<'_>, unit: &Unit<'_>, reading: &Reading, now: D
             String::new(),
         )),
         (Err(refused), _) => blind.push((
-            format!("AWS Backup restore jobs could not be read: {}", refused.message),
+            format!(
+                "AWS Backup restore jobs could not be read: {}",
+                refused.message
+            ),
             refused.permission.clone(),
         )),
     }
@@ -221,7 +224,9 @@ pub fn facts(sink: &mut FactSink<'_>, unit: &Unit<'_>, reading: &Reading, now: D
     let searched = if unit.cluster {
         "AWS Backup restore jobs (RDS events of cluster restores are not read)".to_string()
     } else {
-        format!("AWS Backup restore jobs and the RDS events of the last {EVENT_DAYS} days (RDS keeps no older events)")
+        format!(
+            "AWS Backup restore jobs and the RDS events of the last {EVENT_DAYS} days (RDS keeps no older events)"
+        )
     };
     let paths = [
         "rds.restore_drill.last",
@@ -238,7 +243,8 @@ pub fn facts(sink: &mut FactSink<'_>, unit: &Unit<'_>, reading: &Reading, now: D
                 .filter(|p| !p.is_empty())
                 .collect();
             permissions.dedup();
-            let resolve = (!permissions.is_empty()).then(|| format!("allow {}", permissions.join(" and ")));
+            let resolve =
+                (!permissions.is_empty()).then(|| format!("allow {}", permissions.join(" and ")));
             for path in paths.iter().chain(["rds.restore_drill.searched"].iter()) {
                 sink.unknown(
                     path,
@@ -277,7 +283,10 @@ fn job_how(job: &RestoreJob) -> String {
         how.push_str(&format!(" of restore testing plan {name}"));
     }
     if let Some(created) = &job.created {
-        how.push_str(&format!(" to {}", created.rsplit(':').next().unwrap_or(created)));
+        how.push_str(&format!(
+            " to {}",
+            created.rsplit(':').next().unwrap_or(created)
+        ));
     }
     if let Some(validation) = &job.validation {
         how.push_str(&format!(", validation {validation}"));
@@ -349,7 +358,9 @@ mod tests {
                 source_arn: Some(ARN.into()),
                 completed: Some(days_ago(40)),
                 created: Some("arn:aws:rds:eu-west-1:123456789012:db:orders-test".into()),
-                testing_plan: Some("arn:aws:backup:eu-west-1:123456789012:restore-testing-plan:monthly".into()),
+                testing_plan: Some(
+                    "arn:aws:backup:eu-west-1:123456789012:restore-testing-plan:monthly".into(),
+                ),
                 validation: Some("SUCCESSFUL".into()),
             }]),
             events: Ok(EventReading {
@@ -371,12 +382,18 @@ mod tests {
         let facts = run(&instance(), &reading);
         assert_eq!(facts["rds.restore_drill.age_days"].value(), Some(&3.into()));
         let how = facts["rds.restore_drill.how"].value().unwrap().to_string();
-        assert!(how.contains("point-in-time restore to orders-pitr"), "{how}");
+        assert!(
+            how.contains("point-in-time restore to orders-pitr"),
+            "{how}"
+        );
         // Without the event, the restore testing job.
         let mut older = reading.clone();
         older.events = Ok(EventReading::default());
         let facts = run(&instance(), &older);
-        assert_eq!(facts["rds.restore_drill.age_days"].value(), Some(&40.into()));
+        assert_eq!(
+            facts["rds.restore_drill.age_days"].value(),
+            Some(&40.into())
+        );
         let how = facts["rds.restore_drill.how"].value().unwrap().to_string();
         assert!(how.contains("restore testing plan monthly"), "{how}");
     }
@@ -441,6 +458,10 @@ mod tests {
             run(&cluster, &events_denied)["rds.restore_drill.last"].value(),
             Some(&serde_json::Value::Null)
         );
-        assert!(run(&instance(), &events_denied)["rds.restore_drill.last"].value().is_none());
+        assert!(
+            run(&instance(), &events_denied)["rds.restore_drill.last"]
+                .value()
+                .is_none()
+        );
     }
 }
