@@ -839,7 +839,8 @@ fn restore_drills_seen_by_aws_backup_or_rds_events_pass_and_the_rest_were_never_
     let report = audit_json(&["rds://ap-southeast-2"]);
     let targets = targets_by_id(&report);
     let detail = |id: &str, status: &str| {
-        let found = finding(&ap(&targets, id), "restore_tested.rds_drill");
+        let target = ap(&targets, id);
+        let found = finding(&target, "restore_tested.rds_drill");
         assert_eq!(found["status"], status, "{id}: {found:#}");
         found["detail"].as_str().unwrap().to_string()
     };
@@ -870,7 +871,8 @@ fn restore_drills_seen_by_aws_backup_or_rds_events_pass_and_the_rest_were_never_
         never.contains("never tested") && never.contains("last 14 days"),
         "{never}"
     );
-    let fix = finding(&ap(&targets, "pg-ca-expiring"), "restore_tested.rds_drill");
+    let expiring = ap(&targets, "pg-ca-expiring");
+    let fix = finding(&expiring, "restore_tested.rds_drill");
     assert!(
         fix.to_string()
             .contains("restore-db-instance-to-point-in-time"),
@@ -978,7 +980,8 @@ fn refused_restore_reads_are_unknown_naming_the_permissions_once() {
         aws_backup_server::DRILLED_PITR,
         "pg-ca-expiring",
     ] {
-        let drill = finding(&ap(&targets, id), "restore_tested.rds_drill");
+        let target = ap(&targets, id);
+        let drill = finding(&target, "restore_tested.rds_drill");
         assert_eq!(drill["status"], "unknown", "{id}: {drill:#}");
         let text = drill.to_string();
         assert!(
