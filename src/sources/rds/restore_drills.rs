@@ -233,7 +233,7 @@ pub fn facts(sink: &mut FactSink<'_>, unit: &Unit<'_>, reading: &Reading, now: D
         "rds.restore_drill.age_days",
         "rds.restore_drill.how",
     ];
-    drills.sort_by(|a, b| b.at.cmp(&a.at));
+    drills.sort_by_key(|d| std::cmp::Reverse(d.at));
     let Some(newest) = drills.first() else {
         if !blind.is_empty() {
             let reasons: Vec<&str> = blind.iter().map(|(r, _)| r.as_str()).collect();
