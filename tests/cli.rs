@@ -82,6 +82,7 @@ fn offline_audit_json_follows_the_contract() {
             "audit_logging",
             "durability",
             "version_support",
+            "restore_tested",
             "access_control"
         ],
         "every checklist key, in checklist order"
