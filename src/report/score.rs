@@ -52,6 +52,7 @@ mod tests {
             item: Item::Cdc,
             status,
             severity,
+            advisory: false,
             title: String::new(),
             detail: String::new(),
             evidence: Default::default(),

@@ -361,6 +361,26 @@ fn storage(w: &mut Writer<'_>) {
         Some(json!("")),
         Json::clone,
     );
+    // Any key name is a Cloud KMS key (CMEK): Google's own key has no name to
+    // write, so an `encryption_key_name` only a plan resolves still decides it.
+    let resource = w.resource;
+    match resource.attr("encryption_key_name") {
+        Attr::Set(Json::String(key)) if !key.is_empty() => w.known(
+            "encryption.customer_managed_key",
+            format!("encryption_key_name = \"{key}\" (CMEK)"),
+            true,
+        ),
+        Attr::Unresolved(expression) => w.known(
+            "encryption.customer_managed_key",
+            format!("encryption_key_name = {expression}: a Cloud KMS key (CMEK), whichever it names"),
+            true,
+        ),
+        _ => w.known(
+            "encryption.customer_managed_key",
+            "encryption_key_name not set: Cloud SQL encrypts with a Google-managed key",
+            false,
+        ),
+    }
     // Cloud SQL's own deletion protection; Terraform's `deletion_protection`
     // only stops `terraform destroy`, not a deletion from the console or API.
     w.attr(
