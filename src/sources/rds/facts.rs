@@ -1048,7 +1048,6 @@ fn record_plain(sink: &mut FactSink<'_>, name: &str, resolved: &Resolved) {
         "log_output" => sink.known(&path, origin, value.trim().to_ascii_uppercase()),
         "shared_preload_libraries" | "pgaudit.log" | "server_audit_logging"
         | "server_audit_events" => {
-            let path = params::fact_path(name);
             match params::audit_value(name, value) {
                 Some(typed) => sink.known(&path, origin, typed),
                 None => sink.unknown(&path, format!("{name} = '{value}' is not a boolean"), None),

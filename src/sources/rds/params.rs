@@ -182,9 +182,10 @@ pub fn engine_default(
         // Not set in a group, pgaudit.log may still be set per database or role
         // (the way the RDS documentation sets it up), which only the database shows.
         ("postgres" | "aurora-postgresql", "pgaudit.log") => {
-            return Err(format!(
+            return Err(
                 "no parameter group sets pgaudit.log: it may be set per database or role (ALTER DATABASE / ALTER ROLE … SET pgaudit.log), which only the database shows"
-            ));
+                    .to_string(),
+            );
         }
         // Aurora MySQL Advanced Auditing: off, and no events, by default. On RDS
         // for MySQL and MariaDB the audit plugin is an option-group option instead.
