@@ -403,10 +403,10 @@ pub(crate) fn item_statuses(findings: &[Finding]) -> Items {
     )
 }
 
-/// Whether an item has advice a reader should see beside its status: an
-/// advisory `warn` that did not decide the item.
+/// Whether a passing item has advice a reader should see beside its
+/// status: an advisory `warn` that did not decide the item.
 pub fn has_advice(findings: &[Finding], item: Item, status: Status) -> bool {
-    status != Status::Warn
+    status == Status::Pass
         && findings
             .iter()
             .any(|f| f.item == item && f.advisory && f.status == Status::Warn && f.waiver.is_none())
