@@ -134,7 +134,13 @@ fn a_good_postgres_instance_passes_what_the_api_can_tell() {
     // the group does not preload pgaudit (PostgreSQL's default: pg_stat_statements only).
     let audit = finding(target, "audit.rds_database_audit");
     assert_eq!(audit["status"], "fail", "{audit:#}");
-    assert!(audit["detail"].as_str().unwrap().contains("shared_preload_libraries"), "{audit:#}");
+    assert!(
+        audit["detail"]
+            .as_str()
+            .unwrap()
+            .contains("shared_preload_libraries"),
+        "{audit:#}"
+    );
     // Whose KMS key: only KMS DescribeKey tells; advice left unknown does not lower the item.
     let key = finding(target, "encryption.customer_managed_key");
     assert_eq!(key["status"], "unknown", "{key:#}");

@@ -389,14 +389,17 @@ pub(crate) fn item_statuses(findings: &[Finding]) -> Items {
         Item::ALL
             .iter()
             .map(|item| {
-                let status = by_item.get(item).map_or(Status::Unknown, |(deciding, advice)| {
-                    if deciding.iter().any(|s| *s != Status::NotApplicable) || advice.is_empty() {
-                        Status::worst(deciding.iter().copied())
-                    } else {
-                        // Nothing but advice applies to the item.
-                        Status::worst(advice.iter().copied())
-                    }
-                });
+                let status = by_item
+                    .get(item)
+                    .map_or(Status::Unknown, |(deciding, advice)| {
+                        if deciding.iter().any(|s| *s != Status::NotApplicable) || advice.is_empty()
+                        {
+                            Status::worst(deciding.iter().copied())
+                        } else {
+                            // Nothing but advice applies to the item.
+                            Status::worst(advice.iter().copied())
+                        }
+                    });
                 (*item, status)
             })
             .collect(),

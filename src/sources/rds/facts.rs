@@ -851,7 +851,11 @@ fn instance_audit_facts(sink: &mut FactSink<'_>, db: &DbInstance) {
     if groups.iter().all(|name| name.starts_with("default:")) {
         let origin = format!(
             "OptionGroupMemberships: {}: a default option group has no MARIADB_AUDIT_PLUGIN",
-            if groups.is_empty() { "none".to_string() } else { groups.join(", ") }
+            if groups.is_empty() {
+                "none".to_string()
+            } else {
+                groups.join(", ")
+            }
         );
         sink.known("rds.audit.option_group_plugin", origin.clone(), false);
         sink.known("rds.audit.plugin_events", origin, "");
@@ -868,7 +872,9 @@ fn instance_audit_facts(sink: &mut FactSink<'_>, db: &DbInstance) {
 
 /// An Aurora cluster's Database Activity Stream (ActivityStreamStatus, ActivityStreamMode).
 fn cluster_audit_facts(sink: &mut FactSink<'_>, cluster: &DbCluster) {
-    let status = cluster.activity_stream_status().map(|s| s.as_str().to_string());
+    let status = cluster
+        .activity_stream_status()
+        .map(|s| s.as_str().to_string());
     let mode = cluster
         .activity_stream_mode()
         .map(|m| m.as_str().to_ascii_lowercase())
@@ -1046,13 +1052,13 @@ fn record_plain(sink: &mut FactSink<'_>, name: &str, resolved: &Resolved) {
         "binlog_format" => sink.known(&path, origin, value.trim().to_ascii_uppercase()),
         // `FILE`, `TABLE`, `NONE` or a list (`FILE,TABLE`), as MySQL reads it.
         "log_output" => sink.known(&path, origin, value.trim().to_ascii_uppercase()),
-        "shared_preload_libraries" | "pgaudit.log" | "server_audit_logging"
-        | "server_audit_events" => {
-            match params::audit_value(name, value) {
-                Some(typed) => sink.known(&path, origin, typed),
-                None => sink.unknown(&path, format!("{name} = '{value}' is not a boolean"), None),
-            }
-        }
+        "shared_preload_libraries"
+        | "pgaudit.log"
+        | "server_audit_logging"
+        | "server_audit_events" => match params::audit_value(name, value) {
+            Some(typed) => sink.known(&path, origin, typed),
+            None => sink.unknown(&path, format!("{name} = '{value}' is not a boolean"), None),
+        },
         "slow_query_log" | "require_secure_transport" => match params::as_bool(value) {
             Some(on) => {
                 if name == "require_secure_transport" {

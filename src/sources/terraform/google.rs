@@ -417,7 +417,9 @@ fn storage(w: &mut Writer<'_>) {
         ),
         Attr::Unresolved(expression) => w.known(
             "encryption.customer_managed_key",
-            format!("encryption_key_name = {expression}: a Cloud KMS key (CMEK), whichever it names"),
+            format!(
+                "encryption_key_name = {expression}: a Cloud KMS key (CMEK), whichever it names"
+            ),
             true,
         ),
         _ => w.known(
@@ -759,8 +761,16 @@ fn maintenance(w: &mut Writer<'_>, config: &Configuration, role: Role) {
         _ => None,
     };
     let fields: [(&str, &str, Json); 3] = [
-        ("cloudsql.maintenance.day", "settings.maintenance_window.day", json!(0)),
-        ("cloudsql.maintenance.hour", "settings.maintenance_window.hour", json!(0)),
+        (
+            "cloudsql.maintenance.day",
+            "settings.maintenance_window.day",
+            json!(0),
+        ),
+        (
+            "cloudsql.maintenance.hour",
+            "settings.maintenance_window.hour",
+            json!(0),
+        ),
         (
             "cloudsql.maintenance.update_track",
             "settings.maintenance_window.update_track",

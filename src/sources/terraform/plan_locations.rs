@@ -84,7 +84,12 @@ fn installed_modules(root: &Path) -> BTreeMap<String, PathBuf> {
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|m| Some((m["Key"].as_str()?.to_string(), root.join(m["Dir"].as_str()?))))
+        .filter_map(|m| {
+            Some((
+                m["Key"].as_str()?.to_string(),
+                root.join(m["Dir"].as_str()?),
+            ))
+        })
         .collect()
 }
 
@@ -160,9 +165,7 @@ fn normalize(path: &Path) -> String {
     for component in path.components() {
         match component {
             std::path::Component::CurDir => {}
-            std::path::Component::ParentDir
-                if parts.last().is_some_and(|p| p != "..") =>
-            {
+            std::path::Component::ParentDir if parts.last().is_some_and(|p| p != "..") => {
                 parts.pop();
             }
             other => parts.push(other.as_os_str().to_os_string()),
@@ -233,6 +236,9 @@ mod tests {
 
     #[test]
     fn paths_are_shown_without_dot_segments() {
-        assert_eq!(normalize(Path::new("./infra/./modules/../main.tf")), "infra/main.tf");
+        assert_eq!(
+            normalize(Path::new("./infra/./modules/../main.tf")),
+            "infra/main.tf"
+        );
     }
 }

@@ -26,9 +26,15 @@ pub(super) fn option_group_facts(
 ) {
     let (plugin, events) = match source {
         Some(source) if matches!(attr(resource, "option_group_name"), Attr::Unset) => {
-            let note = format!(" (the option group of the source {}: a read replica uses it)", source.address);
+            let note = format!(
+                " (the option group of the source {}: a read replica uses it)",
+                source.address
+            );
             let (plugin, events) = plugin(config, source);
-            (plugin.derive(|on| *on, &note), events.derive(String::clone, &note))
+            (
+                plugin.derive(|on| *on, &note),
+                events.derive(String::clone, &note),
+            )
         }
         _ => plugin(config, resource),
     };
@@ -70,14 +76,21 @@ fn plugin(config: &Configuration, resource: &Resource) -> (Read<bool>, Read<Stri
                 Some(group) => group,
                 None => {
                     return unknown(
-                        format!("no {OPTION_GROUP} named {name} in this configuration, so its options cannot be read"),
-                        format!("audit the configuration that defines {name} together with this one"),
+                        format!(
+                            "no {OPTION_GROUP} named {name} in this configuration, so its options cannot be read"
+                        ),
+                        format!(
+                            "audit the configuration that defines {name} together with this one"
+                        ),
                     );
                 }
             }
         }
         Attr::Unresolved(expression) => {
-            match config.referenced(expression).filter(|g| g.kind == OPTION_GROUP) {
+            match config
+                .referenced(expression)
+                .filter(|g| g.kind == OPTION_GROUP)
+            {
                 Some(group) => group,
                 None => {
                     let (reason, fix) = unresolved_reason(path, expression);
@@ -107,10 +120,11 @@ fn options_of(group: &Resource) -> (Read<bool>, Read<String>) {
         Attr::Set(Json::Array(options)) => options.as_slice(),
         _ => &[],
     };
-    let Some(option) = options
-        .iter()
-        .find(|o| o["option_name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(AUDIT_PLUGIN)))
-    else {
+    let Some(option) = options.iter().find(|o| {
+        o["option_name"]
+            .as_str()
+            .is_some_and(|n| n.eq_ignore_ascii_case(AUDIT_PLUGIN))
+    }) else {
         let origin = format!("{}: no {AUDIT_PLUGIN} option", group.address);
         return (
             Read::Known(false, origin.clone()),
@@ -122,7 +136,11 @@ fn options_of(group: &Resource) -> (Read<bool>, Read<String>) {
             .as_array()
             .into_iter()
             .flatten()
-            .find(|s| s["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+            .find(|s| {
+                s["name"]
+                    .as_str()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            })
             .and_then(|s| as_text(&s["value"]))
     };
     let logging = setting("SERVER_AUDIT_LOGGING");
@@ -132,18 +150,30 @@ fn options_of(group: &Resource) -> (Read<bool>, Read<String>) {
     let plugin = Read::Known(
         on,
         match &logging {
-            Some(v) => format!("{}: {AUDIT_PLUGIN} with SERVER_AUDIT_LOGGING = {v}", group.address),
-            None => format!("{}: {AUDIT_PLUGIN} (SERVER_AUDIT_LOGGING defaults to ON)", group.address),
+            Some(v) => format!(
+                "{}: {AUDIT_PLUGIN} with SERVER_AUDIT_LOGGING = {v}",
+                group.address
+            ),
+            None => format!(
+                "{}: {AUDIT_PLUGIN} (SERVER_AUDIT_LOGGING defaults to ON)",
+                group.address
+            ),
         },
     );
     let events = match setting("SERVER_AUDIT_EVENTS") {
         Some(events) => Read::Known(
             events.to_ascii_uppercase().replace(' ', ""),
-            format!("{}: {AUDIT_PLUGIN} SERVER_AUDIT_EVENTS = {events}", group.address),
+            format!(
+                "{}: {AUDIT_PLUGIN} SERVER_AUDIT_EVENTS = {events}",
+                group.address
+            ),
         ),
         None => Read::Known(
             DEFAULT_EVENTS.to_string(),
-            format!("{}: {AUDIT_PLUGIN} without SERVER_AUDIT_EVENTS (default {DEFAULT_EVENTS})", group.address),
+            format!(
+                "{}: {AUDIT_PLUGIN} without SERVER_AUDIT_EVENTS (default {DEFAULT_EVENTS})",
+                group.address
+            ),
         ),
     };
     (plugin, events)
@@ -154,15 +184,27 @@ fn options_of(group: &Resource) -> (Read<bool>, Read<String>) {
 pub(super) fn activity_stream_fact(w: &mut Writer<'_>, config: &Configuration, cluster: &Resource) {
     let mut undecided = None;
     for stream in config.of_kind(ACTIVITY_STREAM) {
-        match refers_to(config, attr(stream, "resource_arn"), cluster, "arn", |a, b| a == b) {
+        match refers_to(
+            config,
+            attr(stream, "resource_arn"),
+            cluster,
+            "arn",
+            |a, b| a == b,
+        ) {
             Some(true) => {
                 let read = match attr(stream, "mode") {
                     Attr::Set(value) => match as_text(value) {
                         Some(mode) => Read::Known(
                             mode.to_ascii_lowercase(),
-                            format!("{} (mode = {value}) streams this cluster's activity", stream.address),
+                            format!(
+                                "{} (mode = {value}) streams this cluster's activity",
+                                stream.address
+                            ),
                         ),
-                        None => Read::Unknown(format!("{}: mode = {value} is not a mode", stream.address), None),
+                        None => Read::Unknown(
+                            format!("{}: mode = {value} is not a mode", stream.address),
+                            None,
+                        ),
                     },
                     // The provider requires `mode`; unresolved, the stream still exists.
                     _ => Read::Known(

@@ -318,7 +318,9 @@ fn record_parameter(w: &mut Writer<'_>, name: &str, origin: &str, value: ParamVa
         "log_min_duration_statement" => value.trim().parse::<i64>().ok().map(Json::from),
         "long_query_time" => value.trim().parse::<f64>().ok().map(Json::from),
         "binlog_format" | "log_output" => Some(Json::from(value.trim().to_ascii_uppercase())),
-        "shared_preload_libraries" | "pgaudit.log" | "server_audit_logging"
+        "shared_preload_libraries"
+        | "pgaudit.log"
+        | "server_audit_logging"
         | "server_audit_events" => params::audit_value(name, &value),
         _ => params::as_bool(&value).map(Json::from),
     };

@@ -44,14 +44,19 @@ pub(super) fn customer_managed(
             } else {
                 Read::Known(
                     true,
-                    format!("{path} = {value}: a key named in the configuration, not the AWS managed alias/aws/rds"),
+                    format!(
+                        "{path} = {value}: a key named in the configuration, not the AWS managed alias/aws/rds"
+                    ),
                 )
             }
         }
         Attr::Unresolved(expression) => match config.referenced(expression) {
             Some(key) if key.kind == KMS_KEY || key.kind == KMS_REPLICA_KEY => Read::Known(
                 true,
-                format!("{path} = {expression}: the customer managed key {} of this configuration", key.address),
+                format!(
+                    "{path} = {expression}: the customer managed key {} of this configuration",
+                    key.address
+                ),
             ),
             _ => Read::Unknown(
                 format!(
@@ -67,7 +72,10 @@ pub(super) fn customer_managed(
                 let inherited = customer_managed(config, source, None, encrypted);
                 inherited.derive(
                     |managed| *managed,
-                    &format!(" (the key of the source {}: a read replica in its region uses it)", source.address),
+                    &format!(
+                        " (the key of the source {}: a read replica in its region uses it)",
+                        source.address
+                    ),
                 )
             }
             _ => Read::Known(
@@ -85,8 +93,12 @@ mod tests {
     #[test]
     fn the_aws_managed_alias_is_not_a_customer_key() {
         assert!(aws_managed_alias("alias/aws/rds"));
-        assert!(aws_managed_alias("arn:aws:kms:eu-west-1:111122223333:alias/aws/rds"));
-        assert!(!aws_managed_alias("arn:aws:kms:eu-west-1:111122223333:key/1234abcd"));
+        assert!(aws_managed_alias(
+            "arn:aws:kms:eu-west-1:111122223333:alias/aws/rds"
+        ));
+        assert!(!aws_managed_alias(
+            "arn:aws:kms:eu-west-1:111122223333:key/1234abcd"
+        ));
         assert!(!aws_managed_alias("alias/orders-rds"));
     }
 }
