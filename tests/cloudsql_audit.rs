@@ -303,7 +303,7 @@ fn bad_postgres_primary_fails_where_google_says_so() {
     );
     assert_eq!(status(t, "slow_queries.cloudsql_query_insights"), "warn");
     assert_eq!(status(t, "version.cloudsql_maintenance_window"), "warn");
-    assert_eq!(status(t, "encryption.cloudsql_cmek"), "warn");
+    assert_eq!(status(t, "encryption.customer_managed_key"), "warn");
     assert_eq!(status(t, "encryption.at_rest"), "pass");
     // Backups are off: their history and PITR window do not apply.
     assert_eq!(status(t, "backups.cloudsql_last_success"), "n/a");
@@ -408,7 +408,7 @@ fn good_mysql_primary() {
             .contains("no end of regular support"),
         "{support:#}"
     );
-    assert_eq!(status(t, "encryption.cloudsql_cmek"), "warn");
+    assert_eq!(status(t, "encryption.customer_managed_key"), "warn");
 }
 
 #[test]

@@ -133,6 +133,21 @@ fn a_good_postgres_instance_passes_what_the_api_can_tell() {
         alerting["detail"].as_str().unwrap().contains("CloudWatch"),
         "{alerting:#}"
     );
+    // Audit logging is judged from the parameter groups, as in Terraform (issue 15):
+    // the group does not preload pgaudit (PostgreSQL's default: pg_stat_statements only).
+    let audit = finding(target, "audit.rds_database_audit");
+    assert_eq!(audit["status"], "fail", "{audit:#}");
+    assert!(
+        audit["detail"]
+            .as_str()
+            .unwrap()
+            .contains("shared_preload_libraries"),
+        "{audit:#}"
+    );
+    // Whose KMS key: only KMS DescribeKey tells; advice left unknown does not lower the item.
+    let key = finding(target, "encryption.customer_managed_key");
+    assert_eq!(key["status"], "unknown", "{key:#}");
+    assert_eq!(key["advisory"], true, "{key:#}");
     // In-database checks do not apply to an API-only target.
     assert_eq!(item(target, "durability"), "n/a");
     assert_eq!(target["items"].as_object().unwrap().len(), 21);

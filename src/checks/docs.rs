@@ -18,6 +18,12 @@ pub fn check_page(check: &Check) -> String {
         check.severity,
         check.violation.status()
     );
+    if check.advisory {
+        let _ = writeln!(
+            out,
+            "Advisory: its `warn` is advice and does not lower the item's status when another check of the item judged it (see [scoring](scoring.md#advice)).\n"
+        );
+    }
     let _ = writeln!(out, "### Why it matters\n\n{}\n", check.why);
     let _ = writeln!(out, "### What is checked\n");
     if let Some(applies) = &check.applies {

@@ -72,6 +72,8 @@ struct RawCheck {
     title: String,
     #[serde(default)]
     violation: Violation,
+    #[serde(default)]
+    advisory: bool,
     applies: Option<Spanned<String>>,
     subjects: Option<Spanned<String>>,
     no_subjects: Option<String>,
@@ -203,6 +205,12 @@ pub fn parse(file: &str, contents: &str) -> Result<CheckSource, Vec<Diagnostic>>
         ),
         _ => {}
     }
+    if raw.advisory && raw.violation != Violation::Warn {
+        problem(
+            "advisory",
+            "an advisory check gives advice: set violation = \"warn\"".to_string(),
+        );
+    }
     if raw.why.trim().is_empty() {
         problem("why", "'why' must say why the check matters".to_string());
     }
@@ -239,6 +247,7 @@ pub fn parse(file: &str, contents: &str) -> Result<CheckSource, Vec<Diagnostic>>
         severity: raw.severity,
         title: raw.title,
         violation: raw.violation,
+        advisory: raw.advisory,
         applies: applies.as_ref().map(|l| l.text.clone()),
         subjects: subjects.as_ref().map(|l| l.text.clone()),
         no_subjects: raw.no_subjects.map(|reason| reason.trim().to_string()),

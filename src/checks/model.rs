@@ -246,6 +246,10 @@ pub struct Check {
     pub severity: Severity,
     pub title: String,
     pub violation: Violation,
+    /// Advice, not a defect: a violation is `warn`, and its `warn` (or
+    /// `unknown`) does not lower the item's status when another check of the
+    /// item judged it (see docs/scoring.md).
+    pub advisory: bool,
     /// CEL; when false the check is `n/a` for the target.
     pub applies: Option<String>,
     /// CEL naming what the check judges (slots, replicas, connections): a list

@@ -177,6 +177,7 @@ facts! {
     "cost.budget": Bool, "define a budget for the project or account (Terraform google_billing_budget / aws_budgets_budget) and audit the Terraform", "a cost budget with alerts covers this database";
     "deletion_protection.enabled": Bool, CLOUD, "the instance cannot be deleted without first turning protection off";
     "encryption.at_rest": Bool, CLOUD, "storage is encrypted at rest";
+    "encryption.customer_managed_key": Bool, CLOUD, "storage is encrypted with a key the customer manages in a KMS (Cloud SQL CMEK, an AWS KMS customer managed key); false with the provider-managed key (Google-managed, AWS managed aws/rds) or when unencrypted";
 
     // The server CA certificate clients verify (RDS CACertificateIdentifier, Cloud SQL serverCaCert).
     "server_ca.name": String, CLOUD, "the server CA: RDS CACertificateIdentifier (rds-ca-rsa2048-g1…), Cloud SQL serverCaCert.commonName; for a cluster, the member whose CA is retired or expires first";
@@ -392,6 +393,13 @@ facts! {
     "rds.parameters.slow_query_log": Bool, RDS, "MySQL / MariaDB / Aurora MySQL: slow_query_log";
     "rds.parameters.long_query_time": Number, RDS, "MySQL / MariaDB / Aurora MySQL: long_query_time, seconds (default 10)";
     "rds.parameters.log_output": String, RDS, "MySQL / MariaDB / Aurora MySQL: log_output, upper case (TABLE, FILE, NONE or a list); RDS MySQL/MariaDB default TABLE; only FILE reaches CloudWatch Logs";
+    "rds.parameters.shared_preload_libraries": StringList, RDS, "PostgreSQL / Aurora PostgreSQL: shared_preload_libraries, lower case (default pg_stat_statements from PostgreSQL 11): pgaudit must be in it";
+    "rds.parameters.pgaudit_log": String, RDS, "PostgreSQL / Aurora PostgreSQL: pgaudit.log, lower case (none logs nothing); unknown when no parameter group sets it, as it may be set per database or role";
+    "rds.parameters.server_audit_logging": Bool, RDS, "Aurora MySQL: server_audit_logging (Advanced Auditing; default off); unknown on RDS MySQL / MariaDB, where the audit plugin is an option";
+    "rds.parameters.server_audit_events": String, RDS, "Aurora MySQL: server_audit_events, upper case; empty (the default) logs nothing even with server_audit_logging on";
+    "rds.audit.option_group_plugin": Bool, "read from the option group of the aws_db_instance in Terraform (the RDS source does not read option groups yet)", "RDS MySQL / MariaDB: the instance's option group has the MARIADB_AUDIT_PLUGIN option (server_audit, SERVER_AUDIT_LOGGING on)";
+    "rds.audit.plugin_events": String, "read from the option group of the aws_db_instance in Terraform (the RDS source does not read option groups yet)", "RDS MySQL / MariaDB: the MARIADB_AUDIT_PLUGIN option's SERVER_AUDIT_EVENTS (default CONNECT,QUERY); empty when the option is absent";
+    "rds.audit.activity_stream": String, RDS, "Aurora: the Database Activity Stream's mode when one is started (async, sync; ActivityStreamStatus started), empty when none (RDS for PostgreSQL / MySQL / MariaDB have none)";
     "rds.parameters.pending_reboot": StringList, RDS, "static parameters set in a group whose changes wait for a reboot (ParameterApplyStatus pending-reboot): configured, not yet active";
     "rds.version.standard_support_end": String, RDS, "end of RDS standard support for the major version (DescribeDBMajorEngineVersions); after it, RDS Extended Support is billed";
     "rds.version.days_until_standard_support_end": Int, RDS, "days from the audit to the end of RDS standard support; negative once in paid Extended Support";

@@ -175,6 +175,10 @@ pub struct Finding {
     pub item: Item,
     pub status: Status,
     pub severity: Severity,
+    /// Advice, not a defect (the check is `advisory`): its `warn` or
+    /// `unknown` does not lower the item when another check judged the item.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub advisory: bool,
     pub title: String,
     pub detail: String,
     pub evidence: JsonMap<String, Json>,
@@ -291,6 +295,7 @@ pub fn judge(catalog: &Catalog, facts: &TargetFacts, thresholds: &Thresholds) ->
                 item: check.item,
                 status: verdict.status,
                 severity: check.severity,
+                advisory: check.advisory,
                 title: check.title.clone(),
                 detail,
                 evidence: verdict.evidence,
@@ -367,25 +372,47 @@ fn failed(_catalog: &Catalog, failure: &TargetFailure) -> TargetReport {
 }
 
 /// Each item's status: the worst of its checks; `unknown` when no check judged it.
+/// An advisory finding (advice, see docs/scoring.md) counts only when no
+/// other check of the item applies: a correctly configured item stays `pass`
+/// with advice beside it, and the advice shows in the findings.
 pub(crate) fn item_statuses(findings: &[Finding]) -> Items {
-    let mut by_item: BTreeMap<Item, Vec<Status>> = BTreeMap::new();
+    let mut by_item: BTreeMap<Item, (Vec<Status>, Vec<Status>)> = BTreeMap::new();
     for finding in findings {
-        by_item
-            .entry(finding.item)
-            .or_default()
-            .push(finding.status);
+        let (deciding, advice) = by_item.entry(finding.item).or_default();
+        if finding.advisory {
+            advice.push(finding.status);
+        } else {
+            deciding.push(finding.status);
+        }
     }
     Items(
         Item::ALL
             .iter()
             .map(|item| {
-                let status = by_item.get(item).map_or(Status::Unknown, |statuses| {
-                    Status::worst(statuses.iter().copied())
-                });
+                let status = by_item
+                    .get(item)
+                    .map_or(Status::Unknown, |(deciding, advice)| {
+                        if deciding.iter().any(|s| *s != Status::NotApplicable) || advice.is_empty()
+                        {
+                            Status::worst(deciding.iter().copied())
+                        } else {
+                            // Nothing but advice applies to the item.
+                            Status::worst(advice.iter().copied())
+                        }
+                    });
                 (*item, status)
             })
             .collect(),
     )
+}
+
+/// Whether a passing item has advice a reader should see beside its
+/// status: an advisory `warn` that did not decide the item.
+pub fn has_advice(findings: &[Finding], item: Item, status: Status) -> bool {
+    status == Status::Pass
+        && findings
+            .iter()
+            .any(|f| f.item == item && f.advisory && f.status == Status::Warn && f.waiver.is_none())
 }
 
 impl Report {

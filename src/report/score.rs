@@ -52,6 +52,7 @@ mod tests {
             item: Item::Cdc,
             status,
             severity,
+            advisory: false,
             title: String::new(),
             detail: String::new(),
             evidence: Default::default(),
@@ -81,5 +82,53 @@ mod tests {
             finding(Status::NotApplicable, Severity::Low),
         ];
         assert_eq!(target(&unjudged), None, "nothing judged, no score");
+    }
+}
+
+#[cfg(test)]
+mod advice_tests {
+    use crate::checks::model::{Item, Severity, Status};
+    use crate::report::{Finding, has_advice, item_statuses};
+
+    fn finding(item: Item, status: Status, advisory: bool) -> Finding {
+        Finding {
+            check: "t".into(),
+            item,
+            status,
+            severity: Severity::Low,
+            advisory,
+            title: String::new(),
+            detail: String::new(),
+            evidence: Default::default(),
+            remediation: None,
+            controls: Vec::new(),
+            resolve: Vec::new(),
+            disagreements: Vec::new(),
+            waiver: None,
+            drift: None,
+        }
+    }
+
+    #[test]
+    fn advice_does_not_lower_an_item_another_check_judged() {
+        let findings = [
+            finding(Item::Encryption, Status::Pass, false),
+            finding(Item::Encryption, Status::Warn, true),
+            finding(Item::Backups, Status::Pass, false),
+            finding(Item::Backups, Status::Unknown, true),
+            finding(Item::Cdc, Status::Fail, false),
+            finding(Item::Cdc, Status::Warn, true),
+            // Only advice applies: it decides.
+            finding(Item::Monitoring, Status::NotApplicable, false),
+            finding(Item::Monitoring, Status::Warn, true),
+        ];
+        let items = item_statuses(&findings);
+        assert_eq!(items.get(Item::Encryption), Status::Pass);
+        assert_eq!(items.get(Item::Backups), Status::Pass);
+        assert_eq!(items.get(Item::Cdc), Status::Fail);
+        assert_eq!(items.get(Item::Monitoring), Status::Warn);
+        assert!(has_advice(&findings, Item::Encryption, Status::Pass));
+        assert!(!has_advice(&findings, Item::Backups, Status::Pass));
+        assert!(!has_advice(&findings, Item::Cdc, Status::Fail));
     }
 }

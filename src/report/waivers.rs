@@ -212,6 +212,7 @@ fn expired_finding(covered: &Finding, waiver: &Waiver, target: &str, expires: &s
         item: covered.item,
         status: Status::Fail,
         severity: covered.severity,
+        advisory: false,
         title: format!("The waiver for {} has expired", covered.check),
         detail: format!(
             "the waiver for {} on {target} (owner {}: \"{}\") held through {expires}; {} is {} and no longer waived",

@@ -338,10 +338,15 @@ fn render_target(
         let status = target.items.get(item);
         let deciding = deciding_finding(&target.findings, item, status);
         let waived = deciding.is_some_and(|f| f.waiver.is_some());
+        let advice = crate::report::has_advice(&target.findings, item, status);
         if details == Details::Failing && !waived {
             match status {
                 Status::Pass => {
-                    passed.push(item.key());
+                    passed.push(if advice {
+                        format!("{} (+ advice)", item.key())
+                    } else {
+                        item.key().to_string()
+                    });
                     continue;
                 }
                 Status::NotApplicable => {
@@ -353,6 +358,8 @@ fn render_target(
         }
         let shown = if waived {
             format!("{status} (waived)")
+        } else if advice {
+            format!("{status} + advice")
         } else {
             status.as_str().to_string()
         };
@@ -386,15 +393,19 @@ fn render_target(
             not_applicable.join(", ")
         );
     }
-    let mut failing: Vec<&Finding> = target
+    // Advice (advisory checks) is listed apart: it did not lower the item.
+    let (advice, failing): (Vec<&Finding>, Vec<&Finding>) = target
         .findings
         .iter()
         .filter(|f| matches!(f.status, Status::Fail | Status::Warn) && f.waiver.is_none())
-        .collect();
-    failing.sort_by_key(|f| (std::cmp::Reverse(f.severity), f.item));
-    if !failing.is_empty() {
-        let _ = writeln!(out, "to fix:");
-        for finding in failing {
+        .partition(|f| f.advisory && f.status == Status::Warn);
+    for (heading, mut findings) in [("to fix:", failing), ("advice:", advice)] {
+        if findings.is_empty() {
+            continue;
+        }
+        findings.sort_by_key(|f| (std::cmp::Reverse(f.severity), f.item));
+        let _ = writeln!(out, "{heading}");
+        for finding in findings {
             let regressed = match &finding.drift {
                 Some(drift) if drift.change == Change::Regressed => {
                     format!(

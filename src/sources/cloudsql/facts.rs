@@ -1076,6 +1076,15 @@ fn protection_facts(sink: &mut FactSink<'_>, instance: &DatabaseInstance) {
         true,
     );
     sink.known(
+        "encryption.customer_managed_key",
+        if key.is_empty() {
+            "diskEncryptionConfiguration.kmsKeyName absent: a Google-managed key"
+        } else {
+            "diskEncryptionConfiguration.kmsKeyName: a customer-managed key (CMEK)"
+        },
+        !key.is_empty(),
+    );
+    sink.known(
         "cloudsql.cmek_key",
         "diskEncryptionConfiguration.kmsKeyName",
         key,

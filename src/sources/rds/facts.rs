@@ -322,6 +322,7 @@ pub fn instance_target(db: &DbInstance, ctx: &Context<'_>) -> TargetFacts {
         field("EnabledCloudwatchLogsExports"),
         db.enabled_cloudwatch_logs_exports().to_vec(),
     );
+    instance_audit_facts(&mut sink, db);
     alerting_unknown(&mut sink);
 
     // Parameters: CDC, TLS, slow queries; the binary log follows backups on RDS MySQL/MariaDB.
@@ -572,6 +573,7 @@ pub fn cluster_target(
         field("EnabledCloudwatchLogsExports"),
         cluster.enabled_cloudwatch_logs_exports().to_vec(),
     );
+    cluster_audit_facts(&mut sink, cluster);
     alerting_unknown(&mut sink);
 
     parameter_facts(&mut sink, raw_engine, version, ctx.groups);
@@ -802,6 +804,25 @@ fn encryption_facts(
         "StorageEncrypted is absent from the response",
         Some(IAM_HINT),
     );
+    // KmsKeyId is a key ARN for the AWS managed key aws/rds as for a
+    // customer managed one; only kms:DescribeKey (KeyManager) tells them apart.
+    match (encrypted, kms_key) {
+        (Some(false), _) => sink.known(
+            "encryption.customer_managed_key",
+            "StorageEncrypted = false: no key at all",
+            false,
+        ),
+        (Some(true), Some(key)) => sink.unknown(
+            "encryption.customer_managed_key",
+            format!("KmsKeyId {key} may be the AWS managed key aws/rds or a customer managed key: only KMS DescribeKey (KeyManager) tells, and sqlready does not read KMS yet"),
+            Some("compare the key with `aws kms describe-key --key-id KEY --query KeyMetadata.KeyManager` (CUSTOMER or AWS), or audit the Terraform that declares the database"),
+        ),
+        _ => sink.unknown(
+            "encryption.customer_managed_key",
+            "StorageEncrypted or KmsKeyId is absent from the response",
+            Some(IAM_HINT),
+        ),
+    }
     match kms_key {
         Some(key) => sink.known("rds.kms_key_id", "KmsKeyId", key),
         None => sink.unknown(
@@ -810,6 +831,74 @@ fn encryption_facts(
             None,
         ),
     }
+}
+
+/// The audit trail an instance keeps outside its parameters: the audit
+/// plugin of its option group (a `default:` group has no options; a custom
+/// one is not read yet) — activity streams are for Aurora (and Oracle / SQL
+/// Server, which sqlready does not audit).
+fn instance_audit_facts(sink: &mut FactSink<'_>, db: &DbInstance) {
+    sink.known(
+        "rds.audit.activity_stream",
+        "Database Activity Streams exist for Aurora clusters (and RDS for Oracle and SQL Server), not for this instance",
+        "",
+    );
+    let groups: Vec<&str> = db
+        .option_group_memberships()
+        .iter()
+        .filter_map(|m| m.option_group_name())
+        .collect();
+    if groups.iter().all(|name| name.starts_with("default:")) {
+        let origin = format!(
+            "OptionGroupMemberships: {}: a default option group has no MARIADB_AUDIT_PLUGIN",
+            if groups.is_empty() {
+                "none".to_string()
+            } else {
+                groups.join(", ")
+            }
+        );
+        sink.known("rds.audit.option_group_plugin", origin.clone(), false);
+        sink.known("rds.audit.plugin_events", origin, "");
+    } else {
+        let reason = format!(
+            "the option group {} may hold the MARIADB_AUDIT_PLUGIN option, and sqlready does not read option groups yet",
+            groups.join(", ")
+        );
+        let fix = "check with `aws rds describe-option-groups --option-group-name GROUP`, or audit the Terraform that declares the aws_db_option_group";
+        sink.unknown("rds.audit.option_group_plugin", reason.clone(), Some(fix));
+        sink.unknown("rds.audit.plugin_events", reason, Some(fix));
+    }
+}
+
+/// An Aurora cluster's Database Activity Stream (ActivityStreamStatus, ActivityStreamMode).
+fn cluster_audit_facts(sink: &mut FactSink<'_>, cluster: &DbCluster) {
+    let status = cluster
+        .activity_stream_status()
+        .map(|s| s.as_str().to_string());
+    let mode = cluster
+        .activity_stream_mode()
+        .map(|m| m.as_str().to_ascii_lowercase())
+        .unwrap_or_else(|| "started".to_string());
+    match status.as_deref() {
+        Some("started") => sink.known(
+            "rds.audit.activity_stream",
+            "DescribeDBClusters ActivityStreamStatus = started, ActivityStreamMode",
+            mode,
+        ),
+        Some(other) => sink.known(
+            "rds.audit.activity_stream",
+            format!("DescribeDBClusters ActivityStreamStatus = {other}: no stream running"),
+            "",
+        ),
+        None => sink.known(
+            "rds.audit.activity_stream",
+            "DescribeDBClusters: no ActivityStreamStatus (no activity stream)",
+            "",
+        ),
+    }
+    let origin = "an Aurora or Multi-AZ DB cluster audits through its parameters or an activity stream, not an option group";
+    sink.known("rds.audit.option_group_plugin", origin, false);
+    sink.known("rds.audit.plugin_events", origin, "");
 }
 
 fn performance_insights(
@@ -921,7 +1010,7 @@ fn record_parameter(sink: &mut FactSink<'_>, resolved: &Resolved) {
 }
 
 fn record_plain(sink: &mut FactSink<'_>, name: &str, resolved: &Resolved) {
-    let path = format!("rds.parameters.{name}");
+    let path = params::fact_path(name);
     let value = match &resolved.value {
         Ok(value) => value,
         Err(reason) => {
@@ -963,6 +1052,13 @@ fn record_plain(sink: &mut FactSink<'_>, name: &str, resolved: &Resolved) {
         "binlog_format" => sink.known(&path, origin, value.trim().to_ascii_uppercase()),
         // `FILE`, `TABLE`, `NONE` or a list (`FILE,TABLE`), as MySQL reads it.
         "log_output" => sink.known(&path, origin, value.trim().to_ascii_uppercase()),
+        "shared_preload_libraries"
+        | "pgaudit.log"
+        | "server_audit_logging"
+        | "server_audit_events" => match params::audit_value(name, value) {
+            Some(typed) => sink.known(&path, origin, typed),
+            None => sink.unknown(&path, format!("{name} = '{value}' is not a boolean"), None),
+        },
         "slow_query_log" | "require_secure_transport" => match params::as_bool(value) {
             Some(on) => {
                 if name == "require_secure_transport" {

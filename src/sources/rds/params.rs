@@ -19,6 +19,8 @@ pub const POSTGRES_PARAMS: &[&str] = &[
     "rds.logical_replication",
     "rds.force_ssl",
     "log_min_duration_statement",
+    "shared_preload_libraries",
+    "pgaudit.log",
 ];
 pub const MYSQL_PARAMS: &[&str] = &[
     "binlog_format",
@@ -26,7 +28,39 @@ pub const MYSQL_PARAMS: &[&str] = &[
     "slow_query_log",
     "long_query_time",
     "log_output",
+    "server_audit_logging",
+    "server_audit_events",
 ];
+
+/// The fact a parameter is recorded as (`rds.parameters.NAME`, dots in the
+/// parameter's own name turned into underscores: `pgaudit.log` → `pgaudit_log`).
+pub fn fact_path(name: &str) -> String {
+    match name {
+        "rds.logical_replication" => "rds.parameters.logical_replication".into(),
+        "rds.force_ssl" => "rds.parameters.force_ssl".into(),
+        other => format!("rds.parameters.{}", other.replace('.', "_")),
+    }
+}
+
+/// The audit parameters' values as their facts type them: the preload list
+/// as lower-case names, `pgaudit.log` in lower case, `server_audit_events`
+/// in upper case (as Aurora writes them), `server_audit_logging` a boolean.
+pub fn audit_value(name: &str, value: &str) -> Option<serde_json::Value> {
+    let value = value.trim();
+    match name {
+        "shared_preload_libraries" => Some(serde_json::Value::from(
+            value
+                .split(',')
+                .map(|lib| lib.trim().trim_matches('"').to_ascii_lowercase())
+                .filter(|lib| !lib.is_empty())
+                .collect::<Vec<_>>(),
+        )),
+        "pgaudit.log" => Some(value.to_ascii_lowercase().into()),
+        "server_audit_events" => Some(value.to_ascii_uppercase().replace(' ', "").into()),
+        "server_audit_logging" => as_bool(value).map(Into::into),
+        _ => None,
+    }
+}
 
 /// One parameter as a group returned it (`DescribeDBParameters`, `Source=user`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,6 +171,27 @@ pub fn engine_default(
             Some((major, minor)) if major > 11 || (major == 11 && minor >= 8) => ("1", false),
             _ => return unknown(),
         },
+        // RDS for PostgreSQL preloads pg_stat_statements from version 11 (and
+        // Aurora PostgreSQL); no default group preloads pgaudit.
+        ("postgres", "shared_preload_libraries") => match major {
+            Some(m) if m >= 11 => ("pg_stat_statements", true),
+            Some(_) => ("", true),
+            None => return unknown(),
+        },
+        ("aurora-postgresql", "shared_preload_libraries") => ("pg_stat_statements", true),
+        // Not set in a group, pgaudit.log may still be set per database or role
+        // (the way the RDS documentation sets it up), which only the database shows.
+        ("postgres" | "aurora-postgresql", "pgaudit.log") => {
+            return Err(
+                "no parameter group sets pgaudit.log: it may be set per database or role (ALTER DATABASE / ALTER ROLE … SET pgaudit.log), which only the database shows"
+                    .to_string(),
+            );
+        }
+        // Aurora MySQL Advanced Auditing: off, and no events, by default. On RDS
+        // for MySQL and MariaDB the audit plugin is an option-group option instead.
+        ("aurora-mysql", "server_audit_logging") => ("0", false),
+        ("aurora-mysql", "server_audit_events") => ("", false),
+        ("mysql" | "mariadb", "server_audit_logging" | "server_audit_events") => return Ok(None),
         ("mysql" | "mariadb" | "aurora-mysql", "slow_query_log") => ("0", false),
         ("mysql" | "mariadb" | "aurora-mysql", "long_query_time") => ("10", false),
         // RDS for MySQL and MariaDB write the slow and general logs to tables

@@ -91,7 +91,7 @@ pub fn target(
     storage(&mut w);
     network(&mut w);
     flags(&mut w, engine.as_ref().map(|v| v.engine));
-    settings(&mut w);
+    settings(&mut w, config, role);
     budget_fact(&mut w, config, "google_billing_budget");
     alerting_fact(&mut w, config, "cloudsql");
     w.not_yet("cloudsql.backups.last_success_age_hours", "backup runs");
@@ -102,13 +102,7 @@ pub fn target(
 /// A replica runs its primary's version: `database_version` (and its
 /// origin) of the primary that `master_instance_name` names in this configuration.
 fn primary_version(config: &Configuration, replica: &Resource) -> Option<(String, String)> {
-    let primary = match replica.attr("master_instance_name") {
-        Attr::Unresolved(expression) => config.referenced(expression),
-        Attr::Set(Json::String(name)) => config
-            .of_kind(INSTANCE)
-            .find(|r| r.address != replica.address && r.string("name") == Some(name.as_str())),
-        _ => None,
-    }?;
+    let primary = primary_of(config, replica)?;
     let name = primary.string("database_version")?;
     Some((
         name.to_string(),
@@ -117,6 +111,20 @@ fn primary_version(config: &Configuration, replica: &Resource) -> Option<(String
             primary.address
         ),
     ))
+}
+
+/// The primary that a replica's `master_instance_name` names in this
+/// configuration, by reference or by name.
+fn primary_of<'c>(config: &'c Configuration, replica: &Resource) -> Option<&'c Resource> {
+    match replica.attr("master_instance_name") {
+        Attr::Unresolved(expression) => config
+            .referenced(expression)
+            .filter(|r| r.kind == INSTANCE && r.address != replica.address),
+        Attr::Set(Json::String(name)) => config
+            .of_kind(INSTANCE)
+            .find(|r| r.address != replica.address && r.string("name") == Some(name.as_str())),
+        _ => None,
+    }
 }
 
 /// A replica names its primary (`master_instance_name`), or says so by type.
@@ -312,6 +320,9 @@ fn backups(w: &mut Writer<'_>, engine: Result<&'static str, &String>) {
         Some(json!(false)),
         Json::clone,
     );
+    if engine == "mysql" {
+        binary_log(w, enabled.as_ref(), configured.as_ref());
+    }
     match (enabled, configured) {
         (Some(backups), Some(configured)) => w.known(
             "pitr.enabled",
@@ -327,6 +338,40 @@ fn backups(w: &mut Writer<'_>, engine: Result<&'static str, &String>) {
                 format!("{}: {reason}", w.resource.address),
                 Some(super::PLAN_FIX),
             );
+        }
+    }
+}
+
+/// `binlog.enabled` of a MySQL instance (CDC reads the binary log): Cloud SQL
+/// writes one only with `binary_log_enabled`, which on a primary needs
+/// automated backups (with backups off there is none). A read replica has no
+/// backups of its own and writes one when its own switch is on.
+fn binary_log(w: &mut Writer<'_>, backups: Option<&Json>, configured: Option<&Json>) {
+    let switch = "settings.backup_configuration.binary_log_enabled";
+    let on = |v: Option<&Json>| v.map(|v| v == &json!(true));
+    let replica = role(w.resource) == Role::Replica;
+    match (on(configured), on(backups)) {
+        (Some(false), _) => w.known("binlog.enabled", format!("{switch} is off (or not set: provider default false)"), false),
+        (Some(true), _) if replica => w.known(
+            "binlog.enabled",
+            format!("{switch} = true on a read replica"),
+            true,
+        ),
+        (Some(true), Some(backups)) => w.known(
+            "binlog.enabled",
+            if backups {
+                format!("{switch} = true, with settings.backup_configuration.enabled")
+            } else {
+                format!("{switch} = true, but settings.backup_configuration.enabled is off: Cloud SQL writes no binary log without automated backups")
+            },
+            backups,
+        ),
+        _ => {
+            let reason = format!(
+                "{}: {switch} or settings.backup_configuration.enabled is known only when Terraform plans",
+                w.resource.address
+            );
+            w.sink.unknown("binlog.enabled", reason, Some(super::PLAN_FIX));
         }
     }
 }
@@ -361,6 +406,28 @@ fn storage(w: &mut Writer<'_>) {
         Some(json!("")),
         Json::clone,
     );
+    // Any key name is a Cloud KMS key (CMEK): Google's own key has no name to
+    // write, so an `encryption_key_name` only a plan resolves still decides it.
+    let resource = w.resource;
+    match resource.attr("encryption_key_name") {
+        Attr::Set(Json::String(key)) if !key.is_empty() => w.known(
+            "encryption.customer_managed_key",
+            format!("encryption_key_name = \"{key}\" (CMEK)"),
+            true,
+        ),
+        Attr::Unresolved(expression) => w.known(
+            "encryption.customer_managed_key",
+            format!(
+                "encryption_key_name = {expression}: a Cloud KMS key (CMEK), whichever it names"
+            ),
+            true,
+        ),
+        _ => w.known(
+            "encryption.customer_managed_key",
+            "encryption_key_name not set: Cloud SQL encrypts with a Google-managed key",
+            false,
+        ),
+    }
     // Cloud SQL's own deletion protection; Terraform's `deletion_protection`
     // only stops `terraform destroy`, not a deletion from the console or API.
     w.attr(
@@ -671,31 +738,68 @@ const FLAG_FACTS: &[(&str, &str, &str, Option<&str>, FlagKind)] = &[
     ),
 ];
 
-fn settings(w: &mut Writer<'_>) {
+fn settings(w: &mut Writer<'_>, config: &Configuration, role: Role) {
     w.attr(
         "cloudsql.insights.enabled",
         "settings.insights_config.query_insights_enabled",
         Some(json!(false)),
         Json::clone,
     );
-    w.attr(
-        "cloudsql.maintenance.day",
-        "settings.maintenance_window.day",
-        Some(json!(0)),
-        Json::clone,
-    );
-    w.attr(
-        "cloudsql.maintenance.hour",
-        "settings.maintenance_window.hour",
-        Some(json!(0)),
-        Json::clone,
-    );
-    w.attr(
-        "cloudsql.maintenance.update_track",
-        "settings.maintenance_window.update_track",
-        Some(json!("")),
-        Json::clone,
-    );
+    maintenance(w, config, role);
     w.attr("cloudsql.edition", "settings.edition", None, Json::clone);
     w.attr("cloudsql.region", "region", None, Json::clone);
+}
+
+/// The maintenance window. A read replica is maintained with its primary
+/// (Cloud SQL applies the primary's window to its replicas), so a replica
+/// whose primary is in this configuration takes the primary's window.
+fn maintenance(w: &mut Writer<'_>, config: &Configuration, role: Role) {
+    let primary = match role {
+        Role::Replica if w.resource.blocks("settings.maintenance_window") == 0 => {
+            primary_of(config, w.resource)
+        }
+        _ => None,
+    };
+    let fields: [(&str, &str, Json); 3] = [
+        (
+            "cloudsql.maintenance.day",
+            "settings.maintenance_window.day",
+            json!(0),
+        ),
+        (
+            "cloudsql.maintenance.hour",
+            "settings.maintenance_window.hour",
+            json!(0),
+        ),
+        (
+            "cloudsql.maintenance.update_track",
+            "settings.maintenance_window.update_track",
+            json!(""),
+        ),
+    ];
+    let Some(primary) = primary else {
+        for (fact, path, default) in fields {
+            w.attr(fact, path, Some(default), Json::clone);
+        }
+        return;
+    };
+    let note = format!(
+        "of the primary {} (a read replica is maintained with its primary)",
+        primary.address
+    );
+    for (fact, path, default) in fields {
+        match primary.attr(path) {
+            Attr::Set(value) => w.known(
+                fact,
+                format!("{path} = {value} {note}"),
+                super::coerce(fact, value),
+            ),
+            Attr::Unset => w.known(
+                fact,
+                format!("{path} not set {note} (provider default {default})"),
+                default,
+            ),
+            Attr::Unresolved(expression) => w.unresolved(fact, path, expression),
+        }
+    }
 }

@@ -8,7 +8,7 @@
 //! as unresolved with its expression.
 
 use super::model::{Configuration, Resource};
-use super::{modules, plan_config};
+use super::{modules, plan_config, plan_locations};
 use hcl::eval::{Context, Evaluate};
 use hcl::{Body, Structure};
 use serde_json::{Map, Value as Json};
@@ -47,7 +47,13 @@ pub fn load(path: &Path) -> Result<Configuration, LoadError> {
         .file_name()
         .map_or(String::new(), |n| n.to_string_lossy().into_owned());
     if name.ends_with(".json") || text.trim_start().starts_with('{') {
-        return from_json(&name, &text);
+        let mut config = from_json(&name, &text)?;
+        if let Ok(doc) = serde_json::from_str::<Json>(&text) {
+            let addresses: Vec<String> =
+                config.resources.iter().map(|r| r.address.clone()).collect();
+            config.locations = plan_locations::locate(path, &text, &doc, &addresses);
+        }
+        return Ok(config);
     }
     if name.ends_with(".tf") {
         let dir = path
@@ -150,6 +156,7 @@ fn evaluate(
         resources: evaluated.resources,
         read,
         skipped: evaluated.skipped,
+        locations: BTreeMap::new(),
     })
 }
 
@@ -198,6 +205,7 @@ pub fn from_json(name: &str, text: &str) -> Result<Configuration, LoadError> {
         resources,
         read: vec![format!("{name} (terraform show -json, format {version})")],
         skipped: Vec::new(),
+        locations: BTreeMap::new(),
     })
 }
 

@@ -18,6 +18,7 @@ pub mod load;
 pub mod model;
 pub mod modules;
 mod plan_config;
+mod plan_locations;
 
 use crate::facts::snapshot::{Collected, Location, TargetFacts, TargetFailure};
 use crate::facts::{FactSink, RawEvidence};
@@ -49,7 +50,13 @@ pub fn collect(spec: &TerraformSpec, now: DateTime<Utc>) -> Vec<Collected> {
             }
             _ => continue,
         };
-        targets.push(judged.map(|facts| with_existence(facts, resource)));
+        targets.push(judged.map(|mut facts| {
+            // A plan's resource: where it is declared (SARIF, the JSON report).
+            if facts.location.is_none() {
+                facts.location = config.locations.get(&resource.address).cloned();
+            }
+            with_existence(facts, resource)
+        }));
     }
     // A module that was not read may hold databases: each is listed, not an error of the others.
     for skipped in &config.skipped {

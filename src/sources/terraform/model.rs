@@ -114,6 +114,9 @@ pub struct Configuration {
     pub read: Vec<String>,
     /// Module calls whose module could not be read (not downloaded, not on disk).
     pub skipped: Vec<Skipped>,
+    /// A plan's resources: where each is declared (the `.tf` file beside the
+    /// plan, or the plan file itself), by address. `.tf` resources carry their own.
+    pub locations: BTreeMap<String, crate::facts::snapshot::Location>,
 }
 
 /// A module call that was not read, and why (with the command that fixes it).

@@ -257,6 +257,11 @@ pub(super) fn cluster(
         )
     };
     protection_facts(&mut w, resource, &encrypted);
+    put(
+        &mut w,
+        "encryption.customer_managed_key",
+        &super::keys::customer_managed(config, resource, None, &encrypted),
+    );
 
     if shape_unknown.is_none() {
         cluster_monitoring(&mut w, resource, &members, aurora && !serverless_v1);
@@ -274,6 +279,8 @@ pub(super) fn cluster(
 
     let groups = cluster_groups(config, resource, &members.resources);
     parameter_facts(&mut w, &engine, &version, &groups);
+    super::audit::no_option_group_plugin(&mut w);
+    super::audit::activity_stream_fact(&mut w, config, resource);
     if let Some((reason, fix)) = &engine.unknown {
         w.sink.unknown(
             "binlog.enabled",

@@ -291,11 +291,7 @@ type ParamValue = Result<String, (String, Option<String>)>;
 /// typed as `sources::rds::facts::record_parameter` types it.
 fn record_parameter(w: &mut Writer<'_>, name: &str, origin: &str, value: ParamValue) {
     let address = w.resource.address.clone();
-    let path = match name {
-        "rds.logical_replication" => "rds.parameters.logical_replication".to_string(),
-        "rds.force_ssl" => "rds.parameters.force_ssl".to_string(),
-        other => format!("rds.parameters.{other}"),
-    };
+    let path = params::fact_path(name);
     let tls = matches!(name, "rds.force_ssl" | "require_secure_transport");
     let mut facts = vec![path.as_str()];
     if tls {
@@ -322,6 +318,10 @@ fn record_parameter(w: &mut Writer<'_>, name: &str, origin: &str, value: ParamVa
         "log_min_duration_statement" => value.trim().parse::<i64>().ok().map(Json::from),
         "long_query_time" => value.trim().parse::<f64>().ok().map(Json::from),
         "binlog_format" | "log_output" => Some(Json::from(value.trim().to_ascii_uppercase())),
+        "shared_preload_libraries"
+        | "pgaudit.log"
+        | "server_audit_logging"
+        | "server_audit_events" => params::audit_value(name, &value),
         _ => params::as_bool(&value).map(Json::from),
     };
     match typed {

@@ -122,6 +122,11 @@ pub(super) fn instance(
     super::ingress::facts(&mut w, config, resource);
     let encrypted = instance_encryption(resource, role, source);
     protection_facts(&mut w, resource, &encrypted);
+    put(
+        &mut w,
+        "encryption.customer_managed_key",
+        &super::keys::customer_managed(config, resource, source, &encrypted),
+    );
 
     // Monitoring and logs.
     put(
@@ -152,6 +157,8 @@ pub(super) fn instance(
 
     let groups = instance_groups(config, resource, role, source);
     parameter_facts(&mut w, &engine, &version, &groups);
+    super::audit::option_group_facts(&mut w, config, resource, source);
+    super::audit::no_activity_stream(&mut w);
     budget_fact(&mut w, config, "aws_budgets_budget");
     alerting_fact(&mut w, config, "rds");
     target.facts = w.sink.finish();

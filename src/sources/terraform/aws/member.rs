@@ -15,11 +15,12 @@ use crate::target::{Kind, Role, TerraformSpec};
 use chrono::{DateTime, Utc};
 
 /// What the cluster decides for its members.
-const CLUSTER_FACTS: [&str; 12] = [
+const CLUSTER_FACTS: [&str; 13] = [
     "backups.enabled",
     "backups.retention_days",
     "pitr.enabled",
     "encryption.at_rest",
+    "encryption.customer_managed_key",
     "deletion_protection.enabled",
     "replicas.count",
     "ha.enabled",

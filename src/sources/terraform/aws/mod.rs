@@ -36,10 +36,12 @@ use crate::target::TerraformSpec;
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 
+mod audit;
 mod cluster;
 mod groups;
 mod ingress;
 mod instance;
+mod keys;
 mod member;
 mod read;
 #[cfg(test)]
