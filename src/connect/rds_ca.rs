@@ -20,8 +20,10 @@ pub const BASE_ENV: &str = "SQLREADY_RDS_TRUSTSTORE_URL";
 /// answer is refused, not buffered.
 pub const MAX_BUNDLE_BYTES: usize = 1024 * 1024;
 
-/// How long one download may take.
-const TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one download may take, and its TCP connect (a network without
+/// a route to AWS must not hold the region's sessions long).
+const TIMEOUT: Duration = Duration::from_secs(20);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The bundle URL of `region` under `base`; the error says what is wrong with
 /// either (a region is letters, digits and dashes: it becomes a path).
@@ -106,6 +108,7 @@ pub async fn download(url: &str) -> Result<String, String> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         .timeout(TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT)
         // A redirect is followed to https only: the trust roots never come in the clear.
         .redirect(reqwest::redirect::Policy::custom(|attempt| {
             if attempt.previous().len() < 5 && attempt.url().scheme() == "https" {
