@@ -769,6 +769,34 @@ fn the_rds_ca_bundle_is_downloaded_once_per_region_and_verifies_the_server() {
         "{reason}"
     );
     assert_eq!(asked.lock().expect("lock").len(), 3, "no new download");
+
+    // A password file that cannot be read is read once and said once, for
+    // both instances of the region.
+    let missing = dir.path().join("no-such-password").display().to_string();
+    let mut args = vec![
+        "audit",
+        "rds://us-west-2",
+        "--connect",
+        "--connect-password-file",
+        missing.as_str(),
+        "--format",
+        "json",
+    ];
+    for rule in &rules {
+        args.extend(["--resolve", rule.as_str()]);
+    }
+    let run = sqlready_in(dir.path(), &args, &env);
+    assert_eq!(
+        run.stderr.matches("cannot read password file").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("rds://us-west-2/db/pg-no-bundle, rds://us-west-2/db/pg-no-bundle-2: "),
+        "{}",
+        run.stderr
+    );
 }
 
 /// A Cloud SQL instance answer for `--connect`: `base` (a fixture) renamed,

@@ -236,13 +236,13 @@ fn counted_standbys(target: &TargetFacts) -> Option<usize> {
 }
 
 fn complete_postgres(target: &mut TargetFacts, rows: &[(String, Json, Json)]) {
-    let hidden = |path: &str| {
+    let hidden = |target: &TargetFacts, path: &str| {
         target
             .facts
             .get(path)
             .is_some_and(|fact| fact.value().is_none())
     };
-    if !hidden("replicas.connected") || counted_standbys(target) != Some(rows.len()) {
+    if !hidden(target, "replicas.connected") || counted_standbys(target) != Some(rows.len()) {
         return;
     }
     let names: Vec<&str> = rows.iter().map(|(id, _, _)| id.as_str()).collect();
@@ -278,13 +278,13 @@ fn complete_postgres(target: &mut TargetFacts, rows: &[(String, Json, Json)]) {
         "replicas.connected".into(),
         Fact::known(&source, origin.clone(), connected),
     );
-    if hidden("replicas.count") {
+    if hidden(target, "replicas.count") {
         target.facts.insert(
             "replicas.count".into(),
             Fact::known(&source, origin.clone(), streaming as i64),
         );
     }
-    if hidden("replicas.max_replay_lag_seconds") {
+    if hidden(target, "replicas.max_replay_lag_seconds") {
         target.facts.insert(
             "replicas.max_replay_lag_seconds".into(),
             Fact::known(&source, origin, max_lag.map_or(Json::Null, Json::from)),

@@ -48,6 +48,15 @@ pub struct Settings {
     pub tls: Option<endpoint::TlsMode>,
 }
 
+impl Settings {
+    /// The named user, else [`DEFAULT_USER`] (a session with Cloud SQL IAM
+    /// authentication and no named user logs in as the run's principal
+    /// instead: [`credentials::user`]).
+    pub fn user(&self) -> &str {
+        self.user.as_deref().unwrap_or(DEFAULT_USER)
+    }
+}
+
 /// An RDS region's CA bundle as this run got it: the file written, or why not.
 type Bundle = Arc<OnceCell<Result<(PathBuf, String), String>>>;
 
@@ -115,7 +124,7 @@ impl Run {
     }
 
     /// A named password, read once per run: a file mounted as a secret is not
-    /// read again per instance, and an unreadable one is said once.
+    /// read again per instance; an unreadable one is one reason in the summary.
     fn password(&self, source: &PasswordSource) -> Result<String, String> {
         let mut cache = self
             .passwords
@@ -126,11 +135,6 @@ impl Run {
             .or_insert_with(|| credentials::named(source))
             .clone();
         drop(cache);
-        if let Err(why) = &read {
-            self.warn(format!(
-                "warning: {why}: no --connect session that needs it is opened"
-            ));
-        }
         read
     }
 
@@ -182,13 +186,18 @@ impl Run {
             .map(|list| list.clone())
             .unwrap_or_default();
         unreached.sort();
-        for (id, reason) in unreached.iter().take(20) {
-            text.push_str(&format!("\n  {id}: {reason}"));
+        let groups = same_reason(&unreached);
+        for (ids, reason) in groups.iter().take(20) {
+            let shown = match ids.len() {
+                0..=5 => ids.join(", "),
+                n => format!("{} and {} more", ids[..5].join(", "), n - 5),
+            };
+            text.push_str(&format!("\n  {shown}: {reason}"));
         }
-        if unreached.len() > 20 {
+        if groups.len() > 20 {
             text.push_str(&format!(
-                "\n  … and {} more (their in-database items are unknown; see the report)",
-                unreached.len() - 20
+                "\n  … and {} more reasons (their in-database items are unknown; see the report)",
+                groups.len() - 20
             ));
         }
         Some(text)
@@ -222,6 +231,19 @@ impl Run {
             .map_err(|err| format!("cannot write the server CA to {}: {err}", path.display()))?;
         Ok(path)
     }
+}
+
+/// Instances that failed for the same reason (an unreadable password file,
+/// IAM off everywhere), said once: `(ids, reason)` in the order of the first id.
+fn same_reason(unreached: &[(String, String)]) -> Vec<(Vec<String>, String)> {
+    let mut groups: Vec<(Vec<String>, String)> = Vec::new();
+    for (id, reason) in unreached {
+        match groups.iter_mut().find(|(_, r)| r == reason) {
+            Some((ids, _)) => ids.push(id.clone()),
+            None => groups.push((vec![id.clone()], reason.clone())),
+        }
+    }
+    groups
 }
 
 /// A plan's `--connect`: its settings and the run's shared state.
