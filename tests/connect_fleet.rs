@@ -870,7 +870,7 @@ fn cloud_sql_iam_users_log_in_with_the_runs_access_token() {
     let dir = tempfile::tempdir().expect("temp dir");
     let pg_rule = format!("10.20.0.9:5432:127.0.0.1:{}", pg.port);
     let my_rule = format!("10.20.0.10:3306:127.0.0.1:{}", my.port);
-    let audit = |token: &str, targets: &[&str]| {
+    let audit = |token: &str, targets: &[&str], bundle: &str| {
         let env = [
             ("SQLREADY_CLOUDSQL_ENDPOINT", api.url.as_str()),
             ("SQLREADY_GOOGLE_OAUTH_ENDPOINT", api.url.as_str()),
@@ -892,7 +892,7 @@ fn cloud_sql_iam_users_log_in_with_the_runs_access_token() {
             "--format",
             "json",
             "--evidence",
-            "bundle",
+            bundle,
         ]);
         let run = sqlready_in(dir.path(), &args, &env);
         for secret in [cloudsql_server::TOKEN, cloudsql_server::USER_TOKEN] {
@@ -920,7 +920,11 @@ fn cloud_sql_iam_users_log_in_with_the_runs_access_token() {
         t["principal"].as_str().unwrap_or_default().to_string()
     };
     // A service account (token info names auditor@acme-prod.iam.gserviceaccount.com).
-    let run = audit(cloudsql_server::TOKEN, &["cloudsql://acme-prod/pg-iam"]);
+    let run = audit(
+        cloudsql_server::TOKEN,
+        &["cloudsql://acme-prod/pg-iam"],
+        "bundle-service-account",
+    );
     assert_eq!(
         reached_as(&run, "cloudsql://acme-prod/pg-iam"),
         "auditor@acme-prod.iam"
@@ -930,6 +934,7 @@ fn cloud_sql_iam_users_log_in_with_the_runs_access_token() {
     let run = audit(
         cloudsql_server::USER_TOKEN,
         &["cloudsql://acme-prod/pg-iam", "cloudsql://acme-prod/my-iam"],
+        "bundle-user",
     );
     assert_eq!(
         reached_as(&run, "cloudsql://acme-prod/pg-iam"),

@@ -80,7 +80,13 @@ pub fn method(source: Option<&PasswordSource>, endpoint: &Endpoint) -> String {
 /// "Log in using IAM database authentication" pages). Lower case, as Cloud SQL
 /// creates them.
 pub fn cloudsql_iam_user(email: &str, engine: Kind) -> String {
-    let email = email.trim().to_ascii_lowercase();
+    // The run's principal is written as an IAM member (`serviceAccount:…`, `user:…`).
+    let email = email.trim();
+    let email = ["serviceAccount:", "user:"]
+        .iter()
+        .find_map(|kind| email.strip_prefix(kind))
+        .unwrap_or(email)
+        .to_ascii_lowercase();
     match engine {
         Kind::Mysql => email.split('@').next().unwrap_or_default().to_string(),
         _ => email
@@ -264,10 +270,10 @@ mod user_tests {
 
     #[test]
     fn cloud_sql_names_iam_users_per_engine() {
-        let sa = "Auditor@acme-prod.iam.gserviceaccount.com";
+        let sa = "serviceAccount:Auditor@acme-prod.iam.gserviceaccount.com";
         assert_eq!(cloudsql_iam_user(sa, Kind::Postgres), "auditor@acme-prod.iam");
         assert_eq!(cloudsql_iam_user(sa, Kind::Mysql), "auditor");
-        let person = "dana@acme.example";
+        let person = "user:dana@acme.example";
         assert_eq!(cloudsql_iam_user(person, Kind::Postgres), "dana@acme.example");
         assert_eq!(cloudsql_iam_user(person, Kind::Mysql), "dana");
     }
