@@ -683,7 +683,10 @@ fn the_rds_ca_bundle_is_downloaded_once_per_region_and_verifies_the_server() {
             .unwrap_or(Value::Null)
     };
 
-    let (run, facts) = audit(&["rds://us-east-1", "rds://eu-west-1", "rds://us-west-2"], &[]);
+    let (run, facts) = audit(
+        &["rds://us-east-1", "rds://eu-west-1", "rds://us-west-2"],
+        &[],
+    );
     let report = run.json();
     let find = |id: &str| -> Value {
         report["targets"]
@@ -719,9 +722,16 @@ fn the_rds_ca_bundle_is_downloaded_once_per_region_and_verifies_the_server() {
         "{reason}"
     );
     // No bundle to be had: encrypted, not verified, said once for the region.
-    for id in ["rds://us-west-2/db/pg-no-bundle", "rds://us-west-2/db/pg-no-bundle-2"] {
+    for id in [
+        "rds://us-west-2/db/pg-no-bundle",
+        "rds://us-west-2/db/pg-no-bundle-2",
+    ] {
         let t = find(id);
-        assert!(session(&t).get("unreached").is_none(), "{id}: {:#}", t["sources"]);
+        assert!(
+            session(&t).get("unreached").is_none(),
+            "{id}: {:#}",
+            t["sources"]
+        );
         let record = connect_record(&facts, id);
         assert_eq!(record["tls"], "Require", "{record:#}");
         assert!(
@@ -756,7 +766,10 @@ fn the_rds_ca_bundle_is_downloaded_once_per_region_and_verifies_the_server() {
 
     // An explicit CA file wins: no download, and the other CA refuses the server.
     let other_arg = other_path.display().to_string();
-    let (run, _) = audit(&["rds://us-east-1"], &["--connect-ca-file", other_arg.as_str()]);
+    let (run, _) = audit(
+        &["rds://us-east-1"],
+        &["--connect-ca-file", other_arg.as_str()],
+    );
     let report = run.json();
     let t = report["targets"]
         .as_array()
@@ -793,7 +806,8 @@ fn the_rds_ca_bundle_is_downloaded_once_per_region_and_verifies_the_server() {
         run.stderr
     );
     assert!(
-        run.stderr.contains("rds://us-west-2/db/pg-no-bundle, rds://us-west-2/db/pg-no-bundle-2: "),
+        run.stderr
+            .contains("rds://us-west-2/db/pg-no-bundle, rds://us-west-2/db/pg-no-bundle-2: "),
         "{}",
         run.stderr
     );
@@ -966,8 +980,10 @@ fn a_postgres_standby_of_the_run_completes_its_primarys_hidden_replicas() {
             run.code,
             run.stderr
         );
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("facts.json")).expect("facts"))
-            .expect("facts JSON")
+        serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("facts.json")).expect("facts"),
+        )
+        .expect("facts JSON")
     };
     let primary_id = format!("postgres://127.0.0.1:{}/postgres", primary.port);
     let standby_id = format!("postgres://127.0.0.1:{}/postgres", standby.port);
@@ -992,7 +1008,11 @@ fn a_postgres_standby_of_the_run_completes_its_primarys_hidden_replicas() {
     );
     let primary_facts = facts_of(&both, &primary_id);
     let connected = &primary_facts["replicas.connected"];
-    assert_eq!(connected["value"][0]["name"], standby_id.as_str(), "{connected:#}");
+    assert_eq!(
+        connected["value"][0]["name"],
+        standby_id.as_str(),
+        "{connected:#}"
+    );
     assert_eq!(connected["value"][0]["state"], "streaming", "{connected:#}");
     assert!(
         connected["origin"]
@@ -1000,5 +1020,8 @@ fn a_postgres_standby_of_the_run_completes_its_primarys_hidden_replicas() {
             .is_some_and(|o| o.contains(&standby_id)),
         "{connected:#}"
     );
-    assert_eq!(primary_facts["replicas.count"]["value"], 1, "{primary_facts:#}");
+    assert_eq!(
+        primary_facts["replicas.count"]["value"], 1,
+        "{primary_facts:#}"
+    );
 }

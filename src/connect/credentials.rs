@@ -271,10 +271,16 @@ mod user_tests {
     #[test]
     fn cloud_sql_names_iam_users_per_engine() {
         let sa = "serviceAccount:Auditor@acme-prod.iam.gserviceaccount.com";
-        assert_eq!(cloudsql_iam_user(sa, Kind::Postgres), "auditor@acme-prod.iam");
+        assert_eq!(
+            cloudsql_iam_user(sa, Kind::Postgres),
+            "auditor@acme-prod.iam"
+        );
         assert_eq!(cloudsql_iam_user(sa, Kind::Mysql), "auditor");
         let person = "user:dana@acme.example";
-        assert_eq!(cloudsql_iam_user(person, Kind::Postgres), "dana@acme.example");
+        assert_eq!(
+            cloudsql_iam_user(person, Kind::Postgres),
+            "dana@acme.example"
+        );
         assert_eq!(cloudsql_iam_user(person, Kind::Mysql), "dana");
     }
 }

@@ -163,7 +163,6 @@ fn complete(target: &mut TargetFacts, rows: &[(String, Json)]) {
     }
 }
 
-
 fn is_postgres(target: &TargetFacts) -> bool {
     target.engine == "postgres"
 }
@@ -289,7 +288,6 @@ fn complete_postgres(target: &mut TargetFacts, rows: &[(String, Json, Json)]) {
             "replicas.max_replay_lag_seconds".into(),
             Fact::known(&source, origin, max_lag.map_or(Json::Null, Json::from)),
         );
-
     }
 }
 

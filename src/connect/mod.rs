@@ -417,10 +417,14 @@ async fn server_ca(
     match (&endpoint.provider, &endpoint.region) {
         (target::Kind::Rds, Some(region)) if verifying => {
             match connect.run.rds_bundle(region).await {
-                Ok((path, url)) => Ok((Some(path), format!("the RDS CA bundle of {region} ({url})"))),
+                Ok((path, url)) => {
+                    Ok((Some(path), format!("the RDS CA bundle of {region} ({url})")))
+                }
                 Err(why) => Ok((
                     None,
-                    format!("none: the server is not verified (the RDS CA bundle of {region}: {why})"),
+                    format!(
+                        "none: the server is not verified (the RDS CA bundle of {region}: {why})"
+                    ),
                 )),
             }
         }

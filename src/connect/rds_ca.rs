@@ -75,7 +75,9 @@ pub fn certificates_in(body: &[u8]) -> Result<usize, String> {
             .and_then(|l| l.strip_suffix("-----"))
         {
             if label != "CERTIFICATE" {
-                return Err(format!("the answer holds a '{label}' block, not only certificates"));
+                return Err(format!(
+                    "the answer holds a '{label}' block, not only certificates"
+                ));
             }
             inside = Some(label);
         } else if line.starts_with("-----END ") {
@@ -168,7 +170,11 @@ mod tests {
             url("http://127.0.0.1:8080/", "us-east-1").unwrap(),
             "http://127.0.0.1:8080/us-east-1/us-east-1-bundle.pem"
         );
-        assert!(url("http://mirror.example", "us-east-1").unwrap_err().contains("https"));
+        assert!(
+            url("http://mirror.example", "us-east-1")
+                .unwrap_err()
+                .contains("https")
+        );
         assert!(url(DEFAULT_BASE, "../etc").unwrap_err().contains("region"));
     }
 
@@ -178,7 +184,11 @@ mod tests {
         assert_eq!(certificates_in(format!("{cert}{cert}").as_bytes()), Ok(2));
         assert!(certificates_in(b"<html>sign in</html>").is_err());
         let key = "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n";
-        assert!(certificates_in(key.as_bytes()).unwrap_err().contains("PRIVATE KEY"));
+        assert!(
+            certificates_in(key.as_bytes())
+                .unwrap_err()
+                .contains("PRIVATE KEY")
+        );
         assert!(certificates_in(b"-----BEGIN CERTIFICATE-----\nMIIB\n").is_err());
     }
 }
