@@ -7,8 +7,6 @@
 //! Downloaded once per region per run ([`super::Run`] keeps it), over TLS,
 //! size-capped, and checked to hold certificates and nothing else.
 
-use std::time::Duration;
-
 /// Where AWS publishes the bundles.
 pub const DEFAULT_BASE: &str = "https://truststore.pki.rds.amazonaws.com";
 
@@ -19,11 +17,6 @@ pub const BASE_ENV: &str = "SQLREADY_RDS_TRUSTSTORE_URL";
 /// A regional bundle is about 10 KB and the global one about 160 KB: a larger
 /// answer is refused, not buffered.
 pub const MAX_BUNDLE_BYTES: usize = 1024 * 1024;
-
-/// How long one download may take, and its TCP connect (a network without
-/// a route to AWS must not hold the region's sessions long).
-const TIMEOUT: Duration = Duration::from_secs(20);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The bundle URL of `region` under `base`; the error says what is wrong with
 /// either (a region is letters, digits and dashes: it becomes a path).
@@ -106,6 +99,11 @@ pub fn certificates_in(body: &[u8]) -> Result<usize, String> {
 /// the transport error).
 #[cfg(any(feature = "rds", feature = "cloudsql"))]
 pub async fn download(url: &str) -> Result<String, String> {
+    use std::time::Duration;
+    // How long one download may take, and its TCP connect (a network without
+    // a route to AWS must not hold the region's sessions long).
+    const TIMEOUT: Duration = Duration::from_secs(20);
+    const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
     // reqwest's rustls needs a process-wide provider; sqlready uses ring.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
