@@ -202,14 +202,14 @@ pub struct AuditArgs {
     #[arg(long, value_name = "FILE", requires = "connect")]
     pub connect_password_file: Option<PathBuf>,
 
-    /// The CA bundle that signed the servers' certificates (e.g. the RDS bundle for
-    /// the instances' CACertificateIdentifier), for verified TLS on --connect sessions.
+    /// The CA bundle that signed the servers' certificates, for verified TLS on
+    /// --connect sessions (default for RDS: the region's bundle, downloaded once).
     #[arg(long, value_name = "FILE", requires = "connect")]
     pub connect_ca_file: Option<PathBuf>,
 
-    /// Connect to ADDR instead of HOST:PORT (curl's form; repeatable; ADDR may carry
-    /// its own port, e.g. 127.0.0.1:6543; HOST '*' matches any host): for the Cloud
-    /// SQL Auth Proxy, SSM port forwarding and other tunnels.
+    /// Connect to ADDR instead of HOST:PORT, TLS still verifying HOST (curl's form;
+    /// repeatable; ADDR may carry its own port, e.g. 127.0.0.1:6543; HOST '*' matches
+    /// any host): for the Cloud SQL Auth Proxy, SSM port forwarding and other tunnels.
     #[arg(long, value_name = "HOST:PORT:ADDR", value_parser = crate::target::Resolve::parse)]
     pub resolve: Vec<crate::target::Resolve>,
 

@@ -217,6 +217,11 @@ connect_password_env = "FLEET_DB_PASSWORD"
         ("GCE_METADATA_HOST", "127.0.0.1:9".to_string()),
         ("HOME", dir.path().display().to_string()),
         ("NO_PROXY", "*".to_string()),
+        // No RDS CA bundle to be had: us-east-1's sessions are encrypted, not verified.
+        (
+            "SQLREADY_RDS_TRUSTSTORE_URL",
+            format!("http://127.0.0.1:{closed}"),
+        ),
     ]);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let run = sqlready_in(
@@ -521,4 +526,502 @@ fn connect_usage_errors_exit_2_and_say_what_to_write() {
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
         assert!(run.stderr.contains(expected), "{args:?}: {}", run.stderr);
     }
+}
+
+/// A local stand-in for `truststore.pki.rds.amazonaws.com`: `PATH` → the PEM
+/// it serves (404 for any other path); keeps every path asked for.
+fn bundle_server(
+    bundles: Vec<(String, String)>,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = asked.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            // The headers, up to the empty line.
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let path = request_line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or_default()
+                .to_string();
+            keep.lock().expect("lock").push(path.clone());
+            let answer = match bundles.iter().find(|(p, _)| *p == path) {
+                Some((_, pem)) => format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/x-pem-file\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{pem}",
+                    pem.len()
+                ),
+                None => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .to_string(),
+            };
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    (url, asked)
+}
+
+/// Seeds moto with PostgreSQL instances in three regions; prints their endpoints.
+const SEED_CA: &str = r#"
+import sys, json, boto3
+out = {}
+for region, names in (("us-east-1", ["pg-ca", "pg-ca-2"]), ("eu-west-1", ["pg-other-ca"]),
+                      ("us-west-2", ["pg-no-bundle", "pg-no-bundle-2"])):
+    c = boto3.client("rds", region_name=region, endpoint_url=sys.argv[1],
+                     aws_access_key_id="testing", aws_secret_access_key="testing")
+    for name in names:
+        c.create_db_instance(DBInstanceIdentifier=name, DBInstanceClass="db.m6g.large", AllocatedStorage=20,
+                             Engine="postgres", EngineVersion="16.4", MasterUsername="dbadmin",
+                             MasterUserPassword="not-a-secret-1")
+    for db in c.describe_db_instances()["DBInstances"]:
+        out[db["DBInstanceIdentifier"]] = [db["Endpoint"]["Address"], db["Endpoint"]["Port"]]
+print(json.dumps(out))
+"#;
+
+/// RDS publishes its CA bundle per region, not through the API: `--connect`
+/// downloads it once per region (here from a local stand-in) and verifies the
+/// server's certificate and host name (verify-full) through `--resolve`. A
+/// bundle without the signing CA refuses the server and says which bundle; a
+/// region whose bundle cannot be had is encrypted, not verified, said once;
+/// `--connect-ca-file` wins over the download.
+#[test]
+fn the_rds_ca_bundle_is_downloaded_once_per_region_and_verifies_the_server() {
+    let moto = moto::start();
+    let output = std::process::Command::new(moto::python())
+        .args(["-c", SEED_CA, &moto.endpoint])
+        .output()
+        .expect("run the seed script");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let endpoints: BTreeMap<String, (String, u16)> =
+        serde_json::from_slice(&output.stdout).expect("endpoints");
+    let host = |name: &str| endpoints[name].0.clone();
+    // A real PostgreSQL server whose certificate names pg-ca's API host name,
+    // signed by a CA of the test's own.
+    let server = pglab::start_manual_tls("connect_rds_ca", &host("pg-ca"), false);
+    let ca = std::fs::read_to_string(server.datadir.join("root.crt")).expect("root.crt");
+    let other_dir = tempfile::tempdir().expect("temp dir");
+    support::lab::manual_ca_signed_certs(
+        &|| std::process::Command::new("openssl"),
+        other_dir.path(),
+        "another-ca",
+    );
+    let other_path = other_dir.path().join("root.crt");
+    let other = std::fs::read_to_string(&other_path).expect("other root.crt");
+    let (truststore, asked) = bundle_server(vec![
+        (
+            "/us-east-1/us-east-1-bundle.pem".into(),
+            format!("{other}{ca}"),
+        ),
+        ("/eu-west-1/eu-west-1-bundle.pem".into(), other.clone()),
+    ]);
+    let closed = closed_port();
+    let resolve = |name: &str, port: u16| format!("{}:5432:127.0.0.1:{port}", host(name));
+    let rules = [
+        resolve("pg-ca", server.port),
+        resolve("pg-ca-2", closed),
+        resolve("pg-other-ca", server.port),
+        resolve("pg-no-bundle", server.port),
+        resolve("pg-no-bundle-2", server.port),
+    ];
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut env: Vec<(&str, String)> = moto.env();
+    env.extend([
+        ("CA_TEST_PASSWORD", pglab::LAB_PASSWORD.to_string()),
+        ("SQLREADY_RDS_TRUSTSTORE_URL", truststore.clone()),
+        ("HOME", dir.path().display().to_string()),
+        ("NO_PROXY", "*".to_string()),
+    ]);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let audit = |targets: &[&str], extra: &[&str]| {
+        let mut args: Vec<&str> = vec!["audit"];
+        args.extend(targets);
+        args.extend([
+            "--connect",
+            "--connect-user",
+            "auditor",
+            "--connect-password-env",
+            "CA_TEST_PASSWORD",
+            "--connect-timeout",
+            "5",
+            "--format",
+            "json",
+            "--save-facts",
+            "facts.json",
+        ]);
+        for rule in &rules {
+            args.extend(["--resolve", rule.as_str()]);
+        }
+        args.extend(extra);
+        let run = sqlready_in(dir.path(), &args, &env);
+        let facts: Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("facts.json")).unwrap_or_default(),
+        )
+        .unwrap_or(Value::Null);
+        (run, facts)
+    };
+    let connect_record = |facts: &Value, id: &str| -> Value {
+        facts["targets"]
+            .as_array()
+            .and_then(|t| t.iter().find(|t| t["id"] == id))
+            .and_then(|t| t["evidence"].as_array())
+            .and_then(|e| e.iter().find(|e| e["name"] == "connect"))
+            .map(|e| e["response"].clone())
+            .unwrap_or(Value::Null)
+    };
+
+    let (run, facts) = audit(
+        &["rds://us-east-1", "rds://eu-west-1", "rds://us-west-2"],
+        &[],
+    );
+    let report = run.json();
+    let find = |id: &str| -> Value {
+        report["targets"]
+            .as_array()
+            .and_then(|t| t.iter().find(|t| t["id"] == id))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {id}: {}", run.stdout))
+    };
+    // Verified: the bundle holds the CA, the certificate names the API's host.
+    let reached = find("rds://us-east-1/db/pg-ca");
+    assert!(
+        session(&reached).get("unreached").is_none(),
+        "{:#}\n{}",
+        reached["sources"],
+        run.stderr
+    );
+    let record = connect_record(&facts, "rds://us-east-1/db/pg-ca");
+    assert_eq!(record["tls"], "VerifyFull", "{record:#}");
+    assert!(
+        record["server_ca"]
+            .as_str()
+            .is_some_and(|s| s.contains("/us-east-1/us-east-1-bundle.pem")),
+        "{record:#}"
+    );
+    // Refused: the region's bundle lacks the CA that signed the certificate.
+    let refused = find("rds://eu-west-1/db/pg-other-ca");
+    let reason = session(&refused)["unreached"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        reason.contains("certificate") && reason.contains("eu-west-1-bundle.pem"),
+        "{reason}"
+    );
+    // No bundle to be had: encrypted, not verified, said once for the region.
+    for id in [
+        "rds://us-west-2/db/pg-no-bundle",
+        "rds://us-west-2/db/pg-no-bundle-2",
+    ] {
+        let t = find(id);
+        assert!(
+            session(&t).get("unreached").is_none(),
+            "{id}: {:#}",
+            t["sources"]
+        );
+        let record = connect_record(&facts, id);
+        assert_eq!(record["tls"], "Require", "{record:#}");
+        assert!(
+            record["server_ca"]
+                .as_str()
+                .is_some_and(|s| s.contains("not verified") && s.contains("HTTP 404")),
+            "{record:#}"
+        );
+    }
+    assert_eq!(
+        run.stderr
+            .matches("the RDS CA bundle of us-west-2 could not be had")
+            .count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    // Once per region, though us-east-1 and us-west-2 have two instances each.
+    let mut paths = asked.lock().expect("lock").clone();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "/eu-west-1/eu-west-1-bundle.pem",
+            "/us-east-1/us-east-1-bundle.pem",
+            "/us-west-2/us-west-2-bundle.pem"
+        ],
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stdout.contains(pglab::LAB_PASSWORD) && !run.stderr.contains(pglab::LAB_PASSWORD));
+
+    // An explicit CA file wins: no download, and the other CA refuses the server.
+    let other_arg = other_path.display().to_string();
+    let (run, _) = audit(
+        &["rds://us-east-1"],
+        &["--connect-ca-file", other_arg.as_str()],
+    );
+    let report = run.json();
+    let t = report["targets"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["id"] == "rds://us-east-1/db/pg-ca"))
+        .cloned()
+        .expect("pg-ca");
+    let reason = session(&t)["unreached"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("certificate") && reason.contains(&other_arg),
+        "{reason}"
+    );
+    assert_eq!(asked.lock().expect("lock").len(), 3, "no new download");
+
+    // A password file that cannot be read is read once and said once, for
+    // both instances of the region.
+    let missing = dir.path().join("no-such-password").display().to_string();
+    let mut args = vec![
+        "audit",
+        "rds://us-west-2",
+        "--connect",
+        "--connect-password-file",
+        missing.as_str(),
+        "--format",
+        "json",
+    ];
+    for rule in &rules {
+        args.extend(["--resolve", rule.as_str()]);
+    }
+    let run = sqlready_in(dir.path(), &args, &env);
+    assert_eq!(
+        run.stderr.matches("cannot read password file").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("rds://us-west-2/db/pg-no-bundle, rds://us-west-2/db/pg-no-bundle-2: "),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A Cloud SQL instance answer for `--connect`: `base` (a fixture) renamed,
+/// at a private IP, with IAM database authentication on and the server's CA
+/// as `serverCaCert`.
+fn iam_instance(base: &str, name: &str, ip: &str, flag: &str, ca_pem: &str) -> Value {
+    let mut answer = cloudsql_server::fixture_json(&format!("instances/{base}.json"));
+    answer["name"] = Value::from(name);
+    answer["connectionName"] = Value::from(format!("acme-prod:us-central1:{name}"));
+    answer["selfLink"] = Value::from(format!(
+        "https://sqladmin.googleapis.com/v1/projects/acme-prod/instances/{name}"
+    ));
+    answer["replicaNames"] = serde_json::json!([]);
+    answer["ipAddresses"] = serde_json::json!([{"type": "PRIVATE", "ipAddress": ip}]);
+    let flags = answer["settings"]["databaseFlags"]
+        .as_array_mut()
+        .expect("databaseFlags");
+    flags.push(serde_json::json!({"name": flag, "value": "on"}));
+    answer["serverCaCert"]["cert"] = Value::from(ca_pem);
+    answer
+}
+
+/// Cloud SQL IAM database authentication end to end: real servers whose users
+/// are named as Cloud SQL names IAM principals (PostgreSQL: a service account's
+/// email without `.gserviceaccount.com`, a user account's whole email; MySQL:
+/// the part before `@`), each with the run's OAuth access token as password.
+/// No user is named: sqlready derives it from the run's principal (token info)
+/// and logs in with the token over TLS verified against the API's serverCaCert.
+#[test]
+fn cloud_sql_iam_users_log_in_with_the_runs_access_token() {
+    let pg = pglab::start_manual_tls("connect_cloudsql_iam", "acme-prod:pg-iam", false);
+    pg.psql(
+        "postgres",
+        &format!(
+            r#"CREATE ROLE "auditor@acme-prod.iam" LOGIN PASSWORD '{}' IN ROLE pg_monitor;
+               CREATE ROLE "dana@acme.example" LOGIN PASSWORD '{}' IN ROLE pg_monitor;"#,
+            cloudsql_server::TOKEN,
+            cloudsql_server::USER_TOKEN
+        ),
+    );
+    let my = mylab::start_manual_tls("connect_cloudsql_iam_my", "acme-prod:my-iam", false);
+    my.sql(&format!(
+        "CREATE USER 'dana'@'%' IDENTIFIED BY '{}';
+         GRANT PROCESS, REPLICATION CLIENT, SELECT ON *.* TO 'dana'@'%';",
+        cloudsql_server::USER_TOKEN
+    ));
+    let pem = |path: std::path::PathBuf| std::fs::read_to_string(path).expect("root.crt");
+    let mut routes = cloudsql_server::scenario_routes();
+    let base = "/v1/projects/acme-prod/instances";
+    routes.add(
+        format!("{base}/pg-iam"),
+        vec![cloudsql_server::Reply::json(&iam_instance(
+            "pg-good",
+            "pg-iam",
+            "10.20.0.9",
+            "cloudsql.iam_authentication",
+            &pem(pg.datadir.join("root.crt")),
+        ))],
+    );
+    routes.add(
+        format!("{base}/my-iam"),
+        vec![cloudsql_server::Reply::json(&iam_instance(
+            "mysql-good",
+            "my-iam",
+            "10.20.0.10",
+            "cloudsql_iam_authentication",
+            &pem(my.root.join("root.crt")),
+        ))],
+    );
+    let api = cloudsql_server::Server::start(routes, Duration::ZERO);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pg_rule = format!("10.20.0.9:5432:127.0.0.1:{}", pg.port);
+    let my_rule = format!("10.20.0.10:3306:127.0.0.1:{}", my.port);
+    let audit = |token: &str, targets: &[&str], bundle: &str| {
+        let env = [
+            ("SQLREADY_CLOUDSQL_ENDPOINT", api.url.as_str()),
+            ("SQLREADY_GOOGLE_OAUTH_ENDPOINT", api.url.as_str()),
+            ("GOOGLE_OAUTH_ACCESS_TOKEN", token),
+            ("GCE_METADATA_HOST", "127.0.0.1:9"),
+            ("HOME", &dir.path().display().to_string()),
+            ("NO_PROXY", "*"),
+        ];
+        let mut args = vec!["audit"];
+        args.extend(targets);
+        args.extend([
+            "--connect",
+            "--resolve",
+            pg_rule.as_str(),
+            "--resolve",
+            my_rule.as_str(),
+            "--connect-timeout",
+            "5",
+            "--format",
+            "json",
+            "--evidence",
+            bundle,
+        ]);
+        let run = sqlready_in(dir.path(), &args, &env);
+        for secret in [cloudsql_server::TOKEN, cloudsql_server::USER_TOKEN] {
+            assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
+            for file in files_under(dir.path()) {
+                let text = std::fs::read_to_string(&file).unwrap_or_default();
+                assert!(!text.contains(secret), "{} holds a token", file.display());
+            }
+        }
+        run
+    };
+    let reached_as = |run: &support::cli::Run, id: &str| -> String {
+        let report = run.json();
+        let t = report["targets"]
+            .as_array()
+            .and_then(|t| t.iter().find(|t| t["id"] == id))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {id}: {}", run.stdout));
+        assert!(
+            session(&t).get("unreached").is_none() && session(&t).get("error").is_none(),
+            "{id}: {:#}\n{}",
+            t["sources"],
+            run.stderr
+        );
+        t["principal"].as_str().unwrap_or_default().to_string()
+    };
+    // A service account (token info names auditor@acme-prod.iam.gserviceaccount.com).
+    let run = audit(
+        cloudsql_server::TOKEN,
+        &["cloudsql://acme-prod/pg-iam"],
+        "bundle-service-account",
+    );
+    assert_eq!(
+        reached_as(&run, "cloudsql://acme-prod/pg-iam"),
+        "auditor@acme-prod.iam"
+    );
+    // A user account (dana@acme.example): the whole email on PostgreSQL, the
+    // part before @ on MySQL.
+    let run = audit(
+        cloudsql_server::USER_TOKEN,
+        &["cloudsql://acme-prod/pg-iam", "cloudsql://acme-prod/my-iam"],
+        "bundle-user",
+    );
+    assert_eq!(
+        reached_as(&run, "cloudsql://acme-prod/pg-iam"),
+        "dana@acme.example"
+    );
+    assert_eq!(reached_as(&run, "cloudsql://acme-prod/my-iam"), "dana");
+}
+
+/// A PostgreSQL primary audited with a role without pg_read_all_stats sees
+/// its standby's pg_stat_replication row but not its state or lag; the
+/// standby audited in the same run names the primary (pg_stat_wal_receiver
+/// sender_host:sender_port) and completes the primary's replicas facts. Real
+/// primary and standby, streaming over TCP.
+#[test]
+fn a_postgres_standby_of_the_run_completes_its_primarys_hidden_replicas() {
+    let primary = pglab::scratch("join_primary", &[]);
+    let standby = pglab::start_tcp_standby("join_standby", &primary);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let primary_url = primary.url("plain", "postgres");
+    let standby_url = standby.url("auditor", "postgres");
+    let audit = |targets: &[&str]| -> Value {
+        let mut args = vec!["audit"];
+        args.extend(targets);
+        args.extend(["--format", "json", "--save-facts", "facts.json"]);
+        let run = sqlready_in(dir.path(), &args, &[]);
+        assert!(
+            run.code == 0 || run.code == 1,
+            "exit {}: {}",
+            run.code,
+            run.stderr
+        );
+        serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("facts.json")).expect("facts"),
+        )
+        .expect("facts JSON")
+    };
+    let primary_id = format!("postgres://127.0.0.1:{}/postgres", primary.port);
+    let standby_id = format!("postgres://127.0.0.1:{}/postgres", standby.port);
+    let facts_of = |facts: &Value, id: &str| -> Value {
+        facts["targets"]
+            .as_array()
+            .and_then(|t| t.iter().find(|t| t["id"] == id))
+            .map(|t| t["facts"].clone())
+            .unwrap_or_else(|| panic!("no {id} in {facts:#}"))
+    };
+    // Alone, the primary cannot tell.
+    let alone = audit(&[&primary_url]);
+    let connected = &facts_of(&alone, &primary_id)["replicas.connected"];
+    assert!(connected["value"].is_null(), "{connected:#}");
+    // With its standby in the run, it can.
+    let both = audit(&[&primary_url, &standby_url]);
+    let standby_facts = facts_of(&both, &standby_id);
+    assert_eq!(
+        standby_facts["upstream.source"]["value"],
+        format!("127.0.0.1:{}", primary.port),
+        "{standby_facts:#}"
+    );
+    let primary_facts = facts_of(&both, &primary_id);
+    let connected = &primary_facts["replicas.connected"];
+    assert_eq!(
+        connected["value"][0]["name"],
+        standby_id.as_str(),
+        "{connected:#}"
+    );
+    assert_eq!(connected["value"][0]["state"], "streaming", "{connected:#}");
+    assert!(
+        connected["origin"]
+            .as_str()
+            .is_some_and(|o| o.contains(&standby_id)),
+        "{connected:#}"
+    );
+    assert_eq!(
+        primary_facts["replicas.count"]["value"], 1,
+        "{primary_facts:#}"
+    );
 }

@@ -10,7 +10,7 @@ use crate::target::Kind;
 use std::path::PathBuf;
 
 /// Where a named password comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PasswordSource {
     Env(String),
     File(PathBuf),
@@ -71,6 +71,51 @@ pub fn method(source: Option<&PasswordSource>, endpoint: &Endpoint) -> String {
         (None, Kind::Rds) => "RDS IAM database authentication token".into(),
         (None, _) => "Cloud SQL IAM database authentication (OAuth access token)".into(),
     }
+}
+
+/// The database user Cloud SQL makes for an IAM principal, from its email:
+/// PostgreSQL names a user account by its whole email and a service account by
+/// its email without `.gserviceaccount.com`; MySQL by the email's part before
+/// `@` for both (Cloud SQL's "Manage users with IAM database authentication" and
+/// "Log in using IAM database authentication" pages). Lower case, as Cloud SQL
+/// creates them.
+pub fn cloudsql_iam_user(email: &str, engine: Kind) -> String {
+    // The run's principal is written as an IAM member (`serviceAccount:…`, `user:…`).
+    let email = email.trim();
+    let email = ["serviceAccount:", "user:"]
+        .iter()
+        .find_map(|kind| email.strip_prefix(kind))
+        .unwrap_or(email)
+        .to_ascii_lowercase();
+    match engine {
+        Kind::Mysql => email.split('@').next().unwrap_or_default().to_string(),
+        _ => email
+            .strip_suffix(".gserviceaccount.com")
+            .map_or_else(|| email.clone(), str::to_string),
+    }
+}
+
+/// The user a session logs in as: the one named (`--connect-user`), else for
+/// Cloud SQL IAM authentication the run's Google principal in the engine's
+/// form ([`cloudsql_iam_user`]), else [`super::DEFAULT_USER`].
+pub fn user(
+    named: Option<&str>,
+    password: Option<&PasswordSource>,
+    endpoint: &Endpoint,
+    principal: Option<&str>,
+) -> Result<String, String> {
+    if let Some(user) = named {
+        return Ok(user.to_string());
+    }
+    if password.is_none() && endpoint.provider == Kind::Cloudsql && endpoint.iam == Some(true) {
+        return match principal.filter(|p| p.contains('@')) {
+            Some(email) => Ok(cloudsql_iam_user(email, endpoint.engine)),
+            None => Err(
+                "Cloud SQL IAM database authentication logs in as the IAM principal, and the run's Google principal is unknown: name its database user with --connect-user (connect_user), e.g. 'NAME@PROJECT.iam' for a service account on PostgreSQL".into(),
+            ),
+        };
+    }
+    Ok(super::DEFAULT_USER.to_string())
 }
 
 /// The password for `user` at `endpoint`: the named one, else an IAM token
@@ -216,6 +261,27 @@ mod encoding_tests {
             }
         }
         String::from_utf8(out).unwrap()
+    }
+}
+
+#[cfg(test)]
+mod user_tests {
+    use super::*;
+
+    #[test]
+    fn cloud_sql_names_iam_users_per_engine() {
+        let sa = "serviceAccount:Auditor@acme-prod.iam.gserviceaccount.com";
+        assert_eq!(
+            cloudsql_iam_user(sa, Kind::Postgres),
+            "auditor@acme-prod.iam"
+        );
+        assert_eq!(cloudsql_iam_user(sa, Kind::Mysql), "auditor");
+        let person = "user:dana@acme.example";
+        assert_eq!(
+            cloudsql_iam_user(person, Kind::Postgres),
+            "dana@acme.example"
+        );
+        assert_eq!(cloudsql_iam_user(person, Kind::Mysql), "dana");
     }
 }
 

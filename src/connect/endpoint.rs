@@ -233,15 +233,17 @@ pub enum TlsMode {
     VerifyFull,
 }
 
-/// TLS for an endpoint: verify-full when a CA is known and the address is the
-/// API's own host name (RDS); verify-ca when the certificate cannot name the
-/// address connected to (Cloud SQL certificates name `PROJECT:INSTANCE`, not
-/// an IP; a `--resolve`d address); require when no CA is known.
-pub fn tls_mode(endpoint: &Endpoint, has_ca: bool, resolved: bool) -> TlsMode {
-    match (has_ca, endpoint.provider, resolved) {
-        (false, _, _) => TlsMode::Require,
-        (true, Kind::Rds, false) => TlsMode::VerifyFull,
-        (true, _, _) => TlsMode::VerifyCa,
+/// TLS for an endpoint: verify-full when a CA is known and the API names the
+/// server by a host name its certificate carries (RDS; through `--resolve`
+/// too, which redirects the TCP connection and keeps the name for TLS, as
+/// curl does); verify-ca when the certificate cannot name the address (Cloud
+/// SQL certificates name `PROJECT:INSTANCE`, not an IP); require when no CA
+/// is known.
+pub fn tls_mode(endpoint: &Endpoint, has_ca: bool) -> TlsMode {
+    match (has_ca, endpoint.provider) {
+        (false, _) => TlsMode::Require,
+        (true, Kind::Rds) => TlsMode::VerifyFull,
+        (true, _) => TlsMode::VerifyCa,
     }
 }
 
@@ -372,9 +374,8 @@ mod tests {
                 Some("eu-west-1")
             )
         );
-        assert_eq!(tls_mode(&e, true, false), TlsMode::VerifyFull);
-        assert_eq!(tls_mode(&e, true, true), TlsMode::VerifyCa);
-        assert_eq!(tls_mode(&e, false, false), TlsMode::Require);
+        assert_eq!(tls_mode(&e, true), TlsMode::VerifyFull);
+        assert_eq!(tls_mode(&e, false), TlsMode::Require);
     }
 
     #[test]
@@ -432,7 +433,7 @@ mod tests {
             ("10.0.0.3", 5432, Some(true))
         );
         assert!(e.ca_pem.is_some());
-        assert_eq!(tls_mode(&e, true, false), TlsMode::VerifyCa);
+        assert_eq!(tls_mode(&e, true), TlsMode::VerifyCa);
         let none = json!({"state": "RUNNABLE", "ipAddresses": [{"type": "OUTGOING", "ipAddress": "1.1.1.1"}]});
         let err = of(&target(
             Kind::Cloudsql,

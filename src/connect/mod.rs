@@ -15,6 +15,7 @@
 pub mod credentials;
 pub mod endpoint;
 pub mod join;
+pub mod rds_ca;
 pub mod unreached;
 
 use crate::facts::merge::{self, Part};
@@ -22,10 +23,11 @@ use crate::facts::snapshot::{Collected, TargetFacts};
 use crate::sources::{self, CollectOptions};
 use crate::target::{self, Resolve};
 use credentials::PasswordSource;
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use tokio::sync::Semaphore;
+use std::sync::{Arc, Mutex, RwLock};
+use tokio::sync::{OnceCell, Semaphore};
 
 /// The database user when none is named.
 pub const DEFAULT_USER: &str = "sqlready_auditor";
@@ -34,7 +36,8 @@ pub const DEFAULT_USER: &str = "sqlready_auditor";
 /// `connect_*` keys of a `[[targets]]` entry).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Settings {
-    /// The database user (`connect_user`); default [`DEFAULT_USER`].
+    /// The database user (`connect_user`); default [`DEFAULT_USER`], or for
+    /// Cloud SQL IAM authentication the run's principal ([`credentials::user`]).
     pub user: Option<String>,
     /// A named password; none means IAM database authentication.
     pub password: Option<PasswordSource>,
@@ -46,35 +49,122 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The named user, else [`DEFAULT_USER`] (a session with Cloud SQL IAM
+    /// authentication and no named user logs in as the run's principal
+    /// instead: [`credentials::user`]).
     pub fn user(&self) -> &str {
         self.user.as_deref().unwrap_or(DEFAULT_USER)
     }
 }
 
+/// An RDS region's CA bundle as this run got it: the file written, or why not.
+type Bundle = Arc<OnceCell<Result<(PathBuf, String), String>>>;
+
 /// What every `--connect` plan of one run shares: the `--resolve` rules, the
-/// bound on sessions open at once, the CA files written for this run, and the
-/// tally for the stderr summary.
+/// bound on sessions open at once, the CA files written for this run (the
+/// RDS bundles once per region), the named passwords once read, and the
+/// tally and warnings for the stderr summary.
 #[derive(Debug)]
 pub struct Run {
     pub resolve: Vec<Resolve>,
     sessions: Semaphore,
     ca_dir: Mutex<Option<tempfile::TempDir>>,
+    rds_bundles: Mutex<HashMap<String, Bundle>>,
+    passwords: Mutex<HashMap<PasswordSource, Result<String, String>>>,
+    warnings: Mutex<Vec<String>>,
     tried: AtomicUsize,
     reached: AtomicUsize,
     unreached: Mutex<Vec<(String, String)>>,
 }
 
+/// The `--resolve` rules every database connection of the process consults
+/// (installed into sqlx's TCP connect, which keeps the host name for TLS: a
+/// redirected session still verifies the certificate against the API's name,
+/// as curl's `--resolve` does).
+static RESOLVE: RwLock<Vec<Resolve>> = RwLock::new(Vec::new());
+
+fn redirect(host: &str, port: u16) -> Option<(String, u16)> {
+    let rules = RESOLVE.read().ok()?;
+    Resolve::apply(&rules, host.trim_matches(['[', ']']), port)
+}
+
+/// Where a connection to `host:port` goes under the installed rules.
+pub fn redirected(host: &str, port: u16) -> Option<(String, u16)> {
+    redirect(host, port)
+}
+
 impl Run {
-    /// At most `concurrency` in-database sessions open at once, run-wide.
+    /// At most `concurrency` in-database sessions open at once, run-wide;
+    /// `resolve` is installed for every connection of the process.
     pub fn new(resolve: Vec<Resolve>, concurrency: usize) -> Run {
+        if let Ok(mut rules) = RESOLVE.write() {
+            *rules = resolve.clone();
+        }
+        sqlx_core::net::set_connect_override(redirect);
         Run {
             resolve,
             sessions: Semaphore::new(concurrency.max(1)),
             ca_dir: Mutex::new(None),
+            rds_bundles: Mutex::new(HashMap::new()),
+            passwords: Mutex::new(HashMap::new()),
+            warnings: Mutex::new(Vec::new()),
             tried: AtomicUsize::new(0),
             reached: AtomicUsize::new(0),
             unreached: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Says something once for the whole run (in the summary).
+    fn warn(&self, text: String) {
+        if let Ok(mut warnings) = self.warnings.lock()
+            && !warnings.contains(&text)
+        {
+            warnings.push(text);
+        }
+    }
+
+    /// A named password, read once per run: a file mounted as a secret is not
+    /// read again per instance; an unreadable one is one reason in the summary.
+    fn password(&self, source: &PasswordSource) -> Result<String, String> {
+        let mut cache = self
+            .passwords
+            .lock()
+            .map_err(|_| "the password cache lock is poisoned".to_string())?;
+        let read = cache
+            .entry(source.clone())
+            .or_insert_with(|| credentials::named(source))
+            .clone();
+        drop(cache);
+        read
+    }
+
+    /// The RDS CA bundle of `region`, downloaded at most once per run: the
+    /// file and the URL it came from, or why not (said once per region).
+    async fn rds_bundle(&self, region: &str) -> Result<(PathBuf, String), String> {
+        let cell = {
+            let mut bundles = self
+                .rds_bundles
+                .lock()
+                .map_err(|_| "the CA bundle lock is poisoned".to_string())?;
+            bundles.entry(region.to_string()).or_default().clone()
+        };
+        let got = cell
+            .get_or_init(|| async {
+                let url = rds_ca::url(&rds_ca::base(), region)?;
+                let pem = rds_ca::download(&url)
+                    .await
+                    .map_err(|why| format!("cannot download {url}: {why}"))?;
+                let path = self.ca_file(&format!("rds-{region}-bundle"), &pem)?;
+                Ok((path, url))
+            })
+            .await
+            .clone();
+        if let Err(why) = &got {
+            self.warn(format!(
+                "warning: the RDS CA bundle of {region} could not be had ({why}): --connect sessions to its instances are encrypted but the server is not verified; give --connect-ca-file (connect_ca_file) with the bundle"
+            ));
+        }
+        got
     }
 
     /// "N of M instances reached from inside", and which were not and why.
@@ -85,19 +175,29 @@ impl Run {
         }
         let reached = self.reached.load(Ordering::Relaxed);
         let mut text = format!("connect: {reached} of {tried} instances reached from inside");
+        if let Ok(warnings) = self.warnings.lock() {
+            for warning in warnings.iter() {
+                text.push_str(&format!("\n{warning}"));
+            }
+        }
         let mut unreached = self
             .unreached
             .lock()
             .map(|list| list.clone())
             .unwrap_or_default();
         unreached.sort();
-        for (id, reason) in unreached.iter().take(20) {
-            text.push_str(&format!("\n  {id}: {reason}"));
+        let groups = same_reason(&unreached);
+        for (ids, reason) in groups.iter().take(20) {
+            let shown = match ids.len() {
+                0..=5 => ids.join(", "),
+                n => format!("{} and {} more", ids[..5].join(", "), n - 5),
+            };
+            text.push_str(&format!("\n  {shown}: {reason}"));
         }
-        if unreached.len() > 20 {
+        if groups.len() > 20 {
             text.push_str(&format!(
-                "\n  … and {} more (their in-database items are unknown; see the report)",
-                unreached.len() - 20
+                "\n  … and {} more reasons (their in-database items are unknown; see the report)",
+                groups.len() - 20
             ));
         }
         Some(text)
@@ -131,6 +231,19 @@ impl Run {
             .map_err(|err| format!("cannot write the server CA to {}: {err}", path.display()))?;
         Ok(path)
     }
+}
+
+/// Instances that failed for the same reason (an unreadable password file,
+/// IAM off everywhere), said once: `(ids, reason)` in the order of the first id.
+fn same_reason(unreached: &[(String, String)]) -> Vec<(Vec<String>, String)> {
+    let mut groups: Vec<(Vec<String>, String)> = Vec::new();
+    for (id, reason) in unreached {
+        match groups.iter_mut().find(|(_, r)| r == reason) {
+            Some((ids, _)) => ids.push(id.clone()),
+            None => groups.push((vec![id.clone()], reason.clone())),
+        }
+    }
+    groups
 }
 
 /// A plan's `--connect`: its settings and the run's shared state.
@@ -192,21 +305,36 @@ async fn session(
     };
     let source_id = format!("{scheme}://{}:{}", endpoint.host, endpoint.port);
     let fail = |reason: String| (reason, source_id.clone());
-    let ca_file = match (&connect.settings.ca_file, &endpoint.ca_pem) {
-        (Some(file), _) => Some(file.clone()),
-        (None, Some(pem)) => Some(connect.run.ca_file(&api.id, pem).map_err(fail)?),
-        (None, None) => None,
-    };
+    let (ca_file, server_ca) = server_ca(api, &endpoint, connect).await.map_err(fail)?;
     let tls = connect
         .settings
         .tls
-        .unwrap_or_else(|| endpoint::tls_mode(&endpoint, ca_file.is_some(), resolved));
-    let user = connect.settings.user();
-    let mut url =
-        endpoint::url(&endpoint, &host, port, user, tls, ca_file.as_deref()).map_err(fail)?;
-    let password = credentials::password(connect.settings.password.as_ref(), &endpoint, user)
-        .await
-        .map_err(fail)?;
+        .unwrap_or_else(|| endpoint::tls_mode(&endpoint, ca_file.is_some()));
+    let user = credentials::user(
+        connect.settings.user.as_deref(),
+        connect.settings.password.as_ref(),
+        &endpoint,
+        api.principal.as_deref(),
+    )
+    .map_err(fail)?;
+    let user = user.as_str();
+    // The API's host name and port: a `--resolve` rule redirects the TCP
+    // connection underneath (see [`Run::new`]), TLS still checks this name.
+    let mut url = endpoint::url(
+        &endpoint,
+        &endpoint.host,
+        endpoint.port,
+        user,
+        tls,
+        ca_file.as_deref(),
+    )
+    .map_err(fail)?;
+    let password = match &connect.settings.password {
+        Some(source) => connect.run.password(source).map_err(fail)?,
+        None => credentials::password(None, &endpoint, user)
+            .await
+            .map_err(fail)?,
+    };
     url.set_password(Some(&credentials::url_encoded(&password)))
         .map_err(|()| fail("cannot put the password into the connection URL".into()))?;
     let spec = target::parse(url.as_str()).map_err(|err| fail(err.to_string()))?;
@@ -227,8 +355,14 @@ async fn session(
         } else {
             String::new()
         };
+        // Which CA refused the server, when one was used.
+        let verified = if ca_file.is_some() {
+            format!(", server CA: {server_ca}")
+        } else {
+            String::new()
+        };
         fail(format!(
-            "{} at {}:{}{via} as {user} ({}): {}",
+            "{} at {}:{}{via} as {user} ({}{verified}): {}",
             endpoint.from,
             endpoint.host,
             endpoint.port,
@@ -249,12 +383,51 @@ async fn session(
             "user": user,
             "authentication": credentials::method(connect.settings.password.as_ref(), &endpoint),
             "tls": format!("{tls:?}"),
-            "server_ca": match (&connect.settings.ca_file, &endpoint.ca_pem) {
-                (Some(file), _) => format!("connect_ca_file {}", file.display()),
-                (None, Some(_)) => "published by the API (serverCaCert)".to_string(),
-                (None, None) => "none known: the server is not verified".to_string(),
-            },
+            "server_ca": server_ca,
         }),
     });
     Ok((database, source_id))
+}
+
+/// The CA file a session verifies the server against, and where it came
+/// from in words for the evidence: `connect_ca_file` first, else what the API
+/// publishes (Cloud SQL `serverCaCert`), else for RDS/Aurora the region's
+/// bundle AWS publishes (downloaded once per region). None: the session is
+/// encrypted but the server not verified, and the words say why.
+async fn server_ca(
+    api: &TargetFacts,
+    endpoint: &endpoint::Endpoint,
+    connect: &Connect,
+) -> Result<(Option<PathBuf>, String), String> {
+    if let Some(file) = &connect.settings.ca_file {
+        return Ok((
+            Some(file.clone()),
+            format!("connect_ca_file {}", file.display()),
+        ));
+    }
+    if let Some(pem) = &endpoint.ca_pem {
+        let path = connect.run.ca_file(&api.id, pem)?;
+        return Ok((Some(path), "published by the API (serverCaCert)".into()));
+    }
+    // A mode that does not verify (connect_sslmode prefer/require) needs no CA.
+    let verifying = !matches!(
+        connect.settings.tls,
+        Some(endpoint::TlsMode::Prefer | endpoint::TlsMode::Require)
+    );
+    match (&endpoint.provider, &endpoint.region) {
+        (target::Kind::Rds, Some(region)) if verifying => {
+            match connect.run.rds_bundle(region).await {
+                Ok((path, url)) => {
+                    Ok((Some(path), format!("the RDS CA bundle of {region} ({url})")))
+                }
+                Err(why) => Ok((
+                    None,
+                    format!(
+                        "none: the server is not verified (the RDS CA bundle of {region}: {why})"
+                    ),
+                )),
+            }
+        }
+        _ => Ok((None, "none known: the server is not verified".into())),
+    }
 }

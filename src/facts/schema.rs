@@ -120,6 +120,7 @@ facts! {
     "replicas.max_replay_lag_seconds": Number, IN_DB, "largest replay lag among connected replicas, null when there are none or lag is not measurable yet";
     "upstream.receiver_status": String, IN_DB, "on a replica: state of the WAL receiver / IO thread ('streaming'; empty when not receiving)";
     "upstream.replay_delay_seconds": Number, IN_DB, "on a replica: seconds since the last replayed transaction's commit on the primary (null before the first)";
+    "upstream.source": String, IN_DB, "on a PostgreSQL standby: HOST:PORT it streams WAL from (pg_stat_wal_receiver sender_host:sender_port; empty when not receiving): a run that audits its primary too joins them";
 
     // High availability across zones.
     "ha.enabled": Bool, CLOUD, "a standby in another zone takes over automatically (Cloud SQL REGIONAL, RDS Multi-AZ, Aurora readers in other AZs)";

@@ -450,6 +450,35 @@ fn start_standby(primary: &PgServer) -> PgServer {
     server
 }
 
+/// A streaming hot standby of `primary` (a [`scratch`] server) outside the
+/// shared lab, cloned over TCP (127.0.0.1, the `postgres` role's password), so
+/// its WAL receiver names the primary as `127.0.0.1:PORT` (`sender_host`,
+/// `sender_port`) as a standby on another machine would, not by a socket path.
+pub fn start_tcp_standby(name: &'static str, primary: &PgServer) -> PgServer {
+    let server = PgServer::create(name);
+    run(
+        server
+            .owned_command(pg_bin("pg_basebackup"))
+            .env("PGPASSWORD", LAB_PASSWORD)
+            .args(["-U", "postgres", "-R", "-X", "stream"])
+            .args(["--checkpoint=fast", "--no-sync"])
+            .args(["-h", "127.0.0.1", "-p", &primary.port.to_string()])
+            .arg("-D")
+            .arg(&server.datadir),
+        &format!("{name}: pg_basebackup over TCP"),
+    );
+    let mut settings = server.base_settings();
+    settings.push(("hot_standby", "on".to_string()));
+    server.configure(&settings);
+    server.start();
+    server.wait_for("pg_is_in_recovery()", "SELECT pg_is_in_recovery()");
+    primary.wait_for(
+        "one streaming standby",
+        "SELECT count(*) = 1 FROM pg_stat_replication WHERE state = 'streaming'",
+    );
+    server
+}
+
 /// Scenario `slot`: an inactive physical slot holding back a lot of WAL, with
 /// `max_slot_wal_keep_size` at its default (-1, unbounded).
 fn start_slot() -> PgServer {

@@ -335,7 +335,9 @@ async fn privilege_warning(
 /// Whether a TCP connection to host:port opens within two seconds (only asked
 /// after a connection attempt already timed out, to word the error).
 async fn tcp_accepts(host: &str, port: u16) -> bool {
-    let host = host.to_string();
+    // Where the connection went (`--resolve`, installed into sqlx's connect).
+    let (host, port) =
+        sqlx_core::net::connect_override(host, port).unwrap_or_else(|| (host.to_string(), port));
     tokio::task::spawn_blocking(move || {
         use std::net::ToSocketAddrs;
         let Ok(addresses) = (host.as_str(), port).to_socket_addrs() else {

@@ -70,7 +70,9 @@ async fn tcp_accepts(host: &str, port: u16) -> bool {
     if host.starts_with('/') {
         return false;
     }
-    let host = host.to_string();
+    // Where the connection went (`--resolve`, installed into sqlx's connect).
+    let (host, port) =
+        sqlx_core::net::connect_override(host, port).unwrap_or_else(|| (host.to_string(), port));
     tokio::task::spawn_blocking(move || {
         use std::net::ToSocketAddrs;
         let Ok(addresses) = (host.as_str(), port).to_socket_addrs() else {

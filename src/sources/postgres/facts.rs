@@ -38,6 +38,10 @@ pub struct MainDoc {
     pub receiver_running: bool,
     /// Its status: NULL without pg_read_all_stats even when it runs.
     pub receiver_status: Option<String>,
+    /// `HOST:PORT` the WAL receiver streams from (sender_host/sender_port):
+    /// NULL without pg_read_all_stats, or when none runs.
+    #[serde(default)]
+    pub receiver_sender: Option<String>,
     pub replay_delay_seconds: Option<f64>,
     pub slots: Vec<SlotRow>,
     pub archiver: ArchiverRow,
@@ -465,6 +469,26 @@ fn replica_facts(sink: &mut FactSink<'_>, main: &MainDoc) {
             "now() - pg_last_xact_replay_timestamp() (0 when replay has caught up with receipt)",
             main.replay_delay_seconds,
         );
+        match (&main.receiver_sender, main.receiver_running) {
+            (Some(sender), _) => sink.known(
+                "upstream.source",
+                "pg_stat_wal_receiver sender_host:sender_port",
+                sender.clone(),
+            ),
+            (None, false) => sink.known(
+                "upstream.source",
+                "pg_stat_wal_receiver: no WAL receiver running",
+                "",
+            ),
+            (None, true) => sink.unknown(
+                "upstream.source",
+                format!(
+                    "a WAL receiver runs, but pg_stat_wal_receiver hides its sender from role {}",
+                    main.user
+                ),
+                Some(&grant(&main.user, "pg_read_all_stats")),
+            ),
+        }
     }
 }
 

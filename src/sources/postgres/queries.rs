@@ -96,6 +96,9 @@ SELECT json_build_object(
                  FROM pg_stat_replication r),
   'receiver_running', EXISTS (SELECT 1 FROM pg_stat_wal_receiver),
   'receiver_status', (SELECT status FROM pg_stat_wal_receiver LIMIT 1),
+  'receiver_sender', (SELECT CASE WHEN h LIKE '%:%' THEN '[' || h || ']' ELSE h END || ':' || p
+                      FROM (SELECT to_jsonb(w)->>'sender_host' AS h, to_jsonb(w)->>'sender_port' AS p
+                            FROM pg_stat_wal_receiver w LIMIT 1) sender),
   'replay_delay_seconds', CASE WHEN pg_is_in_recovery() THEN
         CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
              ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END END,

@@ -6,3 +6,5 @@ pub use socket::{
 };
 // sqlready patch: the message size cap (see vendor/README.md).
 pub use socket::{message_too_large, MAX_MESSAGE_BYTES};
+// sqlready patch: `--resolve` (see vendor/README.md).
+pub use socket::{connect_override, set_connect_override};

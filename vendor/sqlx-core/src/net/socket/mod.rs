@@ -181,11 +181,34 @@ impl<S: Socket + ?Sized> Socket for Box<S> {
     }
 }
 
+/// sqlready patch: where a TCP connection to HOST:PORT goes instead (curl's
+/// `--resolve`), set once per process. The drivers keep HOST for TLS, so a
+/// redirected session still verifies the certificate against HOST.
+type ConnectOverride = fn(&str, u16) -> Option<(String, u16)>;
+static CONNECT_OVERRIDE: std::sync::OnceLock<ConnectOverride> = std::sync::OnceLock::new();
+
+/// sqlready patch: installs the redirect consulted by [`connect_tcp`]; false
+/// when one was installed already (the first one stays).
+pub fn set_connect_override(redirect: ConnectOverride) -> bool {
+    CONNECT_OVERRIDE.set(redirect).is_ok()
+}
+
+/// sqlready patch: where a connection to `host:port` goes (None: there).
+pub fn connect_override(host: &str, port: u16) -> Option<(String, u16)> {
+    CONNECT_OVERRIDE.get().and_then(|redirect| redirect(host, port))
+}
+
 pub async fn connect_tcp<Ws: WithSocket>(
     host: &str,
     port: u16,
     with_socket: Ws,
 ) -> crate::Result<Ws::Output> {
+    // sqlready patch: `--resolve`.
+    let redirected = connect_override(host, port);
+    let (host, port) = match &redirected {
+        Some((addr, port)) => (addr.as_str(), *port),
+        None => (host, port),
+    };
     #[cfg(feature = "_rt-tokio")]
     if crate::rt::rt_tokio::available() {
         return Ok(with_socket
