@@ -279,7 +279,7 @@ pub struct MergeArgs {
 
     /// A shard's evidence bundle (repeatable, one per shard): each must verify and hold
     /// one of the shard reports; they are joined into the bundle --evidence writes.
-    #[arg(long, value_name = "DIR", requires = "evidence")]
+    #[arg(long, value_name = "DIR")]
     pub evidence_in: Vec<PathBuf>,
 
     /// Write the fleet's evidence bundle to the new directory DIR: the merged report, and

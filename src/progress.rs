@@ -19,7 +19,8 @@ pub enum Mode {
     /// Plain lines (every 30 seconds, and one when collection ends), even on a terminal.
     Lines,
     /// Nothing.
-    None,
+    #[value(name = "none")]
+    Off,
 }
 
 /// How often a plain progress line is written.
@@ -83,11 +84,11 @@ impl Display {
     pub fn start(tally: &Tally, mode: Mode, terminal: bool) -> Display {
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let (bar, final_line) = match mode {
-            Mode::None => (false, false),
+            Mode::Off => (false, false),
             Mode::Auto => (terminal, false),
             Mode::Lines => (false, true),
         };
-        let thread = (mode != Mode::None).then(|| {
+        let thread = (mode != Mode::Off).then(|| {
             let (tally, stop) = (tally.clone(), stop.clone());
             std::thread::spawn(move || {
                 if bar {
@@ -188,6 +189,6 @@ mod tests {
         let tally = Tally::default();
         // Not a terminal: lines mode, stopped at once (no 30-second wait).
         Display::start(&tally, Mode::Lines, false).finish();
-        Display::start(&tally, Mode::None, true).finish();
+        Display::start(&tally, Mode::Off, true).finish();
     }
 }

@@ -51,41 +51,41 @@ pub enum MergeError {
     #[error("no shard reports given: name the JSON reports of `sqlready audit --shard I/N --format json`")]
     Empty,
     #[error(
-        "{source} is not a shard report (no \"shard\" field): write each shard with `sqlready audit --shard I/N --format json`"
+        "{file} is not a shard report (no \"shard\" field): write each shard with `sqlready audit --shard I/N --format json`"
     )]
-    NotSharded { source: String },
+    NotSharded { file: String },
     #[error(
-        "{source} is report schema {found}; this sqlready reads schema {expected}: merge with the sqlready that wrote the shards"
+        "{file} is report schema {found}; this sqlready reads schema {expected}: merge with the sqlready that wrote the shards"
     )]
     Schema {
-        source: String,
+        file: String,
         found: u32,
         expected: u32,
     },
     #[error(
-        "{source} was written by {found}, {first} by {expected}: every shard must run the same sqlready release"
+        "{file} was written by {found}, {first} by {expected}: every shard must run the same sqlready release"
     )]
     Tool {
-        source: String,
+        file: String,
         found: String,
         first: String,
         expected: String,
     },
     #[error(
-        "{source} is shard {index}/{count}, {first} is of {expected} shards: every shard must use the same N"
+        "{file} is shard {index}/{count}, {first} is of {expected} shards: every shard must use the same N"
     )]
     Count {
-        source: String,
+        file: String,
         index: u32,
         count: u32,
         first: String,
         expected: u32,
     },
     #[error(
-        "{source} buckets targets with '{found}', {first} with '{expected}': the shards come from different sqlready releases"
+        "{file} buckets targets with '{found}', {first} with '{expected}': the shards come from different sqlready releases"
     )]
     Hash {
-        source: String,
+        file: String,
         found: String,
         first: String,
         expected: String,
@@ -108,11 +108,11 @@ pub enum MergeError {
         second: String,
     },
     #[error(
-        "target {id} in {source} (shard {index}/{count}) belongs to shard {owner}/{count}: the report was not written by that shard"
+        "target {id} in {file} (shard {index}/{count}) belongs to shard {owner}/{count}: the report was not written by that shard"
     )]
     WrongShard {
         id: String,
-        source: String,
+        file: String,
         index: u32,
         count: u32,
         owner: u32,
@@ -213,19 +213,19 @@ fn check(inputs: &[Input]) -> Result<Vec<ShardInfo>, MergeError> {
         let report = &input.report;
         let Some(info) = &report.shard else {
             return Err(MergeError::NotSharded {
-                source: input.source.clone(),
+                file: input.source.clone(),
             });
         };
         if report.schema_version != REPORT_SCHEMA_VERSION {
             return Err(MergeError::Schema {
-                source: input.source.clone(),
+                file: input.source.clone(),
                 found: report.schema_version,
                 expected: REPORT_SCHEMA_VERSION,
             });
         }
         if report.tool != first.report.tool {
             return Err(MergeError::Tool {
-                source: input.source.clone(),
+                file: input.source.clone(),
                 found: format!("{} {}", report.tool.name, report.tool.version),
                 first: first.source.clone(),
                 expected: format!("{} {}", first.report.tool.name, first.report.tool.version),
@@ -237,7 +237,7 @@ fn check(inputs: &[Input]) -> Result<Vec<ShardInfo>, MergeError> {
     for (input, info) in inputs.iter().zip(&infos) {
         if info.count != count {
             return Err(MergeError::Count {
-                source: input.source.clone(),
+                file: input.source.clone(),
                 index: info.index,
                 count: info.count,
                 first: first.source.clone(),
@@ -246,7 +246,7 @@ fn check(inputs: &[Input]) -> Result<Vec<ShardInfo>, MergeError> {
         }
         if info.hash != hash {
             return Err(MergeError::Hash {
-                source: input.source.clone(),
+                file: input.source.clone(),
                 found: info.hash.clone(),
                 first: first.source.clone(),
                 expected: hash.clone(),
@@ -289,7 +289,7 @@ fn check(inputs: &[Input]) -> Result<Vec<ShardInfo>, MergeError> {
             if known_rule && owner != info.index {
                 return Err(MergeError::WrongShard {
                     id: target.id.clone(),
-                    source: input.source.clone(),
+                    file: input.source.clone(),
                     index: info.index,
                     count,
                     owner,
