@@ -126,11 +126,15 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
         .as_deref()
         .map(evidence::read_signing_key)
         .transpose()?;
-    let baseline = match &args.baseline {
+    let shard = args.shard.or(settings.shard).map(sqlready::shard::Filter::new);
+    let mut baseline = match &args.baseline {
         Some(path) => Some((path, Baseline::load(path)?)),
         None => None,
     };
-    let shard = args.shard.or(settings.shard).map(sqlready::shard::Filter::new);
+    // A shard compares its own slice: the baseline's other targets are not "removed".
+    if let (Some(filter), Some((_, Some(previous)))) = (&shard, &mut baseline) {
+        previous.targets.retain(|t| filter.shard.owns(&t.id));
+    }
     let mut audited: Vec<String> = Vec::new();
     // The SHA-256 of a --facts file: the evidence bundle's provenance.
     let mut facts_sha256 = None;
@@ -206,11 +210,11 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
         && !config.waivers.is_empty()
     {
         waivers::apply(&mut report, &config.waivers, started_at.date_naive());
-        for waiver in report
-            .waivers
-            .iter()
-            .filter(|w| w.state != WaiverStatus::Active)
-        {
+        // A shard sees only its slice: a waiver covering nothing here may cover
+        // a target of another shard (`sqlready merge` tells stale fleet-wide).
+        for waiver in report.waivers.iter().filter(|w| {
+            w.state == WaiverStatus::Expired || (w.state == WaiverStatus::Stale && shard.is_none())
+        }) {
             eprintln!(
                 "warning: waiver for {} on {} ({}:{}) is {}: {}",
                 waiver.check,
