@@ -34,7 +34,7 @@ fn local_fleet() -> Vec<String> {
         fixture("aws"),
         fixture("orders"),
         fixture("kutt"),
-        "postgres://sqlready@127.0.0.1:1/nothing?connect_timeout=2".to_string(),
+        "postgres://sqlready@127.0.0.1:1/nothing".to_string(),
     ]
 }
 
