@@ -578,10 +578,9 @@ fn audit_settings(
     if let Some(shard) = &raw.shard {
         match crate::shard::Shard::parse(shard.get_ref()) {
             Ok(parsed) => settings.shard = Some(parsed),
-            Err(message) => problems.at(
-                shard.span().start,
-                message.replacen("--shard", "shard", 1),
-            ),
+            Err(message) => {
+                problems.at(shard.span().start, message.replacen("--shard", "shard", 1))
+            }
         }
     }
     settings

@@ -126,7 +126,10 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
         .as_deref()
         .map(evidence::read_signing_key)
         .transpose()?;
-    let shard = args.shard.or(settings.shard).map(sqlready::shard::Filter::new);
+    let shard = args
+        .shard
+        .or(settings.shard)
+        .map(sqlready::shard::Filter::new);
     let mut baseline = match &args.baseline {
         Some(path) => Some((path, Baseline::load(path)?)),
         None => None,

@@ -46,11 +46,7 @@ impl Tally {
 
     /// One target done: audited, or not (`ok` false).
     pub fn done(&self, ok: bool) {
-        let counter = if ok {
-            &self.0.audited
-        } else {
-            &self.0.failed
-        };
+        let counter = if ok { &self.0.audited } else { &self.0.failed };
         counter.fetch_add(1, Ordering::Relaxed);
     }
 

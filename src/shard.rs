@@ -133,10 +133,16 @@ mod tests {
     fn parses_index_and_count() {
         assert_eq!(Shard::parse("0/1"), Ok(Shard { index: 0, count: 1 }));
         assert_eq!(Shard::parse(" 3/4 "), Ok(Shard { index: 3, count: 4 }));
-        for bad in ["4/4", "1/0", "0/0", "-1/3", "a/3", "3", "1/2/3", "", "0/10001"] {
+        for bad in [
+            "4/4", "1/0", "0/0", "-1/3", "a/3", "3", "1/2/3", "", "0/10001",
+        ] {
             assert!(Shard::parse(bad).is_err(), "{bad} accepted");
         }
-        assert!(Shard::parse("4/4").unwrap_err().contains("below the count 4"));
+        assert!(
+            Shard::parse("4/4")
+                .unwrap_err()
+                .contains("below the count 4")
+        );
     }
 
     #[test]
@@ -164,14 +170,20 @@ mod tests {
                 sizes[owners[0] as usize] += 1;
             }
             // Roughly even: no shard empty or holding most of the fleet.
-            assert!(sizes.iter().all(|&s| s > 500 / count as usize / 2), "{sizes:?}");
+            assert!(
+                sizes.iter().all(|&s| s > 500 / count as usize / 2),
+                "{sizes:?}"
+            );
         }
     }
 
     #[test]
     fn the_filter_counts_each_id_once() {
         let filter = Filter::new(Shard { index: 0, count: 2 });
-        let kept = ["a", "b", "c", "a"].iter().filter(|id| filter.keep(id)).count();
+        let kept = ["a", "b", "c", "a"]
+            .iter()
+            .filter(|id| filter.keep(id))
+            .count();
         assert_eq!(filter.fleet_size(), 3);
         assert!(kept <= 4);
         assert_eq!(filter.info().hash, HASH);

@@ -91,10 +91,8 @@ fn sharded_equals_unsharded(fleet: &[String], env: &[(&str, &str)]) {
             let out = shard_dir.join(format!("shard-{index}.json"));
             let shard = format!("{index}/{count}");
             let out_text = out.display().to_string();
-            let run = cli::sqlready_with_env(
-                &args(&base, &["--shard", &shard, "-o", &out_text]),
-                env,
-            );
+            let run =
+                cli::sqlready_with_env(&args(&base, &["--shard", &shard, "-o", &out_text]), env);
             assert_ne!(run.code, 2, "shard {shard}: {}", run.stderr);
             assert!(run.stdout.is_empty(), "-o FILE: nothing on stdout");
             let report: Value =
@@ -110,7 +108,11 @@ fn sharded_equals_unsharded(fleet: &[String], env: &[(&str, &str)]) {
             );
             sizes.push(report["targets"].as_array().unwrap().len());
         }
-        assert_eq!(sizes.iter().sum::<usize>(), expected.len(), "N={count}: {sizes:?}");
+        assert_eq!(
+            sizes.iter().sum::<usize>(),
+            expected.len(),
+            "N={count}: {sizes:?}"
+        );
         let merged = cli::sqlready_with_env(
             &[
                 "merge",
@@ -122,7 +124,12 @@ fn sharded_equals_unsharded(fleet: &[String], env: &[(&str, &str)]) {
             ],
             env,
         );
-        assert_eq!(merged.code, whole_code(&whole), "N={count}: {}", merged.stderr);
+        assert_eq!(
+            merged.code,
+            whole_code(&whole),
+            "N={count}: {}",
+            merged.stderr
+        );
         let merged = merged.json();
         assert_eq!(verdicts(&merged), expected, "N={count}");
         assert_eq!(summary(&merged), summary(&whole), "N={count}");
@@ -212,7 +219,11 @@ fn a_missing_duplicate_or_foreign_shard_is_refused_by_name() {
     let shards = write_shards(dir.path(), 3, &[]);
     let run = merge(&shards[..2], &[]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("shard(s) 2 of 3 missing"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("shard(s) 2 of 3 missing"),
+        "{}",
+        run.stderr
+    );
     let run = merge(&[&shards[..], &shards[1..2]].concat(), &[]);
     assert_eq!(run.code, 2);
     assert!(
@@ -225,7 +236,11 @@ fn a_missing_duplicate_or_foreign_shard_is_refused_by_name() {
     let two = write_shards(other.path(), 2, &[]);
     let run = merge(&[shards[0].clone(), shards[1].clone(), two[1].clone()], &[]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("every shard must use the same N"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("every shard must use the same N"),
+        "{}",
+        run.stderr
+    );
     // An unsharded report.
     let whole = dir.path().join("whole.json");
     let mut command: Vec<String> = vec!["audit".into()];
@@ -236,13 +251,21 @@ fn a_missing_duplicate_or_foreign_shard_is_refused_by_name() {
     sqlready(&command);
     let run = merge(&[whole], &[]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("is not a shard report"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is not a shard report"),
+        "{}",
+        run.stderr
+    );
     // Not a report at all.
     let junk = dir.path().join("junk.json");
     std::fs::write(&junk, "{\"hello\": 1}").unwrap();
     let run = merge(&[junk], &[]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("is not a sqlready JSON report"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is not a sqlready JSON report"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -270,7 +293,14 @@ fn the_shard_flag_and_key_are_validated() {
     // A valid key applies, and the flag overrides it.
     std::fs::write(&config, "[audit]\nshard = \"1/2\"\n").unwrap();
     let config = config.display().to_string();
-    let run = sqlready(&["audit", &fixture("aws"), "--config", &config, "--format", "json"]);
+    let run = sqlready(&[
+        "audit",
+        &fixture("aws"),
+        "--config",
+        &config,
+        "--format",
+        "json",
+    ]);
     assert_eq!(run.json()["shard"]["index"], 1, "{}", run.stderr);
     let run = sqlready(&[
         "audit",
@@ -297,12 +327,24 @@ fn merge_renders_every_format_and_says_it_merged() {
         ("junit", "<testsuites"),
     ] {
         let run = merge(&shards, &["--format", format, "--fail-on", "never"]);
-        assert_eq!(run.code, 3, "{format}: the fleet holds a failed target: {}", run.stderr);
+        assert_eq!(
+            run.code, 3,
+            "{format}: the fleet holds a failed target: {}",
+            run.stderr
+        );
         assert!(run.stdout.contains(needle), "{format}:\n{}", run.stdout);
     }
     // A shard's own table says which slice it is.
     let aws = fixture("aws");
-    let json = sqlready(&["audit", &aws, "--no-config", "--format", "json", "--shard", "0/1"]);
+    let json = sqlready(&[
+        "audit",
+        &aws,
+        "--no-config",
+        "--format",
+        "json",
+        "--shard",
+        "0/1",
+    ]);
     let fleet = json.json()["targets"].as_array().unwrap().len();
     let table = sqlready(&["audit", &aws, "--no-config", "--shard", "0/1"]);
     assert!(
@@ -370,24 +412,44 @@ fn the_merged_evidence_bundle_verifies_and_keeps_the_shard_signatures() {
     for bundle in &bundles {
         command.extend(["--evidence-in", bundle]);
     }
-    command.extend(["--evidence", &out, "--sign-key", &private, "--public-key", &public]);
+    command.extend([
+        "--evidence",
+        &out,
+        "--sign-key",
+        &private,
+        "--public-key",
+        &public,
+    ]);
     let run = sqlready(&command);
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert_eq!(run.json()["merged"]["count"], 3);
     let verify = sqlready(&["evidence", "verify", &out, "--public-key", &public]);
     assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
-    assert!(verify.stdout.contains("signature: valid"), "{}", verify.stdout);
+    assert!(
+        verify.stdout.contains("signature: valid"),
+        "{}",
+        verify.stdout
+    );
     // Each shard's bundle inside is itself a bundle, with its own signature.
     for index in 0..3 {
         let inner = format!("{out}/shards/{index:02}");
         let verify = sqlready(&["evidence", "verify", &inner, "--public-key", &public]);
-        assert_eq!(verify.code, 0, "{inner}: {}{}", verify.stdout, verify.stderr);
+        assert_eq!(
+            verify.code, 0,
+            "{inner}: {}{}",
+            verify.stdout, verify.stderr
+        );
     }
     let run_json: Value =
         serde_json::from_slice(&std::fs::read(format!("{out}/run.json")).unwrap()).unwrap();
     let shards = run_json["provenance"]["shards"].as_array().unwrap();
     assert_eq!(shards.len(), 3);
-    assert!(shards[0]["signature"].as_str().unwrap().starts_with("valid"));
+    assert!(
+        shards[0]["signature"]
+            .as_str()
+            .unwrap()
+            .starts_with("valid")
+    );
     // The merged report.json is the report merge printed.
     let report: Value =
         serde_json::from_slice(&std::fs::read(format!("{out}/report.json")).unwrap()).unwrap();
@@ -396,7 +458,11 @@ fn the_merged_evidence_bundle_verifies_and_keeps_the_shard_signatures() {
     std::fs::write(format!("{out}/shards/01/report.json"), "{}").unwrap();
     let verify = sqlready(&["evidence", "verify", &out]);
     assert_eq!(verify.code, 1, "{}", verify.stdout);
-    assert!(verify.stdout.contains("changed: shards/01/report.json"), "{}", verify.stdout);
+    assert!(
+        verify.stdout.contains("changed: shards/01/report.json"),
+        "{}",
+        verify.stdout
+    );
     // A tampered shard bundle is never merged; a missing one is named.
     std::fs::write(format!("{}/report.json", bundles[2]), "{}").unwrap();
     let again = dir.path().join("again").display().to_string();
@@ -418,7 +484,11 @@ fn the_merged_evidence_bundle_verifies_and_keeps_the_shard_signatures() {
         &again,
     ]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("shard(s) 2 of 3 missing"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("shard(s) 2 of 3 missing"),
+        "{}",
+        run.stderr
+    );
     assert!(!Path::new(&again).exists());
 }
 
@@ -426,7 +496,18 @@ fn the_merged_evidence_bundle_verifies_and_keeps_the_shard_signatures() {
 fn progress_goes_to_stderr_as_plain_lines_off_a_terminal() {
     let mut command: Vec<String> = vec!["audit".into()];
     command.extend(local_fleet());
-    command.extend(["--no-config", "--format", "json", "--progress", "lines", "-o", "-"].map(String::from));
+    command.extend(
+        [
+            "--no-config",
+            "--format",
+            "json",
+            "--progress",
+            "lines",
+            "-o",
+            "-",
+        ]
+        .map(String::from),
+    );
     let command: Vec<&str> = command.iter().map(String::as_str).collect();
     let run = sqlready(&command);
     // stdout is the report alone.

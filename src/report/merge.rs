@@ -48,7 +48,9 @@ pub struct Input {
 /// Why shard reports cannot be merged: every one a usage error (exit 2).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MergeError {
-    #[error("no shard reports given: name the JSON reports of `sqlready audit --shard I/N --format json`")]
+    #[error(
+        "no shard reports given: name the JSON reports of `sqlready audit --shard I/N --format json`"
+    )]
     Empty,
     #[error(
         "{file} is not a shard report (no \"shard\" field): write each shard with `sqlready audit --shard I/N --format json`"
@@ -135,8 +137,7 @@ pub fn merge(mut inputs: Vec<Input>) -> Result<Outcome, MergeError> {
     let mut warnings = Vec::new();
     let sizes: Vec<usize> = infos.iter().map(|i| i.fleet_size).collect();
     if sizes.iter().any(|s| *s != sizes[0]) {
-        let mut listed: Vec<(u32, usize)> =
-            infos.iter().map(|i| (i.index, i.fleet_size)).collect();
+        let mut listed: Vec<(u32, usize)> = infos.iter().map(|i| (i.index, i.fleet_size)).collect();
         listed.sort_unstable();
         let listed: Vec<String> = listed
             .iter()
@@ -312,9 +313,10 @@ fn merge_waivers(registers: Vec<Vec<WaiverState>>) -> Vec<WaiverState> {
     };
     let mut merged: Vec<WaiverState> = Vec::new();
     for waiver in registers.into_iter().flatten() {
-        match merged.iter_mut().find(|w| {
-            w.check == waiver.check && w.target == waiver.target && w.line == waiver.line
-        }) {
+        match merged
+            .iter_mut()
+            .find(|w| w.check == waiver.check && w.target == waiver.target && w.line == waiver.line)
+        {
             Some(kept) => {
                 kept.findings += waiver.findings;
                 if rank(waiver.state) > rank(kept.state) {
@@ -390,7 +392,9 @@ mod tests {
     }
 
     fn fleet() -> Vec<String> {
-        (0..40).map(|n| format!("rds://eu-west-1/db/db{n}")).collect()
+        (0..40)
+            .map(|n| format!("rds://eu-west-1/db/db{n}"))
+            .collect()
     }
 
     #[test]
@@ -400,7 +404,12 @@ mod tests {
         let outcome = merge(inputs).unwrap();
         let mut expected = ids.clone();
         expected.sort();
-        let got: Vec<&str> = outcome.report.targets.iter().map(|t| t.id.as_str()).collect();
+        let got: Vec<&str> = outcome
+            .report
+            .targets
+            .iter()
+            .map(|t| t.id.as_str())
+            .collect();
         assert_eq!(got, expected);
         assert_eq!(outcome.report.summary.targets, 40);
         assert_eq!(outcome.report.summary.score, Some(50));
@@ -426,7 +435,10 @@ mod tests {
         let mut twice = shard(1, 3, &ids);
         twice.source = "again.json".into();
         let err = merge(vec![shard(0, 3, &ids), shard(1, 3, &ids), twice]).unwrap_err();
-        assert!(err.to_string().contains("shard 1/3 is given twice: shard-1.json and again.json"));
+        assert!(
+            err.to_string()
+                .contains("shard 1/3 is given twice: shard-1.json and again.json")
+        );
     }
 
     #[test]
@@ -436,7 +448,10 @@ mod tests {
         let one = shard(1, 2, &ids);
         zero.report.targets.push(one.report.targets[0].clone());
         let err = merge(vec![zero, one]).unwrap_err();
-        assert!(matches!(err, MergeError::WrongShard { .. } | MergeError::TargetTwice { .. }));
+        assert!(matches!(
+            err,
+            MergeError::WrongShard { .. } | MergeError::TargetTwice { .. }
+        ));
         let mut other = shard(1, 2, &ids);
         other.report.shard.as_mut().unwrap().count = 3;
         assert!(matches!(

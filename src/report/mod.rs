@@ -185,7 +185,10 @@ impl<'de> Deserialize<'de> for Items {
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a map of checklist item to status")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Items, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Items, A::Error> {
                 let mut items = Vec::with_capacity(Item::ALL.len());
                 while let Some(entry) = map.next_entry::<Item, Status>()? {
                     items.push(entry);

@@ -19,8 +19,8 @@
 //! same guarded reads as verification, never through a link.
 
 use super::{
-    EvidenceError, InBundle, MANIFEST, Manifest, SIGNATURE, SignatureCheck,
-    read_in_bundle, sha256_hex, soc2, verify,
+    EvidenceError, InBundle, MANIFEST, Manifest, SIGNATURE, SignatureCheck, read_in_bundle,
+    sha256_hex, soc2, verify,
 };
 use crate::checks::Catalog;
 use crate::report::Report;
