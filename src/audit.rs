@@ -34,6 +34,21 @@ impl Plan {
         }
     }
 
+    /// Whether the report's id is known before collecting: a database alone
+    /// (a cloud target may discover many, or be audited as its cluster).
+    fn known_id(&self) -> bool {
+        self.cloud.is_none()
+            && self.database.as_ref().is_some_and(|spec| {
+                matches!(
+                    spec,
+                    TargetSpec::Database {
+                        kind: crate::target::Kind::Postgres | crate::target::Kind::Mysql,
+                        ..
+                    }
+                )
+            })
+    }
+
     /// The id the report uses: the cloud target's when there is one.
     pub fn id(&self) -> &str {
         self.cloud
@@ -51,6 +66,14 @@ pub async fn collect_plans(
     options: &CollectOptions,
     concurrency: usize,
 ) -> Vec<Collected> {
+    // A database named outright is never connected to by another shard's runner.
+    let plans: Vec<&Plan> = plans
+        .iter()
+        .filter(|plan| match &options.shard {
+            Some(filter) if plan.known_id() => filter.keep(plan.id()),
+            _ => true,
+        })
+        .collect();
     let mut collected = stream::iter(plans)
         .map(|plan| async move {
             tracing::info!(target = plan.id(), "auditing");
@@ -71,18 +94,52 @@ pub async fn collect_plans(
     collected
 }
 
+/// The id a collected target, or a failed one, is reported under.
+pub fn outcome_id(outcome: &Collected) -> &str {
+    match outcome {
+        Ok(target) => &target.id,
+        Err(failure) => &failure.id,
+    }
+}
+
+/// Keeps this shard's slice of what a plan found (failed discoveries by their id).
+fn keep_shard(outcomes: &mut Vec<Collected>, options: &CollectOptions) {
+    if let Some(filter) = &options.shard {
+        outcomes.retain(|outcome| filter.keep(outcome_id(outcome)));
+    }
+}
+
 async fn collect_plan(plan: &Plan, options: &CollectOptions) -> Vec<Collected> {
+    let progress = &options.progress;
     if let (Some(connect), Some(cloud), None) = (&plan.connect, &plan.cloud, &plan.database) {
         // Discovery first (one listing), then every instance's session; the
         // run-wide semaphore in `connect` bounds the sessions open at once.
-        let discovered = sources::collect(cloud, options).await;
+        let mut discovered = sources::collect(cloud, options).await;
+        // No session to another shard's instances.
+        keep_shard(&mut discovered, options);
+        progress.discovered(discovered.len());
         let width = options.api_concurrency.max(1);
         return stream::iter(discovered)
-            .map(|outcome| crate::connect::pair(outcome, connect, options))
+            .map(|outcome| async move {
+                let paired = crate::connect::pair(outcome, connect, options).await;
+                progress.done(paired.is_ok());
+                paired
+            })
             .buffered(width)
             .collect()
             .await;
     }
+    let mut outcomes = collect_unpaired(plan, options).await;
+    keep_shard(&mut outcomes, options);
+    progress.discovered(outcomes.len());
+    for outcome in &outcomes {
+        progress.done(outcome.is_ok());
+    }
+    outcomes
+}
+
+/// A plan without `--connect` pairing: a database, a cloud target, or both merged.
+async fn collect_unpaired(plan: &Plan, options: &CollectOptions) -> Vec<Collected> {
     let database = async {
         let spec = plan.database.as_ref()?;
         Some(match with_password(spec, plan.password_env.as_deref()) {

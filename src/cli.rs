@@ -33,6 +33,8 @@ pub enum Command {
     // Boxed: the audit's many flags would make every `Command` that large.
     /// Audit targets and print the checklist.
     Audit(Box<AuditArgs>),
+    /// Join the JSON reports of `audit --shard I/N` runs into one fleet report.
+    Merge(Box<MergeArgs>),
     /// Write a commented sqlready.toml template (never overwrites).
     Init {
         /// Where to write it.
@@ -213,9 +215,93 @@ pub struct AuditArgs {
     #[arg(long, value_name = "HOST:PORT:ADDR", value_parser = crate::target::Resolve::parse)]
     pub resolve: Vec<crate::target::Resolve>,
 
+    /// Progress on stderr while targets are collected: a bar on a terminal, else a line
+    /// every 30 seconds (auto); lines only, with one at the end (lines); or none.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = crate::progress::Mode::Auto)]
+    pub progress: crate::progress::Mode,
+
+    /// Audit only shard I of N (0-based): the discovered targets whose id hashes to I
+    /// (SHA-256, docs/sharding.md). N runners with 0/N … N-1/N cover the fleet once;
+    /// `sqlready merge` joins their reports.
+    #[arg(long, value_name = "I/N", value_parser = crate::shard::Shard::parse)]
+    pub shard: Option<crate::shard::Shard>,
+
     /// With --format table: after the one-line-per-database overview, show every
     /// item (all), the items that are not pass with their fixes (failing), or
     /// nothing more (none).
+    #[arg(long, value_enum, value_name = "WHICH", default_value_t = crate::report::render::table::Details::Failing)]
+    pub details: crate::report::render::table::Details,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Every shard 0..N-1 must be given exactly once, all of the same N and sqlready release, and
+no target may appear twice; the merged report lists the targets in id order and records
+its shards under \"merged\". Each shard's own --baseline drift is dropped: give the merge
+--baseline (the previous merged report) for the fleet's drift. docs/sharding.md.
+
+Exit codes (as audit):
+  0  nothing at or above --fail-on failed
+  1  a non-waived finding at or above --fail-on failed, or (--fail-on-regression) regressed,
+     or (--fail-on-unknown) a non-waived item is unknown or error
+  2  a shard is missing, given twice or overlaps another, a report or bundle cannot be read
+     or does not verify, or a bad flag
+  3  some target could not be audited by its shard (takes precedence over 1)")]
+pub struct MergeArgs {
+    /// Shard reports (`audit --shard I/N --format json -o FILE`), or directories whose
+    /// *.json files are shard reports. Default with --evidence-in: the bundles' reports.
+    #[arg(value_name = "REPORT", required_unless_present = "evidence_in")]
+    pub reports: Vec<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Write the merged report to FILE (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Exit 1 when a non-waived check of at least this severity fails [default: low].
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value = "low")]
+    pub fail_on: FailOn,
+
+    /// Exit 1 when any item of any target is `unknown` or `error` and no waiver covers it.
+    #[arg(long)]
+    pub fail_on_unknown: bool,
+
+    /// Compare the merged report with a previous (merged) JSON report.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Exit 1 when a finding no waiver covers regressed since --baseline.
+    #[arg(long, requires = "baseline")]
+    pub fail_on_regression: bool,
+
+    /// A shard's evidence bundle (repeatable, one per shard): each must verify and hold
+    /// one of the shard reports; they are joined into the bundle --evidence writes.
+    #[arg(long, value_name = "DIR")]
+    pub evidence_in: Vec<PathBuf>,
+
+    /// Write the fleet's evidence bundle to the new directory DIR: the merged report, and
+    /// every shard bundle byte for byte (its manifest and signature kept) under
+    /// shards/NN/, all listed in one manifest. '{time}' is replaced by the merge time.
+    #[arg(long, value_name = "DIR", requires = "evidence_in")]
+    pub evidence: Option<PathBuf>,
+
+    /// Sign the merged bundle's manifest with this Ed25519 private key (PKCS#8 PEM).
+    #[arg(long, value_name = "FILE", requires = "evidence")]
+    pub sign_key: Option<PathBuf>,
+
+    /// Check the shard bundles' signatures with this Ed25519 public key (PEM): a bundle
+    /// whose signature is missing or does not verify is refused.
+    #[arg(long, value_name = "FILE", requires = "evidence_in")]
+    pub public_key: Option<PathBuf>,
+
+    /// Also load checks from DIR (the shards' --checks-dir), for SARIF rules and HTML docs.
+    #[arg(long, value_name = "DIR")]
+    pub checks_dir: Option<PathBuf>,
+
+    /// With --format table: which items to show after the overview (as audit).
     #[arg(long, value_enum, value_name = "WHICH", default_value_t = crate::report::render::table::Details::Failing)]
     pub details: crate::report::render::table::Details,
 }

@@ -62,6 +62,8 @@ pub struct AuditSettings {
     pub statement_timeout: Option<u64>,
     /// `resolve = ["HOST:PORT:ADDR", …]`: added to the `--resolve` rules.
     pub resolve: Vec<crate::target::Resolve>,
+    /// `shard = "I/N"`: audit one slice of the fleet (`--shard` overrides it).
+    pub shard: Option<crate::shard::Shard>,
 }
 
 /// One `[[targets]]` entry: a database, a cloud instance, or both for the same server.
@@ -148,6 +150,7 @@ struct RawAudit {
     statement_timeout: Option<Spanned<i64>>,
     #[serde(default)]
     resolve: Vec<Spanned<String>>,
+    shard: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -588,6 +591,14 @@ fn audit_settings(
                 rule.span().start,
                 message.replacen("--resolve", "resolve", 1),
             ),
+        }
+    }
+    if let Some(shard) = &raw.shard {
+        match crate::shard::Shard::parse(shard.get_ref()) {
+            Ok(parsed) => settings.shard = Some(parsed),
+            Err(message) => {
+                problems.at(shard.span().start, message.replacen("--shard", "shard", 1))
+            }
         }
     }
     settings
@@ -1173,6 +1184,7 @@ fail_on = "low"
 # concurrency = 8          # targets audited at once
 # connect_timeout = 10     # seconds
 # statement_timeout = 10   # seconds
+# shard = "0/4"            # audit one slice of the fleet; `sqlready merge` joins them (docs/sharding.md)
 
 # One [[targets]] entry per server. Without TARGET arguments, `sqlready audit`
 # audits these.

@@ -9,6 +9,8 @@ pub mod connect;
 pub mod eol;
 pub mod facts;
 pub mod output;
+pub mod progress;
 pub mod report;
+pub mod shard;
 pub mod sources;
 pub mod target;

@@ -5,7 +5,9 @@ use clap::Parser;
 use comfy_table::{Table, presets};
 use sqlready::audit::Plan;
 use sqlready::checks::{Catalog, docs, lint, load};
-use sqlready::cli::{AuditArgs, ChecksCommand, Cli, Command, EvidenceCommand, FailOn, ListArgs};
+use sqlready::cli::{
+    AuditArgs, ChecksCommand, Cli, Command, EvidenceCommand, FailOn, ListArgs, MergeArgs,
+};
 use sqlready::config::{self, Config};
 use sqlready::facts::schema;
 use sqlready::facts::snapshot::Snapshot;
@@ -64,6 +66,7 @@ fn color_on_stderr() -> bool {
 fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Audit(args) => run_audit(*args),
+        Command::Merge(args) => run_merge(*args),
         Command::Init { path } => run_init(&path),
         Command::Evidence(command) => run_evidence(command),
         Command::Checks(command) => run_checks(command),
@@ -123,10 +126,18 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
         .as_deref()
         .map(evidence::read_signing_key)
         .transpose()?;
-    let baseline = match &args.baseline {
+    let shard = args
+        .shard
+        .or(settings.shard)
+        .map(sqlready::shard::Filter::new);
+    let mut baseline = match &args.baseline {
         Some(path) => Some((path, Baseline::load(path)?)),
         None => None,
     };
+    // A shard compares its own slice: the baseline's other targets are not "removed".
+    if let (Some(filter), Some((_, Some(previous)))) = (&shard, &mut baseline) {
+        previous.targets.retain(|t| filter.shard.owns(&t.id));
+    }
     let mut audited: Vec<String> = Vec::new();
     // The SHA-256 of a --facts file: the evidence bundle's provenance.
     let mut facts_sha256 = None;
@@ -134,7 +145,11 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
         Some(path) => {
             let (snapshot, sha256) = Snapshot::load_hashed(path)?;
             facts_sha256 = Some(sha256);
-            snapshot.into_collected()
+            let mut collected = snapshot.into_collected();
+            if let Some(filter) = &shard {
+                collected.retain(|outcome| filter.keep(audit::outcome_id(outcome)));
+            }
+            collected
         }
         None => {
             let mut plans = plans(&args.targets, config.as_ref())?;
@@ -154,17 +169,24 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
                 ),
                 queries: audit::custom_queries(&catalog),
                 api_concurrency: usize::from(concurrency),
+                shard: shard.clone(),
                 ..CollectOptions::default()
             };
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
                 .context("cannot start the async runtime")?;
+            let display = sqlready::progress::Display::start(
+                &options.progress,
+                args.progress,
+                std::io::stderr().is_terminal(),
+            );
             let collected = runtime.block_on(audit::collect_plans(
                 &plans,
                 &options,
                 usize::from(concurrency),
             ));
+            display.finish();
             if let Some(summary) = connect_run.as_ref().and_then(|run| run.summary()) {
                 eprintln!("{summary}");
             }
@@ -181,15 +203,24 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
             .with_context(|| format!("cannot write facts file {}", path.display()))?;
     }
     let mut report = audit::judge(&catalog, &collected, &thresholds, started_at);
+    report.shard = shard.as_ref().map(sqlready::shard::Filter::info);
+    if let Some(filter) = &shard {
+        eprintln!(
+            "shard {}: {} of the {} target(s) discovered",
+            filter.shard,
+            report.targets.len(),
+            filter.fleet_size()
+        );
+    }
     if let Some(config) = &config
         && !config.waivers.is_empty()
     {
         waivers::apply(&mut report, &config.waivers, started_at.date_naive());
-        for waiver in report
-            .waivers
-            .iter()
-            .filter(|w| w.state != WaiverStatus::Active)
-        {
+        // A shard sees only its slice: a waiver covering nothing here may cover
+        // a target of another shard (`sqlready merge` tells stale fleet-wide).
+        for waiver in report.waivers.iter().filter(|w| {
+            w.state == WaiverStatus::Expired || (w.state == WaiverStatus::Stale && shard.is_none())
+        }) {
             eprintln!(
                 "warning: waiver for {} on {} ({}:{}) is {}: {}",
                 waiver.check,
@@ -219,19 +250,15 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
         None => {}
     }
     let json = render::json::render(&report);
-    let text = match args.format {
-        Format::Json => json.clone(),
-        Format::Table => {
-            render::table::render_with(&report, color_on_stdout(&args.output), args.details)
-        }
-        Format::Sarif => {
-            render::sarif::render(&report, &catalog, sarif_locations(config.as_ref()).as_ref())
-        }
-        Format::Junit => render::junit::render(&report),
-        Format::Markdown => render::markdown::render(&report),
-        // Rendered after the bundle (below), whose manifest hash it shows.
-        Format::Html => String::new(),
-    };
+    let text = render_text(
+        &report,
+        &json,
+        args.format,
+        &catalog,
+        sarif_locations(config.as_ref()).as_ref(),
+        color_on_stdout(&args.output),
+        args.details,
+    );
     let facts_file = args
         .facts
         .as_ref()
@@ -290,17 +317,272 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
             emit(&html(bundle), args.output.as_deref())?;
         }
     }
-    Ok(if report.has_errors() {
+    Ok(exit_code(
+        &report,
+        fail_on,
+        args.fail_on_regression,
+        args.fail_on_unknown,
+    ))
+}
+
+/// The exit code of a report, as the contract fixes it (audit and merge alike).
+fn exit_code(
+    report: &sqlready::report::Report,
+    fail_on: FailOn,
+    fail_on_regression: bool,
+    fail_on_unknown: bool,
+) -> u8 {
+    if report.has_errors() {
         TARGET_FAILED
     } else if fail_on
         .severity()
         .is_some_and(|severity| report.fails_at(severity))
-        || (args.fail_on_regression && report.has_regressions())
-        || (args.fail_on_unknown && report.has_unjudged())
+        || (fail_on_regression && report.has_regressions())
+        || (fail_on_unknown && report.has_unjudged())
     {
         FINDINGS
     } else {
         0
+    }
+}
+
+/// Every format but HTML (whose page needs the run's context), as text.
+fn render_text(
+    report: &sqlready::report::Report,
+    json: &str,
+    format: Format,
+    catalog: &Catalog,
+    locations: Option<&render::sarif::ConfigLocations>,
+    color: bool,
+    details: render::table::Details,
+) -> String {
+    match format {
+        Format::Json => json.to_string(),
+        Format::Table => render::table::render_with(report, color, details),
+        Format::Sarif => render::sarif::render(report, catalog, locations),
+        Format::Junit => render::junit::render(report),
+        Format::Markdown => render::markdown::render(report),
+        // Rendered by the caller, after the bundle whose manifest hash it shows.
+        Format::Html => String::new(),
+    }
+}
+
+/// `sqlready merge`: shard reports (and bundles) in, one fleet report (and bundle) out.
+fn run_merge(args: MergeArgs) -> Result<u8> {
+    use sqlready::report::evidence::merge as bundles;
+    use sqlready::report::merge;
+    let merged_at = chrono::Utc::now();
+    let catalog = Catalog::load(args.checks_dir.as_deref())?;
+    let evidence_dir = args
+        .evidence
+        .as_deref()
+        .map(|dir| evidence::expand_dir(dir, merged_at));
+    if let Some(dir) = &evidence_dir {
+        evidence::check_destination(dir)?;
+    }
+    let sign_key = args
+        .sign_key
+        .as_deref()
+        .map(evidence::read_signing_key)
+        .transpose()?;
+    let public_key = args
+        .public_key
+        .as_deref()
+        .map(evidence::read_verifying_key)
+        .transpose()?;
+    let baseline = match &args.baseline {
+        Some(path) => Some((path, Baseline::load(path)?)),
+        None => None,
+    };
+    let shard_bundles = args
+        .evidence_in
+        .iter()
+        .map(|dir| bundles::open(dir, public_key.as_ref()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut inputs = Vec::new();
+    for arg in &args.reports {
+        inputs.extend(read_input(arg)?);
+    }
+    if args.reports.is_empty() {
+        for bundle in &shard_bundles {
+            let source = bundle.dir.join("report.json").display().to_string();
+            inputs.push(parse_report(source, bundle.report_json())?);
+        }
+    }
+    // Which shard each report is, by the SHA-256 of its bytes (for the bundles).
+    let shard_of: Vec<(String, u32)> = inputs
+        .iter()
+        .filter_map(|i| Some((i.sha256.clone(), i.report.shard.as_ref()?.index)))
+        .collect();
+    let outcome = merge::merge(inputs)?;
+    for warning in &outcome.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let mut report = outcome.report;
+    // Each bundle must hold one of the merged reports, and each shard have one bundle.
+    let mut bundle_of: std::collections::BTreeMap<u32, &bundles::ShardBundle> =
+        std::collections::BTreeMap::new();
+    for bundle in &shard_bundles {
+        let sha256 = evidence::sha256_hex(bundle.report_json());
+        let Some((_, index)) = shard_of.iter().find(|(s, _)| *s == sha256) else {
+            bail!(
+                "the evidence bundle {} holds a report.json that is none of the shard reports given: pass the reports its shards wrote, or only the bundles",
+                bundle.dir.display()
+            );
+        };
+        let index = *index;
+        if let Some(earlier) = bundle_of.insert(index, bundle) {
+            bail!(
+                "the evidence bundles {} and {} are both of shard {index}",
+                earlier.dir.display(),
+                bundle.dir.display()
+            );
+        }
+    }
+    if evidence_dir.is_some()
+        && let Some(count) = report.merged.as_ref().map(|m| m.count)
+    {
+        let missing: Vec<String> = (0..count)
+            .filter(|i| !bundle_of.contains_key(i))
+            .map(|i| i.to_string())
+            .collect();
+        if !missing.is_empty() {
+            bail!(
+                "no evidence bundle for shard(s) {} of {count}: name each shard's bundle with --evidence-in",
+                missing.join(", ")
+            );
+        }
+    }
+    match &baseline {
+        Some((path, Some(previous))) => {
+            drift::apply(&mut report, previous, &path.display().to_string())
+        }
+        Some((path, None)) => {
+            eprintln!(
+                "warning: baseline {} does not exist: a first run, nothing compared",
+                path.display()
+            );
+            drift::missing(&mut report, &path.display().to_string());
+        }
+        None => {}
+    }
+    let json = render::json::render(&report);
+    let text = render_text(
+        &report,
+        &json,
+        args.format,
+        &catalog,
+        None,
+        color_on_stdout(&args.output),
+        args.details,
+    );
+    let shards_line = report.merged.as_ref().map_or_else(String::new, |m| {
+        let sources: Vec<&str> = m.shards.iter().map(|s| s.source.as_str()).collect();
+        format!(
+            "merged from {} shard report(s): {}",
+            m.shards.len(),
+            sources.join(", ")
+        )
+    });
+    let html = |bundle: render::html::Bundle| {
+        let mut context = render::html::Context::new(
+            &catalog,
+            &[],
+            &sqlready::checks::thresholds::ThresholdSet::default(),
+            None,
+        );
+        context.provenance = shards_line.clone();
+        context.os_user = evidence::os_user();
+        context.bundle = bundle;
+        render::html::render(&report, &context)
+    };
+    if args.format != Format::Html {
+        emit(&text, args.output.as_deref())?;
+    } else if evidence_dir.is_none() {
+        emit(&html(render::html::Bundle::None), args.output.as_deref())?;
+    }
+    if let Some(dir) = &evidence_dir {
+        let input = bundles::MergedInput {
+            report: &report,
+            report_json: &json,
+            catalog: &catalog,
+            shards: bundle_of.iter().map(|(i, b)| (*i, *b)).collect(),
+            invocation: serde_json::json!({
+                "reports": report.merged.as_ref().map(|m| m.shards.iter().map(|s| s.source.clone()).collect::<Vec<_>>()),
+                "evidence_in": args.evidence_in.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+                "format": format!("{:?}", args.format).to_lowercase(),
+                "fail_on": format!("{:?}", args.fail_on).to_lowercase(),
+                "baseline": args.baseline.as_ref().map(|p| p.display().to_string()),
+                "signed": sign_key.is_some(),
+                "shard_signatures_checked": public_key.is_some(),
+            }),
+        };
+        let files = bundles::write(
+            dir,
+            &input,
+            |signed| html(render::html::Bundle::Inside { signed }),
+            sign_key.as_ref(),
+        )?;
+        eprintln!("evidence bundle: {} ({files} files)", dir.display());
+        if args.format == Format::Html {
+            let manifest = std::fs::read(dir.join(evidence::MANIFEST)).with_context(|| {
+                format!("cannot read {}", dir.join(evidence::MANIFEST).display())
+            })?;
+            let bundle = render::html::Bundle::Written {
+                dir: dir.display().to_string(),
+                manifest_sha256: evidence::sha256_hex(&manifest),
+                signed: sign_key.is_some(),
+            };
+            emit(&html(bundle), args.output.as_deref())?;
+        }
+    }
+    Ok(exit_code(
+        &report,
+        args.fail_on,
+        args.fail_on_regression,
+        args.fail_on_unknown,
+    ))
+}
+
+/// Reads one REPORT argument of `merge`: a JSON report file, or a directory
+/// whose `*.json` files (not recursive, in name order) are reports. The one
+/// place merge reads its inputs, so object-store paths can be routed here.
+fn read_input(arg: &str) -> Result<Vec<sqlready::report::merge::Input>> {
+    let path = Path::new(arg);
+    if path.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+            .with_context(|| format!("cannot read directory {arg}"))?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            bail!("{arg} holds no *.json shard reports");
+        }
+        return files
+            .iter()
+            .map(|file| {
+                let bytes = std::fs::read(file)
+                    .with_context(|| format!("cannot read shard report {}", file.display()))?;
+                parse_report(file.display().to_string(), &bytes)
+            })
+            .collect();
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read shard report {arg}"))?;
+    Ok(vec![parse_report(arg.to_string(), &bytes)?])
+}
+
+/// A shard report's bytes, parsed, with their SHA-256.
+fn parse_report(source: String, bytes: &[u8]) -> Result<sqlready::report::merge::Input> {
+    let report = serde_json::from_slice(bytes).with_context(|| {
+        format!(
+            "{source} is not a sqlready JSON report (`sqlready audit --shard I/N --format json` writes one)"
+        )
+    })?;
+    Ok(sqlready::report::merge::Input {
+        sha256: evidence::sha256_hex(bytes),
+        source,
+        report,
     })
 }
 
@@ -511,8 +793,9 @@ fn color_on_stdout(output: &Option<PathBuf>) -> bool {
     output.is_none() && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
 }
 
+/// Writes the report to `path` atomically, or to stdout (no path, or `-`).
 fn emit(text: &str, path: Option<&Path>) -> Result<()> {
-    match path {
+    match path.filter(|p| *p != Path::new("-")) {
         Some(path) => output::write_atomic(path, text.as_bytes())
             .with_context(|| format!("cannot write {}", path.display())),
         None => output::print(text).context("cannot write to stdout"),

@@ -39,7 +39,7 @@ pub struct FindingDrift {
 }
 
 /// The report-level drift summary.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DriftSummary {
     /// The baseline file as given.
     pub baseline: String,
@@ -47,7 +47,7 @@ pub struct DriftSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_started_at: Option<String>,
     /// The baseline file did not exist (a first run): nothing was compared.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub missing: bool,
     pub regressed: usize,
     pub improved: usize,
@@ -55,10 +55,10 @@ pub struct DriftSummary {
     pub new: usize,
     pub unchanged: usize,
     /// Baseline findings with no counterpart in this run.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub removed: Vec<Removed>,
     /// Targets that could not be audited this time, so were not compared.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_compared: Vec<String>,
     /// The overall score then and now.
     pub score_before: Option<u32>,
@@ -66,7 +66,7 @@ pub struct DriftSummary {
 }
 
 /// A baseline finding that is gone.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Removed {
     pub target: String,
     pub check: String,

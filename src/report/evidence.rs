@@ -41,6 +41,8 @@ use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+pub mod merge;
+
 pub const MANIFEST: &str = "MANIFEST.json";
 pub const SIGNATURE: &str = "MANIFEST.json.sig";
 pub const FORMAT: &str = "sqlready-evidence/1";
@@ -366,6 +368,18 @@ pub fn write(
     input: &BundleInput<'_>,
     key: Option<&SigningKey>,
 ) -> Result<usize, EvidenceError> {
+    let mut files = files(input);
+    files.insert("report.html".to_string(), report_html(input, key.is_some()));
+    seal(dir, files, key)
+}
+
+/// Writes `files`, their manifest and its signature to a temporary directory
+/// beside `dir`, then renames it into place; returns the number of files.
+fn seal(
+    dir: &Path,
+    mut files: BTreeMap<String, Vec<u8>>,
+    key: Option<&SigningKey>,
+) -> Result<usize, EvidenceError> {
     let failed = |source| EvidenceError::Write {
         path: dir.display().to_string(),
         source,
@@ -382,8 +396,6 @@ pub fn write(
         .map_err(failed)?;
     // Removed by the signal handler too if the run is interrupted while building it.
     let _pending = crate::output::Temporary::register(temp.path());
-    let mut files = files(input);
-    files.insert("report.html".to_string(), report_html(input, key.is_some()));
     let manifest = Manifest {
         format: FORMAT.to_string(),
         tool: format!("sqlready {}", env!("CARGO_PKG_VERSION")),

@@ -3,6 +3,7 @@
 pub mod drift;
 pub mod evidence;
 pub mod fixmerge;
+pub mod merge;
 pub mod render;
 pub mod score;
 pub mod soc2;
@@ -21,7 +22,8 @@ use std::collections::BTreeMap;
 
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Serialize)]
+/// Serialized as the JSON report; read back (`sqlready merge`) from it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub schema_version: u32,
     pub tool: Tool,
@@ -32,20 +34,27 @@ pub struct Report {
     pub summary: Summary,
     pub targets: Vec<TargetReport>,
     /// Every configured waiver and what became of it (active, expired, stale).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub waivers: Vec<waivers::WaiverState>,
     /// What changed since the baseline report (`--baseline`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift: Option<drift::DriftSummary>,
+    /// `--shard I/N`: the slice of the fleet this report covers (an added
+    /// field, absent from an unsharded or merged report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::shard::ShardInfo>,
+    /// `sqlready merge`: the shard reports this one joins (an added field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<merge::Merged>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tool {
-    pub name: &'static str,
-    pub version: &'static str,
+    pub name: String,
+    pub version: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Summary {
     pub targets: usize,
     /// Mean of the target scores; null when no target could be scored.
@@ -62,7 +71,7 @@ pub struct Summary {
     pub waived: Option<usize>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TargetReport {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -86,7 +95,7 @@ pub struct TargetReport {
     pub principal: Option<String>,
     /// For a target fed by several sources: what each did (a failed source's
     /// facts are missing, and the run exits 3).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<SourceRun>,
     /// Where the target is declared (a Terraform resource's file and line).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -94,11 +103,11 @@ pub struct TargetReport {
     /// Warnings about how the target was audited (the audit's own account
     /// could write, or is a superuser: docs/security.md). An added field
     /// (DESIGN.md allows additions), absent when empty.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
     /// The provider's labels or tags on the resource (an added field, absent
     /// when empty): what the HTML report filters a fleet by.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
 }
 
@@ -107,7 +116,7 @@ pub struct TargetReport {
 /// those that are `n/a`). `unknown` and `error` items apply but were not
 /// judged, so they lower coverage and never lift the score. A report's
 /// coverage sums its targets'. Printed as `N of M items judged`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Coverage {
     pub judged: usize,
     pub applicable: usize,
@@ -158,6 +167,39 @@ impl Items {
     }
 }
 
+impl Tool {
+    /// This sqlready.
+    pub fn this() -> Tool {
+        Tool {
+            name: "sqlready".to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Items {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Items;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map of checklist item to status")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Items, A::Error> {
+                let mut items = Vec::with_capacity(Item::ALL.len());
+                while let Some(entry) = map.next_entry::<Item, Status>()? {
+                    items.push(entry);
+                }
+                Ok(Items(items))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
 impl Serialize for Items {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -169,7 +211,7 @@ impl Serialize for Items {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
     pub check: String,
     pub item: Item,
@@ -186,10 +228,10 @@ pub struct Finding {
     pub remediation: Option<String>,
     pub controls: Vec<String>,
     /// For unknown and error: the access or source that would resolve it.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resolve: Vec<String>,
     /// Facts this verdict read on which the target's sources disagreed.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disagreements: Vec<Disagreement>,
     /// The waiver that covers this finding: it keeps its status, but does not
     /// count for `--fail-on`.
@@ -233,16 +275,15 @@ pub fn build(
         .collect();
     let mut report = Report {
         schema_version: REPORT_SCHEMA_VERSION,
-        tool: Tool {
-            name: "sqlready",
-            version: env!("CARGO_PKG_VERSION"),
-        },
+        tool: Tool::this(),
         started_at,
         finished_at,
         summary: Summary::default(),
         targets,
         waivers: Vec::new(),
         drift: None,
+        shard: None,
+        merged: None,
     };
     report.summary.score = score::overall(&report.targets);
     report.recount();

@@ -65,14 +65,14 @@ pub enum WaiverStatus {
 }
 
 /// One entry of the report's waiver register.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WaiverState {
     pub check: String,
     pub target: String,
     pub reason: String,
     pub owner: String,
     pub expires: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ticket: Option<String>,
     pub state: WaiverStatus,
     /// Findings it covers (active) or would cover (expired).

@@ -45,6 +45,11 @@ pub struct CollectOptions {
     /// Attempts per cloud API call (throttling, 5xx, network errors are
     /// retried with exponential backoff; `AWS_MAX_ATTEMPTS` overrides for AWS).
     pub api_max_attempts: u32,
+    /// `--shard I/N`: the slice of the discovered fleet to audit; sources
+    /// drop other slices' instances right after listing them, before reading more.
+    pub shard: Option<crate::shard::Filter>,
+    /// Targets discovered and audited so far (the progress display reads it).
+    pub progress: crate::progress::Tally,
 }
 
 /// A read-only query a check declared; its rows become `query.rows` for that check.
@@ -63,6 +68,8 @@ impl Default for CollectOptions {
             queries: Vec::new(),
             api_concurrency: 8,
             api_max_attempts: 4,
+            shard: None,
+            progress: crate::progress::Tally::default(),
         }
     }
 }

@@ -449,7 +449,7 @@ struct Page {
     style: &'static str,
     script: &'static str,
     csp: String,
-    version: &'static str,
+    version: String,
     started_at: String,
     finished_at: String,
     score_line: String,
@@ -626,14 +626,19 @@ impl Page {
                 csp_hash(STYLE),
                 csp_hash(SCRIPT)
             ),
-            version: report.tool.version,
+            version: report.tool.version.clone(),
             started_at: report
                 .started_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             finished_at: report
                 .finished_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            score_line: format!("{} target(s), {}", s.targets, s.coverage.beside(s.score)),
+            score_line: format!(
+                "{} target(s), {}{}",
+                s.targets,
+                s.coverage.beside(s.score),
+                super::slice_note(report)
+            ),
             status_line,
             drift_line,
             provenance: shown(&context.provenance),

@@ -37,7 +37,12 @@ pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let s = &report.summary;
     let score = s.coverage.beside(s.score);
-    let _ = writeln!(out, "## sqlready: {} target(s), {score}\n", s.targets);
+    let _ = writeln!(
+        out,
+        "## sqlready: {} target(s), {score}{}\n",
+        s.targets,
+        super::slice_note(report)
+    );
     let mut line = format!(
         "**{} pass · {} warn · {} fail · {} unknown · {} error**",
         s.pass, s.warn, s.fail, s.unknown, s.error

@@ -26,3 +26,19 @@ pub enum Format {
     /// One self-contained HTML page (fleet matrix, each target's findings, the run), for people.
     Html,
 }
+
+/// What part of a fleet the report covers, for the summary line of every
+/// human format: ` · shard I/N of a fleet of F targets` for one shard's
+/// report, ` · merged from N shards` for `sqlready merge`'s, else nothing.
+pub fn slice_note(report: &super::Report) -> String {
+    if let Some(shard) = &report.shard {
+        return format!(
+            " · shard {}/{} of a fleet of {} target(s)",
+            shard.index, shard.count, shard.fleet_size
+        );
+    }
+    match &report.merged {
+        Some(merged) => format!(" · merged from {} shard(s)", merged.shards.len()),
+        None => String::new(),
+    }
+}

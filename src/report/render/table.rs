@@ -66,6 +66,10 @@ pub fn render_with(report: &Report, color: bool, details: Details) -> String {
         "{} target(s), {score}: {} pass, {} warn, {} fail, {} unknown, {} error{waived}",
         s.targets, s.pass, s.warn, s.fail, s.unknown, s.error
     );
+    let slice = super::slice_note(report);
+    if !slice.is_empty() {
+        let _ = writeln!(out, "{}", slice.trim_start_matches(" · "));
+    }
     for waiver in report
         .waivers
         .iter()

@@ -100,7 +100,7 @@ pub async fn collect(spec: &CloudSqlSpec, options: &CollectOptions) -> Vec<Colle
     let targets = async {
         match &spec.instance {
             Some(instance) => vec![api.one(&spec.project, instance).await],
-            None => api.discover(&spec.project).await,
+            None => api.discover(&spec.project, options.shard.as_ref()).await,
         }
     };
     let identity = IDENTITY.get_or_init(|| api.identity(options));
@@ -254,8 +254,13 @@ impl Api {
         }
     }
 
-    /// `cloudsql://PROJECT`: every list page, then the extras of every instance.
-    async fn discover(&self, project: &str) -> Vec<Collected> {
+    /// `cloudsql://PROJECT`: every list page, then the extras of every instance
+    /// (of this shard's slice, with `--shard`).
+    async fn discover(
+        &self,
+        project: &str,
+        shard: Option<&crate::shard::Filter>,
+    ) -> Vec<Collected> {
         let what = format!("listing the Cloud SQL instances of project {project}");
         let project_id = format!("cloudsql://{project}");
         let mut instances = Vec::new();
@@ -327,6 +332,10 @@ impl Api {
         // The listing describes the replicas too: judged from it, not read again.
         let peers = instances.clone();
         let peers = &peers;
+        // Other shards' instances: no extras read, no facts.
+        if let Some(filter) = shard {
+            instances.retain(|i| filter.keep(&facts::target_id(project, &i.name)));
+        }
         let mut collected: Vec<Collected> = stream::iter(instances)
             .map(|instance| self.audit(project, instance, peers))
             .buffered(EXTRA_CONCURRENCY)

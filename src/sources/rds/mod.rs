@@ -119,6 +119,8 @@ pub struct Session {
     /// One security-group read at a time, so concurrent targets reuse what it read.
     sg_reading: tokio::sync::Mutex<()>,
     pub calls: Arc<CallCounter>,
+    /// `--shard I/N`: other shards' instances are dropped right after the listing.
+    pub shard: Option<crate::shard::Filter>,
     /// CA list, engine versions, event subscriptions, AWS Backup: once per region (see [`regional`]).
     regional: regional::Cache,
 }
@@ -172,11 +174,9 @@ impl Session {
             .load()
             .await;
         preflight(&config).await?;
-        Ok(Session::with_config(
-            config,
-            options.api_concurrency,
-            max_attempts,
-        ))
+        let mut session = Session::with_config(config, options.api_concurrency, max_attempts);
+        session.shard = options.shard.clone();
+        Ok(session)
     }
 
     /// A session on a given configuration, without pre-flight (tests: an
@@ -199,6 +199,7 @@ impl Session {
             sg_denied: Mutex::default(),
             sg_reading: tokio::sync::Mutex::const_new(()),
             calls: Arc::default(),
+            shard: None,
             regional: regional::Cache::default(),
         }
     }
@@ -466,6 +467,18 @@ impl Session {
                 "{region}: skipped DB instances and clusters of engines sqlready does not audit: {}",
                 list.join(", ")
             );
+        }
+
+        // Another shard's targets: nothing more read for them (their ids as facts.rs writes them).
+        if let Some(filter) = &self.shard {
+            standalone.retain(|db| {
+                let id = db.db_instance_identifier().unwrap_or_default();
+                filter.keep(&format!("rds://{region}/db/{id}"))
+            });
+            audited_clusters.retain(|(cluster, _)| {
+                let id = cluster.db_cluster_identifier().unwrap_or_default();
+                filter.keep(&format!("rds://{region}/cluster/{id}"))
+            });
         }
 
         // What the targets need, each read once.
