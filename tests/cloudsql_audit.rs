@@ -161,7 +161,7 @@ fn discovery_reads_every_page_and_judges_each_instance() {
         );
         assert_eq!(
             t["items"].as_object().unwrap().len(),
-            20,
+            21,
             "every checklist item is present"
         );
         assert!(t["error"].is_null());

@@ -219,7 +219,7 @@ pub struct Finding {
     pub severity: Severity,
     /// Advice, not a defect (the check is `advisory`): its `warn` or
     /// `unknown` does not lower the item when another check judged the item.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub advisory: bool,
     pub title: String,
     pub detail: String,

@@ -78,6 +78,12 @@ pub const CRITERIA: &[Criterion] = &[
         limits: "The evaluation itself (triage, incident records) is a process sqlready cannot see.",
     },
     Criterion {
+        control: "SOC2 CC7.5",
+        criterion: "The entity identifies, develops, and implements activities to recover from identified security incidents.",
+        evidences: "A restore of the database was exercised recently (AWS Backup restore jobs, RDS restore events, or a drill recorded in sqlready.toml).",
+        limits: "Whether the restored data was checked, and how long the restore took, is not seen.",
+    },
+    Criterion {
         control: "SOC2 CC8.1",
         criterion: "The entity authorizes, designs, develops, configures, documents, tests, approves and implements changes to infrastructure, data and software.",
         evidences: "Schema changes go through a migration tool, a staging environment exists, replicas refuse writes, the instance cannot be deleted by accident.",

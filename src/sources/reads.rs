@@ -31,6 +31,7 @@ pub const RDS: &[&str] = &[
     "monitoring.alerting",
     "deletion_protection.enabled",
     "encryption.at_rest",
+    "encryption.customer_managed_key",
     "server_ca.",
     "rds.",
 ];
@@ -56,6 +57,7 @@ pub const CLOUDSQL: &[&str] = &[
     "monitoring.alerting",
     "deletion_protection.enabled",
     "encryption.at_rest",
+    "encryption.customer_managed_key",
     "server_ca.",
     "cloudsql.",
 ];
