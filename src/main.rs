@@ -236,19 +236,7 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
             );
         }
     }
-    match &baseline {
-        Some((path, Some(previous))) => {
-            drift::apply(&mut report, previous, &path.display().to_string())
-        }
-        Some((path, None)) => {
-            eprintln!(
-                "warning: baseline {} does not exist: a first run, nothing compared",
-                path.display()
-            );
-            drift::missing(&mut report, &path.display().to_string());
-        }
-        None => {}
-    }
+    apply_baseline(&mut report, &baseline);
     let json = render::json::render(&report);
     let text = render_text(
         &report,
@@ -347,6 +335,29 @@ fn exit_code(
 }
 
 /// Every format but HTML (whose page needs the run's context), as text.
+/// Compares the report with the previous run's (`--baseline`), in `audit` and `merge` alike;
+/// a missing baseline file is a first run, said once.
+fn apply_baseline<P: AsRef<std::path::Path>, B>(
+    report: &mut sqlready::report::Report,
+    baseline: &Option<(P, Option<B>)>,
+) where
+    B: std::borrow::Borrow<sqlready::report::drift::Baseline>,
+{
+    match baseline {
+        Some((path, Some(previous))) => drift::apply(
+            report,
+            previous.borrow(),
+            &path.as_ref().display().to_string(),
+        ),
+        Some((path, None)) => {
+            let path = path.as_ref().display();
+            eprintln!("warning: baseline {path} does not exist: a first run, nothing compared");
+            drift::missing(report, &path.to_string());
+        }
+        None => {}
+    }
+}
+
 fn render_text(
     report: &sqlready::report::Report,
     json: &str,
@@ -453,19 +464,7 @@ fn run_merge(args: MergeArgs) -> Result<u8> {
             );
         }
     }
-    match &baseline {
-        Some((path, Some(previous))) => {
-            drift::apply(&mut report, previous, &path.display().to_string())
-        }
-        Some((path, None)) => {
-            eprintln!(
-                "warning: baseline {} does not exist: a first run, nothing compared",
-                path.display()
-            );
-            drift::missing(&mut report, &path.display().to_string());
-        }
-        None => {}
-    }
+    apply_baseline(&mut report, &baseline);
     let json = render::json::render(&report);
     let text = render_text(
         &report,
