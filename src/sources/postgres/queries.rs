@@ -120,8 +120,13 @@ SELECT json_build_object(
                FROM pg_stat_archiver),
   'clients', (SELECT json_build_object(
                   'total', count(*),
-                  'tcp', count(*) FILTER (WHERE a.client_addr IS NOT NULL AND a.pid <> pg_backend_pid()),
-                  'tls', count(*) FILTER (WHERE s.ssl AND a.client_addr IS NOT NULL AND a.pid <> pg_backend_pid()))
+                  -- The audit's own sessions (this one and the per-database ones it opens
+                  -- concurrently, all named 'sqlready') occupy slots (total) but are not
+                  -- the clients whose transport is judged.
+                  'tcp', count(*) FILTER (WHERE a.client_addr IS NOT NULL AND a.pid <> pg_backend_pid()
+                                            AND a.application_name IS DISTINCT FROM 'sqlready'),
+                  'tls', count(*) FILTER (WHERE s.ssl AND a.client_addr IS NOT NULL AND a.pid <> pg_backend_pid()
+                                            AND a.application_name IS DISTINCT FROM 'sqlready'))
               FROM pg_stat_activity a LEFT JOIN pg_stat_ssl s ON s.pid = a.pid
               WHERE a.backend_type = 'client backend'),
   'extensions', (SELECT coalesce(json_agg(extname ORDER BY extname), '[]'::json) FROM pg_extension),
