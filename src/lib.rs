@@ -13,4 +13,5 @@ pub mod progress;
 pub mod report;
 pub mod shard;
 pub mod sources;
+pub mod storage;
 pub mod target;

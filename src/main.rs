@@ -17,6 +17,7 @@ use sqlready::report::render::escape::visible;
 use sqlready::report::render::{self, Format};
 use sqlready::report::waivers::{self, WaiverStatus};
 use sqlready::sources::CollectOptions;
+use sqlready::storage;
 use sqlready::{audit, output, target};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -117,9 +118,13 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
     let evidence_dir = args
         .evidence
         .as_deref()
-        .map(|dir| evidence::expand_dir(dir, started_at));
-    if let Some(dir) = &evidence_dir {
-        evidence::check_destination(dir)?;
+        .map(|dir| storage::BundleDestination::new(&evidence::expand_dir(dir, started_at)))
+        .transpose()?;
+    if let Some(destination) = &evidence_dir {
+        destination.check()?;
+    }
+    if let Some(path) = args.output.as_deref().filter(|p| *p != Path::new("-")) {
+        storage::check_output(&storage::Location::of_path(path)?)?;
     }
     let sign_key = args
         .sign_key
@@ -268,7 +273,8 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
     } else if evidence_dir.is_none() {
         emit(&html(render::html::Bundle::None), args.output.as_deref())?;
     }
-    if let Some(dir) = &evidence_dir {
+    if let Some(destination) = &evidence_dir {
+        let dir = &destination.local_dir();
         let invocation = serde_json::json!({
             "targets": audited,
             "facts": args.facts.as_ref().map(|p| p.display().to_string()),
@@ -292,13 +298,14 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
             facts_file: args.facts.as_deref().zip(facts_sha256.as_deref()),
         };
         let files = evidence::write(dir, &input, sign_key.as_ref())?;
-        eprintln!("evidence bundle: {} ({files} files)", dir.display());
+        destination.publish()?;
+        eprintln!("evidence bundle: {destination} ({files} files)");
         if args.format == Format::Html {
             let manifest = std::fs::read(dir.join(evidence::MANIFEST)).with_context(|| {
                 format!("cannot read {}", dir.join(evidence::MANIFEST).display())
             })?;
             let bundle = render::html::Bundle::Written {
-                dir: dir.display().to_string(),
+                dir: destination.to_string(),
                 manifest_sha256: evidence::sha256_hex(&manifest),
                 signed: sign_key.is_some(),
             };
@@ -387,9 +394,13 @@ fn run_merge(args: MergeArgs) -> Result<u8> {
     let evidence_dir = args
         .evidence
         .as_deref()
-        .map(|dir| evidence::expand_dir(dir, merged_at));
-    if let Some(dir) = &evidence_dir {
-        evidence::check_destination(dir)?;
+        .map(|dir| storage::BundleDestination::new(&evidence::expand_dir(dir, merged_at)))
+        .transpose()?;
+    if let Some(destination) = &evidence_dir {
+        destination.check()?;
+    }
+    if let Some(path) = args.output.as_deref().filter(|p| *p != Path::new("-")) {
+        storage::check_output(&storage::Location::of_path(path)?)?;
     }
     let sign_key = args
         .sign_key
@@ -405,10 +416,15 @@ fn run_merge(args: MergeArgs) -> Result<u8> {
         Some(path) => Some((path, Baseline::load(path)?)),
         None => None,
     };
-    let shard_bundles = args
+    // Object-store bundles are read from a temporary copy that lives until the merge ends.
+    let bundle_sources = args
         .evidence_in
         .iter()
-        .map(|dir| bundles::open(dir, public_key.as_ref()))
+        .map(|dir| storage::BundleSource::open(dir))
+        .collect::<Result<Vec<_>, _>>()?;
+    let shard_bundles = bundle_sources
+        .iter()
+        .map(|source| bundles::open(&source.dir, public_key.as_ref()))
         .collect::<Result<Vec<_>, _>>()?;
     let mut inputs = Vec::new();
     for arg in &args.reports {
@@ -500,7 +516,8 @@ fn run_merge(args: MergeArgs) -> Result<u8> {
     } else if evidence_dir.is_none() {
         emit(&html(render::html::Bundle::None), args.output.as_deref())?;
     }
-    if let Some(dir) = &evidence_dir {
+    if let Some(destination) = &evidence_dir {
+        let dir = &destination.local_dir();
         let input = bundles::MergedInput {
             report: &report,
             report_json: &json,
@@ -522,13 +539,14 @@ fn run_merge(args: MergeArgs) -> Result<u8> {
             |signed| html(render::html::Bundle::Inside { signed }),
             sign_key.as_ref(),
         )?;
-        eprintln!("evidence bundle: {} ({files} files)", dir.display());
+        destination.publish()?;
+        eprintln!("evidence bundle: {destination} ({files} files)");
         if args.format == Format::Html {
             let manifest = std::fs::read(dir.join(evidence::MANIFEST)).with_context(|| {
                 format!("cannot read {}", dir.join(evidence::MANIFEST).display())
             })?;
             let bundle = render::html::Bundle::Written {
-                dir: dir.display().to_string(),
+                dir: destination.to_string(),
                 manifest_sha256: evidence::sha256_hex(&manifest),
                 signed: sign_key.is_some(),
             };
@@ -544,10 +562,23 @@ fn run_merge(args: MergeArgs) -> Result<u8> {
 }
 
 /// Reads one REPORT argument of `merge`: a JSON report file, or a directory
-/// whose `*.json` files (not recursive, in name order) are reports. The one
-/// place merge reads its inputs, so object-store paths can be routed here.
+/// whose `*.json` files (not recursive, in name order) are reports; the same
+/// for an object in, or a prefix of, `s3://` and `gs://` (src/storage.rs).
 fn read_input(arg: &str) -> Result<Vec<sqlready::report::merge::Input>> {
-    let path = Path::new(arg);
+    let path = match storage::Location::parse(arg)? {
+        storage::Location::Local(path) => path,
+        storage::Location::Remote(remote) => {
+            let objects = storage::read_reports(&remote)?;
+            if objects.is_empty() {
+                bail!("{remote} holds no *.json shard reports");
+            }
+            return objects
+                .into_iter()
+                .map(|(source, bytes)| parse_report(source, &bytes))
+                .collect();
+        }
+    };
+    let path = path.as_path();
     if path.is_dir() {
         let mut files: Vec<PathBuf> = std::fs::read_dir(path)
             .with_context(|| format!("cannot read directory {arg}"))?
@@ -741,8 +772,9 @@ fn run_evidence(command: EvidenceCommand) -> Result<u8> {
                 .as_deref()
                 .map(evidence::read_verifying_key)
                 .transpose()?;
-            let verification = evidence::verify(&dir, key.as_ref())?;
-            let mut out = evidence::describe_provenance(&dir);
+            let source = storage::BundleSource::open(&dir)?;
+            let verification = evidence::verify(&source.dir, key.as_ref())?;
+            let mut out = evidence::describe_provenance(&source.dir);
             for path in &verification.changed {
                 out.push_str(&format!("changed: {}\n", visible(path)));
             }
@@ -795,8 +827,11 @@ fn color_on_stdout(output: &Option<PathBuf>) -> bool {
 /// Writes the report to `path` atomically, or to stdout (no path, or `-`).
 fn emit(text: &str, path: Option<&Path>) -> Result<()> {
     match path.filter(|p| *p != Path::new("-")) {
-        Some(path) => output::write_atomic(path, text.as_bytes())
-            .with_context(|| format!("cannot write {}", path.display())),
+        Some(path) => match storage::Location::of_path(path)? {
+            storage::Location::Local(path) => output::write_atomic(&path, text.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display())),
+            storage::Location::Remote(remote) => Ok(storage::put_file(&remote, text.as_bytes())?),
+        },
         None => output::print(text).context("cannot write to stdout"),
     }
 }

@@ -483,7 +483,7 @@ fn request_error(err: &reqwest::Error) -> String {
 }
 
 /// The bearer token the credentials put in the Authorization header.
-async fn bearer(credentials: &Credentials) -> Result<String, String> {
+pub(crate) async fn bearer(credentials: &Credentials) -> Result<String, String> {
     match credentials.headers(http::Extensions::new()).await {
         Ok(CacheableResource::New { data, .. }) => data
             .get(http::header::AUTHORIZATION)

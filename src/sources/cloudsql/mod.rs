@@ -609,6 +609,17 @@ impl CredentialsProvider for AccessToken {
 }
 
 /// The credentials to use, proven to yield a token before any API call.
+/// The credentials this source uses, for sqlready's other Google calls
+/// (Cloud Storage destinations, src/storage.rs): one chain, one set of rules.
+pub async fn google_credentials() -> Result<Credentials, CloudSqlError> {
+    credentials(&CollectOptions::default()).await
+}
+
+/// The bearer token `credentials` put in the Authorization header.
+pub async fn bearer_token(credentials: &Credentials) -> Result<String, String> {
+    identity::bearer(credentials).await
+}
+
 async fn credentials(options: &CollectOptions) -> Result<Credentials, CloudSqlError> {
     if let Some(token) = std::env::var(TOKEN_VAR)
         .ok()
