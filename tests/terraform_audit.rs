@@ -1400,3 +1400,315 @@ fn a_plan_judges_the_security_groups_its_configuration_links() {
         "{open:#}"
     );
 }
+
+/// What a report says of each target, by address: role, engine, version,
+/// whether it is audited, and every check's status.
+fn by_address(report: &Value) -> std::collections::BTreeMap<String, Value> {
+    report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let address = t["id"].as_str().unwrap().split('#').nth(1).unwrap();
+            let checks: serde_json::Map<String, Value> = t["findings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|f| {
+                    (
+                        f["check"].as_str().unwrap().to_string(),
+                        f["status"].clone(),
+                    )
+                })
+                .collect();
+            let summary = json!({
+                "role": t["role"], "engine": t["engine"], "version": t["version"],
+                "not_audited": t["not_audited"].is_string(), "error": t["error"],
+                "items": t["items"], "checks": checks,
+            });
+            (address.to_string(), summary)
+        })
+        .collect()
+}
+
+/// Issue 15 "Done when" and issue 19 "Tests": every fixture folder `NAME/`
+/// with its plan `NAME.plan.json` (in `terraform show -json` shape) gives the
+/// same targets under the same addresses, and the same verdict on every
+/// check and item, whichever of the two is audited.
+#[test]
+fn every_fixture_and_its_plan_agree_on_every_target_and_verdict() {
+    let mut pairs = Vec::new();
+    for entry in std::fs::read_dir(FIXTURES).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if let Some(folder) = name.strip_suffix(".plan.json") {
+            pairs.push(folder.to_string());
+        }
+    }
+    pairs.sort();
+    assert_eq!(
+        pairs,
+        [
+            "aurora",
+            "aws",
+            "cloudsql_module",
+            "mixed",
+            "modules",
+            "orders"
+        ],
+        "every plan fixture has its folder"
+    );
+    for folder in &pairs {
+        let (tf, plan) = (
+            audit(&[&fixture(folder)]),
+            audit(&[&fixture(&format!("{folder}.plan.json"))]),
+        );
+        assert_eq!(tf.code, 0, "{folder}: {}", tf.stderr);
+        assert_eq!(plan.code, 0, "{folder}.plan.json: {}", plan.stderr);
+        let (tf, plan) = (by_address(&tf.json()), by_address(&plan.json()));
+        assert_eq!(
+            tf.keys().collect::<Vec<_>>(),
+            plan.keys().collect::<Vec<_>>(),
+            "{folder}: the same targets under the same addresses"
+        );
+        for (address, files) in &tf {
+            assert!(files["error"].is_null(), "{folder} {address}: {files:#}");
+            let planned = &plan[address];
+            let mut differ = Vec::new();
+            for key in [
+                "role",
+                "engine",
+                "version",
+                "not_audited",
+                "items",
+                "checks",
+            ] {
+                let (a, b) = (&files[key], &planned[key]);
+                match (a.as_object(), b.as_object()) {
+                    (Some(a), Some(b)) => {
+                        for (k, v) in a {
+                            if b.get(k) != Some(v) {
+                                differ.push(format!("{key}.{k}: .tf {v}, plan {:?}", b.get(k)));
+                            }
+                        }
+                        assert_eq!(a.len(), b.len(), "{folder} {address} {key}");
+                    }
+                    _ if a != b => differ.push(format!("{key}: .tf {a}, plan {b}")),
+                    _ => {}
+                }
+            }
+            assert!(
+                differ.is_empty(),
+                "{folder} {address}:\n{}",
+                differ.join("\n")
+            );
+        }
+    }
+}
+
+/// Issue 15, class 4: a mixed configuration (Azure, Oracle, SQL Server next
+/// to what sqlready audits) lists every database; those it does not audit
+/// say why and are no error, so exit codes keep their meaning. `count` and
+/// `for_each` give one target per instance, `count = 0` none; the file starts
+/// with a byte-order mark.
+#[test]
+fn a_mixed_configuration_lists_what_is_not_audited_without_an_error() {
+    let dir = fixture("mixed");
+    assert!(
+        std::fs::read(format!("{dir}/main.tf"))
+            .unwrap()
+            .starts_with(b"\xef\xbb\xbf")
+    );
+    for path in [dir.clone(), fixture("mixed.plan.json")] {
+        let run = audit(&[&path]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let report = run.json();
+        let mut ids: Vec<&str> = report["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().split('#').nth(1).unwrap())
+            .collect();
+        ids.sort();
+        assert_eq!(
+            ids,
+            [
+                "aws_db_instance.erp",
+                "aws_db_instance.shard[0]",
+                "aws_db_instance.shard[1]",
+                "azurerm_mssql_server.crm",
+                "azurerm_postgresql_flexible_server.analytics",
+                "google_sql_database_instance.events[\"eu\"]",
+                "google_sql_database_instance.events[\"us\"]",
+                "google_sql_database_instance.timesheets",
+            ],
+            "{path}: count = 0 plans no aws_db_instance.reports"
+        );
+        assert_eq!(report["summary"]["error"], 0, "{path}");
+        for (address, why) in [
+            (
+                "azurerm_postgresql_flexible_server.analytics",
+                "Azure Database for PostgreSQL",
+            ),
+            ("azurerm_mssql_server.crm", "Azure SQL"),
+            ("aws_db_instance.erp", "oracle-ee"),
+            (
+                "google_sql_database_instance.timesheets",
+                "SQLSERVER_2019_STANDARD",
+            ),
+        ] {
+            let t = target(&report, &format!("terraform://{path}#{address}"));
+            let reason = t["not_audited"].as_str().unwrap_or_else(|| panic!("{t:#}"));
+            assert!(reason.contains(why), "{address}: {reason}");
+            assert!(t.get("error").is_none(), "{t:#}");
+            assert!(t["score"].is_null());
+            assert!(
+                t["items"].as_object().unwrap().values().all(|s| s == "n/a"),
+                "{t:#}"
+            );
+        }
+        let shard = target(
+            &report,
+            &format!("terraform://{path}#aws_db_instance.shard[1]"),
+        );
+        assert_eq!(shard["engine"], "mysql");
+        assert_eq!(item(shard, "backups"), "pass");
+        let eu = target(
+            &report,
+            &format!("terraform://{path}#google_sql_database_instance.events[\"eu\"]"),
+        );
+        assert_eq!(item(eu, "multi_zone"), "pass");
+    }
+    // Failing checks exit 1, not 3: nothing failed to be audited.
+    let run = sqlready(&["audit", &dir]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.contains("not audited"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("not audited: azurerm_mssql_server plans Azure SQL"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_binary_plan_is_refused_with_the_command_that_converts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.tfplan");
+    std::fs::write(&plan, b"PK\x03\x04\x14\x00\x08\x00binary plan").unwrap();
+    let path = plan.display().to_string();
+    let run = sqlready(&["audit", &path]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("binary plan")
+            && run
+                .stderr
+                .contains(&format!("terraform show -json {path} > plan.json")),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+}
+
+/// Issue 15, class 2: what the plan marks "known after apply" and the
+/// configuration decides — Aurora members by `cluster_identifier`
+/// references, unwritten optional+computed attributes, a replica's inherited
+/// storage and encryption, the family's default cluster parameter group — is
+/// judged in the plan as in the files; Aurora MySQL 3 by the RDS calendar.
+#[test]
+fn a_plan_resolves_what_the_configuration_decides() {
+    for path in [fixture("aurora"), fixture("aurora.plan.json")] {
+        let run = audit(&[&path]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let report = run.json();
+        assert_eq!(report["targets"].as_array().unwrap().len(), 3, "{path}");
+        let ledger = target(
+            &report,
+            &format!("terraform://{path}#aws_rds_cluster.ledger"),
+        );
+        assert_eq!(
+            item(ledger, "replicas"),
+            "pass",
+            "{path}: two members join it"
+        );
+        assert_eq!(item(ledger, "multi_zone"), "pass", "{path}");
+        assert_eq!(item(ledger, "network_security"), "pass", "{path}");
+        // The default cluster parameter group of aurora-mysql8.0: no binary log.
+        assert_eq!(
+            item(ledger, "cdc"),
+            "fail",
+            "{path}: {:#}",
+            ledger["findings"]
+        );
+        // Aurora MySQL 3 by Aurora's calendar (RDS's), never MySQL 8.0's end of life.
+        let version = finding(ledger, "version.supported");
+        assert_eq!(version["status"], "pass", "{path}: {version:#}");
+        assert!(
+            version["detail"].as_str().unwrap().contains("2031-04-30"),
+            "{version:#}"
+        );
+        let replica = target(
+            &report,
+            &format!("terraform://{path}#aws_db_instance.billing_replica"),
+        );
+        assert_eq!(replica["role"], "replica");
+        assert_eq!(replica["engine"], "postgres");
+        assert_eq!(
+            item(replica, "disk_autogrow"),
+            "pass",
+            "{path}: 300 GiB > the source's 50"
+        );
+        assert_eq!(item(replica, "encryption"), "pass", "{path}");
+        let billing = target(
+            &report,
+            &format!("terraform://{path}#aws_db_instance.billing"),
+        );
+        assert_eq!(
+            item(billing, "replicas"),
+            "pass",
+            "{path}: the replica follows it by ARN"
+        );
+        assert_eq!(item(billing, "pitr"), "pass", "{path}");
+    }
+}
+
+/// Issue 19: the terraform-google-modules `sql-db` postgresql module as
+/// `terraform init` downloads it, in `.tf` and plan form; a budget naming the
+/// project by `data.google_project.NAME.number` covers its instances.
+#[test]
+fn the_cloud_sql_module_and_a_budget_by_project_number_are_judged_in_both_modes() {
+    for path in [
+        fixture("cloudsql_module"),
+        fixture("cloudsql_module.plan.json"),
+    ] {
+        let run = audit(&[&path]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let report = run.json();
+        let primary = target(
+            &report,
+            &format!("terraform://{path}#module.pg.google_sql_database_instance.default"),
+        );
+        for (key, expected) in [
+            ("replicas", "pass"),
+            ("multi_zone", "pass"),
+            ("backups", "pass"),
+            ("pitr", "pass"),
+            ("network_security", "pass"),
+            ("cost", "pass"),
+        ] {
+            assert_eq!(
+                item(primary, key),
+                expected,
+                "{path} {key}: {:#}",
+                primary["findings"]
+            );
+        }
+        let replica = target(
+            &report,
+            &format!(
+                "terraform://{path}#module.pg.google_sql_database_instance.replicas[\"payments-replica0\"]"
+            ),
+        );
+        assert_eq!(replica["role"], "replica");
+        assert_eq!(item(replica, "cost"), "pass");
+    }
+}

@@ -132,6 +132,10 @@ fn render_target(out: &mut String, target: &TargetReport) {
         let _ = writeln!(out, "💥 **could not be audited:** {}\n", cell(error));
         return;
     }
+    if let Some(why) = &target.not_audited {
+        let _ = writeln!(out, "**not audited:** {}\n", cell(why));
+        return;
+    }
     for source in target.sources.iter().filter(|s| s.error.is_some()) {
         let _ = writeln!(
             out,

@@ -19,6 +19,7 @@ pub mod model;
 pub mod modules;
 mod plan_config;
 mod plan_locations;
+pub mod unaudited;
 
 use crate::facts::snapshot::{Collected, Location, TargetFacts, TargetFailure};
 use crate::facts::{FactSink, RawEvidence};
@@ -48,7 +49,10 @@ pub fn collect(spec: &TerraformSpec, now: DateTime<Utc>) -> Vec<Collected> {
                     None => continue,
                 }
             }
-            _ => continue,
+            kind => match unaudited::service(kind) {
+                Some((engine, why)) => Ok(unaudited::target(spec, resource, engine, "", why, now)),
+                None => continue,
+            },
         };
         targets.push(judged.map(|mut facts| {
             // A plan's resource: where it is declared (SARIF, the JSON report).
