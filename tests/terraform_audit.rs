@@ -1630,8 +1630,17 @@ fn a_plan_resolves_what_the_configuration_decides() {
             "pass",
             "{path}: two members join it"
         );
-        assert_eq!(item(ledger, "multi_zone"), "pass", "{path}");
-        assert_eq!(item(ledger, "network_security"), "pass", "{path}");
+        // Two members, but no zone written: RDS picks them, the zones stay unknown.
+        assert_eq!(item(ledger, "multi_zone"), "unknown", "{path}");
+        let zones = finding(ledger, "multi_zone.ha_enabled");
+        assert!(
+            zones["detail"].as_str().unwrap().contains("2 instances join it"),
+            "{path}: {zones:#}"
+        );
+        // Private (members not publicly accessible), but the family's default
+        // group leaves require_secure_transport off.
+        assert_eq!(status(ledger, "network.no_public_ip"), "pass", "{path}");
+        assert_eq!(status(ledger, "network.rds_tls_required"), "fail", "{path}");
         // The default cluster parameter group of aurora-mysql8.0: no binary log.
         assert_eq!(
             item(ledger, "cdc"),
@@ -1711,4 +1720,81 @@ fn the_cloud_sql_module_and_a_budget_by_project_number_are_judged_in_both_modes(
         assert_eq!(replica["role"], "replica");
         assert_eq!(item(replica, "cost"), "pass");
     }
+}
+
+/// Issue 21: a planned RDS instance on a major the RDS calendar does not date
+/// (PostgreSQL 9.1, 7.3: no Extended Support exists for them) is judged by the
+/// community's end of life, with the real date — never "enrolled in Extended
+/// Support", never the oldest table row's date as if it were the version's own.
+#[test]
+fn a_planned_rds_instance_on_an_old_major_is_unsupported_since_its_real_date() {
+    let (_dir, report) = audit_tf(
+        r#"
+resource "aws_db_instance" "legacy" {
+  identifier        = "legacy"
+  engine            = "postgres"
+  engine_version    = "9.1.24"
+  instance_class    = "db.t3.micro"
+  allocated_storage = 20
+}
+
+resource "aws_db_instance" "ancient" {
+  identifier        = "ancient"
+  engine            = "postgres"
+  engine_version    = "7.3.21"
+  instance_class    = "db.t3.micro"
+  allocated_storage = 20
+}
+
+resource "aws_db_instance" "current" {
+  identifier        = "current"
+  engine            = "postgres"
+  engine_version    = "16.4"
+  instance_class    = "db.t3.micro"
+  allocated_storage = 20
+}
+"#,
+    );
+    let id = |name: &str| {
+        report["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"].as_str().unwrap().ends_with(&format!("#aws_db_instance.{name}")))
+            .unwrap_or_else(|| panic!("no {name} in {:#}", report["targets"]))
+    };
+    let legacy = id("legacy");
+    assert_eq!(item(legacy, "version_support"), "fail");
+    let supported = finding(legacy, "version.supported");
+    let detail = supported["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("postgres 9.1 reached end of life on 2016-10-27"),
+        "{detail}"
+    );
+    assert!(!detail.contains("extended support"), "{detail}");
+
+    let ancient = id("ancient");
+    assert_eq!(item(ancient, "version_support"), "fail");
+    let detail = finding(ancient, "version.supported")["detail"]
+        .as_str()
+        .unwrap();
+    assert!(
+        detail.contains(
+            "postgres 7.3 is older than every version the end-of-life table dates: unsupported since 2010-10-01 at the latest"
+        ),
+        "{detail}"
+    );
+
+    // A current major is judged by the RDS calendar shipped with sqlready, as a
+    // running instance whose lifecycle API gives no dates: RDS's end of
+    // standard support, and enrolled in Extended Support by default.
+    let current = id("current");
+    assert_eq!(item(current, "version_support"), "pass");
+    let detail = finding(current, "version.supported")["detail"]
+        .as_str()
+        .unwrap();
+    assert!(
+        detail.contains("postgres 16 is supported until 2032-02-29"),
+        "{detail}"
+    );
 }

@@ -208,11 +208,23 @@ resource "aws_db_instance" "shop" {
             .contains("engine default")
     );
     assert_eq!(value(f, "version.major"), "8.0");
-    // MySQL 8.0 passed its upstream end of life (2026-04-30), but RDS enrols
-    // the instance in Extended Support by default: not a false fail.
-    let (reason, fix) = unknown(f, "version.days_until_eol");
-    assert!(reason.contains("Extended Support"), "{reason}");
-    assert!(fix.unwrap().contains("rds://"), "{fix:?}");
+    // MySQL 8.0 passed its upstream end of life (2026-04-30) and RDS's end of
+    // standard support (2026-07-31), but RDS enrols the instance in paid
+    // Extended Support by default: patched until 2029-07-31, not a false fail.
+    assert_eq!(value(f, "version.eol_date"), "2029-07-31");
+    assert_eq!(value(f, "version.days_until_eol"), &json!(973));
+    assert_eq!(value(f, "version.paid_extended_support"), &json!(true));
+    assert_eq!(
+        value(f, "rds.version.standard_support_end"),
+        "2026-07-31"
+    );
+    assert!(
+        f["version.eol_date"]
+            .origin
+            .contains("RDS calendar shipped with sqlready"),
+        "{}",
+        f["version.eol_date"].origin
+    );
     assert!(unknown(f, "cost.budget").0.contains("aws_budgets_budget"));
     assert!(unknown(f, "rds.status").0.contains("planned resource"));
 }
