@@ -1588,6 +1588,40 @@ fn a_mixed_configuration_lists_what_is_not_audited_without_an_error() {
         "{}",
         run.stdout
     );
+    // Every format says so, none as an error.
+    let format = |format: &str| {
+        let run = sqlready(&["audit", &dir, "--format", format, "--fail-on", "never"]);
+        assert_eq!(run.code, 0, "{format}: {}", run.stderr);
+        run.stdout
+    };
+    let junit = format("junit");
+    let crm = junit
+        .split("<testsuite ")
+        .find(|s| s.contains("azurerm_mssql_server.crm"))
+        .unwrap();
+    assert!(
+        crm.contains("tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"1\""),
+        "{crm}"
+    );
+    assert!(
+        crm.contains("<skipped message=\"not audited: azurerm_mssql_server plans Azure SQL"),
+        "{crm}"
+    );
+    let markdown = format("markdown");
+    assert!(
+        markdown.contains("**not audited:** azurerm_mssql_server plans Azure SQL"),
+        "{markdown}"
+    );
+    let html = format("html");
+    let crm = html
+        .split("<section class=\"target\"")
+        .find(|s| s.contains("azurerm_mssql_server.crm</h3>"))
+        .unwrap();
+    assert!(
+        crm.contains("<dt>not audited</dt><dd>azurerm_mssql_server plans Azure SQL"),
+        "{crm}"
+    );
+    assert!(!crm.contains("could not be audited"), "{crm}");
 }
 
 #[test]
