@@ -1437,19 +1437,24 @@ fn by_address(report: &Value) -> std::collections::BTreeMap<String, Value> {
 /// check and item, whichever of the two is audited.
 #[test]
 fn every_fixture_and_its_plan_agree_on_every_target_and_verdict() {
+    // (folder, its plan): `NAME.plan.json` beside the folder or `NAME/plan.json` in it.
     let mut pairs = Vec::new();
     for entry in std::fs::read_dir(FIXTURES).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         if let Some(folder) = name.strip_suffix(".plan.json") {
-            pairs.push(folder.to_string());
+            pairs.push((folder.to_string(), name.clone()));
+        } else if std::path::Path::new(&fixture(&format!("{name}/plan.json"))).exists() {
+            pairs.push((name.clone(), format!("{name}/plan.json")));
         }
     }
     pairs.sort();
     assert_eq!(
-        pairs,
+        pairs.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>(),
         [
+            "audit_logging",
             "aurora",
             "aws",
+            "cloudsql_facts",
             "cloudsql_module",
             "mixed",
             "modules",
@@ -1457,11 +1462,8 @@ fn every_fixture_and_its_plan_agree_on_every_target_and_verdict() {
         ],
         "every plan fixture has its folder"
     );
-    for folder in &pairs {
-        let (tf, plan) = (
-            audit(&[&fixture(folder)]),
-            audit(&[&fixture(&format!("{folder}.plan.json"))]),
-        );
+    for (folder, plan) in &pairs {
+        let (tf, plan) = (audit(&[&fixture(folder)]), audit(&[&fixture(plan)]));
         assert_eq!(tf.code, 0, "{folder}: {}", tf.stderr);
         assert_eq!(plan.code, 0, "{folder}.plan.json: {}", plan.stderr);
         let (tf, plan) = (by_address(&tf.json()), by_address(&plan.json()));
