@@ -1834,3 +1834,63 @@ resource "aws_db_instance" "current" {
         "{detail}"
     );
 }
+
+/// Issue 19: a fact taken from a variable's default says so, and the target
+/// is marked as judged on those defaults (a module folder audited alone).
+#[test]
+fn a_target_judged_on_variable_defaults_says_so() {
+    let (_dir, report) = audit_tf(
+        r#"
+variable "public" {
+  default = false
+}
+
+variable "multi_az" {
+  type    = bool
+  default = true
+}
+
+resource "aws_db_instance" "a" {
+  engine              = "postgres"
+  engine_version      = "16.4"
+  instance_class      = "db.t3.micro"
+  publicly_accessible = var.public
+  multi_az            = var.multi_az
+}
+
+resource "aws_db_instance" "b" {
+  engine         = "postgres"
+  engine_version = "16.4"
+  instance_class = "db.t3.micro"
+  multi_az       = true
+}
+"#,
+    );
+    let targets = report["targets"].as_array().unwrap();
+    let a = targets
+        .iter()
+        .find(|t| t["id"].as_str().unwrap().ends_with("#aws_db_instance.a"))
+        .unwrap();
+    let warnings: Vec<&str> = a["warnings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{a:#}"))
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let warning = warnings[0];
+    assert!(
+        warning.starts_with("aws_db_instance.a: judged on variable defaults (")
+            && warning.contains("multi_az from var.multi_az (default in ")
+            && warning.contains("publicly_accessible from var.public (default in ")
+            && warning.contains("tfvars"),
+        "{warning}"
+    );
+    // The decided item is still judged on them.
+    assert_eq!(item(a, "multi_zone"), "pass");
+    let b = targets
+        .iter()
+        .find(|t| t["id"].as_str().unwrap().ends_with("#aws_db_instance.b"))
+        .unwrap();
+    assert!(b.get("warnings").is_none(), "{b:#}");
+}

@@ -59,7 +59,7 @@ pub fn collect(spec: &TerraformSpec, now: DateTime<Utc>) -> Vec<Collected> {
             if facts.location.is_none() {
                 facts.location = config.locations.get(&resource.address).cloned();
             }
-            with_existence(facts, resource)
+            with_defaults(with_existence(facts, resource), resource)
         }));
     }
     // A module that was not read may hold databases: each is listed, not an error of the others.
@@ -104,6 +104,29 @@ fn with_existence(mut facts: TargetFacts, resource: &Resource) -> TargetFacts {
             });
         }
     }
+    facts
+}
+
+/// A resource judged on the defaults of the configuration's own variables
+/// (a module folder audited alone, or a root module without its tfvars) says
+/// so once: tfvars, `-var` or a calling module may set them otherwise.
+fn with_defaults(mut facts: TargetFacts, resource: &Resource) -> TargetFacts {
+    if resource.defaults.is_empty() {
+        return facts;
+    }
+    let mut by_variable: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for (path, variable) in &resource.defaults {
+        by_variable.entry(variable).or_default().push(path);
+    }
+    let judged_on: Vec<String> = by_variable
+        .iter()
+        .map(|(variable, paths)| format!("{} from {variable}", paths.join(", ")))
+        .collect();
+    facts.warnings.push(format!(
+        "{}: judged on variable defaults ({}): tfvars, -var or a module calling this one may set them otherwise; audit the configuration that calls it, or its plan",
+        resource.address,
+        judged_on.join(", ")
+    ));
     facts
 }
 
