@@ -1670,7 +1670,10 @@ fn a_plan_resolves_what_the_configuration_decides() {
         assert_eq!(item(ledger, "multi_zone"), "unknown", "{path}");
         let zones = finding(ledger, "multi_zone.ha_enabled");
         assert!(
-            zones["detail"].as_str().unwrap().contains("2 instances join it"),
+            zones["detail"]
+                .as_str()
+                .unwrap()
+                .contains("2 instances join it"),
             "{path}: {zones:#}"
         );
         // Private (members not publicly accessible), but the family's default
@@ -1796,7 +1799,12 @@ resource "aws_db_instance" "current" {
             .as_array()
             .unwrap()
             .iter()
-            .find(|t| t["id"].as_str().unwrap().ends_with(&format!("#aws_db_instance.{name}")))
+            .find(|t| {
+                t["id"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("#aws_db_instance.{name}"))
+            })
             .unwrap_or_else(|| panic!("no {name} in {:#}", report["targets"]))
     };
     let legacy = id("legacy");

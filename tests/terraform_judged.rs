@@ -349,9 +349,15 @@ fn advice_is_shown_apart_in_markdown_html_and_junit() {
         .split_once("<h4>advice — does not lower its item</h4>")
         .unwrap_or_else(|| panic!("no advice in {section}"));
     let advice = rest.split("</table>").next().unwrap();
-    assert!(advice.contains(ADVICE) && advice.contains("advice"), "{advice}");
+    assert!(
+        advice.contains(ADVICE) && advice.contains("advice"),
+        "{advice}"
+    );
     assert!(!open.contains(ADVICE), "{open}");
-    assert!(run.stdout.contains("pass + advice"), "the fleet matrix marks the item");
+    assert!(
+        run.stdout.contains("pass + advice"),
+        "the fleet matrix marks the item"
+    );
 
     let run = audit(&path, "junit");
     assert_eq!(run.code, 0, "{}", run.stderr);

@@ -86,7 +86,7 @@ pub(super) fn cluster(
 ) -> Collected {
     let engine = match engine_or_outcome(spec, resource, None, now) {
         Ok(engine) => engine,
-        Err(outcome) => return outcome,
+        Err(outcome) => return *outcome,
     };
     let aurora = engine.raw.starts_with("aurora");
     // What kind of cluster it is (Aurora, Aurora Serverless v1, Multi-AZ DB

@@ -29,7 +29,7 @@ pub(super) fn instance(
     };
     let engine = match engine_or_outcome(spec, resource, source, now) {
         Ok(engine) => engine,
-        Err(outcome) => return outcome,
+        Err(outcome) => return *outcome,
     };
     let version = version(resource, source);
     let shown = version.value().cloned().unwrap_or_default();

@@ -38,7 +38,7 @@ pub(super) fn lone_member(
 ) -> Collected {
     let engine = match engine_or_outcome(spec, member, None, now) {
         Ok(engine) => engine,
-        Err(outcome) => return outcome,
+        Err(outcome) => return *outcome,
     };
     let version = version(member, None);
     let shown = version.value().cloned().unwrap_or_default();

@@ -174,28 +174,31 @@ enum NoEngine {
     NotAudited { raw: String, why: String },
 }
 
-/// The engine of `resource`, or the outcome for a resource without one sqlready judges.
+/// The engine of `resource`, or the outcome for a resource without one sqlready judges
+/// (boxed: a target is large).
 fn engine_or_outcome(
     spec: &TerraformSpec,
     resource: &Resource,
     source: Option<&Resource>,
     now: DateTime<Utc>,
-) -> Result<Engine, Collected> {
-    engine(resource, source).map_err(|no| match no {
-        NoEngine::Missing(error) => Err(crate::facts::snapshot::TargetFailure {
-            id: super::target_id(spec, resource),
-            kind: crate::target::Kind::Terraform,
-            error,
-        }),
-        NoEngine::NotAudited { raw, why } => {
-            let version = version(resource, source)
-                .value()
-                .cloned()
-                .unwrap_or_default();
-            Ok(super::unaudited::target(
-                spec, resource, &raw, &version, why, now,
-            ))
-        }
+) -> Result<Engine, Box<Collected>> {
+    engine(resource, source).map_err(|no| {
+        Box::new(match no {
+            NoEngine::Missing(error) => Err(crate::facts::snapshot::TargetFailure {
+                id: super::target_id(spec, resource),
+                kind: crate::target::Kind::Terraform,
+                error,
+            }),
+            NoEngine::NotAudited { raw, why } => {
+                let version = version(resource, source)
+                    .value()
+                    .cloned()
+                    .unwrap_or_default();
+                Ok(super::unaudited::target(
+                    spec, resource, &raw, &version, why, now,
+                ))
+            }
+        })
     })
 }
 

@@ -214,10 +214,7 @@ resource "aws_db_instance" "shop" {
     assert_eq!(value(f, "version.eol_date"), "2029-07-31");
     assert_eq!(value(f, "version.days_until_eol"), &json!(973));
     assert_eq!(value(f, "version.paid_extended_support"), &json!(true));
-    assert_eq!(
-        value(f, "rds.version.standard_support_end"),
-        "2026-07-31"
-    );
+    assert_eq!(value(f, "rds.version.standard_support_end"), "2026-07-31");
     assert!(
         f["version.eol_date"]
             .origin
