@@ -1585,6 +1585,11 @@ fn a_mixed_configuration_lists_what_is_not_audited_without_an_error() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stdout.contains("not audited"), "{}", run.stdout);
     assert!(
+        run.stdout.contains("8 target(s) (4 not audited), score "),
+        "{}",
+        run.stdout
+    );
+    assert!(
         run.stdout
             .contains("not audited: azurerm_mssql_server plans Azure SQL"),
         "{}",
@@ -1610,6 +1615,7 @@ fn a_mixed_configuration_lists_what_is_not_audited_without_an_error() {
         "{crm}"
     );
     let markdown = format("markdown");
+    assert!(markdown.contains("## sqlready: 8 target(s) (4 not audited), "));
     assert!(
         markdown.contains("**not audited:** azurerm_mssql_server plans Azure SQL"),
         "{markdown}"

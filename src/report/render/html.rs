@@ -638,8 +638,9 @@ impl Page {
                 .finished_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             score_line: format!(
-                "{} target(s), {}{}",
+                "{} target(s){}, {}{}",
                 s.targets,
+                super::not_audited_note(report),
                 s.coverage.beside(s.score),
                 super::slice_note(report)
             ),

@@ -39,8 +39,9 @@ pub fn render(report: &Report) -> String {
     let score = s.coverage.beside(s.score);
     let _ = writeln!(
         out,
-        "## sqlready: {} target(s), {score}{}\n",
+        "## sqlready: {} target(s){}, {score}{}\n",
         s.targets,
+        super::not_audited_note(report),
         super::slice_note(report)
     );
     let mut line = format!(

@@ -63,8 +63,14 @@ pub fn render_with(report: &Report, color: bool, details: Details) -> String {
         .map_or_else(String::new, |n| format!(", {n} waived"));
     let _ = writeln!(
         out,
-        "{} target(s), {score}: {} pass, {} warn, {} fail, {} unknown, {} error{waived}",
-        s.targets, s.pass, s.warn, s.fail, s.unknown, s.error
+        "{} target(s){}, {score}: {} pass, {} warn, {} fail, {} unknown, {} error{waived}",
+        s.targets,
+        super::not_audited_note(report),
+        s.pass,
+        s.warn,
+        s.fail,
+        s.unknown,
+        s.error
     );
     let slice = super::slice_note(report);
     if !slice.is_empty() {
