@@ -31,6 +31,7 @@
 use super::Writer;
 use super::model::{Attr, Configuration, Resource};
 use crate::eol;
+use crate::eol::extended::EXTENDED_SUPPORT_DISABLED;
 use crate::facts::snapshot::Collected;
 use crate::target::TerraformSpec;
 use chrono::{DateTime, Utc};
@@ -296,9 +297,6 @@ fn aurora_support(w: &mut Writer<'_>, engine: &Engine, major: &str) {
     w.sink.unknown("version.eol_date", reason.clone(), fix);
     w.sink.unknown("version.days_until_eol", reason, fix);
 }
-
-/// The value of `engine_lifecycle_support` that opts out of RDS Extended Support.
-const EXTENDED_SUPPORT_DISABLED: &str = "open-source-rds-extended-support-disabled";
 
 /// RDS enrols a database in (paid) Extended Support by default, so a major
 /// version past its upstream end of life keeps getting security fixes until
