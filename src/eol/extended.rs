@@ -148,6 +148,31 @@ pub fn rds(engine: &str, major: &str) -> Option<Calendar> {
     })
 }
 
+/// For a major older than every one RDS's calendar dates for `engine` (Aurora
+/// PostgreSQL 10, Aurora MySQL 1): the oldest dated major's end of standard
+/// support. AWS ends an older major before a newer one and offers Extended
+/// Support only from the calendar's majors on, so support ended by then at the latest.
+pub fn rds_ended_by(engine: &str, major: &str) -> Option<NaiveDate> {
+    let engine = if engine == "aurora" {
+        "aurora-mysql"
+    } else {
+        engine
+    };
+    let ordinal = |major: &str| -> Option<(u32, u32)> {
+        let mut parts = major.split('.');
+        let first = parts.next()?.parse().ok()?;
+        let second = parts.next().map_or(Some(0), |p| p.parse().ok())?;
+        Some((first, second))
+    };
+    let wanted = ordinal(major)?;
+    let (oldest, standard) = RDS
+        .iter()
+        .filter(|(e, ..)| *e == engine)
+        .filter_map(|(_, m, standard, ..)| Some((ordinal(m)?, *standard)))
+        .min_by_key(|(ordinal, _)| *ordinal)?;
+    (wanted < oldest).then(|| date(standard)).flatten()
+}
+
 /// Whether a calendar date can be relied on today: a date before the table was checked
 /// is history; a later one is a promise, trusted while the table is under [`MAX_AGE_DAYS`].
 pub fn trusted(day: NaiveDate, table_date: &str, today: NaiveDate) -> bool {
@@ -279,6 +304,23 @@ pub fn support_facts(sink: &mut crate::facts::FactSink<'_>, dates: SupportDates,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn majors_older_than_the_calendar_ended_by_its_oldest_standard_end() {
+        let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+        assert_eq!(
+            rds_ended_by("aurora-postgresql", "10"),
+            Some(day("2024-02-29"))
+        );
+        assert_eq!(
+            rds_ended_by("aurora-postgresql", "9.6"),
+            Some(day("2024-02-29"))
+        );
+        assert_eq!(rds_ended_by("aurora", "5.6"), Some(day("2024-10-31")));
+        assert_eq!(rds_ended_by("aurora-postgresql", "11"), None);
+        assert_eq!(rds_ended_by("aurora-mysql", "8.0"), None);
+        assert_eq!(rds_ended_by("mariadb", "10.3"), None);
+    }
 
     fn day(text: &str) -> NaiveDate {
         date(text).unwrap()

@@ -278,15 +278,33 @@ fn version(resource: &Resource, source: Option<&Resource>) -> Read<String> {
 }
 
 /// `version.eol_date` / `version.days_until_eol` of an Aurora major that the RDS
-/// calendar shipped with sqlready does not date (or no longer trusts): unknown,
-/// never the community's date (Aurora MySQL 3 is not MySQL 8.0).
-fn aurora_support(w: &mut Writer<'_>, engine: &Engine, major: &str) {
+/// calendar shipped with sqlready does not date (or no longer trusts): never the
+/// community's date (Aurora MySQL 3 is not MySQL 8.0). A major older than every
+/// one the calendar dates (Aurora PostgreSQL 10, Aurora MySQL 1) ended by the
+/// oldest one's end of standard support at the latest, with no Extended
+/// Support; any other is unknown.
+fn aurora_support(w: &mut Writer<'_>, engine: &Engine, major: &str, today: chrono::NaiveDate) {
     let address = w.resource.address.clone();
     let raw = if engine.raw == "aurora" {
         "aurora-mysql"
     } else {
         engine.raw.as_str()
     };
+    if let Some(ended) = eol::extended::rds_ended_by(raw, major) {
+        let table = eol::extended::RDS_TABLE_DATE;
+        let origin = format!(
+            "{address}: RDS calendar shipped with sqlready (checked {table}): {raw} {major} is older than every Aurora major it dates, the oldest of which left standard support on {ended}; RDS Extended Support does not cover {major}"
+        );
+        w.sink.known("version.eol_date", &origin, ended.to_string());
+        w.sink.known(
+            "version.days_until_eol",
+            &origin,
+            (ended - today).num_days(),
+        );
+        w.sink.known("version.eol_upper_bound", &origin, true);
+        w.sink.known("version.table_date", &origin, table);
+        return;
+    }
     let reason = format!(
         "{address}: {raw} {major} follows Aurora's own release calendar, not the community's end of life, and the RDS calendar shipped with sqlready (checked {}) has no current date for it",
         eol::extended::RDS_TABLE_DATE
@@ -369,7 +387,7 @@ fn version_facts(w: &mut Writer<'_>, engine: &Engine, version: &Read<String>, no
                         today,
                     );
                     if engine.raw.starts_with("aurora") {
-                        aurora_support(w, engine, &major);
+                        aurora_support(w, engine, &major, today);
                     } else {
                         let standard_end = eol::end_of_life(engine.family, &major)
                             .or_else(|| eol::ended_by(engine.family, &major));

@@ -592,15 +592,39 @@ resource "aws_db_instance" "community" {
     // RDS for MySQL opted out: RDS's end of standard support, not the community's.
     let community = facts(&targets, "aws_db_instance.community");
     assert_eq!(value(community, "version.eol_date"), &json!("2026-07-31"));
-    // A major the calendar does not date follows Aurora's calendar all the same: unknown.
-    let old = hcl(r#"
-resource "aws_rds_cluster" "v1" {
+    // A major older than every Aurora major the calendar dates ended, with no
+    // Extended Support, by the oldest one's end of standard support at the
+    // latest — never the community's date; a newer major it does not date yet
+    // follows Aurora's calendar all the same: unknown.
+    let other = hcl(r#"
+resource "aws_rds_cluster" "v10" {
   engine         = "aurora-postgresql"
   engine_version = "10.21"
 }
+resource "aws_rds_cluster" "v1" {
+  engine         = "aurora-mysql"
+  engine_version = "5.6.mysql_aurora.1.23.4"
+}
+resource "aws_rds_cluster" "next" {
+  engine         = "aurora-postgresql"
+  engine_version = "99.1"
+}
 "#);
-    let v1 = facts(&old, "aws_rds_cluster.v1");
-    let (reason, resolve) = unknown(v1, "version.eol_date");
+    let v10 = facts(&other, "aws_rds_cluster.v10");
+    assert_eq!(value(v10, "version.eol_date"), "2024-02-29");
+    assert_eq!(value(v10, "version.eol_upper_bound"), &json!(true));
+    assert!(value(v10, "version.days_until_eol").as_i64().unwrap() < 0);
+    assert!(
+        v10["version.eol_date"]
+            .origin
+            .contains("older than every Aurora major it dates"),
+        "{}",
+        v10["version.eol_date"].origin
+    );
+    let v1 = facts(&other, "aws_rds_cluster.v1");
+    assert_eq!(value(v1, "version.eol_date"), "2024-10-31");
+    let next = facts(&other, "aws_rds_cluster.next");
+    let (reason, resolve) = unknown(next, "version.eol_date");
     assert!(reason.contains("Aurora's own release calendar"), "{reason}");
     assert!(resolve.unwrap().contains("rds://REGION/cluster/ID"));
 }
