@@ -234,6 +234,28 @@ pub enum TargetError {
     NotAvailable { scheme: String },
 }
 
+/// A Terraform path; a saved binary plan is refused with the command that converts it.
+fn terraform(path: &str, shown: String) -> Result<TargetSpec, TargetError> {
+    if binary_plan(std::path::Path::new(path)) {
+        return Err(TargetError::Invalid {
+            shown,
+            reason: format!(
+                "this is a binary plan saved by `terraform plan -out`: run `terraform show -json {path} > plan.json` and audit plan.json"
+            ),
+        });
+    }
+    Ok(TargetSpec::Terraform(TerraformSpec::new(path)))
+}
+
+/// Whether `path` is a file in the zip format `terraform plan -out` writes.
+fn binary_plan(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut file| file.read_exact(&mut magic))
+        .is_ok_and(|()| magic == *b"PK\x03\x04")
+}
+
 /// Parses one target argument.
 pub fn parse(input: &str) -> Result<TargetSpec, TargetError> {
     let shown = redact_uri(input);
@@ -242,7 +264,7 @@ pub fn parse(input: &str) -> Result<TargetSpec, TargetError> {
         let path = std::path::Path::new(input);
         let named = [".tf", ".json"].iter().any(|ext| input.ends_with(ext));
         if path.exists() || named {
-            return Ok(TargetSpec::Terraform(TerraformSpec::new(input)));
+            return terraform(input, shown);
         }
         return Err(TargetError::NotAUri { shown });
     };
@@ -253,7 +275,7 @@ pub fn parse(input: &str) -> Result<TargetSpec, TargetError> {
                 reason: "write terraform://PATH (a .tf file, a directory of them, or terraform show -json output), or just the path".into(),
             });
         }
-        return Ok(TargetSpec::Terraform(TerraformSpec::new(rest)));
+        return terraform(rest, shown);
     }
     let scheme = scheme.to_ascii_lowercase();
     match scheme.as_str() {

@@ -1400,3 +1400,511 @@ fn a_plan_judges_the_security_groups_its_configuration_links() {
         "{open:#}"
     );
 }
+
+/// What a report says of each target, by address: role, engine, version,
+/// whether it is audited, and every check's status.
+fn by_address(report: &Value) -> std::collections::BTreeMap<String, Value> {
+    report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let address = t["id"].as_str().unwrap().split('#').nth(1).unwrap();
+            let checks: serde_json::Map<String, Value> = t["findings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|f| {
+                    (
+                        f["check"].as_str().unwrap().to_string(),
+                        f["status"].clone(),
+                    )
+                })
+                .collect();
+            let summary = json!({
+                "role": t["role"], "engine": t["engine"], "version": t["version"],
+                "not_audited": t["not_audited"].is_string(), "error": t["error"],
+                "items": t["items"], "checks": checks,
+            });
+            (address.to_string(), summary)
+        })
+        .collect()
+}
+
+/// Issue 15 "Done when" and issue 19 "Tests": every fixture folder `NAME/`
+/// with its plan `NAME.plan.json` (in `terraform show -json` shape) gives the
+/// same targets under the same addresses, and the same verdict on every
+/// check and item, whichever of the two is audited.
+#[test]
+fn every_fixture_and_its_plan_agree_on_every_target_and_verdict() {
+    // (folder, its plan): `NAME.plan.json` beside the folder or `NAME/plan.json` in it.
+    let mut pairs = Vec::new();
+    for entry in std::fs::read_dir(FIXTURES).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if let Some(folder) = name.strip_suffix(".plan.json") {
+            pairs.push((folder.to_string(), name.clone()));
+        } else if std::path::Path::new(&fixture(&format!("{name}/plan.json"))).exists() {
+            pairs.push((name.clone(), format!("{name}/plan.json")));
+        }
+    }
+    pairs.sort();
+    assert_eq!(
+        pairs.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>(),
+        [
+            "audit_logging",
+            "aurora",
+            "aws",
+            "cloudsql_facts",
+            "cloudsql_module",
+            "mixed",
+            "modules",
+            "orders"
+        ],
+        "every plan fixture has its folder"
+    );
+    for (folder, plan) in &pairs {
+        let (tf, plan) = (audit(&[&fixture(folder)]), audit(&[&fixture(plan)]));
+        assert_eq!(tf.code, 0, "{folder}: {}", tf.stderr);
+        assert_eq!(plan.code, 0, "{folder}.plan.json: {}", plan.stderr);
+        let (tf, plan) = (by_address(&tf.json()), by_address(&plan.json()));
+        assert_eq!(
+            tf.keys().collect::<Vec<_>>(),
+            plan.keys().collect::<Vec<_>>(),
+            "{folder}: the same targets under the same addresses"
+        );
+        for (address, files) in &tf {
+            assert!(files["error"].is_null(), "{folder} {address}: {files:#}");
+            let planned = &plan[address];
+            let mut differ = Vec::new();
+            for key in [
+                "role",
+                "engine",
+                "version",
+                "not_audited",
+                "items",
+                "checks",
+            ] {
+                let (a, b) = (&files[key], &planned[key]);
+                match (a.as_object(), b.as_object()) {
+                    (Some(a), Some(b)) => {
+                        for (k, v) in a {
+                            if b.get(k) != Some(v) {
+                                differ.push(format!("{key}.{k}: .tf {v}, plan {:?}", b.get(k)));
+                            }
+                        }
+                        assert_eq!(a.len(), b.len(), "{folder} {address} {key}");
+                    }
+                    _ if a != b => differ.push(format!("{key}: .tf {a}, plan {b}")),
+                    _ => {}
+                }
+            }
+            assert!(
+                differ.is_empty(),
+                "{folder} {address}:\n{}",
+                differ.join("\n")
+            );
+        }
+    }
+}
+
+/// Issue 15, class 4: a mixed configuration (Azure, Oracle, SQL Server next
+/// to what sqlready audits) lists every database; those it does not audit
+/// say why and are no error, so exit codes keep their meaning. `count` and
+/// `for_each` give one target per instance, `count = 0` none; the file starts
+/// with a byte-order mark.
+#[test]
+fn a_mixed_configuration_lists_what_is_not_audited_without_an_error() {
+    let dir = fixture("mixed");
+    assert!(
+        std::fs::read(format!("{dir}/main.tf"))
+            .unwrap()
+            .starts_with(b"\xef\xbb\xbf")
+    );
+    for path in [dir.clone(), fixture("mixed.plan.json")] {
+        let run = audit(&[&path]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let report = run.json();
+        let mut ids: Vec<&str> = report["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().split('#').nth(1).unwrap())
+            .collect();
+        ids.sort();
+        assert_eq!(
+            ids,
+            [
+                "aws_db_instance.erp",
+                "aws_db_instance.shard[0]",
+                "aws_db_instance.shard[1]",
+                "azurerm_mssql_server.crm",
+                "azurerm_postgresql_flexible_server.analytics",
+                "google_sql_database_instance.events[\"eu\"]",
+                "google_sql_database_instance.events[\"us\"]",
+                "google_sql_database_instance.timesheets",
+            ],
+            "{path}: count = 0 plans no aws_db_instance.reports"
+        );
+        assert_eq!(report["summary"]["error"], 0, "{path}");
+        for (address, why) in [
+            (
+                "azurerm_postgresql_flexible_server.analytics",
+                "Azure Database for PostgreSQL",
+            ),
+            ("azurerm_mssql_server.crm", "Azure SQL"),
+            ("aws_db_instance.erp", "oracle-ee"),
+            (
+                "google_sql_database_instance.timesheets",
+                "SQLSERVER_2019_STANDARD",
+            ),
+        ] {
+            let t = target(&report, &format!("terraform://{path}#{address}"));
+            let reason = t["not_audited"].as_str().unwrap_or_else(|| panic!("{t:#}"));
+            assert!(reason.contains(why), "{address}: {reason}");
+            assert!(t.get("error").is_none(), "{t:#}");
+            assert!(t["score"].is_null());
+            assert!(
+                t["items"].as_object().unwrap().values().all(|s| s == "n/a"),
+                "{t:#}"
+            );
+        }
+        let shard = target(
+            &report,
+            &format!("terraform://{path}#aws_db_instance.shard[1]"),
+        );
+        assert_eq!(shard["engine"], "mysql");
+        assert_eq!(item(shard, "backups"), "pass");
+        let eu = target(
+            &report,
+            &format!("terraform://{path}#google_sql_database_instance.events[\"eu\"]"),
+        );
+        assert_eq!(item(eu, "multi_zone"), "pass");
+    }
+    // Failing checks exit 1, not 3: nothing failed to be audited.
+    let run = sqlready(&["audit", &dir]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.contains("not audited"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("8 target(s) (4 not audited), score "),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("not audited: azurerm_mssql_server plans Azure SQL"),
+        "{}",
+        run.stdout
+    );
+    // Every format says so, none as an error.
+    let format = |format: &str| {
+        let run = sqlready(&["audit", &dir, "--format", format, "--fail-on", "never"]);
+        assert_eq!(run.code, 0, "{format}: {}", run.stderr);
+        run.stdout
+    };
+    let junit = format("junit");
+    let crm = junit
+        .split("<testsuite ")
+        .find(|s| s.contains("azurerm_mssql_server.crm"))
+        .unwrap();
+    assert!(
+        crm.contains("tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"1\""),
+        "{crm}"
+    );
+    assert!(
+        crm.contains("<skipped message=\"not audited: azurerm_mssql_server plans Azure SQL"),
+        "{crm}"
+    );
+    let markdown = format("markdown");
+    assert!(markdown.contains("## sqlready: 8 target(s) (4 not audited), "));
+    assert!(
+        markdown.contains("**not audited:** azurerm_mssql_server plans Azure SQL"),
+        "{markdown}"
+    );
+    let html = format("html");
+    let crm = html
+        .split("<section class=\"target\"")
+        .find(|s| s.contains("azurerm_mssql_server.crm</h3>"))
+        .unwrap();
+    assert!(
+        crm.contains("<dt>not audited</dt><dd>azurerm_mssql_server plans Azure SQL"),
+        "{crm}"
+    );
+    assert!(!crm.contains("could not be audited"), "{crm}");
+}
+
+#[test]
+fn a_binary_plan_is_refused_with_the_command_that_converts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.tfplan");
+    std::fs::write(&plan, b"PK\x03\x04\x14\x00\x08\x00binary plan").unwrap();
+    let path = plan.display().to_string();
+    let run = sqlready(&["audit", &path]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("binary plan")
+            && run
+                .stderr
+                .contains(&format!("terraform show -json {path} > plan.json")),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+}
+
+/// Issue 15, class 2: what the plan marks "known after apply" and the
+/// configuration decides — Aurora members by `cluster_identifier`
+/// references, unwritten optional+computed attributes, a replica's inherited
+/// storage and encryption, the family's default cluster parameter group — is
+/// judged in the plan as in the files; Aurora MySQL 3 by the RDS calendar.
+#[test]
+fn a_plan_resolves_what_the_configuration_decides() {
+    for path in [fixture("aurora"), fixture("aurora.plan.json")] {
+        let run = audit(&[&path]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let report = run.json();
+        assert_eq!(report["targets"].as_array().unwrap().len(), 3, "{path}");
+        let ledger = target(
+            &report,
+            &format!("terraform://{path}#aws_rds_cluster.ledger"),
+        );
+        assert_eq!(
+            item(ledger, "replicas"),
+            "pass",
+            "{path}: two members join it"
+        );
+        // Two members, but no zone written: RDS picks them, the zones stay unknown.
+        assert_eq!(item(ledger, "multi_zone"), "unknown", "{path}");
+        let zones = finding(ledger, "multi_zone.ha_enabled");
+        assert!(
+            zones["detail"]
+                .as_str()
+                .unwrap()
+                .contains("2 instances join it"),
+            "{path}: {zones:#}"
+        );
+        // Private (members not publicly accessible), but the family's default
+        // group leaves require_secure_transport off.
+        assert_eq!(status(ledger, "network.no_public_ip"), "pass", "{path}");
+        assert_eq!(status(ledger, "network.rds_tls_required"), "fail", "{path}");
+        // The default cluster parameter group of aurora-mysql8.0: no binary log.
+        assert_eq!(
+            item(ledger, "cdc"),
+            "fail",
+            "{path}: {:#}",
+            ledger["findings"]
+        );
+        // Aurora MySQL 3 by Aurora's calendar (RDS's), never MySQL 8.0's end of life.
+        let version = finding(ledger, "version.supported");
+        assert_eq!(version["status"], "pass", "{path}: {version:#}");
+        assert!(
+            version["detail"].as_str().unwrap().contains("2031-04-30"),
+            "{version:#}"
+        );
+        let replica = target(
+            &report,
+            &format!("terraform://{path}#aws_db_instance.billing_replica"),
+        );
+        assert_eq!(replica["role"], "replica");
+        assert_eq!(replica["engine"], "postgres");
+        assert_eq!(
+            item(replica, "disk_autogrow"),
+            "pass",
+            "{path}: 300 GiB > the source's 50"
+        );
+        assert_eq!(item(replica, "encryption"), "pass", "{path}");
+        let billing = target(
+            &report,
+            &format!("terraform://{path}#aws_db_instance.billing"),
+        );
+        assert_eq!(
+            item(billing, "replicas"),
+            "pass",
+            "{path}: the replica follows it by ARN"
+        );
+        assert_eq!(item(billing, "pitr"), "pass", "{path}");
+    }
+}
+
+/// Issue 19: the terraform-google-modules `sql-db` postgresql module as
+/// `terraform init` downloads it, in `.tf` and plan form; a budget naming the
+/// project by `data.google_project.NAME.number` covers its instances.
+#[test]
+fn the_cloud_sql_module_and_a_budget_by_project_number_are_judged_in_both_modes() {
+    for path in [
+        fixture("cloudsql_module"),
+        fixture("cloudsql_module.plan.json"),
+    ] {
+        let run = audit(&[&path]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let report = run.json();
+        let primary = target(
+            &report,
+            &format!("terraform://{path}#module.pg.google_sql_database_instance.default"),
+        );
+        for (key, expected) in [
+            ("replicas", "pass"),
+            ("multi_zone", "pass"),
+            ("backups", "pass"),
+            ("pitr", "pass"),
+            ("network_security", "pass"),
+            ("cost", "pass"),
+        ] {
+            assert_eq!(
+                item(primary, key),
+                expected,
+                "{path} {key}: {:#}",
+                primary["findings"]
+            );
+        }
+        let replica = target(
+            &report,
+            &format!(
+                "terraform://{path}#module.pg.google_sql_database_instance.replicas[\"payments-replica0\"]"
+            ),
+        );
+        assert_eq!(replica["role"], "replica");
+        assert_eq!(item(replica, "cost"), "pass");
+    }
+}
+
+/// Issue 21: a planned RDS instance on a major the RDS calendar does not date
+/// (PostgreSQL 9.1, 7.3: no Extended Support exists for them) is judged by the
+/// community's end of life, with the real date — never "enrolled in Extended
+/// Support", never the oldest table row's date as if it were the version's own.
+#[test]
+fn a_planned_rds_instance_on_an_old_major_is_unsupported_since_its_real_date() {
+    let (_dir, report) = audit_tf(
+        r#"
+resource "aws_db_instance" "legacy" {
+  identifier        = "legacy"
+  engine            = "postgres"
+  engine_version    = "9.1.24"
+  instance_class    = "db.t3.micro"
+  allocated_storage = 20
+}
+
+resource "aws_db_instance" "ancient" {
+  identifier        = "ancient"
+  engine            = "postgres"
+  engine_version    = "7.3.21"
+  instance_class    = "db.t3.micro"
+  allocated_storage = 20
+}
+
+resource "aws_db_instance" "current" {
+  identifier        = "current"
+  engine            = "postgres"
+  engine_version    = "16.4"
+  instance_class    = "db.t3.micro"
+  allocated_storage = 20
+}
+"#,
+    );
+    let id = |name: &str| {
+        report["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| {
+                t["id"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("#aws_db_instance.{name}"))
+            })
+            .unwrap_or_else(|| panic!("no {name} in {:#}", report["targets"]))
+    };
+    let legacy = id("legacy");
+    assert_eq!(item(legacy, "version_support"), "fail");
+    let supported = finding(legacy, "version.supported");
+    let detail = supported["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("postgres 9.1 reached end of life on 2016-10-27"),
+        "{detail}"
+    );
+    assert!(!detail.contains("extended support"), "{detail}");
+
+    let ancient = id("ancient");
+    assert_eq!(item(ancient, "version_support"), "fail");
+    let detail = finding(ancient, "version.supported")["detail"]
+        .as_str()
+        .unwrap();
+    assert!(
+        detail.contains(
+            "postgres 7.3 is older than every version the end-of-life table dates: unsupported since 2010-10-01 at the latest"
+        ),
+        "{detail}"
+    );
+
+    // A current major is judged by the RDS calendar shipped with sqlready, as a
+    // running instance whose lifecycle API gives no dates: RDS's end of
+    // standard support, and enrolled in Extended Support by default.
+    let current = id("current");
+    assert_eq!(item(current, "version_support"), "pass");
+    let detail = finding(current, "version.supported")["detail"]
+        .as_str()
+        .unwrap();
+    assert!(
+        detail.contains("postgres 16 is supported until 2032-02-29"),
+        "{detail}"
+    );
+}
+
+/// Issue 19: a fact taken from a variable's default says so, and the target
+/// is marked as judged on those defaults (a module folder audited alone).
+#[test]
+fn a_target_judged_on_variable_defaults_says_so() {
+    let (_dir, report) = audit_tf(
+        r#"
+variable "public" {
+  default = false
+}
+
+variable "multi_az" {
+  type    = bool
+  default = true
+}
+
+resource "aws_db_instance" "a" {
+  engine              = "postgres"
+  engine_version      = "16.4"
+  instance_class      = "db.t3.micro"
+  publicly_accessible = var.public
+  multi_az            = var.multi_az
+}
+
+resource "aws_db_instance" "b" {
+  engine         = "postgres"
+  engine_version = "16.4"
+  instance_class = "db.t3.micro"
+  multi_az       = true
+}
+"#,
+    );
+    let targets = report["targets"].as_array().unwrap();
+    let a = targets
+        .iter()
+        .find(|t| t["id"].as_str().unwrap().ends_with("#aws_db_instance.a"))
+        .unwrap();
+    let warnings: Vec<&str> = a["warnings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{a:#}"))
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let warning = warnings[0];
+    assert!(
+        warning.starts_with("aws_db_instance.a: judged on variable defaults (")
+            && warning.contains("multi_az from var.multi_az (default in ")
+            && warning.contains("publicly_accessible from var.public (default in ")
+            && warning.contains("tfvars"),
+        "{warning}"
+    );
+    // The decided item is still judged on them.
+    assert_eq!(item(a, "multi_zone"), "pass");
+    let b = targets
+        .iter()
+        .find(|t| t["id"].as_str().unwrap().ends_with("#aws_db_instance.b"))
+        .unwrap();
+    assert!(b.get("warnings").is_none(), "{b:#}");
+}

@@ -304,3 +304,82 @@ fn sarif_points_plan_results_at_the_tf_block_beside_the_plan() {
         "line {line}: {named}"
     );
 }
+
+/// Issue 15: Markdown, HTML and JUnit show advice apart, as the table and
+/// JSON do: an advisory `warn` beside a passing item is never listed among
+/// what to fix, never a JUnit `<failure>`.
+#[test]
+fn advice_is_shown_apart_in_markdown_html_and_junit() {
+    const ADVICE: &str = "encryption.customer_managed_key";
+    let path = fixture("audit_logging");
+    // The JSON says what the other formats must show: billing's key is advice.
+    let report = audit(&path, "json").json();
+    let billing = target(&report, "aws_db_instance.billing");
+    assert_eq!(item(billing, "encryption"), "pass");
+    assert_eq!(status(billing, ADVICE), "warn");
+    assert_eq!(finding(billing, ADVICE)["advisory"], true);
+
+    let run = audit(&path, "markdown");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let section = run
+        .stdout
+        .split("\n### ")
+        .find(|s| s.contains("aws_db_instance.billing") && s.contains("| encryption |"))
+        .unwrap_or_else(|| panic!("no billing section in\n{}", run.stdout));
+    let encryption = section
+        .lines()
+        .find(|l| l.starts_with("| encryption |"))
+        .unwrap();
+    assert!(encryption.contains("pass + advice"), "{encryption}");
+    let (to_fix, advice) = section
+        .split_once("<summary>Advice (")
+        .unwrap_or_else(|| panic!("no advice in\n{section}"));
+    assert!(advice.contains(ADVICE), "{section}");
+    assert!(!to_fix.contains(&format!("`{ADVICE}`")), "{section}");
+
+    let run = audit(&path, "html");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let section = run
+        .stdout
+        .split("<section class=\"target\"")
+        .find(|s| s.contains("aws_db_instance.billing</h3>"))
+        .unwrap_or_else(|| panic!("no billing section"));
+    let section = section.split("</section>").next().unwrap();
+    let (open, rest) = section
+        .split_once("<h4>advice — does not lower its item</h4>")
+        .unwrap_or_else(|| panic!("no advice in {section}"));
+    let advice = rest.split("</table>").next().unwrap();
+    assert!(
+        advice.contains(ADVICE) && advice.contains("advice"),
+        "{advice}"
+    );
+    assert!(!open.contains(ADVICE), "{open}");
+    assert!(
+        run.stdout.contains("pass + advice"),
+        "the fleet matrix marks the item"
+    );
+
+    let run = audit(&path, "junit");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let suite = run
+        .stdout
+        .split("<testsuite ")
+        .find(|s| s.contains("aws_db_instance.billing"))
+        .unwrap();
+    let testcase = suite
+        .split("<testcase ")
+        .find(|t| t.starts_with(&format!("name=\"{ADVICE}\"")))
+        .unwrap_or_else(|| panic!("no {ADVICE} testcase in {suite}"));
+    assert!(!testcase.contains("<failure"), "{testcase}");
+    assert!(testcase.contains("<system-out>advice"), "{testcase}");
+    assert!(suite.contains("<property name=\"advice\""), "{suite}");
+    // A real warn of the same suite stays a failure.
+    let warns = billing["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "warn" && f["advisory"] != true)
+        .count();
+    let failures = suite.matches("<failure type=\"warn\"").count();
+    assert_eq!(failures, warns, "{suite}");
+}

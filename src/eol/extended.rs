@@ -148,6 +148,31 @@ pub fn rds(engine: &str, major: &str) -> Option<Calendar> {
     })
 }
 
+/// For a major older than every one RDS's calendar dates for `engine` (Aurora
+/// PostgreSQL 10, Aurora MySQL 1): the oldest dated major's end of standard
+/// support. AWS ends an older major before a newer one and offers Extended
+/// Support only from the calendar's majors on, so support ended by then at the latest.
+pub fn rds_ended_by(engine: &str, major: &str) -> Option<NaiveDate> {
+    let engine = if engine == "aurora" {
+        "aurora-mysql"
+    } else {
+        engine
+    };
+    let ordinal = |major: &str| -> Option<(u32, u32)> {
+        let mut parts = major.split('.');
+        let first = parts.next()?.parse().ok()?;
+        let second = parts.next().map_or(Some(0), |p| p.parse().ok())?;
+        Some((first, second))
+    };
+    let wanted = ordinal(major)?;
+    let (oldest, standard) = RDS
+        .iter()
+        .filter(|(e, ..)| *e == engine)
+        .filter_map(|(_, m, standard, ..)| Some((ordinal(m)?, *standard)))
+        .min_by_key(|(ordinal, _)| *ordinal)?;
+    (wanted < oldest).then(|| date(standard)).flatten()
+}
+
 /// Whether a calendar date can be relied on today: a date before the table was checked
 /// is history; a later one is a promise, trusted while the table is under [`MAX_AGE_DAYS`].
 pub fn trusted(day: NaiveDate, table_date: &str, today: NaiveDate) -> bool {
@@ -169,9 +194,133 @@ pub fn stale(calendar: &Calendar, table_date: &str, today: NaiveDate) -> Option<
     })
 }
 
+/// The `EngineLifecycleSupport` value that opts out of RDS Extended Support.
+pub const EXTENDED_SUPPORT_DISABLED: &str = "open-source-rds-extended-support-disabled";
+
+/// Version support from the RDS calendar shipped with sqlready (this module), when
+/// the API gave none (for a planned Terraform resource: always). `src/sources/rds/facts.rs`
+/// keeps a private copy of this function and of [`support_facts`] for now (left untouched
+/// while that file is reworked elsewhere); it can call these instead.
+///
+/// When the API gave none: the same facts as from DescribeDBMajorEngineVersions. `false` when
+/// the calendar has no row for the version, or its row is too old to rely on.
+pub fn rds_calendar_facts(
+    sink: &mut crate::facts::FactSink<'_>,
+    engine: &str,
+    major: &str,
+    lifecycle_support: Option<&str>,
+    fallback_reason: &str,
+    today: NaiveDate,
+) -> bool {
+    let Some(calendar) = rds(engine, major) else {
+        return false;
+    };
+    if let Some(reason) = stale(&calendar, RDS_TABLE_DATE, today) {
+        tracing::debug!("{engine} {major}: {reason}; the upstream end-of-life table applies");
+        return false;
+    }
+    let enrolled = lifecycle_support != Some(EXTENDED_SUPPORT_DISABLED);
+    let (end, extended) = (calendar.standard_end, calendar.extended_end);
+    let support_end = if enrolled { extended } else { end };
+    let origin = format!(
+        "RDS calendar shipped with sqlready (checked {RDS_TABLE_DATE}; {fallback_reason}): {engine} {major} standard support ends {end}, paid Extended Support ({RDS_CHARGE}) until {extended}; {}",
+        enrolment(enrolled)
+    );
+    support_facts(
+        sink,
+        SupportDates {
+            origin: origin.clone(),
+            standard_end: end,
+            support_end,
+            paid_extended_support: enrolled && end < today,
+            table_date: (origin.clone(), RDS_TABLE_DATE.into()),
+            lifecycle_source: format!(
+                "embedded RDS calendar ({RDS_TABLE_DATE}): {fallback_reason}"
+            ),
+        },
+        today,
+    );
+    true
+}
+
+/// Whether the instance is enrolled in RDS Extended Support, in words.
+pub fn enrolment(enrolled: bool) -> &'static str {
+    if enrolled {
+        "enrolled in Extended Support (EngineLifecycleSupport absent or open-source-rds-extended-support)"
+    } else {
+        "Extended Support disabled: RDS upgrades the major version when standard support ends"
+    }
+}
+
+/// RDS version support, from DescribeDBMajorEngineVersions or the shipped calendar.
+pub struct SupportDates {
+    pub origin: String,
+    pub standard_end: NaiveDate,
+    /// When security fixes stop: the end of paid Extended Support when enrolled.
+    pub support_end: NaiveDate,
+    pub paid_extended_support: bool,
+    /// (origin, date) of the dates' source.
+    pub table_date: (String, String),
+    pub lifecycle_source: String,
+}
+
+/// The same version-support facts whichever of the two told the dates.
+pub fn support_facts(sink: &mut crate::facts::FactSink<'_>, dates: SupportDates, today: NaiveDate) {
+    let origin = dates.origin;
+    sink.known(
+        "version.eol_date",
+        origin.clone(),
+        dates.support_end.to_string(),
+    );
+    sink.known(
+        "version.days_until_eol",
+        origin.clone(),
+        (dates.support_end - today).num_days(),
+    );
+    sink.known(
+        "rds.version.standard_support_end",
+        origin.clone(),
+        dates.standard_end.to_string(),
+    );
+    sink.known(
+        "rds.version.days_until_standard_support_end",
+        origin.clone(),
+        (dates.standard_end - today).num_days(),
+    );
+    sink.known(
+        "version.paid_extended_support",
+        origin.clone(),
+        dates.paid_extended_support,
+    );
+    let (table_origin, table_date) = dates.table_date;
+    sink.known("version.table_date", table_origin, table_date);
+    sink.known(
+        "rds.version.lifecycle_source",
+        origin,
+        dates.lifecycle_source,
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn majors_older_than_the_calendar_ended_by_its_oldest_standard_end() {
+        let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+        assert_eq!(
+            rds_ended_by("aurora-postgresql", "10"),
+            Some(day("2024-02-29"))
+        );
+        assert_eq!(
+            rds_ended_by("aurora-postgresql", "9.6"),
+            Some(day("2024-02-29"))
+        );
+        assert_eq!(rds_ended_by("aurora", "5.6"), Some(day("2024-10-31")));
+        assert_eq!(rds_ended_by("aurora-postgresql", "11"), None);
+        assert_eq!(rds_ended_by("aurora-mysql", "8.0"), None);
+        assert_eq!(rds_ended_by("mariadb", "10.3"), None);
+    }
 
     fn day(text: &str) -> NaiveDate {
         date(text).unwrap()

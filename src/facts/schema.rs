@@ -91,6 +91,7 @@ facts! {
     "target.sources": StringList, "", "the sources that fed this target (postgres, mysql, rds, cloudsql, terraform): in-database checks apply when their engine's source took part";
     "target.platform": String, "", "where the database runs or is planned to run: cloudsql, rds, or empty when the source cannot tell (a database audited from inside); provider configuration checks apply by platform, so they judge a Terraform resource too";
     "terraform.platform": String, "audit the Terraform configuration or plan that defines the database", "the platform a Terraform resource plans: cloudsql (google_sql_database_instance) or rds (aws_db_instance, aws_rds_cluster)";
+    "terraform.not_audited": String, "", "why a planned database is listed but not audited (another cloud's service such as azurerm_mssql_server, or an engine sqlready does not judge such as sqlserver-ee): every item n/a, not an error; absent for audited targets";
     // Thresholds: always known, configurable.
     "thresholds.min_backup_retention_days": Int, "", "minimum automated backup retention, in days (default 7)";
     "thresholds.max_replica_lag_seconds": Int, "", "replay lag above which a replica is unhealthy (default 300)";

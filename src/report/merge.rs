@@ -349,6 +349,7 @@ mod tests {
             items: Items(Item::ALL.iter().map(|i| (*i, Status::Unknown)).collect()),
             findings: Vec::new(),
             error: None,
+            not_audited: None,
             principal: None,
             sources: Vec::new(),
             location: None,

@@ -90,6 +90,12 @@ pub struct TargetReport {
     /// Why the target could not be audited, when it could not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Why sqlready does not audit this database, when it does not (another
+    /// cloud's service, an engine it does not judge): listed so a mixed
+    /// configuration shows it, every item `n/a`, no score, and not an error
+    /// (no exit code 3). An added field (DESIGN.md allows additions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_audited: Option<String>,
     /// Who the audit ran as (the database user), when the source could tell.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub principal: Option<String>,
@@ -292,6 +298,9 @@ pub fn build(
 
 /// One reachable target, judged by every check.
 pub fn judge(catalog: &Catalog, facts: &TargetFacts, thresholds: &Thresholds) -> TargetReport {
+    if let Some(why) = not_audited_reason(facts) {
+        return not_audited(facts, why);
+    }
     let subject = Subject::new(facts, thresholds);
     let findings: Vec<Finding> = catalog
         .checks
@@ -363,6 +372,7 @@ pub fn judge(catalog: &Catalog, facts: &TargetFacts, thresholds: &Thresholds) ->
         items,
         findings,
         error: None,
+        not_audited: None,
         principal: facts.principal.clone(),
         sources: facts.sources.clone(),
         location: facts.location.clone(),
@@ -387,6 +397,45 @@ fn disagreements(facts: &TargetFacts, evidence: &JsonMap<String, Json>) -> Vec<D
         .collect()
 }
 
+/// Why a source lists this database without auditing it (`terraform.not_audited`).
+fn not_audited_reason(facts: &TargetFacts) -> Option<String> {
+    let why = facts.facts.get(NOT_AUDITED)?.value()?.as_str()?;
+    Some(why.to_string())
+}
+
+/// The fact a source sets on a database it lists but does not audit.
+pub const NOT_AUDITED: &str = "terraform.not_audited";
+
+/// A database listed but not audited: every item `n/a` (sqlready's checks do
+/// not judge it), no findings, no score, no error.
+fn not_audited(facts: &TargetFacts, why: String) -> TargetReport {
+    let items = Items(
+        Item::ALL
+            .iter()
+            .map(|i| (*i, Status::NotApplicable))
+            .collect(),
+    );
+    TargetReport {
+        id: facts.id.clone(),
+        resource: facts.resource.clone(),
+        kind: facts.kind.as_str().to_string(),
+        role: Some(facts.role.as_str().to_string()),
+        engine: Some(facts.engine.clone()),
+        version: Some(facts.version.clone()).filter(|v| !v.is_empty()),
+        score: None,
+        coverage: Coverage::of(&items),
+        items,
+        findings: Vec::new(),
+        error: None,
+        not_audited: Some(why),
+        principal: facts.principal.clone(),
+        sources: facts.sources.clone(),
+        location: facts.location.clone(),
+        warnings: facts.warnings.clone(),
+        tags: facts.tags.clone(),
+    }
+}
+
 /// A target that could not be reached: every item is `error`, with the reason.
 fn failed(_catalog: &Catalog, failure: &TargetFailure) -> TargetReport {
     TargetReport {
@@ -404,6 +453,7 @@ fn failed(_catalog: &Catalog, failure: &TargetFailure) -> TargetReport {
         items: Items(Item::ALL.iter().map(|i| (*i, Status::Error)).collect()),
         findings: Vec::new(),
         error: Some(failure.error.clone()),
+        not_audited: None,
         principal: None,
         sources: Vec::new(),
         location: None,

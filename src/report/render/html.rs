@@ -416,6 +416,10 @@ struct TargetView {
     /// The same, for a larger fleet: one line each, linking to the finding
     /// as [`Page::groups`] shows it once for every target that has it.
     lines: Vec<Line>,
+    /// Advice: an advisory check's `warn`, which did not lower its item;
+    /// shown apart from what to fix (a fleet of up to [`FULL_VIEWS`] targets;
+    /// a larger one marks its lines `advice`).
+    advice: Vec<FindingView>,
     /// pass and n/a: shown folded.
     settled: Vec<FindingView>,
     settled_summary: String,
@@ -634,8 +638,9 @@ impl Page {
                 .finished_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             score_line: format!(
-                "{} target(s), {}{}",
+                "{} target(s){}, {}{}",
                 s.targets,
+                super::not_audited_note(report),
                 s.coverage.beside(s.score),
                 super::slice_note(report)
             ),
@@ -743,13 +748,27 @@ fn row(index: usize, target: &TargetReport) -> Row {
             .items
             .0
             .iter()
-            .map(|(_, status)| Cell {
+            .map(|(item, status)| Cell {
                 code: code(*status),
                 shape: shape(*status),
-                label: status.as_str(),
+                label: if crate::report::has_advice(&target.findings, *item, *status) {
+                    "pass + advice"
+                } else {
+                    status.as_str()
+                },
             })
             .collect(),
-        error: target.error.as_deref().map_or_else(String::new, shown),
+        error: target
+            .error
+            .as_deref()
+            .map(shown)
+            .or_else(|| {
+                target
+                    .not_audited
+                    .as_deref()
+                    .map(|why| shown(&format!("not audited: {why}")))
+            })
+            .unwrap_or_default(),
     }
 }
 
@@ -790,6 +809,9 @@ fn target_view(
     if let Some(principal) = &target.principal {
         facts.push(("audited as", shown(principal)));
     }
+    if let Some(why) = &target.not_audited {
+        facts.push(("not audited", shown(why)));
+    }
     for source in &target.sources {
         let state = match (&source.error, &source.principal) {
             (Some(error), _) => format!("failed: {error}"),
@@ -801,13 +823,18 @@ fn target_view(
             shown(&format!("{} {}: {state}", source.kind.as_str(), source.id)),
         ));
     }
-    let mut open: Vec<&Finding> = target
+    let (mut advice, mut open): (Vec<&Finding>, Vec<&Finding>) = target
         .findings
         .iter()
         .filter(|f| !matches!(f.status, Status::Pass | Status::NotApplicable))
-        .collect();
+        .partition(|f| is_advice(f));
+    if !full {
+        // A large fleet's lines: what to fix first, then the advice, marked.
+        open.append(&mut advice);
+    }
     open.sort_by_key(|f| {
         (
+            is_advice(f),
             std::cmp::Reverse(f.status.badness()),
             std::cmp::Reverse(severity_rank(f.severity)),
         )
@@ -826,6 +853,10 @@ fn target_view(
         tags: tag_texts(target),
         warnings: target.warnings.iter().map(|w| shown(w)).collect(),
         error: target.error.as_deref().map(shown),
+        advice: advice
+            .iter()
+            .map(|f| finding_view(f, origins, fixes))
+            .collect(),
         open: if full {
             open.iter()
                 .map(|f| finding_view(f, origins, fixes))
@@ -860,6 +891,11 @@ fn target_view(
             Vec::new()
         },
     }
+}
+
+/// An advisory check's `warn` no waiver covers: advice, not a defect.
+fn is_advice(finding: &Finding) -> bool {
+    finding.advisory && finding.status == Status::Warn && finding.waiver.is_none()
 }
 
 fn finding_view(
@@ -903,7 +939,11 @@ fn finding_view(
     FindingView {
         code: code(finding.status),
         shape: shape(finding.status),
-        status: finding.status.as_str(),
+        status: if is_advice(finding) {
+            "advice"
+        } else {
+            finding.status.as_str()
+        },
         severity: finding.severity.as_str(),
         check: shown(&finding.check),
         title: shown(&finding.title),

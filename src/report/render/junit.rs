@@ -5,6 +5,11 @@
 //! (type says which), `error` is `<error>`, `unknown` and `n/a` are
 //! `<skipped>` with the reason, and a waived finding is `<skipped>` with the
 //! waiver — it does not fail the build, as it does not fail `--fail-on`.
+//! Advice (an advisory check's `warn`, which does not lower its item) is
+//! not a failure either: a passing testcase whose `<system-out>` starts
+//! `advice:` with the fix, counted in the suite's `advice` property.
+//! A target listed but not audited (another cloud's database, in Terraform)
+//! is one `<testcase name="audit">` `<skipped>` with the reason.
 //! A passing testcase states the deciding fact in `<system-out>`. A target
 //! that could not be audited is one `<testcase name="audit">` with `<error>`.
 
@@ -54,6 +59,8 @@ struct Counts {
 
 enum Outcome {
     Passed,
+    /// An advisory `warn`: shown, not a failure (it did not lower the item).
+    Advice,
     Failure,
     Error,
     Skipped,
@@ -62,6 +69,7 @@ enum Outcome {
 fn outcome(finding: &Finding) -> Outcome {
     match finding.status {
         _ if finding.waiver.is_some() => Outcome::Skipped,
+        Status::Warn if finding.advisory => Outcome::Advice,
         Status::Pass => Outcome::Passed,
         Status::Fail | Status::Warn => Outcome::Failure,
         Status::Error => Outcome::Error,
@@ -77,13 +85,20 @@ fn counts(target: &TargetReport) -> Counts {
             ..Counts::default()
         };
     }
+    if target.not_audited.is_some() {
+        return Counts {
+            tests: 1,
+            skipped: 1,
+            ..Counts::default()
+        };
+    }
     let mut counts = Counts {
         tests: target.findings.len(),
         ..Counts::default()
     };
     for finding in &target.findings {
         match outcome(finding) {
-            Outcome::Passed => {}
+            Outcome::Passed | Outcome::Advice => {}
             Outcome::Failure => counts.failures += 1,
             Outcome::Error => counts.errors += 1,
             Outcome::Skipped => counts.skipped += 1,
@@ -138,6 +153,17 @@ pub fn render(report: &Report) -> String {
         properties.push(("items_judged", target.coverage.judged.to_string()));
         properties.push(("items_applicable", target.coverage.applicable.to_string()));
         properties.push(("coverage", target.coverage.beside(target.score)));
+        let advice = target
+            .findings
+            .iter()
+            .filter(|f| matches!(outcome(f), Outcome::Advice))
+            .count();
+        if advice > 0 {
+            properties.push(("advice", advice.to_string()));
+        }
+        if let Some(why) = &target.not_audited {
+            properties.push(("not_audited", why.clone()));
+        }
         let _ = writeln!(out, "    <properties>");
         for (name, value) in properties {
             let _ = writeln!(
@@ -156,6 +182,18 @@ pub fn render(report: &Report) -> String {
                 out,
                 "      <error type=\"error\" message=\"{}\"/>",
                 attr(error)
+            );
+            let _ = writeln!(out, "    </testcase>");
+        }
+        if let Some(why) = &target.not_audited {
+            let _ = writeln!(
+                out,
+                "    <testcase name=\"audit\" classname=\"{id}\" time=\"0\">"
+            );
+            let _ = writeln!(
+                out,
+                "      <skipped message=\"{}\"/>",
+                attr(&format!("not audited: {why}"))
             );
             let _ = writeln!(out, "    </testcase>");
         }
@@ -181,6 +219,14 @@ fn testcase(out: &mut String, target: &str, finding: &Finding) {
     match outcome(finding) {
         Outcome::Passed => {
             let _ = writeln!(out, "      <system-out>{}</system-out>", escape(&headline));
+        }
+        Outcome::Advice => {
+            let mut body = format!("advice (does not lower the item): {headline}");
+            if let Some(fix) = &finding.remediation {
+                body.push_str("\n\nhow to follow it:\n");
+                body.push_str(fix);
+            }
+            let _ = writeln!(out, "      <system-out>{}</system-out>", escape(&body));
         }
         Outcome::Failure => {
             let mut body = headline.clone();

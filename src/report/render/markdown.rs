@@ -39,8 +39,9 @@ pub fn render(report: &Report) -> String {
     let score = s.coverage.beside(s.score);
     let _ = writeln!(
         out,
-        "## sqlready: {} target(s), {score}{}\n",
+        "## sqlready: {} target(s){}, {score}{}\n",
         s.targets,
+        super::not_audited_note(report),
         super::slice_note(report)
     );
     let mut line = format!(
@@ -132,6 +133,10 @@ fn render_target(out: &mut String, target: &TargetReport) {
         let _ = writeln!(out, "💥 **could not be audited:** {}\n", cell(error));
         return;
     }
+    if let Some(why) = &target.not_audited {
+        let _ = writeln!(out, "**not audited:** {}\n", cell(why));
+        return;
+    }
     for source in target.sources.iter().filter(|s| s.error.is_some()) {
         let _ = writeln!(
             out,
@@ -152,6 +157,8 @@ fn render_target(out: &mut String, target: &TargetReport) {
         let mut shown = format!("{} {status}", icon(status));
         if deciding.is_some_and(|f| f.waiver.is_some()) {
             shown.push_str(" (waived)");
+        } else if crate::report::has_advice(&target.findings, item, status) {
+            shown.push_str(" + advice");
         }
         let _ = writeln!(
             out,
@@ -165,19 +172,23 @@ fn render_target(out: &mut String, target: &TargetReport) {
         );
     }
     out.push('\n');
-    let mut to_fix: Vec<&Finding> = target
+    // Advice (advisory checks) is listed apart: it did not lower the item.
+    let (advice, to_fix): (Vec<&Finding>, Vec<&Finding>) = target
         .findings
         .iter()
         .filter(|f| matches!(f.status, Status::Fail | Status::Warn) && f.waiver.is_none())
-        .collect();
-    to_fix.sort_by_key(|f| (std::cmp::Reverse(f.severity), f.item));
-    if !to_fix.is_empty() {
+        .partition(|f| f.advisory && f.status == Status::Warn);
+    for (heading, mut findings) in [("To fix", to_fix), ("Advice", advice)] {
+        if findings.is_empty() {
+            continue;
+        }
+        findings.sort_by_key(|f| (std::cmp::Reverse(f.severity), f.item));
         let _ = writeln!(
             out,
-            "<details><summary>To fix ({})</summary>\n",
-            to_fix.len()
+            "<details><summary>{heading} ({})</summary>\n",
+            findings.len()
         );
-        for finding in to_fix {
+        for finding in findings {
             let _ = writeln!(
                 out,
                 "- {} **{}** {} [{}] {}: {}{}",

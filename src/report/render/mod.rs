@@ -27,6 +27,20 @@ pub enum Format {
     Html,
 }
 
+/// " (N not audited)" after the target count, when some targets are listed
+/// but not audited (another cloud's database in a Terraform configuration).
+pub fn not_audited_note(report: &super::Report) -> String {
+    match report
+        .targets
+        .iter()
+        .filter(|t| t.not_audited.is_some())
+        .count()
+    {
+        0 => String::new(),
+        n => format!(" ({n} not audited)"),
+    }
+}
+
 /// What part of a fleet the report covers, for the summary line of every
 /// human format: ` · shard I/N of a fleet of F targets` for one shard's
 /// report, ` · merged from N shards` for `sqlready merge`'s, else nothing.

@@ -63,8 +63,14 @@ pub fn render_with(report: &Report, color: bool, details: Details) -> String {
         .map_or_else(String::new, |n| format!(", {n} waived"));
     let _ = writeln!(
         out,
-        "{} target(s), {score}: {} pass, {} warn, {} fail, {} unknown, {} error{waived}",
-        s.targets, s.pass, s.warn, s.fail, s.unknown, s.error
+        "{} target(s){}, {score}: {} pass, {} warn, {} fail, {} unknown, {} error{waived}",
+        s.targets,
+        super::not_audited_note(report),
+        s.pass,
+        s.warn,
+        s.fail,
+        s.unknown,
+        s.error
     );
     let slice = super::slice_note(report);
     if !slice.is_empty() {
@@ -227,6 +233,7 @@ fn overview(out: &mut String, report: &Report, names: &Names, color: bool) {
     for (target, name) in report.targets.iter().zip(&names.shown) {
         let engine = match (&target.role, &target.engine) {
             _ if target.error.is_some() => "error".to_string(),
+            _ if target.not_audited.is_some() => "not audited".to_string(),
             (Some(role), Some(engine)) => {
                 let engine = if engine.is_empty() {
                     "engine unknown"
@@ -240,7 +247,7 @@ fn overview(out: &mut String, report: &Report, names: &Names, color: bool) {
         };
         let number = |status: Status| {
             let n = count(target, status);
-            let mut cell = Cell::new(if target.error.is_some() {
+            let mut cell = Cell::new(if target.error.is_some() || target.not_audited.is_some() {
                 "–".to_string()
             } else {
                 n.to_string()
@@ -286,7 +293,7 @@ fn heading(target: &TargetReport, name: &str) -> String {
             let _ = write!(heading, " {}", visible(version));
         }
     }
-    if target.error.is_none() {
+    if target.error.is_none() && target.not_audited.is_none() {
         let _ = write!(
             heading,
             "  {} fail, {} warn, {} unknown",
@@ -294,6 +301,10 @@ fn heading(target: &TargetReport, name: &str) -> String {
             count(target, Status::Warn),
             count(target, Status::Unknown)
         );
+    }
+    if target.not_audited.is_some() {
+        heading.push_str("  not audited");
+        return heading;
     }
     // Never a score without its coverage (shared DESIGN.md, Statuses).
     let _ = write!(heading, "  {}", target.coverage.beside(target.score));
@@ -310,6 +321,10 @@ fn render_target(
     let _ = writeln!(out, "{}", heading(target, name));
     if let Some(error) = &target.error {
         let _ = writeln!(out, "  error: {}", visible_lines(error).join(" / "));
+        return;
+    }
+    if let Some(why) = &target.not_audited {
+        let _ = writeln!(out, "  not audited: {}", visible_lines(why).join(" / "));
         return;
     }
     for source in target.sources.iter().filter(|s| s.error.is_some()) {

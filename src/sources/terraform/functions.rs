@@ -28,6 +28,7 @@ pub fn declare(ctx: &mut Context<'_>) {
     ctx.declare_func("lookup", variadic(lookup));
     ctx.declare_func("element", fixed(2, element));
     ctx.declare_func("split", fixed(2, split));
+    ctx.declare_func("slice", fixed(3, slice));
     ctx.declare_func("join", fixed(2, join));
     ctx.declare_func("length", fixed(1, length));
     ctx.declare_func("lower", fixed(1, lower));
@@ -138,6 +139,21 @@ fn element(args: FuncArgs) -> Result<Value, String> {
         return Err("element: empty list".into());
     }
     Ok(list[index % list.len()].clone())
+}
+
+/// `slice(list, start, end)`: elements `start` (inclusive) to `end` (exclusive);
+/// the sql-db module derives a replica's region with `slice(split("-", zone), 0, 2)`.
+fn slice(args: FuncArgs) -> Result<Value, String> {
+    let list = args[0].as_array().ok_or("slice: not a list")?;
+    let start = args[1].as_u64().ok_or("slice: start not a number")? as usize;
+    let end = args[2].as_u64().ok_or("slice: end not a number")? as usize;
+    if start > end || end > list.len() {
+        return Err(format!(
+            "slice: {start}..{end} is out of a list of {}",
+            list.len()
+        ));
+    }
+    Ok(Value::Array(list[start..end].to_vec()))
 }
 
 fn split(args: FuncArgs) -> Result<Value, String> {
@@ -290,6 +306,11 @@ mod tests {
         assert_eq!(eval(r#"lookup({a = 1}, "b", 5)"#), Ok(json!(5)));
         assert!(eval(r#"lookup({a = 1}, "b")"#).is_err());
         assert_eq!(eval(r#"format("%s-%d", "db", 3)"#), Ok(json!("db-3")));
+        assert_eq!(
+            eval(r#"join("-", slice(split("-", "europe-west1-b"), 0, 2))"#),
+            Ok(json!("europe-west1"))
+        );
+        assert!(eval(r#"slice(["a"], 0, 2)"#).is_err());
         assert_eq!(
             eval(r#"element(split("-", "sqlserver-se"), 0)"#),
             Ok(json!("sqlserver"))

@@ -57,9 +57,15 @@ pub fn target(
         Ok((name, origin)) => {
             let version = versions::parse(name);
             if !matches!(version.engine, "postgres" | "mysql") {
-                return Err(fail(format!(
-                    "{name}: sqlready audits Cloud SQL for PostgreSQL and MySQL; this instance is not audited"
-                )));
+                let why = super::unaudited::engine_reason(INSTANCE, name);
+                return Ok(super::unaudited::target(
+                    spec,
+                    resource,
+                    version.engine,
+                    &version.display,
+                    why,
+                    now,
+                ));
             }
             w.known("cloudsql.database_version", origin.clone(), name.clone());
             record_version(&mut w, &version, now);

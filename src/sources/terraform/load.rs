@@ -188,7 +188,17 @@ pub fn from_json(name: &str, text: &str) -> Result<Configuration, LoadError> {
         }
     }
     let mut resources = Vec::new();
-    collect_module(root, name, &after_unknown, &mut resources);
+    collect_module(root, name, &after_unknown, Read::Planned, &mut resources);
+    // Data sources Terraform read while planning are in the prior state only.
+    if let Some(prior) = doc.pointer("/prior_state/values/root_module") {
+        collect_module(
+            prior,
+            name,
+            &BTreeMap::new(),
+            Read::DataOnly,
+            &mut resources,
+        );
+    }
     let written = plan_config::expressions(&doc);
     let config_root = doc
         .pointer("/configuration/root_module")
@@ -209,20 +219,37 @@ pub fn from_json(name: &str, text: &str) -> Result<Configuration, LoadError> {
     })
 }
 
+/// Which resources of a module's values to read.
+#[derive(Clone, Copy, PartialEq)]
+enum Read {
+    /// The planned values: managed resources and deferred data sources.
+    Planned,
+    /// The prior state: only the data sources read while planning (its managed
+    /// resources are what exists, not what the plan makes).
+    DataOnly,
+}
+
 fn collect_module(
     module: &Json,
     file: &str,
     after_unknown: &BTreeMap<String, Json>,
+    read: Read,
     into: &mut Vec<Resource>,
 ) {
     for resource in module["resources"].as_array().into_iter().flatten() {
-        if resource["mode"].as_str() != Some("managed") {
-            continue;
-        }
         let (Some(address), Some(kind)) = (resource["address"].as_str(), resource["type"].as_str())
         else {
             continue;
         };
+        // Managed resources, and the `google_project` data sources a budget names projects by.
+        let wanted = match resource["mode"].as_str() {
+            Some("managed") => read == Read::Planned,
+            Some("data") => kind == modules::DATA_PROJECT,
+            _ => false,
+        };
+        if !wanted || into.iter().any(|r| r.address == address) {
+            continue;
+        }
         let mut unresolved = BTreeMap::new();
         if let Some(unknown) = after_unknown.get(address) {
             unknown_paths(unknown, "", &mut unresolved);
@@ -243,7 +270,7 @@ fn collect_module(
         });
     }
     for child in module["child_modules"].as_array().into_iter().flatten() {
-        collect_module(child, file, after_unknown, into);
+        collect_module(child, file, after_unknown, read, into);
     }
 }
 

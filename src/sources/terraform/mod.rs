@@ -19,6 +19,7 @@ pub mod model;
 pub mod modules;
 mod plan_config;
 mod plan_locations;
+pub mod unaudited;
 
 use crate::facts::snapshot::{Collected, Location, TargetFacts, TargetFailure};
 use crate::facts::{FactSink, RawEvidence};
@@ -48,14 +49,17 @@ pub fn collect(spec: &TerraformSpec, now: DateTime<Utc>) -> Vec<Collected> {
                     None => continue,
                 }
             }
-            _ => continue,
+            kind => match unaudited::service(kind) {
+                Some((engine, why)) => Ok(unaudited::target(spec, resource, engine, "", why, now)),
+                None => continue,
+            },
         };
         targets.push(judged.map(|mut facts| {
             // A plan's resource: where it is declared (SARIF, the JSON report).
             if facts.location.is_none() {
                 facts.location = config.locations.get(&resource.address).cloned();
             }
-            with_existence(facts, resource)
+            with_defaults(with_existence(facts, resource), resource)
         }));
     }
     // A module that was not read may hold databases: each is listed, not an error of the others.
@@ -100,6 +104,29 @@ fn with_existence(mut facts: TargetFacts, resource: &Resource) -> TargetFacts {
             });
         }
     }
+    facts
+}
+
+/// A resource judged on the defaults of the configuration's own variables
+/// (a module folder audited alone, or a root module without its tfvars) says
+/// so once: tfvars, `-var` or a calling module may set them otherwise.
+fn with_defaults(mut facts: TargetFacts, resource: &Resource) -> TargetFacts {
+    if resource.defaults.is_empty() {
+        return facts;
+    }
+    let mut by_variable: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for (path, variable) in &resource.defaults {
+        by_variable.entry(variable).or_default().push(path);
+    }
+    let judged_on: Vec<String> = by_variable
+        .iter()
+        .map(|(variable, paths)| format!("{} from {variable}", paths.join(", ")))
+        .collect();
+    facts.warnings.push(format!(
+        "{}: judged on variable defaults ({}): tfvars, -var or a module calling this one may set them otherwise; audit the configuration that calls it, or its plan",
+        resource.address,
+        judged_on.join(", ")
+    ));
     facts
 }
 

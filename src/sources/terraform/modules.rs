@@ -486,6 +486,28 @@ impl Tree {
                 }
             }
         }
+        // `data "google_project"`: which project a budget's `projects/${data.google_project.X.number}`
+        // names (its `project_id`), as a `google_project` resource declares it.
+        for (file, _, body) in bodies {
+            for block in blocks(body, "data") {
+                if let [kind, name] = block.labels.as_slice()
+                    && kind.as_str() == DATA_PROJECT
+                    && matches!(instances(&block.body, &ctx), Instances::Single)
+                {
+                    let p = resource_values(&block.body, &ctx, scope);
+                    out.resources.push(Resource {
+                        address: format!("{}data.{DATA_PROJECT}.{}", at.prefix(), name.as_str()),
+                        kind: DATA_PROJECT.to_string(),
+                        file: file.clone(),
+                        line: None,
+                        values: p.values,
+                        unresolved: p.unresolved,
+                        defaults: p.defaults,
+                        inputs: BTreeMap::new(),
+                    });
+                }
+            }
+        }
         scope.resources = resources;
         let ctx = scope.context();
         for (_, _, body) in bodies {
@@ -1034,6 +1056,9 @@ fn block_line(text: &str, kind: &str, name: &str) -> Option<usize> {
         })
         .map(|index| index + 1)
 }
+
+/// The data source whose `project_id` and `number` tell a budget's project (read as a `google_project`).
+pub const DATA_PROJECT: &str = "google_project";
 
 pub fn blocks<'a>(body: &'a Body, identifier: &'a str) -> impl Iterator<Item = &'a Block> + 'a {
     body.blocks()

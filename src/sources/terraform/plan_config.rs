@@ -177,15 +177,16 @@ pub fn refine(resource: &mut Resource, expressions: &Json, root: &Json) {
     let open: Vec<String> = resource
         .unresolved
         .iter()
-        .filter(|(path, why)| !path.contains('.') && why.as_str() == AFTER_APPLY)
+        .filter(|(_, why)| why.as_str() == AFTER_APPLY)
         .map(|(path, _)| path.clone())
         .collect();
     for path in open {
-        match expressions.get(&path) {
-            None => {
+        match written_at(expressions, &path) {
+            Written::Unknown => {}
+            Written::No => {
                 resource.unresolved.remove(&path);
             }
-            Some(written) => {
+            Written::Yes(written) => {
                 let reference = written["references"]
                     .as_array()
                     .into_iter()
@@ -198,6 +199,44 @@ pub fn refine(resource: &mut Resource, expressions: &Json, root: &Json) {
             }
         }
     }
+}
+
+/// What the configuration wrote at an attribute path.
+enum Written<'a> {
+    /// This expression.
+    Yes(&'a Json),
+    /// Nothing: its block is written without it.
+    No,
+    /// Cannot tell: a block on the way is not in the configuration, and may
+    /// come from a `dynamic` block (Terraform's JSON configuration leaves those out).
+    Unknown,
+}
+
+/// The expression written at `settings.ip_configuration.ssl_mode` (blocks are
+/// lists of objects in the configuration, entered at their first occurrence).
+fn written_at<'a>(expressions: &'a Json, path: &str) -> Written<'a> {
+    let mut node = expressions;
+    let mut parts = path.split('.').peekable();
+    while let Some(part) = parts.next() {
+        let Some(next) = node.get(part) else {
+            return if parts.peek().is_none() {
+                Written::No
+            } else {
+                Written::Unknown
+            };
+        };
+        if parts.peek().is_none() {
+            return Written::Yes(next);
+        }
+        node = match next {
+            Json::Array(blocks) => match blocks.first() {
+                Some(first) => first,
+                None => return Written::Unknown,
+            },
+            other => other,
+        };
+    }
+    Written::Unknown
 }
 
 /// The parameter-group attributes of the RDS resources, and the group type each names.

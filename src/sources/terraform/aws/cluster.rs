@@ -8,9 +8,9 @@ use super::read::{
     Read, as_bool, as_int, as_strings, as_text, attr, multiplicity, put, read, refers_to,
     restored_from, unresolved_reason,
 };
-use super::{AFTER_APPLY, CLUSTER_INSTANCE, engine, params, version, version_facts};
-use crate::facts::snapshot::{Collected, TargetFailure};
-use crate::target::{Kind, Role, TerraformSpec};
+use super::{AFTER_APPLY, CLUSTER_INSTANCE, engine_or_outcome, params, version, version_facts};
+use crate::facts::snapshot::Collected;
+use crate::target::{Role, TerraformSpec};
 use chrono::{DateTime, Utc};
 use serde_json::{Value as Json, json};
 use std::collections::BTreeSet;
@@ -84,12 +84,10 @@ pub(super) fn cluster(
     resource: &Resource,
     now: DateTime<Utc>,
 ) -> Collected {
-    let fail = |error: String| TargetFailure {
-        id: super::super::target_id(spec, resource),
-        kind: Kind::Terraform,
-        error,
+    let engine = match engine_or_outcome(spec, resource, None, now) {
+        Ok(engine) => engine,
+        Err(outcome) => return *outcome,
     };
-    let engine = engine(resource, None).map_err(fail)?;
     let aurora = engine.raw.starts_with("aurora");
     // What kind of cluster it is (Aurora, Aurora Serverless v1, Multi-AZ DB
     // cluster) decides its topology, storage and monitoring; when only apply

@@ -7,9 +7,9 @@ use super::read::{
     Read, as_bool, as_int, as_strings, as_text, attr, multiplicity, names_instance, put, read,
     refers_to, restored_from,
 };
-use super::{BACKUP_REPLICATION, CLUSTER, INSTANCE, engine, version, version_facts};
-use crate::facts::snapshot::{Collected, TargetFailure};
-use crate::target::{Kind, Role, TerraformSpec};
+use super::{BACKUP_REPLICATION, CLUSTER, INSTANCE, engine_or_outcome, version, version_facts};
+use crate::facts::snapshot::Collected;
+use crate::target::{Role, TerraformSpec};
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 
@@ -19,11 +19,6 @@ pub(super) fn instance(
     resource: &Resource,
     now: DateTime<Utc>,
 ) -> Collected {
-    let fail = |error: String| TargetFailure {
-        id: super::super::target_id(spec, resource),
-        kind: Kind::Terraform,
-        error,
-    };
     let role = match attr(resource, "replicate_source_db") {
         Attr::Unset => Role::Primary,
         _ => Role::Replica,
@@ -32,7 +27,10 @@ pub(super) fn instance(
         Role::Replica => source_instance(config, resource),
         _ => None,
     };
-    let engine = engine(resource, source).map_err(fail)?;
+    let engine = match engine_or_outcome(spec, resource, source, now) {
+        Ok(engine) => engine,
+        Err(outcome) => return *outcome,
+    };
     let version = version(resource, source);
     let shown = version.value().cloned().unwrap_or_default();
     let mut target = shell(spec, resource, role, engine.family, &shown, now);

@@ -9,9 +9,9 @@ use super::super::model::{Attr, Resource};
 use super::super::{Writer, platform_fact, shell};
 use super::instance::insights;
 use super::read::{Read, as_bool, as_int, as_text, attr, put, read};
-use super::{engine, version, version_facts};
-use crate::facts::snapshot::{Collected, TargetFailure};
-use crate::target::{Kind, Role, TerraformSpec};
+use super::{engine_or_outcome, version, version_facts};
+use crate::facts::snapshot::Collected;
+use crate::target::{Role, TerraformSpec};
 use chrono::{DateTime, Utc};
 
 /// What the cluster decides for its members.
@@ -36,11 +36,10 @@ pub(super) fn lone_member(
     member: &Resource,
     now: DateTime<Utc>,
 ) -> Collected {
-    let engine = engine(member, None).map_err(|error| TargetFailure {
-        id: super::super::target_id(spec, member),
-        kind: Kind::Terraform,
-        error,
-    })?;
+    let engine = match engine_or_outcome(spec, member, None, now) {
+        Ok(engine) => engine,
+        Err(outcome) => return *outcome,
+    };
     let version = version(member, None);
     let shown = version.value().cloned().unwrap_or_default();
     let mut target = shell(spec, member, Role::Cluster, engine.family, &shown, now);

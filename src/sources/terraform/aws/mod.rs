@@ -31,6 +31,7 @@
 use super::Writer;
 use super::model::{Attr, Configuration, Resource};
 use crate::eol;
+use crate::eol::extended::EXTENDED_SUPPORT_DISABLED;
 use crate::facts::snapshot::Collected;
 use crate::target::TerraformSpec;
 use chrono::{DateTime, Utc};
@@ -166,11 +167,47 @@ impl Engine {
     }
 }
 
+/// Why a resource has no engine sqlready judges.
+enum NoEngine {
+    /// None at all where the provider requires one: the target is an error.
+    Missing(String),
+    /// An engine sqlready does not judge (Oracle, SQL Server, Db2): listed, not audited.
+    NotAudited { raw: String, why: String },
+}
+
+/// The engine of `resource`, or the outcome for a resource without one sqlready judges
+/// (boxed: a target is large).
+fn engine_or_outcome(
+    spec: &TerraformSpec,
+    resource: &Resource,
+    source: Option<&Resource>,
+    now: DateTime<Utc>,
+) -> Result<Engine, Box<Collected>> {
+    engine(resource, source).map_err(|no| {
+        Box::new(match no {
+            NoEngine::Missing(error) => Err(crate::facts::snapshot::TargetFailure {
+                id: super::target_id(spec, resource),
+                kind: crate::target::Kind::Terraform,
+                error,
+            }),
+            NoEngine::NotAudited { raw, why } => {
+                let version = version(resource, source)
+                    .value()
+                    .cloned()
+                    .unwrap_or_default();
+                Ok(super::unaudited::target(
+                    spec, resource, &raw, &version, why, now,
+                ))
+            }
+        })
+    })
+}
+
 /// The engine, from the resource or (a read replica) from its source. An
 /// engine only apply knows is an unknown engine, not an error: the facts
 /// that do not depend on it are still judged. `Err` only for an engine
 /// sqlready does not audit, or none at all where the provider requires one.
-fn engine(resource: &Resource, source: Option<&Resource>) -> Result<Engine, String> {
+fn engine(resource: &Resource, source: Option<&Resource>) -> Result<Engine, NoEngine> {
     let inherited = source.and_then(|s| Some((s, s.string("engine")?)));
     let (raw, origin) = match (attr(resource, "engine"), inherited) {
         (Attr::Set(Json::String(raw)), _) => (raw.to_ascii_lowercase(), format!("engine = {raw}")),
@@ -191,7 +228,11 @@ fn engine(resource: &Resource, source: Option<&Resource>) -> Result<Engine, Stri
                 Some("audit the running replica (rds://REGION/db/ID), or the configuration that declares its source together with this one".into()),
             ));
         }
-        _ => return Err("engine is not set (the provider requires it)".into()),
+        _ => {
+            return Err(NoEngine::Missing(
+                "engine is not set (the provider requires it)".into(),
+            ));
+        }
     };
     match engine_family(&raw) {
         Some(family) => Ok(Engine {
@@ -200,14 +241,10 @@ fn engine(resource: &Resource, source: Option<&Resource>) -> Result<Engine, Stri
             origin,
             unknown: None,
         }),
-        None => Err(format!(
-            "{raw}: sqlready audits RDS for PostgreSQL, MySQL and MariaDB and Aurora PostgreSQL and MySQL; this {} is not audited",
-            if resource.kind == CLUSTER {
-                "cluster"
-            } else {
-                "instance"
-            }
-        )),
+        None => Err(NoEngine::NotAudited {
+            why: super::unaudited::engine_reason(&resource.kind, &raw),
+            raw,
+        }),
     }
 }
 
@@ -240,64 +277,44 @@ fn version(resource: &Resource, source: Option<&Resource>) -> Read<String> {
     }
 }
 
-/// Aurora's own end of standard support per major version, where the AWS
-/// documentation states it: "the Aurora end of standard support date for
-/// Aurora MySQL version 2 is October 31, 2024" (Aurora User Guide, Using
-/// Amazon RDS Extended Support). Aurora's calendar is not the community's:
-/// Aurora MySQL 3 (MySQL 8.0 compatible) is not judged by MySQL 8.0's end of
-/// life. A major without a date here is unknown for a planned cluster, and
-/// read from RDS (DescribeDBMajorEngineVersions) for a running one.
-const AURORA_STANDARD_SUPPORT_END: &[(&str, &str, &str)] = &[("aurora-mysql", "5.7", "2024-10-31")];
-
-/// Where [`AURORA_STANDARD_SUPPORT_END`] comes from.
-const AURORA_CALENDAR_SOURCE: &str =
-    "Aurora end of standard support (Aurora User Guide, Using Amazon RDS Extended Support)";
-
-/// `version.eol_date` / `version.days_until_eol` of an Aurora engine, by
-/// Aurora's calendar, not the community's. Returns the end of standard
-/// support when known (for the Extended Support judgement).
-fn aurora_support(
-    w: &mut Writer<'_>,
-    engine: &Engine,
-    major: &str,
-    today: chrono::NaiveDate,
-) -> Option<chrono::NaiveDate> {
+/// `version.eol_date` / `version.days_until_eol` of an Aurora major that the RDS
+/// calendar shipped with sqlready does not date (or no longer trusts): never the
+/// community's date (Aurora MySQL 3 is not MySQL 8.0). A major older than every
+/// one the calendar dates (Aurora PostgreSQL 10, Aurora MySQL 1) ended by the
+/// oldest one's end of standard support at the latest, with no Extended
+/// Support; any other is unknown.
+fn aurora_support(w: &mut Writer<'_>, engine: &Engine, major: &str, today: chrono::NaiveDate) {
     let address = w.resource.address.clone();
     let raw = if engine.raw == "aurora" {
         "aurora-mysql"
     } else {
         engine.raw.as_str()
     };
-    let end = AURORA_STANDARD_SUPPORT_END
-        .iter()
-        .find(|(e, m, _)| *e == raw && *m == major)
-        .and_then(|(_, _, date)| date.parse::<chrono::NaiveDate>().ok());
-    match end {
-        Some(end) => {
-            w.sink
-                .known("version.eol_date", AURORA_CALENDAR_SOURCE, end.to_string());
-            w.sink.known(
-                "version.days_until_eol",
-                AURORA_CALENDAR_SOURCE,
-                (end - today).num_days(),
-            );
-        }
-        None => {
-            let reason = format!(
-                "{address}: {raw} {major} follows Aurora's own release calendar, not the community's end of life, and sqlready embeds no Aurora date for it"
-            );
-            let fix = Some(
-                "audit the running cluster (rds://REGION/cluster/ID): RDS tells Aurora's dates (DescribeDBMajorEngineVersions)",
-            );
-            w.sink.unknown("version.eol_date", reason.clone(), fix);
-            w.sink.unknown("version.days_until_eol", reason, fix);
-        }
+    if let Some(ended) = eol::extended::rds_ended_by(raw, major) {
+        let table = eol::extended::RDS_TABLE_DATE;
+        let origin = format!(
+            "{address}: RDS calendar shipped with sqlready (checked {table}): {raw} {major} is older than every Aurora major it dates, the oldest of which left standard support on {ended}; RDS Extended Support does not cover {major}"
+        );
+        w.sink.known("version.eol_date", &origin, ended.to_string());
+        w.sink.known(
+            "version.days_until_eol",
+            &origin,
+            (ended - today).num_days(),
+        );
+        w.sink.known("version.eol_upper_bound", &origin, true);
+        w.sink.known("version.table_date", &origin, table);
+        return;
     }
-    end
+    let reason = format!(
+        "{address}: {raw} {major} follows Aurora's own release calendar, not the community's end of life, and the RDS calendar shipped with sqlready (checked {}) has no current date for it",
+        eol::extended::RDS_TABLE_DATE
+    );
+    let fix = Some(
+        "audit the running cluster (rds://REGION/cluster/ID): RDS tells Aurora's dates (DescribeDBMajorEngineVersions)",
+    );
+    w.sink.unknown("version.eol_date", reason.clone(), fix);
+    w.sink.unknown("version.days_until_eol", reason, fix);
 }
-
-/// The value of `engine_lifecycle_support` that opts out of RDS Extended Support.
-const EXTENDED_SUPPORT_DISABLED: &str = "open-source-rds-extended-support-disabled";
 
 /// RDS enrols a database in (paid) Extended Support by default, so a major
 /// version past its upstream end of life keeps getting security fixes until
@@ -314,7 +331,9 @@ fn extended_support(
     let Some(upstream_end) = standard_end else {
         return;
     };
-    if upstream_end >= today {
+    // Past its upstream date with no row in RDS's calendar (PostgreSQL 10,
+    // MariaDB): RDS offers no Extended Support for it, the upstream date stands.
+    if upstream_end >= today || eol::extended::rds(&engine.raw, major).is_none() {
         return;
     }
     let address = w.resource.address.clone();
@@ -349,9 +368,15 @@ fn version_facts(w: &mut Writer<'_>, engine: &Engine, version: &Read<String>, no
         ),
         None => version,
     };
+    let mut from_calendar = false;
     match version {
         Read::Known(text, origin) => {
             match eol::major_of(engine.family, text) {
+                Some(major)
+                    if rds_calendar(w, engine, &major, &format!("{address}: {origin}"), today) =>
+                {
+                    from_calendar = true;
+                }
                 Some(major) => {
                     eol::record_support(
                         &mut w.sink,
@@ -361,13 +386,13 @@ fn version_facts(w: &mut Writer<'_>, engine: &Engine, version: &Read<String>, no
                         &format!("{address}: {origin}"),
                         today,
                     );
-                    let standard_end = if engine.raw.starts_with("aurora") {
-                        aurora_support(w, engine, &major, today)
+                    if engine.raw.starts_with("aurora") {
+                        aurora_support(w, engine, &major, today);
                     } else {
-                        eol::end_of_life(engine.family, &major)
-                            .or_else(|| eol::ended_by(engine.family, &major))
-                    };
-                    extended_support(w, engine, &major, standard_end, today);
+                        let standard_end = eol::end_of_life(engine.family, &major)
+                            .or_else(|| eol::ended_by(engine.family, &major));
+                        extended_support(w, engine, &major, standard_end, today);
+                    }
                 }
                 None => {
                     for fact in [
@@ -395,12 +420,48 @@ fn version_facts(w: &mut Writer<'_>, engine: &Engine, version: &Read<String>, no
             }
         }
     }
-    w.known(
-        "rds.version.lifecycle_source",
-        "a planned resource: RDS's calendar (DescribeDBMajorEngineVersions) is read only for a running one",
-        format!(
-            "embedded end-of-life table ({}): a planned resource is not looked up in RDS",
-            eol::TABLE_DATE
-        ),
-    );
+    if !from_calendar {
+        w.known(
+            "rds.version.lifecycle_source",
+            "a planned resource: RDS's calendar (DescribeDBMajorEngineVersions) is read only for a running one",
+            format!(
+                "embedded end-of-life table ({}): a planned resource is not looked up in RDS",
+                eol::TABLE_DATE
+            ),
+        );
+    }
+}
+
+/// Why a planned resource's support dates come from the RDS calendar shipped with sqlready.
+const PLANNED: &str = "a planned resource: RDS's lifecycle API (DescribeDBMajorEngineVersions) is read only for a running one";
+
+/// Version support from the RDS calendar shipped with sqlready, as for a running
+/// instance whose lifecycle API gives no dates ([`eol::extended::rds_calendar_facts`]):
+/// Aurora by Aurora's own dates, RDS for PostgreSQL and MySQL with Extended
+/// Support as `engine_lifecycle_support` decides. `false` when the calendar has no
+/// (fresh) row, or the enrolment only apply knows.
+fn rds_calendar(
+    w: &mut Writer<'_>,
+    engine: &Engine,
+    major: &str,
+    origin: &str,
+    today: chrono::NaiveDate,
+) -> bool {
+    let lifecycle = match attr(w.resource, "engine_lifecycle_support") {
+        Attr::Set(value) => as_text(value),
+        Attr::Unset => None,
+        Attr::Unresolved(_) => return false,
+    };
+    if !eol::extended::rds_calendar_facts(
+        &mut w.sink,
+        &engine.raw,
+        major,
+        lifecycle.as_deref(),
+        PLANNED,
+        today,
+    ) {
+        return false;
+    }
+    w.sink.known("version.major", origin, major);
+    true
 }

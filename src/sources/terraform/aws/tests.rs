@@ -208,11 +208,20 @@ resource "aws_db_instance" "shop" {
             .contains("engine default")
     );
     assert_eq!(value(f, "version.major"), "8.0");
-    // MySQL 8.0 passed its upstream end of life (2026-04-30), but RDS enrols
-    // the instance in Extended Support by default: not a false fail.
-    let (reason, fix) = unknown(f, "version.days_until_eol");
-    assert!(reason.contains("Extended Support"), "{reason}");
-    assert!(fix.unwrap().contains("rds://"), "{fix:?}");
+    // MySQL 8.0 passed its upstream end of life (2026-04-30) and RDS's end of
+    // standard support (2026-07-31), but RDS enrols the instance in paid
+    // Extended Support by default: patched until 2029-07-31, not a false fail.
+    assert_eq!(value(f, "version.eol_date"), "2029-07-31");
+    assert_eq!(value(f, "version.days_until_eol"), &json!(973));
+    assert_eq!(value(f, "version.paid_extended_support"), &json!(true));
+    assert_eq!(value(f, "rds.version.standard_support_end"), "2026-07-31");
+    assert!(
+        f["version.eol_date"]
+            .origin
+            .contains("RDS calendar shipped with sqlready"),
+        "{}",
+        f["version.eol_date"].origin
+    );
     assert!(unknown(f, "cost.budget").0.contains("aws_budgets_budget"));
     assert!(unknown(f, "rds.status").0.contains("planned resource"));
 }
@@ -343,13 +352,17 @@ resource "aws_db_instance" "member" {
   cluster_identifier = "orders"
 }
 "#);
-    let oracle = targets["aws_db_instance.erp"].as_ref().unwrap_err();
-    assert!(
-        oracle.error.contains("oracle-ee") && oracle.error.contains("not audited"),
-        "{}",
-        oracle.error
-    );
+    // Listed as not audited (not an error), with why.
+    let oracle = targets["aws_db_instance.erp"].as_ref().unwrap();
     assert_eq!(oracle.id, "terraform://main.tf#aws_db_instance.erp");
+    assert_eq!(oracle.engine, "oracle-ee");
+    let why = value(&oracle.facts, "terraform.not_audited")
+        .as_str()
+        .unwrap();
+    assert!(
+        why.contains("oracle-ee") && why.contains("not judged"),
+        "{why}"
+    );
     // An engine only a plan knows: audited, what needs the engine unknown.
     let any = facts(&targets, "aws_db_instance.any");
     match &any.get("target.engine").unwrap().state {
@@ -558,34 +571,60 @@ resource "aws_db_instance" "community" {
   engine_lifecycle_support = "open-source-rds-extended-support-disabled"
 }
 "#);
-    // Aurora MySQL 3 is not judged by MySQL 8.0's community end of life.
+    // Aurora MySQL 3 is judged by Aurora's calendar (RDS's), not MySQL 8.0's
+    // community end of life: enrolled in Extended Support by default.
     let v3 = facts(&targets, "aws_rds_cluster.v3");
     assert_eq!(value(v3, "version.major"), &json!("8.0"));
-    match &v3.get("version.eol_date").unwrap().state {
-        FactState::Unknown { unknown, resolve } => {
-            assert!(
-                unknown.contains("Aurora's own release calendar"),
-                "{unknown}"
-            );
-            assert!(
-                resolve
-                    .as_deref()
-                    .unwrap()
-                    .contains("rds://REGION/cluster/ID")
-            );
-        }
-        other => panic!("{other:?}"),
-    }
-    // Aurora MySQL 2: Aurora's documented end of standard support.
+    assert_eq!(
+        value(v3, "rds.version.standard_support_end"),
+        &json!("2028-04-30")
+    );
+    assert_eq!(value(v3, "version.eol_date"), &json!("2031-04-30"));
+    assert_eq!(value(v3, "version.paid_extended_support"), &json!(false));
+    let origin = &v3.get("version.eol_date").unwrap().origin;
+    assert!(
+        origin.contains("RDS calendar shipped with sqlready"),
+        "{origin}"
+    );
+    // Aurora MySQL 2 opted out of Extended Support: Aurora's end of standard support.
     let v2 = facts(&targets, "aws_rds_cluster.v2");
     assert_eq!(value(v2, "version.eol_date"), &json!("2024-10-31"));
-    assert!(
-        v2.get("version.eol_date")
-            .unwrap()
-            .origin
-            .contains("Aurora end of standard support")
-    );
-    // RDS for MySQL keeps the community date.
+    // RDS for MySQL opted out: RDS's end of standard support, not the community's.
     let community = facts(&targets, "aws_db_instance.community");
-    assert!(value(community, "version.eol_date").is_string());
+    assert_eq!(value(community, "version.eol_date"), &json!("2026-07-31"));
+    // A major older than every Aurora major the calendar dates ended, with no
+    // Extended Support, by the oldest one's end of standard support at the
+    // latest — never the community's date; a newer major it does not date yet
+    // follows Aurora's calendar all the same: unknown.
+    let other = hcl(r#"
+resource "aws_rds_cluster" "v10" {
+  engine         = "aurora-postgresql"
+  engine_version = "10.21"
+}
+resource "aws_rds_cluster" "v1" {
+  engine         = "aurora-mysql"
+  engine_version = "5.6.mysql_aurora.1.23.4"
+}
+resource "aws_rds_cluster" "next" {
+  engine         = "aurora-postgresql"
+  engine_version = "99.1"
+}
+"#);
+    let v10 = facts(&other, "aws_rds_cluster.v10");
+    assert_eq!(value(v10, "version.eol_date"), "2024-02-29");
+    assert_eq!(value(v10, "version.eol_upper_bound"), &json!(true));
+    assert!(value(v10, "version.days_until_eol").as_i64().unwrap() < 0);
+    assert!(
+        v10["version.eol_date"]
+            .origin
+            .contains("older than every Aurora major it dates"),
+        "{}",
+        v10["version.eol_date"].origin
+    );
+    let v1 = facts(&other, "aws_rds_cluster.v1");
+    assert_eq!(value(v1, "version.eol_date"), "2024-10-31");
+    let next = facts(&other, "aws_rds_cluster.next");
+    let (reason, resolve) = unknown(next, "version.eol_date");
+    assert!(reason.contains("Aurora's own release calendar"), "{reason}");
+    assert!(resolve.unwrap().contains("rds://REGION/cluster/ID"));
 }
