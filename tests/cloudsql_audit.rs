@@ -14,7 +14,7 @@ mod cloudsql_server;
 use cli::{Run, assert_items, finding, item, sqlready_with_env, status};
 use cloudsql_server::{
     KEY_EMAIL, Reply, Routes, SA_EMAIL, Server, TOKEN, USER_EMAIL, USER_TOKEN, VM_EMAIL, fixture,
-    fixture_json, list_page, scenario_routes,
+    fixture_json, list_page, project_routes, scenario_routes,
 };
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -1127,4 +1127,157 @@ fn prowler_parity_ca_flags_and_deny_periods() {
     assert_eq!(status(good, "network.server_ca_expiring"), "pass");
     assert_eq!(status(good, "audit.cloudsql_connection_logging"), "pass");
     assert_eq!(status(good, "version.cloudsql_maintenance_denied"), "pass");
+}
+
+/// A fresh server with the project-level routes (issue 12), and an audit of
+/// `targets` with the other Google APIs pointed at it.
+fn audit_projects(targets: &[&str]) -> (Server, Run) {
+    let server = Server::start(project_routes(), Duration::ZERO);
+    let url = server.url.clone();
+    let run = audit_at(&url, targets, &[("SQLREADY_GOOGLE_APIS_ENDPOINT", &url)]);
+    (server, run)
+}
+
+#[test]
+fn project_reads_judge_monitoring_cost_copies_and_restore_drills() {
+    let (_server, run) = audit_projects(&["cloudsql://acme-fleet"]);
+    let report = run.json();
+    assert!(
+        !run.stderr.contains("WARN"),
+        "no API was refused, so nothing to warn about:\n{}",
+        run.stderr
+    );
+    let good = target(&report, "cloudsql://acme-fleet/pg-good");
+    // Disk from the project-wide policy, CPU and memory from the one naming pg-good;
+    // the disabled policy on page 2 does not count, but page 2 was read.
+    assert_eq!(status(good, "monitoring.cloudsql_alert_policies"), "pass");
+    assert!(
+        detail(good, "monitoring.cloudsql_alert_policies").contains("Cloud SQL disk"),
+        "{}",
+        detail(good, "monitoring.cloudsql_alert_policies")
+    );
+    assert_eq!(item(good, "monitoring"), "pass");
+    // The orders budget: project number, Cloud SQL, label team=orders, a threshold.
+    assert_eq!(status(good, "cost.gcp_budget"), "pass");
+    assert!(detail(good, "cost.gcp_budget").contains("orders database"));
+    assert_eq!(item(good, "cost"), "pass");
+    // Cloned 3 days ago into pg-good-dev (env=dev), which is still there.
+    let copy = finding(good, "dev_data.cloudsql_prod_clone");
+    assert_eq!(copy["status"], "fail", "{copy:#}");
+    assert!(copy.to_string().contains("pg-good-dev"), "{copy:#}");
+    assert!(copy.to_string().contains("labelled dev"), "{copy:#}");
+    // ... which is also a restore drill of pg-good.
+    assert_eq!(status(good, "restore_tested.cloudsql_drill"), "pass");
+    assert!(
+        detail(good, "restore_tested.cloudsql_drill")
+            .contains("CLONE c10e0000-0002-4000-8000-000000000002"),
+        "{}",
+        detail(good, "restore_tested.cloudsql_drill")
+    );
+    assert_eq!(item(good, "restore_tested"), "pass");
+
+    let bad = target(&report, "cloudsql://acme-fleet/pg-bad");
+    let alerts = finding(bad, "monitoring.cloudsql_alert_policies");
+    assert_eq!(alerts["status"], "fail", "{alerts:#}");
+    let text = alerts.to_string();
+    assert!(
+        text.contains("CPU utilization")
+            && text.contains("memory utilization")
+            && !text.contains("disk"),
+        "{alerts:#}"
+    );
+    let cost = finding(bad, "cost.gcp_budget");
+    assert_eq!(cost["status"], "fail", "{cost:#}");
+    assert!(cost.to_string().contains("no threshold rule"), "{cost:#}");
+    // Its only clone failed: no drill.
+    let drill = finding(bad, "restore_tested.cloudsql_drill");
+    assert_eq!(drill["status"], "warn", "{drill:#}");
+    assert!(drill.to_string().contains("never tested"), "{drill:#}");
+    assert!(
+        drill.to_string().contains("gcloud sql instances clone"),
+        "{drill:#}"
+    );
+    assert_eq!(status(bad, "dev_data.cloudsql_prod_clone"), "pass");
+
+    let mysql = target(&report, "cloudsql://acme-fleet/mysql-good");
+    let drill = finding(mysql, "restore_tested.cloudsql_drill");
+    assert_eq!(drill["status"], "warn", "{drill:#}");
+    assert!(drill.to_string().contains("200 days old"), "{drill:#}");
+
+    // A clone labelled dev: its own copies are not production data.
+    let dev = target(&report, "cloudsql://acme-fleet/pg-good-dev");
+    assert_eq!(status(dev, "dev_data.cloudsql_prod_clone"), "pass");
+
+    let replica = target(&report, "cloudsql://acme-fleet/pg-replica");
+    assert_eq!(status(replica, "restore_tested.cloudsql_drill"), "n/a");
+    assert_eq!(status(replica, "dev_data.cloudsql_prod_clone"), "n/a");
+    let alerts = finding(replica, "monitoring.cloudsql_alert_policies");
+    assert!(alerts.to_string().contains("replica lag"), "{alerts:#}");
+}
+
+#[test]
+fn refused_project_reads_are_unknown_with_the_permission_and_said_once() {
+    let (_server, run) = audit_projects(&["cloudsql://acme-closed"]);
+    let report = run.json();
+    for name in ["pg-good", "pg-bad"] {
+        let t = target(&report, &format!("cloudsql://acme-closed/{name}"));
+        assert!(t["error"].is_null(), "{t:#}");
+        for (check, permission) in [
+            (
+                "monitoring.cloudsql_alert_policies",
+                "monitoring.alertPolicies.list",
+            ),
+            ("cost.gcp_budget", "roles/billing.viewer"),
+            ("restore_tested.cloudsql_drill", "roles/cloudsql.viewer"),
+            ("dev_data.cloudsql_prod_clone", "roles/cloudsql.viewer"),
+        ] {
+            let f = finding(t, check);
+            assert_eq!(f["status"], "unknown", "{check}: {f:#}");
+            assert!(f.to_string().contains(permission), "{check}: {f:#}");
+            assert!(f.to_string().contains("403"), "{check}: {f:#}");
+        }
+        let cost = finding(t, "cost.gcp_budget");
+        assert!(
+            cost.to_string().contains("billing.budgets.list"),
+            "{cost:#}"
+        );
+    }
+    // One warning per refused API and run, not one per instance.
+    for api in ["alert policies", "budgets of", "operations of"] {
+        let lines = run
+            .stderr
+            .lines()
+            .filter(|line| line.contains("WARN") && line.contains(api))
+            .count();
+        assert_eq!(lines, 1, "{api}:\n{}", run.stderr);
+    }
+}
+
+#[test]
+fn project_reads_are_made_once_per_project_and_run() {
+    let (server, run) = audit_projects(&["cloudsql://acme-fleet", "cloudsql://acme-fleet/pg-good"]);
+    let report = run.json();
+    assert_eq!(targets(&report).len(), 6, "{:#}", report["targets"]);
+    let count = |needle: &str| server.requests_to(needle).len();
+    assert_eq!(
+        count("/v1/projects/acme-fleet/operations"),
+        1,
+        "{:#?}",
+        server.log()
+    );
+    assert_eq!(
+        count("/v3/projects/acme-fleet/alertPolicies"),
+        2,
+        "two pages: {:#?}",
+        server.log()
+    );
+    assert_eq!(count("/v1/projects/acme-fleet/billingInfo"), 1);
+    assert_eq!(count("GET /v3/projects/acme-fleet?"), 1);
+    assert_eq!(count("/budgets"), 1);
+    // The single-instance target got the same readings.
+    let one = targets(&report)
+        .iter()
+        .filter(|t| t["id"] == "cloudsql://acme-fleet/pg-good")
+        .count();
+    assert_eq!(one, 2);
 }
