@@ -1261,8 +1261,8 @@ fn project_reads_are_made_once_per_project_and_run() {
     let count = |needle: &str| server.requests_to(needle).len();
     assert_eq!(
         count("/v1/projects/acme-fleet/operations"),
-        1,
-        "{:#?}",
+        2,
+        "two pages: {:#?}",
         server.log()
     );
     assert_eq!(
@@ -1273,11 +1273,50 @@ fn project_reads_are_made_once_per_project_and_run() {
     );
     assert_eq!(count("/v1/projects/acme-fleet/billingInfo"), 1);
     assert_eq!(count("GET /v3/projects/acme-fleet?"), 1);
-    assert_eq!(count("/budgets"), 1);
+    assert_eq!(count("/budgets"), 2, "two pages: {:#?}", server.log());
+    // Nothing else was asked of the APIs read once per project.
+    let project_level = server
+        .log()
+        .into_iter()
+        .filter(|l| {
+            l.contains("/operations")
+                || l.contains("/alertPolicies")
+                || l.contains("/billingInfo")
+                || l.contains("/budgets")
+                || l.starts_with("GET /v3/projects/")
+        })
+        .count();
+    assert_eq!(project_level, 2 + 2 + 1 + 1 + 2, "{:#?}", server.log());
     // The single-instance target got the same readings.
     let one = targets(&report)
         .iter()
         .filter(|t| t["id"] == "cloudsql://acme-fleet/pg-good")
         .count();
     assert_eq!(one, 2);
+}
+
+#[test]
+fn a_redirected_admin_api_sends_the_token_to_no_other_google_api() {
+    // SQLREADY_CLOUDSQL_ENDPOINT set, SQLREADY_GOOGLE_APIS_ENDPOINT not: Monitoring and
+    // Billing are not asked (their facts unknown saying why); operations.list is the Admin API's.
+    let server = Server::start(project_routes(), Duration::ZERO);
+    let run = audit_at(&server.url, &["cloudsql://acme-fleet"], &[]);
+    let report = run.json();
+    let good = target(&report, "cloudsql://acme-fleet/pg-good");
+    for check in ["monitoring.cloudsql_alert_policies", "cost.gcp_budget"] {
+        let f = finding(good, check);
+        assert_eq!(f["status"], "unknown", "{check}: {f:#}");
+        assert!(
+            f.to_string().contains("SQLREADY_GOOGLE_APIS_ENDPOINT"),
+            "{check}: {f:#}"
+        );
+    }
+    assert_eq!(status(good, "restore_tested.cloudsql_drill"), "pass");
+    let asked: Vec<String> = server
+        .log()
+        .into_iter()
+        .filter(|l| l.contains("/v3/") || l.contains("/billingInfo") || l.contains("/budgets"))
+        .collect();
+    assert!(asked.is_empty(), "{asked:#?}");
+    assert!(!run.stderr.contains("WARN"), "{}", run.stderr);
 }

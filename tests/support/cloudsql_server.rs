@@ -764,13 +764,16 @@ pub fn bench_routes(project: &str, count: usize, page_size: usize) -> Routes {
 
 /// The billing account of `acme-fleet` (a `ProjectBillingInfo.billingAccountName`).
 pub const FLEET_ACCOUNT: &str = "billingAccounts/012345-567890-ABCDEF";
+/// The second pages of `acme-fleet`'s operations and budgets (opaque tokens; `=` and `+` must be escaped).
+pub const OPERATIONS_PAGE_2: &str = "CiBvcGVyYXRpb25zLXBhZ2UtMg==";
+pub const BUDGETS_PAGE_2: &str = "Yn+dWRnZXRz/cGFnZS0y";
 
 /// The project-level reads of issue 12, for `SQLREADY_GOOGLE_APIS_ENDPOINT` pointed
 /// at this server (the other Google APIs' paths do not collide with the Admin API's):
 ///
 /// | project | what the server does |
 /// | --- | --- |
-/// | `cloudsql://acme-fleet` | pg-good (env=prod, team=orders), pg-good-dev (created by a CLONE of pg-good 3 days ago, env=dev), pg-bad, mysql-good, pg-replica; operations (`operations/acme-fleet.json`): that CLONE, a failed CLONE of pg-bad, a RESTORE_VOLUME into mysql-good 200 days ago; alert policies on two pages; a billing account with three budgets |
+/// | `cloudsql://acme-fleet` | pg-good (env=prod, team=orders), pg-good-dev (created by a CLONE of pg-good 3 days ago, env=dev), pg-bad, mysql-good, pg-replica; operations on two pages (`operations/acme-fleet*.json`): that CLONE, a failed CLONE of pg-bad, then a RESTORE_VOLUME into mysql-good 200 days ago; alert policies on two pages; a billing account with three budgets on two pages |
 /// | `cloudsql://acme-closed` | pg-good, pg-bad; 403 on operations.list, alertPolicies.list and budgets.list |
 ///
 /// Shapes, from the published REST references (no discovery document is kept here):
@@ -822,6 +825,14 @@ pub fn project_routes() -> Routes {
         vec![Reply {
             status: 200,
             body: fixture("operations/acme-fleet.json"),
+            headers: Vec::new(),
+        }],
+    );
+    routes.add(
+        format!("/v1/projects/acme-fleet/operations?pageToken={OPERATIONS_PAGE_2}"),
+        vec![Reply {
+            status: 200,
+            body: fixture("operations/acme-fleet-2.json"),
             headers: Vec::new(),
         }],
     );
@@ -891,9 +902,15 @@ pub fn project_routes() -> Routes {
              "etag": "1"},
             {"name": format!("{FLEET_ACCOUNT}/budgets/compute"), "displayName": "compute",
              "budgetFilter": {"services": ["services/6F81-5844-456A"]}, "amount": amount,
-             "thresholdRules": [{"thresholdPercent": 1.0}], "etag": "2"},
+             "thresholdRules": [{"thresholdPercent": 1.0}], "etag": "2"}
+        ], "nextPageToken": BUDGETS_PAGE_2}))],
+    );
+    routes.add(
+        format!("/v1/{FLEET_ACCOUNT}/budgets?pageToken={BUDGETS_PAGE_2}"),
+        vec![Reply::json(&json!({"budgets": [
             {"name": format!("{FLEET_ACCOUNT}/budgets/quiet"), "displayName": "everything, no alerts",
-             "budgetFilter": {"creditTypesTreatment": "INCLUDE_ALL_CREDITS"}, "amount": amount, "etag": "3"}
+             "budgetFilter": {"creditTypesTreatment": "INCLUDE_ALL_CREDITS", "calendarPeriod": "MONTH"},
+             "amount": amount, "etag": "3"}
         ]}))],
     );
 

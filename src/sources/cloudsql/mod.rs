@@ -49,7 +49,6 @@ use google_cloud_gax::options::RequestOptionsBuilder as _;
 use google_cloud_gax::retry_policy::{Aip194Strict, RetryPolicy, RetryPolicyExt};
 use google_cloud_gax::retry_result::RetryResult;
 use google_cloud_gax::retry_state::RetryState;
-use google_cloud_monitoring_v3::client::AlertPolicyService;
 use google_cloud_sql_v1::client::{
     SqlBackupRunsService, SqlInstancesService, SqlOperationsService,
 };
@@ -90,8 +89,6 @@ struct Api {
     backup_runs: SqlBackupRunsService,
     /// `operations.list`, once per project ([`project`]).
     operations: SqlOperationsService,
-    /// Cloud Monitoring, once per project; why not, when not asked ([`google_rest::base_url`]).
-    alert_policies: Result<AlertPolicyService, String>,
     endpoint: String,
     /// The pre-flight's credentials, for finding who they belong to.
     credentials: Credentials,
@@ -179,26 +176,10 @@ impl Api {
             backup_runs = backup_runs.with_endpoint(endpoint.clone());
             operations = operations.with_endpoint(endpoint.clone());
         }
-        let alert_policies = match google_rest::base_url("monitoring", endpoint.is_none()) {
-            Ok(base) => {
-                let mut builder = AlertPolicyService::builder()
-                    .with_credentials(credentials.clone())
-                    .with_retry_policy(retry_policy(options.statement_timeout))
-                    .with_backoff_policy(backoff_policy())
-                    .with_attempt_timeout(options.statement_timeout);
-                builder = with_follow_redirects(builder, false);
-                if std::env::var_os(google_rest::ENDPOINT_VAR).is_some() {
-                    builder = builder.with_endpoint(base);
-                }
-                Ok(builder.build().await.map_err(built)?)
-            }
-            Err(reason) => Err(reason),
-        };
         Ok(Api {
             instances: instances.build().await.map_err(built)?,
             backup_runs: backup_runs.build().await.map_err(built)?,
             operations: operations.build().await.map_err(built)?,
-            alert_policies,
             endpoint: shown,
             credentials,
             limit: options.statement_timeout,

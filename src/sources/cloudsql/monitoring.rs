@@ -12,8 +12,58 @@
 //! signals it might cover unknown, never covered.
 
 use crate::facts::FactSink;
-use google_cloud_monitoring_v3::model::AlertPolicy;
-use google_cloud_monitoring_v3::model::alert_policy::condition::Condition as Kind;
+use serde::{Deserialize, Serialize};
+
+/// `GET https://monitoring.googleapis.com/v3/{name=projects/*}/alertPolicies`
+/// (Cloud Monitoring API v3 `ListAlertPoliciesResponse`); unknown fields are ignored.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ListAlertPoliciesResponse {
+    pub alert_policies: Vec<AlertPolicy>,
+    pub next_page_token: String,
+    pub total_size: i64,
+}
+
+/// The fields of an `AlertPolicy` read here (REST reference `projects.alertPolicies`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AlertPolicy {
+    /// `projects/{project}/alertPolicies/{id}`.
+    pub name: String,
+    pub display_name: String,
+    pub conditions: Vec<Condition>,
+    /// Always present on list answers; unset is not assumed enabled.
+    pub enabled: Option<bool>,
+    /// `projects/{project}/notificationChannels/{id}`.
+    pub notification_channels: Vec<String>,
+    pub combiner: String,
+}
+
+/// One condition: exactly one of the `condition*` members is set.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Condition {
+    pub name: String,
+    pub display_name: String,
+    pub condition_threshold: Option<FilterCondition>,
+    pub condition_absent: Option<FilterCondition>,
+    pub condition_monitoring_query_language: Option<QueryCondition>,
+    pub condition_prometheus_query_language: Option<QueryCondition>,
+}
+
+/// `MetricThreshold` / `MetricAbsence`: the Monitoring filter selecting time series.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct FilterCondition {
+    pub filter: String,
+}
+
+/// `MonitoringQueryLanguageCondition` / `PrometheusQueryLanguageCondition`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct QueryCondition {
+    pub query: String,
+}
 
 /// The signals wanted, and the metric types (after `cloudsql.googleapis.com/database/`) that watch each.
 pub const SIGNALS: [(&str, &[&str]); 4] = [
@@ -188,13 +238,16 @@ fn policy_watch(policy: &AlertPolicy, database_id: &str, region: &str) -> Vec<Wa
     policy
         .conditions
         .iter()
-        .filter_map(|condition| condition.condition.as_ref())
-        .map(|condition| match condition {
-            Kind::ConditionThreshold(c) => filter_watch(&c.filter, database_id, region),
-            Kind::ConditionAbsent(c) => filter_watch(&c.filter, database_id, region),
-            Kind::ConditionMonitoringQueryLanguage(c) => query_watch(&c.query, "an MQL query"),
-            Kind::ConditionPrometheusQueryLanguage(c) => query_watch(&c.query, "a PromQL query"),
-            _ => Watch::Nothing,
+        .map(|c| {
+            if let Some(c) = c.condition_threshold.as_ref().or(c.condition_absent.as_ref()) {
+                filter_watch(&c.filter, database_id, region)
+            } else if let Some(c) = &c.condition_monitoring_query_language {
+                query_watch(&c.query, "an MQL query")
+            } else if let Some(c) = &c.condition_prometheus_query_language {
+                query_watch(&c.query, "a PromQL query")
+            } else {
+                Watch::Nothing
+            }
         })
         .collect()
 }

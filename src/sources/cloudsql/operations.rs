@@ -276,13 +276,13 @@ mod tests {
             &[],
             now,
         );
-        let facts = sink.finish();
+        let got = sink.finish();
         assert_eq!(
-            facts["cloudsql.restore.drill_count"].value(),
+            got["cloudsql.restore.drill_count"].value(),
             Some(&json!(1))
         );
         assert_eq!(
-            facts["cloudsql.restore.last_drill_age_days"].value(),
+            got["cloudsql.restore.last_drill_age_days"].value(),
             Some(&json!(20))
         );
     }
@@ -304,8 +304,8 @@ mod tests {
         ];
         let mut sink = FactSink::new("cloudsql");
         facts(&mut sink, &[clone], false, &peers[0], &peers, now);
-        let facts = sink.finish();
-        let rows = facts["cloudsql.copies.standing"].value().unwrap();
+        let got = sink.finish();
+        let rows = got["cloudsql.copies.standing"].value().unwrap();
         assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
         assert_eq!(rows[0]["instance"], "orders-dev");
         assert_eq!(rows[0]["environment"], "dev");

@@ -14,7 +14,7 @@ use crate::facts::snapshot::TargetFacts;
 use crate::facts::{FactSink, RawEvidence};
 use chrono::{DateTime, Utc};
 use google_cloud_gax::options::RequestOptionsBuilder as _;
-use google_cloud_monitoring_v3::model::AlertPolicy;
+use super::monitoring::{AlertPolicy, ListAlertPoliciesResponse};
 use google_cloud_sql_v1::model::{DatabaseInstance, Operation};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -31,7 +31,7 @@ const MAX_PAGES: usize = 50;
 
 /// The permissions each read needs, for unknown facts and the warning.
 pub const OPERATIONS_PERMISSION: &str =
-    "grant cloudsql.instances.list (roles/cloudsql.viewer) on the project: operations.list";
+    "grant cloudsql.instances.get (roles/cloudsql.viewer) on the project: operations.list";
 pub const MONITORING_PERMISSION: &str =
     "grant monitoring.alertPolicies.list (roles/monitoring.viewer) on the project";
 pub const BILLING_INFO_PERMISSION: &str =
@@ -100,7 +100,7 @@ impl Api {
         }
         let (operations, policies, billing) = futures::join!(
             self.operations(project),
-            self.alert_policy_list(project),
+            self.alert_policy_list(project, google),
             self.billing(project, google)
         );
         if let Extra::Read(b) = &billing
@@ -172,47 +172,39 @@ impl Api {
         Extra::Read((items, true))
     }
 
-    async fn alert_policy_list(&self, project: &str) -> Extra<Vec<AlertPolicy>> {
-        let client = match &self.alert_policies {
-            Ok(client) => client,
-            Err(reason) => return Extra::Skipped(reason.clone()),
+    async fn alert_policy_list(&self, project: &str, google: bool) -> Extra<Vec<AlertPolicy>> {
+        let base = match google_rest::base_url("monitoring", google) {
+            Ok(base) => base,
+            Err(reason) => return Extra::Skipped(reason),
         };
         let mut items = Vec::new();
         let mut token = String::new();
         for _ in 0..MAX_PAGES {
-            let (retry, backoff) = self.policies();
-            let page = client
-                .list_alert_policies()
-                .set_name(format!("projects/{project}"))
-                .set_page_size(PAGE_SIZE)
-                .set_page_token(token.clone())
-                .with_retry_policy(retry)
-                .with_backoff_policy(backoff)
-                .send()
-                .await;
-            let page = match page {
-                Ok(page) => page,
-                Err(err) => {
-                    let denied = err.http_status_code() == Some(403);
-                    let what = format!("listing the alert policies of project {project}");
-                    let err = self.classify(&err, &what, project);
-                    let reason = if denied {
-                        format!(
-                            "{what} was denied (403 PERMISSION_DENIED): monitoring.alertPolicies.list is needed"
-                        )
-                    } else {
-                        err.to_string()
-                    };
-                    warn_once(
-                        "alertPolicies.list",
-                        &format!("{reason}; monitoring stays unknown ({MONITORING_PERMISSION})"),
-                    );
-                    return Extra::Failed {
-                        reason,
-                        resolve: Some(MONITORING_PERMISSION.to_string()),
-                    };
-                }
-            };
+            let mut url = format!("{base}/v3/projects/{project}/alertPolicies?pageSize={PAGE_SIZE}");
+            if !token.is_empty() {
+                url.push_str(&format!("&pageToken={}", query_escape(&token)));
+            }
+            let what = format!("listing the alert policies of project {project}");
+            let page: ListAlertPoliciesResponse =
+                match google_rest::get_json(&self.credentials, &url, &what, self.limit).await {
+                    Ok(page) => page,
+                    Err(err) => {
+                        let reason = match &err {
+                            RestError::Denied { .. } => {
+                                format!("{err}: the permission monitoring.alertPolicies.list is needed")
+                            }
+                            _ => err.to_string(),
+                        };
+                        warn_once(
+                            "alertPolicies.list",
+                            &format!("{reason}; monitoring stays unknown ({MONITORING_PERMISSION})"),
+                        );
+                        return Extra::Failed {
+                            reason,
+                            resolve: Some(MONITORING_PERMISSION.to_string()),
+                        };
+                    }
+                };
             items.extend(page.alert_policies);
             if page.next_page_token.is_empty() || page.next_page_token == token {
                 return Extra::Read(items);
@@ -278,7 +270,7 @@ impl Api {
                     info.billing_account_name
                 );
                 if !token.is_empty() {
-                    url.push_str(&format!("&pageToken={token}"));
+                    url.push_str(&format!("&pageToken={}", query_escape(&token)));
                 }
                 let what = format!("listing the budgets of {}", info.billing_account_name);
                 let page: ListBudgetsResponse =
@@ -444,5 +436,114 @@ fn unknown_all<T>(sink: &mut FactSink<'_>, paths: &[&str], extra: &Extra<T>) {
     };
     for path in paths {
         sink.unknown(path, reason.clone(), resolve.as_deref());
+    }
+}
+
+/// A page token as a query value (tokens are opaque; base64 may hold `+`, `/`, `=`).
+fn query_escape(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::FactState;
+    use crate::target::{Kind, Role};
+
+    fn empty_target() -> TargetFacts {
+        TargetFacts {
+            id: "cloudsql://acme/orders".into(),
+            resource: None,
+            kind: Kind::Cloudsql,
+            role: Role::Primary,
+            engine: "postgres".into(),
+            version: "15".into(),
+            collected_at: Utc::now(),
+            facts: Default::default(),
+            evidence: Vec::new(),
+            principal: None,
+            sources: Vec::new(),
+            location: None,
+            warnings: Vec::new(),
+            tags: Default::default(),
+        }
+    }
+
+    fn read() -> ProjectReadings {
+        ProjectReadings {
+            operations: Extra::Read((Vec::new(), false)),
+            policies: Extra::Read(Vec::new()),
+            billing: Extra::Read(Billing {
+                info: budgets::ProjectBillingInfo {
+                    billing_account_name: "billingAccounts/A".into(),
+                    billing_enabled: true,
+                    ..Default::default()
+                },
+                number: Ok("projects/1".into()),
+                budgets: Vec::new(),
+            }),
+            requests: BTreeMap::new(),
+        }
+    }
+
+    fn denied() -> ProjectReadings {
+        fn failed<T>() -> Extra<T> {
+            Extra::Failed {
+                reason: "HTTP 403".to_string(),
+                resolve: Some("grant it".to_string()),
+            }
+        }
+        ProjectReadings {
+            operations: failed(),
+            policies: failed(),
+            billing: failed(),
+            requests: BTreeMap::new(),
+        }
+    }
+
+    /// Every fact the project reads give is in the source's list
+    /// (crate::sources::reads), read or refused.
+    #[test]
+    fn every_project_fact_is_listed_as_read_by_cloudsql() {
+        let instance = DatabaseInstance::new().set_name("orders");
+        for readings in [read(), denied()] {
+            let mut target = empty_target();
+            apply(&mut target, &readings, "acme", &instance, Some(&[]), Utc::now());
+            assert!(target.facts.len() >= 12, "{:?}", target.facts.keys());
+            for path in target.facts.keys() {
+                assert!(
+                    crate::sources::reads::reads("cloudsql", path),
+                    "{path} is reported by the cloudsql source but not listed in src/sources/reads.rs"
+                );
+                assert!(crate::facts::schema::spec(path).is_some(), "{path}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_refused_read_leaves_its_facts_unknown_with_the_permission() {
+        let instance = DatabaseInstance::new().set_name("orders");
+        let mut target = empty_target();
+        apply(&mut target, &denied(), "acme", &instance, None, Utc::now());
+        for path in ["monitoring.alerting", "cost.budget", "cloudsql.restore.drill_count"] {
+            match &target.facts[path].state {
+                FactState::Unknown { unknown, .. } => assert!(unknown.contains("403"), "{unknown}"),
+                other => panic!("{path}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn page_tokens_are_escaped() {
+        assert_eq!(query_escape("a+b/c=="), "a%2Bb%2Fc%3D%3D");
+        assert_eq!(query_escape("plain-_.~9"), "plain-_.~9");
     }
 }
