@@ -211,9 +211,11 @@ fn discovery_reads_every_page_and_judges_each_instance() {
             "pg-good/getLatestRecoveryTime",
         ]
     );
-    // Seven Admin API calls, and token info once for who ran the audit.
+    // Seven Admin API calls, operations.list once for the project (restore drills,
+    // clones), and token info once for who ran the audit.
     assert_eq!(own.requests_to("POST /tokeninfo").len(), 1, "{log:?}");
-    assert_eq!(own.request_count(), 8);
+    assert_eq!(own.requests_to("/operations?").len(), 1, "{log:?}");
+    assert_eq!(own.request_count(), 9);
 }
 
 #[test]
@@ -1179,7 +1181,7 @@ fn project_reads_judge_monitoring_cost_copies_and_restore_drills() {
     let bad = target(&report, "cloudsql://acme-fleet/pg-bad");
     let alerts = finding(bad, "monitoring.cloudsql_alert_policies");
     assert_eq!(alerts["status"], "fail", "{alerts:#}");
-    let text = alerts.to_string();
+    let text = alerts["detail"].as_str().unwrap_or_default();
     assert!(
         text.contains("CPU utilization")
             && text.contains("memory utilization")
