@@ -1243,6 +1243,11 @@ fn refused_project_reads_are_unknown_with_the_permission_and_said_once() {
             cost.to_string().contains("billing.budgets.list"),
             "{cost:#}"
         );
+        // The billing account was read; only its budgets were refused.
+        assert!(
+            !cost.to_string().contains("cloudsql.billing.account unknown"),
+            "{cost:#}"
+        );
     }
     // One warning per refused API and run, not one per instance.
     for api in ["alert policies", "budgets of", "operations of"] {

@@ -93,6 +93,8 @@ pub struct Billing {
     /// `projects/{number}`, or why it is not known.
     pub number: Result<String, String>,
     pub budgets: Vec<Budget>,
+    /// `billingAccounts.budgets.list` failed or was refused: why, and the permission.
+    pub budgets_failed: Option<(String, String)>,
 }
 
 /// Whether a budget's filter takes in the instance's spend.
@@ -212,6 +214,16 @@ pub fn facts(
             Vec::<String>::new(),
         );
         sink.known("cost.budget", origin, false);
+        return;
+    }
+    if let Some((reason, resolve)) = &billing.budgets_failed {
+        for path in [
+            "cloudsql.billing.budgets",
+            "cloudsql.billing.incomplete_budgets",
+            "cost.budget",
+        ] {
+            sink.unknown(path, reason.clone(), Some(resolve));
+        }
         return;
     }
     let number = billing.number.as_ref().ok().map(String::as_str);

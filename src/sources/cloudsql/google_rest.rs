@@ -55,7 +55,7 @@ impl std::fmt::Display for RestError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             RestError::Denied { what, detail } => {
-                write!(f, "{what} was denied (403 PERMISSION_DENIED: {detail})")
+                write!(f, "{what} was denied ({detail})")
             }
             RestError::Failed { what, detail } => write!(f, "{what} failed ({detail})"),
         }

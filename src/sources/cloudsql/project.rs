@@ -262,6 +262,7 @@ impl Api {
                 }
             });
         let mut items = Vec::new();
+        let mut budgets_failed = None;
         if info.billing_enabled && !info.billing_account_name.is_empty() {
             let mut token = String::new();
             for _ in 0..MAX_PAGES {
@@ -277,7 +278,15 @@ impl Api {
                     match google_rest::get_json(&self.credentials, &url, &what, limit).await {
                         Ok(page) => page,
                         Err(err) => {
-                            return failed(err, "billing.budgets.list", BUDGETS_PERMISSION);
+                            // The account is known; only the budgets are not.
+                            if let Extra::Failed { reason, resolve } =
+                                failed(err, "billing.budgets.list", BUDGETS_PERMISSION)
+                            {
+                                budgets_failed =
+                                    Some((reason, resolve.unwrap_or_default()));
+                            }
+                            items.clear();
+                            break;
                         }
                     };
                 items.extend(page.budgets);
@@ -291,6 +300,7 @@ impl Api {
             info,
             number,
             budgets: items,
+            budgets_failed,
         })
     }
 }
@@ -371,10 +381,12 @@ pub fn apply(
                 .iter()
                 .filter(|b| budgets::covers(b, project, number, &labels) != budgets::Coverage::Not)
                 .collect();
-            target.evidence.push(evidence(
-                "billingAccounts.budgets.list",
-                serde_json::to_value(covering).unwrap_or_default(),
-            ));
+            if billing.budgets_failed.is_none() {
+                target.evidence.push(evidence(
+                    "billingAccounts.budgets.list",
+                    serde_json::to_value(covering).unwrap_or_default(),
+                ));
+            }
         }
         other => unknown_all(&mut sink, &COST, other),
     }
@@ -489,6 +501,7 @@ mod tests {
                 },
                 number: Ok("projects/1".into()),
                 budgets: Vec::new(),
+                budgets_failed: None,
             }),
             requests: BTreeMap::new(),
         }
