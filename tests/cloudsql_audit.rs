@@ -13,8 +13,8 @@ mod cloudsql_server;
 
 use cli::{Run, assert_items, finding, item, sqlready_with_env, status};
 use cloudsql_server::{
-    KEY_EMAIL, Reply, Routes, SA_EMAIL, Server, TOKEN, USER_EMAIL, USER_TOKEN, VM_EMAIL, fixture,
-    fixture_json, list_page, project_routes, scenario_routes,
+    KEY_EMAIL, Reply, Routes, SA_EMAIL, Server, TOKEN, USER_EMAIL, USER_TOKEN, VM_EMAIL,
+    bench_routes, fixture, fixture_json, list_page, project_routes, scenario_routes,
 };
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -1245,7 +1245,9 @@ fn refused_project_reads_are_unknown_with_the_permission_and_said_once() {
         );
         // The billing account was read; only its budgets were refused.
         assert!(
-            !cost.to_string().contains("cloudsql.billing.account unknown"),
+            !cost
+                .to_string()
+                .contains("cloudsql.billing.account unknown"),
             "{cost:#}"
         );
     }
@@ -1326,4 +1328,72 @@ fn a_redirected_admin_api_sends_the_token_to_no_other_google_api() {
         .collect();
     assert!(asked.is_empty(), "{asked:#?}");
     assert!(!run.stderr.contains("WARN"), "{}", run.stderr);
+}
+
+#[test]
+fn a_large_project_adds_one_page_set_per_project_api() {
+    // 240 instances on three list pages: the project-level APIs are asked once
+    // (one page each), not once per instance.
+    let project = "acme-big";
+    let mut routes = bench_routes(project, 240, 100);
+    let conditions: Vec<Value> = ["disk/utilization", "cpu/utilization", "memory/utilization"]
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "name": format!("projects/{project}/alertPolicies/1/conditions/{m}"), "displayName": m,
+                "conditionThreshold": {"filter": format!("resource.type = \"cloudsql_database\" AND metric.type = \"cloudsql.googleapis.com/database/{m}\""),
+                    "comparison": "COMPARISON_GT", "thresholdValue": 0.9, "duration": "300s"}})
+        })
+        .collect();
+    routes.add(
+        format!("/v3/projects/{project}/alertPolicies"),
+        vec![Reply::json(&serde_json::json!({"alertPolicies": [{
+            "name": format!("projects/{project}/alertPolicies/1"), "displayName": "Cloud SQL basics",
+            "combiner": "OR", "enabled": true,
+            "notificationChannels": [format!("projects/{project}/notificationChannels/1")],
+            "conditions": conditions
+        }]}))],
+    );
+    routes.add(
+        format!("/v1/projects/{project}/billingInfo"),
+        vec![Reply::json(&serde_json::json!({"name": format!("projects/{project}/billingInfo"),
+            "projectId": project, "billingAccountName": "billingAccounts/0B0B0B-0B0B0B-0B0B0B", "billingEnabled": true}))],
+    );
+    routes.add(
+        format!("/v3/projects/{project}"),
+        vec![Reply::json(
+            &serde_json::json!({"name": "projects/333333333333", "projectId": project}),
+        )],
+    );
+    routes.add(
+        "/v1/billingAccounts/0B0B0B-0B0B0B-0B0B0B/budgets",
+        vec![Reply::json(&serde_json::json!({"budgets": [{
+            "name": "billingAccounts/0B0B0B-0B0B0B-0B0B0B/budgets/all", "displayName": "everything",
+            "budgetFilter": {"calendarPeriod": "MONTH"},
+            "amount": {"specifiedAmount": {"currencyCode": "USD", "units": "1000"}},
+            "thresholdRules": [{"thresholdPercent": 0.9}]}]}))],
+    );
+    let server = Server::start(routes, Duration::ZERO);
+    let url = server.url.clone();
+    let run = audit_at(
+        &url,
+        &[&format!("cloudsql://{project}")],
+        &[("SQLREADY_GOOGLE_APIS_ENDPOINT", &url)],
+    );
+    let report = run.json();
+    assert_eq!(targets(&report).len(), 240);
+    for t in targets(&report) {
+        assert_eq!(
+            status(t, "monitoring.cloudsql_alert_policies"),
+            "pass",
+            "{t:#}"
+        );
+        assert_eq!(status(t, "cost.gcp_budget"), "pass", "{t:#}");
+    }
+    let count = |needle: &str| server.requests_to(needle).len();
+    assert_eq!(count(&format!("/v1/projects/{project}/operations?")), 1);
+    assert_eq!(count("/alertPolicies?"), 1);
+    assert_eq!(count("/billingInfo?"), 1);
+    assert_eq!(count(&format!("GET /v3/projects/{project}?")), 1);
+    assert_eq!(count("/budgets?"), 1);
 }

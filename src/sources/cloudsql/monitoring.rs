@@ -239,7 +239,11 @@ fn policy_watch(policy: &AlertPolicy, database_id: &str, region: &str) -> Vec<Wa
         .conditions
         .iter()
         .map(|c| {
-            if let Some(c) = c.condition_threshold.as_ref().or(c.condition_absent.as_ref()) {
+            if let Some(c) = c
+                .condition_threshold
+                .as_ref()
+                .or(c.condition_absent.as_ref())
+            {
                 filter_watch(&c.filter, database_id, region)
             } else if let Some(c) = &c.condition_monitoring_query_language {
                 query_watch(&c.query, "an MQL query")

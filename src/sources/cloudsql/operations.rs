@@ -277,10 +277,7 @@ mod tests {
             now,
         );
         let got = sink.finish();
-        assert_eq!(
-            got["cloudsql.restore.drill_count"].value(),
-            Some(&json!(1))
-        );
+        assert_eq!(got["cloudsql.restore.drill_count"].value(), Some(&json!(1)));
         assert_eq!(
             got["cloudsql.restore.last_drill_age_days"].value(),
             Some(&json!(20))

@@ -9,12 +9,12 @@ use super::Api;
 use super::budgets::{self, Billing, ListBudgetsResponse, Project, ProjectBillingInfo};
 use super::facts::{Extra, SOURCE};
 use super::google_rest::{self, RestError};
+use super::monitoring::{AlertPolicy, ListAlertPoliciesResponse};
 use super::{monitoring, operations};
 use crate::facts::snapshot::TargetFacts;
 use crate::facts::{FactSink, RawEvidence};
 use chrono::{DateTime, Utc};
 use google_cloud_gax::options::RequestOptionsBuilder as _;
-use super::monitoring::{AlertPolicy, ListAlertPoliciesResponse};
 use google_cloud_sql_v1::model::{DatabaseInstance, Operation};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -180,7 +180,8 @@ impl Api {
         let mut items = Vec::new();
         let mut token = String::new();
         for _ in 0..MAX_PAGES {
-            let mut url = format!("{base}/v3/projects/{project}/alertPolicies?pageSize={PAGE_SIZE}");
+            let mut url =
+                format!("{base}/v3/projects/{project}/alertPolicies?pageSize={PAGE_SIZE}");
             if !token.is_empty() {
                 url.push_str(&format!("&pageToken={}", query_escape(&token)));
             }
@@ -191,13 +192,17 @@ impl Api {
                     Err(err) => {
                         let reason = match &err {
                             RestError::Denied { .. } => {
-                                format!("{err}: the permission monitoring.alertPolicies.list is needed")
+                                format!(
+                                    "{err}: the permission monitoring.alertPolicies.list is needed"
+                                )
                             }
                             _ => err.to_string(),
                         };
                         warn_once(
                             "alertPolicies.list",
-                            &format!("{reason}; monitoring stays unknown ({MONITORING_PERMISSION})"),
+                            &format!(
+                                "{reason}; monitoring stays unknown ({MONITORING_PERMISSION})"
+                            ),
                         );
                         return Extra::Failed {
                             reason,
@@ -282,8 +287,7 @@ impl Api {
                             if let Extra::Failed { reason, resolve } =
                                 failed(err, "billing.budgets.list", BUDGETS_PERMISSION)
                             {
-                                budgets_failed =
-                                    Some((reason, resolve.unwrap_or_default()));
+                                budgets_failed = Some((reason, resolve.unwrap_or_default()));
                             }
                             items.clear();
                             break;
@@ -529,7 +533,14 @@ mod tests {
         let instance = DatabaseInstance::new().set_name("orders");
         for readings in [read(), denied()] {
             let mut target = empty_target();
-            apply(&mut target, &readings, "acme", &instance, Some(&[]), Utc::now());
+            apply(
+                &mut target,
+                &readings,
+                "acme",
+                &instance,
+                Some(&[]),
+                Utc::now(),
+            );
             assert!(target.facts.len() >= 12, "{:?}", target.facts.keys());
             for path in target.facts.keys() {
                 assert!(
@@ -546,7 +557,11 @@ mod tests {
         let instance = DatabaseInstance::new().set_name("orders");
         let mut target = empty_target();
         apply(&mut target, &denied(), "acme", &instance, None, Utc::now());
-        for path in ["monitoring.alerting", "cost.budget", "cloudsql.restore.drill_count"] {
+        for path in [
+            "monitoring.alerting",
+            "cost.budget",
+            "cloudsql.restore.drill_count",
+        ] {
             match &target.facts[path].state {
                 FactState::Unknown { unknown, .. } => assert!(unknown.contains("403"), "{unknown}"),
                 other => panic!("{path}: {other:?}"),
