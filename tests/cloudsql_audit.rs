@@ -1302,6 +1302,16 @@ fn project_reads_are_made_once_per_project_and_run() {
         .filter(|t| t["id"] == "cloudsql://acme-fleet/pg-good")
         .count();
     assert_eq!(one, 2);
+    for t in targets(&report) {
+        assert!(t["error"].is_null(), "{t:#}");
+        assert_ne!(status(t, "cost.gcp_budget"), "unknown", "{t:#}");
+    }
+    // The single-instance target cannot pair clones with the instances they made.
+    let single = targets(&report)
+        .iter()
+        .filter(|t| t["id"] == "cloudsql://acme-fleet/pg-good")
+        .find(|t| status(t, "dev_data.cloudsql_prod_clone") == "unknown");
+    assert!(single.is_some(), "{:#}", report["targets"]);
 }
 
 #[test]
@@ -1396,4 +1406,35 @@ fn a_large_project_adds_one_page_set_per_project_api() {
     assert_eq!(count("/billingInfo?"), 1);
     assert_eq!(count(&format!("GET /v3/projects/{project}?")), 1);
     assert_eq!(count("/budgets?"), 1);
+}
+
+#[test]
+fn a_drill_recorded_in_sqlready_toml_counts_where_the_operations_show_none() {
+    let server = Server::start(project_routes(), Duration::ZERO);
+    let dir = tempfile::tempdir().unwrap();
+    let day = (chrono::Utc::now() - chrono::Duration::days(30)).date_naive();
+    let config = dir.path().join("sqlready.toml");
+    std::fs::write(
+        &config,
+        format!("[[targets]]\ncloud = \"cloudsql://acme-fleet/pg-bad\"\nrestore_tested = {day}\n"),
+    )
+    .unwrap();
+    let url = server.url.clone();
+    let run = audit_args(
+        &url,
+        &[],
+        &["--config", config.to_str().unwrap()],
+        &[("SQLREADY_GOOGLE_APIS_ENDPOINT", &url)],
+    );
+    let report = run.json();
+    let bad = target(&report, "cloudsql://acme-fleet/pg-bad");
+    // Its only clone failed, so operations.list shows no drill: the team's record decides.
+    let drill = finding(bad, "restore_tested.cloudsql_drill");
+    assert_eq!(drill["status"], "pass", "{drill:#}");
+    assert!(
+        drill["detail"].as_str().unwrap().contains(&format!(
+            "a restore drill on {day} is recorded in sqlready.toml"
+        )),
+        "{drill:#}"
+    );
 }

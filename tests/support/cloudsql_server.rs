@@ -819,6 +819,10 @@ pub fn project_routes() -> Routes {
         instance("mysql-good", "mysql-good", json!({"env": "prod"})),
         instance("pg-replica", "pg-replica", json!({"env": "prod"})),
     ];
+    for instance in &listed {
+        let name = instance["name"].as_str().unwrap_or_default();
+        routes.add(format!("{base}/{name}"), vec![Reply::json(instance)]);
+    }
     routes.add(base, vec![Reply::json(&list_page(listed, None, None))]);
     routes.add(
         "/v1/projects/acme-fleet/operations",
