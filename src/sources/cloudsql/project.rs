@@ -268,6 +268,20 @@ impl Api {
             });
         let mut items = Vec::new();
         let mut budgets_failed = None;
+        if info.billing_enabled && !is_billing_account(&info.billing_account_name) {
+            let reason = format!(
+                "projects.getBillingInfo of project {project} answered billingAccountName {:?}, not billingAccounts/ID",
+                info.billing_account_name
+            );
+            warn_once(
+                "projects.getBillingInfo",
+                &format!("{reason}; cost stays unknown"),
+            );
+            return Extra::Failed {
+                reason,
+                resolve: None,
+            };
+        }
         if info.billing_enabled && !info.billing_account_name.is_empty() {
             let mut token = String::new();
             for _ in 0..MAX_PAGES {
@@ -455,6 +469,13 @@ fn unknown_all<T>(sink: &mut FactSink<'_>, paths: &[&str], extra: &Extra<T>) {
     }
 }
 
+/// `billingAccounts/ID` with an ID of letters, digits and dashes (it goes into a URL path).
+fn is_billing_account(name: &str) -> bool {
+    name.strip_prefix("billingAccounts/").is_some_and(|id| {
+        !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    })
+}
+
 /// A page token as a query value (tokens are opaque; base64 may hold `+`, `/`, `=`).
 fn query_escape(value: &str) -> String {
     value
@@ -566,6 +587,20 @@ mod tests {
                 FactState::Unknown { unknown, .. } => assert!(unknown.contains("403"), "{unknown}"),
                 other => panic!("{path}: {other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn billing_account_names_are_checked_before_they_go_into_a_url() {
+        assert!(is_billing_account("billingAccounts/012345-567890-ABCDEF"));
+        for bad in [
+            "",
+            "billingAccounts/",
+            "billingAccounts/../x",
+            "projects/1",
+            "billingAccounts/a?b",
+        ] {
+            assert!(!is_billing_account(bad), "{bad}");
         }
     }
 
