@@ -56,6 +56,7 @@ fn main() {
             ])
             .env("SQLREADY_CLOUDSQL_ENDPOINT", &server.url)
             .env("SQLREADY_GOOGLE_OAUTH_ENDPOINT", &server.url)
+            .env("SQLREADY_GOOGLE_APIS_ENDPOINT", &server.url)
             .env("GOOGLE_OAUTH_ACCESS_TOKEN", TOKEN)
             .env("HOME", &home)
             .env("GCE_METADATA_HOST", "127.0.0.1:9")
@@ -80,14 +81,26 @@ fn main() {
         let list = count(&|l| l.contains(&format!("/projects/{project}/instances?")));
         let backup_runs = count(&|l| l.contains("/backupRuns"));
         let recovery = count(&|l| l.contains("/getLatestRecoveryTime"));
-        let gets = log.len() - list - backup_runs - recovery;
+        // Once per project (issue 12): operations.list, alert policies, billing info, project number.
+        let project_reads = count(&|l| {
+            l.contains("/operations?")
+                || l.contains("/alertPolicies")
+                || l.contains("/billingInfo")
+                || l.contains("/budgets")
+                || l.contains(&format!("/v3/projects/{project}?"))
+        });
+        let gets = log.len() - list - backup_runs - recovery - project_reads;
         println!(
-            "run {run}: wall {:.2} s, {} requests: {list} list page(s), {gets} instances.get, {backup_runs} backupRuns.list, {recovery} getLatestRecoveryTime; {targets} targets, {} bytes of JSON",
+            "run {run}: wall {:.2} s, {} requests: {list} list page(s), {gets} instances.get, {backup_runs} backupRuns.list, {recovery} getLatestRecoveryTime, {project_reads} once-per-project read(s); {targets} targets, {} bytes of JSON",
             wall.as_secs_f64(),
             log.len(),
             output.stdout.len()
         );
         assert_eq!(gets, 0, "discovery must not get instances one by one");
+        assert!(
+            project_reads <= 4,
+            "project-level reads are made once per project, not per instance"
+        );
         let stderr = String::from_utf8_lossy(&output.stderr);
         if let Some(line) = stderr.lines().find(|l| l.contains("instance(s) listed")) {
             println!(

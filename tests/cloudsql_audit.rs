@@ -13,8 +13,8 @@ mod cloudsql_server;
 
 use cli::{Run, assert_items, finding, item, sqlready_with_env, status};
 use cloudsql_server::{
-    KEY_EMAIL, Reply, Routes, SA_EMAIL, Server, TOKEN, USER_EMAIL, USER_TOKEN, VM_EMAIL, fixture,
-    fixture_json, list_page, scenario_routes,
+    KEY_EMAIL, Reply, Routes, SA_EMAIL, Server, TOKEN, USER_EMAIL, USER_TOKEN, VM_EMAIL,
+    bench_routes, fixture, fixture_json, list_page, project_routes, scenario_routes,
 };
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -211,9 +211,11 @@ fn discovery_reads_every_page_and_judges_each_instance() {
             "pg-good/getLatestRecoveryTime",
         ]
     );
-    // Seven Admin API calls, and token info once for who ran the audit.
+    // Seven Admin API calls, operations.list once for the project (restore drills,
+    // clones), and token info once for who ran the audit.
     assert_eq!(own.requests_to("POST /tokeninfo").len(), 1, "{log:?}");
-    assert_eq!(own.request_count(), 8);
+    assert_eq!(own.requests_to("/operations?").len(), 1, "{log:?}");
+    assert_eq!(own.request_count(), 9);
 }
 
 #[test]
@@ -1127,4 +1129,312 @@ fn prowler_parity_ca_flags_and_deny_periods() {
     assert_eq!(status(good, "network.server_ca_expiring"), "pass");
     assert_eq!(status(good, "audit.cloudsql_connection_logging"), "pass");
     assert_eq!(status(good, "version.cloudsql_maintenance_denied"), "pass");
+}
+
+/// A fresh server with the project-level routes (issue 12), and an audit of
+/// `targets` with the other Google APIs pointed at it.
+fn audit_projects(targets: &[&str]) -> (Server, Run) {
+    let server = Server::start(project_routes(), Duration::ZERO);
+    let url = server.url.clone();
+    let run = audit_at(&url, targets, &[("SQLREADY_GOOGLE_APIS_ENDPOINT", &url)]);
+    (server, run)
+}
+
+#[test]
+fn project_reads_judge_monitoring_cost_copies_and_restore_drills() {
+    let (_server, run) = audit_projects(&["cloudsql://acme-fleet"]);
+    let report = run.json();
+    assert!(
+        !run.stderr.contains("WARN"),
+        "no API was refused, so nothing to warn about:\n{}",
+        run.stderr
+    );
+    let good = target(&report, "cloudsql://acme-fleet/pg-good");
+    // Disk from the project-wide policy, CPU and memory from the one naming pg-good;
+    // the disabled policy on page 2 does not count, but page 2 was read.
+    assert_eq!(status(good, "monitoring.cloudsql_alert_policies"), "pass");
+    assert!(
+        detail(good, "monitoring.cloudsql_alert_policies").contains("Cloud SQL disk"),
+        "{}",
+        detail(good, "monitoring.cloudsql_alert_policies")
+    );
+    assert_eq!(item(good, "monitoring"), "pass");
+    // The orders budget: project number, Cloud SQL, label team=orders, a threshold.
+    assert_eq!(status(good, "cost.gcp_budget"), "pass");
+    assert!(detail(good, "cost.gcp_budget").contains("orders database"));
+    assert_eq!(item(good, "cost"), "pass");
+    // Cloned 3 days ago into pg-good-dev (env=dev), which is still there.
+    let copy = finding(good, "dev_data.cloudsql_prod_clone");
+    assert_eq!(copy["status"], "fail", "{copy:#}");
+    assert!(copy.to_string().contains("pg-good-dev"), "{copy:#}");
+    assert!(copy.to_string().contains("labelled dev"), "{copy:#}");
+    // ... which is also a restore drill of pg-good.
+    assert_eq!(status(good, "restore_tested.cloudsql_drill"), "pass");
+    assert!(
+        detail(good, "restore_tested.cloudsql_drill")
+            .contains("CLONE c10e0000-0002-4000-8000-000000000002"),
+        "{}",
+        detail(good, "restore_tested.cloudsql_drill")
+    );
+    assert_eq!(item(good, "restore_tested"), "pass");
+
+    let bad = target(&report, "cloudsql://acme-fleet/pg-bad");
+    let alerts = finding(bad, "monitoring.cloudsql_alert_policies");
+    assert_eq!(alerts["status"], "fail", "{alerts:#}");
+    let text = alerts["detail"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("CPU utilization")
+            && text.contains("memory utilization")
+            && !text.contains("disk"),
+        "{alerts:#}"
+    );
+    let cost = finding(bad, "cost.gcp_budget");
+    assert_eq!(cost["status"], "fail", "{cost:#}");
+    assert!(cost.to_string().contains("no threshold rule"), "{cost:#}");
+    // Its only clone failed: no drill.
+    let drill = finding(bad, "restore_tested.cloudsql_drill");
+    assert_eq!(drill["status"], "warn", "{drill:#}");
+    assert!(drill.to_string().contains("never tested"), "{drill:#}");
+    assert!(
+        drill.to_string().contains("gcloud sql instances clone"),
+        "{drill:#}"
+    );
+    assert_eq!(status(bad, "dev_data.cloudsql_prod_clone"), "pass");
+
+    let mysql = target(&report, "cloudsql://acme-fleet/mysql-good");
+    let drill = finding(mysql, "restore_tested.cloudsql_drill");
+    assert_eq!(drill["status"], "warn", "{drill:#}");
+    assert!(drill.to_string().contains("200 days old"), "{drill:#}");
+
+    // A clone labelled dev: its own copies are not production data.
+    let dev = target(&report, "cloudsql://acme-fleet/pg-good-dev");
+    assert_eq!(status(dev, "dev_data.cloudsql_prod_clone"), "pass");
+
+    let replica = target(&report, "cloudsql://acme-fleet/pg-replica");
+    assert_eq!(status(replica, "restore_tested.cloudsql_drill"), "n/a");
+    assert_eq!(status(replica, "dev_data.cloudsql_prod_clone"), "n/a");
+    let alerts = finding(replica, "monitoring.cloudsql_alert_policies");
+    assert!(alerts.to_string().contains("replica lag"), "{alerts:#}");
+}
+
+#[test]
+fn refused_project_reads_are_unknown_with_the_permission_and_said_once() {
+    let (_server, run) = audit_projects(&["cloudsql://acme-closed"]);
+    let report = run.json();
+    for name in ["pg-good", "pg-bad"] {
+        let t = target(&report, &format!("cloudsql://acme-closed/{name}"));
+        assert!(t["error"].is_null(), "{t:#}");
+        for (check, permission) in [
+            (
+                "monitoring.cloudsql_alert_policies",
+                "monitoring.alertPolicies.list",
+            ),
+            ("cost.gcp_budget", "roles/billing.viewer"),
+            ("restore_tested.cloudsql_drill", "roles/cloudsql.viewer"),
+            ("dev_data.cloudsql_prod_clone", "roles/cloudsql.viewer"),
+        ] {
+            let f = finding(t, check);
+            assert_eq!(f["status"], "unknown", "{check}: {f:#}");
+            assert!(f.to_string().contains(permission), "{check}: {f:#}");
+            assert!(f.to_string().contains("403"), "{check}: {f:#}");
+        }
+        let cost = finding(t, "cost.gcp_budget");
+        assert!(
+            cost.to_string().contains("billing.budgets.list"),
+            "{cost:#}"
+        );
+        // The billing account was read; only its budgets were refused.
+        assert!(
+            !cost
+                .to_string()
+                .contains("cloudsql.billing.account unknown"),
+            "{cost:#}"
+        );
+    }
+    // One warning per refused API and run, not one per instance.
+    for api in ["alert policies", "budgets of", "operations of"] {
+        let lines = run
+            .stderr
+            .lines()
+            .filter(|line| line.contains("WARN") && line.contains(api))
+            .count();
+        assert_eq!(lines, 1, "{api}:\n{}", run.stderr);
+    }
+}
+
+#[test]
+fn project_reads_are_made_once_per_project_and_run() {
+    let (server, run) = audit_projects(&["cloudsql://acme-fleet", "cloudsql://acme-fleet/pg-good"]);
+    let report = run.json();
+    assert_eq!(targets(&report).len(), 6, "{:#}", report["targets"]);
+    let count = |needle: &str| server.requests_to(needle).len();
+    assert_eq!(
+        count("/v1/projects/acme-fleet/operations"),
+        2,
+        "two pages: {:#?}",
+        server.log()
+    );
+    assert_eq!(
+        count("/v3/projects/acme-fleet/alertPolicies"),
+        2,
+        "two pages: {:#?}",
+        server.log()
+    );
+    assert_eq!(count("/v1/projects/acme-fleet/billingInfo"), 1);
+    assert_eq!(count("GET /v3/projects/acme-fleet?"), 1);
+    assert_eq!(count("/budgets"), 2, "two pages: {:#?}", server.log());
+    // Nothing else was asked of the APIs read once per project.
+    let project_level = server
+        .log()
+        .into_iter()
+        .filter(|l| {
+            l.contains("/operations")
+                || l.contains("/alertPolicies")
+                || l.contains("/billingInfo")
+                || l.contains("/budgets")
+                || l.starts_with("GET /v3/projects/")
+        })
+        .count();
+    assert_eq!(project_level, 2 + 2 + 1 + 1 + 2, "{:#?}", server.log());
+    // The single-instance target got the same readings.
+    let one = targets(&report)
+        .iter()
+        .filter(|t| t["id"] == "cloudsql://acme-fleet/pg-good")
+        .count();
+    assert_eq!(one, 2);
+    for t in targets(&report) {
+        assert!(t["error"].is_null(), "{t:#}");
+        assert_ne!(status(t, "cost.gcp_budget"), "unknown", "{t:#}");
+    }
+    // The single-instance target cannot pair clones with the instances they made.
+    let single = targets(&report)
+        .iter()
+        .filter(|t| t["id"] == "cloudsql://acme-fleet/pg-good")
+        .find(|t| status(t, "dev_data.cloudsql_prod_clone") == "unknown");
+    assert!(single.is_some(), "{:#}", report["targets"]);
+}
+
+#[test]
+fn a_redirected_admin_api_sends_the_token_to_no_other_google_api() {
+    // SQLREADY_CLOUDSQL_ENDPOINT set, SQLREADY_GOOGLE_APIS_ENDPOINT not: Monitoring and
+    // Billing are not asked (their facts unknown saying why); operations.list is the Admin API's.
+    let server = Server::start(project_routes(), Duration::ZERO);
+    let run = audit_at(&server.url, &["cloudsql://acme-fleet"], &[]);
+    let report = run.json();
+    let good = target(&report, "cloudsql://acme-fleet/pg-good");
+    for check in ["monitoring.cloudsql_alert_policies", "cost.gcp_budget"] {
+        let f = finding(good, check);
+        assert_eq!(f["status"], "unknown", "{check}: {f:#}");
+        assert!(
+            f.to_string().contains("SQLREADY_GOOGLE_APIS_ENDPOINT"),
+            "{check}: {f:#}"
+        );
+    }
+    assert_eq!(status(good, "restore_tested.cloudsql_drill"), "pass");
+    let asked: Vec<String> = server
+        .log()
+        .into_iter()
+        .filter(|l| l.contains("/v3/") || l.contains("/billingInfo") || l.contains("/budgets"))
+        .collect();
+    assert!(asked.is_empty(), "{asked:#?}");
+    assert!(!run.stderr.contains("WARN"), "{}", run.stderr);
+}
+
+#[test]
+fn a_large_project_adds_one_page_set_per_project_api() {
+    // 240 instances on three list pages: the project-level APIs are asked once
+    // (one page each), not once per instance.
+    let project = "acme-big";
+    let mut routes = bench_routes(project, 240, 100);
+    let conditions: Vec<Value> = ["disk/utilization", "cpu/utilization", "memory/utilization"]
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "name": format!("projects/{project}/alertPolicies/1/conditions/{m}"), "displayName": m,
+                "conditionThreshold": {"filter": format!("resource.type = \"cloudsql_database\" AND metric.type = \"cloudsql.googleapis.com/database/{m}\""),
+                    "comparison": "COMPARISON_GT", "thresholdValue": 0.9, "duration": "300s"}})
+        })
+        .collect();
+    routes.add(
+        format!("/v3/projects/{project}/alertPolicies"),
+        vec![Reply::json(&serde_json::json!({"alertPolicies": [{
+            "name": format!("projects/{project}/alertPolicies/1"), "displayName": "Cloud SQL basics",
+            "combiner": "OR", "enabled": true,
+            "notificationChannels": [format!("projects/{project}/notificationChannels/1")],
+            "conditions": conditions
+        }]}))],
+    );
+    routes.add(
+        format!("/v1/projects/{project}/billingInfo"),
+        vec![Reply::json(&serde_json::json!({"name": format!("projects/{project}/billingInfo"),
+            "projectId": project, "billingAccountName": "billingAccounts/0B0B0B-0B0B0B-0B0B0B", "billingEnabled": true}))],
+    );
+    routes.add(
+        format!("/v3/projects/{project}"),
+        vec![Reply::json(
+            &serde_json::json!({"name": "projects/333333333333", "projectId": project}),
+        )],
+    );
+    routes.add(
+        "/v1/billingAccounts/0B0B0B-0B0B0B-0B0B0B/budgets",
+        vec![Reply::json(&serde_json::json!({"budgets": [{
+            "name": "billingAccounts/0B0B0B-0B0B0B-0B0B0B/budgets/all", "displayName": "everything",
+            "budgetFilter": {"calendarPeriod": "MONTH"},
+            "amount": {"specifiedAmount": {"currencyCode": "USD", "units": "1000"}},
+            "thresholdRules": [{"thresholdPercent": 0.9}]}]}))],
+    );
+    let server = Server::start(routes, Duration::ZERO);
+    let url = server.url.clone();
+    let run = audit_at(
+        &url,
+        &[&format!("cloudsql://{project}")],
+        &[("SQLREADY_GOOGLE_APIS_ENDPOINT", &url)],
+    );
+    let report = run.json();
+    assert_eq!(targets(&report).len(), 240);
+    for t in targets(&report) {
+        assert_eq!(
+            status(t, "monitoring.cloudsql_alert_policies"),
+            "pass",
+            "{t:#}"
+        );
+        assert_eq!(status(t, "cost.gcp_budget"), "pass", "{t:#}");
+    }
+    let count = |needle: &str| server.requests_to(needle).len();
+    assert_eq!(count(&format!("/v1/projects/{project}/operations?")), 1);
+    assert_eq!(count("/alertPolicies?"), 1);
+    assert_eq!(count("/billingInfo?"), 1);
+    assert_eq!(count(&format!("GET /v3/projects/{project}?")), 1);
+    assert_eq!(count("/budgets?"), 1);
+}
+
+#[test]
+fn a_drill_recorded_in_sqlready_toml_counts_where_the_operations_show_none() {
+    let server = Server::start(project_routes(), Duration::ZERO);
+    let dir = tempfile::tempdir().unwrap();
+    let day = (chrono::Utc::now() - chrono::Duration::days(30)).date_naive();
+    let config = dir.path().join("sqlready.toml");
+    std::fs::write(
+        &config,
+        format!("[[targets]]\ncloud = \"cloudsql://acme-fleet/pg-bad\"\nrestore_tested = {day}\n"),
+    )
+    .unwrap();
+    let url = server.url.clone();
+    let run = audit_args(
+        &url,
+        &[],
+        &["--config", config.to_str().unwrap()],
+        &[("SQLREADY_GOOGLE_APIS_ENDPOINT", &url)],
+    );
+    let report = run.json();
+    let bad = target(&report, "cloudsql://acme-fleet/pg-bad");
+    // Its only clone failed, so operations.list shows no drill: the team's record decides.
+    let drill = finding(bad, "restore_tested.cloudsql_drill");
+    assert_eq!(drill["status"], "pass", "{drill:#}");
+    assert!(
+        drill["detail"].as_str().unwrap().contains(&format!(
+            "a restore drill on {day} is recorded in sqlready.toml"
+        )),
+        "{drill:#}"
+    );
 }

@@ -112,6 +112,7 @@ const FOLDERS: &[(&str, &str)] = &[
     ("backup-runs", "BackupRunsListResponse"),
     ("recovery", "SqlInstancesGetLatestRecoveryTimeResponse"),
     ("lists", "InstancesListResponse"),
+    ("operations", "OperationsListResponse"),
 ];
 
 /// The one fixture allowed to break the schema, on purpose.

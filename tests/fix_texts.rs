@@ -664,6 +664,8 @@ const GCLOUD: &[(&str, &[&str])] = &[
         &["point-in-time", "bin-log-file-name", "bin-log-position"],
     ),
     ("sql instances describe", &[]),
+    ("sql instances delete", &[]),
+    ("sql connect", &["user", "database", "port"]),
     ("sql ssl server-ca-certs create", &["instance"]),
     ("sql ssl server-ca-certs rotate", &["instance"]),
     ("sql ssl server-ca-certs list", &["instance"]),

@@ -61,6 +61,8 @@ pub const IN_DB: &str = "connect to the database (postgres:// or mysql://) so sq
 pub const CLOUD: &str = "a hosting property, invisible from inside the database; the cloud provider's API (Cloud SQL, RDS) tells";
 pub const BACKUPS: &str = "base backups are invisible from SQL; the API of the service that takes them (Cloud SQL, RDS) tells";
 const CSQL: &str = "the Cloud SQL Admin API tells: audit it as cloudsql://PROJECT/INSTANCE";
+const CSQL_MON: &str = "Cloud Monitoring alert policies tell: audit it as cloudsql://PROJECT/INSTANCE with monitoring.alertPolicies.list (roles/monitoring.viewer)";
+const CSQL_BILLING: &str = "Cloud Billing tells: audit it as cloudsql://PROJECT/INSTANCE with resourcemanager.projects.get on the project (roles/browser) and billing.budgets.list on its billing account (roles/billing.viewer)";
 const OUTSIDE: &str = "outside the database and its hosting; no source sqlready reads can see it";
 const RECORDED: &str = "record the day of the last restore drill on the target's [[targets]] entry in sqlready.toml: restore_tested = YYYY-MM-DD";
 const RDS: &str = "read from the RDS API: audit the instance as rds://REGION/db/ID or the cluster as rds://REGION/cluster/ID";
@@ -363,6 +365,20 @@ facts! {
     "cloudsql.postgres.log_connections": Bool, CSQL, "PostgreSQL flag log_connections (absent: off)";
     "cloudsql.postgres.log_disconnections": Bool, CSQL, "PostgreSQL flag log_disconnections (absent: off)";
     "cloudsql.postgres.log_statement": String, CSQL, "PostgreSQL flag log_statement, lower case: none (absent), ddl, mod, all";
+
+    // Cloud SQL, read once per project (issue 12): Cloud Monitoring alert policies,
+    // Cloud Billing budgets, and the Admin API's operations list (docs/cloudsql.md).
+    "cloudsql.monitoring.alert_policies": StringList, CSQL_MON, "enabled Cloud Monitoring alert policies with a notification channel whose conditions watch this instance's cloudsql.googleapis.com/database/... metrics ('displayName (name)')";
+    "cloudsql.monitoring.covered_signals": StringList, CSQL_MON, "of disk, cpu, memory (and replica_lag on a replica), the signals those policies alert on";
+    "cloudsql.monitoring.missing_signals": StringList, CSQL_MON, "of disk, cpu, memory (and replica_lag on a replica), the signals no such policy alerts on; unknown when a policy's condition could not be read (MQL, PromQL, OR, negations)";
+    "cloudsql.billing.account": String, CSQL_BILLING, "projects.getBillingInfo billingAccountName (billingAccounts/ID); empty when billing is disabled";
+    "cloudsql.billing.budgets": StringList, CSQL_BILLING, "budgets of the billing account covering this instance's project and Cloud SQL, with a threshold rule and a notification ('displayName (name)')";
+    "cloudsql.billing.incomplete_budgets": StringList, CSQL_BILLING, "budgets covering this instance's spend that would never alert ('NAME: why': no threshold rule, every recipient disabled)";
+    "cloudsql.restore.drill_count": Int, CSQL, "CLONE / RESTORE_VOLUME operations of this instance, DONE without error, among the project's operations read (operations.list)";
+    "cloudsql.restore.last_drill": String, CSQL, "the newest of those: 'TYPE NAME ended YYYY-MM-DD'; empty when none";
+    "cloudsql.restore.last_drill_age_days": Int, CSQL, "whole days since the newest of those ended; null when none";
+    "cloudsql.restore.operations_days": Int, CSQL, "days back the operations read reach (operations.list keeps a limited history)";
+    "cloudsql.copies.standing": Rows, CSQL, "instances of the fleet created by a clone of this instance and still there, not labelled production: {instance, environment, operation, ended}";
 
     // ------------------------------------------------------------------
     // AWS RDS and Aurora (source `rds`, the RDS API). The generic facts above are

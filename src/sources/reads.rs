@@ -59,6 +59,8 @@ pub const CLOUDSQL: &[&str] = &[
     "encryption.at_rest",
     "encryption.customer_managed_key",
     "server_ca.",
+    // Cloud Billing budgets, read once per project (src/sources/cloudsql/budgets.rs).
+    "cost.budget",
     "cloudsql.",
 ];
 

@@ -221,6 +221,10 @@ async fn answer(
         }
     };
     let reply = reply.unwrap_or_else(|| {
+        // A project no test gave operations to has none (`OperationsListResponse`).
+        if path.starts_with("/v1/projects/") && path.ends_with("/operations") {
+            return Reply::json(&json!({"kind": "sql#operationsList"}));
+        }
         Reply::error(404, "NOT_FOUND", "The Cloud SQL instance does not exist.")
     });
     Ok(respond(&Reply {
@@ -755,5 +759,205 @@ pub fn bench_routes(project: &str, count: usize, page_size: usize) -> Routes {
             ))],
         );
     }
+    routes
+}
+
+/// The billing account of `acme-fleet` (a `ProjectBillingInfo.billingAccountName`).
+pub const FLEET_ACCOUNT: &str = "billingAccounts/012345-567890-ABCDEF";
+/// The second pages of `acme-fleet`'s operations and budgets (opaque tokens; `=` and `+` must be escaped).
+pub const OPERATIONS_PAGE_2: &str = "CiBvcGVyYXRpb25zLXBhZ2UtMg==";
+pub const BUDGETS_PAGE_2: &str = "Yn+dWRnZXRz/cGFnZS0y";
+
+/// The project-level reads of issue 12, for `SQLREADY_GOOGLE_APIS_ENDPOINT` pointed
+/// at this server (the other Google APIs' paths do not collide with the Admin API's):
+///
+/// | project | what the server does |
+/// | --- | --- |
+/// | `cloudsql://acme-fleet` | pg-good (env=prod, team=orders), pg-good-dev (created by a CLONE of pg-good 3 days ago, env=dev), pg-bad, mysql-good, pg-replica; operations on two pages (`operations/acme-fleet*.json`): that CLONE, a failed CLONE of pg-bad, then a RESTORE_VOLUME into mysql-good 200 days ago; alert policies on two pages; a billing account with three budgets on two pages |
+/// | `cloudsql://acme-closed` | pg-good, pg-bad; 403 on operations.list, alertPolicies.list and budgets.list |
+///
+/// Shapes, from the published REST references (no discovery document is kept here):
+/// Cloud Monitoring v3 `ListAlertPoliciesResponse` {alertPolicies[AlertPolicy], nextPageToken}
+/// with `AlertPolicy` {name, displayName, conditions[{name, displayName,
+/// conditionThreshold {filter, comparison, thresholdValue, duration}}], combiner, enabled,
+/// notificationChannels[]}; Cloud Billing v1 `ProjectBillingInfo` {name, projectId,
+/// billingAccountName, billingEnabled}; Resource Manager v3 `Project` {name: projects/NUMBER,
+/// parent, projectId, state, displayName}; Cloud Billing Budget v1 `ListBudgetsResponse`
+/// {budgets[Budget], nextPageToken} with `Budget` {name, displayName, budgetFilter {projects,
+/// services, labels: {key: [values]}, creditTypesTreatment, calendarPeriod}, amount
+/// {specifiedAmount {currencyCode, units}}, thresholdRules[{thresholdPercent, spendBasis}],
+/// notificationsRule, etag}. The operations list is a fixture validated against the Admin
+/// API's discovery document (tests/cloudsql_fixtures.rs).
+pub fn project_routes() -> Routes {
+    let mut routes = Routes::default();
+    let base = "/v1/projects/acme-fleet/instances";
+    let instance = |name: &str, from: &str, labels: Value| {
+        let mut value = fixture_json(&format!("instances/{from}.json"));
+        value["name"] = json!(name);
+        value["project"] = json!("acme-fleet");
+        value["replicaNames"] = json!([]);
+        value["settings"]["userLabels"] = labels;
+        if from == "pg-replica" {
+            value["masterInstanceName"] = json!("acme-fleet:pg-good");
+        }
+        value
+    };
+    let mut dev = instance(
+        "pg-good-dev",
+        "pg-good",
+        json!({"env": "dev", "team": "sandbox"}),
+    );
+    dev["createTime"] = json!("${now-72h}");
+    let listed = vec![
+        instance(
+            "pg-good",
+            "pg-good",
+            json!({"env": "prod", "team": "orders"}),
+        ),
+        dev,
+        instance("pg-bad", "pg-bad", json!({})),
+        instance("mysql-good", "mysql-good", json!({"env": "prod"})),
+        instance("pg-replica", "pg-replica", json!({"env": "prod"})),
+    ];
+    for instance in &listed {
+        let name = instance["name"].as_str().unwrap_or_default();
+        routes.add(format!("{base}/{name}"), vec![Reply::json(instance)]);
+    }
+    routes.add(base, vec![Reply::json(&list_page(listed, None, None))]);
+    routes.add(
+        "/v1/projects/acme-fleet/operations",
+        vec![Reply {
+            status: 200,
+            body: fixture("operations/acme-fleet.json"),
+            headers: Vec::new(),
+        }],
+    );
+    routes.add(
+        format!("/v1/projects/acme-fleet/operations?pageToken={OPERATIONS_PAGE_2}"),
+        vec![Reply {
+            status: 200,
+            body: fixture("operations/acme-fleet-2.json"),
+            headers: Vec::new(),
+        }],
+    );
+    let threshold = |name: &str, metric: &str, instance: Option<&str>| {
+        let mut filter = format!(
+            "resource.type = \"cloudsql_database\" AND metric.type = \"cloudsql.googleapis.com/database/{metric}\""
+        );
+        if let Some(instance) = instance {
+            filter.push_str(&format!(" AND resource.label.database_id = \"{instance}\""));
+        }
+        json!({"name": format!("projects/acme-fleet/alertPolicies/1/conditions/{name}"), "displayName": name,
+            "conditionThreshold": {"filter": filter, "comparison": "COMPARISON_GT", "thresholdValue": 0.85,
+                "duration": "300s", "trigger": {"count": 1}}})
+    };
+    let policy = |id: u32, name: &str, conditions: Vec<Value>, enabled: bool| {
+        json!({"name": format!("projects/acme-fleet/alertPolicies/{id}"), "displayName": name,
+            "conditions": conditions, "combiner": "OR", "enabled": enabled,
+            "notificationChannels": ["projects/acme-fleet/notificationChannels/42"],
+            "creationRecord": {"mutateTime": "2026-01-10T10:00:00Z", "mutatedBy": "dana@acme.example"}})
+    };
+    routes.add(
+        "/v3/projects/acme-fleet/alertPolicies",
+        vec![Reply::json(&json!({
+            "alertPolicies": [
+                policy(1, "Cloud SQL disk", vec![threshold("disk", "disk/utilization", None)], true),
+                policy(2, "orders CPU and memory", vec![
+                    threshold("cpu", "cpu/utilization", Some("acme-fleet:pg-good")),
+                    threshold("memory", "memory/utilization", Some("acme-fleet:pg-good")),
+                ], true),
+            ],
+            "nextPageToken": "policies-2",
+            "totalSize": 3
+        }))],
+    );
+    routes.add(
+        "/v3/projects/acme-fleet/alertPolicies?pageToken=policies-2",
+        vec![Reply::json(&json!({
+            "alertPolicies": [
+                policy(3, "every memory, switched off", vec![threshold("memory", "memory/utilization", None)], false),
+            ],
+            "totalSize": 3
+        }))],
+    );
+    routes.add(
+        "/v1/projects/acme-fleet/billingInfo",
+        vec![Reply::json(
+            &json!({"name": "projects/acme-fleet/billingInfo", "projectId": "acme-fleet",
+            "billingAccountName": FLEET_ACCOUNT, "billingEnabled": true}),
+        )],
+    );
+    routes.add(
+        "/v3/projects/acme-fleet",
+        vec![Reply::json(
+            &json!({"name": "projects/123456789012", "parent": "organizations/1234",
+            "projectId": "acme-fleet", "state": "ACTIVE", "displayName": "ACME fleet",
+            "etag": "W/\"1\""}),
+        )],
+    );
+    let amount = json!({"specifiedAmount": {"currencyCode": "USD", "units": "500"}});
+    routes.add(
+        format!("/v1/{FLEET_ACCOUNT}/budgets"),
+        vec![Reply::json(&json!({"budgets": [
+            {"name": format!("{FLEET_ACCOUNT}/budgets/orders"), "displayName": "orders database",
+             "budgetFilter": {"projects": ["projects/123456789012"], "services": ["services/9662-B51E-5089"],
+                "labels": {"team": ["orders"]}, "creditTypesTreatment": "INCLUDE_ALL_CREDITS", "calendarPeriod": "MONTH"},
+             "amount": amount, "thresholdRules": [{"thresholdPercent": 0.8, "spendBasis": "CURRENT_SPEND"}],
+             "etag": "1"},
+            {"name": format!("{FLEET_ACCOUNT}/budgets/compute"), "displayName": "compute",
+             "budgetFilter": {"services": ["services/6F81-5844-456A"]}, "amount": amount,
+             "thresholdRules": [{"thresholdPercent": 1.0}], "etag": "2"}
+        ], "nextPageToken": BUDGETS_PAGE_2}))],
+    );
+    routes.add(
+        format!("/v1/{FLEET_ACCOUNT}/budgets?pageToken={BUDGETS_PAGE_2}"),
+        vec![Reply::json(&json!({"budgets": [
+            {"name": format!("{FLEET_ACCOUNT}/budgets/quiet"), "displayName": "everything, no alerts",
+             "budgetFilter": {"creditTypesTreatment": "INCLUDE_ALL_CREDITS", "calendarPeriod": "MONTH"},
+             "amount": amount, "etag": "3"}
+        ]}))],
+    );
+
+    let denied = || {
+        Reply::error(
+            403,
+            "PERMISSION_DENIED",
+            "The caller does not have permission",
+        )
+    };
+    let closed = "/v1/projects/acme-closed/instances";
+    let closed_instance = |name: &str| {
+        let mut value = fixture_json(&format!("instances/{name}.json"));
+        value["project"] = json!("acme-closed");
+        value["replicaNames"] = json!([]);
+        value
+    };
+    routes.add(
+        closed,
+        vec![Reply::json(&list_page(
+            vec![closed_instance("pg-good"), closed_instance("pg-bad")],
+            None,
+            None,
+        ))],
+    );
+    routes.add("/v1/projects/acme-closed/operations", vec![denied()]);
+    routes.add("/v3/projects/acme-closed/alertPolicies", vec![denied()]);
+    routes.add(
+        "/v1/projects/acme-closed/billingInfo",
+        vec![Reply::json(
+            &json!({"name": "projects/acme-closed/billingInfo", "projectId": "acme-closed",
+            "billingAccountName": "billingAccounts/0AAAAA-BBBBBB-CCCCCC", "billingEnabled": true}),
+        )],
+    );
+    routes.add(
+        "/v3/projects/acme-closed",
+        vec![Reply::json(
+            &json!({"name": "projects/222222222222", "projectId": "acme-closed"}),
+        )],
+    );
+    routes.add(
+        "/v1/billingAccounts/0AAAAA-BBBBBB-CCCCCC/budgets",
+        vec![denied()],
+    );
     routes
 }

@@ -21,10 +21,15 @@
 //! found once per process, alongside the first listing (see [`identity`]),
 //! and set on every instance with a `caller identity` evidence entry.
 
+pub mod budgets;
 pub mod errors;
 pub mod facts;
+pub mod google_rest;
 pub mod identity;
+pub mod monitoring;
+pub mod operations;
 pub mod patching;
+pub mod project;
 mod throttle;
 pub use super::cloudsql_versions as versions;
 
@@ -44,7 +49,9 @@ use google_cloud_gax::options::RequestOptionsBuilder as _;
 use google_cloud_gax::retry_policy::{Aip194Strict, RetryPolicy, RetryPolicyExt};
 use google_cloud_gax::retry_result::RetryResult;
 use google_cloud_gax::retry_state::RetryState;
-use google_cloud_sql_v1::client::{SqlBackupRunsService, SqlInstancesService};
+use google_cloud_sql_v1::client::{
+    SqlBackupRunsService, SqlInstancesService, SqlOperationsService,
+};
 use google_cloud_sql_v1::model::{
     ApiWarning, DatabaseInstance, SqlBackupRunStatus, SqlBackupRunType,
     api_warning::SqlApiWarningCode,
@@ -80,6 +87,8 @@ const MAX_PAGES: usize = 10_000;
 struct Api {
     instances: SqlInstancesService,
     backup_runs: SqlBackupRunsService,
+    /// `operations.list`, once per project ([`project`]).
+    operations: SqlOperationsService,
     endpoint: String,
     /// The pre-flight's credentials, for finding who they belong to.
     credentials: Credentials,
@@ -104,7 +113,9 @@ pub async fn collect(spec: &CloudSqlSpec, options: &CollectOptions) -> Vec<Colle
         }
     };
     let identity = IDENTITY.get_or_init(|| api.identity(options));
-    let (mut collected, identity) = futures::join!(targets, identity);
+    // Read once per project, alongside the listing; the instances wait for it.
+    let project = api.project(&spec.project);
+    let (mut collected, identity, _) = futures::join!(targets, identity, project);
     for target in collected.iter_mut().flatten() {
         target.principal = identity.principal.clone();
         target.evidence.push(identity.evidence.clone());
@@ -151,16 +162,24 @@ impl Api {
         // followed (reqwest would drop the header across hosts, but a token
         // must not depend on that). The switch is the gax client builder's
         // `internal` module (public, not semver-covered; Cargo.lock pins it).
+        let mut operations = SqlOperationsService::builder()
+            .with_credentials(credentials.clone())
+            .with_retry_policy(retry_policy(options.statement_timeout))
+            .with_backoff_policy(backoff_policy())
+            .with_attempt_timeout(options.statement_timeout);
         use google_cloud_gax::client_builder::internal::with_follow_redirects;
         instances = with_follow_redirects(instances, false);
         backup_runs = with_follow_redirects(backup_runs, false);
+        operations = with_follow_redirects(operations, false);
         if let Some(endpoint) = &endpoint {
             instances = instances.with_endpoint(endpoint.clone());
             backup_runs = backup_runs.with_endpoint(endpoint.clone());
+            operations = operations.with_endpoint(endpoint.clone());
         }
         Ok(Api {
             instances: instances.build().await.map_err(built)?,
             backup_runs: backup_runs.build().await.map_err(built)?,
+            operations: operations.build().await.map_err(built)?,
             endpoint: shown,
             credentials,
             limit: options.statement_timeout,
@@ -245,7 +264,7 @@ impl Api {
                     kind: Kind::Cloudsql,
                     error: why,
                 }),
-                None => self.audit(project, instance, &[]).await,
+                None => self.audit(project, instance, &[], false).await,
             },
             Err(err) => {
                 let what = format!("reading Cloud SQL instance {name} of project {project}");
@@ -337,7 +356,7 @@ impl Api {
             instances.retain(|i| filter.keep(&facts::target_id(project, &i.name)));
         }
         let mut collected: Vec<Collected> = stream::iter(instances)
-            .map(|instance| self.audit(project, instance, peers))
+            .map(|instance| self.audit(project, instance, peers, true))
             .buffered(EXTRA_CONCURRENCY)
             .collect()
             .await;
@@ -361,12 +380,14 @@ impl Api {
     }
 
     /// One instance: the extras it needs, then pure conversion to facts. `peers` are the
-    /// instances already listed with it (their replicas need no second read).
+    /// instances already listed with it (their replicas need no second read); `listed`:
+    /// they are the whole project (clones can be paired with the instances they made).
     async fn audit(
         &self,
         project: &str,
         instance: DatabaseInstance,
         peers: &[DatabaseInstance],
+        listed: bool,
     ) -> Collected {
         if instance.name.is_empty() {
             return Err(failure(
@@ -456,8 +477,9 @@ impl Api {
             }
         };
         let replicas = self.replicas_of(project, &instance, peers);
-        let ((backup_runs, backup_runs_truncated), recovery, replicas) =
-            futures::join!(runs, recovery, replicas);
+        let project_readings = self.project(project);
+        let ((backup_runs, backup_runs_truncated), recovery, replicas, project_readings) =
+            futures::join!(runs, recovery, replicas, project_readings);
         let readings = Readings {
             project: project.to_string(),
             instance,
@@ -466,7 +488,17 @@ impl Api {
             recovery,
             replicas,
         };
-        Ok(facts::target_facts(&readings, chrono::Utc::now()))
+        let now = chrono::Utc::now();
+        let mut target = facts::target_facts(&readings, now);
+        project::apply(
+            &mut target,
+            &project_readings,
+            project,
+            &readings.instance,
+            listed.then_some(peers),
+            now,
+        );
+        Ok(target)
     }
 
     /// Each of `replicaNames`: from `peers` when listed there, else `instances.get`
