@@ -196,6 +196,13 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
     // The team's word from sqlready.toml (restore drills), after collection.
     let records = config.as_ref().map(Config::records).unwrap_or_default();
     sqlready::facts::recorded::stamp(&records, &mut collected, started_at.date_naive());
+    // Across the run's targets: environments and staging counterparts (also
+    // on a re-judged facts file, with this run's [environments]).
+    let environments = config
+        .as_ref()
+        .map(|c| c.environments.clone())
+        .unwrap_or_default();
+    sqlready::fleet::staging(&mut collected, &environments);
     if let Some(path) = &args.save_facts {
         let snapshot = Snapshot::new(collected.clone());
         let text = serde_json::to_string_pretty(&snapshot)? + "\n";
