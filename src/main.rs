@@ -202,7 +202,9 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
         .as_ref()
         .map(|c| c.environments.clone())
         .unwrap_or_default();
-    sqlready::fleet::staging(&mut collected, &environments);
+    // A shard sees only its slice: what it cannot see stays unknown there.
+    let slice = shard.as_ref().map(|filter| filter.shard);
+    sqlready::fleet::staging(&mut collected, &environments, slice);
     if let Some(path) = &args.save_facts {
         let snapshot = Snapshot::new(collected.clone());
         let text = serde_json::to_string_pretty(&snapshot)? + "\n";

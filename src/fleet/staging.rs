@@ -94,8 +94,18 @@ fn major(target: &TargetFacts) -> Option<String> {
 }
 
 /// Writes the staging facts on every collected target (replacing any this
-/// pass wrote before, as in a re-judged facts file).
-pub fn staging(collected: &mut [Collected], settings: &Environments) {
+/// pass wrote before, as in a re-judged facts file). `shard` is the slice a
+/// `--shard I/N` run audits: it sees only its part of the fleet, so a
+/// counterpart it finds counts, but one it does not find may be in another
+/// shard (`staging.counterparts` / `staging.same_version_counterparts` are
+/// then unknown, not failures; docs/fleet.md).
+pub fn staging(
+    collected: &mut [Collected],
+    settings: &Environments,
+    shard: Option<crate::shard::Shard>,
+) {
+    // One shard of one sees the whole fleet.
+    let shard = shard.filter(|s| s.count > 1);
     let all: Vec<Seen> = collected.iter().map(|o| seen(settings, o)).collect();
     // (planned, app) → indexes, for matching without comparing every pair.
     let mut by_app: BTreeMap<(bool, &str), Vec<usize>> = BTreeMap::new();
@@ -116,7 +126,7 @@ pub fn staging(collected: &mut [Collected], settings: &Environments) {
             .map(|&other| &all[other])
             .collect();
         target.facts.retain(|_, fact| fact.source != SOURCE);
-        let facts = judge(me, &same_app, census, settings, target);
+        let facts = judge(me, &same_app, census, settings, target, shard);
         target.facts.extend(facts);
     }
 }
@@ -205,6 +215,7 @@ fn judge(
     census: &Census,
     settings: &Environments,
     target: &TargetFacts,
+    shard: Option<crate::shard::Shard>,
 ) -> Vec<(String, Fact)> {
     let mut facts = Vec::new();
     let mut put = |path: &str, fact: Fact| facts.push((path.to_string(), fact));
@@ -242,7 +253,16 @@ fn judge(
         .collect();
     let app = &me.app.0;
     if counterparts.is_empty() {
-        let fact = if !undecided.is_empty() {
+        let fact = if let Some(shard) = shard {
+            Fact::unknown(
+                SOURCE,
+                format!(
+                    "no non-production target of application '{app}' among {}, but this run is shard {shard} and sees only its slice of the fleet: the counterpart may be in another shard (sqlready merge keeps each shard's verdicts and does not re-judge across shards)",
+                    census.words()
+                ),
+                Some("audit production and its staging in one unsharded run (or one shard: --shard 0/1) to judge staging, or record the counterpart in sqlready.toml [environments.counterparts]".into()),
+            )
+        } else if !undecided.is_empty() {
             Fact::unknown(
                 SOURCE,
                 format!(
@@ -304,7 +324,16 @@ fn judge(
         Some(major) => format!("{} {major}", me.engine),
         None => format!("{}, major version unknown", me.engine),
     };
-    let fact = if same.is_empty() && !unsure.is_empty() {
+    let fact = if let (true, Some(shard)) = (same.is_empty(), shard) {
+        Fact::unknown(
+            SOURCE,
+            format!(
+                "no counterpart of this shard runs {this} ({}), but this run is shard {shard}: one on the same version may be in another shard",
+                listed(&counterparts.iter().map(|s| s.describe()).collect::<Vec<_>>())
+            ),
+            Some("audit production and its staging in one unsharded run to compare their versions".into()),
+        )
+    } else if same.is_empty() && !unsure.is_empty() {
         Fact::unknown(
             SOURCE,
             format!(
@@ -443,7 +472,7 @@ mod tests {
     #[test]
     fn production_is_matched_with_its_applications_non_production_targets() {
         let mut collected = fleet();
-        staging(&mut collected, &Environments::default());
+        staging(&mut collected, &Environments::default(), None);
         let orders = format!("{R}orders-prod");
         assert_eq!(
             value(&collected, &orders, "environment.name"),
@@ -512,7 +541,7 @@ mod tests {
             "16.3",
             &[("env", "prod")],
         )];
-        staging(&mut alone, &Environments::default());
+        staging(&mut alone, &Environments::default(), None);
         let counterparts = fact(&alone, &format!("{R}orders-prod"), "staging.counterparts");
         assert!(counterparts.value().is_none());
         assert!(format!("{counterparts:?}").contains("none of the 1 live targets of this run"));
@@ -529,7 +558,7 @@ mod tests {
             kind: Kind::Rds,
             error: "throttled".into(),
         }));
-        staging(&mut collected, &Environments::default());
+        staging(&mut collected, &Environments::default(), None);
         let search = fact(
             &collected,
             &format!("{R}search-prod"),
@@ -557,7 +586,7 @@ mod tests {
             "orders-staging in account 2222".into(),
         ));
         let mut collected = fleet();
-        staging(&mut collected, &settings);
+        staging(&mut collected, &settings, None);
         let orders = format!("{R}orders-prod");
         assert_eq!(value(&collected, &orders, "staging.recorded"), json!(true));
         assert!(
@@ -566,7 +595,40 @@ mod tests {
                 .contains("account 2222")
         );
         // Re-run without the entry (a re-judged facts file): nothing stale stays.
-        staging(&mut collected, &Environments::default());
+        staging(&mut collected, &Environments::default(), None);
         assert_eq!(value(&collected, &orders, "staging.recorded"), Json::Null);
+    }
+
+    #[test]
+    fn a_shard_counts_the_counterparts_it_sees_but_cannot_rule_any_out() {
+        let shard = crate::shard::Shard { index: 1, count: 4 };
+        let mut collected = fleet();
+        staging(&mut collected, &Environments::default(), Some(shard));
+        // Seen in the slice: as in an unsharded run.
+        let orders = format!("{R}orders-prod");
+        assert_eq!(
+            value(&collected, &orders, "staging.same_version_counterparts"),
+            json!([format!("{R}orders-staging (staging, postgres 16)")])
+        );
+        // Not seen: may be in another shard.
+        let search = fact(&collected, &format!("{R}search-prod"), "staging.counterparts");
+        assert!(search.value().is_none(), "{search:?}");
+        assert!(format!("{search:?}").contains("shard 1/4"), "{search:?}");
+        // Another major seen; one on the same major may be elsewhere.
+        let billing = fact(
+            &collected,
+            &format!("{R}billing-prod"),
+            "staging.same_version_counterparts",
+        );
+        assert!(billing.value().is_none(), "{billing:?}");
+        assert!(format!("{billing:?}").contains("billing-stg (staging, postgres 14)"));
+        // One shard of one is the whole fleet.
+        let mut whole = fleet();
+        let one = crate::shard::Shard { index: 0, count: 1 };
+        staging(&mut whole, &Environments::default(), Some(one));
+        assert_eq!(
+            value(&whole, &format!("{R}search-prod"), "staging.counterparts"),
+            json!([])
+        );
     }
 }
