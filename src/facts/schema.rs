@@ -186,6 +186,7 @@ facts! {
     "staging.app": String, FLEET, "the application the target serves: its app / application / service tag or label, else its name without environment words (orders-prod and orders-staging are both orders)";
     "staging.fleet_targets": Int, FLEET, "how many targets of this run were compared (live targets with live ones, Terraform resources with Terraform resources); the origin counts them by environment";
     "staging.recorded": Bool, FLEET, "the team's word on a counterpart the run cannot see (sqlready.toml [environments.counterparts], or staging.environment in a facts file); null when nothing is recorded";
+    "staging.recorded_by": String, FLEET, "where staging.recorded comes from: the [environments.counterparts] entry and its text, or the facts file's staging.environment; null when nothing is recorded";
     "staging.counterparts": StringList, FLEET, "production only: the run's non-production targets of the same application, 'ID (staging, postgres 16)'; unknown when the run saw no non-production target, or a target of the same application that is not classified or not audited";
     "staging.same_version_counterparts": StringList, FLEET, "production only: those counterparts that run this target's engine and major version";
 

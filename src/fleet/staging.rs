@@ -2,7 +2,7 @@
 //! production target is matched with the run's non-production targets of the
 //! same application, and the facts the `staging` checks judge are written:
 //! `environment.name`, `staging.app`, `staging.fleet_targets`,
-//! `staging.recorded`, `staging.counterparts`, `staging.same_version_counterparts`.
+//! `staging.recorded`, `staging.recorded_by`, `staging.counterparts`, `staging.same_version_counterparts`.
 //!
 //! Only the targets of this run are seen: live targets are compared with live
 //! ones and Terraform resources with Terraform resources. A run that saw no
@@ -237,7 +237,9 @@ fn judge(
         "staging.fleet_targets",
         Fact::known(SOURCE, census.words(), census.total as u64),
     );
-    put("staging.recorded", recorded(settings, target));
+    let (recorded, recorded_by) = recorded(settings, target);
+    put("staging.recorded", recorded);
+    put("staging.recorded_by", recorded_by);
     if me.env() != Some(Env::Production) {
         return facts;
     }
@@ -355,18 +357,18 @@ fn judge(
 
 /// The team's word on this target: `[environments.counterparts]`, else a
 /// `staging.environment` fact a facts file recorded; known `null` when none.
-fn recorded(settings: &Environments, target: &TargetFacts) -> Fact {
+/// Also where it was recorded (`staging.recorded_by`), for the finding.
+fn recorded(settings: &Environments, target: &TargetFacts) -> (Fact, Fact) {
     if let Some((pattern, note)) = settings.recorded_counterpart(&target.id) {
-        return Fact::known(
-            SOURCE,
-            format!("sqlready.toml [environments.counterparts] \"{pattern}\": {note}"),
-            true,
+        let by = format!("sqlready.toml [environments.counterparts] \"{pattern}\": {note}");
+        return (
+            Fact::known(SOURCE, by.clone(), true),
+            Fact::known(SOURCE, "sqlready.toml [environments.counterparts]", by),
         );
     }
     match target.facts.get("staging.environment") {
-        Some(fact) if fact.value().is_some_and(Json::is_boolean) => Fact::known(
-            SOURCE,
-            format!(
+        Some(fact) if fact.value().is_some_and(Json::is_boolean) => {
+            let by = format!(
                 "staging.environment as recorded ({}{})",
                 fact.source,
                 if fact.origin.is_empty() {
@@ -374,14 +376,23 @@ fn recorded(settings: &Environments, target: &TargetFacts) -> Fact {
                 } else {
                     format!(": {}", fact.origin)
                 }
-            ),
-            fact.value().cloned().unwrap_or(Json::Null),
-        ),
-        _ => Fact::known(
-            SOURCE,
-            "nothing recorded: no [environments.counterparts] entry names this target",
-            Json::Null,
-        ),
+            );
+            (
+                Fact::known(
+                    SOURCE,
+                    by.clone(),
+                    fact.value().cloned().unwrap_or(Json::Null),
+                ),
+                Fact::known(SOURCE, "a staging.environment fact of the facts file", by),
+            )
+        }
+        _ => {
+            let none = "nothing recorded: no [environments.counterparts] entry names this target";
+            (
+                Fact::known(SOURCE, none, Json::Null),
+                Fact::known(SOURCE, none, Json::Null),
+            )
+        }
     }
 }
 
@@ -594,9 +605,15 @@ mod tests {
                 .origin
                 .contains("account 2222")
         );
+        let by = value(&collected, &orders, "staging.recorded_by");
+        assert!(
+            by.as_str().unwrap().ends_with("\"*orders-prod\": orders-staging in account 2222"),
+            "{by}"
+        );
         // Re-run without the entry (a re-judged facts file): nothing stale stays.
         staging(&mut collected, &Environments::default(), None);
         assert_eq!(value(&collected, &orders, "staging.recorded"), Json::Null);
+        assert_eq!(value(&collected, &orders, "staging.recorded_by"), Json::Null);
     }
 
     #[test]
