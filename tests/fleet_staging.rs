@@ -296,3 +296,108 @@ fn a_bad_pattern_is_a_configuration_error_naming_the_key() {
     );
     assert!(run.stdout.is_empty());
 }
+
+/// A shard sees only its slice: a counterpart it sees counts, a missing one
+/// may be in another shard, so nothing fails for want of it; `merge` keeps
+/// each shard's verdicts (docs/fleet.md, "Sharded runs").
+#[test]
+fn a_shard_never_fails_production_for_a_counterpart_it_cannot_see() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    let mut shard_of: BTreeMap<String, usize> = BTreeMap::new();
+    let mut reports = Vec::new();
+    for index in 0..2 {
+        let shard = format!("{index}/2");
+        let run = audit(&["--no-config", "rds://us-east-1", "--shard", &shard]);
+        let file = dir.path().join(format!("shard-{index}.json"));
+        std::fs::write(&file, &run.stdout).unwrap();
+        files.push(file.display().to_string());
+        let targets = targets(&run);
+        for id in targets.keys() {
+            shard_of.insert(id.clone(), index);
+        }
+        reports.push(targets);
+    }
+    assert_eq!(shard_of.len(), 7, "{shard_of:?}");
+    let same_shard =
+        |a: &str, b: &str| shard_of[&format!("{RDS}{a}")] == shard_of[&format!("{RDS}{b}")];
+    let judged = |id: &str| reports[shard_of[&format!("{RDS}{id}")]][&format!("{RDS}{id}")].clone();
+
+    // search has no staging anywhere: unsharded it fails; a shard cannot know.
+    let search = judged("search-prod");
+    let found = finding(&search, "staging.environment");
+    assert_eq!(found["status"], "unknown", "{found:#}");
+    let text = found.to_string();
+    assert!(
+        text.contains(&format!(
+            "this run is shard {}/2",
+            shard_of[&format!("{RDS}search-prod")]
+        )),
+        "{text}"
+    );
+    assert!(text.contains("--shard 0/1"), "{text}");
+
+    // The bucket rule is fixed (sha256-be64-mod-v1): orders-prod,
+    // orders-staging, billing-prod and billing-stg all land in shard 0/2.
+    assert!(
+        same_shard("orders-prod", "orders-staging") && same_shard("billing-prod", "billing-stg")
+    );
+    // A counterpart the shard sees counts as in an unsharded run.
+    let orders = judged("orders-prod");
+    assert_eq!(item(&orders, "staging"), "pass", "{orders:#}");
+    // billing's staging is on another major: one on the same major could be
+    // in another shard, so no definite warn from the shard.
+    let billing = judged("billing-prod");
+    assert_eq!(status(&billing, "staging.environment"), "pass");
+    let version = finding(&billing, "staging.same_version");
+    assert_eq!(version["status"], "unknown", "{version:#}");
+    assert!(
+        version.to_string().contains("may be in another shard"),
+        "{version:#}"
+    );
+    for report in &reports {
+        for (id, target) in report {
+            assert_ne!(
+                item(target, "staging"),
+                "fail",
+                "{id} failed in a shard: {target:#}"
+            );
+        }
+    }
+
+    // merge keeps the shards' verdicts.
+    let mut command = vec!["merge", "--format", "json", "--fail-on", "never"];
+    command.extend(files.iter().map(String::as_str));
+    let merged = support::cli::sqlready(&command);
+    let merged = targets(&merged);
+    assert_eq!(merged.len(), 7);
+    assert_eq!(
+        item(&merged[&format!("{RDS}search-prod")], "staging"),
+        "unknown"
+    );
+}
+
+/// One shard of one is the whole fleet: judged in full.
+#[test]
+fn a_single_shard_is_the_whole_fleet() {
+    let targets = targets(&audit(&[
+        "--no-config",
+        "rds://us-east-1",
+        "--shard",
+        "0/1",
+    ]));
+    assert_eq!(
+        status(
+            &targets[&format!("{RDS}search-prod")],
+            "staging.environment"
+        ),
+        "fail"
+    );
+    assert_eq!(
+        status(
+            &targets[&format!("{RDS}billing-prod")],
+            "staging.same_version"
+        ),
+        "warn"
+    );
+}

@@ -331,9 +331,17 @@ fn judge(
             SOURCE,
             format!(
                 "no counterpart of this shard runs {this} ({}), but this run is shard {shard}: one on the same version may be in another shard",
-                listed(&counterparts.iter().map(|s| s.describe()).collect::<Vec<_>>())
+                listed(
+                    &counterparts
+                        .iter()
+                        .map(|s| s.describe())
+                        .collect::<Vec<_>>()
+                )
             ),
-            Some("audit production and its staging in one unsharded run to compare their versions".into()),
+            Some(
+                "audit production and its staging in one unsharded run to compare their versions"
+                    .into(),
+            ),
         )
     } else if same.is_empty() && !unsure.is_empty() {
         Fact::unknown(
@@ -607,13 +615,18 @@ mod tests {
         );
         let by = value(&collected, &orders, "staging.recorded_by");
         assert!(
-            by.as_str().unwrap().ends_with("\"*orders-prod\": orders-staging in account 2222"),
+            by.as_str()
+                .unwrap()
+                .ends_with("\"*orders-prod\": orders-staging in account 2222"),
             "{by}"
         );
         // Re-run without the entry (a re-judged facts file): nothing stale stays.
         staging(&mut collected, &Environments::default(), None);
         assert_eq!(value(&collected, &orders, "staging.recorded"), Json::Null);
-        assert_eq!(value(&collected, &orders, "staging.recorded_by"), Json::Null);
+        assert_eq!(
+            value(&collected, &orders, "staging.recorded_by"),
+            Json::Null
+        );
     }
 
     #[test]
@@ -628,7 +641,11 @@ mod tests {
             json!([format!("{R}orders-staging (staging, postgres 16)")])
         );
         // Not seen: may be in another shard.
-        let search = fact(&collected, &format!("{R}search-prod"), "staging.counterparts");
+        let search = fact(
+            &collected,
+            &format!("{R}search-prod"),
+            "staging.counterparts",
+        );
         assert!(search.value().is_none(), "{search:?}");
         assert!(format!("{search:?}").contains("shard 1/4"), "{search:?}");
         // Another major seen; one on the same major may be elsewhere.
