@@ -357,13 +357,36 @@ pub fn application(
 }
 
 /// The part of a target id that names the database: the instance or cluster
-/// id (RDS), the instance (Cloud SQL), the database (in-database), the
-/// resource address (Terraform).
+/// id (RDS), the instance (Cloud SQL), the resource address (Terraform); for
+/// a connection URL the host's first DNS label (the whole address when it is
+/// an IP address) and the database, so `app` on two unrelated hosts is not
+/// one application (`orders-db-prod.internal:5432/app` → `orders-db-prod/app`).
 pub fn name_of(id: &str) -> String {
     if let Some((_, address)) = id.split_once('#') {
         return address.to_string();
     }
     let without_query = id.split('?').next().unwrap_or(id);
+    if let Some((scheme, rest)) = without_query.split_once("://")
+        && matches!(scheme, "postgres" | "postgresql" | "mysql" | "mariadb")
+    {
+        let rest = rest.rsplit_once('@').map_or(rest, |(_, after)| after);
+        let (authority, database) = rest.split_once('/').unwrap_or((rest, ""));
+        let host = match authority.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or(v6),
+            None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+        };
+        let host = if host.parse::<std::net::IpAddr>().is_ok() {
+            host
+        } else {
+            host.split('.').next().unwrap_or(host)
+        };
+        let database = database.trim_end_matches('/');
+        return if database.is_empty() || database == "*" {
+            host.to_string()
+        } else {
+            format!("{host}/{database}")
+        };
+    }
     let trimmed = without_query.trim_end_matches('/');
     trimmed.rsplit('/').next().unwrap_or(trimmed).to_string()
 }
@@ -529,8 +552,22 @@ mod tests {
             name_of("terraform://infra#aws_db_instance.orders_prod"),
             "aws_db_instance.orders_prod"
         );
-        assert_eq!(name_of("postgres://db:5432/app?sslmode=require"), "app");
-        assert_eq!(name_of("mysql://10.0.0.5:3306/"), "10.0.0.5:3306");
+        assert_eq!(
+            name_of("postgres://orders-db-prod.internal:5432/app?sslmode=require"),
+            "orders-db-prod/app"
+        );
+        assert_eq!(name_of("mysql://10.0.0.5:3306/"), "10.0.0.5");
+        assert_eq!(name_of("postgres://[::1]:5432/app"), "::1/app");
+        // Two hosts' `app` databases are two applications; prod and staging hosts one.
+        let app = |id: &str| application(&s, id, Kind::Postgres, &tags(&[])).0;
+        assert_ne!(
+            app("postgres://db-0001.fleet.internal:5432/app"),
+            app("postgres://db-0002.fleet.internal:5432/app")
+        );
+        assert_eq!(
+            app("postgres://orders-db-prod.internal:5432/app"),
+            app("postgres://orders-db-staging.internal:5432/app")
+        );
     }
 
     #[test]
