@@ -225,6 +225,39 @@ fn a_mixed_fleet_is_judged_across_its_environments() {
     );
     let matched = fact("staging.counterparts")["origin"].as_str().unwrap();
     assert!(matched.starts_with("the non-production targets of application 'orders' (the name 'orders-prod' without its environment words)"), "{matched}");
+
+    // Re-judged from the facts file with this run's [environments]: the
+    // pass runs again, so the team's word recorded now decides for search.
+    let config = dir.path().join("sqlready.toml");
+    std::fs::write(
+        &config,
+        "[environments.counterparts]\n\"*/search-prod\" = \"search-staging in account 222233334444\"\n",
+    )
+    .unwrap();
+    let config = config.display().to_string();
+    let rejudged = support::cli::sqlready(&[
+        "audit",
+        "--facts",
+        &save,
+        "--config",
+        &config,
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    let rejudged = self::targets(&rejudged);
+    assert_eq!(rejudged.len(), 10);
+    let search = &rejudged[&format!("{RDS}search-prod")];
+    assert_eq!(status(search, "staging.environment"), "pass");
+    assert!(detail(search, "staging.environment").contains("account 222233334444"));
+    assert_eq!(
+        status(
+            &rejudged[&format!("{RDS}orders-prod")],
+            "staging.same_version"
+        ),
+        "pass"
+    );
 }
 
 #[test]
