@@ -439,6 +439,12 @@ fn run_merge(args: MergeArgs) -> Result<u8> {
         eprintln!("warning: {warning}");
     }
     let mut report = outcome.report;
+    // The staging item across every shard's targets, as one unsharded run judges it.
+    let environments = match config_path(args.config.as_deref(), args.no_config) {
+        Some(path) => Config::load(&path)?.environments,
+        None => sqlready::fleet::Environments::default(),
+    };
+    sqlready::fleet::merge::rejudge(&mut report, &catalog, &environments);
     // Each bundle must hold one of the merged reports, and each shard have one bundle.
     let mut bundle_of: std::collections::BTreeMap<u32, &bundles::ShardBundle> =
         std::collections::BTreeMap::new();

@@ -368,7 +368,7 @@ fn a_shard_never_fails_production_for_a_counterpart_it_cannot_see() {
         )),
         "{text}"
     );
-    assert!(text.contains("--shard 0/1"), "{text}");
+    assert!(text.contains("sqlready merge"), "{text}");
 
     // The bucket rule is fixed (sha256-be64-mod-v1): orders-prod,
     // orders-staging, billing-prod and billing-stg all land in shard 0/2.
@@ -398,15 +398,64 @@ fn a_shard_never_fails_production_for_a_counterpart_it_cannot_see() {
         }
     }
 
-    // merge keeps the shards' verdicts.
-    let mut command = vec!["merge", "--format", "json", "--fail-on", "never"];
+    // merge judges across every shard: the verdicts of one unsharded run.
+    let mut command = vec![
+        "merge",
+        "--no-config",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ];
     command.extend(files.iter().map(String::as_str));
-    let merged = support::cli::sqlready(&command);
-    let merged = targets(&merged);
+    let merged = targets(&support::cli::sqlready(&command));
+    let whole = targets(&audit(&["--no-config", "rds://us-east-1"]));
     assert_eq!(merged.len(), 7);
+    let search = &merged[&format!("{RDS}search-prod")];
+    assert_eq!(status(search, "staging.environment"), "fail", "{search:#}");
     assert_eq!(
-        item(&merged[&format!("{RDS}search-prod")], "staging"),
-        "unknown"
+        status(
+            &merged[&format!("{RDS}billing-prod")],
+            "staging.same_version"
+        ),
+        "warn"
+    );
+    for (id, target) in &whole {
+        let verdicts = |t: &Value| {
+            let findings: Vec<(Value, Value, Value)> = t["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["item"] == "staging")
+                .map(|f| (f["check"].clone(), f["status"].clone(), f["detail"].clone()))
+                .collect();
+            (t["items"]["staging"].clone(), t["score"].clone(), findings)
+        };
+        assert_eq!(verdicts(&merged[id]), verdicts(target), "{id}");
+    }
+
+    // merge reads [environments] of its own sqlready.toml (here: the team's word for search).
+    let config = dir.path().join("sqlready.toml");
+    std::fs::write(
+        &config,
+        "[environments.counterparts]\n\"*/search-prod\" = \"search-staging in account 222233334444\"\n",
+    )
+    .unwrap();
+    let config = config.display().to_string();
+    let mut command = vec![
+        "merge",
+        "--config",
+        &config,
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ];
+    command.extend(files.iter().map(String::as_str));
+    let merged = targets(&support::cli::sqlready(&command));
+    assert_eq!(
+        status(&merged[&format!("{RDS}search-prod")], "staging.environment"),
+        "pass"
     );
 }
 

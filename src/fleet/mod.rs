@@ -4,6 +4,7 @@
 //! collected, like the MySQL replica join in [`crate::connect::join`].
 
 pub mod environments;
+pub mod merge;
 pub mod staging;
 
 pub use environments::{Environments, RawEnvironments};

@@ -98,7 +98,8 @@ fn major(target: &TargetFacts) -> Option<String> {
 /// `--shard I/N` run audits: it sees only its part of the fleet, so a
 /// counterpart it finds counts, but one it does not find may be in another
 /// shard (`staging.counterparts` / `staging.same_version_counterparts` are
-/// then unknown, not failures; docs/fleet.md).
+/// then unknown, not failures, until `sqlready merge` judges them across
+/// every shard: [`super::merge`]; docs/fleet.md).
 pub fn staging(
     collected: &mut [Collected],
     settings: &Environments,
@@ -259,10 +260,10 @@ fn judge(
             Fact::unknown(
                 SOURCE,
                 format!(
-                    "no non-production target of application '{app}' among {}, but this run is shard {shard} and sees only its slice of the fleet: the counterpart may be in another shard (sqlready merge keeps each shard's verdicts and does not re-judge across shards)",
+                    "no non-production target of application '{app}' among {}, but this run is shard {shard} and sees only its slice of the fleet: the counterpart may be in another shard (sqlready merge judges it again across every shard's targets)",
                     census.words()
                 ),
-                Some("audit production and its staging in one unsharded run (or one shard: --shard 0/1) to judge staging, or record the counterpart in sqlready.toml [environments.counterparts]".into()),
+                Some("merge the shard reports (sqlready merge), or audit production and its staging in one run; a counterpart outside the fleet: record it in sqlready.toml [environments.counterparts]".into()),
             )
         } else if !undecided.is_empty() {
             Fact::unknown(
@@ -339,7 +340,7 @@ fn judge(
                 )
             ),
             Some(
-                "audit production and its staging in one unsharded run to compare their versions"
+                "merge the shard reports (sqlready merge), or audit production and its staging in one run"
                     .into(),
             ),
         )
