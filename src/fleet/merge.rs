@@ -131,7 +131,10 @@ mod tests {
         })
     }
 
-    fn staging_of(report: &Report) -> Vec<(String, String, Vec<(String, String, String)>)> {
+    /// check, status, detail.
+    type Judged = (String, String, String);
+
+    fn staging_of(report: &Report) -> Vec<(String, String, Vec<Judged>)> {
         report
             .targets
             .iter()
