@@ -253,6 +253,20 @@ pub struct MergeArgs {
     #[arg(value_name = "REPORT", required_unless_present = "evidence_in")]
     pub reports: Vec<String>,
 
+    /// Read [environments] from FILE: the staging item is judged again across all shards
+    /// (docs/fleet.md). Default: ./sqlready.toml when it exists.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "SQLREADY_CONFIG",
+        conflicts_with = "no_config"
+    )]
+    pub config: Option<PathBuf>,
+
+    /// Do not read ./sqlready.toml even when it exists.
+    #[arg(long)]
+    pub no_config: bool,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,

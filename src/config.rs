@@ -101,6 +101,8 @@ pub struct Config {
     pub waivers: Vec<Waiver>,
     /// `[checks.allow_functions]`, lower-cased.
     pub allow_functions: crate::checks::query::Allowed,
+    /// `[environments]`, validated (defaults when absent).
+    pub environments: crate::fleet::Environments,
     severity: Vec<(Located, Severity)>,
     include: Vec<Located>,
     exclude: Vec<Located>,
@@ -138,6 +140,9 @@ struct RawConfig {
     checks: Option<RawChecks>,
     #[serde(default)]
     waivers: Vec<Spanned<RawWaiver>>,
+    /// `[environments]`: how targets are classified for the staging checks (src/fleet).
+    #[serde(default)]
+    environments: Option<crate::fleet::RawEnvironments>,
 }
 
 #[derive(Deserialize)]
@@ -358,6 +363,10 @@ impl Config {
                 waivers.push(waiver);
             }
         }
+        let environments =
+            crate::fleet::Environments::from_raw(raw.environments.as_ref(), |offset, message| {
+                problems.at(offset, message)
+            });
         let found = problems.found;
         let config = Config {
             path: path.to_path_buf(),
@@ -367,6 +376,7 @@ impl Config {
             thresholds,
             waivers,
             allow_functions,
+            environments,
             severity,
             include,
             exclude,
@@ -1252,6 +1262,24 @@ restore_drill_days = {restore_drill_days}
 include = []
 exclude = []
 # exclude = ["cost", "dev_data", "staging"]
+
+# Environments (docs/fleet.md): the staging item looks, among the targets of
+# the run, for a non-production database of each production database's
+# application. Targets are classified by [environments.targets], else a tag or
+# label (env=prod, env=staging, env=dev), else a name pattern (regular
+# expressions on the target id; none by default). Set lists replace defaults.
+# [environments]
+# tag_keys = ["env", "environment", "stage"]
+# production_values = ["prod", "production", "prd", "live"]
+# staging_values = ["staging", "stage", "stg", "preprod", "pre-prod", "uat"]
+# development_values = ["dev", "development", "test", "testing", "qa", "sandbox"]
+# production_names = ['-prod$']
+# staging_names = ['-(staging|stg)$']
+# app_keys = ["app", "application", "service"]   # else the name without env words
+# [environments.targets]                          # explicit: beats tags and names
+# "postgres://db.internal:5432/*" = "production"
+# [environments.counterparts]                     # the team's word, for a staging
+# "rds://eu-west-1/db/orders-prod" = "orders-staging in account 222233334444"   # the run cannot see
 
 # Waivers: accepted exceptions. A waived finding keeps its status, is shown as
 # waived with the reason, and does not make `audit` exit 1. After `expires`

@@ -201,6 +201,15 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
     // The team's word from sqlready.toml (restore drills), after collection.
     let records = config.as_ref().map(Config::records).unwrap_or_default();
     sqlready::facts::recorded::stamp(&records, &mut collected, started_at.date_naive());
+    // Across the run's targets: environments and staging counterparts (also
+    // on a re-judged facts file, with this run's [environments]).
+    let environments = config
+        .as_ref()
+        .map(|c| c.environments.clone())
+        .unwrap_or_default();
+    // A shard sees only its slice: what it cannot see stays unknown there.
+    let slice = shard.as_ref().map(|filter| filter.shard);
+    sqlready::fleet::staging(&mut collected, &environments, slice);
     if let Some(path) = &args.save_facts {
         let snapshot = Snapshot::new(collected.clone());
         let text = serde_json::to_string_pretty(&snapshot)? + "\n";
@@ -446,6 +455,12 @@ fn run_merge(args: MergeArgs) -> Result<u8> {
         eprintln!("warning: {warning}");
     }
     let mut report = outcome.report;
+    // The staging item across every shard's targets, as one unsharded run judges it.
+    let environments = match config_path(args.config.as_deref(), args.no_config) {
+        Some(path) => Config::load(&path)?.environments,
+        None => sqlready::fleet::Environments::default(),
+    };
+    sqlready::fleet::merge::rejudge(&mut report, &catalog, &environments);
     // Each bundle must hold one of the merged reports, and each shard have one bundle.
     let mut bundle_of: std::collections::BTreeMap<u32, &bundles::ShardBundle> =
         std::collections::BTreeMap::new();

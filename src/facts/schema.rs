@@ -65,6 +65,7 @@ const CSQL_MON: &str = "Cloud Monitoring alert policies tell: audit it as clouds
 const CSQL_BILLING: &str = "Cloud Billing tells: audit it as cloudsql://PROJECT/INSTANCE with resourcemanager.projects.get on the project (roles/browser) and billing.budgets.list on its billing account (roles/billing.viewer)";
 const OUTSIDE: &str = "outside the database and its hosting; no source sqlready reads can see it";
 const RECORDED: &str = "record the day of the last restore drill on the target's [[targets]] entry in sqlready.toml: restore_tested = YYYY-MM-DD";
+const FLEET: &str = "judged across the targets of one run: audit production and its staging in the same run, classified by a tag or label env=prod / env=staging or sqlready.toml [environments]";
 const RDS: &str = "read from the RDS API: audit the instance as rds://REGION/db/ID or the cluster as rds://REGION/cluster/ID";
 
 /// The facts a server CA reading gives, all unknown together when the answer has no CA.
@@ -176,12 +177,21 @@ facts! {
 
     // Outside any source.
     "dev_data.sanitized_copy": Bool, OUTSIDE, "a sanitized copy of production data is available to developers";
-    "staging.environment": Bool, OUTSIDE, "a staging environment with recent production-like data exists";
+    "staging.environment": Bool, OUTSIDE, "the team's word, recorded in a facts file: a staging environment with recent production-like data exists (read into staging.recorded)";
     "monitoring.alerting": Bool, CLOUD, "CPU, memory, connections and storage are monitored with alerts";
     "cost.budget": Bool, "define a budget for the project or account (Terraform google_billing_budget / aws_budgets_budget) and audit the Terraform", "a cost budget with alerts covers this database";
     "deletion_protection.enabled": Bool, CLOUD, "the instance cannot be deleted without first turning protection off";
     "encryption.at_rest": Bool, CLOUD, "storage is encrypted at rest";
     "encryption.customer_managed_key": Bool, CLOUD, "storage is encrypted with a key the customer manages in a KMS (Cloud SQL CMEK, an AWS KMS customer managed key); false with the provider-managed key (Google-managed, AWS managed aws/rds) or when unencrypted";
+
+    // Across the run's targets (src/fleet, after collection; docs/fleet.md).
+    "environment.name": String, FLEET, "production, staging or development: from sqlready.toml [environments.targets], else a tag / label (env, environment, stage), else an [environments] name pattern; unknown, with the tag to add, when none says";
+    "staging.app": String, FLEET, "the application the target serves: its app / application / service tag or label, else its name without environment words (orders-prod and orders-staging are both orders)";
+    "staging.fleet_targets": Int, FLEET, "how many targets of this run were compared (live targets with live ones, Terraform resources with Terraform resources); the origin counts them by environment";
+    "staging.recorded": Bool, FLEET, "the team's word on a counterpart the run cannot see (sqlready.toml [environments.counterparts], or staging.environment in a facts file); null when nothing is recorded";
+    "staging.recorded_by": String, FLEET, "where staging.recorded comes from: the [environments.counterparts] entry and its text, or the facts file's staging.environment; null when nothing is recorded";
+    "staging.counterparts": StringList, FLEET, "production only: the run's non-production targets of the same application, 'ID (staging, postgres 16)'; unknown when the run saw no non-production target, or a target of the same application that is not classified or not audited";
+    "staging.same_version_counterparts": StringList, FLEET, "production only: those counterparts that run this target's engine and major version";
 
     // The server CA certificate clients verify (RDS CACertificateIdentifier, Cloud SQL serverCaCert).
     "server_ca.name": String, CLOUD, "the server CA: RDS CACertificateIdentifier (rds-ca-rsa2048-g1…), Cloud SQL serverCaCert.commonName; for a cluster, the member whose CA is retired or expires first";
