@@ -483,3 +483,66 @@ fn a_single_shard_is_the_whole_fleet() {
         "warn"
     );
 }
+
+/// Terraform targets are classified by the tags and labels their configuration
+/// writes (AWS `tags`, Cloud SQL `settings.user_labels`), as the live sources are.
+#[test]
+fn terraform_targets_are_classified_by_their_tags_and_labels() {
+    let work = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        work.path().join("main.tf"),
+        r#"
+resource "aws_db_instance" "orders_prod" {
+  identifier     = "orders-prod"
+  engine         = "postgres"
+  engine_version = "16.4"
+  instance_class = "db.t4g.micro"
+  tags = { env = "production", app = "orders" }
+}
+
+resource "aws_db_instance" "orders_stg" {
+  identifier     = "orders-stg"
+  engine         = "postgres"
+  engine_version = "15.8"
+  instance_class = "db.t4g.micro"
+  tags = { Environment = "staging", app = "orders" }
+}
+
+resource "google_sql_database_instance" "billing" {
+  name             = "billing"
+  database_version = "POSTGRES_16"
+  region           = "europe-west1"
+  settings {
+    tier        = "db-custom-1-3840"
+    user_labels = { env = "prod", app = "billing" }
+  }
+}
+"#,
+    )
+    .expect("write main.tf");
+    let dir = work.path().display().to_string();
+    let run = sqlready_with_env(&["audit", &dir, "--no-config", "--format", "json"], &[]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let report = run.json();
+    let target = |address: &str| {
+        report["targets"]
+            .as_array()
+            .expect("targets")
+            .iter()
+            .find(|t| t["id"].as_str().is_some_and(|id| id.ends_with(address)))
+            .unwrap_or_else(|| panic!("{address} in {report:#}"))
+            .clone()
+    };
+    let prod = target("aws_db_instance.orders_prod");
+    assert_eq!(prod["tags"]["env"], "production", "{:#}", prod["tags"]);
+    // Its staging counterpart is found by the `app` tag, on another major: skew.
+    assert_eq!(item(&prod, "staging"), "warn", "{:#}", prod["findings"]);
+    assert_eq!(
+        status(&target("aws_db_instance.orders_stg"), "staging.environment"),
+        "n/a"
+    );
+    // A production Cloud SQL instance labelled prod with no counterpart in the run.
+    let billing = target("google_sql_database_instance.billing");
+    assert_eq!(billing["tags"]["app"], "billing");
+    assert_eq!(status(&billing, "staging.environment"), "fail");
+}

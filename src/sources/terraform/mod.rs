@@ -169,8 +169,26 @@ pub fn shell(
             line,
         }),
         warnings: Vec::new(),
-        tags: Default::default(),
+        tags: resource_tags(resource),
     }
+}
+
+/// The labels a team classifies the database by (environment, owner), as
+/// the live sources read them: AWS `tags` (with a plan's `tags_all`, which
+/// adds the provider's `default_tags`), Cloud SQL `settings.user_labels`.
+/// Only values the configuration decides; one still unknown is left out.
+fn resource_tags(resource: &Resource) -> std::collections::BTreeMap<String, String> {
+    let mut tags = std::collections::BTreeMap::new();
+    for path in ["tags_all", "tags", "settings.user_labels"] {
+        if let Attr::Set(Json::Object(map)) = resource.attr(path) {
+            for (key, value) in map {
+                if let Some(text) = value.as_str() {
+                    tags.insert(key.clone(), text.to_string());
+                }
+            }
+        }
+    }
+    tags
 }
 
 /// The resource as read (secrets were dropped when reading), with what a plan would resolve.
