@@ -8,6 +8,7 @@ pub mod config;
 pub mod connect;
 pub mod eol;
 pub mod facts;
+pub mod org_config;
 pub mod output;
 pub mod progress;
 pub mod report;

@@ -106,6 +106,24 @@ pub enum RdsScope {
     Instance(String),
     /// `rds://REGION/cluster/ID`: one DB cluster (Aurora, Multi-AZ DB cluster).
     Cluster(String),
+    /// `aws-org://` (a `[[targets]]` entry of sqlready.toml): every active
+    /// account of the AWS Organization, through a role assumed in each
+    /// (`region` is `*`: every enabled region, unless the entry names them).
+    Organization(Box<OrgScope>),
+}
+
+/// How an `aws-org://` entry reaches the Organization's member accounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgScope {
+    /// The read-only role assumed in each member account (`role_name`).
+    pub role_name: String,
+    /// `external_id`, when the role's trust policy requires one.
+    pub external_id: Option<String>,
+    /// `regions`: only these; empty means every region each account has enabled.
+    pub regions: Vec<String>,
+    /// `assume_role_in_caller_account = true`: the run's own account is
+    /// reached through the role too, not with the run's credentials.
+    pub assume_role_in_caller_account: bool,
 }
 
 /// `rds://REGION`, `rds://REGION/db/ID` or `rds://REGION/cluster/ID`.
@@ -122,6 +140,7 @@ impl RdsSpec {
             RdsScope::Region => format!("rds://{region}"),
             RdsScope::Instance(db) => format!("rds://{region}/db/{db}"),
             RdsScope::Cluster(cluster) => format!("rds://{region}/cluster/{cluster}"),
+            RdsScope::Organization(_) => "aws-org://".to_string(),
         };
         RdsSpec {
             region: region.to_string(),
@@ -130,9 +149,15 @@ impl RdsSpec {
         }
     }
 
-    /// The target id: `rds://REGION`, `rds://REGION/db/ID` or `rds://REGION/cluster/ID`.
+    /// The target id: `rds://REGION`, `rds://REGION/db/ID` or `rds://REGION/cluster/ID`
+    /// (`rds://*`: every enabled region; `aws-org://`: the Organization).
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// `rds://*` or `aws-org://`: the regions are discovered (ec2:DescribeRegions).
+    pub fn every_region(&self) -> bool {
+        self.region == "*"
     }
 }
 
@@ -261,6 +286,10 @@ pub fn parse(input: &str) -> Result<TargetSpec, TargetError> {
         "mysql" | "mariadb" => database(Kind::Mysql, input, shown, 3306),
         "cloudsql" => cloudsql(input, shown),
         "rds" => rds(input, shown),
+        "aws-org" => Err(TargetError::Invalid {
+            shown,
+            reason: "an AWS Organization is audited from sqlready.toml: a [[targets]] entry with cloud = \"aws-org://\" and role_name = \"ROLE\" (docs/organization.md)".into(),
+        }),
         _ => Err(TargetError::UnknownScheme { scheme, shown }),
     }
 }
@@ -448,7 +477,8 @@ pub fn connect_host(url: &Url) -> Option<String> {
 /// instance and cluster identifiers are 1–63 letters, digits and hyphens,
 /// starting with a letter (AWS stores them in lower case).
 fn rds(input: &str, shown: String) -> Result<TargetSpec, TargetError> {
-    const FORMS: &str = "rds://REGION, rds://REGION/db/ID or rds://REGION/cluster/ID";
+    const FORMS: &str =
+        "rds://REGION, rds://* (every enabled region), rds://REGION/db/ID or rds://REGION/cluster/ID";
     let invalid = |reason: String| TargetError::Invalid {
         shown: shown.clone(),
         reason,
@@ -460,8 +490,16 @@ fn rds(input: &str, shown: String) -> Result<TargetSpec, TargetError> {
         )));
     }
     let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if rest == "*" {
+        return Ok(TargetSpec::Rds(RdsSpec::new("*", RdsScope::Region)));
+    }
     let parts: Vec<&str> = rest.split('/').collect();
     let region = parts[0].to_ascii_lowercase();
+    if region == "*" {
+        return Err(invalid(
+            "rds://* names every enabled region; to name one instance or cluster, write its region: rds://REGION/db/ID or rds://REGION/cluster/ID".into(),
+        ));
+    }
     if region.is_empty() {
         return Err(TargetError::NoHost {
             shown,
@@ -671,6 +709,24 @@ mod tests {
         assert_eq!(one.id(), "rds://eu-west-2/db/orders-db");
         let cluster = parse("RDS://us-gov-west-1/cluster/aurora-pg/").unwrap();
         assert_eq!(cluster.id(), "rds://us-gov-west-1/cluster/aurora-pg");
+    }
+
+    #[test]
+    fn rds_star_is_every_enabled_region_and_aws_org_points_to_the_config() {
+        let TargetSpec::Rds(every) = parse("rds://*").unwrap() else {
+            panic!("not an rds spec")
+        };
+        assert!(every.every_region());
+        assert_eq!(every.scope, RdsScope::Region);
+        assert_eq!(every.id(), "rds://*");
+        assert!(!parse("rds://us-east-1").is_ok_and(|spec| match spec {
+            TargetSpec::Rds(spec) => spec.every_region(),
+            _ => true,
+        }));
+        let err = parse("rds://*/db/orders").unwrap_err().to_string();
+        assert!(err.contains("rds://REGION/db/ID"), "{err}");
+        let err = parse("aws-org://").unwrap_err().to_string();
+        assert!(err.contains("role_name") && err.contains("sqlready.toml"), "{err}");
     }
 
     #[test]
