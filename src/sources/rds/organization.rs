@@ -254,7 +254,11 @@ impl Session {
                 let detail = match (err.code(), err.message()) {
                     (Some(code), Some(message)) => format!("{code}: {message}"),
                     (Some(code), None) => code.to_string(),
-                    _ => errors::chain(&err),
+                    _ => match err.raw_response().map(|r| r.status().as_u16()) {
+                        Some(403) => "HTTP 403: access denied".to_string(),
+                        Some(status) => format!("HTTP {status}: {}", errors::chain(&err)),
+                        None => errors::chain(&err),
+                    },
                 };
                 format!(
                     "sts:AssumeRole of {role_arn} failed ({detail}): create the role {} in account {account} with the read-only policy of docs/organization.md and a trust policy that lets the auditor assume it{}",

@@ -25,6 +25,25 @@ pub fn home_region() -> String {
         .unwrap_or_else(|| "us-east-1".to_string())
 }
 
+/// The partition a region belongs to (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso…`).
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else if region.starts_with("eu-isoe-") {
+        "aws-iso-e"
+    } else if region.starts_with("us-isof-") {
+        "aws-iso-f"
+    } else {
+        "aws"
+    }
+}
+
 /// Whether a DescribeRegions entry is a region the account can use.
 pub fn enabled(opt_in_status: Option<&str>) -> bool {
     // No status at all: older partitions answer without one, every region usable.
@@ -54,6 +73,9 @@ impl Session {
             .iter()
             .filter(|region| enabled(region.opt_in_status()))
             .filter_map(|region| region.region_name())
+            // AWS answers with its own partition's regions only (emulators may not):
+            // credentials of one partition are refused by the others.
+            .filter(|name| partition(name) == partition(home))
             .map(str::to_string)
             .collect();
         regions.sort();
@@ -119,5 +141,14 @@ mod tests {
         assert!(enabled(Some("opted-in")));
         assert!(enabled(None));
         assert!(!enabled(Some("not-opted-in")));
+    }
+
+    #[test]
+    fn partitions_by_region_name() {
+        assert_eq!(partition("eu-west-1"), "aws");
+        assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition("cn-north-1"), "aws-cn");
+        assert_eq!(partition("us-iso-east-1"), "aws-iso");
+        assert_eq!(partition("us-isob-east-1"), "aws-iso-b");
     }
 }
