@@ -1143,6 +1143,14 @@ impl Intercept for CountCalls {
                 body.split('&')
                     .find_map(|pair| pair.strip_prefix("Action="))
             })
+            // JSON protocols (Organizations) name the operation in a header.
+            .or_else(|| {
+                context
+                    .request()
+                    .headers()
+                    .get("x-amz-target")
+                    .and_then(|target| target.rsplit('.').next())
+            })
             .unwrap_or("unknown");
         self.0.record(action);
         Ok(())
