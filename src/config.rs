@@ -754,8 +754,14 @@ fn targets(
                 )
             } else {
                 crate::org_config::misplaced(
-                    entry.role_name.as_ref().map(|k| ("role_name", k.span().start)),
-                    entry.external_id.as_ref().map(|k| ("external_id", k.span().start)),
+                    entry
+                        .role_name
+                        .as_ref()
+                        .map(|k| ("role_name", k.span().start)),
+                    entry
+                        .external_id
+                        .as_ref()
+                        .map(|k| ("external_id", k.span().start)),
                     entry.regions.as_ref().map(|k| ("regions", k.span().start)),
                     entry
                         .assume_role_in_caller_account

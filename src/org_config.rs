@@ -43,7 +43,9 @@ pub fn misplaced(
     {
         report(
             offset,
-            format!("`{key}` applies to a `cloud = \"aws-org://\"` entry (an AWS Organization); remove it here"),
+            format!(
+                "`{key}` applies to a `cloud = \"aws-org://\"` entry (an AWS Organization); remove it here"
+            ),
         );
     }
 }
@@ -61,7 +63,9 @@ pub fn target(
     if !rest.is_empty() && rest != "/" {
         report(
             start,
-            format!("write cloud = \"aws-org://\" (the Organization of the run's credentials); '{rest}' after it is not understood: name the role with role_name and the regions with regions"),
+            format!(
+                "write cloud = \"aws-org://\" (the Organization of the run's credentials); '{rest}' after it is not understood: name the role with role_name and the regions with regions"
+            ),
         );
         ok = false;
     }

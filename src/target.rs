@@ -477,8 +477,7 @@ pub fn connect_host(url: &Url) -> Option<String> {
 /// instance and cluster identifiers are 1–63 letters, digits and hyphens,
 /// starting with a letter (AWS stores them in lower case).
 fn rds(input: &str, shown: String) -> Result<TargetSpec, TargetError> {
-    const FORMS: &str =
-        "rds://REGION, rds://* (every enabled region), rds://REGION/db/ID or rds://REGION/cluster/ID";
+    const FORMS: &str = "rds://REGION, rds://* (every enabled region), rds://REGION/db/ID or rds://REGION/cluster/ID";
     let invalid = |reason: String| TargetError::Invalid {
         shown: shown.clone(),
         reason,
@@ -726,7 +725,10 @@ mod tests {
         let err = parse("rds://*/db/orders").unwrap_err().to_string();
         assert!(err.contains("rds://REGION/db/ID"), "{err}");
         let err = parse("aws-org://").unwrap_err().to_string();
-        assert!(err.contains("role_name") && err.contains("sqlready.toml"), "{err}");
+        assert!(
+            err.contains("role_name") && err.contains("sqlready.toml"),
+            "{err}"
+        );
     }
 
     #[test]

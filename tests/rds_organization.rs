@@ -120,7 +120,14 @@ fn api_calls(stderr: &str) -> BTreeMap<String, u64> {
 /// The instance ids the seed created in `account` and `region`.
 fn seeded(org: &Org, account: &str, region: &str) -> Vec<String> {
     let (prefix, count) = if account == org.management {
-        ("mgmt".to_string(), if region == "us-east-1" { BIG } else { PER_REGION })
+        (
+            "mgmt".to_string(),
+            if region == "us-east-1" {
+                BIG
+            } else {
+                PER_REGION
+            },
+        )
     } else {
         (format!("m{}", &account[account.len() - 4..]), PER_REGION)
     };
@@ -156,7 +163,10 @@ fn every_account_and_enabled_region_is_audited_and_the_account_without_the_role_
         .filter(|(_, t)| t["error"].is_null())
         .map(|(id, _)| id.clone())
         .collect();
-    assert_eq!(found, expected, "every instance, under its account-qualified id");
+    assert_eq!(
+        found, expected,
+        "every instance, under its account-qualified id"
+    );
 
     // The account without the role: one not-audited entry naming the refusal and the fix.
     let missing = format!("rds://{}@*", org.without_role);
@@ -218,7 +228,10 @@ fn every_account_and_enabled_region_is_audited_and_the_account_without_the_role_
     let regions = org.enabled.len() as u64;
     assert_eq!(calls["ListAccounts"], 1, "{calls:?}");
     assert_eq!(calls["AssumeRole"], 5, "every member, once: {calls:?}");
-    assert_eq!(calls["DescribeRegions"], 5, "every audited account: {calls:?}");
+    assert_eq!(
+        calls["DescribeRegions"], 5,
+        "every audited account: {calls:?}"
+    );
     assert_eq!(calls["DescribeDBClusters"], 5 * regions, "{calls:?}");
     // One page per (account, region), and a second for the 25 of the management account's us-east-1.
     assert_eq!(calls["DescribeDBInstances"], 5 * regions + 1, "{calls:?}");
@@ -229,9 +242,8 @@ fn every_account_and_enabled_region_is_audited_and_the_account_without_the_role_
 #[test]
 fn configured_regions_limit_the_discovery_and_skip_describe_regions() {
     let org = org();
-    let config = format!(
-        "{ORG_CONFIG}regions = [\"eu-west-1\"]\nexternal_id = \"sqlready-test\"\n"
-    );
+    let config =
+        format!("{ORG_CONFIG}regions = [\"eu-west-1\"]\nexternal_id = \"sqlready-test\"\n");
     let run = audit(&config, &[]);
     assert_eq!(run.code, 3, "{}\n{}", run.stderr, run.stdout);
     let targets = by_id(&run);
@@ -298,10 +310,7 @@ fn shards_of_an_organization_are_disjoint_and_cover_it() {
 fn a_bad_organization_entry_is_a_configuration_error() {
     let dir = tempfile::tempdir().unwrap();
     for (config, wanted) in [
-        (
-            "[[targets]]\ncloud = \"aws-org://\"\n",
-            "needs role_name",
-        ),
+        ("[[targets]]\ncloud = \"aws-org://\"\n", "needs role_name"),
         (
             "[[targets]]\ncloud = \"aws-org://\"\nrole_name = \"arn:aws:iam::1:role/x\"\n",
             "not an IAM role name",

@@ -81,11 +81,7 @@ pub async fn collect(spec: &RdsSpec, options: &CollectOptions) -> Vec<Collected>
             RdsScope::Organization(org) => {
                 organization::collect(session, org, &regions::home_region()).await
             }
-            _ if spec.every_region() => {
-                session
-                    .collect_every_region(&regions::home_region())
-                    .await
-            }
+            _ if spec.every_region() => session.collect_every_region(&regions::home_region()).await,
             _ => session.collect_stamped(spec).await,
         },
         Err(err) => vec![Err(failure(spec.id(), err))],

@@ -65,6 +65,9 @@ pub fn account_id(account: &str) -> String {
     format!("rds://{account}@*")
 }
 
+/// A member account reached: its session and the regions to read.
+type Reached = (Arc<Session>, Vec<String>);
+
 /// Collects an `aws-org://` entry.
 pub async fn collect(session: &Arc<Session>, org: &OrgScope, home: &str) -> Vec<Collected> {
     let accounts = match session.list_accounts(home).await {
@@ -100,7 +103,7 @@ pub async fn collect(session: &Arc<Session>, org: &OrgScope, home: &str) -> Vec<
 
     // Per account: its session (the role, or the run's credentials) and its regions.
     let width = session.concurrency.max(1);
-    let reached: Vec<Result<(Arc<Session>, Vec<String>), TargetFailure>> = stream::iter(&accounts)
+    let reached: Vec<Result<Reached, TargetFailure>> = stream::iter(&accounts)
         .map(|account| {
             let own = caller_account.as_deref() == Some(account.id.as_str())
                 && !org.assume_role_in_caller_account;

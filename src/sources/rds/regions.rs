@@ -67,7 +67,9 @@ impl Session {
             .all_regions(false)
             .send()
             .await
-            .map_err(|err| errors::classify(&err, "ec2:DescribeRegions", home, self.max_attempts))?;
+            .map_err(|err| {
+                errors::classify(&err, "ec2:DescribeRegions", home, self.max_attempts)
+            })?;
         let mut regions: Vec<String> = answer
             .regions()
             .iter()
