@@ -241,7 +241,6 @@ fn every_account_and_enabled_region_is_audited_and_the_account_without_the_role_
 
 #[test]
 fn configured_regions_limit_the_discovery_and_skip_describe_regions() {
-    let org = org();
     let config =
         format!("{ORG_CONFIG}regions = [\"eu-west-1\"]\nexternal_id = \"sqlready-test\"\n");
     let run = audit(&config, &[]);
@@ -260,7 +259,43 @@ fn configured_regions_limit_the_discovery_and_skip_describe_regions() {
     let calls = api_calls(&run.stderr);
     assert!(!calls.contains_key("DescribeRegions"), "{calls:?}");
     assert_eq!(calls["DescribeDBInstances"], 5, "{calls:?}");
-    let _ = org;
+}
+
+#[test]
+fn the_callers_own_account_goes_through_the_role_when_configured() {
+    let org = org();
+    let config =
+        format!("{ORG_CONFIG}regions = [\"us-east-1\"]\nassume_role_in_caller_account = true\n");
+    let run = audit(&config, &[]);
+    assert_eq!(run.code, 3, "{}\n{}", run.stderr, run.stdout);
+    let targets = by_id(&run);
+    // The management account has no SqlreadyAudit role (and the auditor may not assume one there).
+    let own = format!("rds://{}@*", org.management);
+    let error = targets
+        .get(&own)
+        .and_then(|t| t["error"].as_str())
+        .unwrap_or_else(|| panic!("no failure {own}: {:?}", targets.keys()));
+    assert!(
+        error.contains(&format!(
+            "arn:aws:iam::{}:role/SqlreadyAudit",
+            org.management
+        )),
+        "{error}"
+    );
+    assert!(
+        !targets
+            .keys()
+            .any(|id| id.starts_with(&format!("rds://{}@us-east-1", org.management))),
+        "{:?}",
+        targets.keys()
+    );
+    let calls = api_calls(&run.stderr);
+    assert_eq!(
+        calls["AssumeRole"], 6,
+        "every account, its own too: {calls:?}"
+    );
+    let audited = targets.keys().filter(|id| !id.ends_with("@*")).count();
+    assert_eq!(audited, 4 * PER_REGION, "{:?}", targets.keys());
 }
 
 #[test]
