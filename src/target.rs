@@ -131,6 +131,9 @@ pub struct OrgScope {
 pub struct RdsSpec {
     pub region: String,
     pub scope: RdsScope,
+    /// `rds://ACCOUNT@REGION/…`: the account the target must be in (the run's
+    /// credentials must belong to it); `None` for today's ids.
+    pub account: Option<String>,
     id: String,
 }
 
@@ -145,8 +148,18 @@ impl RdsSpec {
         RdsSpec {
             region: region.to_string(),
             scope,
+            account: None,
             id,
         }
+    }
+
+    /// The same target, account-qualified: `rds://ACCOUNT@REGION/…`.
+    pub fn in_account(mut self, account: &str) -> Self {
+        if let Some(rest) = self.id.strip_prefix("rds://") {
+            self.id = format!("rds://{account}@{rest}");
+        }
+        self.account = Some(account.to_string());
+        self
     }
 
     /// The target id: `rds://REGION`, `rds://REGION/db/ID` or `rds://REGION/cluster/ID`
@@ -483,11 +496,27 @@ fn rds(input: &str, shown: String) -> Result<TargetSpec, TargetError> {
         reason,
     };
     let rest = input.split_once("://").map_or("", |(_, rest)| rest);
-    if rest.contains(['?', '#', '@']) {
-        return Err(invalid(format!(
-            "an RDS target takes no user, query or fragment: write {FORMS}"
-        )));
+    let no_user = || {
+        invalid(format!(
+            "an RDS target takes no user, query or fragment (only an account id, as organization runs write it: rds://ACCOUNT@REGION/db/ID): write {FORMS}"
+        ))
+    };
+    if rest.contains(['?', '#']) {
+        return Err(no_user());
     }
+    // `rds://ACCOUNT@REGION/…`: the account-qualified id of an organization run.
+    let (account, rest) = match rest.split_once('@') {
+        None => (None, rest),
+        Some((account, after))
+            if account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit())
+                && !after.contains('@')
+                && !after.starts_with('*') =>
+        {
+            (Some(account.to_string()), after)
+        }
+        Some(_) => return Err(no_user()),
+    };
     let rest = rest.strip_suffix('/').unwrap_or(rest);
     if rest == "*" {
         return Ok(TargetSpec::Rds(RdsSpec::new("*", RdsScope::Region)));
@@ -536,7 +565,11 @@ fn rds(input: &str, shown: String) -> Result<TargetSpec, TargetError> {
         [_, "cluster", id] => RdsScope::Cluster(identifier("DB cluster", id)?),
         _ => return Err(invalid(format!("expected {FORMS}"))),
     };
-    Ok(TargetSpec::Rds(RdsSpec::new(&region, scope)))
+    let spec = RdsSpec::new(&region, scope);
+    Ok(TargetSpec::Rds(match account {
+        Some(account) => spec.in_account(&account),
+        None => spec,
+    }))
 }
 
 /// `cloudsql://PROJECT[/INSTANCE]`: project IDs are lower-case letters, digits and
@@ -724,6 +757,13 @@ mod tests {
         }));
         let err = parse("rds://*/db/orders").unwrap_err().to_string();
         assert!(err.contains("rds://REGION/db/ID"), "{err}");
+        let TargetSpec::Rds(qualified) = parse("rds://111122223333@eu-west-1/db/Orders").unwrap()
+        else {
+            panic!("not an rds spec")
+        };
+        assert_eq!(qualified.id(), "rds://111122223333@eu-west-1/db/orders");
+        assert_eq!(qualified.account.as_deref(), Some("111122223333"));
+        assert_eq!(qualified.region, "eu-west-1");
         let err = parse("aws-org://").unwrap_err().to_string();
         assert!(
             err.contains("role_name") && err.contains("sqlready.toml"),
@@ -743,6 +783,9 @@ mod tests {
             "rds://us-east-1/instance/orders",
             "rds://us-east-1/db/orders/extra",
             "rds://key:secret@us-east-1",
+            "rds://12345678901@us-east-1",
+            "rds://123456789012@*",
+            "rds://123456789012@us-east-1?x=1",
         ] {
             let err = parse(bad).expect_err(bad);
             assert!(!err.to_string().contains("secret"), "{err}");

@@ -328,6 +328,34 @@ fn rds_star_audits_every_enabled_region_of_the_account_under_todays_ids() {
 }
 
 #[test]
+fn an_account_qualified_id_is_accepted_as_input_in_its_own_account_only() {
+    let org = org();
+    let id = format!("rds://{}@eu-west-1/db/mgmt-eu-west-1-0", org.management);
+    let run = audit("", &[&id]);
+    assert!(
+        run.code == 0 || run.code == 1,
+        "{}\n{}",
+        run.stderr,
+        run.stdout
+    );
+    let targets = by_id(&run);
+    assert_eq!(targets.keys().collect::<Vec<_>>(), vec![&id]);
+    assert!(targets[&id]["error"].is_null(), "{:#}", targets[&id]);
+
+    let elsewhere = format!("rds://{}@eu-west-1/db/x", org.members[0]);
+    let run = audit("", &[&elsewhere]);
+    assert_eq!(run.code, 3, "{}\n{}", run.stderr, run.stdout);
+    let targets = by_id(&run);
+    let error = targets[&elsewhere]["error"].as_str().expect("error");
+    assert!(
+        error.contains(&org.members[0])
+            && error.contains(&org.management)
+            && error.contains("aws-org://"),
+        "{error}"
+    );
+}
+
+#[test]
 fn shards_of_an_organization_are_disjoint_and_cover_it() {
     let whole = by_id(&audit(ORG_CONFIG, &[]));
     let mut union = BTreeSet::new();

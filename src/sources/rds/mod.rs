@@ -82,7 +82,10 @@ pub async fn collect(spec: &RdsSpec, options: &CollectOptions) -> Vec<Collected>
                 organization::collect(session, org, &regions::home_region()).await
             }
             _ if spec.every_region() => session.collect_every_region(&regions::home_region()).await,
-            _ => session.collect_stamped(spec).await,
+            _ => match &spec.account {
+                Some(account) => organization::collect_in_account(session, spec, account).await,
+                None => session.collect_stamped(spec).await,
+            },
         },
         Err(err) => vec![Err(failure(spec.id(), err))],
     };

@@ -172,6 +172,38 @@ pub async fn collect(session: &Arc<Session>, org: &OrgScope, home: &str) -> Vec<
     outcomes
 }
 
+/// `rds://ACCOUNT@REGION[/…]` named on its own (an id copied from an
+/// organization report): audited with the run's credentials, which must be
+/// in that account; the ids stay account-qualified.
+pub async fn collect_in_account(
+    session: &Arc<Session>,
+    spec: &crate::target::RdsSpec,
+    account: &str,
+) -> Vec<Collected> {
+    let caller = session.caller_identity(&spec.region).await;
+    let own = caller.as_ref().ok().and_then(|c| c.account.as_deref());
+    if own == Some(account) {
+        let member = session.member(session.config.clone(), account);
+        let plain = crate::target::RdsSpec::new(&spec.region, spec.scope.clone());
+        return member.collect_stamped(&plain).await;
+    }
+    let error = match own {
+        Some(own) => format!(
+            "{} names account {account}, but the run's credentials are in account {own}: run with credentials of account {account} (e.g. AWS_PROFILE), or audit the Organization with an aws-org:// entry (docs/organization.md)",
+            spec.id()
+        ),
+        None => format!(
+            "{} names account {account}, but the run's own account is unknown (sts:GetCallerIdentity failed): check the credentials, or write the id without the account",
+            spec.id()
+        ),
+    };
+    vec![Err(TargetFailure {
+        id: spec.id().to_string(),
+        kind: Kind::Rds,
+        error,
+    })]
+}
+
 impl Session {
     /// A session for one member account on `config` (the role's
     /// credentials), sharing this run's call count and shard.
