@@ -12,18 +12,29 @@
 #   SQLREADY_BENCH_CONNECT    1: also time `--connect` once, every instance's endpoint
 #                             resolved to a closed loopback port, --connect-timeout 2
 #                             (docs/connect.md: must finish in under 30 s for 1,000)
+#   SQLREADY_BENCH_ORG=1      instead: organization discovery (aws-org://, issue 13) of
+#                             5 audited accounts x 3 regions x SQLREADY_BENCH_INSTANCES
+#                             (default 200 here) plus one account without the role, seeded
+#                             by tests/fixtures/rds/seed_organization.py with moto's IAM
+#                             enforcement on; reports wall time and calls (docs/organization.md)
+#   SQLREADY_BENCH_BIN        an already built sqlready to time (no cargo build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n=${SQLREADY_BENCH_INSTANCES:-1000}
+org=${SQLREADY_BENCH_ORG:-0}
+if [ "$org" = 1 ]; then n=${SQLREADY_BENCH_INSTANCES:-200}; else n=${SQLREADY_BENCH_INSTANCES:-1000}; fi
 runs=${SQLREADY_BENCH_RUNS:-5}
 profile=${SQLREADY_BENCH_PROFILE:-release}
 
 ./scripts/test-venv.sh
-cargo build --profile "$profile" --quiet --bin sqlready
-dir=$profile; [ "$profile" = dev ] && dir=debug
+built=${SQLREADY_BENCH_BIN:-}
+if [ -z "$built" ]; then
+  cargo build --profile "$profile" --quiet --bin sqlready
+  dir=$profile; [ "$profile" = dev ] && dir=debug
+  built="target/$dir/sqlready"
+fi
 # A private copy: another build in the same target directory may replace the binary meanwhile.
 bin=$(mktemp /tmp/sqlready-bench-bin-XXXXXX)
-cp "target/$dir/sqlready" "$bin"
+cp "$built" "$bin"
 chmod +x "$bin"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -42,6 +53,38 @@ for _ in range(300):
         time.sleep(0.1)
 sys.exit("moto_server did not start")
 PY
+if [ "$org" = 1 ]; then
+  seed_start=$(date +%s%N)
+  seeded=$(.venv/bin/python tests/fixtures/rds/seed_organization.py "$endpoint" 5 "$n" "$n")
+  printf 'seeded an organization of 6 accounts x 3 regions x %d instances in %.1f s\n' "$n" \
+    "$(python3 -c "print(($(date +%s%N) - $seed_start) / 1e9)")"
+  key=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["AccessKeyId"])' "$seeded")
+  secret=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["SecretAccessKey"])' "$seeded")
+  regions=$(python3 -c 'import json,sys; print(len(json.loads(sys.argv[1])["regions"]))' "$seeded")
+  work=$(mktemp -d /tmp/sqlready-bench-org-XXXXXX)
+  trap 'kill $moto_pid 2>/dev/null || true; rm -rf "$log" "$bin" "$work"' EXIT
+  printf '[[targets]]\ncloud = "aws-org://"\nrole_name = "SqlreadyAudit"\n' >"$work/sqlready.toml"
+  export AWS_ENDPOINT_URL="$endpoint" AWS_ACCESS_KEY_ID="$key" AWS_SECRET_ACCESS_KEY="$secret" AWS_REGION=us-east-1
+  export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/nonexistent AWS_SHARED_CREDENTIALS_FILE=/nonexistent
+  for pass in every-region three-regions; do
+    config="$work/sqlready.toml"
+    if [ "$pass" = three-regions ]; then
+      config="$work/three.toml"
+      printf '[[targets]]\ncloud = "aws-org://"\nrole_name = "SqlreadyAudit"\nregions = ["us-east-1", "eu-west-1", "ap-southeast-2"]\n' >"$config"
+    fi
+    before=$(grep -c '"POST / HTTP' "$log" || true)
+    start=$(date +%s%N)
+    RUST_LOG=sqlready=info "$bin" audit --config "$config" --format json --fail-on never >"$work/out.json" 2>"$work/err" || true
+    end=$(date +%s%N)
+    after=$(grep -c '"POST / HTTP' "$log" || true)
+    judged=$(python3 -c "import json; t=json.load(open('$work/out.json'))['targets']; print(sum(1 for x in t if not x.get('error')), sum(1 for x in t if x.get('error')))")
+    echo "aws-org:// ($pass; $regions enabled regions per account): targets judged / not audited: $judged"
+    echo "  wall: $(( (end - start) / 1000000 )) ms"
+    echo "  API calls (sqlready): $(grep -o 'rds API calls so far: .*' "$work/err" | tail -1 | sed 's/rds API calls so far: //; s/ target=.*//')"
+    echo "  HTTP requests (moto log): $((after - before))"
+  done
+  exit 0
+fi
 seed_start=$(date +%s%N)
 .venv/bin/python tests/fixtures/rds/seed.py "$endpoint" bench "$n"
 printf 'seeded %d instances in %.1f s\n' "$n" "$(python3 -c "print(($(date +%s%N) - $seed_start) / 1e9)")"

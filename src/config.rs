@@ -173,6 +173,11 @@ struct RawTarget {
     connect_ca_file: Option<Spanned<String>>,
     connect_sslmode: Option<Spanned<String>>,
     restore_tested: Option<Spanned<toml::Value>>,
+    // `cloud = "aws-org://"` entries (docs/organization.md).
+    role_name: Option<Spanned<String>>,
+    external_id: Option<Spanned<String>>,
+    regions: Option<Spanned<Vec<Spanned<String>>>>,
+    assume_role_in_caller_account: Option<Spanned<bool>>,
 }
 
 #[derive(Deserialize)]
@@ -744,10 +749,39 @@ fn targets(
             .database
             .as_ref()
             .and_then(|uri| database_target(uri, problems));
-        let cloud = entry
-            .cloud
-            .as_ref()
-            .and_then(|uri| cloud_target(uri, entry.database.is_some(), problems));
+        let cloud = entry.cloud.as_ref().and_then(|uri| {
+            if crate::org_config::is_organization(uri.get_ref()) {
+                crate::org_config::target(
+                    uri,
+                    entry.database.is_some(),
+                    crate::org_config::Keys {
+                        role_name: entry.role_name.as_ref(),
+                        external_id: entry.external_id.as_ref(),
+                        regions: entry.regions.as_ref(),
+                        assume_role_in_caller_account: entry.assume_role_in_caller_account.as_ref(),
+                    },
+                    &mut |offset, message| problems.at(offset, message),
+                )
+            } else {
+                crate::org_config::misplaced(
+                    entry
+                        .role_name
+                        .as_ref()
+                        .map(|k| ("role_name", k.span().start)),
+                    entry
+                        .external_id
+                        .as_ref()
+                        .map(|k| ("external_id", k.span().start)),
+                    entry.regions.as_ref().map(|k| ("regions", k.span().start)),
+                    entry
+                        .assume_role_in_caller_account
+                        .as_ref()
+                        .map(|k| ("assume_role_in_caller_account", k.span().start)),
+                    &mut |offset, message| problems.at(offset, message),
+                );
+                cloud_target(uri, entry.database.is_some(), problems)
+            }
+        });
         if entry.database.is_none() && entry.cloud.is_none() {
             problems.at(
                 header,

@@ -9,6 +9,7 @@ pub mod connect;
 pub mod eol;
 pub mod facts;
 pub mod fleet;
+pub mod org_config;
 pub mod output;
 pub mod progress;
 pub mod report;

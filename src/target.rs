@@ -106,6 +106,24 @@ pub enum RdsScope {
     Instance(String),
     /// `rds://REGION/cluster/ID`: one DB cluster (Aurora, Multi-AZ DB cluster).
     Cluster(String),
+    /// `aws-org://` (a `[[targets]]` entry of sqlready.toml): every active
+    /// account of the AWS Organization, through a role assumed in each
+    /// (`region` is `*`: every enabled region, unless the entry names them).
+    Organization(Box<OrgScope>),
+}
+
+/// How an `aws-org://` entry reaches the Organization's member accounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgScope {
+    /// The read-only role assumed in each member account (`role_name`).
+    pub role_name: String,
+    /// `external_id`, when the role's trust policy requires one.
+    pub external_id: Option<String>,
+    /// `regions`: only these; empty means every region each account has enabled.
+    pub regions: Vec<String>,
+    /// `assume_role_in_caller_account = true`: the run's own account is
+    /// reached through the role too, not with the run's credentials.
+    pub assume_role_in_caller_account: bool,
 }
 
 /// `rds://REGION`, `rds://REGION/db/ID` or `rds://REGION/cluster/ID`.
@@ -113,6 +131,9 @@ pub enum RdsScope {
 pub struct RdsSpec {
     pub region: String,
     pub scope: RdsScope,
+    /// `rds://ACCOUNT@REGION/…`: the account the target must be in (the run's
+    /// credentials must belong to it); `None` for today's ids.
+    pub account: Option<String>,
     id: String,
 }
 
@@ -122,17 +143,34 @@ impl RdsSpec {
             RdsScope::Region => format!("rds://{region}"),
             RdsScope::Instance(db) => format!("rds://{region}/db/{db}"),
             RdsScope::Cluster(cluster) => format!("rds://{region}/cluster/{cluster}"),
+            RdsScope::Organization(_) => "aws-org://".to_string(),
         };
         RdsSpec {
             region: region.to_string(),
             scope,
+            account: None,
             id,
         }
     }
 
-    /// The target id: `rds://REGION`, `rds://REGION/db/ID` or `rds://REGION/cluster/ID`.
+    /// The same target, account-qualified: `rds://ACCOUNT@REGION/…`.
+    pub fn in_account(mut self, account: &str) -> Self {
+        if let Some(rest) = self.id.strip_prefix("rds://") {
+            self.id = format!("rds://{account}@{rest}");
+        }
+        self.account = Some(account.to_string());
+        self
+    }
+
+    /// The target id: `rds://REGION`, `rds://REGION/db/ID` or `rds://REGION/cluster/ID`
+    /// (`rds://*`: every enabled region; `aws-org://`: the Organization).
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// `rds://*` or `aws-org://`: the regions are discovered (ec2:DescribeRegions).
+    pub fn every_region(&self) -> bool {
+        self.region == "*"
     }
 }
 
@@ -283,6 +321,10 @@ pub fn parse(input: &str) -> Result<TargetSpec, TargetError> {
         "mysql" | "mariadb" => database(Kind::Mysql, input, shown, 3306),
         "cloudsql" => cloudsql(input, shown),
         "rds" => rds(input, shown),
+        "aws-org" => Err(TargetError::Invalid {
+            shown,
+            reason: "an AWS Organization is audited from sqlready.toml: a [[targets]] entry with cloud = \"aws-org://\" and role_name = \"ROLE\" (docs/organization.md)".into(),
+        }),
         _ => Err(TargetError::UnknownScheme { scheme, shown }),
     }
 }
@@ -470,20 +512,44 @@ pub fn connect_host(url: &Url) -> Option<String> {
 /// instance and cluster identifiers are 1–63 letters, digits and hyphens,
 /// starting with a letter (AWS stores them in lower case).
 fn rds(input: &str, shown: String) -> Result<TargetSpec, TargetError> {
-    const FORMS: &str = "rds://REGION, rds://REGION/db/ID or rds://REGION/cluster/ID";
+    const FORMS: &str = "rds://REGION, rds://* (every enabled region), rds://REGION/db/ID or rds://REGION/cluster/ID";
     let invalid = |reason: String| TargetError::Invalid {
         shown: shown.clone(),
         reason,
     };
     let rest = input.split_once("://").map_or("", |(_, rest)| rest);
-    if rest.contains(['?', '#', '@']) {
-        return Err(invalid(format!(
-            "an RDS target takes no user, query or fragment: write {FORMS}"
-        )));
+    let no_user = || {
+        invalid(format!(
+            "an RDS target takes no user, query or fragment (only an account id, as organization runs write it: rds://ACCOUNT@REGION/db/ID): write {FORMS}"
+        ))
+    };
+    if rest.contains(['?', '#']) {
+        return Err(no_user());
     }
+    // `rds://ACCOUNT@REGION/…`: the account-qualified id of an organization run.
+    let (account, rest) = match rest.split_once('@') {
+        None => (None, rest),
+        Some((account, after))
+            if account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit())
+                && !after.contains('@')
+                && !after.starts_with('*') =>
+        {
+            (Some(account.to_string()), after)
+        }
+        Some(_) => return Err(no_user()),
+    };
     let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if rest == "*" {
+        return Ok(TargetSpec::Rds(RdsSpec::new("*", RdsScope::Region)));
+    }
     let parts: Vec<&str> = rest.split('/').collect();
     let region = parts[0].to_ascii_lowercase();
+    if region == "*" {
+        return Err(invalid(
+            "rds://* names every enabled region; to name one instance or cluster, write its region: rds://REGION/db/ID or rds://REGION/cluster/ID".into(),
+        ));
+    }
     if region.is_empty() {
         return Err(TargetError::NoHost {
             shown,
@@ -521,7 +587,11 @@ fn rds(input: &str, shown: String) -> Result<TargetSpec, TargetError> {
         [_, "cluster", id] => RdsScope::Cluster(identifier("DB cluster", id)?),
         _ => return Err(invalid(format!("expected {FORMS}"))),
     };
-    Ok(TargetSpec::Rds(RdsSpec::new(&region, scope)))
+    let spec = RdsSpec::new(&region, scope);
+    Ok(TargetSpec::Rds(match account {
+        Some(account) => spec.in_account(&account),
+        None => spec,
+    }))
 }
 
 /// `cloudsql://PROJECT[/INSTANCE]`: project IDs are lower-case letters, digits and
@@ -696,6 +766,34 @@ mod tests {
     }
 
     #[test]
+    fn rds_star_is_every_enabled_region_and_aws_org_points_to_the_config() {
+        let TargetSpec::Rds(every) = parse("rds://*").unwrap() else {
+            panic!("not an rds spec")
+        };
+        assert!(every.every_region());
+        assert_eq!(every.scope, RdsScope::Region);
+        assert_eq!(every.id(), "rds://*");
+        assert!(!parse("rds://us-east-1").is_ok_and(|spec| match spec {
+            TargetSpec::Rds(spec) => spec.every_region(),
+            _ => true,
+        }));
+        let err = parse("rds://*/db/orders").unwrap_err().to_string();
+        assert!(err.contains("rds://REGION/db/ID"), "{err}");
+        let TargetSpec::Rds(qualified) = parse("rds://111122223333@eu-west-1/db/Orders").unwrap()
+        else {
+            panic!("not an rds spec")
+        };
+        assert_eq!(qualified.id(), "rds://111122223333@eu-west-1/db/orders");
+        assert_eq!(qualified.account.as_deref(), Some("111122223333"));
+        assert_eq!(qualified.region, "eu-west-1");
+        let err = parse("aws-org://").unwrap_err().to_string();
+        assert!(
+            err.contains("role_name") && err.contains("sqlready.toml"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn rds_refuses_what_is_not_a_region_or_identifier() {
         for bad in [
             "rds://",
@@ -707,6 +805,9 @@ mod tests {
             "rds://us-east-1/instance/orders",
             "rds://us-east-1/db/orders/extra",
             "rds://key:secret@us-east-1",
+            "rds://12345678901@us-east-1",
+            "rds://123456789012@*",
+            "rds://123456789012@us-east-1?x=1",
         ] {
             let err = parse(bad).expect_err(bad);
             assert!(!err.to_string().contains("secret"), "{err}");

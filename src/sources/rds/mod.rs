@@ -18,8 +18,10 @@ pub mod errors;
 pub mod events;
 pub mod facts;
 pub mod identity;
+pub mod organization;
 pub mod params;
 pub mod regional;
+pub mod regions;
 pub mod replicas;
 pub mod restore_drills;
 pub mod security_groups;
@@ -63,20 +65,28 @@ pub async fn collect(spec: &RdsSpec, options: &CollectOptions) -> Vec<Collected>
     static SHARED: OnceCell<Result<Arc<Session>, RdsError>> = OnceCell::const_new();
     let session = SHARED
         .get_or_init(|| async {
-            Session::from_environment(&spec.region, options)
+            // `rds://*` and `aws-org://` name no region: the run starts from its home region.
+            let home = if spec.every_region() {
+                regions::home_region()
+            } else {
+                spec.region.clone()
+            };
+            Session::from_environment(&home, options)
                 .await
                 .map(Arc::new)
         })
         .await;
     let outcome = match session {
-        Ok(session) => {
-            let (mut targets, caller) =
-                tokio::join!(session.collect(spec), session.caller_identity(&spec.region));
-            for target in targets.iter_mut().flatten() {
-                identity::stamp(target, caller);
+        Ok(session) => match &spec.scope {
+            RdsScope::Organization(org) => {
+                organization::collect(session, org, &regions::home_region()).await
             }
-            targets
-        }
+            _ if spec.every_region() => session.collect_every_region(&regions::home_region()).await,
+            _ => match &spec.account {
+                Some(account) => organization::collect_in_account(session, spec, account).await,
+                None => session.collect_stamped(spec).await,
+            },
+        },
         Err(err) => vec![Err(failure(spec.id(), err))],
     };
     if let Ok(session) = session {
@@ -123,6 +133,9 @@ pub struct Session {
     pub shard: Option<crate::shard::Filter>,
     /// CA list, engine versions, event subscriptions, AWS Backup: once per region (see [`regional`]).
     regional: regional::Cache,
+    /// The member account of an organization run: target ids carry it
+    /// (`rds://ACCOUNT@REGION/…`, see [`organization`]); `None` keeps today's ids.
+    account: Option<String>,
 }
 
 /// A parameter group in a region: (region, `instance` or `cluster`, name).
@@ -201,6 +214,15 @@ impl Session {
             calls: Arc::default(),
             shard: None,
             regional: regional::Cache::default(),
+            account: None,
+        }
+    }
+
+    /// A target id as the run reports it: account-qualified in an organization run.
+    fn qualified(&self, id: String) -> String {
+        match &self.account {
+            Some(account) => organization::qualify(&id, account),
+            None => id,
         }
     }
 
@@ -246,21 +268,45 @@ impl Session {
             .await
     }
 
-    /// Collects one `rds://` target argument.
+    /// [`Session::collect`], each target stamped with who the session is.
+    pub async fn collect_stamped(&self, spec: &RdsSpec) -> Vec<Collected> {
+        let (mut targets, caller) =
+            tokio::join!(self.collect(spec), self.caller_identity(&spec.region));
+        for target in targets.iter_mut().flatten() {
+            identity::stamp(target, caller);
+        }
+        targets
+    }
+
+    /// Collects one `rds://` target argument (ids account-qualified in an organization run).
     pub async fn collect(&self, spec: &RdsSpec) -> Vec<Collected> {
+        let mut outcomes = self.collect_unqualified(spec).await;
+        if let Some(account) = &self.account {
+            organization::qualify_all(&mut outcomes, account);
+        }
+        outcomes
+    }
+
+    async fn collect_unqualified(&self, spec: &RdsSpec) -> Vec<Collected> {
         let region = spec.region.as_str();
         let client = self.client(region);
         let inventory = match &spec.scope {
             RdsScope::Region => self.list_region(&client, region).await,
             RdsScope::Instance(id) => self.one_instance(&client, region, id).await,
             RdsScope::Cluster(id) => self.one_cluster(&client, region, id).await,
+            RdsScope::Organization(_) => Err(RdsError::Service {
+                operation: "aws-org://".into(),
+                region: region.into(),
+                status: None,
+                detail: "an organization is collected through organization::collect".into(),
+            }),
         };
         match inventory {
             Ok(inventory) => {
                 // A target named by id whose engine sqlready skips (Oracle, SQL
                 // Server, Db2, …) must not come out as an audit with nothing to fail.
                 let named = match &spec.scope {
-                    RdsScope::Region => None,
+                    RdsScope::Region | RdsScope::Organization(_) => None,
                     RdsScope::Instance(id) => {
                         Some((format!("DB instance '{id}'"), inventory.engines()))
                     }
@@ -473,11 +519,11 @@ impl Session {
         if let Some(filter) = &self.shard {
             standalone.retain(|db| {
                 let id = db.db_instance_identifier().unwrap_or_default();
-                filter.keep(&format!("rds://{region}/db/{id}"))
+                filter.keep(&self.qualified(format!("rds://{region}/db/{id}")))
             });
             audited_clusters.retain(|(cluster, _)| {
                 let id = cluster.db_cluster_identifier().unwrap_or_default();
-                filter.keep(&format!("rds://{region}/cluster/{id}"))
+                filter.keep(&self.qualified(format!("rds://{region}/cluster/{id}")))
             });
         }
 
@@ -1095,6 +1141,14 @@ impl Intercept for CountCalls {
             .and_then(|body| {
                 body.split('&')
                     .find_map(|pair| pair.strip_prefix("Action="))
+            })
+            // JSON protocols (Organizations) name the operation in a header.
+            .or_else(|| {
+                context
+                    .request()
+                    .headers()
+                    .get("x-amz-target")
+                    .and_then(|target| target.rsplit('.').next())
             })
             .unwrap_or("unknown");
         self.0.record(action);
