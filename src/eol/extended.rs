@@ -197,12 +197,9 @@ pub fn stale(calendar: &Calendar, table_date: &str, today: NaiveDate) -> Option<
 /// The `EngineLifecycleSupport` value that opts out of RDS Extended Support.
 pub const EXTENDED_SUPPORT_DISABLED: &str = "open-source-rds-extended-support-disabled";
 
-/// Version support from the RDS calendar shipped with sqlready (this module), when
-/// the API gave none (for a planned Terraform resource: always). `src/sources/rds/facts.rs`
-/// keeps a private copy of this function and of [`support_facts`] for now (left untouched
-/// while that file is reworked elsewhere); it can call these instead.
-///
-/// When the API gave none: the same facts as from DescribeDBMajorEngineVersions. `false` when
+/// Version support from the RDS calendar shipped with sqlready (this module), for
+/// the `rds://` source when the API gave none and for a planned Terraform resource
+/// (always): the same facts as from DescribeDBMajorEngineVersions. `false` when
 /// the calendar has no row for the version, or its row is too old to rely on.
 pub fn rds_calendar_facts(
     sink: &mut crate::facts::FactSink<'_>,

@@ -10,6 +10,7 @@
 use super::params::{self, GroupParams, GroupReading, Resolved};
 use super::replicas;
 use crate::eol;
+use crate::eol::extended::{SupportDates, enrolment, rds_calendar_facts, support_facts};
 use crate::facts::snapshot::TargetFacts;
 use crate::facts::{FactSink, RawEvidence};
 use crate::target::{Kind, Role};
@@ -1253,107 +1254,6 @@ fn version_facts(
             );
         }
     }
-}
-
-/// Version support from the RDS calendar shipped with sqlready ([`eol::extended`]), when
-/// the API gave none: the same facts as from DescribeDBMajorEngineVersions. `false` when
-/// the calendar has no row for the version, or its row is too old to rely on.
-fn rds_calendar_facts(
-    sink: &mut FactSink<'_>,
-    engine: &str,
-    major: &str,
-    lifecycle_support: Option<&str>,
-    fallback_reason: &str,
-    today: NaiveDate,
-) -> bool {
-    use eol::extended::{RDS_CHARGE, RDS_TABLE_DATE};
-    let Some(calendar) = eol::extended::rds(engine, major) else {
-        return false;
-    };
-    if let Some(reason) = eol::extended::stale(&calendar, RDS_TABLE_DATE, today) {
-        tracing::debug!("{engine} {major}: {reason}; the upstream end-of-life table applies");
-        return false;
-    }
-    let enrolled = lifecycle_support != Some(EXTENDED_SUPPORT_DISABLED);
-    let (end, extended) = (calendar.standard_end, calendar.extended_end);
-    let support_end = if enrolled { extended } else { end };
-    let origin = format!(
-        "RDS calendar shipped with sqlready (checked {RDS_TABLE_DATE}; {fallback_reason}): {engine} {major} standard support ends {end}, paid Extended Support ({RDS_CHARGE}) until {extended}; {}",
-        enrolment(enrolled)
-    );
-    support_facts(
-        sink,
-        SupportDates {
-            origin: origin.clone(),
-            standard_end: end,
-            support_end,
-            paid_extended_support: enrolled && end < today,
-            table_date: (origin.clone(), RDS_TABLE_DATE.into()),
-            lifecycle_source: format!(
-                "embedded RDS calendar ({RDS_TABLE_DATE}): {fallback_reason}"
-            ),
-        },
-        today,
-    );
-    true
-}
-
-/// Whether the instance is enrolled in RDS Extended Support, in words.
-fn enrolment(enrolled: bool) -> &'static str {
-    if enrolled {
-        "enrolled in Extended Support (EngineLifecycleSupport absent or open-source-rds-extended-support)"
-    } else {
-        "Extended Support disabled: RDS upgrades the major version when standard support ends"
-    }
-}
-
-/// RDS version support, from DescribeDBMajorEngineVersions or the shipped calendar.
-struct SupportDates {
-    origin: String,
-    standard_end: NaiveDate,
-    /// When security fixes stop: the end of paid Extended Support when enrolled.
-    support_end: NaiveDate,
-    paid_extended_support: bool,
-    /// (origin, date) of the dates' source.
-    table_date: (String, String),
-    lifecycle_source: String,
-}
-
-/// The same version-support facts whichever of the two told the dates.
-fn support_facts(sink: &mut FactSink<'_>, dates: SupportDates, today: NaiveDate) {
-    let origin = dates.origin;
-    sink.known(
-        "version.eol_date",
-        origin.clone(),
-        dates.support_end.to_string(),
-    );
-    sink.known(
-        "version.days_until_eol",
-        origin.clone(),
-        (dates.support_end - today).num_days(),
-    );
-    sink.known(
-        "rds.version.standard_support_end",
-        origin.clone(),
-        dates.standard_end.to_string(),
-    );
-    sink.known(
-        "rds.version.days_until_standard_support_end",
-        origin.clone(),
-        (dates.standard_end - today).num_days(),
-    );
-    sink.known(
-        "version.paid_extended_support",
-        origin.clone(),
-        dates.paid_extended_support,
-    );
-    let (table_origin, table_date) = dates.table_date;
-    sink.known("version.table_date", table_origin, table_date);
-    sink.known(
-        "rds.version.lifecycle_source",
-        origin,
-        dates.lifecycle_source,
-    );
 }
 
 /// An SDK timestamp as chrono's.
