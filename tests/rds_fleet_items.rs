@@ -129,9 +129,23 @@ fn cloudwatch_alarms_with_actions_judge_monitoring_metric_by_metric() {
         "{replica:#}"
     );
 
-    // Aurora: cluster-dimension alarms; no FreeStorageSpace wanted.
+    // Aurora: cluster-dimension alarms; FreeLocalStorage, not FreeStorageSpace.
     let aurora = finding(target(&targets, "cluster/aurora-watched"), CHECK);
     assert_eq!(aurora["status"], "pass", "{aurora:#}");
+    assert!(
+        aurora
+            .to_string()
+            .contains("aurora-watched-FreeLocalStorage (FreeLocalStorage)"),
+        "{aurora:#}"
+    );
+
+    // An Aurora cluster with a reader also needs AuroraReplicaLag; an alarm on
+    // another cluster's instance does not count.
+    let lagging = finding(target(&targets, "cluster/aurora-lagging"), CHECK);
+    assert_eq!(lagging["status"], "fail", "{lagging:#}");
+    let text = lagging.to_string();
+    assert!(text.contains("watches AuroraReplicaLag"), "{lagging:#}");
+    assert!(!text.contains("watches FreeLocalStorage"), "{lagging:#}");
 }
 
 #[test]

@@ -101,6 +101,7 @@ facts! {
     "thresholds.min_ca_days": Int, "", "days before the server CA certificate expires from which it warns (default 90)";
     "thresholds.max_maintenance_deny_days": Int, "", "days a Cloud SQL maintenance deny period may block updates before it warns (default 60)";
     "thresholds.restore_drill_days": Int, "", "days within which a restore of the database must have been tested (default 90)";
+    "thresholds.trusted_aws_accounts": StringList, "", "AWS accounts manual RDS snapshots may be shared with (a sanitizing pipeline's or a backup account); any other is a finding (default none)";
 
     // Engine version support, from the embedded, dated end-of-life table.
     "version.major": String, IN_DB, "major version: '15' for PostgreSQL, '10.11' for MariaDB, '8.0' for MySQL";
@@ -426,7 +427,7 @@ facts! {
     "restore_tested.recorded_age_days": Int, RECORDED, "days since restore_tested.recorded; null when none is recorded";
 
     // Alarms, budgets and snapshot sharing, read once per region / account (src/sources/rds/fleet.rs).
-    "rds.alarms.wanted": StringList, RDS, "the AWS/RDS metrics alerting needs for this database: FreeStorageSpace (not Aurora), CPUUtilization, FreeableMemory, DatabaseConnections, ReplicaLag on a read replica, AuroraReplicaLag on an Aurora cluster with readers";
+    "rds.alarms.wanted": StringList, RDS, "the AWS/RDS metrics alerting needs for this database: FreeStorageSpace (FreeLocalStorage on Aurora), CPUUtilization, FreeableMemory, DatabaseConnections, ReplicaLag on a read replica, AuroraReplicaLag on an Aurora cluster with readers";
     "rds.alarms.missing": StringList, RDS, "of rds.alarms.wanted, the metrics no counted CloudWatch alarm (ActionsEnabled, AlarmActions, not INSUFFICIENT_DATA for over a day) watches with a DBInstanceIdentifier / DBClusterIdentifier dimension naming this database";
     "rds.alarms.covering": StringList, RDS, "counted CloudWatch alarms on this database's wanted metrics, as 'ALARM (Metric)'";
     "rds.alarms.not_counted": StringList, RDS, "CloudWatch alarms naming this database that do not count, as 'ALARM: why' (actions disabled, no AlarmActions, INSUFFICIENT_DATA for over a day)";

@@ -1,7 +1,8 @@
 //! CloudWatch alarms on RDS metrics (`cloudwatch:DescribeAlarms`, paged once
 //! per region per run, never per instance): the alerting that wakes someone
-//! before storage, CPU, memory or connections run out, or a replica falls
-//! behind. An alarm covers a metric of a target when one of the metrics it
+//! before storage (FreeStorageSpace; FreeLocalStorage on Aurora), CPU, memory
+//! or connections run out, or a replica falls behind (ReplicaLag;
+//! AuroraReplicaLag or AuroraReplicaLagMaximum for an Aurora cluster's readers). An alarm covers a metric of a target when one of the metrics it
 //! watches (its own, or a metric-math alarm's `Metrics[].MetricStat.Metric`)
 //! is that `AWS/RDS` metric with a `DBInstanceIdentifier` dimension naming the
 //! instance, or a `DBClusterIdentifier` dimension naming its cluster; a
@@ -112,27 +113,51 @@ pub struct Subject {
     /// The cluster and its members.
     pub cluster: Option<String>,
     pub members: Vec<String>,
+    /// The members that are not the writer (`DBClusterMembers[].IsClusterWriter` false).
+    pub readers: Vec<String>,
     pub aurora: bool,
     pub replica: bool,
-    /// An Aurora cluster with readers: AuroraReplicaLag applies.
-    pub has_readers: bool,
 }
 
-/// The metrics alerting needs for a target. Aurora storage grows by itself
-/// (no FreeStorageSpace); a read replica's lag (ReplicaLag, AuroraReplicaLag
-/// for an Aurora cluster's readers) is what makes its reads stale.
+/// The metrics alerting needs for a target. Aurora storage grows by itself,
+/// but each instance's local storage (temporary tables, logs) does not:
+/// FreeLocalStorage there, FreeStorageSpace elsewhere. A read replica's lag
+/// (ReplicaLag; AuroraReplicaLag for an Aurora cluster's readers) is what
+/// makes its reads stale.
 pub fn wanted(subject: &Subject) -> Vec<&'static str> {
-    let mut wanted = vec!["CPUUtilization", "FreeableMemory", "DatabaseConnections"];
-    if !subject.aurora {
-        wanted.insert(0, "FreeStorageSpace");
-    }
-    if subject.replica {
+    let mut wanted = vec![
+        if subject.aurora {
+            "FreeLocalStorage"
+        } else {
+            "FreeStorageSpace"
+        },
+        "CPUUtilization",
+        "FreeableMemory",
+        "DatabaseConnections",
+    ];
+    if subject.replica && !subject.aurora {
         wanted.push("ReplicaLag");
     }
-    if subject.aurora && subject.has_readers {
+    if subject.aurora && !subject.readers.is_empty() {
         wanted.push("AuroraReplicaLag");
     }
     wanted
+}
+
+/// The metrics an alarm may watch to cover `metric`: the lag of every Aurora
+/// reader is also watched by AuroraReplicaLagMaximum (reported by the writer
+/// and the cluster).
+fn equivalents(metric: &str) -> &[&str] {
+    match metric {
+        "AuroraReplicaLag" => &["AuroraReplicaLag", "AuroraReplicaLagMaximum"],
+        "FreeStorageSpace" => &["FreeStorageSpace"],
+        "FreeLocalStorage" => &["FreeLocalStorage"],
+        "CPUUtilization" => &["CPUUtilization"],
+        "FreeableMemory" => &["FreeableMemory"],
+        "DatabaseConnections" => &["DatabaseConnections"],
+        "ReplicaLag" => &["ReplicaLag"],
+        _ => &[],
+    }
 }
 
 /// The ids an `AWS/RDS` metric of the alarm names, by dimension.
@@ -148,29 +173,51 @@ fn names(watched: &Watched, dimension: &str) -> Option<String> {
         .flatten()
 }
 
+/// The metrics the alarm watches that stand for `metric`.
+fn on_metric<'a>(alarm: &'a Alarm, metric: &str) -> impl Iterator<Item = &'a Watched> {
+    let accepted = equivalents(metric);
+    alarm
+        .watches
+        .iter()
+        .filter(move |w| accepted.contains(&w.metric.as_str()))
+}
+
 /// Whether the alarm watches `metric` of the subject (see the module doc).
 fn watches(alarm: &Alarm, subject: &Subject, metric: &str) -> bool {
-    let on_metric = || alarm.watches.iter().filter(move |w| w.metric == metric);
-    let instance =
-        |id: &str| on_metric().any(|w| names(w, "DBInstanceIdentifier").is_some_and(|v| v == id));
+    let instance = |id: &str| {
+        on_metric(alarm, metric)
+            .any(|w| names(w, "DBInstanceIdentifier").is_some_and(|v| v == id))
+    };
     if let Some(id) = &subject.instance {
         return instance(id);
     }
-    subject.cluster.as_ref().is_some_and(|cluster| {
-        on_metric().any(|w| names(w, "DBClusterIdentifier").is_some_and(|v| &v == cluster))
-    })
+    let cluster = subject.cluster.as_ref().is_some_and(|cluster| {
+        on_metric(alarm, metric)
+            .any(|w| names(w, "DBClusterIdentifier").is_some_and(|v| &v == cluster))
+    });
+    // AuroraReplicaLagMaximum of any member (the writer reports it) covers every reader.
+    let maximum = metric == "AuroraReplicaLag"
+        && alarm.watches.iter().any(|w| {
+            w.metric == "AuroraReplicaLagMaximum"
+                && names(w, "DBInstanceIdentifier").is_some_and(|v| subject.members.contains(&v))
+        });
+    cluster || maximum
 }
 
-/// Whether per-member alarms cover every member of a cluster for `metric`.
+/// Whether per-member alarms cover every member of a cluster for `metric`
+/// (every reader, for AuroraReplicaLag: the writer has no lag).
 fn members_covered(counted: &[&Alarm], subject: &Subject, metric: &str) -> bool {
+    let members = if metric == "AuroraReplicaLag" {
+        &subject.readers
+    } else {
+        &subject.members
+    };
     subject.instance.is_none()
-        && !subject.members.is_empty()
-        && subject.members.iter().all(|member| {
+        && !members.is_empty()
+        && members.iter().all(|member| {
             counted.iter().any(|alarm| {
-                alarm.watches.iter().any(|w| {
-                    w.metric == metric
-                        && names(w, "DBInstanceIdentifier").is_some_and(|v| &v == member)
-                })
+                on_metric(alarm, metric)
+                    .any(|w| names(w, "DBInstanceIdentifier").is_some_and(|v| &v == member))
             })
         })
 }
@@ -243,9 +290,11 @@ pub fn facts(sink: &mut FactSink<'_>, subject: &Subject, alarms: &Alarms, now: D
             for w in &alarm.watches {
                 let member = names(w, "DBInstanceIdentifier");
                 let named = format!("{} ({})", alarm.name, w.metric);
+                let stands_for = wanted
+                    .iter()
+                    .find(|m| equivalents(m).contains(&w.metric.as_str()));
                 if member.is_some_and(|m| subject.members.contains(&m))
-                    && wanted.iter().any(|m| *m == w.metric)
-                    && !missing.contains(&w.metric)
+                    && stands_for.is_some_and(|m| !missing.iter().any(|x| x == m))
                     && !covering.contains(&named)
                 {
                     covering.push(named);
@@ -395,7 +444,7 @@ mod tests {
     }
 
     #[test]
-    fn replicas_need_lag_and_aurora_needs_no_free_storage() {
+    fn replicas_need_lag_and_aurora_needs_local_storage() {
         let mut replica = instance("orders-ro");
         replica.replica = true;
         let facts = run(&replica, every("orders-ro", "DBInstanceIdentifier"));
@@ -403,13 +452,25 @@ mod tests {
 
         let aurora = Subject {
             cluster: Some("c1".into()),
-            members: vec!["c1-a".into(), "c1-b".into()],
+            members: vec!["c1-w".into(), "c1-a".into(), "c1-b".into()],
+            readers: vec!["c1-a".into(), "c1-b".into()],
             aurora: true,
-            has_readers: true,
             ..Subject::default()
         };
+        // On Aurora FreeStorageSpace is not wanted, FreeLocalStorage is.
         let mut alarms: Vec<Alarm> = every("c1", "DBClusterIdentifier");
-        // AuroraReplicaLag on each member, not on the cluster.
+        let facts = run(&aurora, alarms.clone());
+        assert_eq!(
+            list(&facts, "rds.alarms.missing"),
+            ["FreeLocalStorage", "AuroraReplicaLag"]
+        );
+        alarms.push(alarm(
+            "local",
+            "FreeLocalStorage",
+            "DBClusterIdentifier",
+            "c1",
+        ));
+        // AuroraReplicaLag on each reader (the writer has no lag), not on the cluster.
         alarms.push(alarm(
             "lag-a",
             "AuroraReplicaLag",
@@ -418,15 +479,25 @@ mod tests {
         ));
         let facts = run(&aurora, alarms.clone());
         assert_eq!(list(&facts, "rds.alarms.missing"), ["AuroraReplicaLag"]);
-        alarms.push(alarm(
+        let mut both = alarms.clone();
+        both.push(alarm(
             "lag-b",
             "AuroraReplicaLag",
             "DBInstanceIdentifier",
             "c1-b",
         ));
-        let facts = run(&aurora, alarms);
+        let facts = run(&aurora, both);
         assert!(list(&facts, "rds.alarms.missing").is_empty());
         assert!(list(&facts, "rds.alarms.covering").contains(&"lag-b (AuroraReplicaLag)".into()));
+        // Or AuroraReplicaLagMaximum, which the writer reports for all readers.
+        alarms.push(alarm(
+            "lag-max",
+            "AuroraReplicaLagMaximum",
+            "DBInstanceIdentifier",
+            "c1-w",
+        ));
+        let facts = run(&aurora, alarms);
+        assert!(list(&facts, "rds.alarms.missing").is_empty());
     }
 
     #[test]

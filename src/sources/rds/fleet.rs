@@ -38,12 +38,17 @@ fn not_read() -> Refused {
 
 type RestoreAnswer = Result<Vec<String>, Refused>;
 
+/// A region's manual DB snapshots as (snapshot id, instance id).
+pub(super) type ManualSnapshots = Result<Vec<(String, String)>, Refused>;
+
 /// What the run read, by region / account / snapshot.
 #[derive(Default)]
 pub struct Cache {
     alarms: Mutex<HashMap<String, Arc<OnceCell<alarms::Alarms>>>>,
     budgets: OnceCell<budgets::Budgets>,
     lists: Mutex<HashMap<String, Arc<OnceCell<SnapshotList>>>>,
+    /// Per region: the manual DB snapshots (shared with the restore drills).
+    manual_db: Mutex<HashMap<String, Arc<OnceCell<ManualSnapshots>>>>,
     restore: Mutex<HashMap<(String, &'static str, String), Arc<OnceCell<RestoreAnswer>>>>,
     /// An attribute read was refused: the others are not asked in the run.
     restore_denied: Mutex<Option<Refused>>,
@@ -364,33 +369,14 @@ impl Session {
     async fn read_snapshot_list(&self, client: &Client, region: &str) -> SnapshotList {
         let (instances, clusters) = futures::join!(
             async {
-                client
-                    .describe_db_snapshots()
-                    .snapshot_type("manual")
-                    .max_records(self.page_size)
-                    .into_paginator()
-                    .items()
-                    .send()
-                    .try_collect()
+                self.manual_db_snapshots(client, region)
                     .await
                     .map(|all| {
                         let mut by: HashMap<String, Vec<String>> = HashMap::new();
-                        for s in all {
-                            if let (Some(db), Some(id)) =
-                                (s.db_instance_identifier(), s.db_snapshot_identifier())
-                            {
-                                by.entry(db.to_string()).or_default().push(id.to_string());
-                            }
+                        for (id, db) in all {
+                            by.entry(db).or_default().push(id);
                         }
                         by
-                    })
-                    .map_err(|e| {
-                        refused(
-                            "rds:DescribeDBSnapshots",
-                            "DescribeDBSnapshots",
-                            region,
-                            errors::classify(&e, "DescribeDBSnapshots", region, self.max_attempts),
-                        )
                     })
             },
             async {
@@ -434,6 +420,57 @@ impl Session {
             instances,
             clusters,
         }
+    }
+
+    /// The region's manual DB snapshots as (snapshot id, instance id):
+    /// `DescribeDBSnapshots SnapshotType=manual`, every page, read at most once
+    /// per region per run. Shared with the restore drills, which need it to
+    /// tell the instance of a snapshot a restore event names (automated
+    /// snapshots are named `rds:INSTANCE-…`, so only manual ones need it).
+    pub(super) async fn manual_db_snapshots(
+        &self,
+        client: &Client,
+        region: &str,
+    ) -> ManualSnapshots {
+        let cell = {
+            let mut cells = self
+                .fleet
+                .manual_db
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            cells.entry(region.to_string()).or_default().clone()
+        };
+        cell.get_or_init(|| async {
+            client
+                .describe_db_snapshots()
+                .snapshot_type("manual")
+                .max_records(self.page_size)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map(|all| {
+                    all.iter()
+                        .filter_map(|s| {
+                            Some((
+                                s.db_snapshot_identifier()?.to_string(),
+                                s.db_instance_identifier()?.to_string(),
+                            ))
+                        })
+                        .collect()
+                })
+                .map_err(|e| {
+                    refused(
+                        "rds:DescribeDBSnapshots",
+                        "DescribeDBSnapshots",
+                        region,
+                        errors::classify(&e, "DescribeDBSnapshots", region, self.max_attempts),
+                    )
+                })
+        })
+        .await
+        .clone()
     }
 
     /// The `restore` attribute of one manual snapshot, read at most once per run;
@@ -577,9 +614,14 @@ pub fn apply(
                 .iter()
                 .filter_map(|m| m.db_instance_identifier().map(str::to_string))
                 .collect(),
+            readers: cluster
+                .db_cluster_members()
+                .iter()
+                .filter(|m| m.is_cluster_writer() != Some(true))
+                .filter_map(|m| m.db_instance_identifier().map(str::to_string))
+                .collect(),
             aurora: cluster.engine().is_some_and(|e| e.starts_with("aurora")),
             replica: target.role == Role::Replica,
-            has_readers: members.len() > 1,
         },
     };
     alarms::facts(&mut sink, &subject, &fleet.alarms, now);
