@@ -265,6 +265,39 @@ fn the_new_apis_are_read_once_per_region_and_account() {
     assert_eq!(calls["DescribeDBSnapshotAttributes"], 3, "{calls:?}");
 }
 
+/// 250 instances, each with an alarm: the new APIs are one page set each (DescribeAlarms
+/// pages of 100), never a call per instance; only the attribute reads follow the manual
+/// snapshots (five), not the instances.
+#[test]
+fn a_large_fleet_adds_one_page_set_per_new_api() {
+    let run = audit_on(moto::fleet_scale(), &["-v", "rds://us-west-2"], &[]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let report = run.json();
+    let targets = report["targets"].as_array().expect("targets");
+    assert_eq!(targets.len(), 250, "{}", run.stderr);
+    let calls = api_calls(&run.stderr);
+    assert_eq!(calls["cloudwatch:DescribeAlarms"], 3, "{calls:?}");
+    assert_eq!(calls["budgets:DescribeBudgets"], 1, "{calls:?}");
+    assert_eq!(
+        calls["budgets:DescribeNotificationsForBudget"], 1,
+        "{calls:?}"
+    );
+    assert_eq!(calls["DescribeDBSnapshots"], 1, "{calls:?}");
+    assert_eq!(calls["DescribeDBClusterSnapshots"], 1, "{calls:?}");
+    assert_eq!(calls["DescribeDBSnapshotAttributes"], 5, "{calls:?}");
+    assert_eq!(calls.get("DescribeDBClusterSnapshotAttributes"), None, "{calls:?}");
+    // Every instance judged from those pages: CPU watched, the rest missing; the budget covers.
+    let first = targets
+        .iter()
+        .find(|t| t["id"] == "rds://us-west-2/db/scale-0249")
+        .expect("the last instance");
+    let alarms = finding(first, "monitoring.rds_cloudwatch_alarms");
+    assert_eq!(alarms["status"], "fail", "{alarms:#}");
+    assert!(!alarms.to_string().contains("watches CPUUtilization"), "{alarms:#}");
+    assert_eq!(status(first, "cost.aws_budget"), "pass");
+    assert_eq!(status(first, "dev_data.rds_snapshot_sharing"), "n/a");
+}
+
 /// CloudWatch, Budgets and the snapshot attributes refused: those items are unknown
 /// naming the IAM permission, one warning each per run, the rest of the audit unchanged.
 #[test]

@@ -208,3 +208,14 @@ pub fn fleet_items_denied() -> &'static (Moto, String, String) {
         (moto, field("AccessKeyId"), field("SecretAccessKey"))
     })
 }
+
+/// A server alone with the scale scenario (tests/fixtures/rds/seed_fleet_items.py
+/// `scale`): 250 instances in us-west-2, an alarm each, five manual snapshots, a budget.
+pub fn fleet_scale() -> &'static Moto {
+    static SERVER: OnceLock<Moto> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let moto = start();
+        seed_output("tests/fixtures/rds/seed_fleet_items.py", &moto, "scale");
+        moto
+    })
+}

@@ -147,7 +147,7 @@ pub fn wanted(subject: &Subject) -> Vec<&'static str> {
 /// The metrics an alarm may watch to cover `metric`: the lag of every Aurora
 /// reader is also watched by AuroraReplicaLagMaximum (reported by the writer
 /// and the cluster).
-fn equivalents(metric: &str) -> &[&str] {
+fn equivalents(metric: &str) -> &'static [&'static str] {
     match metric {
         "AuroraReplicaLag" => &["AuroraReplicaLag", "AuroraReplicaLagMaximum"],
         "FreeStorageSpace" => &["FreeStorageSpace"],
