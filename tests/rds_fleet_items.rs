@@ -287,7 +287,11 @@ fn a_large_fleet_adds_one_page_set_per_new_api() {
     assert_eq!(calls["DescribeDBSnapshots"], 1, "{calls:?}");
     assert_eq!(calls["DescribeDBClusterSnapshots"], 1, "{calls:?}");
     assert_eq!(calls["DescribeDBSnapshotAttributes"], 5, "{calls:?}");
-    assert_eq!(calls.get("DescribeDBClusterSnapshotAttributes"), None, "{calls:?}");
+    assert_eq!(
+        calls.get("DescribeDBClusterSnapshotAttributes"),
+        None,
+        "{calls:?}"
+    );
     // Every instance judged from those pages: CPU watched, the rest missing; the budget covers.
     let first = targets
         .iter()
@@ -295,7 +299,10 @@ fn a_large_fleet_adds_one_page_set_per_new_api() {
         .expect("the last instance");
     let alarms = finding(first, "monitoring.rds_cloudwatch_alarms");
     assert_eq!(alarms["status"], "fail", "{alarms:#}");
-    assert!(!alarms.to_string().contains("watches CPUUtilization"), "{alarms:#}");
+    assert!(
+        !alarms.to_string().contains("watches CPUUtilization"),
+        "{alarms:#}"
+    );
     assert_eq!(status(first, "cost.aws_budget"), "pass");
     assert_eq!(status(first, "dev_data.rds_snapshot_sharing"), "n/a");
 }

@@ -131,7 +131,13 @@ mod tests {
         assert!(reads("rds", "rds.restore_drill.last"));
         assert!(reads("rds", "backups.aws_backup.plans"));
         // Issue 12: alarms, budgets and snapshot sharing.
-        for path in ["cost.budget", "monitoring.alerting", "rds.alarms.missing", "rds.budgets.covering", "rds.snapshots.shared_accounts"] {
+        for path in [
+            "cost.budget",
+            "monitoring.alerting",
+            "rds.alarms.missing",
+            "rds.budgets.covering",
+            "rds.snapshots.shared_accounts",
+        ] {
             assert!(reads("rds", path), "{path}");
         }
         assert!(!reads("cloudsql", "backups.aws_backup.plans"));

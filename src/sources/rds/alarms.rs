@@ -185,8 +185,7 @@ fn on_metric<'a>(alarm: &'a Alarm, metric: &str) -> impl Iterator<Item = &'a Wat
 /// Whether the alarm watches `metric` of the subject (see the module doc).
 fn watches(alarm: &Alarm, subject: &Subject, metric: &str) -> bool {
     let instance = |id: &str| {
-        on_metric(alarm, metric)
-            .any(|w| names(w, "DBInstanceIdentifier").is_some_and(|v| v == id))
+        on_metric(alarm, metric).any(|w| names(w, "DBInstanceIdentifier").is_some_and(|v| v == id))
     };
     if let Some(id) = &subject.instance {
         return instance(id);

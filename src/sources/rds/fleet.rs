@@ -41,15 +41,19 @@ type RestoreAnswer = Result<Vec<String>, Refused>;
 /// A region's manual DB snapshots as (snapshot id, instance id).
 pub(super) type ManualSnapshots = Result<Vec<(String, String)>, Refused>;
 
+/// Answers read at most once per key in a run.
+type Cells<K, V> = Mutex<HashMap<K, Arc<OnceCell<V>>>>;
+
 /// What the run read, by region / account / snapshot.
 #[derive(Default)]
 pub struct Cache {
-    alarms: Mutex<HashMap<String, Arc<OnceCell<alarms::Alarms>>>>,
+    alarms: Cells<String, alarms::Alarms>,
     budgets: OnceCell<budgets::Budgets>,
-    lists: Mutex<HashMap<String, Arc<OnceCell<SnapshotList>>>>,
+    lists: Cells<String, SnapshotList>,
     /// Per region: the manual DB snapshots (shared with the restore drills).
-    manual_db: Mutex<HashMap<String, Arc<OnceCell<ManualSnapshots>>>>,
-    restore: Mutex<HashMap<(String, &'static str, String), Arc<OnceCell<RestoreAnswer>>>>,
+    manual_db: Cells<String, ManualSnapshots>,
+    /// (region, `instance` | `cluster`, snapshot) → its `restore` attribute.
+    restore: Cells<(String, &'static str, String), RestoreAnswer>,
     /// An attribute read was refused: the others are not asked in the run.
     restore_denied: Mutex<Option<Refused>>,
     /// The warnings said so far (one per refused API per run).
@@ -369,15 +373,13 @@ impl Session {
     async fn read_snapshot_list(&self, client: &Client, region: &str) -> SnapshotList {
         let (instances, clusters) = futures::join!(
             async {
-                self.manual_db_snapshots(client, region)
-                    .await
-                    .map(|all| {
-                        let mut by: HashMap<String, Vec<String>> = HashMap::new();
-                        for (id, db) in all {
-                            by.entry(db).or_default().push(id);
-                        }
-                        by
-                    })
+                self.manual_db_snapshots(client, region).await.map(|all| {
+                    let mut by: HashMap<String, Vec<String>> = HashMap::new();
+                    for (id, db) in all {
+                        by.entry(db).or_default().push(id);
+                    }
+                    by
+                })
             },
             async {
                 client
