@@ -29,7 +29,9 @@ chmod +x "$bin"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=$(mktemp /tmp/sqlready-bench-moto-XXXXXX.log)
-.venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+# moto counts each instance's automated snapshot against a quota of 1,000 snapshots;
+# the manual ones seeded below need room.
+MOTO_RDS_SNAPSHOT_LIMIT=100000 .venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
 moto_pid=$!
 trap 'kill $moto_pid 2>/dev/null || true; rm -f "$log" "$bin"' EXIT
 endpoint="http://127.0.0.1:$port"
