@@ -66,7 +66,29 @@ pub fn facts(sink: &mut FactSink<'_>, kind: &str, listed: &Listed) {
         snapshots.iter().map(|s| s.id.clone()).collect::<Vec<_>>(),
     );
     if let Some(refused) = snapshots.iter().find_map(|s| s.restore.as_ref().err()) {
-        for path in shares {
+        // A snapshot known to be public stays a finding, whatever the others are.
+        let public: Vec<String> = snapshots
+            .iter()
+            .filter(|s| {
+                s.restore
+                    .as_ref()
+                    .is_ok_and(|v| v.iter().any(|v| v == "all"))
+            })
+            .map(|s| s.id.clone())
+            .collect();
+        if public.is_empty() {
+            unknown(sink, "rds.snapshots.public", refused);
+        } else {
+            sink.known(
+                "rds.snapshots.public",
+                format!(
+                    "{list}, then {attributes} AttributeName=restore (not every snapshot's could be read: {})",
+                    refused.message
+                ),
+                public,
+            );
+        }
+        for path in &shares[1..] {
             unknown(sink, path, refused);
         }
         return;
@@ -167,5 +189,31 @@ mod tests {
         assert!(
             matches!(&facts["rds.snapshots.public"].state, crate::facts::FactState::Unknown { resolve: Some(r), .. } if r.contains("rds:DescribeDBSnapshotAttributes"))
         );
+    }
+
+    #[test]
+    fn a_snapshot_read_as_public_stays_public_when_another_is_unread() {
+        let mut sink = FactSink::new("rds");
+        let refused = super::super::aws_backup::Refused {
+            permission: "rds:DescribeDBSnapshotAttributes".into(),
+            message: "throttled".into(),
+        };
+        facts(
+            &mut sink,
+            "instance",
+            &Ok(vec![
+                snap("open", &["all"]),
+                Snapshot {
+                    id: "b".into(),
+                    restore: Err(refused),
+                },
+            ]),
+        );
+        let facts = sink.finish();
+        assert_eq!(list(&facts, "rds.snapshots.public"), ["open"]);
+        assert!(matches!(
+            &facts["rds.snapshots.shared_accounts"].state,
+            crate::facts::FactState::Unknown { .. }
+        ));
     }
 }
