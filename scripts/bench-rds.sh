@@ -9,6 +9,7 @@
 #   SQLREADY_BENCH_INSTANCES  fleet size (default 1000)
 #   SQLREADY_BENCH_PROFILE    cargo profile to build (default release; dev reuses the test build)
 #   SQLREADY_BENCH_RUNS       timed runs (default 5)
+#   SQLREADY_BENCH_SNAPSHOTS  manual snapshots seeded (default 20; one alarm per instance and a budget too)
 #   SQLREADY_BENCH_CONNECT    1: also time `--connect` once, every instance's endpoint
 #                             resolved to a closed loopback port, --connect-timeout 2
 #                             (docs/connect.md: must finish in under 30 s for 1,000)
@@ -39,7 +40,9 @@ chmod +x "$bin"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=$(mktemp /tmp/sqlready-bench-moto-XXXXXX.log)
-.venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+# moto counts each instance's automated snapshot against a quota of 1,000 snapshots;
+# the manual ones seeded below need room.
+MOTO_RDS_SNAPSHOT_LIMIT=100000 .venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
 moto_pid=$!
 trap 'kill $moto_pid 2>/dev/null || true; rm -f "$log" "$bin"' EXIT
 endpoint="http://127.0.0.1:$port"
@@ -88,6 +91,27 @@ fi
 seed_start=$(date +%s%N)
 .venv/bin/python tests/fixtures/rds/seed.py "$endpoint" bench "$n"
 printf 'seeded %d instances in %.1f s\n' "$n" "$(python3 -c "print(($(date +%s%N) - $seed_start) / 1e9)")"
+# Issue 12: one CloudWatch alarm per instance, a budget, and 20 manual snapshots (one
+# shared): DescribeAlarms, DescribeBudgets and the snapshot listings must stay one page
+# set per run; only the attribute reads grow, with manual snapshots.
+snapshots=${SQLREADY_BENCH_SNAPSHOTS:-20}
+.venv/bin/python - "$endpoint" "$snapshots" <<'PY'
+import sys, boto3
+kw = dict(region_name="us-east-1", endpoint_url=sys.argv[1], aws_access_key_id="testing", aws_secret_access_key="testing")
+rds, cw = boto3.client("rds", **kw), boto3.client("cloudwatch", **kw)
+ids = [db["DBInstanceIdentifier"] for page in rds.get_paginator("describe_db_instances").paginate() for db in page["DBInstances"]]
+for db in ids:
+    cw.put_metric_alarm(AlarmName=f"{db}-cpu", Namespace="AWS/RDS", MetricName="CPUUtilization",
+        Dimensions=[{"Name": "DBInstanceIdentifier", "Value": db}], Statistic="Average", Period=300,
+        EvaluationPeriods=3, Threshold=90.0, ComparisonOperator="GreaterThanThreshold",
+        AlarmActions=["arn:aws:sns:us-east-1:123456789012:oncall"])
+for db in ids[: int(sys.argv[2])]:
+    rds.create_db_snapshot(DBInstanceIdentifier=db, DBSnapshotIdentifier=f"{db}-manual")
+rds.modify_db_snapshot_attribute(DBSnapshotIdentifier=f"{ids[0]}-manual", AttributeName="restore", ValuesToAdd=["111122223333"])
+boto3.client("budgets", **kw).create_budget(AccountId="123456789012", Budget={"BudgetName": "rds", "BudgetLimit": {"Amount": "500", "Unit": "USD"}, "TimeUnit": "MONTHLY", "BudgetType": "COST", "CostFilters": {"Service": ["Amazon Relational Database Service"]}},
+    NotificationsWithSubscribers=[{"Notification": {"NotificationType": "ACTUAL", "ComparisonOperator": "GREATER_THAN", "Threshold": 80.0, "ThresholdType": "PERCENTAGE"}, "Subscribers": [{"SubscriptionType": "EMAIL", "Address": "dba@example.com"}]}])
+print(f"seeded {len(ids)} alarms, {sys.argv[2]} manual snapshots, 1 budget")
+PY
 
 export AWS_ENDPOINT_URL="$endpoint" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/nonexistent AWS_SHARED_CREDENTIALS_FILE=/nonexistent
@@ -113,6 +137,9 @@ echo "instances: $n   targets judged: $targets   profile: $profile"
 echo "wall per audit (ms, $runs runs, sorted): $sorted  median $median"
 echo "API calls per audit (sqlready): $calls"
 echo "HTTP requests per audit (moto log): $((after - before))"
+# The issue-12 APIs: once per region / account, the attribute reads once per manual snapshot.
+new_apis=$(printf '%s\n' $calls | grep -E '^(cloudwatch:|budgets:|DescribeDBSnapshots|DescribeDBClusterSnapshots|DescribeDBSnapshotAttributes|DescribeDBClusterSnapshotAttributes)' | tr '\n' ' ')
+echo "of which alarms, budgets, snapshots ($snapshots manual snapshots): $new_apis"
 # The same audit judged from saved facts: the share of the wall time that is not the API.
 "$bin" audit rds://us-east-1 --format json --fail-on never --save-facts "$out.facts" >/dev/null 2>&1
 start=$(date +%s%N)

@@ -1123,6 +1123,17 @@ fn threshold_overrides(
             );
             continue;
         };
+        if default.is_array() {
+            match account_list(value.get_ref()) {
+                Ok(list) => {
+                    table.insert(name.clone(), list);
+                }
+                Err(message) => {
+                    problems.at(value.span().start, format!("threshold {name} {message}"))
+                }
+            }
+            continue;
+        }
         let number = match value.get_ref() {
             toml::Value::Integer(i) => Some(*i as f64),
             toml::Value::Float(f) if default.is_f64() => Some(*f),
@@ -1165,6 +1176,23 @@ fn threshold_overrides(
         table.insert(name.clone(), value);
     }
     table
+}
+
+/// `trusted_aws_accounts`: a list of 12-digit AWS account ids.
+fn account_list(value: &toml::Value) -> Result<toml::Value, String> {
+    const FIX: &str = "must be a list of 12-digit AWS account ids, e.g. [\"111122223333\"]";
+    let toml::Value::Array(items) = value else {
+        return Err(FIX.to_string());
+    };
+    for item in items {
+        let ok = item
+            .as_str()
+            .is_some_and(|id| id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()));
+        if !ok {
+            return Err(format!("{FIX}; {item} is not one"));
+        }
+    }
+    Ok(value.clone())
 }
 
 fn waiver(entry: &Spanned<RawWaiver>, problems: &mut Problems<'_>) -> Option<Waiver> {
@@ -1285,6 +1313,9 @@ max_long_query_time_seconds = {max_long_query_time_seconds:?}
 min_ca_days = {min_ca_days}
 max_maintenance_deny_days = {max_maintenance_deny_days}
 restore_drill_days = {restore_drill_days}
+# AWS accounts manual RDS snapshots may be shared with (dev_data.rds_snapshot_sharing),
+# e.g. the account of a sanitizing pipeline: ["111122223333"]
+trusted_aws_accounts = []
 
 # Severity overrides: check id (or pattern) = low | medium | high | critical.
 [severity]

@@ -126,12 +126,16 @@ fn a_good_postgres_instance_passes_what_the_api_can_tell() {
     // Seeded with EnablePerformanceInsights; the pinned moto (tests/requirements.txt) echoes it.
     let insights = finding(target, "slow_queries.rds_performance_insights");
     assert_eq!(insights["status"], "pass", "{insights:#}");
-    // Alarms live in CloudWatch: unknown, with what would tell.
-    let alerting = finding(target, "monitoring.alerting");
-    assert_eq!(alerting["status"], "unknown");
+    // Alarms are read from CloudWatch (issue 12): none watches it, so the RDS check
+    // fails naming the metrics; the generic Terraform/Cloud SQL check steps aside.
+    assert_eq!(status(target, "monitoring.alerting"), "n/a");
+    let alarms = finding(target, "monitoring.rds_cloudwatch_alarms");
+    assert_eq!(alarms["status"], "fail", "{alarms:#}");
     assert!(
-        alerting["detail"].as_str().unwrap().contains("CloudWatch"),
-        "{alerting:#}"
+        alarms
+            .to_string()
+            .contains("no CloudWatch alarm with an action watches FreeStorageSpace"),
+        "{alarms:#}"
     );
     // Audit logging is judged from the parameter groups, as in Terraform (issue 15):
     // the group does not preload pgaudit (PostgreSQL's default: pg_stat_statements only).

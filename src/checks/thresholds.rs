@@ -24,6 +24,9 @@ pub struct Thresholds {
     pub max_maintenance_deny_days: i64,
     /// Days within which a restore must have been tested (`restore_tested`).
     pub restore_drill_days: i64,
+    /// AWS accounts manual RDS snapshots may be shared with (a sanitizing or
+    /// backup account of the organization); any other is a finding.
+    pub trusted_aws_accounts: Vec<String>,
 }
 
 impl Default for Thresholds {
@@ -40,6 +43,7 @@ impl Default for Thresholds {
             min_ca_days: 90,
             max_maintenance_deny_days: 60,
             restore_drill_days: 90,
+            trusted_aws_accounts: Vec::new(),
         }
     }
 }

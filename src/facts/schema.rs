@@ -105,6 +105,7 @@ facts! {
     "thresholds.min_ca_days": Int, "", "days before the server CA certificate expires from which it warns (default 90)";
     "thresholds.max_maintenance_deny_days": Int, "", "days a Cloud SQL maintenance deny period may block updates before it warns (default 60)";
     "thresholds.restore_drill_days": Int, "", "days within which a restore of the database must have been tested (default 90)";
+    "thresholds.trusted_aws_accounts": StringList, "", "AWS accounts manual RDS snapshots may be shared with (a sanitizing pipeline's or a backup account); any other is a finding (default none)";
 
     // Engine version support, from the embedded, dated end-of-life table.
     "version.major": String, IN_DB, "major version: '15' for PostgreSQL, '10.11' for MariaDB, '8.0' for MySQL";
@@ -451,6 +452,18 @@ facts! {
     "rds.restore_drill.searched": String, RDS, "where restores were looked for (AWS Backup restore jobs; RDS events of the last 14 days for instances)";
     "restore_tested.recorded": String, RECORDED, "the day of the last restore drill as the team records it in sqlready.toml (`restore_tested = YYYY-MM-DD` on the target's [[targets]] entry; the team's word, not verified); null on a cloud target whose entry records none";
     "restore_tested.recorded_age_days": Int, RECORDED, "days since restore_tested.recorded; null when none is recorded";
+
+    // Alarms, budgets and snapshot sharing, read once per region / account (src/sources/rds/fleet.rs).
+    "rds.alarms.wanted": StringList, RDS, "the AWS/RDS metrics alerting needs for this database: FreeStorageSpace (FreeLocalStorage on Aurora), CPUUtilization, FreeableMemory, DatabaseConnections, ReplicaLag on a read replica, AuroraReplicaLag on an Aurora cluster with readers";
+    "rds.alarms.missing": StringList, RDS, "of rds.alarms.wanted, the metrics no counted CloudWatch alarm (ActionsEnabled, AlarmActions, not INSUFFICIENT_DATA for over a day) watches with a DBInstanceIdentifier / DBClusterIdentifier dimension naming this database";
+    "rds.alarms.covering": StringList, RDS, "counted CloudWatch alarms on this database's wanted metrics, as 'ALARM (Metric)'";
+    "rds.alarms.not_counted": StringList, RDS, "CloudWatch alarms naming this database that do not count, as 'ALARM: why' (actions disabled, no AlarmActions, INSUFFICIENT_DATA for over a day)";
+    "rds.budgets.covering": StringList, RDS, "AWS Budgets COST budgets of the account that cover this database (unfiltered, or filtered to RDS, its region, account or one of its tags) and have a notification with a threshold";
+    "rds.budgets.not_counted": StringList, RDS, "the account's other budgets, as 'BUDGET: why' it does not count";
+    "rds.snapshots.manual": StringList, RDS, "manual snapshots of this instance (DescribeDBSnapshots) or cluster (DescribeDBClusterSnapshots)";
+    "rds.snapshots.public": StringList, RDS, "manual snapshots whose restore attribute is 'all': any AWS account can copy the data";
+    "rds.snapshots.shared": StringList, RDS, "manual snapshots shared with AWS accounts, as 'SNAPSHOT: ACCOUNT, ACCOUNT'";
+    "rds.snapshots.shared_accounts": StringList, RDS, "the AWS accounts (restore attribute values) any manual snapshot of this database is shared with";
 }
 
 /// The spec of a fact path, if the schema has it.

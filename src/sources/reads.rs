@@ -29,6 +29,9 @@ pub const RDS: &[&str] = &[
     "network.public_ip",
     "network.tls_required",
     "monitoring.alerting",
+    // AWS Budgets (src/sources/rds/budgets.rs); CloudWatch alarms, budgets and
+    // snapshot sharing also as rds.alarms.*, rds.budgets.*, rds.snapshots.*.
+    "cost.budget",
     "deletion_protection.enabled",
     "encryption.at_rest",
     "encryption.customer_managed_key",
@@ -129,6 +132,16 @@ mod tests {
     fn namespaces_and_paths_match_whole_segments() {
         assert!(reads("rds", "rds.restore_drill.last"));
         assert!(reads("rds", "backups.aws_backup.plans"));
+        // Issue 12: alarms, budgets and snapshot sharing.
+        for path in [
+            "cost.budget",
+            "monitoring.alerting",
+            "rds.alarms.missing",
+            "rds.budgets.covering",
+            "rds.snapshots.shared_accounts",
+        ] {
+            assert!(reads("rds", path), "{path}");
+        }
         assert!(!reads("cloudsql", "backups.aws_backup.plans"));
         assert!(!reads("rds", "cloudsql.cmek_key"));
         assert!(!reads("rds", "version.latest_minor"));

@@ -183,3 +183,39 @@ pub fn ec2_denied() -> &'static (Moto, String, String) {
         (moto, id, secret)
     })
 }
+
+/// A server seeded with the alarm, budget and snapshot-sharing scenarios
+/// (tests/fixtures/rds/seed_fleet_items.py), started on first use.
+pub fn fleet_items() -> &'static Moto {
+    static SERVER: OnceLock<Moto> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let moto = start();
+        seed_output("tests/fixtures/rds/seed_fleet_items.py", &moto, "scenarios");
+        moto
+    })
+}
+
+/// The same scenarios on a server that enforces IAM, and the access key (id, secret) of a
+/// user allowed `rds:*`, `sts:*`, `ec2:*` but not CloudWatch, Budgets or the snapshot
+/// attribute reads.
+pub fn fleet_items_denied() -> &'static (Moto, String, String) {
+    static SERVER: OnceLock<(Moto, String, String)> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let moto = start();
+        let printed = seed_output("tests/fixtures/rds/seed_fleet_items.py", &moto, "deny");
+        let key: serde_json::Value = serde_json::from_str(printed.trim()).expect("the key as JSON");
+        let field = |name: &str| key[name].as_str().expect(name).to_string();
+        (moto, field("AccessKeyId"), field("SecretAccessKey"))
+    })
+}
+
+/// A server alone with the scale scenario (tests/fixtures/rds/seed_fleet_items.py
+/// `scale`): 250 instances in us-west-2, an alarm each, five manual snapshots, a budget.
+pub fn fleet_scale() -> &'static Moto {
+    static SERVER: OnceLock<Moto> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let moto = start();
+        seed_output("tests/fixtures/rds/seed_fleet_items.py", &moto, "scale");
+        moto
+    })
+}

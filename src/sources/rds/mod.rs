@@ -11,12 +11,15 @@
 //! paginated `ec2:DescribeSecurityGroups` for the union of the security groups
 //! listed ([`security_groups`]) — never a call per instance. Conversion to facts is pure and lives in [`facts`].
 
+pub mod alarms;
 pub mod aws_backup;
+pub mod budgets;
 pub mod ca;
 pub mod engine_versions;
 pub mod errors;
 pub mod events;
 pub mod facts;
+pub mod fleet;
 pub mod identity;
 pub mod organization;
 pub mod params;
@@ -25,6 +28,7 @@ pub mod regions;
 pub mod replicas;
 pub mod restore_drills;
 pub mod security_groups;
+pub mod snapshots;
 
 pub use errors::RdsError;
 
@@ -136,6 +140,8 @@ pub struct Session {
     /// The member account of an organization run: target ids carry it
     /// (`rds://ACCOUNT@REGION/…`, see [`organization`]); `None` keeps today's ids.
     account: Option<String>,
+    /// Alarms, budgets, snapshot sharing: once per region / account (see [`fleet`]).
+    fleet: fleet::Cache,
 }
 
 /// A parameter group in a region: (region, `instance` or `cluster`, name).
@@ -215,6 +221,7 @@ impl Session {
             shard: None,
             regional: regional::Cache::default(),
             account: None,
+            fleet: fleet::Cache::default(),
         }
     }
 
@@ -545,7 +552,16 @@ impl Session {
             .flat_map(|db| instance_sg_ids(db))
             .chain(audited_clusters.iter().flat_map(|(c, _)| cluster_sg_ids(c)))
             .collect();
-        let (_, lifecycles, wide, sg_answer) = futures::join!(
+        let audited: Vec<(&'static str, String)> = standalone
+            .iter()
+            .map(|db| fleet::audited_as(&regional::Unit::Instance(db)))
+            .chain(
+                audited_clusters
+                    .iter()
+                    .map(|(c, m)| fleet::audited_as(&regional::Unit::Cluster(c, m))),
+            )
+            .collect();
+        let (_, lifecycles, wide, sg_answer, items) = futures::join!(
             stream::iter(&wanted).for_each_concurrent(concurrency, |group| async move {
                 self.group(client, region, group).await;
             }),
@@ -556,6 +572,13 @@ impl Session {
                     Ok(HashMap::new())
                 } else {
                     self.security_groups(region, &sg_ids).await
+                }
+            },
+            async {
+                if audited.is_empty() {
+                    None
+                } else {
+                    Some(self.fleet_wide(client, region, &audited).await)
                 }
             }
         );
@@ -592,6 +615,15 @@ impl Session {
                 .and_then(|e| e.port())
                 .or(db.db_instance_port().filter(|p| *p > 0));
             security_groups::stamp(&mut target, &instance_sg_ids(db), port, &sg_answer);
+            if let Some(items) = &items {
+                fleet::apply(
+                    &mut target,
+                    &regional::Unit::Instance(db),
+                    items,
+                    region,
+                    now,
+                );
+            }
             out.push(Ok(target));
         }
         for (cluster, members) in &audited_clusters {
@@ -620,6 +652,15 @@ impl Session {
                 cluster.port(),
                 &sg_answer,
             );
+            if let Some(items) = &items {
+                fleet::apply(
+                    &mut target,
+                    &regional::Unit::Cluster(cluster, members),
+                    items,
+                    region,
+                    now,
+                );
+            }
             out.push(Ok(target));
         }
         out.sort_by(|a: &Collected, b: &Collected| target_id(a).cmp(target_id(b)));

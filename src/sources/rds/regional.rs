@@ -230,7 +230,7 @@ impl Session {
     /// The region's restores of the last 14 days (`DescribeEvents` source
     /// types db-instance and db-snapshot, category restoration, every page), and, when
     /// an event names a snapshot whose instance its name does not tell, the
-    /// region's snapshots (`DescribeDBSnapshots`, every page).
+    /// region's manual snapshots (`DescribeDBSnapshots`, every page).
     async fn read_restore_events(
         &self,
         client: &Client,
@@ -295,36 +295,18 @@ impl Session {
         Ok(restore_drills::EventReading { events, snapshots })
     }
 
-    /// Snapshot identifier → the instance it was taken of (`DescribeDBSnapshots`).
+    /// Snapshot identifier → the instance it was taken of: the region's manual
+    /// snapshots (`DescribeDBSnapshots SnapshotType=manual`, every page), the
+    /// one listing the snapshot-sharing checks read too (see [`super::fleet`]).
     async fn read_snapshot_sources(
         &self,
         client: &Client,
         region: &str,
     ) -> Result<HashMap<String, String>, String> {
-        let mut found = HashMap::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let page = client
-                .describe_db_snapshots()
-                .max_records(self.page_size)
-                .set_marker(marker.clone())
-                .send()
-                .await
-                .map_err(|e| {
-                    errors::classify(&e, "DescribeDBSnapshots", region, self.max_attempts)
-                        .to_string()
-                })?;
-            found.extend(page.db_snapshots().iter().filter_map(|s| {
-                Some((
-                    s.db_snapshot_identifier()?.to_string(),
-                    s.db_instance_identifier()?.to_string(),
-                ))
-            }));
-            marker = page.marker().map(str::to_string);
-            if marker.is_none() {
-                return Ok(found);
-            }
-        }
+        self.manual_db_snapshots(client, region)
+            .await
+            .map(|all| all.into_iter().collect())
+            .map_err(|refused| refused.message)
     }
 
     async fn read_certificates(&self, client: &Client, region: &str) -> ca::CaList {
