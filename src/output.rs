@@ -23,6 +23,20 @@ impl Temporary {
         }
         Temporary(path.to_path_buf())
     }
+
+    /// Creates a temporary path with `make` and registers it in one step: the
+    /// list stays locked meanwhile, so a signal arriving between the creation
+    /// and the registration still finds (and removes) it.
+    pub fn create<T>(
+        make: impl FnOnce() -> std::io::Result<T>,
+        path_of: impl Fn(&T) -> &Path,
+    ) -> std::io::Result<(T, Temporary)> {
+        let mut pending = PENDING.lock().unwrap_or_else(|p| p.into_inner());
+        let made = make()?;
+        let path = path_of(&made).to_path_buf();
+        pending.push(path.clone());
+        Ok((made, Temporary(path)))
+    }
 }
 
 impl Drop for Temporary {
@@ -104,10 +118,14 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         _ => Path::new("."),
     };
     // Readable like any file the user writes (tempfile's default is 0600).
-    let mut temp = tempfile::Builder::new()
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
-        .tempfile_in(dir)?;
-    let _pending = Temporary::register(temp.path());
+    let (mut temp, _pending) = Temporary::create(
+        || {
+            tempfile::Builder::new()
+                .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+                .tempfile_in(dir)
+        },
+        |temp| temp.path(),
+    )?;
     temp.write_all(contents)?;
     temp.as_file().sync_all()?;
     temp.persist(path).map_err(|err| err.error)?;

@@ -390,12 +390,16 @@ fn seal(
         _ => PathBuf::from("."),
     };
     fs::create_dir_all(&parent).map_err(failed)?;
-    let temp = tempfile::Builder::new()
-        .prefix(".sqlready-evidence-")
-        .tempdir_in(&parent)
-        .map_err(failed)?;
     // Removed by the signal handler too if the run is interrupted while building it.
-    let _pending = crate::output::Temporary::register(temp.path());
+    let (temp, _pending) = crate::output::Temporary::create(
+        || {
+            tempfile::Builder::new()
+                .prefix(".sqlready-evidence-")
+                .tempdir_in(&parent)
+        },
+        |temp| temp.path(),
+    )
+    .map_err(failed)?;
     let manifest = Manifest {
         format: FORMAT.to_string(),
         tool: format!("sqlready {}", env!("CARGO_PKG_VERSION")),
