@@ -180,6 +180,9 @@ pub struct CloudSqlSpec {
     pub project: String,
     /// The instance ID (no project prefix); `None` lists every instance of the project.
     pub instance: Option<String>,
+    /// `gcp-org://…`: the Cloud Asset Inventory scope (`organizations/ID`,
+    /// `folders/ID`) whose projects are discovered (docs/organization.md).
+    pub fleet: Option<String>,
     id: String,
 }
 
@@ -192,6 +195,21 @@ impl CloudSqlSpec {
         CloudSqlSpec {
             project: project.to_string(),
             instance: instance.map(str::to_string),
+            fleet: None,
+            id,
+        }
+    }
+
+    /// `gcp-org://ORG_ID` or `gcp-org://folders/ID`: every project of the scope.
+    pub fn fleet(scope: &str) -> Self {
+        let id = match scope.strip_prefix("organizations/") {
+            Some(org) => format!("gcp-org://{org}"),
+            None => format!("gcp-org://{scope}"),
+        };
+        CloudSqlSpec {
+            project: "*".to_string(),
+            instance: None,
+            fleet: Some(scope.to_string()),
             id,
         }
     }
@@ -320,6 +338,7 @@ pub fn parse(input: &str) -> Result<TargetSpec, TargetError> {
         "postgres" | "postgresql" => database(Kind::Postgres, input, shown, 5432),
         "mysql" | "mariadb" => database(Kind::Mysql, input, shown, 3306),
         "cloudsql" => cloudsql(input, shown),
+        "gcp-org" => crate::sources::cloudsql_fleet::parse(rest, shown),
         "rds" => rds(input, shown),
         "aws-org" => Err(TargetError::Invalid {
             shown,
