@@ -181,7 +181,8 @@ pub struct CloudSqlSpec {
     /// The instance ID (no project prefix); `None` lists every instance of the project.
     pub instance: Option<String>,
     /// `gcp-org://…`: the Cloud Asset Inventory scope (`organizations/ID`,
-    /// `folders/ID`) whose projects are discovered (docs/organization.md).
+    /// `folders/ID`) whose projects are discovered; `*` for `cloudsql://*`
+    /// (docs/organization.md).
     pub fleet: Option<String>,
     id: String,
 }
@@ -200,9 +201,11 @@ impl CloudSqlSpec {
         }
     }
 
-    /// `gcp-org://ORG_ID` or `gcp-org://folders/ID`: every project of the scope.
+    /// `gcp-org://ORG_ID` or `gcp-org://folders/ID`: every project of the scope;
+    /// `cloudsql://*` (scope `*`): every project the credentials can see.
     pub fn fleet(scope: &str) -> Self {
         let id = match scope.strip_prefix("organizations/") {
+            _ if scope == "*" => "cloudsql://*".to_string(),
             Some(org) => format!("gcp-org://{org}"),
             None => format!("gcp-org://{scope}"),
         };
@@ -642,6 +645,14 @@ fn cloudsql(input: &str, shown: String) -> Result<TargetSpec, TargetError> {
             shown,
             example: "cloudsql://PROJECT or cloudsql://PROJECT/INSTANCE",
         });
+    }
+    if project == "*" {
+        if instance.is_some() {
+            return Err(invalid(
+                "cloudsql://* names every project the credentials can see; to name one instance, write its project: cloudsql://PROJECT/INSTANCE".into(),
+            ));
+        }
+        return Ok(TargetSpec::CloudSql(CloudSqlSpec::fleet("*")));
     }
     if project.matches(':').count() >= 2 {
         return Err(invalid(format!(

@@ -64,8 +64,26 @@ fn org_routes() -> Routes {
         .cloned()
         .collect();
     asset_search_routes(&mut routes, FOLDER, &in_folder, 500);
+    // Resource Manager v3 projects.search (for cloudsql://*): two pages, one
+    // project being deleted (the query asks for ACTIVE; it is filtered anyway).
+    let project = |id: &str, number: u64, state: &str| {
+        json!({"name": format!("projects/{number}"), "parent": "organizations/123456789",
+            "projectId": id, "state": state, "displayName": id,
+            "createTime": "2024-03-01T09:00:00Z", "etag": "W/\"1\""})
+    };
     routes.add(
-        format!("/v1/organizations/5:searchAllResources"),
+        "/v3/projects:search",
+        vec![Reply::json(&json!({"projects": [
+            project("acme-orders", 101, "ACTIVE"), project("acme-pay", 102, "ACTIVE"),
+            project("acme-gone", 105, "DELETE_REQUESTED")], "nextPageToken": "projects-2"}))],
+    );
+    routes.add(
+        "/v3/projects:search?pageToken=projects-2",
+        vec![Reply::json(&json!({"projects": [
+            project("acme-web", 103, "ACTIVE"), project("acme-legacy", 104, "ACTIVE")]}))],
+    );
+    routes.add(
+        "/v1/organizations/5:searchAllResources",
         vec![Reply::error(
             403,
             "PERMISSION_DENIED",
@@ -292,4 +310,41 @@ fn a_malformed_scope_is_refused_with_the_forms() {
         );
     }
     assert_eq!(server.request_count(), 0);
+}
+
+#[test]
+fn every_visible_project_is_found_with_resource_manager_search() {
+    let server = Server::start(org_routes(), Duration::ZERO);
+    let run = audit(&server, "cloudsql://*");
+    let found = targets(&run.json());
+    let ids: Vec<&str> = found.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids.len(), 10, "{ids:?}\n{}", run.stderr);
+    assert!(ids.contains(&"cloudsql://acme-web/db-00003"), "{ids:?}");
+    let (_, error) = found
+        .iter()
+        .find(|(id, _)| id == "cloudsql://acme-legacy")
+        .expect("the disabled project is reported");
+    assert!(
+        error.contains("gcloud services enable sqladmin.googleapis.com --project acme-legacy")
+            && error.contains("unknown"),
+        "{error}"
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let searches = server.requests_to("/v3/projects:search");
+    assert_eq!(searches.len(), 2, "{searches:#?}");
+    assert!(
+        searches.iter().all(|s| s.contains("query=state%3AACTIVE")),
+        "{searches:#?}"
+    );
+    assert!(server.requests_to(":searchAllResources").is_empty());
+    assert!(server.requests_to("/v1/projects/acme-gone/").is_empty());
+    for project in ["acme-orders", "acme-pay", "acme-web", "acme-legacy"] {
+        let path = format!("GET /v1/projects/{project}/instances?");
+        let lists = server
+            .log()
+            .into_iter()
+            .filter(|l| l.starts_with(&path))
+            .count();
+        assert_eq!(lists, 1, "{project}");
+    }
 }

@@ -68,6 +68,23 @@ mod tests {
     }
 
     #[test]
+    fn cloudsql_star_is_every_visible_project() {
+        let Ok(TargetSpec::CloudSql(spec)) = crate::target::parse("cloudsql://*") else {
+            panic!("cloudsql://* is not a Cloud SQL spec")
+        };
+        assert_eq!(spec.id(), "cloudsql://*");
+        assert_eq!(spec.fleet.as_deref(), Some("*"));
+        let err = crate::target::parse("cloudsql://*/orders")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cloudsql://PROJECT/INSTANCE"), "{err}");
+        let Ok(TargetSpec::CloudSql(org)) = crate::target::parse("GCP-ORG://42") else {
+            panic!("gcp-org:// is not a Cloud SQL spec")
+        };
+        assert_eq!(org.id(), "gcp-org://42");
+    }
+
+    #[test]
     fn what_is_not_a_scope_is_refused_with_the_forms() {
         for bad in [
             "",

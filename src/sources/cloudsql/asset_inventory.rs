@@ -14,6 +14,12 @@
 //! with the `gcloud services enable` command and one not-audited entry
 //! `cloudsql://PROJECT`; a refused search is one not-audited entry under the
 //! `gcp-org://` id naming `cloudasset.assets.searchAllResources`.
+//!
+//! `cloudsql://*` (every project the credentials can see) has no organization
+//! to search: the projects come from Resource Manager v3 `projects.search`
+//! (`GET https://cloudresourcemanager.googleapis.com/v3/projects:search?query=state:ACTIVE`,
+//! every page), the documented way to list the projects a caller has
+//! `resourcemanager.projects.get` on; each is then listed with the Admin API.
 
 use super::{API, Api, CollectOptions, DEFAULT_ENDPOINT, collect_project, google_rest};
 use crate::facts::snapshot::{Collected, TargetFailure};
@@ -150,6 +156,64 @@ async fn search(api: &Api, base: &str, scope: &str) -> Result<(Found, usize), Re
     })
 }
 
+/// One Resource Manager v3 `Project` (only the fields sqlready reads).
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct Project {
+    project_id: String,
+    state: String,
+}
+
+/// One `SearchProjectsResponse` page.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct ProjectsPage {
+    projects: Vec<Project>,
+    next_page_token: String,
+}
+
+/// `cloudsql://*`: the ACTIVE projects the credentials can see, every page of `projects.search`.
+async fn visible_projects(api: &Api, base: &str) -> Result<(Vec<String>, usize), RestError> {
+    let what = "listing the projects the credentials can see (Resource Manager projects.search)";
+    let endpoint = format!("{base}/v3/projects:search");
+    let mut projects = Vec::new();
+    let mut token = String::new();
+    for page_number in 1..=MAX_PAGES {
+        let mut params = vec![("query", "state:ACTIVE".to_string())];
+        if !token.is_empty() {
+            params.push(("pageToken", token.clone()));
+        }
+        let url = reqwest::Url::parse_with_params(&endpoint, &params).map_err(|err| {
+            RestError::Failed {
+                what: what.to_string(),
+                detail: format!("'{endpoint}' is not a URL ({err})"),
+            }
+        })?;
+        let page: ProjectsPage =
+            google_rest::get_json(&api.credentials, url.as_str(), what, api.limit).await?;
+        projects.extend(
+            page.projects
+                .into_iter()
+                .filter(|p| p.state.is_empty() || p.state == "ACTIVE")
+                .map(|p| p.project_id)
+                .filter(|id| !id.is_empty()),
+        );
+        if page.next_page_token.is_empty() {
+            projects.sort();
+            projects.dedup();
+            return Ok((projects, page_number));
+        }
+        if page.next_page_token == token {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    Err(RestError::Failed {
+        what: what.to_string(),
+        detail: "the list did not end: nextPageToken repeats".into(),
+    })
+}
+
 /// Whether an Admin API failure says the API is disabled in the project.
 pub fn admin_api_disabled(error: &str) -> bool {
     error.contains("SERVICE_DISABLED")
@@ -157,10 +221,15 @@ pub fn admin_api_disabled(error: &str) -> bool {
         || error.contains("it is disabled")
 }
 
-/// The not-audited message of a project whose Admin API is disabled.
-pub fn disabled_message(project: &str, instances: usize, error: &str) -> String {
+/// The not-audited message of a project whose Admin API is disabled
+/// (`instances`: how many the search found there, `None` under `cloudsql://*`).
+pub fn disabled_message(project: &str, instances: Option<usize>, error: &str) -> String {
+    let found = match instances {
+        Some(n) => format!("and Cloud Asset Inventory found {n} Cloud SQL instance(s) in it"),
+        None => "so whether it holds Cloud SQL instances is unknown".to_string(),
+    };
     format!(
-        "project {project} was not audited: the Cloud SQL Admin API (sqladmin.googleapis.com) is disabled there, and Cloud Asset Inventory found {instances} Cloud SQL instance(s) in it; enable it with `gcloud services enable sqladmin.googleapis.com --project {project}` ({error})"
+        "project {project} was not audited: the Cloud SQL Admin API (sqladmin.googleapis.com) is disabled there, {found}; enable it with `gcloud services enable sqladmin.googleapis.com --project {project}` ({error})"
     )
 }
 
@@ -177,34 +246,75 @@ pub async fn collect(spec: &CloudSqlSpec, scope: &str, options: &CollectOptions)
         Ok(api) => api,
         Err(err) => return failed(err.to_string()),
     };
-    let base = match google_rest::base_url("cloudasset", api.endpoint == DEFAULT_ENDPOINT) {
+    let every_visible = scope == "*";
+    let host = if every_visible {
+        "cloudresourcemanager"
+    } else {
+        "cloudasset"
+    };
+    let base = match google_rest::base_url(host, api.endpoint == DEFAULT_ENDPOINT) {
         Ok(base) => base,
         Err(reason) => {
             return failed(format!(
-                "searching {scope} for Cloud SQL instances was {reason}; set {} to the server that answers Cloud Asset Inventory",
+                "discovering the projects of {} was {reason}; set {} to the server that answers {host}.googleapis.com",
+                spec.id(),
                 google_rest::ENDPOINT_VAR
             ));
         }
     };
-    let (found, pages) = match search(api, &base, scope).await {
-        Ok(found) => found,
-        Err(err) => {
-            let message = search_error(scope, &err);
-            tracing::warn!("{} was not audited: {message}", spec.id());
-            return failed(message);
+    let found: BTreeMap<String, Option<usize>> = if every_visible {
+        match visible_projects(api, &base).await {
+            Ok((projects, pages)) => {
+                tracing::info!(
+                    "Resource Manager: {} visible ACTIVE project(s), {pages} page(s)",
+                    projects.len()
+                );
+                if projects.is_empty() {
+                    tracing::warn!(
+                        "cloudsql://* found no project: the credentials have resourcemanager.projects.get on none"
+                    );
+                }
+                projects.into_iter().map(|p| (p, None)).collect()
+            }
+            Err(err) => {
+                let message = match &err {
+                    RestError::Denied { .. } => format!(
+                        "{err}: grant roles/browser (resourcemanager.projects.get) on the projects, or audit an organization with gcp-org://ORG_ID"
+                    ),
+                    RestError::Failed { .. } => err.to_string(),
+                };
+                tracing::warn!("cloudsql://* was not audited: {message}");
+                return failed(message);
+            }
+        }
+    } else {
+        match search(api, &base, scope).await {
+            Ok((found, pages)) => {
+                let instances: usize = found.values().map(Vec::len).sum();
+                tracing::info!(
+                    scope,
+                    "Cloud Asset Inventory: {instances} Cloud SQL instance(s) in {} project(s), {pages} page(s)",
+                    found.len()
+                );
+                if found.is_empty() {
+                    tracing::warn!(
+                        "{scope} has no Cloud SQL instances that Cloud Asset Inventory can see"
+                    );
+                }
+                found
+                    .into_iter()
+                    .map(|(project, names)| (project, Some(names.len())))
+                    .collect()
+            }
+            Err(err) => {
+                let message = search_error(scope, &err);
+                tracing::warn!("{} was not audited: {message}", spec.id());
+                return failed(message);
+            }
         }
     };
-    let instances: usize = found.values().map(Vec::len).sum();
-    tracing::info!(
-        scope,
-        "Cloud Asset Inventory: {instances} Cloud SQL instance(s) in {} project(s), {pages} page(s)",
-        found.len()
-    );
-    if found.is_empty() {
-        tracing::warn!("{scope} has no Cloud SQL instances that Cloud Asset Inventory can see");
-    }
     stream::iter(found)
-        .map(|(project, names)| async move {
+        .map(|(project, instances)| async move {
             let mut collected = collect_project(&CloudSqlSpec::new(&project, None), options).await;
             let project_id = format!("cloudsql://{project}");
             for outcome in &mut collected {
@@ -212,7 +322,7 @@ pub async fn collect(spec: &CloudSqlSpec, scope: &str, options: &CollectOptions)
                     && failure.id == project_id
                     && admin_api_disabled(&failure.error)
                 {
-                    failure.error = disabled_message(&project, names.len(), &failure.error);
+                    failure.error = disabled_message(&project, instances, &failure.error);
                     tracing::warn!("{}", failure.error);
                 }
             }
@@ -275,7 +385,7 @@ mod tests {
         assert!(!admin_api_disabled(
             "listing was denied (403 PERMISSION_DENIED: HTTP 403: The caller does not have permission)"
         ));
-        let message = disabled_message("p", 2, google);
+        let message = disabled_message("p", Some(2), google);
         assert!(message.contains("gcloud services enable sqladmin.googleapis.com --project p"));
     }
 
