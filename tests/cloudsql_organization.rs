@@ -94,9 +94,20 @@ fn org_routes() -> Routes {
 }
 
 fn audit(server: &Server, target: &str) -> Run {
+    audit_in(server, &[target], None)
+}
+
+/// `sqlready audit TARGETS… --format json`, run in `dir` when given (its sqlready.toml).
+fn audit_in(server: &Server, targets: &[&str], dir: Option<&std::path::Path>) -> Run {
     let home = tempfile::tempdir().expect("temp home");
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sqlready"));
-    command.args(["audit", target, "--format", "json"]);
+    command
+        .arg("audit")
+        .args(targets)
+        .args(["--format", "json"]);
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
     for var in [
         "GOOGLE_APPLICATION_CREDENTIALS",
         "RUST_LOG",
@@ -347,4 +358,25 @@ fn every_visible_project_is_found_with_resource_manager_search() {
             .count();
         assert_eq!(lists, 1, "{project}");
     }
+}
+
+#[test]
+fn an_organization_is_a_target_of_sqlready_toml() {
+    let server = Server::start(org_routes(), Duration::ZERO);
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("sqlready.toml"),
+        "[[targets]]\ncloud = \"gcp-org://folders/777\"\n",
+    )
+    .expect("write sqlready.toml");
+    let run = audit_in(&server, &[], Some(dir.path()));
+    let found = targets(&run.json());
+    assert_eq!(found.len(), 4, "{found:?}\n{}", run.stderr);
+    assert!(
+        found
+            .iter()
+            .all(|(id, _)| id.starts_with("cloudsql://acme-web/")),
+        "{found:?}"
+    );
+    assert_eq!(server.requests_to(":searchAllResources").len(), 1);
 }
