@@ -181,7 +181,8 @@ fn an_organization_is_discovered_with_one_search_and_audited_per_project() {
             assert!(
                 error.contains(
                     "gcloud services enable sqladmin.googleapis.com --project acme-legacy"
-                ) && error.contains("found 1 Cloud SQL instance"),
+                ) && error.contains("found 1 Cloud SQL instance")
+                    && error.contains("[SERVICE_DISABLED]"),
                 "{error}"
             );
         } else {

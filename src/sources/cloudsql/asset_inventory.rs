@@ -214,11 +214,12 @@ async fn visible_projects(api: &Api, base: &str) -> Result<(Vec<String>, usize),
     })
 }
 
-/// Whether an Admin API failure says the API is disabled in the project.
+/// Whether an Admin API failure says the API is disabled in the project:
+/// the `SERVICE_DISABLED` reason of Google's ErrorInfo (which errors.rs keeps
+/// in the message), or the message Google sends with it.
 pub fn admin_api_disabled(error: &str) -> bool {
-    error.contains("SERVICE_DISABLED")
-        || error.contains("has not been used in project")
-        || error.contains("it is disabled")
+    error.contains("[SERVICE_DISABLED]")
+        || (error.contains("has not been used in project") && error.contains("it is disabled"))
 }
 
 /// The not-audited message of a project whose Admin API is disabled
@@ -382,6 +383,9 @@ mod tests {
     fn a_disabled_admin_api_is_recognised_and_named_with_its_fix() {
         let google = "listing the Cloud SQL instances of project p was denied (403 PERMISSION_DENIED: HTTP 403: Cloud SQL Admin API has not been used in project 123 before or it is disabled.)";
         assert!(admin_api_disabled(google));
+        assert!(admin_api_disabled(
+            "listing was denied (403 PERMISSION_DENIED: HTTP 403: API disabled. [SERVICE_DISABLED])"
+        ));
         assert!(!admin_api_disabled(
             "listing was denied (403 PERMISSION_DENIED: HTTP 403: The caller does not have permission)"
         ));
