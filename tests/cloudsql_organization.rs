@@ -381,3 +381,30 @@ fn an_organization_is_a_target_of_sqlready_toml() {
     );
     assert_eq!(server.requests_to(":searchAllResources").len(), 1);
 }
+
+#[test]
+fn shards_of_an_organization_are_disjoint_and_cover_it() {
+    let server = Server::start(org_routes(), Duration::ZERO);
+    let whole: Vec<String> = targets(&audit(&server, "gcp-org://123456789").json())
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let searches_before = server.requests_to(":searchAllResources").len();
+    let mut union = Vec::new();
+    for shard in ["0/3", "1/3", "2/3"] {
+        let run = audit_in(&server, &["gcp-org://123456789", "--shard", shard], None);
+        let ids: Vec<String> = targets(&run.json()).into_iter().map(|(id, _)| id).collect();
+        assert!(ids.len() < whole.len(), "{shard}: {ids:?}");
+        union.extend(ids);
+    }
+    union.sort();
+    assert_eq!(
+        union, whole,
+        "the shards are disjoint and their union is the fleet"
+    );
+    // Every shard runs the same search (3 pages each).
+    assert_eq!(
+        server.requests_to(":searchAllResources").len(),
+        searches_before + 3 * 3
+    );
+}
