@@ -408,3 +408,23 @@ fn shards_of_an_organization_are_disjoint_and_cover_it() {
         searches_before + 3 * 3
     );
 }
+
+#[test]
+fn an_organization_cannot_be_paired_with_one_database() {
+    let server = Server::start(Routes::default(), Duration::ZERO);
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("sqlready.toml"),
+        "[[targets]]\ncloud = \"gcp-org://folders/777\"\ndatabase = \"postgres://audit@10.0.0.3/app\"\n",
+    )
+    .expect("write sqlready.toml");
+    let run = audit_in(&server, &[], Some(dir.path()));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("gcp-org://folders/777 lists every instance"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(server.request_count(), 0);
+}
