@@ -81,6 +81,8 @@ Targets:
   rds://REGION/db/ID, rds://REGION/cluster/ID             one RDS DB instance / one DB cluster
   cloudsql://PROJECT                                      every Cloud SQL instance in PROJECT
   cloudsql://PROJECT/INSTANCE                             one Cloud SQL instance
+  gcp-org://ORG_ID, gcp-org://folders/ID                  every instance of an organization/folder
+  cloudsql://*                                            every instance of every visible project
   PATH.tf, DIR, plan.json (or terraform://PATH)           planned databases in Terraform files or
                                                           `terraform show -json` output
 Passwords may also come from PGPASSWORD / MYSQL_PWD; they never appear in any output.

@@ -1095,6 +1095,9 @@ fn cloud_not_in_build(scheme: &str, text: &str) -> Result<TargetSpec, String> {
 fn names_one_instance(id: &str) -> bool {
     let rest = id.split_once("://").map_or("", |(_, rest)| rest);
     let segments = rest.split('/').filter(|s| !s.is_empty()).count();
+    if id.starts_with("gcp-org://") {
+        return false;
+    }
     if id.starts_with("rds://") {
         segments >= 3
     } else {

@@ -180,6 +180,10 @@ pub struct CloudSqlSpec {
     pub project: String,
     /// The instance ID (no project prefix); `None` lists every instance of the project.
     pub instance: Option<String>,
+    /// `gcp-org://…`: the Cloud Asset Inventory scope (`organizations/ID`,
+    /// `folders/ID`) whose projects are discovered; `*` for `cloudsql://*`
+    /// (docs/organization.md).
+    pub fleet: Option<String>,
     id: String,
 }
 
@@ -192,6 +196,23 @@ impl CloudSqlSpec {
         CloudSqlSpec {
             project: project.to_string(),
             instance: instance.map(str::to_string),
+            fleet: None,
+            id,
+        }
+    }
+
+    /// `gcp-org://ORG_ID` or `gcp-org://folders/ID`: every project of the scope;
+    /// `cloudsql://*` (scope `*`): every project the credentials can see.
+    pub fn fleet(scope: &str) -> Self {
+        let id = match scope.strip_prefix("organizations/") {
+            _ if scope == "*" => "cloudsql://*".to_string(),
+            Some(org) => format!("gcp-org://{org}"),
+            None => format!("gcp-org://{scope}"),
+        };
+        CloudSqlSpec {
+            project: "*".to_string(),
+            instance: None,
+            fleet: Some(scope.to_string()),
             id,
         }
     }
@@ -320,6 +341,7 @@ pub fn parse(input: &str) -> Result<TargetSpec, TargetError> {
         "postgres" | "postgresql" => database(Kind::Postgres, input, shown, 5432),
         "mysql" | "mariadb" => database(Kind::Mysql, input, shown, 3306),
         "cloudsql" => cloudsql(input, shown),
+        "gcp-org" => crate::sources::cloudsql_fleet::parse(rest, shown),
         "rds" => rds(input, shown),
         "aws-org" => Err(TargetError::Invalid {
             shown,
@@ -623,6 +645,14 @@ fn cloudsql(input: &str, shown: String) -> Result<TargetSpec, TargetError> {
             shown,
             example: "cloudsql://PROJECT or cloudsql://PROJECT/INSTANCE",
         });
+    }
+    if project == "*" {
+        if instance.is_some() {
+            return Err(invalid(
+                "cloudsql://* names every project the credentials can see; to name one instance, write its project: cloudsql://PROJECT/INSTANCE".into(),
+            ));
+        }
+        return Ok(TargetSpec::CloudSql(CloudSqlSpec::fleet("*")));
     }
     if project.matches(':').count() >= 2 {
         return Err(invalid(format!(

@@ -5,6 +5,8 @@ pub mod client_key;
 
 #[cfg(feature = "cloudsql")]
 pub mod cloudsql;
+/// `gcp-org://` targets: parsing (the discovery is `cloudsql::asset_inventory`).
+pub mod cloudsql_fleet;
 /// Cloud SQL's version names and support calendar: pure, shared with the Terraform source.
 #[path = "cloudsql/versions.rs"]
 pub mod cloudsql_versions;

@@ -961,3 +961,50 @@ pub fn project_routes() -> Routes {
     );
     routes
 }
+
+/// One Cloud Asset Inventory `ResourceSearchResult` of a Cloud SQL instance, in
+/// the published shape (`searchAllResources` v1): full resource name on the
+/// `cloudsql.googleapis.com` service, `project` as `projects/NUMBER`, the
+/// ancestors, and the parent project's full resource name.
+pub fn asset_result(project: &str, number: u64, instance: &str, folder: Option<&str>) -> Value {
+    json!({
+        "name": format!("//cloudsql.googleapis.com/projects/{project}/instances/{instance}"),
+        "assetType": "sqladmin.googleapis.com/Instance",
+        "project": format!("projects/{number}"),
+        "folders": folder.map(|f| vec![format!("folders/{f}")]).unwrap_or_default(),
+        "organization": "organizations/123456789",
+        "displayName": instance,
+        "description": "",
+        "location": "us-central1",
+        "labels": {"team": "orders"},
+        "createTime": "2025-01-07T10:00:00Z",
+        "updateTime": "2026-11-02T08:30:00Z",
+        "state": "RUNNABLE",
+        "additionalAttributes": {"databaseVersion": "POSTGRES_15"},
+        "parentFullResourceName": format!("//cloudresourcemanager.googleapis.com/projects/{project}"),
+        "parentAssetType": "cloudresourcemanager.googleapis.com/Project"
+    })
+}
+
+/// The `searchAllResources` pages of `scope` (`organizations/ID`, `folders/ID`)
+/// holding `results`, `page_size` a page, chained by `nextPageToken`.
+pub fn asset_search_routes(routes: &mut Routes, scope: &str, results: &[Value], page_size: usize) {
+    let pages: Vec<&[Value]> = results.chunks(page_size.max(1)).collect();
+    let pages = if pages.is_empty() {
+        vec![&[][..]]
+    } else {
+        pages
+    };
+    for (n, page) in pages.iter().enumerate() {
+        let mut body = json!({"results": page});
+        if n + 1 < pages.len() {
+            body["nextPageToken"] = json!(format!("asset-page-{}", n + 1));
+        }
+        let key = if n == 0 {
+            format!("/v1/{scope}:searchAllResources")
+        } else {
+            format!("/v1/{scope}:searchAllResources?pageToken=asset-page-{n}")
+        };
+        routes.add(key, vec![Reply::json(&body)]);
+    }
+}

@@ -114,9 +114,19 @@ fn detail(err: &ApiError) -> String {
     if let Some(status) = err.status()
         && !status.message.is_empty()
     {
+        // The machine-readable reason (e.g. SERVICE_DISABLED), when Google sent one.
+        let reason = status.details.iter().find_map(|detail| match detail {
+            google_cloud_gax::error::rpc::StatusDetails::ErrorInfo(info)
+                if !info.reason.is_empty() && !status.message.contains(&info.reason) =>
+            {
+                Some(format!(" [{}]", info.reason))
+            }
+            _ => None,
+        });
+        let message = format!("{}{}", status.message, reason.unwrap_or_default());
         return match err.http_status_code() {
-            Some(code) => format!("HTTP {code}: {}", status.message),
-            None => status.message.clone(),
+            Some(code) => format!("HTTP {code}: {message}"),
+            None => message,
         };
     }
     if let (Some(code), Some(payload)) = (err.http_status_code(), err.http_payload()) {

@@ -21,6 +21,7 @@
 //! found once per process, alongside the first listing (see [`identity`]),
 //! and set on every instance with a `caller identity` evidence entry.
 
+pub mod asset_inventory;
 pub mod budgets;
 pub mod errors;
 pub mod facts;
@@ -100,8 +101,17 @@ static API: tokio::sync::OnceCell<Result<Api, CloudSqlError>> = tokio::sync::Onc
 /// Who runs the audit, found once per process after the pre-flight.
 static IDENTITY: tokio::sync::OnceCell<identity::Identity> = tokio::sync::OnceCell::const_new();
 
-/// Collects what a `cloudsql://` target names: one instance, or every instance of the project.
+/// Collects what a `cloudsql://` target names: one instance, every instance of
+/// the project, or (`gcp-org://`) every instance of an organization or folder.
 pub async fn collect(spec: &CloudSqlSpec, options: &CollectOptions) -> Vec<Collected> {
+    match &spec.fleet {
+        Some(scope) => asset_inventory::collect(spec, scope, options).await,
+        None => collect_project(spec, options).await,
+    }
+}
+
+/// One instance, or every instance of one project.
+async fn collect_project(spec: &CloudSqlSpec, options: &CollectOptions) -> Vec<Collected> {
     let api = match API.get_or_init(|| Api::connect(options)).await {
         Ok(api) => api,
         Err(err) => return vec![Err(failure(spec.id(), err))],
