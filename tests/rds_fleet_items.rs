@@ -180,6 +180,12 @@ fn shared_manual_snapshots_fail_unless_the_account_is_trusted() {
     assert_eq!(sharing["status"], "pass", "{sharing:#}");
     assert!(sharing.to_string().contains("111122223333"), "{sharing:#}");
     assert_eq!(status(watched, "dev_data.rds_public_snapshots"), "pass");
+    // Judged by what the API shows; the sanitized copy only the team can record
+    // is advice beside it, not an unknown that hides the verdict.
+    assert_eq!(item(watched, "dev_data"), "pass");
+    let sanitized = finding(watched, "dev_data.sanitized_copy");
+    assert_eq!(sanitized["status"], "unknown", "{sanitized:#}");
+    assert_eq!(sanitized["advisory"], true, "{sanitized:#}");
 
     // restore = all: the critical one; and an account nobody listed.
     let open = target(&targets, "db/pg-unwatched");
