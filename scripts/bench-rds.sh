@@ -133,7 +133,7 @@ targets=$(python3 -c "import json,sys; print(len(json.load(open('$out'))['target
 calls=$(grep -o 'rds API calls so far: .*' "$err" | tail -1 | sed 's/rds API calls so far: //; s/ target=.*//')
 sorted=$(printf '%s\n' "${times[@]}" | sort -n | tr '\n' ' ')
 median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-echo "instances: $n   targets judged: $targets   profile: $profile"
+echo "instances: $n   targets judged: $targets   binary: ${SQLREADY_BENCH_BIN:-profile $profile}"
 echo "wall per audit (ms, $runs runs, sorted): $sorted  median $median"
 echo "API calls per audit (sqlready): $calls"
 echo "HTTP requests per audit (moto log): $((after - before))"
