@@ -5,6 +5,8 @@
 //! notifications, manual snapshots and their `restore` attribute.
 #![cfg(feature = "rds")]
 
+#[path = "support/aws_backup_server.rs"]
+mod aws_backup_server;
 #[path = "support/moto.rs"]
 mod moto;
 mod support;
@@ -383,4 +385,27 @@ fn refused_apis_make_their_items_unknown_naming_the_permission_once() {
     assert_eq!(calls["budgets:DescribeBudgets"], 1, "{calls:?}");
     // After the first refusal the other snapshots are not asked (bounded by concurrency).
     assert!(calls["DescribeDBSnapshotAttributes"] <= 3, "{calls:?}");
+}
+
+/// DescribeBudgets read past its first page: the budget that alerts is on the second.
+#[test]
+fn budgets_are_read_past_the_first_page() {
+    let server = moto::fleet_items();
+    let front = aws_backup_server::start(aws_backup_server::Mode::PagedBudgets, &server.endpoint);
+    let run = audit_on(
+        server,
+        &["-v", &format!("rds://{REGION}/db/pg-unwatched")],
+        &[("AWS_ENDPOINT_URL_BUDGETS", front.endpoint.as_str())],
+    );
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let report = run.json();
+    let targets = targets_by_id(&report);
+    let budget = finding(target(&targets, "db/pg-unwatched"), "cost.aws_budget");
+    assert_eq!(budget["status"], "pass", "{budget:#}");
+    assert!(
+        budget.to_string().contains("page-two-alerting"),
+        "{budget:#}"
+    );
+    let calls = api_calls(&run.stderr);
+    assert_eq!(calls.get("budgets:DescribeBudgets"), Some(&2), "{calls:?}");
 }

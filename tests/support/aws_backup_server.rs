@@ -40,6 +40,9 @@ pub enum Mode {
     Serve,
     Deny,
     DenyRestores,
+    /// AWS Budgets answered here in two pages (moto answers every budget in one):
+    /// `AWS_ENDPOINT_URL_BUDGETS` points at this server, the rest goes to moto.
+    PagedBudgets,
 }
 
 /// Restored by a point-in-time restore 3 days ago (an RDS event).
@@ -122,6 +125,24 @@ async fn answer(
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     let region = region_of(&request);
+    let budgets_operation = request
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.strip_prefix("AWSBudgetServiceGateway."))
+        .map(str::to_string);
+    if state.mode == Mode::PagedBudgets
+        && let Some(operation) = budgets_operation
+    {
+        let body = request
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        let input: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        return Ok(paged_budgets(&operation, &input));
+    }
     let path = request.uri().path().to_string();
     let query = request.uri().query().unwrap_or_default().to_string();
     let is_backup = path.starts_with("/backup/")
@@ -558,4 +579,48 @@ fn backup(state: &State, region: &str, path: &str, query: &str) -> Response<Full
         }
     };
     reply(200, "application/json", body.to_string())
+}
+
+/// DescribeBudgets in two pages (the first holds a budget that never alerts, the
+/// second the unfiltered one that does) and DescribeNotificationsForBudget, in
+/// the awsJson1_1 shapes of the Budgets API reference.
+fn paged_budgets(operation: &str, input: &Value) -> Response<Full<Bytes>> {
+    let budget = |name: &str| {
+        json!({
+            "BudgetName": name,
+            "BudgetLimit": {"Amount": "500.0", "Unit": "USD"},
+            "TimeUnit": "MONTHLY",
+            "BudgetType": "COST",
+            "CostFilters": {},
+            "TimePeriod": {"Start": 1_767_225_600.0, "End": 3_706_473_600.0},
+        })
+    };
+    let body = match operation {
+        "DescribeBudgets" => match input["NextToken"].as_str() {
+            None => json!({"Budgets": [budget("page-one-silent")], "NextToken": "page-2"}),
+            Some("page-2") => json!({"Budgets": [budget("page-two-alerting")]}),
+            Some(other) => {
+                return reply(
+                    400,
+                    "application/x-amz-json-1.1",
+                    json!({"__type": "InvalidNextTokenException", "Message": format!("bad token {other}")}).to_string(),
+                );
+            }
+        },
+        "DescribeNotificationsForBudget" => match input["BudgetName"].as_str() {
+            Some("page-two-alerting") => json!({"Notifications": [{
+                "NotificationType": "ACTUAL", "ComparisonOperator": "GREATER_THAN",
+                "Threshold": 80.0, "ThresholdType": "PERCENTAGE", "NotificationState": "OK"
+            }]}),
+            _ => json!({"Notifications": []}),
+        },
+        other => {
+            return reply(
+                400,
+                "application/x-amz-json-1.1",
+                json!({"__type": "InvalidParameterException", "Message": format!("{other} is not served here")}).to_string(),
+            );
+        }
+    };
+    reply(200, "application/x-amz-json-1.1", body.to_string())
 }
