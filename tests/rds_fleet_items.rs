@@ -7,6 +7,9 @@
 
 #[path = "support/aws_backup_server.rs"]
 mod aws_backup_server;
+#[cfg(feature = "cloudsql")]
+#[path = "support/cloudsql_server.rs"]
+mod cloudsql_server;
 #[path = "support/moto.rs"]
 mod moto;
 mod support;
@@ -408,4 +411,74 @@ fn budgets_are_read_past_the_first_page() {
     );
     let calls = api_calls(&run.stderr);
     assert_eq!(calls.get("budgets:DescribeBudgets"), Some(&2), "{calls:?}");
+}
+
+/// Issue 12's "done when": one run over a mixed fleet — RDS in moto (AWS Backup and
+/// the RDS events moto lacks from the local front) and Cloud SQL on the local Admin
+/// API server with its project-level APIs — judges monitoring, cost, staging, dev_data
+/// and restore_tested on a database of each cloud: none of them is left unknown.
+#[cfg(feature = "cloudsql")]
+#[test]
+fn a_mixed_fleet_has_the_whole_checklist_judged_live() {
+    let moto = moto::fleet_items();
+    let front = aws_backup_server::start(aws_backup_server::Mode::Serve, &moto.endpoint);
+    let google = cloudsql_server::Server::start(
+        cloudsql_server::project_routes(),
+        std::time::Duration::ZERO,
+    );
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let config = dir.path().join("sqlready.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[thresholds]\ntrusted_aws_accounts = [\"111122223333\"]\n\n\
+             [environments.targets]\n\"rds://{REGION}/db/pg-watched\" = \"production\"\n\
+             \"cloudsql://acme-fleet/pg-good\" = \"production\"\n\
+             \"cloudsql://acme-fleet/pg-good-dev\" = \"staging\"\n"
+        ),
+    )
+    .expect("write the config");
+    let url = google.url.as_str();
+    let run = audit_on(
+        moto,
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            &format!("rds://{REGION}/db/pg-watched"),
+            "cloudsql://acme-fleet",
+        ],
+        &[
+            ("AWS_ENDPOINT_URL_RDS", front.endpoint.as_str()),
+            ("AWS_ENDPOINT_URL_BACKUP", front.endpoint.as_str()),
+            ("SQLREADY_CLOUDSQL_ENDPOINT", url),
+            ("SQLREADY_GOOGLE_OAUTH_ENDPOINT", url),
+            ("SQLREADY_GOOGLE_APIS_ENDPOINT", url),
+            ("GOOGLE_OAUTH_ACCESS_TOKEN", cloudsql_server::TOKEN),
+        ],
+    );
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let report = run.json();
+    let by_id = targets_by_id(&report);
+    for id in [
+        format!("rds://{REGION}/db/pg-watched"),
+        "cloudsql://acme-fleet/pg-good".to_string(),
+    ] {
+        let t = by_id
+            .get(&id)
+            .unwrap_or_else(|| panic!("no {id} in {:?}", by_id.keys()));
+        for key in [
+            "monitoring",
+            "cost",
+            "staging",
+            "dev_data",
+            "restore_tested",
+        ] {
+            let judged = item(t, key);
+            assert!(
+                judged != "unknown" && judged != "error" && judged != "n/a",
+                "{id}: {key} is {judged}: {:#}",
+                t["findings"]
+            );
+        }
+    }
 }
