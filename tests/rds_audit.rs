@@ -27,10 +27,13 @@ fn gaps(mode: aws_backup_server::Mode) -> &'static str {
     static DENY: std::sync::OnceLock<aws_backup_server::Server> = std::sync::OnceLock::new();
     static DENY_RESTORES: std::sync::OnceLock<aws_backup_server::Server> =
         std::sync::OnceLock::new();
+    static PAGED_BUDGETS: std::sync::OnceLock<aws_backup_server::Server> =
+        std::sync::OnceLock::new();
     let cell = match mode {
         aws_backup_server::Mode::Serve => &SERVE,
         aws_backup_server::Mode::Deny => &DENY,
         aws_backup_server::Mode::DenyRestores => &DENY_RESTORES,
+        aws_backup_server::Mode::PagedBudgets => &PAGED_BUDGETS,
     };
     &cell
         .get_or_init(|| aws_backup_server::start(mode, &moto::moto().endpoint))
