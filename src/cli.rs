@@ -131,7 +131,8 @@ pub struct AuditArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
-    /// Write the report to FILE (atomically) instead of stdout.
+    /// Write the report to FILE (atomically) instead of stdout; FILE may be
+    /// s3://BUCKET/KEY or gs://BUCKET/KEY.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -156,7 +157,8 @@ pub struct AuditArgs {
 
     /// Also write an evidence bundle (report, facts, raw evidence, run record, SOC 2
     /// mapping, SHA-256 manifest) to the new directory DIR; '{time}' in DIR is replaced
-    /// by the start time.
+    /// by the start time. DIR may be s3://BUCKET/PREFIX or gs://BUCKET/PREFIX (uploaded
+    /// with MANIFEST.json last).
     #[arg(long, value_name = "DIR")]
     pub evidence: Option<PathBuf>,
 
@@ -251,7 +253,8 @@ Exit codes (as audit):
   3  some target could not be audited by its shard (takes precedence over 1)")]
 pub struct MergeArgs {
     /// Shard reports (`audit --shard I/N --format json -o FILE`), or directories whose
-    /// *.json files are shard reports. Default with --evidence-in: the bundles' reports.
+    /// *.json files are shard reports, locally or at s3://BUCKET/… / gs://BUCKET/… (an object
+    /// or a prefix). Default with --evidence-in: the bundles' reports.
     #[arg(value_name = "REPORT", required_unless_present = "evidence_in")]
     pub reports: Vec<String>,
 
@@ -273,7 +276,8 @@ pub struct MergeArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
-    /// Write the merged report to FILE (atomically) instead of stdout.
+    /// Write the merged report to FILE (atomically) instead of stdout; FILE may be
+    /// s3://BUCKET/KEY or gs://BUCKET/KEY.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -331,7 +335,7 @@ Exit codes:
   1  a file changed, was added or removed, or the signature does not verify
   2  DIR is not an evidence bundle, or the key cannot be read")]
     Verify {
-        /// The evidence bundle directory.
+        /// The evidence bundle directory, or its s3:// / gs:// prefix.
         #[arg(value_name = "DIR")]
         dir: PathBuf,
         /// Also verify MANIFEST.json.sig with this Ed25519 public key (PEM).

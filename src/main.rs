@@ -115,7 +115,7 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
         .unwrap_or_default();
     let fail_on = args.fail_on.or(settings.fail_on).unwrap_or(FailOn::Low);
     let concurrency = args.concurrency.or(settings.concurrency).unwrap_or(8);
-    let evidence_dir = args
+    let mut evidence_dir = args
         .evidence
         .as_deref()
         .map(|dir| storage::BundleDestination::new(&evidence::expand_dir(dir, started_at)))
@@ -282,7 +282,7 @@ fn run_audit(args: AuditArgs) -> Result<u8> {
     } else if evidence_dir.is_none() {
         emit(&html(render::html::Bundle::None), args.output.as_deref())?;
     }
-    if let Some(destination) = &evidence_dir {
+    if let Some(destination) = &mut evidence_dir {
         let dir = &destination.local_dir();
         let invocation = serde_json::json!({
             "targets": audited,
@@ -400,7 +400,7 @@ fn run_merge(args: MergeArgs) -> Result<u8> {
     use sqlready::report::merge;
     let merged_at = chrono::Utc::now();
     let catalog = Catalog::load(args.checks_dir.as_deref())?;
-    let evidence_dir = args
+    let mut evidence_dir = args
         .evidence
         .as_deref()
         .map(|dir| storage::BundleDestination::new(&evidence::expand_dir(dir, merged_at)))
@@ -531,7 +531,7 @@ fn run_merge(args: MergeArgs) -> Result<u8> {
     } else if evidence_dir.is_none() {
         emit(&html(render::html::Bundle::None), args.output.as_deref())?;
     }
-    if let Some(destination) = &evidence_dir {
+    if let Some(destination) = &mut evidence_dir {
         let dir = &destination.local_dir();
         let input = bundles::MergedInput {
             report: &report,

@@ -68,6 +68,22 @@ pub enum StorageError {
         "{url} already holds objects: evidence bundles are never overwritten; choose a new prefix (e.g. with {{time}} in it)"
     )]
     NotEmpty { url: String },
+    #[error(
+        "the evidence bundle was not uploaded to {url} ({cause}); it is kept whole in {kept}: upload that folder (e.g. `aws s3 cp --recursive` / `gcloud storage cp -r`), MANIFEST.json last"
+    )]
+    NotUploaded {
+        url: String,
+        kept: String,
+        cause: String,
+    },
+    #[error(
+        "the report was not uploaded to {url} ({cause}); it is kept in {kept}: upload that file once the cause is fixed"
+    )]
+    ReportNotUploaded {
+        url: String,
+        kept: String,
+        cause: String,
+    },
     #[error("{url}: {what}: {source}")]
     Local {
         url: String,
@@ -306,14 +322,33 @@ pub fn put_file(remote: &Remote, contents: &[u8]) -> Result<(), StorageError> {
         });
     }
     let bytes = contents.to_vec();
-    block_on(async {
+    let written = block_on(async {
         let store = open(remote).await?;
         store
             .put(&remote.object(""), bytes.into())
             .await
             .map_err(remote.failed("cannot write the object"))?;
         Ok(())
-    })?
+    })
+    .and_then(|result| result);
+    // The report is the run's result: never lost with a failed upload.
+    written.map_err(|err| {
+        let kept = tempfile::Builder::new()
+            .prefix("sqlready-report-")
+            .tempfile()
+            .and_then(|mut file| {
+                std::io::Write::write_all(&mut file, contents)?;
+                file.keep().map_err(|e| e.error)
+            });
+        match kept {
+            Ok((_, path)) => StorageError::ReportNotUploaded {
+                url: remote.to_string(),
+                kept: path.display().to_string(),
+                cause: err.to_string(),
+            },
+            Err(_) => err,
+        }
+    })
 }
 
 /// Checks early (before auditing) that `-o` can be written: a local path is
@@ -451,10 +486,21 @@ impl BundleDestination {
     }
 
     /// Uploads a bundle built for an object store (nothing to do for a local one).
-    pub fn publish(&self) -> Result<(), StorageError> {
-        if let BundleDestination::Remote { remote, .. } = self {
-            check_empty_prefix(remote)?;
-            upload_dir(&self.local_dir(), remote, crate::report::evidence::MANIFEST)?;
+    /// If the upload fails, the bundle built locally is kept and named in the
+    /// error, so the evidence of the run is not lost with it.
+    pub fn publish(&mut self) -> Result<(), StorageError> {
+        let local = self.local_dir();
+        if let BundleDestination::Remote { remote, staging } = self {
+            let uploaded = check_empty_prefix(remote)
+                .and_then(|()| upload_dir(&local, remote, crate::report::evidence::MANIFEST));
+            if let Err(err) = uploaded {
+                staging.disable_cleanup(true);
+                return Err(StorageError::NotUploaded {
+                    url: remote.to_string(),
+                    kept: local.display().to_string(),
+                    cause: err.to_string(),
+                });
+            }
         }
         Ok(())
     }

@@ -16,9 +16,8 @@ mod gcs_server;
 #[path = "support/moto.rs"]
 mod moto;
 
-use cli::{Run, sqlready_with_env};
+use cli::{Run, sqlready_with_env, verdicts};
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::path::Path;
 
 /// A fleet that needs no server: Terraform fixtures with several databases.
@@ -31,27 +30,6 @@ fn fleet() -> Vec<String> {
                 .join(name)
                 .display()
                 .to_string()
-        })
-        .collect()
-}
-
-/// Per target id: its items and every finding's verdict (what must survive a round trip).
-fn verdicts(report: &Value) -> BTreeMap<String, Value> {
-    report["targets"]
-        .as_array()
-        .expect("targets")
-        .iter()
-        .map(|t| {
-            let findings: Vec<Value> = t["findings"]
-                .as_array()
-                .expect("findings")
-                .iter()
-                .map(|f| serde_json::json!([f["check"], f["status"], f["detail"]]))
-                .collect();
-            (
-                t["id"].as_str().expect("id").to_string(),
-                serde_json::json!({"items": t["items"], "findings": findings}),
-            )
         })
         .collect()
 }
@@ -377,4 +355,50 @@ fn unusable_locations_are_refused_before_the_audit_with_the_fix() {
         "{}",
         bucket.stderr
     );
+}
+
+/// An upload refused after the early check passed (listing allowed, writing not):
+/// exit 2, and the bundle built locally is kept whole and named, so the run's
+/// evidence is not lost; it verifies where it was kept.
+#[cfg(feature = "cloudsql")]
+#[test]
+fn a_refused_upload_keeps_the_bundle_and_says_where() {
+    let server = gcs_server::GcsServer::start(&["acme-audit"]);
+    let env = [
+        ("GOOGLE_OAUTH_ACCESS_TOKEN", gcs_server::TOKEN),
+        ("SQLREADY_GCS_ENDPOINT", server.url.as_str()),
+    ];
+    let run = audit(&["--evidence", "gs://acme-audit/read-only/ev"], &env);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let kept = run
+        .stderr
+        .split("it is kept whole in ")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .unwrap_or_else(|| panic!("no kept folder named: {}", run.stderr));
+    assert!(
+        run.stderr.contains("gs://acme-audit/read-only/ev"),
+        "{}",
+        run.stderr
+    );
+    let verify = sqlready_with_env(&["evidence", "verify", kept], &[]);
+    assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
+    assert!(server.names("acme-audit").is_empty());
+
+    // The same for a report: kept in a local file, named.
+    let report = audit(&["-o", "gs://acme-audit/read-only/fleet.json"], &env);
+    assert_eq!(report.code, 2, "{}", report.stderr);
+    let file = report
+        .stderr
+        .split("it is kept in ")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .unwrap_or_else(|| panic!("no kept file named: {}", report.stderr));
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(file).expect("the kept report"))
+            .expect("the kept report is the JSON report");
+    assert!(!verdicts(&saved).is_empty());
+    std::fs::remove_file(file).expect("remove the kept report");
+    std::fs::remove_dir_all(Path::new(kept).parent().expect("the staging folder"))
+        .expect("remove the kept bundle");
 }

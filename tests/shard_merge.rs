@@ -14,9 +14,8 @@ mod cli;
 #[path = "support/cloudsql_server.rs"]
 mod cloudsql_server;
 
-use cli::{Run, sqlready};
+use cli::{Run, sqlready, verdicts};
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 fn fixture(path: &str) -> String {
@@ -36,30 +35,6 @@ fn local_fleet() -> Vec<String> {
         fixture("kutt"),
         "postgres://sqlready@127.0.0.1:1/nothing".to_string(),
     ]
-}
-
-/// What must be equal between the merged and the unsharded report: per
-/// target (by id), its kind, error, items and each finding's verdict.
-fn verdicts(report: &Value) -> BTreeMap<String, Value> {
-    report["targets"]
-        .as_array()
-        .expect("targets")
-        .iter()
-        .map(|t| {
-            let findings: Vec<Value> = t["findings"]
-                .as_array()
-                .expect("findings")
-                .iter()
-                .map(|f| serde_json::json!([f["check"], f["status"], f["detail"]]))
-                .collect();
-            let id = t["id"].as_str().expect("id").to_string();
-            let verdict = serde_json::json!({
-                "kind": t["kind"], "error": t["error"], "items": t["items"],
-                "score": t["score"], "findings": findings,
-            });
-            (id, verdict)
-        })
-        .collect()
 }
 
 /// The summary without what depends on the clock.

@@ -122,3 +122,27 @@ pub fn assert_items(target: &Value, keys: &[&str], expected: &str) {
         );
     }
 }
+
+/// What must be equal between the merged and the unsharded report: per
+/// target (by id), its kind, error, items and each finding's verdict.
+pub fn verdicts(report: &Value) -> std::collections::BTreeMap<String, Value> {
+    report["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .map(|t| {
+            let findings: Vec<Value> = t["findings"]
+                .as_array()
+                .expect("findings")
+                .iter()
+                .map(|f| serde_json::json!([f["check"], f["status"], f["detail"]]))
+                .collect();
+            let id = t["id"].as_str().expect("id").to_string();
+            let verdict = serde_json::json!({
+                "kind": t["kind"], "error": t["error"], "items": t["items"],
+                "score": t["score"], "findings": findings,
+            });
+            (id, verdict)
+        })
+        .collect()
+}

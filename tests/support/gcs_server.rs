@@ -157,6 +157,13 @@ async fn answer(
         ));
     };
     let response = match (&method, name.is_empty()) {
+        // A prefix the credentials may list but not write to (a bucket policy that
+        // grants objects.list only): Cloud Storage's 403.
+        (&Method::PUT, false) if name.starts_with("read-only/") => error(
+            403,
+            "AccessDenied",
+            "Access denied. Caller does not have storage.objects.create access.",
+        ),
         (&Method::PUT, false) => {
             objects.insert(name, (next_generation, body.to_vec()));
             state.generation = next_generation;

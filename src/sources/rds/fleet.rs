@@ -501,8 +501,13 @@ impl Session {
             {
                 return Err(refused);
             }
+            let operation = if kind == "cluster" {
+                "DescribeDBClusterSnapshotAttributes"
+            } else {
+                "DescribeDBSnapshotAttributes"
+            };
+            let deny = |err| refused(&format!("rds:{operation}"), operation, region, err);
             let answer = if kind == "cluster" {
-                let operation = "DescribeDBClusterSnapshotAttributes";
                 client
                     .describe_db_cluster_snapshot_attributes()
                     .db_cluster_snapshot_identifier(snapshot)
@@ -517,16 +522,8 @@ impl Session {
                                 .map(|a| (a.attribute_name(), a.attribute_values())),
                         )
                     })
-                    .map_err(|e| {
-                        refused(
-                            &format!("rds:{operation}"),
-                            operation,
-                            region,
-                            errors::classify(&e, operation, region, self.max_attempts),
-                        )
-                    })
+                    .map_err(|e| deny(errors::classify(&e, operation, region, self.max_attempts)))
             } else {
-                let operation = "DescribeDBSnapshotAttributes";
                 client
                     .describe_db_snapshot_attributes()
                     .db_snapshot_identifier(snapshot)
@@ -541,14 +538,7 @@ impl Session {
                                 .map(|a| (a.attribute_name(), a.attribute_values())),
                         )
                     })
-                    .map_err(|e| {
-                        refused(
-                            &format!("rds:{operation}"),
-                            operation,
-                            region,
-                            errors::classify(&e, operation, region, self.max_attempts),
-                        )
-                    })
+                    .map_err(|e| deny(errors::classify(&e, operation, region, self.max_attempts)))
             };
             if let Err(refused) = &answer
                 && refused.message.contains("AccessDenied")
