@@ -263,7 +263,9 @@ impl Session {
     }
 
     /// The configuration of a member account: `sts:AssumeRole` of the
-    /// entry's role there, or why it failed (with the fix).
+    /// entry's role there, or why it failed (with the fix). The role is
+    /// assumed once here, so a missing role is found before any audit, and
+    /// again whenever those credentials expire ([`AssumedRole`]).
     async fn assume(
         &self,
         home: &str,
@@ -271,18 +273,51 @@ impl Session {
         account: &str,
         org: &OrgScope,
     ) -> Result<SdkConfig, String> {
-        let role_arn = format!("arn:{partition}:iam::{account}:role/{}", org.role_name);
         let conf = aws_sdk_sts::config::Builder::from(&self.config)
             .region(Region::new(home.to_string()))
             .interceptor(CountCalls(self.calls.clone()))
             .interceptor(super::CapAnswers)
             .retry_classifier(RetryAfter)
             .build();
-        let answer = aws_sdk_sts::Client::from_conf(conf)
+        let request = RoleRequest {
+            sts: aws_sdk_sts::Client::from_conf(conf),
+            role_arn: format!("arn:{partition}:iam::{account}:role/{}", org.role_name),
+            role_name: org.role_name.clone(),
+            account: account.to_string(),
+            external_id: org.external_id.clone(),
+        };
+        let first = request.assume().await?;
+        let refresh = Arc::new(request);
+        let provider = AssumedRole::new(first, move || {
+            let request = refresh.clone();
+            Box::pin(async move { request.assume().await })
+        });
+        Ok(self
+            .config
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .build())
+    }
+}
+
+/// One `sts:AssumeRole` of a member account's role, as often as needed.
+struct RoleRequest {
+    sts: aws_sdk_sts::Client,
+    role_arn: String,
+    role_name: String,
+    account: String,
+    external_id: Option<String>,
+}
+
+impl RoleRequest {
+    async fn assume(&self) -> Result<Credentials, String> {
+        let role_arn = &self.role_arn;
+        let answer = self
+            .sts
             .assume_role()
-            .role_arn(&role_arn)
+            .role_arn(role_arn)
             .role_session_name("sqlready")
-            .set_external_id(org.external_id.clone())
+            .set_external_id(self.external_id.clone())
             .send()
             .await
             .map_err(|err| {
@@ -296,9 +331,10 @@ impl Session {
                     },
                 };
                 format!(
-                    "sts:AssumeRole of {role_arn} failed ({detail}): create the role {} in account {account} with the read-only policy of docs/organization.md and a trust policy that lets the auditor assume it{}",
-                    org.role_name,
-                    if org.external_id.is_some() {
+                    "sts:AssumeRole of {role_arn} failed ({detail}): create the role {} in account {} with the read-only policy of docs/organization.md and a trust policy that lets the auditor assume it{}",
+                    self.role_name,
+                    self.account,
+                    if self.external_id.is_some() {
                         " with this external_id"
                     } else {
                         ""
@@ -311,18 +347,75 @@ impl Session {
             ));
         };
         let expiry = std::time::SystemTime::try_from(*credentials.expiration()).ok();
-        let credentials = Credentials::new(
+        Ok(Credentials::new(
             credentials.access_key_id(),
             credentials.secret_access_key(),
             Some(credentials.session_token().to_string()),
             expiry,
             "sqlready-assume-role",
-        );
-        Ok(self
-            .config
-            .to_builder()
-            .credentials_provider(SharedCredentialsProvider::new(credentials))
-            .build())
+        ))
+    }
+}
+
+/// How [`AssumedRole`] gets new credentials.
+type Refresh = Box<
+    dyn Fn() -> futures::future::BoxFuture<'static, Result<Credentials, String>> + Send + Sync,
+>;
+
+/// A member account's credentials: the ones assumed up front, then a new
+/// `sts:AssumeRole` each time the SDK's identity cache finds them expired.
+/// Static credentials would end the run after the role session's hour — an
+/// organization run with `--connect` can last longer.
+struct AssumedRole {
+    first: std::sync::Mutex<Option<Credentials>>,
+    refresh: Refresh,
+}
+
+impl AssumedRole {
+    fn new(
+        first: Credentials,
+        refresh: impl Fn() -> futures::future::BoxFuture<'static, Result<Credentials, String>>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        Self {
+            first: std::sync::Mutex::new(Some(first)),
+            refresh: Box::new(refresh),
+        }
+    }
+
+    /// The up-front credentials while they are still valid (once), else new ones.
+    async fn credentials(&self) -> Result<Credentials, String> {
+        let first = self
+            .first
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        let now = std::time::SystemTime::now();
+        match first {
+            Some(first) if first.expiry().is_none_or(|expiry| expiry > now) => Ok(first),
+            _ => (self.refresh)().await,
+        }
+    }
+}
+
+impl std::fmt::Debug for AssumedRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AssumedRole")
+    }
+}
+
+impl aws_credential_types::provider::ProvideCredentials for AssumedRole {
+    fn provide_credentials<'a>(&'a self) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::new(async move {
+            self.credentials()
+                .await
+                .map_err(aws_credential_types::provider::error::CredentialsError::provider_error)
+        })
     }
 }
 
@@ -345,5 +438,54 @@ mod tests {
             "rds://111122223333@eu-west-1/cluster/a"
         );
         assert_eq!(account_id("111122223333"), "rds://111122223333@*");
+    }
+
+    fn credentials(key: &str, expiry: std::time::SystemTime) -> Credentials {
+        Credentials::new(key, "secret", Some("token".into()), Some(expiry), "test")
+    }
+
+    /// The up-front credentials serve while valid; expired ones (the SDK's
+    /// cache asks again near expiry) are replaced by a new AssumeRole.
+    #[tokio::test]
+    async fn an_assumed_role_is_assumed_again_when_its_credentials_expire() {
+        use aws_credential_types::provider::ProvideCredentials;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let hour = std::time::Duration::from_secs(3600);
+        let now = std::time::SystemTime::now();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let provider = |first: Credentials| {
+            let calls = calls.clone();
+            AssumedRole::new(first, move || {
+                let calls = calls.clone();
+                Box::pin(async move {
+                    let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
+                    Ok(credentials(&format!("renewed-{n}"), now + hour))
+                })
+            })
+        };
+        let fresh = provider(credentials("first", now + hour));
+        let got = fresh.provide_credentials().await.unwrap();
+        assert_eq!(got.access_key_id(), "first");
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+        let got = fresh.provide_credentials().await.unwrap();
+        assert_eq!(got.access_key_id(), "renewed-1");
+
+        let expired = provider(credentials("first", now - hour));
+        let got = expired.provide_credentials().await.unwrap();
+        assert_eq!(got.access_key_id(), "renewed-2");
+    }
+
+    #[tokio::test]
+    async fn a_refused_renewal_is_a_credentials_error_with_the_reason() {
+        use aws_credential_types::provider::ProvideCredentials;
+        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        let provider = AssumedRole::new(credentials("first", past), || {
+            Box::pin(async { Err("sts:AssumeRole of arn:aws:iam::1:role/r failed".to_string()) })
+        });
+        let err = provider.provide_credentials().await.unwrap_err();
+        assert!(
+            format!("{err:?}").contains("sts:AssumeRole of arn:aws:iam::1:role/r failed"),
+            "{err:?}"
+        );
     }
 }
