@@ -358,9 +358,8 @@ impl RoleRequest {
 }
 
 /// How [`AssumedRole`] gets new credentials.
-type Refresh = Box<
-    dyn Fn() -> futures::future::BoxFuture<'static, Result<Credentials, String>> + Send + Sync,
->;
+type Refresh =
+    Box<dyn Fn() -> futures::future::BoxFuture<'static, Result<Credentials, String>> + Send + Sync>;
 
 /// A member account's credentials: the ones assumed up front, then a new
 /// `sts:AssumeRole` each time the SDK's identity cache finds them expired.
@@ -407,7 +406,9 @@ impl std::fmt::Debug for AssumedRole {
 }
 
 impl aws_credential_types::provider::ProvideCredentials for AssumedRole {
-    fn provide_credentials<'a>(&'a self) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
     where
         Self: 'a,
     {
