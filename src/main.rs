@@ -439,17 +439,24 @@ fn run_merge(args: MergeArgs) -> Result<u8> {
         .iter()
         .map(|source| bundles::open(&source.dir, public_key.as_ref()))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut raw: Vec<(String, std::borrow::Cow<[u8]>)> = Vec::new();
+    let phase = std::time::Instant::now();
+    let mut raw: Vec<ShardReport> = Vec::new();
     for arg in &args.reports {
-        raw.extend(read_input(arg)?.into_iter().map(|(s, b)| (s, b.into())));
+        raw.extend(shard_reports(arg)?);
     }
     if args.reports.is_empty() {
         for bundle in &shard_bundles {
             let source = bundle.dir.join("report.json").display().to_string();
-            raw.push((source, bundle.report_json().into()));
+            raw.push(ShardReport::Bytes(source, bundle.report_json().into()));
         }
     }
+    let input_bytes: usize = raw.iter().map(ShardReport::size).sum();
     let inputs = parse_reports(raw)?;
+    tracing::debug!(
+        "merge: {} shard report(s), {input_bytes} bytes, read and parsed in {:.2?}",
+        inputs.len(),
+        phase.elapsed()
+    );
     // Which shard each report is, by the SHA-256 of its bytes (for the bundles).
     let shard_of: Vec<(String, u32)> = inputs
         .iter()
@@ -465,7 +472,9 @@ fn run_merge(args: MergeArgs) -> Result<u8> {
         Some(path) => Config::load(&path)?.environments,
         None => sqlready::fleet::Environments::default(),
     };
+    let phase = std::time::Instant::now();
     sqlready::fleet::merge::rejudge(&mut report, &catalog, &environments);
+    tracing::debug!("merge: staging judged again in {:.2?}", phase.elapsed());
     // Each bundle must hold one of the merged reports, and each shard have one bundle.
     let mut bundle_of: std::collections::BTreeMap<u32, &bundles::ShardBundle> =
         std::collections::BTreeMap::new();
@@ -501,7 +510,8 @@ fn run_merge(args: MergeArgs) -> Result<u8> {
         }
     }
     apply_baseline(&mut report, &baseline);
-    let json = std::cell::LazyCell::new(|| render::json::render(&report));
+    let json = std::cell::LazyCell::new(|| render::json::render_sized(&report, input_bytes));
+    let phase = std::time::Instant::now();
     let text = render_text(
         &report,
         args.format,
@@ -530,7 +540,12 @@ fn run_merge(args: MergeArgs) -> Result<u8> {
         context.bundle = bundle;
         render::html::render(&report, &context)
     };
-    if args.format != Format::Html {
+    if args.format == Format::Json && evidence_dir.is_none() {
+        // Streamed: the JSON text is needed nowhere else.
+        emit_with(args.output.as_deref(), |out| {
+            render::json::write(&report, out)
+        })?;
+    } else if args.format != Format::Html {
         emit(
             text.as_deref().unwrap_or_else(|| json.as_str()),
             args.output.as_deref(),
@@ -538,6 +553,10 @@ fn run_merge(args: MergeArgs) -> Result<u8> {
     } else if evidence_dir.is_none() {
         emit(&html(render::html::Bundle::None), args.output.as_deref())?;
     }
+    tracing::debug!(
+        "merge: report rendered and written in {:.2?}",
+        phase.elapsed()
+    );
     if let Some(destination) = &mut evidence_dir {
         let dir = &destination.local_dir();
         let input = bundles::MergedInput {
@@ -575,19 +594,45 @@ fn run_merge(args: MergeArgs) -> Result<u8> {
             emit(&html(bundle), args.output.as_deref())?;
         }
     }
-    Ok(exit_code(
+    let code = exit_code(
         &report,
         args.fail_on,
         args.fail_on_regression,
         args.fail_on_unknown,
-    ))
+    );
+    // A fleet's report is millions of small allocations the process is about
+    // to give back whole; freeing them one by one took a noticeable share of
+    // a large merge.
+    std::mem::forget(json);
+    std::mem::forget(report);
+    Ok(code)
 }
 
-/// Reads one REPORT argument of `merge`: a JSON report file, or a directory
-/// whose `*.json` files (not recursive, in name order) are reports; the same
-/// for an object in, or a prefix of, `s3://` and `gs://` (src/storage.rs).
-/// Each as (where it came from, its bytes).
-fn read_input(arg: &str) -> Result<Vec<(String, Vec<u8>)>> {
+/// One shard report to parse: a local file (read by the thread that parses
+/// it), or bytes already in memory (an object-store object, a bundle's copy).
+enum ShardReport<'a> {
+    File {
+        source: String,
+        path: PathBuf,
+        size: usize,
+    },
+    Bytes(String, std::borrow::Cow<'a, [u8]>),
+}
+
+impl ShardReport<'_> {
+    fn size(&self) -> usize {
+        match self {
+            ShardReport::File { size, .. } => *size,
+            ShardReport::Bytes(_, bytes) => bytes.len(),
+        }
+    }
+}
+
+/// The shard reports one REPORT argument of `merge` names: a JSON report
+/// file, or a directory whose `*.json` files (not recursive, in name order)
+/// are reports; the same for an object in, or a prefix of, `s3://` and
+/// `gs://` (src/storage.rs), fetched here.
+fn shard_reports(arg: &str) -> Result<Vec<ShardReport<'static>>> {
     let path = match storage::Location::parse(arg)? {
         storage::Location::Local(path) => path,
         storage::Location::Remote(remote) => {
@@ -595,12 +640,24 @@ fn read_input(arg: &str) -> Result<Vec<(String, Vec<u8>)>> {
             if objects.is_empty() {
                 bail!("{remote} holds no *.json shard reports");
             }
-            return Ok(objects);
+            return Ok(objects
+                .into_iter()
+                .map(|(source, bytes)| ShardReport::Bytes(source, bytes.into()))
+                .collect());
         }
     };
-    let path = path.as_path();
+    let file = |source: String, path: PathBuf| -> Result<ShardReport<'static>> {
+        let size = std::fs::metadata(&path)
+            .with_context(|| format!("cannot read shard report {source}"))?
+            .len();
+        Ok(ShardReport::File {
+            source,
+            path,
+            size: usize::try_from(size).unwrap_or(usize::MAX),
+        })
+    };
     if path.is_dir() {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
             .with_context(|| format!("cannot read directory {arg}"))?
             .filter_map(|entry| entry.ok().map(|e| e.path()))
             .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "json"))
@@ -610,23 +667,17 @@ fn read_input(arg: &str) -> Result<Vec<(String, Vec<u8>)>> {
             bail!("{arg} holds no *.json shard reports");
         }
         return files
-            .iter()
-            .map(|file| {
-                let bytes = std::fs::read(file)
-                    .with_context(|| format!("cannot read shard report {}", file.display()))?;
-                Ok((file.display().to_string(), bytes))
-            })
+            .into_iter()
+            .map(|path| file(path.display().to_string(), path))
             .collect();
     }
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read shard report {arg}"))?;
-    Ok(vec![(arg.to_string(), bytes)])
+    Ok(vec![file(arg.to_string(), path)?])
 }
 
-/// Parses the shard reports on every core, keeping their order: parsing is
-/// most of a merge's time (8 shards of 1,000 targets are ~450 MB of JSON).
-fn parse_reports(
-    raw: Vec<(String, std::borrow::Cow<[u8]>)>,
-) -> Result<Vec<sqlready::report::merge::Input>> {
+/// Reads and parses the shard reports on every core, keeping their order:
+/// this is most of a merge's time (8 shards of 1,000 targets are ~450 MB of
+/// JSON). Each thread reads its files into one buffer it reuses.
+fn parse_reports(raw: Vec<ShardReport>) -> Result<Vec<sqlready::report::merge::Input>> {
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .clamp(1, raw.len().max(1));
@@ -637,12 +688,22 @@ fn parse_reports(
                 .map(|_| {
                     scope.spawn(|| {
                         let mut done = Vec::new();
+                        let mut buffer = Vec::new();
                         loop {
                             let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some((source, bytes)) = raw.get(index) else {
+                            let Some(report) = raw.get(index) else {
                                 return done;
                             };
-                            done.push((index, parse_report(source.clone(), bytes)));
+                            let input = match report {
+                                ShardReport::Bytes(source, bytes) => {
+                                    parse_report(source.clone(), bytes)
+                                }
+                                ShardReport::File { source, path, size } => {
+                                    read_into(source, path, *size, &mut buffer)
+                                        .and_then(|()| parse_report(source.clone(), &buffer))
+                                }
+                            };
+                            done.push((index, input));
                         }
                     })
                 })
@@ -659,9 +720,24 @@ fn parse_reports(
     parsed.into_iter().map(|(_, input)| input).collect()
 }
 
+/// Reads the file at `path` into `buffer`, replacing what it held.
+fn read_into(source: &str, path: &Path, size: usize, buffer: &mut Vec<u8>) -> Result<()> {
+    use std::io::Read;
+    buffer.clear();
+    buffer.reserve(size);
+    std::fs::File::open(path)
+        .and_then(|mut file| file.read_to_end(buffer))
+        .with_context(|| format!("cannot read shard report {source}"))?;
+    Ok(())
+}
+
 /// A shard report's bytes, parsed, with their SHA-256.
 fn parse_report(source: String, bytes: &[u8]) -> Result<sqlready::report::merge::Input> {
-    let report = serde_json::from_slice(bytes).with_context(|| {
+    // UTF-8 checked once for the whole file, not string by string.
+    let text = std::str::from_utf8(bytes).with_context(|| {
+        format!("{source} is not a sqlready JSON report (it is not UTF-8 text)")
+    })?;
+    let report = serde_json::from_str(text).with_context(|| {
         format!(
             "{source} is not a sqlready JSON report (`sqlready audit --shard I/N --format json` writes one)"
         )
@@ -883,13 +959,27 @@ fn color_on_stdout(output: &Option<PathBuf>) -> bool {
 
 /// Writes the report to `path` atomically, or to stdout (no path, or `-`).
 fn emit(text: &str, path: Option<&Path>) -> Result<()> {
+    emit_with(path, |out| std::io::Write::write_all(out, text.as_bytes()))
+}
+
+/// [`emit`] with the report streamed by `write`: a fleet's JSON report is
+/// hundreds of megabytes, written without first being held as one string.
+fn emit_with(
+    path: Option<&Path>,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<()> {
     match path.filter(|p| *p != Path::new("-")) {
         Some(path) => match storage::Location::of_path(path)? {
-            storage::Location::Local(path) => output::write_atomic(&path, text.as_bytes())
+            storage::Location::Local(path) => output::write_atomic_with(&path, write)
                 .with_context(|| format!("cannot write {}", path.display())),
-            storage::Location::Remote(remote) => Ok(storage::put_file(&remote, text.as_bytes())?),
+            storage::Location::Remote(remote) => {
+                // One PUT of the whole object (no partial object is ever visible).
+                let mut bytes = Vec::new();
+                write(&mut bytes).context("cannot render the report")?;
+                Ok(storage::put_file(&remote, &bytes)?)
+            }
         },
-        None => output::print(text).context("cannot write to stdout"),
+        None => output::print_with(write).context("cannot write to stdout"),
     }
 }
 

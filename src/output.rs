@@ -113,6 +113,15 @@ fn remove_pending() -> usize {
 /// Writes `contents` to `path` via a temporary file in the same directory and
 /// a rename, so readers never see a partial file.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, |out| out.write_all(contents))
+}
+
+/// [`write_atomic`] with the contents streamed by `write` (buffered), for a
+/// report too large to hold twice in memory.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -126,7 +135,10 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         },
         |temp| temp.path(),
     )?;
-    temp.write_all(contents)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, &mut temp);
+    write(&mut out)?;
+    out.flush()?;
+    drop(out);
     temp.as_file().sync_all()?;
     temp.persist(path).map_err(|err| err.error)?;
     Ok(())
@@ -134,11 +146,15 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 
 /// Prints to stdout; a closed pipe (`| head`) is not an error.
 pub fn print(contents: &str) -> std::io::Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(contents.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
+    print_with(|out| out.write_all(contents.as_bytes()))
+}
+
+/// [`print`] with the contents streamed by `write` (buffered).
+pub fn print_with(
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+    match write(&mut stdout).and_then(|()| stdout.flush()) {
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
     }

@@ -29,30 +29,56 @@ pub fn rejudge(report: &mut Report, catalog: &Catalog, settings: &Environments) 
     let mut collected: Vec<Collected> = report.targets.iter().map(stub).collect();
     super::staging(&mut collected, settings, None);
     let thresholds = ThresholdSet::default();
-    for (target, outcome) in report.targets.iter_mut().zip(&collected) {
-        let Ok(facts) = outcome else { continue };
-        let judged = crate::report::judge(catalog, facts, thresholds.for_target(&facts.id));
-        let mut changed = false;
-        for finding in target
-            .findings
-            .iter_mut()
-            .filter(|f| f.item == Item::Staging)
-        {
-            let Some(fresh) = judged.findings.iter().find(|n| n.check == finding.check) else {
-                continue;
-            };
-            let waiver = finding.waiver.take();
-            *finding = fresh.clone();
-            finding.waiver = waiver;
-            changed = true;
+    // Each target is judged on its own facts: on every core, in contiguous slices.
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let per = report.targets.len().div_ceil(workers).max(1);
+    std::thread::scope(|scope| {
+        for (targets, outcomes) in report.targets.chunks_mut(per).zip(collected.chunks(per)) {
+            let thresholds = &thresholds;
+            scope.spawn(move || {
+                for (target, outcome) in targets.iter_mut().zip(outcomes) {
+                    rejudge_one(target, outcome, catalog, thresholds);
+                }
+            });
         }
-        if changed {
-            target.items = item_statuses(&target.findings);
-            target.score = score::target(&target.findings);
-        }
-    }
+    });
     report.summary.score = score::overall(&report.targets);
     report.recount();
+}
+
+/// Replaces one target's `staging` findings with the ones its re-built facts
+/// give, keeping their waivers, and recomputes its items and score.
+fn rejudge_one(
+    target: &mut TargetReport,
+    outcome: &Collected,
+    catalog: &Catalog,
+    thresholds: &ThresholdSet,
+) {
+    let Ok(facts) = outcome else { return };
+    let judged = crate::report::judge_item(
+        catalog,
+        facts,
+        thresholds.for_target(&facts.id),
+        Item::Staging,
+    );
+    let mut changed = false;
+    for finding in target
+        .findings
+        .iter_mut()
+        .filter(|f| f.item == Item::Staging)
+    {
+        let Some(fresh) = judged.iter().find(|n| n.check == finding.check) else {
+            continue;
+        };
+        let waiver = finding.waiver.take();
+        *finding = fresh.clone();
+        finding.waiver = waiver;
+        changed = true;
+    }
+    if changed {
+        target.items = item_statuses(&target.findings);
+        target.score = score::target(&target.findings);
+    }
 }
 
 /// What the staging pass reads of one target, from its report.

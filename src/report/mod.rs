@@ -10,7 +10,7 @@ pub mod soc2;
 pub mod waivers;
 
 use crate::checks::Catalog;
-use crate::checks::eval::{Subject, evaluate};
+use crate::checks::eval::{CompiledCheck, Subject, evaluate};
 use crate::checks::model::{Item, Severity, Status};
 use crate::checks::thresholds::{ThresholdSet, Thresholds};
 use crate::facts::merge::{Reading, SourceRun};
@@ -21,6 +21,35 @@ use serde_json::{Map as JsonMap, Value as Json};
 use std::collections::BTreeMap;
 
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+/// Findings per target a report read back (`sqlready merge`) makes room for
+/// at once: one per check of the catalog (132 today), with room for custom
+/// checks. Grown one finding at a time, each target's list was copied about
+/// eight times — a tenth of a large merge.
+const FINDINGS_ROOM: usize = 192;
+
+fn findings_with_room<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<Finding>, D::Error> {
+    struct Room;
+    impl<'de> serde::de::Visitor<'de> for Room {
+        type Value = Vec<Finding>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of findings")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut findings = Vec::with_capacity(seq.size_hint().unwrap_or(FINDINGS_ROOM));
+            while let Some(finding) = seq.next_element()? {
+                findings.push(finding);
+            }
+            Ok(findings)
+        }
+    }
+    deserializer.deserialize_seq(Room)
+}
 
 /// Serialized as the JSON report; read back (`sqlready merge`) from it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -86,6 +115,7 @@ pub struct TargetReport {
     pub coverage: Coverage,
     /// Every checklist item, in checklist order.
     pub items: Items,
+    #[serde(deserialize_with = "findings_with_room")]
     pub findings: Vec<Finding>,
     /// Why the target could not be audited, when it could not.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -305,58 +335,7 @@ pub fn judge(catalog: &Catalog, facts: &TargetFacts, thresholds: &Thresholds) ->
     let findings: Vec<Finding> = catalog
         .checks
         .iter()
-        .map(|compiled| {
-            let verdict = evaluate(compiled, &subject);
-            let check = &compiled.check;
-            let remediation = matches!(verdict.status, Status::Fail | Status::Warn)
-                .then(|| {
-                    let deployment = facts
-                        .facts
-                        .get("rds.deployment")
-                        .and_then(|f| f.value())
-                        .and_then(|v| v.as_str());
-                    check.fix_for_target(facts.kind.as_str(), &facts.engine, deployment)
-                })
-                .flatten()
-                .map(|fix| match (&facts.kind, &facts.resource) {
-                    // Only the snippets for this resource's provider.
-                    (crate::target::Kind::Terraform, Some(address)) => {
-                        let fix = crate::sources::terraform::fix::for_resource(fix, address);
-                        // In a module: the inputs that set these attributes.
-                        crate::sources::terraform::fix::with_module_inputs(&fix, facts)
-                    }
-                    _ => fix.to_string(),
-                })
-                // A command that replaces a whole list keeps the target's current one.
-                .map(|fix| fixmerge::for_target(&fix, facts));
-            let disagreements = disagreements(facts, &verdict.evidence);
-            let mut detail = verdict.detail;
-            for disagreement in &disagreements {
-                for other in &disagreement.others {
-                    if !detail.is_empty() {
-                        detail.push_str("; ");
-                    }
-                    detail.push_str("sources disagree: ");
-                    detail.push_str(&other.note);
-                }
-            }
-            Finding {
-                check: check.id.clone(),
-                item: check.item,
-                status: verdict.status,
-                severity: check.severity,
-                advisory: check.advisory,
-                title: check.title.clone(),
-                detail,
-                evidence: verdict.evidence,
-                remediation,
-                controls: check.controls.clone(),
-                resolve: verdict.resolve,
-                disagreements,
-                waiver: None,
-                drift: None,
-            }
-        })
+        .map(|compiled| finding(compiled, &subject, facts))
         .collect();
     let items = item_statuses(&findings);
     let score = score::target(&findings);
@@ -378,6 +357,80 @@ pub fn judge(catalog: &Catalog, facts: &TargetFacts, thresholds: &Thresholds) ->
         location: facts.location.clone(),
         warnings: facts.warnings.clone(),
         tags: facts.tags.clone(),
+    }
+}
+
+/// The findings of one item's checks only, as [`judge`] gives them
+/// (`sqlready merge` judges `staging` again over the whole fleet).
+pub fn judge_item(
+    catalog: &Catalog,
+    facts: &TargetFacts,
+    thresholds: &Thresholds,
+    item: Item,
+) -> Vec<Finding> {
+    if not_audited_reason(facts).is_some() {
+        return Vec::new();
+    }
+    let subject = Subject::new(facts, thresholds);
+    catalog
+        .checks
+        .iter()
+        .filter(|compiled| compiled.check.item == item)
+        .map(|compiled| finding(compiled, &subject, facts))
+        .collect()
+}
+
+/// One check's finding for a target.
+fn finding(compiled: &CompiledCheck, subject: &Subject<'_>, facts: &TargetFacts) -> Finding {
+    let verdict = evaluate(compiled, subject);
+    let check = &compiled.check;
+    let remediation = matches!(verdict.status, Status::Fail | Status::Warn)
+        .then(|| {
+            let deployment = facts
+                .facts
+                .get("rds.deployment")
+                .and_then(|f| f.value())
+                .and_then(|v| v.as_str());
+            check.fix_for_target(facts.kind.as_str(), &facts.engine, deployment)
+        })
+        .flatten()
+        .map(|fix| match (&facts.kind, &facts.resource) {
+            // Only the snippets for this resource's provider.
+            (crate::target::Kind::Terraform, Some(address)) => {
+                let fix = crate::sources::terraform::fix::for_resource(fix, address);
+                // In a module: the inputs that set these attributes.
+                crate::sources::terraform::fix::with_module_inputs(&fix, facts)
+            }
+            _ => fix.to_string(),
+        })
+        // A command that replaces a whole list keeps the target's current one.
+        .map(|fix| fixmerge::for_target(&fix, facts));
+    let disagreements = disagreements(facts, &verdict.evidence);
+    let mut detail = verdict.detail;
+    for disagreement in &disagreements {
+        for other in &disagreement.others {
+            if !detail.is_empty() {
+                detail.push_str("; ");
+            }
+            detail.push_str("sources disagree: ");
+            detail.push_str(&other.note);
+        }
+    }
+    Finding {
+        check: check.id.clone(),
+        item: check.item,
+        status: verdict.status,
+        severity: check.severity,
+        advisory: check.advisory,
+        title: check.title.clone(),
+        detail,
+        evidence: verdict.evidence,
+        remediation,
+        controls: check.controls.clone(),
+        resolve: verdict.resolve,
+        disagreements,
+        waiver: None,
+        drift: None,
     }
 }
 
