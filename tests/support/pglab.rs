@@ -293,6 +293,18 @@ pub fn scratch_in(name: &'static str, bindir: &Path, settings: &[(&str, &str)]) 
 /// `server.crt` are in its PGDATA.
 /// With `expired`, the server certificate's validity ended in 2020.
 pub fn start_manual_tls(name: &'static str, server_cn: &str, expired: bool) -> PgServer {
+    start_manual_tls_with_hba(name, server_cn, expired, "")
+}
+
+/// Like [`start_manual_tls`], with `first_hba_lines` put before every other
+/// line of pg_hba.conf before the server starts (the first matching line
+/// decides), e.g. an `ldap` line for one user.
+pub fn start_manual_tls_with_hba(
+    name: &'static str,
+    server_cn: &str,
+    expired: bool,
+    first_hba_lines: &str,
+) -> PgServer {
     ENGINE.reap_abandoned_labs();
     let server = PgServer::create(name);
     server.initdb(&[]);
@@ -308,6 +320,7 @@ pub fn start_manual_tls(name: &'static str, server_cn: &str, expired: bool) -> P
     server.configure(&settings);
     server.write_hba(HbaTcp::SslOnly);
     server.require_client_cert(CERT_USER);
+    server.prepend_hba(first_hba_lines);
     server.start();
     server.create_roles_and_app_db();
     server.psql(
@@ -675,13 +688,17 @@ impl PgServer {
     /// (the first matching line decides): `user` logs in over TCP with a
     /// client certificate and nothing else.
     fn require_client_cert(&self, user: &str) {
+        self.prepend_hba(&format!(
+            "hostssl all          {user}  127.0.0.1/32 cert\nhostssl all          {user}  ::1/128      cert\n"
+        ));
+    }
+
+    /// Puts `lines` before the others of pg_hba.conf.
+    fn prepend_hba(&self, lines: &str) {
         let path = self.datadir.join("pg_hba.conf");
         let hba = fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("could not read {}: {e}", path.display()));
-        let cert_lines = format!(
-            "hostssl all          {user}  127.0.0.1/32 cert\nhostssl all          {user}  ::1/128      cert\n"
-        );
-        fs::write(&path, format!("{cert_lines}{hba}"))
+        fs::write(&path, format!("{lines}{hba}"))
             .unwrap_or_else(|e| panic!("could not write {}: {e}", path.display()));
     }
 
