@@ -68,6 +68,80 @@ pub fn of(target: &TargetFacts) -> Result<Endpoint, String> {
     }
 }
 
+/// A reader member of a DB cluster, as the API lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reader {
+    /// `DBInstanceIdentifier`.
+    pub instance: String,
+    /// The reader's own id, `rds://[ACCOUNT@]REGION/db/ID` (it is audited
+    /// as part of its cluster, never as a target of its own).
+    pub id: String,
+    /// Its instance endpoint, or why it has none.
+    pub endpoint: Result<Endpoint, String>,
+}
+
+/// The readers of a cluster target (`DBClusterMembers` with `IsClusterWriter`
+/// false), each at its own instance endpoint (`DescribeDBInstances
+/// Endpoint.Address:Port`), in the API's order. IAM authentication is the
+/// cluster's setting (members follow it). Empty for anything but a cluster.
+pub fn cluster_readers(target: &TargetFacts) -> Vec<Reader> {
+    let engine = match target.engine.as_str() {
+        "postgres" => Kind::Postgres,
+        "mysql" | "mariadb" => Kind::Mysql,
+        _ => return Vec::new(),
+    };
+    let Some(cluster) = target
+        .evidence
+        .iter()
+        .find(|e| e.name == "DescribeDBClusters")
+        .map(|e| &e.response)
+    else {
+        return Vec::new();
+    };
+    let region = rds_region(&target.id);
+    let cluster_iam = cluster["IAMDatabaseAuthenticationEnabled"].as_bool();
+    let members = cluster["DBClusterMembers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    members
+        .iter()
+        .filter(|m| m["IsClusterWriter"].as_bool() == Some(false))
+        .filter_map(|m| m["DBInstanceIdentifier"].as_str())
+        .map(|instance| {
+            let described = target
+                .evidence
+                .iter()
+                .filter(|e| e.name == "DescribeDBInstances")
+                .map(|e| &e.response)
+                .find(|r| r["DBInstanceIdentifier"].as_str() == Some(instance));
+            let endpoint = match described {
+                Some(answer) => rds_instance(answer, engine, region.clone()).map(|mut e| {
+                    e.from = format!("DescribeDBInstances Endpoint.Address of reader {instance}");
+                    e.iam = cluster_iam.or(e.iam);
+                    e
+                }),
+                None => Err(format!(
+                    "reader {instance} is listed in DBClusterMembers but not in the DescribeDBInstances answer, so its endpoint is unknown"
+                )),
+            };
+            Reader {
+                instance: instance.to_string(),
+                id: reader_id(&target.id, instance),
+                endpoint,
+            }
+        })
+        .collect()
+}
+
+/// `rds://[ACCOUNT@]REGION/cluster/C` and a member → `rds://[ACCOUNT@]REGION/db/MEMBER`.
+fn reader_id(cluster_id: &str, instance: &str) -> String {
+    match cluster_id.split_once("/cluster/") {
+        Some((authority, _)) => format!("{authority}/db/{instance}"),
+        None => format!("{cluster_id}/db/{instance}"),
+    }
+}
+
 /// `rds://[ACCOUNT@]REGION/...` → REGION.
 fn rds_region(id: &str) -> Option<String> {
     let rest = id.strip_prefix("rds://")?;
@@ -411,6 +485,53 @@ mod tests {
             )],
         );
         assert!(of(&stopped).unwrap_err().contains("stopped"));
+    }
+
+    #[test]
+    fn a_clusters_readers_are_its_non_writer_members_at_their_instance_endpoints() {
+        let mut t = target(
+            Kind::Rds,
+            "postgres",
+            "rds://123456789012@us-east-1/cluster/ledger",
+            vec![
+                (
+                    "DescribeDBClusters",
+                    json!({"Status": "available", "Endpoint": "ledger.cluster-x", "Port": 5432,
+                           "IAMDatabaseAuthenticationEnabled": true,
+                           "DBClusterMembers": [
+                               {"DBInstanceIdentifier": "ledger-1", "IsClusterWriter": true},
+                               {"DBInstanceIdentifier": "ledger-2", "IsClusterWriter": false},
+                               {"DBInstanceIdentifier": "ledger-3", "IsClusterWriter": false}]}),
+                ),
+                (
+                    "DescribeDBInstances",
+                    json!({"DBInstanceIdentifier": "ledger-2", "DBInstanceStatus": "available",
+                           "IAMDatabaseAuthenticationEnabled": false,
+                           "Endpoint": {"Address": "ledger-2.x", "Port": 5433}}),
+                ),
+            ],
+        );
+        t.role = Role::Cluster;
+        let readers = cluster_readers(&t);
+        assert_eq!(readers.len(), 2);
+        assert_eq!(readers[0].id, "rds://123456789012@us-east-1/db/ledger-2");
+        let e = readers[0].endpoint.as_ref().unwrap();
+        // The cluster's IAM setting, the reader's own address.
+        assert_eq!(
+            (e.host.as_str(), e.port, e.iam),
+            ("ledger-2.x", 5433, Some(true))
+        );
+        assert!(e.from.contains("reader ledger-2"), "{}", e.from);
+        assert!(
+            readers[1]
+                .endpoint
+                .as_ref()
+                .unwrap_err()
+                .contains("not in the DescribeDBInstances answer")
+        );
+        // An instance has no readers.
+        let instance = target(Kind::Rds, "postgres", "rds://r/db/x", vec![]);
+        assert!(cluster_readers(&instance).is_empty());
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod credentials;
 pub mod endpoint;
 pub mod join;
 pub mod rds_ca;
+pub mod readers;
 pub mod unreached;
 
 use crate::facts::merge::{self, Part};
@@ -74,6 +75,9 @@ pub struct Run {
     warnings: Mutex<Vec<String>>,
     tried: AtomicUsize,
     reached: AtomicUsize,
+    /// Cluster readers, reached one by one besides their cluster's writer.
+    readers_tried: AtomicUsize,
+    readers_reached: AtomicUsize,
     unreached: Mutex<Vec<(String, String)>>,
 }
 
@@ -110,6 +114,8 @@ impl Run {
             warnings: Mutex::new(Vec::new()),
             tried: AtomicUsize::new(0),
             reached: AtomicUsize::new(0),
+            readers_tried: AtomicUsize::new(0),
+            readers_reached: AtomicUsize::new(0),
             unreached: Mutex::new(Vec::new()),
         }
     }
@@ -175,6 +181,13 @@ impl Run {
         }
         let reached = self.reached.load(Ordering::Relaxed);
         let mut text = format!("connect: {reached} of {tried} instances reached from inside");
+        let readers = self.readers_tried.load(Ordering::Relaxed);
+        if readers > 0 {
+            text.push_str(&format!(
+                "; cluster readers: {} of {readers} reached",
+                self.readers_reached.load(Ordering::Relaxed)
+            ));
+        }
         if let Ok(warnings) = self.warnings.lock() {
             for warning in warnings.iter() {
                 text.push_str(&format!("\n{warning}"));
@@ -255,12 +268,19 @@ pub struct Connect {
 
 /// Audits one discovered instance from inside too, and merges: the API's
 /// outcome as given when it failed; otherwise the merged target, or the API's
-/// target with its in-database facts unknown and why.
+/// target with its in-database facts unknown and why. A cluster's readers
+/// are reached one by one at the same time as its writer, and complete the
+/// cluster's replicas facts ([`readers`]).
 pub async fn pair(api: Collected, connect: &Connect, options: &CollectOptions) -> Collected {
     let api = api?;
     let run = &connect.run;
     run.tried.fetch_add(1, Ordering::Relaxed);
-    match session(&api, connect, options).await {
+    let (writer, reads) = futures::join!(
+        session(&api, connect, options),
+        read_readers(&api, connect, options)
+    );
+    let api_count = api.facts.get("replicas.count").cloned();
+    let mut paired = match writer {
         Ok((database, source_id)) => {
             run.reached.fetch_add(1, Ordering::Relaxed);
             let kind = api.kind;
@@ -286,7 +306,51 @@ pub async fn pair(api: Collected, connect: &Connect, options: &CollectOptions) -
             }
             Ok(unreached::target(api, &source_id, &reason))
         }
+    };
+    if let Ok(target) = &mut paired {
+        readers::complete(target, api_count.as_ref(), &reads);
     }
+    paired
+}
+
+/// Every reader of a cluster target, each at its own instance endpoint, all
+/// at once (each session takes its place under the run's `--concurrency`
+/// bound and its own `--connect-timeout`). Empty for anything but a cluster.
+async fn read_readers(
+    api: &TargetFacts,
+    connect: &Connect,
+    options: &CollectOptions,
+) -> Vec<readers::Read> {
+    let run = &connect.run;
+    let sessions = endpoint::cluster_readers(api)
+        .into_iter()
+        .map(|reader| async move {
+            run.readers_tried.fetch_add(1, Ordering::Relaxed);
+            let (outcome, record) = match &reader.endpoint {
+                Err(why) => (Err(why.clone()), serde_json::Value::Null),
+                Ok(endpoint) => match open(endpoint, api, connect, options).await {
+                    Ok(opened) => (Ok(opened.facts), opened.record),
+                    Err((why, _)) => (Err(why), serde_json::Value::Null),
+                },
+            };
+            match &outcome {
+                Ok(_) => {
+                    run.readers_reached.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(why) => {
+                    if let Ok(mut list) = run.unreached.lock() {
+                        list.push((format!("{} (reader of {})", reader.id, api.id), why.clone()));
+                    }
+                }
+            }
+            readers::Read {
+                id: reader.id,
+                instance: reader.instance,
+                outcome,
+                record,
+            }
+        });
+    futures::future::join_all(sessions).await
 }
 
 /// Opens the in-database session for a discovered target and collects it;
@@ -297,7 +361,38 @@ async fn session(
     options: &CollectOptions,
 ) -> Result<(TargetFacts, String), (String, String)> {
     let endpoint = endpoint::of(api).map_err(|reason| (reason, String::new()))?;
-    let (host, port, resolved) = endpoint::address(&endpoint, &connect.run.resolve);
+    let opened = open(&endpoint, api, connect, options).await?;
+    let mut database = opened.facts;
+    database.evidence.push(crate::facts::RawEvidence {
+        source: "connect".into(),
+        name: "connect".into(),
+        request: format!("--connect {}", api.id),
+        response: opened.record,
+    });
+    Ok((database, opened.source_id))
+}
+
+/// A session opened and read: the database's facts, its source id
+/// (`postgres://HOST:PORT` of the API's address) and the record of how it was
+/// reached (address, user, authentication, TLS; never the secret).
+struct Opened {
+    facts: TargetFacts,
+    source_id: String,
+    record: serde_json::Value,
+}
+
+/// Opens a read-only session at `endpoint` (a discovered instance's, or one
+/// reader of a cluster) with the run's credentials rules, within the run's
+/// session bound, and collects it. `api` is the discovered target the
+/// endpoint belongs to (its id names the CA file, its principal the Cloud SQL
+/// IAM user). The error, with the source id, says why it could not.
+async fn open(
+    endpoint: &endpoint::Endpoint,
+    api: &TargetFacts,
+    connect: &Connect,
+    options: &CollectOptions,
+) -> Result<Opened, (String, String)> {
+    let (host, port, resolved) = endpoint::address(endpoint, &connect.run.resolve);
     let scheme = if endpoint.engine == target::Kind::Mysql {
         "mysql"
     } else {
@@ -305,15 +400,15 @@ async fn session(
     };
     let source_id = format!("{scheme}://{}:{}", endpoint.host, endpoint.port);
     let fail = |reason: String| (reason, source_id.clone());
-    let (ca_file, server_ca) = server_ca(api, &endpoint, connect).await.map_err(fail)?;
+    let (ca_file, server_ca) = server_ca(api, endpoint, connect).await.map_err(fail)?;
     let tls = connect
         .settings
         .tls
-        .unwrap_or_else(|| endpoint::tls_mode(&endpoint, ca_file.is_some()));
+        .unwrap_or_else(|| endpoint::tls_mode(endpoint, ca_file.is_some()));
     let user = credentials::user(
         connect.settings.user.as_deref(),
         connect.settings.password.as_ref(),
-        &endpoint,
+        endpoint,
         api.principal.as_deref(),
     )
     .map_err(fail)?;
@@ -321,7 +416,7 @@ async fn session(
     // The API's host name and port: a `--resolve` rule redirects the TCP
     // connection underneath (see [`Run::new`]), TLS still checks this name.
     let mut url = endpoint::url(
-        &endpoint,
+        endpoint,
         &endpoint.host,
         endpoint.port,
         user,
@@ -331,7 +426,7 @@ async fn session(
     .map_err(fail)?;
     let password = match &connect.settings.password {
         Some(source) => connect.run.password(source).map_err(fail)?,
-        None => credentials::password(None, &endpoint, user)
+        None => credentials::password(None, endpoint, user)
             .await
             .map_err(fail)?,
     };
@@ -349,7 +444,7 @@ async fn session(
         1 => outcomes.remove(0),
         n => return Err(fail(format!("the database source returned {n} targets"))),
     };
-    let mut database = outcome.map_err(|failure| {
+    let database = outcome.map_err(|failure| {
         let via = if resolved {
             format!(" (via --resolve {host}:{port})")
         } else {
@@ -366,27 +461,26 @@ async fn session(
             endpoint.from,
             endpoint.host,
             endpoint.port,
-            credentials::method(connect.settings.password.as_ref(), &endpoint),
+            credentials::method(connect.settings.password.as_ref(), endpoint),
             failure.error
         ))
     })?;
-    database.evidence.push(crate::facts::RawEvidence {
-        source: "connect".into(),
-        name: "connect".into(),
-        request: format!("--connect {}", api.id),
-        response: serde_json::json!({
-            "address_from": endpoint.from,
-            "host": endpoint.host,
-            "port": endpoint.port,
-            "connected_to": format!("{host}:{port}"),
-            "resolved": resolved,
-            "user": user,
-            "authentication": credentials::method(connect.settings.password.as_ref(), &endpoint),
-            "tls": format!("{tls:?}"),
-            "server_ca": server_ca,
-        }),
+    let record = serde_json::json!({
+        "address_from": endpoint.from,
+        "host": endpoint.host,
+        "port": endpoint.port,
+        "connected_to": format!("{host}:{port}"),
+        "resolved": resolved,
+        "user": user,
+        "authentication": credentials::method(connect.settings.password.as_ref(), endpoint),
+        "tls": format!("{tls:?}"),
+        "server_ca": server_ca,
     });
-    Ok((database, source_id))
+    Ok(Opened {
+        facts: database,
+        source_id,
+        record,
+    })
 }
 
 /// The CA file a session verifies the server against, and where it came
