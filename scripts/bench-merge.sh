@@ -7,6 +7,9 @@
 # 1,000, so merge's own checks accept them. Then each format is timed.
 #
 #   SQLREADY_BENCH_PROFILE   cargo profile to build (default release; dev reuses the test build)
+#   SQLREADY_BENCH_FEATURES  cargo feature flags (default for release --no-default-features: merge
+#                            and the Terraform audit that makes the inputs need no cloud
+#                            SDK, and the release build is minutes instead of half an hour)
 #   SQLREADY_BENCH_RUNS      timed runs per format (default 3)
 #   SQLREADY_BENCH_PER_SHARD targets per shard (default 1000)
 set -euo pipefail
@@ -14,14 +17,19 @@ cd "$(dirname "$0")/.."
 profile=${SQLREADY_BENCH_PROFILE:-release}
 runs=${SQLREADY_BENCH_RUNS:-3}
 per_shard=${SQLREADY_BENCH_PER_SHARD:-1000}
+# dev reuses the test build as it is (all features).
+default_features=--no-default-features
+[ "$profile" = dev ] && default_features=
+features=${SQLREADY_BENCH_FEATURES-$default_features}
 
-cargo build --profile "$profile" --quiet --bin sqlready
+# shellcheck disable=SC2086 # the feature flags are words
+cargo build --locked --profile "$profile" --quiet --bin sqlready $features
 dir=$profile; [ "$profile" = dev ] && dir=debug
 work=$(mktemp -d /tmp/sqlready-bench-merge-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 # A private copy: another build in the same target directory may replace the binary meanwhile.
 bin="$work/sqlready"
-cp "target/$dir/sqlready" "$bin"
+cp "${CARGO_TARGET_DIR:-target}/$dir/sqlready" "$bin"
 
 "$bin" audit tests/fixtures/terraform/aws tests/fixtures/terraform/orders --no-config \
     --format json --fail-on never -o "$work/base.json"
