@@ -714,7 +714,9 @@ fn parse_reports(raw: Vec<ShardReport>) -> Result<Vec<sqlready::report::merge::I
                 .collect()
         });
     if parsed.len() != raw.len() {
-        bail!("a shard report could not be parsed (a parser thread stopped): run the merge again");
+        bail!(
+            "a thread parsing the shard reports stopped unexpectedly: this is a bug in sqlready, please report it with the command line"
+        );
     }
     parsed.sort_by_key(|(index, _)| *index);
     parsed.into_iter().map(|(_, input)| input).collect()
