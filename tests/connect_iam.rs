@@ -19,7 +19,7 @@ mod support;
 
 use chrono::{TimeZone, Utc};
 use ldap_server::{Decision, LdapServer};
-use rds_iam_token::{Expected, verify};
+use rds_iam_token::{Expected, token_shape, verify};
 use serde_json::Value;
 use std::path::Path;
 use support::cli::{files_under, item, sqlready_in};
@@ -317,28 +317,6 @@ fn connect_record(audit: &Audit) -> Value {
         .unwrap_or(Value::Null)
 }
 
-/// The token is the SDK generator's, up to its date and signature.
-fn shape(token: &str) -> Vec<String> {
-    token
-        .split('&')
-        .map(|part| match part.split_once('=') {
-            Some(("X-Amz-Date", v)) => format!("X-Amz-Date=<{} chars>", v.len()),
-            Some(("X-Amz-Signature", v)) => format!(
-                "X-Amz-Signature=<{} hex>",
-                v.chars().filter(char::is_ascii_hexdigit).count()
-            ),
-            Some(("X-Amz-Credential", v)) => {
-                let mut parts: Vec<&str> = v.split("%2F").collect();
-                if parts.len() > 1 {
-                    parts[1] = "<date>";
-                }
-                format!("X-Amz-Credential={}", parts.join("%2F"))
-            }
-            _ => part.to_string(),
-        })
-        .collect()
-}
-
 /// In-database items a session judges on this server and the API cannot.
 const IN_DATABASE: &[&str] = &["durability", "connection_pooling"];
 
@@ -363,8 +341,8 @@ fn a_real_postgres_server_accepts_the_iam_token_and_one_row_joins_both_sources()
         REGION,
     );
     assert_eq!(
-        shape(&bind.password),
-        shape(&sdk),
+        token_shape(&bind.password),
+        token_shape(&sdk),
         "sent {}\nSDK  {sdk}",
         bind.password
     );
