@@ -16,7 +16,7 @@ mod support;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use support::cli::{files_under, item, sqlready_in};
+use support::cli::{files_under, item, json_file_or_null, sqlready_in, text_under};
 use support::{mylab, pglab};
 
 /// Seeds moto: in us-east-1 a Multi-AZ PostgreSQL primary and a PostgreSQL
@@ -241,25 +241,10 @@ connect_password_env = "FLEET_DB_PASSWORD"
         ],
         &env,
     );
-    let mut written = String::new();
-    for file in files_under(dir.path()) {
-        if file.ends_with("mariadb-password") {
-            continue;
-        }
-        if let Ok(text) = std::fs::read_to_string(&file) {
-            written.push_str(&text);
-        }
-    }
-    let facts: Value = std::fs::read_to_string(dir.path().join("facts.json"))
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or(Value::Null);
-    let report: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|err| {
-        panic!(
-            "not a JSON report ({err}); exit {}\nstderr:\n{}\nstdout:\n{}",
-            run.code, run.stderr, run.stdout
-        )
-    });
+    // The password file the config names is the test's own, not the run's output.
+    let written = text_under(dir.path(), |file| !file.ends_with("mariadb-password"));
+    let facts = json_file_or_null(&dir.path().join("facts.json"));
+    let report = run.json();
     Fleet {
         report,
         stdout: run.stdout,

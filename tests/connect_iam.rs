@@ -21,8 +21,7 @@ use chrono::{TimeZone, Utc};
 use ldap_server::{Decision, LdapServer};
 use rds_iam_token::{Expected, token_shape, verify};
 use serde_json::Value;
-use std::path::Path;
-use support::cli::{files_under, item, sqlready_in};
+use support::cli::{item, json_file_or_null, sqlready_in, text_under};
 use support::pglab;
 
 /// The database user the IAM token logs in as.
@@ -263,17 +262,9 @@ fn run_fleet() -> Fleet {
             &env,
         );
         Audit {
-            report: serde_json::from_str(&run.stdout).unwrap_or_else(|err| {
-                panic!(
-                    "not a JSON report ({err}); exit {}\nstderr:\n{}\nstdout:\n{}",
-                    run.code, run.stderr, run.stdout
-                )
-            }),
-            facts: read_json(&dir.path().join("facts.json")),
-            written: files_under(dir.path())
-                .iter()
-                .filter_map(|file| std::fs::read_to_string(file).ok())
-                .collect(),
+            report: run.json(),
+            facts: json_file_or_null(&dir.path().join("facts.json")),
+            written: text_under(dir.path(), |_| true),
             binds: ldap.decisions()[before..].to_vec(),
             code: run.code,
             stdout: run.stdout,
@@ -285,13 +276,6 @@ fn run_fleet() -> Fleet {
         refused: audit("not-the-accounts-secret-key"),
         host,
     }
-}
-
-fn read_json(path: &Path) -> Value {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or(Value::Null)
 }
 
 fn target(audit: &Audit) -> &Value {

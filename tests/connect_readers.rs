@@ -13,7 +13,7 @@ mod support;
 
 use serde_json::Value;
 use std::collections::BTreeMap;
-use support::cli::{files_under, item, sqlready_in};
+use support::cli::{item, json_file_or_null, sqlready_in, text_under};
 use support::pglab;
 
 /// Seeds moto with two aurora-postgresql clusters in us-east-1: `ledger`
@@ -211,22 +211,9 @@ connect_sslmode = "prefer"
         ],
         &env,
     );
-    let mut written = String::new();
-    for file in files_under(dir.path()) {
-        if let Ok(text) = std::fs::read_to_string(&file) {
-            written.push_str(&text);
-        }
-    }
-    let facts: Value = std::fs::read_to_string(dir.path().join("facts.json"))
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or(Value::Null);
-    let report: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|err| {
-        panic!(
-            "not a JSON report ({err}); exit {}\nstderr:\n{}\nstdout:\n{}",
-            run.code, run.stderr, run.stdout
-        )
-    });
+    let written = text_under(dir.path(), |_| true);
+    let facts = json_file_or_null(&dir.path().join("facts.json"));
+    let report = run.json();
     Run {
         report,
         facts,

@@ -110,6 +110,24 @@ pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     found
 }
 
+/// The text of every file under `dir` that `keep` keeps, run together: what
+/// a run wrote, to search for secrets.
+pub fn text_under(dir: &std::path::Path, keep: impl Fn(&std::path::Path) -> bool) -> String {
+    files_under(dir)
+        .iter()
+        .filter(|file| keep(file))
+        .filter_map(|file| std::fs::read_to_string(file).ok())
+        .collect()
+}
+
+/// A JSON file, or null when it is missing or not JSON.
+pub fn json_file_or_null(path: &std::path::Path) -> Value {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or(Value::Null)
+}
+
 /// Asserts that every listed checklist item of a target has `expected` status.
 pub fn assert_items(target: &Value, keys: &[&str], expected: &str) {
     for key in keys {
