@@ -15,6 +15,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use support::cli::{item, json_file_or_null, sqlready_in, text_under};
 use support::pglab;
+use support::wire::{capture_password, closed_port};
 
 /// Seeds moto with two aurora-postgresql clusters in us-east-1: `ledger`
 /// (writer ledger-1, readers ledger-2 and ledger-3) and `books` (writer
@@ -50,68 +51,6 @@ for db in c.describe_db_instances()["DBInstances"] + west.describe_db_instances(
     out[db["DBInstanceIdentifier"]] = [db["Endpoint"]["Address"], db["Endpoint"]["Port"]]
 print(json.dumps(out))
 "#;
-
-/// A loopback port nothing listens on.
-fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("address").port()
-}
-
-/// A PostgreSQL-protocol endpoint that asks for the password in clear text
-/// (as RDS does for IAM users), keeps what the client sent, and refuses the
-/// login: the IAM tokens as they travel on the wire.
-fn capture_password() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("address").port();
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let keep = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(10)));
-            let read_message = |stream: &mut std::net::TcpStream| -> Option<Vec<u8>> {
-                let mut len = [0u8; 4];
-                stream.read_exact(&mut len).ok()?;
-                let mut body = vec![0u8; (u32::from_be_bytes(len) as usize).checked_sub(4)?];
-                stream.read_exact(&mut body).ok()?;
-                Some(body)
-            };
-            // SSLRequest: no TLS here; then the StartupMessage.
-            let Some(first) = read_message(&mut stream) else {
-                continue;
-            };
-            if first == 80877103u32.to_be_bytes() {
-                let _ = stream.write_all(b"N");
-                if read_message(&mut stream).is_none() {
-                    continue;
-                }
-            }
-            // AuthenticationCleartextPassword, then the PasswordMessage.
-            let _ = stream.write_all(&[b'R', 0, 0, 0, 8, 0, 0, 0, 3]);
-            let mut tag = [0u8; 1];
-            if stream.read_exact(&mut tag).is_err() || tag[0] != b'p' {
-                continue;
-            }
-            if let Some(body) = read_message(&mut stream) {
-                let password = String::from_utf8_lossy(body.strip_suffix(&[0]).unwrap_or(&body));
-                keep.lock().expect("lock").push(password.into_owned());
-            }
-            let mut fields = Vec::new();
-            for (code, text) in [(b'S', "FATAL"), (b'C', "28P01"), (b'M', "token captured")] {
-                fields.push(code);
-                fields.extend_from_slice(text.as_bytes());
-                fields.push(0);
-            }
-            fields.push(0);
-            let mut message = vec![b'E'];
-            message.extend_from_slice(&((fields.len() + 4) as u32).to_be_bytes());
-            message.extend_from_slice(&fields);
-            let _ = stream.write_all(&message);
-        }
-    });
-    (port, seen)
-}
 
 struct Run {
     report: Value,
@@ -453,7 +392,8 @@ fn each_reader_gets_an_iam_token_for_its_own_host() {
     let readers = evidence_of(run, id, "connect.readers");
     let why = readers[0]["not_read"].as_str().unwrap_or_default();
     assert!(
-        why.contains("RDS IAM database authentication token") && why.contains("token captured"),
+        why.contains("RDS IAM database authentication token")
+            && why.contains("token captured by the test"),
         "{readers:#}"
     );
     assert_eq!(finding(t, "replicas.lag")["status"], "unknown", "{t:#}");
