@@ -131,8 +131,8 @@ pub struct AuditArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
-    /// Write the report to FILE (atomically) instead of stdout; FILE may be
-    /// s3://BUCKET/KEY or gs://BUCKET/KEY.
+    /// Write the report to FILE (atomically; a device or pipe such as /dev/null is
+    /// written as it is) instead of stdout; FILE may be s3://BUCKET/KEY or gs://BUCKET/KEY.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -276,8 +276,8 @@ pub struct MergeArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
-    /// Write the merged report to FILE (atomically) instead of stdout; FILE may be
-    /// s3://BUCKET/KEY or gs://BUCKET/KEY.
+    /// Write the merged report to FILE (atomically; a device or pipe such as /dev/null
+    /// is written as it is) instead of stdout; FILE may be s3://BUCKET/KEY or gs://BUCKET/KEY.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 

@@ -676,50 +676,19 @@ fn shard_reports(arg: &str) -> Result<Vec<ShardReport<'static>>> {
 
 /// Reads and parses the shard reports on every core, keeping their order:
 /// this is most of a merge's time (8 shards of 1,000 targets are ~450 MB of
-/// JSON). Each thread reads its files into one buffer it reuses.
+/// JSON). Each rayon job reads its files into one buffer it reuses.
 fn parse_reports(raw: Vec<ShardReport>) -> Result<Vec<sqlready::report::merge::Input>> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .clamp(1, raw.len().max(1));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut parsed: Vec<(usize, Result<sqlready::report::merge::Input>)> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut done = Vec::new();
-                        let mut buffer = Vec::new();
-                        loop {
-                            let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(report) = raw.get(index) else {
-                                return done;
-                            };
-                            let input = match report {
-                                ShardReport::Bytes(source, bytes) => {
-                                    parse_report(source.clone(), bytes)
-                                }
-                                ShardReport::File { source, path, size } => {
-                                    read_into(source, path, *size, &mut buffer)
-                                        .and_then(|()| parse_report(source.clone(), &buffer))
-                                }
-                            };
-                            done.push((index, input));
-                        }
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|handle| handle.join().unwrap_or_default())
-                .collect()
-        });
-    if parsed.len() != raw.len() {
-        bail!(
-            "a thread parsing the shard reports stopped unexpectedly: this is a bug in sqlready, please report it with the command line"
-        );
-    }
-    parsed.sort_by_key(|(index, _)| *index);
-    parsed.into_iter().map(|(_, input)| input).collect()
+    use rayon::prelude::*;
+    let parsed: Vec<Result<sqlready::report::merge::Input>> = raw
+        .par_iter()
+        .map_init(Vec::new, |buffer, report| match report {
+            ShardReport::Bytes(source, bytes) => parse_report(source.clone(), bytes),
+            ShardReport::File { source, path, size } => read_into(source, path, *size, buffer)
+                .and_then(|()| parse_report(source.clone(), buffer)),
+        })
+        .collect();
+    // The first bad report in the order given, whichever thread found it.
+    parsed.into_iter().collect()
 }
 
 /// Reads the file at `path` into `buffer`, replacing what it held.

@@ -224,7 +224,7 @@ fn a_missing_duplicate_or_foreign_shard_is_refused_by_name() {
     command.push(whole.display().to_string());
     let command: Vec<&str> = command.iter().map(String::as_str).collect();
     sqlready(&command);
-    let run = merge(&[whole], &[]);
+    let run = merge(std::slice::from_ref(&whole), &[]);
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.contains("is not a shard report"),
@@ -234,10 +234,32 @@ fn a_missing_duplicate_or_foreign_shard_is_refused_by_name() {
     // Not a report at all.
     let junk = dir.path().join("junk.json");
     std::fs::write(&junk, "{\"hello\": 1}").unwrap();
-    let run = merge(&[junk], &[]);
+    let run = merge(std::slice::from_ref(&junk), &[]);
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.contains("is not a sqlready JSON report"),
+        "{}",
+        run.stderr
+    );
+    // Among other reports (parsed on every core), the bad one is named.
+    let latin1 = dir.path().join("latin1.json");
+    std::fs::write(&latin1, b"{\"tool\": \"caf\xe9\"}").unwrap();
+    let run = merge(&[whole.clone(), latin1.clone(), junk.clone()], &[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains(&format!(
+            "{} is not a sqlready JSON report (it is not UTF-8 text)",
+            latin1.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    let missing = dir.path().join("shard-9.json");
+    let run = merge(&[whole, missing.clone()], &[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains(&format!("cannot read shard report {}", missing.display())),
         "{}",
         run.stderr
     );

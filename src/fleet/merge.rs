@@ -29,19 +29,13 @@ pub fn rejudge(report: &mut Report, catalog: &Catalog, settings: &Environments) 
     let mut collected: Vec<Collected> = report.targets.iter().map(stub).collect();
     super::staging(&mut collected, settings, None);
     let thresholds = ThresholdSet::default();
-    // Each target is judged on its own facts: on every core, in contiguous slices.
-    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let per = report.targets.len().div_ceil(workers).max(1);
-    std::thread::scope(|scope| {
-        for (targets, outcomes) in report.targets.chunks_mut(per).zip(collected.chunks(per)) {
-            let thresholds = &thresholds;
-            scope.spawn(move || {
-                for (target, outcome) in targets.iter_mut().zip(outcomes) {
-                    rejudge_one(target, outcome, catalog, thresholds);
-                }
-            });
-        }
-    });
+    // Each target is judged on its own facts: on every core.
+    use rayon::prelude::*;
+    report
+        .targets
+        .par_iter_mut()
+        .zip(collected.par_iter())
+        .for_each(|(target, outcome)| rejudge_one(target, outcome, catalog, &thresholds));
     report.summary.score = score::overall(&report.targets);
     report.recount();
 }

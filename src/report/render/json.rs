@@ -76,7 +76,10 @@ fn frame(report: &Report) -> Report {
 const CHUNK: usize = 64;
 
 /// The elements of the `targets` array, each on its own lines at the
-/// array's depth, separated by commas, without the brackets.
+/// array's depth, separated by commas, without the brackets. Workers
+/// serialize chunks while this thread writes the ones ready, in order; a
+/// rayon version serializing a window, then writing it, lost that overlap
+/// (the 8×1,000 merge took 3.8–4.1 s instead of 3.2 s).
 fn write_targets(targets: &[TargetReport], out: &mut dyn Write) -> io::Result<()> {
     let chunks: Vec<&[TargetReport]> = targets.chunks(CHUNK).collect();
     let workers = std::thread::available_parallelism()
