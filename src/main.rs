@@ -403,6 +403,7 @@ fn run_merge(args: MergeArgs) -> Result<u8> {
     use sqlready::report::evidence::merge as bundles;
     use sqlready::report::merge;
     let merged_at = chrono::Utc::now();
+    grow_heaps_in_large_steps();
     let catalog = Catalog::load(args.checks_dir.as_deref())?;
     let mut evidence_dir = args
         .evidence
@@ -606,6 +607,19 @@ fn run_merge(args: MergeArgs) -> Result<u8> {
     std::mem::forget(json);
     std::mem::forget(report);
     Ok(code)
+}
+
+/// A merge holds about twice its inputs' size in millions of small
+/// allocations made on every core. glibc grows a thread's heap a few pages at
+/// a time, one `mprotect` call each (130,000 calls for 8 shards of 1,000
+/// targets, a third of the merge's kernel time); growing it 64 MiB at a time
+/// (untouched pages cost no memory) removes them.
+fn grow_heaps_in_large_steps() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt sets a tuning parameter of glibc's allocator; any value is valid.
+    unsafe {
+        libc::mallopt(libc::M_TOP_PAD, 64 << 20);
+    }
 }
 
 /// One shard report to parse: a local file (read by the thread that parses

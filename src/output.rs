@@ -138,7 +138,7 @@ pub fn write_atomic_with(
         _ => Path::new("."),
     };
     // Readable like any file the user writes (tempfile's default is 0600).
-    let (mut temp, _pending) = Temporary::create(
+    let (temp, _pending) = Temporary::create(
         || {
             tempfile::Builder::new()
                 .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
@@ -146,13 +146,67 @@ pub fn write_atomic_with(
         },
         |temp| temp.path(),
     )?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, &mut temp);
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, EarlyWriteback::new(temp.as_file()));
     write(&mut out)?;
     out.flush()?;
     drop(out);
     temp.as_file().sync_all()?;
     temp.persist(path).map_err(|err| err.error)?;
     Ok(())
+}
+
+/// A file being written that asks the kernel to start writing what it holds
+/// to disk every few MiB, without waiting, so the `fsync` before the rename
+/// waits for the last few MiB instead of the whole file (a fleet's JSON report
+/// is hundreds of MiB: 0.2 s of a merge was that wait).
+struct EarlyWriteback<'a> {
+    file: &'a std::fs::File,
+    written: u64,
+    /// Up to where writeback was started.
+    started: u64,
+}
+
+impl<'a> EarlyWriteback<'a> {
+    /// Writeback is started in steps of this many bytes.
+    const STEP: u64 = 8 << 20;
+
+    fn new(file: &'a std::fs::File) -> Self {
+        EarlyWriteback {
+            file,
+            written: 0,
+            started: 0,
+        }
+    }
+}
+
+impl Write for EarlyWriteback<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let n = (&mut &*self.file).write(bytes)?;
+        self.written += n as u64;
+        if self.written - self.started >= Self::STEP {
+            #[cfg(target_os = "linux")]
+            {
+                use std::os::fd::AsRawFd;
+                let (from, len) = (self.started, self.written - self.started);
+                // SAFETY: a plain syscall on an open descriptor. Only a hint:
+                // a failure leaves the work to the fsync, so it is ignored.
+                unsafe {
+                    libc::sync_file_range(
+                        self.file.as_raw_fd(),
+                        i64::try_from(from).unwrap_or(i64::MAX),
+                        i64::try_from(len).unwrap_or(0),
+                        libc::SYNC_FILE_RANGE_WRITE,
+                    );
+                }
+            }
+            self.started = self.written;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Prints to stdout; a closed pipe (`| head`) is not an error.
@@ -174,6 +228,31 @@ pub fn print_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file larger than a writeback step (so writeback is started while
+    /// it is written) comes out whole, and nothing else is left beside it.
+    #[test]
+    fn a_large_file_written_with_early_writeback_is_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fleet.json");
+        let block: Vec<u8> = (0..=255u8).cycle().take(1 << 20).collect();
+        let blocks = 2 * (EarlyWriteback::STEP as usize >> 20) + 3;
+        write_atomic_with(&path, |out| {
+            for _ in 0..blocks {
+                out.write_all(&block)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let written = std::fs::read(&path).unwrap();
+        assert_eq!(written.len(), blocks << 20);
+        assert!(
+            written
+                .chunks(1 << 20)
+                .all(|chunk| chunk == block.as_slice())
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
 
     /// `-o` naming a named pipe (as `-o /dev/null` names a device) writes
     /// into it; the pipe is still a pipe afterwards, not a regular file.

@@ -97,8 +97,10 @@ pub struct Verdict {
 /// One target prepared for evaluation: its known facts as CEL values.
 pub struct Subject<'a> {
     facts: &'a TargetFacts,
-    /// `thresholds.*` and `target.*`: always known.
-    always: BTreeMap<String, Json>,
+    /// `thresholds.*`: always known.
+    thresholds: Arc<ThresholdFacts>,
+    /// `target.*`: always known.
+    target: BTreeMap<String, Json>,
     /// Every known fact bound once; each check evaluates in a child scope of it
     /// (binding a value converts it deeply, so per-check binding dominated).
     base: Context<'static, 'static>,
@@ -106,24 +108,32 @@ pub struct Subject<'a> {
 
 impl<'a> Subject<'a> {
     pub fn new(facts: &'a TargetFacts, thresholds: &Thresholds) -> Self {
-        let mut always = threshold_facts(thresholds);
-        always.extend(target_facts(facts));
+        let thresholds = ThresholdFacts::of(thresholds);
+        let target: BTreeMap<String, Json> = target_facts(facts).into_iter().collect();
         let mut tree = JsonMap::new();
         for (path, fact) in &facts.facts {
             if let Some(value) = fact.value() {
                 insert_path(&mut tree, path, value.clone());
             }
         }
-        for (path, value) in &always {
+        // No source names a fact `thresholds.*`; if one did, the thresholds
+        // are merged into its tree (and win), as every `target.*` is.
+        let bound_apart = !tree.contains_key(THRESHOLDS);
+        let merged = thresholds.facts.iter().filter(|_| !bound_apart);
+        for (path, value) in merged.chain(&target) {
             insert_path(&mut tree, path, value.clone());
         }
         let mut base = Context::with_env(standard_env());
         for (root, value) in &tree {
             base.add_variable_from_value(root.clone(), to_cel(value));
         }
+        if bound_apart && let Some(bound) = &thresholds.bound {
+            base.add_variable_as_val(THRESHOLDS, bound.clone());
+        }
         Subject {
             facts,
-            always,
+            thresholds,
+            target,
             base,
         }
     }
@@ -174,7 +184,11 @@ impl<'a> Subject<'a> {
     }
 
     fn always_known(&self, path: &str) -> Option<Json> {
-        self.always.get(path).cloned()
+        self.thresholds
+            .facts
+            .get(path)
+            .or_else(|| self.target.get(path))
+            .cloned()
     }
 
     fn context(&self, check: &Check) -> Context<'_, 'static> {
@@ -604,6 +618,48 @@ fn sources_of(facts: &TargetFacts) -> Vec<String> {
     sources.into_iter().collect()
 }
 
+/// The CEL variable and fact prefix of the thresholds.
+const THRESHOLDS: &str = "thresholds";
+
+/// `thresholds.*` as facts and as the bound CEL variable `thresholds`. Every
+/// target of a run but a few has the same thresholds: made once per thread
+/// and reused while they stay the same (a fleet's merge judges thousands of
+/// targets, and making them was a third of each target's preparation).
+struct ThresholdFacts {
+    thresholds: Thresholds,
+    facts: BTreeMap<String, Json>,
+    /// `None` when there is no threshold at all.
+    bound: Option<Box<dyn cel::common::value::Val>>,
+}
+
+impl ThresholdFacts {
+    fn of(thresholds: &Thresholds) -> Arc<ThresholdFacts> {
+        thread_local! {
+            static LAST: std::cell::RefCell<Option<Arc<ThresholdFacts>>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        LAST.with_borrow_mut(|last| {
+            if let Some(same) = last.as_ref().filter(|l| l.thresholds == *thresholds) {
+                return same.clone();
+            }
+            let facts = threshold_facts(thresholds);
+            let mut tree = JsonMap::new();
+            for (path, value) in &facts {
+                insert_path(&mut tree, path, value.clone());
+            }
+            let made = Arc::new(ThresholdFacts {
+                thresholds: thresholds.clone(),
+                bound: tree
+                    .get(THRESHOLDS)
+                    .and_then(|value| to_cel(value).try_into().ok()),
+                facts,
+            });
+            *last = Some(made.clone());
+            made
+        })
+    }
+}
+
 fn threshold_facts(thresholds: &Thresholds) -> BTreeMap<String, Json> {
     let Json::Object(fields) = serde_json::to_value(thresholds).unwrap_or_default() else {
         return BTreeMap::new();
@@ -612,4 +668,70 @@ fn threshold_facts(thresholds: &Thresholds) -> BTreeMap<String, Json> {
         .into_iter()
         .map(|(k, v)| (format!("thresholds.{k}"), v))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::Catalog;
+    use crate::checks::model::Item;
+    use crate::facts::Facts;
+    use crate::target::Role;
+
+    /// A primary whose one replica replays 100 s behind.
+    fn lagging_primary() -> TargetFacts {
+        let mut facts = Facts::default();
+        let fact = |value: Json| Fact::known("postgres", "pg_stat_replication", value);
+        facts.insert(
+            "replicas.max_replay_lag_seconds".into(),
+            fact(Json::from(100)),
+        );
+        facts.insert(
+            "replicas.connected".into(),
+            fact(serde_json::json!([{"name": "standby", "replay_lag_seconds": 100}])),
+        );
+        TargetFacts {
+            id: "postgres://db:5432/app".into(),
+            resource: None,
+            kind: Kind::Postgres,
+            role: Role::Primary,
+            engine: "postgres".into(),
+            version: "16.4".into(),
+            collected_at: chrono::DateTime::UNIX_EPOCH,
+            facts,
+            evidence: Vec::new(),
+            principal: None,
+            sources: Vec::new(),
+            location: None,
+            warnings: Vec::new(),
+            tags: Default::default(),
+        }
+    }
+
+    /// The thresholds' CEL variable is made once per thread and reused: a
+    /// target judged with other thresholds in between still gets its own.
+    #[test]
+    fn each_target_is_judged_on_its_own_thresholds_when_they_alternate() {
+        let catalog = Catalog::load(None).unwrap();
+        let target = lagging_primary();
+        let lag = |max: i64| {
+            let thresholds = Thresholds {
+                max_replica_lag_seconds: max,
+                ..Thresholds::default()
+            };
+            let findings =
+                crate::report::judge_item(&catalog, &target, &thresholds, Item::Replicas);
+            let finding = findings
+                .into_iter()
+                .find(|f| f.check == "replicas.lag")
+                .expect("replicas.lag is judged");
+            (
+                finding.status,
+                finding.evidence["thresholds.max_replica_lag_seconds"].clone(),
+            )
+        };
+        assert_eq!(lag(300), (Status::Pass, Json::from(300)));
+        assert_eq!(lag(60), (Status::Warn, Json::from(60)));
+        assert_eq!(lag(300), (Status::Pass, Json::from(300)));
+    }
 }

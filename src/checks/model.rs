@@ -380,6 +380,14 @@ impl Default for ExampleTarget {
 mod tests {
     use super::Status::{self, *};
 
+    /// Renderers index per-item tables by `item as usize`.
+    #[test]
+    fn every_item_is_at_its_own_index_in_all() {
+        for (index, item) in super::Item::ALL.iter().enumerate() {
+            assert_eq!(*item as usize, index, "{item:?}");
+        }
+    }
+
     #[test]
     fn roll_up_ranks_fail_error_warn_unknown_pass() {
         assert_eq!(Status::worst([Pass, Warn, Error]), Error);

@@ -26,11 +26,11 @@ const SOURCE: &str = "report";
 
 /// Re-judges the `staging` item of every target of a merged report.
 pub fn rejudge(report: &mut Report, catalog: &Catalog, settings: &Environments) {
-    let mut collected: Vec<Collected> = report.targets.iter().map(stub).collect();
+    // Each target is read and judged on its own: on every core.
+    use rayon::prelude::*;
+    let mut collected: Vec<Collected> = report.targets.par_iter().map(stub).collect();
     super::staging(&mut collected, settings, None);
     let thresholds = ThresholdSet::default();
-    // Each target is judged on its own facts: on every core.
-    use rayon::prelude::*;
     report
         .targets
         .par_iter_mut()

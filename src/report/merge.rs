@@ -180,10 +180,13 @@ pub fn merge(mut inputs: Vec<Input>) -> Result<Outcome, MergeError> {
     }
     // Each shard compared itself with its own baseline; the fleet's drift is
     // `merge --baseline`'s to compute, against the previous merged report.
-    for finding in targets.iter_mut().flat_map(|t| t.findings.iter_mut()) {
-        finding.drift = None;
-    }
-    targets.sort_by(|a, b| a.id.cmp(&b.id));
+    use rayon::prelude::*;
+    targets.par_iter_mut().for_each(|target| {
+        for finding in &mut target.findings {
+            finding.drift = None;
+        }
+    });
+    targets.par_sort_unstable_by(|a, b| a.id.cmp(&b.id));
     let now = Utc::now();
     let mut report = Report {
         schema_version: REPORT_SCHEMA_VERSION,

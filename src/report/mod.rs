@@ -269,10 +269,11 @@ pub struct Finding {
     /// Facts this verdict read on which the target's sources disagreed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disagreements: Vec<Disagreement>,
-    /// The waiver that covers this finding: it keeps its status, but does not
+    /// The waiver that covers this finding (boxed: most findings have none,
+    /// and a fleet has millions): it keeps its status, but does not
     /// count for `--fail-on`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub waiver: Option<waivers::WaiverRef>,
+    pub waiver: Option<Box<waivers::WaiverRef>>,
     /// How the finding changed since the baseline report.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drift: Option<drift::FindingDrift>,
@@ -615,29 +616,63 @@ impl Report {
             .fold(Coverage::default(), |sum, c| sum + c);
         let summary = &mut self.summary;
         summary.targets = self.targets.len();
-        (
-            summary.pass,
-            summary.warn,
-            summary.fail,
-            summary.unknown,
-            summary.error,
-        ) = (0, 0, 0, 0, 0);
-        let mut waived = 0;
-        for finding in self.targets.iter().flat_map(|t| &t.findings) {
-            match finding.status {
-                Status::Pass => summary.pass += 1,
-                Status::Warn => summary.warn += 1,
-                Status::Fail => summary.fail += 1,
-                Status::Unknown => summary.unknown += 1,
-                Status::Error => summary.error += 1,
-                Status::NotApplicable => {}
-            }
-            waived += usize::from(finding.waiver.is_some());
-        }
+        // A fleet's findings are millions: counted on every core.
+        use rayon::prelude::*;
+        let counts = self
+            .targets
+            .par_iter()
+            .map(|target| StatusCounts::of(&target.findings))
+            .reduce(StatusCounts::default, StatusCounts::add);
+        summary.pass = counts.pass;
+        summary.warn = counts.warn;
+        summary.fail = counts.fail;
+        summary.unknown = counts.unknown;
+        summary.error = counts.error;
+        let waived = counts.waived;
         // A target that could not be audited has no findings; it counts as one error.
         summary.error += self.targets.iter().filter(|t| t.error.is_some()).count();
         if !self.waivers.is_empty() {
             summary.waived = Some(waived);
+        }
+    }
+}
+
+/// How many findings have each status, and how many are waived.
+#[derive(Debug, Clone, Copy, Default)]
+struct StatusCounts {
+    pass: usize,
+    warn: usize,
+    fail: usize,
+    unknown: usize,
+    error: usize,
+    waived: usize,
+}
+
+impl StatusCounts {
+    fn of(findings: &[Finding]) -> StatusCounts {
+        let mut counts = StatusCounts::default();
+        for finding in findings {
+            match finding.status {
+                Status::Pass => counts.pass += 1,
+                Status::Warn => counts.warn += 1,
+                Status::Fail => counts.fail += 1,
+                Status::Unknown => counts.unknown += 1,
+                Status::Error => counts.error += 1,
+                Status::NotApplicable => {}
+            }
+            counts.waived += usize::from(finding.waiver.is_some());
+        }
+        counts
+    }
+
+    fn add(self, other: StatusCounts) -> StatusCounts {
+        StatusCounts {
+            pass: self.pass + other.pass,
+            warn: self.warn + other.warn,
+            fail: self.fail + other.fail,
+            unknown: self.unknown + other.unknown,
+            error: self.error + other.error,
+            waived: self.waived + other.waived,
         }
     }
 }

@@ -142,12 +142,12 @@ pub fn apply(report: &mut Report, waivers: &[Waiver], today: NaiveDate) {
                 if expired {
                     companions.push(expired_finding(finding, waiver, &target.id, &expires));
                 } else {
-                    finding.waiver = Some(WaiverRef {
+                    finding.waiver = Some(Box::new(WaiverRef {
                         reason: waiver.reason.clone(),
                         owner: waiver.owner.clone(),
                         expires: expires.clone(),
                         ticket: waiver.ticket.clone(),
-                    });
+                    }));
                 }
             }
             target.findings.extend(companions);

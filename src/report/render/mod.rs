@@ -6,6 +6,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod sarif;
+mod splice;
 pub mod table;
 
 use clap::ValueEnum;

@@ -21,6 +21,7 @@ use chrono::SecondsFormat;
 use serde_json::{Map as JsonMap, Value as Json, json};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const INFORMATION_URI: &str = "https://github.com/sqlready/sqlready";
@@ -36,6 +37,23 @@ pub struct ConfigLocations {
 
 /// Renders the report as a SARIF 2.1.0 log.
 pub fn render(report: &Report, catalog: &Catalog, config: Option<&ConfigLocations>) -> String {
+    let mut text = Vec::new();
+    if let Err(err) = write(report, catalog, config, &mut text) {
+        return format!("{{\"error\": \"cannot serialize the SARIF log: {err}\"}}\n");
+    }
+    // serde_json writes UTF-8 only.
+    String::from_utf8(text)
+        .unwrap_or_else(|err| format!("{{\"error\": \"cannot serialize the SARIF log: {err}\"}}\n"))
+}
+
+/// Writes the SARIF log to `out`: a fleet's results (one per failing
+/// finding, hundreds of thousands) are made and serialized on every core.
+pub fn write(
+    report: &Report,
+    catalog: &Catalog,
+    config: Option<&ConfigLocations>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let mut rules: Vec<Json> = catalog.checks.iter().map(|c| rule(&c.check)).collect();
     rules.push(expired_rule());
     let index: BTreeMap<String, usize> = rules
@@ -43,7 +61,6 @@ pub fn render(report: &Report, catalog: &Catalog, config: Option<&ConfigLocation
         .enumerate()
         .filter_map(|(i, r)| r["id"].as_str().map(|id| (id.to_string(), i)))
         .collect();
-    let mut results = Vec::new();
     let mut notifications = Vec::new();
     for target in &report.targets {
         if let Some(error) = &target.error {
@@ -62,18 +79,6 @@ pub fn render(report: &Report, catalog: &Catalog, config: Option<&ConfigLocation
                 )},
                 "locations": [location(target, config)],
             }));
-        }
-        for finding in target
-            .findings
-            .iter()
-            .filter(|f| matches!(f.status, Status::Fail | Status::Warn))
-        {
-            results.push(result(
-                target,
-                finding,
-                index.get(&finding.check).copied(),
-                config,
-            ));
         }
     }
     let configuration: Vec<Json> = report
@@ -111,7 +116,8 @@ pub fn render(report: &Report, catalog: &Catalog, config: Option<&ConfigLocation
             "toolExecutionNotifications": notifications,
             "toolConfigurationNotifications": configuration,
         }],
-        "results": results,
+        // Spliced in below.
+        "results": [],
         "properties": {
             "summary": report.summary,
             "coverage": report.summary.coverage.beside(report.summary.score),
@@ -125,9 +131,27 @@ pub fn render(report: &Report, catalog: &Catalog, config: Option<&ConfigLocation
         "version": "2.1.0",
         "runs": [run],
     });
-    let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
-    text.push('\n');
-    text
+    let frame = serde_json::to_string_pretty(&log)?;
+    // The first run's `results`: its keys are three levels (six spaces) deep.
+    super::splice::write_with_array(
+        &frame,
+        "\n      \"results\": []",
+        &report.targets,
+        64,
+        |target, results| {
+            let location = location(target, config);
+            for finding in target
+                .findings
+                .iter()
+                .filter(|f| matches!(f.status, Status::Fail | Status::Warn))
+            {
+                let rule_index = index.get(&finding.check).copied();
+                results.push(&result(target, finding, rule_index, &location))?;
+            }
+            Ok(())
+        },
+        out,
+    )
 }
 
 fn level(status: Status, severity: Severity) -> &'static str {
@@ -252,7 +276,7 @@ fn result(
     target: &TargetReport,
     finding: &Finding,
     rule_index: Option<usize>,
-    config: Option<&ConfigLocations>,
+    location: &Json,
 ) -> Json {
     let mut fingerprint_input = format!("{}\n{}", target.id, finding.check);
     if finding.check == EXPIRED_CHECK {
@@ -265,11 +289,10 @@ fn result(
                 .unwrap_or_default(),
         );
     }
-    let fingerprint: String = Sha256::digest(fingerprint_input.as_bytes())
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let mut fingerprint = String::with_capacity(32);
+    for byte in &Sha256::digest(fingerprint_input.as_bytes())[..16] {
+        let _ = write!(fingerprint, "{byte:02x}");
+    }
     let mut message = format!("{} on {}", finding.title, target.id);
     if !finding.detail.is_empty() {
         message.push_str(": ");
@@ -292,7 +315,7 @@ fn result(
         "kind": "fail",
         "level": level(finding.status, finding.severity),
         "message": {"text": message},
-        "locations": [location(target, config)],
+        "locations": [location],
         "partialFingerprints": {"sqlreadyFinding/v1": fingerprint},
         "properties": properties,
     });

@@ -39,22 +39,32 @@ pub fn render(report: &Report, color: bool) -> String {
 
 /// Renders the report with the chosen amount of detail per database.
 pub fn render_with(report: &Report, color: bool, details: Details) -> String {
-    let mut out = String::new();
     let names = Names::of(&report.targets);
-    if report.targets.len() > 1 {
-        overview(&mut out, report, &names, color);
-        out.push('\n');
-    }
-    for (target, name) in report.targets.iter().zip(&names.shown) {
-        match details {
-            // One database: its heading is its overview line.
-            Details::None if report.targets.len() == 1 => {
-                let _ = writeln!(out, "{}", heading(target, name));
+    // A fleet's databases are thousands of independent sections: rendered on
+    // every core while the overview table is laid out.
+    let (mut out, sections) = rayon::join(
+        || {
+            let mut out = String::new();
+            if report.targets.len() > 1 {
+                overview(&mut out, report, &names, color);
+                out.push('\n');
             }
-            Details::None => continue,
-            _ => render_target(&mut out, target, name, color, details),
-        }
-        out.push('\n');
+            out
+        },
+        || {
+            use rayon::prelude::*;
+            let single = report.targets.len() == 1;
+            report
+                .targets
+                .par_iter()
+                .zip(names.shown.par_iter())
+                .map(|(target, name)| section(target, name, color, details, single))
+                .collect::<Vec<String>>()
+        },
+    );
+    out.reserve(sections.iter().map(String::len).sum::<usize>() + 4096);
+    for section in &sections {
+        out.push_str(section);
     }
     let s = &report.summary;
     let score = s.coverage.beside(s.score);
@@ -277,6 +287,28 @@ fn overview(out: &mut String, report: &Report, names: &Names, color: bool) {
     let _ = writeln!(out, "{table}");
 }
 
+/// One database's part of the table after the overview (empty with
+/// `--details none` when there is an overview line for it).
+fn section(
+    target: &TargetReport,
+    name: &str,
+    color: bool,
+    details: Details,
+    single: bool,
+) -> String {
+    let mut out = String::new();
+    match details {
+        // One database: its heading is its overview line.
+        Details::None if single => {
+            let _ = writeln!(out, "{}", heading(target, name));
+        }
+        Details::None => return out,
+        _ => render_target(&mut out, target, name, color, details),
+    }
+    out.push('\n');
+    out
+}
+
 /// `ID  ROLE, ENGINE VERSION  N fail, N warn, N unknown  score S/100 · J of A items judged`.
 fn heading(target: &TargetReport, name: &str) -> String {
     // Everything a target said is shown with its control characters escaped:
@@ -353,11 +385,11 @@ fn render_target(
     let own = target.resource.as_deref().map(|r| format!("{r}: "));
     let mut passed = Vec::new();
     let mut not_applicable = Vec::new();
+    let per_item = per_item(target);
     for item in Item::ALL {
         let status = target.items.get(item);
-        let deciding = deciding_finding(&target.findings, item, status);
+        let PerItem { deciding, advice } = per_item[item as usize];
         let waived = deciding.is_some_and(|f| f.waiver.is_some());
-        let advice = crate::report::has_advice(&target.findings, item, status);
         if details == Details::Failing && !waived {
             match status {
                 Status::Pass => {
@@ -473,13 +505,34 @@ fn render_target(
     }
 }
 
-/// The finding that decided an item's status: the worst, most severe one
-/// (one no waiver covers first).
-fn deciding_finding(findings: &[Finding], item: Item, status: Status) -> Option<&Finding> {
-    findings
-        .iter()
-        .filter(|f| f.item == item && f.status == status)
-        .max_by_key(|f| (f.waiver.is_none(), f.severity, f.check != EXPIRED_CHECK))
+/// What the table shows of one checklist item beside its status.
+#[derive(Clone, Copy, Default)]
+struct PerItem<'a> {
+    /// The finding that decided the item's status: the worst, most severe
+    /// one (one no waiver covers first; the last of equals).
+    deciding: Option<&'a Finding>,
+    /// A passing item with advice (see [`crate::report::has_advice`]).
+    advice: bool,
+}
+
+/// Every item's [`PerItem`], indexed by `Item as usize`, from one pass over
+/// the target's findings (a fleet's table reads millions of them).
+fn per_item(target: &TargetReport) -> [PerItem<'_>; Item::ALL.len()] {
+    let statuses = Item::ALL.map(|item| target.items.get(item));
+    let rank = |f: &Finding| (f.waiver.is_none(), f.severity, f.check != EXPIRED_CHECK);
+    let mut per_item = [PerItem::default(); Item::ALL.len()];
+    for finding in &target.findings {
+        let status = statuses[finding.item as usize];
+        let slot = &mut per_item[finding.item as usize];
+        if finding.status == status && slot.deciding.is_none_or(|d| rank(finding) >= rank(d)) {
+            slot.deciding = Some(finding);
+        }
+        slot.advice |= status == Status::Pass
+            && finding.advisory
+            && finding.status == Status::Warn
+            && finding.waiver.is_none();
+    }
+    per_item
 }
 
 fn status_color(status: Status) -> Color {
