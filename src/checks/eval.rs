@@ -691,20 +691,14 @@ mod tests {
             fact(serde_json::json!([{"name": "standby", "replay_lag_seconds": 100}])),
         );
         TargetFacts {
-            id: "postgres://db:5432/app".into(),
-            resource: None,
-            kind: Kind::Postgres,
-            role: Role::Primary,
-            engine: "postgres".into(),
-            version: "16.4".into(),
-            collected_at: chrono::DateTime::UNIX_EPOCH,
             facts,
-            evidence: Vec::new(),
-            principal: None,
-            sources: Vec::new(),
-            location: None,
-            warnings: Vec::new(),
-            tags: Default::default(),
+            ..TargetFacts::bare(
+                "postgres://db:5432/app",
+                Kind::Postgres,
+                Role::Primary,
+                "postgres",
+                "16.4",
+            )
         }
     }
 

@@ -45,6 +45,29 @@ pub struct TargetFacts {
     pub tags: std::collections::BTreeMap<String, String>,
 }
 
+impl TargetFacts {
+    /// A target with no facts, evidence or tags yet, collected at the epoch:
+    /// the start of a target rebuilt from a report, or of a test's.
+    pub fn bare(id: &str, kind: Kind, role: Role, engine: &str, version: &str) -> TargetFacts {
+        TargetFacts {
+            id: id.to_string(),
+            resource: None,
+            kind,
+            role,
+            engine: engine.to_string(),
+            version: version.to_string(),
+            collected_at: DateTime::UNIX_EPOCH,
+            facts: Facts::default(),
+            evidence: Vec::new(),
+            principal: None,
+            sources: Vec::new(),
+            location: None,
+            warnings: Vec::new(),
+            tags: std::collections::BTreeMap::new(),
+        }
+    }
+}
+
 /// A place in a file: the path as given (relative to where sqlready ran, or
 /// absolute) and a 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -100,25 +100,16 @@ fn stub(target: &TargetReport) -> Collected {
     }) {
         facts.insert("version.major".into(), Fact::known(SOURCE, origin, major));
     }
+    let role = target
+        .role
+        .as_deref()
+        .and_then(parse::<Role>)
+        .unwrap_or(Role::Primary);
     Ok(TargetFacts {
-        id: target.id.clone(),
         resource: target.resource.clone(),
-        kind,
-        role: target
-            .role
-            .as_deref()
-            .and_then(parse::<Role>)
-            .unwrap_or(Role::Primary),
-        engine,
-        version,
-        collected_at: chrono::DateTime::UNIX_EPOCH,
         facts,
-        evidence: Vec::new(),
-        principal: None,
-        sources: Vec::new(),
-        location: None,
-        warnings: Vec::new(),
         tags: target.tags.clone(),
+        ..TargetFacts::bare(&target.id, kind, role, &engine, &version)
     })
 }
 
@@ -134,20 +125,8 @@ mod tests {
 
     fn target(id: &str, version: &str, role: Role, env: &str) -> Collected {
         Ok(TargetFacts {
-            id: id.into(),
-            resource: None,
-            kind: Kind::Rds,
-            role,
-            engine: "postgres".into(),
-            version: version.into(),
-            collected_at: chrono::DateTime::UNIX_EPOCH,
-            facts: Facts::default(),
-            evidence: Vec::new(),
-            principal: None,
-            sources: Vec::new(),
-            location: None,
-            warnings: Vec::new(),
             tags: [("env".to_string(), env.to_string())].into(),
+            ..TargetFacts::bare(id, Kind::Rds, role, "postgres", version)
         })
     }
 
