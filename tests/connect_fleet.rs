@@ -16,7 +16,7 @@ mod support;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use support::cli::{files_under, item, json_file_or_null, sqlready_in, text_under};
+use support::cli::{Kept, audit_keeping_everything, files_under, item, sqlready_in};
 use support::wire::{capture_password, closed_port};
 use support::{mylab, pglab};
 
@@ -47,21 +47,6 @@ for c in (east, east2, west):
 print(json.dumps(out))
 "#;
 
-fn seed(moto: &moto::Moto) -> BTreeMap<String, (String, u16)> {
-    let output = std::process::Command::new(moto::python())
-        .args(["-c", SEED, &moto.endpoint])
-        .output()
-        .expect("run the seed script");
-    assert!(
-        output.status.success(),
-        "seeding moto failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let endpoints: BTreeMap<String, (String, u16)> =
-        serde_json::from_slice(&output.stdout).expect("the seed prints the endpoints");
-    endpoints
-}
-
 struct Fleet {
     report: Value,
     stdout: String,
@@ -79,7 +64,7 @@ struct Fleet {
 
 fn run_fleet() -> Fleet {
     let moto = moto::start();
-    let endpoints = seed(&moto);
+    let endpoints: BTreeMap<String, (String, u16)> = moto.seed(SEED);
     let pg = &pglab::lab().good;
     let my = mylab::lab();
     let closed = closed_port();
@@ -150,33 +135,20 @@ connect_password_env = "FLEET_DB_PASSWORD"
             cloudsql_server::TOKEN.to_string(),
         ),
         ("GCE_METADATA_HOST", "127.0.0.1:9".to_string()),
-        ("HOME", dir.path().display().to_string()),
-        ("NO_PROXY", "*".to_string()),
         // No RDS CA bundle to be had: us-east-1's sessions are encrypted, not verified.
         (
             "SQLREADY_RDS_TRUSTSTORE_URL",
             format!("http://127.0.0.1:{closed}"),
         ),
     ]);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let run = sqlready_in(
-        dir.path(),
-        &[
-            "audit",
-            "--format",
-            "json",
-            "--connect-timeout",
-            "5",
-            "--save-facts",
-            "facts.json",
-            "--evidence",
-            "bundle",
-        ],
-        &env,
-    );
     // The password file the config names is the test's own, not the run's output.
-    let written = text_under(dir.path(), |file| !file.ends_with("mariadb-password"));
-    let facts = json_file_or_null(&dir.path().join("facts.json"));
+    let Kept {
+        run,
+        written,
+        facts,
+    } = audit_keeping_everything(dir.path(), &["--connect-timeout", "5"], &env, |file| {
+        !file.ends_with("mariadb-password")
+    });
     let report = run.json();
     Fleet {
         report,
@@ -298,31 +270,14 @@ fn iam_authentication_is_tried_where_enabled_and_said_where_not() {
     let sent = &fleet.iam_passwords[0];
     // The SDK's own generator, same credentials, host, port and user: the
     // tokens differ only in X-Amz-Date and X-Amz-Signature.
-    let expected = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(async {
-            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .credentials_provider(aws_credential_types::Credentials::new(
-                    "testing", "testing", None, None, "test",
-                ))
-                .region(aws_config::Region::new("us-west-2"))
-                .load()
-                .await;
-            let config = aws_sdk_rds::auth_token::Config::builder()
-                .hostname(&fleet.iam_host)
-                .port(5432)
-                .username("auditor")
-                .build()
-                .expect("config");
-            aws_sdk_rds::auth_token::AuthTokenGenerator::new(config)
-                .auth_token(&sdk)
-                .await
-                .expect("the SDK signs")
-                .as_str()
-                .to_string()
-        });
+    let expected = rds_iam_token::sdk_token(
+        "testing",
+        "testing",
+        &fleet.iam_host,
+        5432,
+        "auditor",
+        "us-west-2",
+    );
     // Byte for byte as the SDK makes it (a `%2F` stays `%2F` on the wire).
     assert_eq!(
         rds_iam_token::token_shape(sent),
@@ -503,17 +458,7 @@ print(json.dumps(out))
 #[test]
 fn the_rds_ca_bundle_is_downloaded_once_per_region_and_verifies_the_server() {
     let moto = moto::start();
-    let output = std::process::Command::new(moto::python())
-        .args(["-c", SEED_CA, &moto.endpoint])
-        .output()
-        .expect("run the seed script");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let endpoints: BTreeMap<String, (String, u16)> =
-        serde_json::from_slice(&output.stdout).expect("endpoints");
+    let endpoints: BTreeMap<String, (String, u16)> = moto.seed(SEED_CA);
     let host = |name: &str| endpoints[name].0.clone();
     // A real PostgreSQL server whose certificate names pg-ca's API host name,
     // signed by a CA of the test's own.

@@ -19,9 +19,9 @@ mod support;
 
 use chrono::{TimeZone, Utc};
 use ldap_server::{Decision, LdapServer};
-use rds_iam_token::{Expected, token_shape, verify};
+use rds_iam_token::{Expected, sdk_token, token_shape, verify};
 use serde_json::Value;
-use support::cli::{item, json_file_or_null, sqlready_in, text_under};
+use support::cli::{Kept, audit_keeping_everything, item};
 use support::pglab;
 
 /// The database user the IAM token logs in as.
@@ -45,42 +45,6 @@ c.create_db_instance(DBInstanceIdentifier="pg-iam", DBInstanceClass="db.m6g.larg
 db = c.describe_db_instances(DBInstanceIdentifier="pg-iam")["DBInstances"][0]
 print(json.dumps([db["Endpoint"]["Address"], db["Endpoint"]["Port"]]))
 "#;
-
-/// An RDS auth token from the SDK's own generator.
-fn sdk_token(
-    key_id: &str,
-    secret: &str,
-    host: &str,
-    port: u16,
-    user: &str,
-    region: &str,
-) -> String {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(async {
-            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .credentials_provider(aws_credential_types::Credentials::new(
-                    key_id, secret, None, None, "test",
-                ))
-                .region(aws_config::Region::new(region.to_string()))
-                .load()
-                .await;
-            let config = aws_sdk_rds::auth_token::Config::builder()
-                .hostname(host)
-                .port(u64::from(port))
-                .username(user)
-                .build()
-                .expect("config");
-            aws_sdk_rds::auth_token::AuthTokenGenerator::new(config)
-                .auth_token(&sdk)
-                .await
-                .expect("the SDK signs")
-                .as_str()
-                .to_string()
-        })
-}
 
 /// The verifier itself: the SDK's generator's published test vector and a
 /// fresh token verify; any single changed byte, another user, another
@@ -193,17 +157,7 @@ fn fleet() -> &'static Fleet {
 
 fn run_fleet() -> Fleet {
     let moto = moto::start();
-    let output = std::process::Command::new(moto::python())
-        .args(["-c", SEED, &moto.endpoint])
-        .output()
-        .expect("run the seed script");
-    assert!(
-        output.status.success(),
-        "seeding moto failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let (host, api_port): (String, u16) =
-        serde_json::from_slice(&output.stdout).expect("the seed prints the endpoint");
+    let (host, api_port): (String, u16) = moto.seed(SEED);
     let expected = Expected {
         authority: format!("{host}:{api_port}"),
         region: REGION.into(),
@@ -231,17 +185,17 @@ fn run_fleet() -> Fleet {
         let mut env: Vec<(&str, String)> = moto.env();
         env.extend([
             ("AWS_SECRET_ACCESS_KEY", secret.to_string()),
-            ("HOME", dir.path().display().to_string()),
-            ("NO_PROXY", "*".to_string()),
             // Every crate's debug log: it is grepped for the token too.
             ("RUST_LOG", "debug".to_string()),
         ]);
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let ca = ca.display().to_string();
-        let run = sqlready_in(
+        let Kept {
+            run,
+            written,
+            facts,
+        } = audit_keeping_everything(
             dir.path(),
             &[
-                "audit",
                 "rds://us-west-2",
                 "--connect",
                 "--connect-user",
@@ -252,19 +206,14 @@ fn run_fleet() -> Fleet {
                 rule.as_str(),
                 "--connect-timeout",
                 "10",
-                "--format",
-                "json",
-                "--save-facts",
-                "facts.json",
-                "--evidence",
-                "bundle",
             ],
             &env,
+            |_| true,
         );
         Audit {
             report: run.json(),
-            facts: json_file_or_null(&dir.path().join("facts.json")),
-            written: text_under(dir.path(), |_| true),
+            facts,
+            written,
             binds: ldap.decisions()[before..].to_vec(),
             code: run.code,
             stdout: run.stdout,

@@ -13,7 +13,7 @@ mod support;
 
 use serde_json::Value;
 use std::collections::BTreeMap;
-use support::cli::{item, json_file_or_null, sqlready_in, text_under};
+use support::cli::{Kept, audit_keeping_everything, item};
 use support::pglab;
 use support::wire::{capture_password, closed_port};
 
@@ -70,17 +70,7 @@ struct Run {
 
 fn run_clusters() -> Run {
     let moto = moto::start();
-    let output = std::process::Command::new(moto::python())
-        .args(["-c", SEED, &moto.endpoint])
-        .output()
-        .expect("run the seed script");
-    assert!(
-        output.status.success(),
-        "seeding moto failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let endpoints: BTreeMap<String, (String, u16)> =
-        serde_json::from_slice(&output.stdout).expect("the seed prints the endpoints");
+    let endpoints: BTreeMap<String, (String, u16)> = moto.seed(SEED);
     // moto makes the first instance of a cluster its writer.
     assert_eq!(endpoints["ledger:writer"].0, "ledger-1");
     assert_eq!(endpoints["books:writer"].0, "books-1");
@@ -127,31 +117,16 @@ connect_sslmode = "prefer"
     let mut env: Vec<(&str, String)> = moto.env();
     env.extend([
         ("READERS_DB_PASSWORD", pglab::LAB_PASSWORD.to_string()),
-        ("HOME", dir.path().display().to_string()),
-        ("NO_PROXY", "*".to_string()),
         (
             "SQLREADY_RDS_TRUSTSTORE_URL",
             format!("http://127.0.0.1:{closed}"),
         ),
     ]);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let run = sqlready_in(
-        dir.path(),
-        &[
-            "audit",
-            "--format",
-            "json",
-            "--connect-timeout",
-            "5",
-            "--save-facts",
-            "facts.json",
-            "--evidence",
-            "bundle",
-        ],
-        &env,
-    );
-    let written = text_under(dir.path(), |_| true);
-    let facts = json_file_or_null(&dir.path().join("facts.json"));
+    let Kept {
+        run,
+        written,
+        facts,
+    } = audit_keeping_everything(dir.path(), &["--connect-timeout", "5"], &env, |_| true);
     let report = run.json();
     Run {
         report,

@@ -299,20 +299,8 @@ mod tests {
 
     fn target(id: &str, facts: crate::facts::Facts) -> TargetFacts {
         TargetFacts {
-            tags: Default::default(),
-            id: id.into(),
-            resource: None,
-            kind: Kind::Mysql,
-            role: Role::Primary,
-            engine: "mariadb".into(),
-            version: String::new(),
-            collected_at: chrono::DateTime::UNIX_EPOCH,
             facts,
-            evidence: Vec::new(),
-            principal: None,
-            sources: Vec::new(),
-            location: None,
-            warnings: Vec::new(),
+            ..TargetFacts::bare(id, Kind::Mysql, Role::Primary, "mariadb", "")
         }
     }
 

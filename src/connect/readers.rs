@@ -332,20 +332,8 @@ mod tests {
 
     fn target(id: &str, engine: &str, role: Role, facts: Facts) -> TargetFacts {
         TargetFacts {
-            tags: Default::default(),
-            id: id.into(),
-            resource: None,
-            kind: Kind::Rds,
-            role,
-            engine: engine.into(),
-            version: String::new(),
-            collected_at: chrono::DateTime::UNIX_EPOCH,
             facts,
-            evidence: Vec::new(),
-            principal: None,
-            sources: Vec::new(),
-            location: None,
-            warnings: Vec::new(),
+            ..TargetFacts::bare(id, Kind::Rds, role, engine, "")
         }
     }
 

@@ -128,6 +128,45 @@ pub fn json_file_or_null(path: &std::path::Path) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// What an audit run kept: its run, the text of every file it wrote that the
+/// caller keeps (searched for secrets), and its saved facts.
+pub struct Kept {
+    pub run: Run,
+    pub written: String,
+    pub facts: Value,
+}
+
+/// `sqlready audit ARGS… --format json --save-facts facts.json --evidence
+/// bundle`, run in `dir` (where its sqlready.toml is, if any) with `env`,
+/// `HOME` set to `dir` (no profile of the machine's) and `NO_PROXY=*`: the
+/// `--connect` tests' run, which writes everything a secret could leak into.
+pub fn audit_keeping_everything(
+    dir: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, String)],
+    keep: impl Fn(&std::path::Path) -> bool,
+) -> Kept {
+    let home = dir.display().to_string();
+    let mut all: Vec<(&str, &str)> = vec![("HOME", home.as_str()), ("NO_PROXY", "*")];
+    all.extend(env.iter().map(|(k, v)| (*k, v.as_str())));
+    let mut command = vec!["audit"];
+    command.extend_from_slice(args);
+    command.extend([
+        "--format",
+        "json",
+        "--save-facts",
+        "facts.json",
+        "--evidence",
+        "bundle",
+    ]);
+    let run = sqlready_in(dir, &command, &all);
+    Kept {
+        written: text_under(dir, keep),
+        facts: json_file_or_null(&dir.join("facts.json")),
+        run,
+    }
+}
+
 /// Asserts that every listed checklist item of a target has `expected` status.
 pub fn assert_items(target: &Value, keys: &[&str], expected: &str) {
     for key in keys {

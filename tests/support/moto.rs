@@ -40,6 +40,24 @@ impl Moto {
     }
 }
 
+impl Moto {
+    /// Runs a Python `script` (boto3 against this emulator; its endpoint is
+    /// `sys.argv[1]`) and reads what it prints as JSON: the test's fixture
+    /// and the endpoints it made.
+    pub fn seed<T: serde::de::DeserializeOwned>(&self, script: &str) -> T {
+        let output = Command::new(python())
+            .args(["-c", script, &self.endpoint])
+            .output()
+            .expect("run the seed script");
+        assert!(
+            output.status.success(),
+            "seeding moto failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("the seed script prints JSON")
+    }
+}
+
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

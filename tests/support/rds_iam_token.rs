@@ -203,3 +203,40 @@ pub fn token_shape(token: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// An RDS auth token from the SDK's own generator (to compare what
+/// sqlready sent with, and to feed the verifier).
+pub fn sdk_token(
+    key_id: &str,
+    secret: &str,
+    host: &str,
+    port: u16,
+    user: &str,
+    region: &str,
+) -> String {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async {
+            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .credentials_provider(aws_credential_types::Credentials::new(
+                    key_id, secret, None, None, "test",
+                ))
+                .region(aws_config::Region::new(region.to_string()))
+                .load()
+                .await;
+            let config = aws_sdk_rds::auth_token::Config::builder()
+                .hostname(host)
+                .port(u64::from(port))
+                .username(user)
+                .build()
+                .expect("config");
+            aws_sdk_rds::auth_token::AuthTokenGenerator::new(config)
+                .auth_token(&sdk)
+                .await
+                .expect("the SDK signs")
+                .as_str()
+                .to_string()
+        })
+}
